@@ -1,0 +1,1 @@
+"""Lessons: one sub-package per lesson, each exposing ``LESSON`` (a visualizer.core.lesson.Lesson subclass)."""

@@ -1,0 +1,5 @@
+"""Test setup: Qt runs offscreen; no test opens a real window."""
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")

@@ -1,0 +1,146 @@
+import json
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from visualizer.core.export import ExportError, export_tables
+from visualizer.core.hyperparams import HyperparameterError
+from visualizer.core.session import TrainingSession
+from tests.core.toy_lesson import ToyLesson
+
+
+@pytest.fixture
+def session():
+    s = TrainingSession(ToyLesson, {"seed": 1})
+    assert s.wait_idle(5)
+    yield s
+    assert s.stop(1.0)
+
+
+def test_step_runs_exact_number_of_steps(session):
+    session.step(7)
+    assert session.wait_idle(5)
+    assert session.step_count == 7
+    x, y = session.history.series("train_loss")
+    assert list(x) == [1, 2, 3, 4, 5, 6, 7]
+    vx, _ = session.history.series("val_loss")
+    assert list(vx) == [5]
+
+
+def test_same_seed_same_curve():
+    curves = []
+    for _ in range(2):
+        s = TrainingSession(ToyLesson, {"seed": 3})
+        s.step(20)
+        assert s.wait_idle(5)
+        curves.append(s.history.series("train_loss")[1])
+        s.stop()
+    np.testing.assert_array_equal(curves[0], curves[1])
+
+
+def test_play_pause_and_stop_within_one_second(session):
+    session.play()
+    time.sleep(0.2)
+    session.pause()
+    assert session.wait_idle(2)
+    n = session.step_count
+    assert n > 10
+    time.sleep(0.1)
+    assert session.step_count == n
+    session.play()
+    t0 = time.monotonic()
+    assert session.stop(1.0)
+    assert time.monotonic() - t0 < 1.0
+
+
+def test_live_param_leaves_marker_and_structural_needs_reset(session):
+    session.step(3)
+    assert session.wait_idle(5)
+    assert session.set_param("lr", 0.2) is False
+    session.step(2)
+    assert session.wait_idle(5)
+    (change,) = session.history.changes()
+    assert (change.step, change.name, change.old, change.new) == (3, "lr", 0.1, 0.2)
+    assert session.set_param("seed", 5) is True
+    assert session.pending_structural() == ["seed"]
+    session.reset()
+    assert session.wait_idle(5)
+    assert not session.needs_reset() and session.step_count == 0
+
+
+def test_invalid_value_is_rejected_and_nothing_changes(session):
+    with pytest.raises(HyperparameterError, match="outside the range"):
+        session.set_param("lr", 100.0)
+    with pytest.raises(HyperparameterError, match="unknown hyperparameter"):
+        session.set_param("nope", 1)
+    assert session.hp["lr"] == 0.1
+
+
+def test_divergence_pauses_with_message(session):
+    session.set_param("lr", 10.0)
+    session.play()
+    deadline = time.monotonic() + 5
+    events = []
+    while time.monotonic() < deadline and not any(e.kind == "diverged" for e in events):
+        events += session.drain_events()
+        time.sleep(0.01)
+    ev = next(e for e in events if e.kind == "diverged")
+    assert "train_loss" in ev.message and "learning rate (10)" in ev.message
+    assert not session.running
+    assert len(session.history.series("train_loss")[0]) > 0      # data so far kept
+
+
+def test_exception_in_lesson_reports_traceback_and_keeps_data():
+    s = TrainingSession(ToyLesson, {"explode": True})
+    s.play()
+    deadline = time.monotonic() + 5
+    events = []
+    while time.monotonic() < deadline and not events:
+        events = [e for e in s.drain_events() if e.kind == "error"]
+        time.sleep(0.01)
+    assert "boom" in events[0].message and "RuntimeError" in events[0].traceback
+    assert s.state == "error" and s.alive
+    assert len(s.history.series("train_loss")[0]) == 4
+    assert s.stop()
+
+
+def test_failed_reset_keeps_previous_lesson(session):
+    session.step(4)
+    assert session.wait_idle(5)
+    session.set_param("fail_build", True)
+    session.reset()
+    assert session.wait_idle(5)
+    kinds = [e.kind for e in session.drain_events()]
+    assert "config_error" in kinds
+    assert session.step_count == 4 and session.lesson is not None
+
+
+def test_export_tables_and_run_json(session, tmp_path):
+    session.step(10)
+    assert session.wait_idle(5)
+    session.snapshot_now()
+    paths = export_tables(session, tmp_path)
+    assert {p.name for p in paths} == {"loss.csv", "w.csv", "run.json"}
+    rows = (tmp_path / "loss.csv").read_text().splitlines()
+    assert rows[0] == "step,train_loss,val_loss" and len(rows) == 11
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert run["lesson"] == "toy" and run["steps"] == 10 and run["seed"] == 1
+
+
+def test_export_to_read_only_folder_raises_clear_error(session, tmp_path, monkeypatch):
+    import os
+    def deny(*a, **k):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr("tempfile.mkstemp", deny)
+    with pytest.raises(ExportError, match="read-only"):
+        export_tables(session, tmp_path)
+
+
+def test_worker_thread_ends_on_stop():
+    before = threading.active_count()
+    s = TrainingSession(ToyLesson)
+    s.play()
+    assert s.stop(1.0)
+    assert threading.active_count() == before

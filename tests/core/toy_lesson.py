@@ -1,0 +1,42 @@
+"""A tiny Qt-free lesson used by the core tests: gradient descent on f(w) = (w - 3)^2 with noise."""
+import numpy as np
+
+from visualizer.core.hyperparams import BoolParam, FloatParam
+from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
+from visualizer.core.plotdata import BarsData, PlotSpec
+
+
+class ToyLesson(Lesson):
+    info = LessonInfo("toy", "Toy", "Foundations", "none", engines=("numpy",))
+    params = (FloatParam("lr", "Learning rate", 0.1, 1e-4, 10.0, log=True, live=True),
+              BoolParam("fail_build", "Fail build", False),
+              BoolParam("explode", "Raise at step 5", False))
+    plots = (PlotSpec("loss", "Loss", "curves", series=("train_loss", "val_loss")),
+             PlotSpec("w", "Weight", "bars"))
+    eval_every = 5
+
+    def __init__(self, hp):
+        super().__init__(hp)
+        if hp["fail_build"]:
+            raise LessonConfigError("fail_build is on")
+        self.rng = np.random.default_rng(hp["seed"])
+        self.w = np.float64(0.0)
+        self.t = 0
+
+    @property
+    def steps_per_epoch(self):
+        return 10
+
+    def train_step(self):
+        self.t += 1
+        if self.hp["explode"] and self.t == 5:
+            raise RuntimeError("boom")
+        g = 2 * (self.w - 3) + 0.1 * self.rng.standard_normal()
+        self.w -= self.hp["lr"] * g
+        return {"train_loss": float((self.w - 3) * (self.w - 3))}
+
+    def evaluate(self):
+        return {"val_loss": float((self.w - 3) ** 2)}
+
+    def snapshot(self):
+        return {"w": BarsData(["w"], np.array([self.w]))}

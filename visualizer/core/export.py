@@ -1,0 +1,132 @@
+"""Writing run data to disk: CSV tables and ``run.json``.  Qt-free; the GUI and the CLI share it.
+
+Every write goes to a temporary file in the target folder and is renamed into place, so a full
+disk or a crash never leaves a half-written file over a good one.  Failures raise
+:class:`ExportError` with a message meant for the user.
+"""
+from __future__ import annotations
+
+import csv
+import errno
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from visualizer.core.plotdata import CurvesData, PlotSpec, Table
+
+
+class ExportError(OSError):
+    """Export failed (read-only folder, full disk, ...).  The message says which file and why."""
+
+
+def describe_os_error(e: OSError, path: Path | str) -> str:
+    """A user-facing sentence for an OSError raised while writing ``path``."""
+    if e.errno == errno.ENOSPC:
+        return f"The disk is full: could not write {path}. Free some space or choose another folder."
+    if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"No permission to write {path}: the folder is read-only. Choose another folder."
+    return f"Could not write {path}: {e.strerror or e}"
+
+
+def atomic_write(path: Path | str, write: Callable[[Any], None], mode: str = "w") -> None:
+    """Call ``write(file)`` on a temporary file next to ``path`` and rename it to ``path``.
+
+    Raises ExportError (the target is untouched) if anything fails."""
+    path = Path(path)
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        kwargs = {"newline": ""} if "b" not in mode else {}
+        with os.fdopen(fd, mode, **kwargs) as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as e:
+        raise ExportError(e.errno, describe_os_error(e, path)) from e
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _cell(v: Any) -> Any:
+    if isinstance(v, (float, np.floating)):
+        return repr(float(v)) if math.isfinite(v) else ""
+    return v
+
+
+def write_csv(table: Table, path: Path | str) -> None:
+    """Write a (header, rows) table as CSV.  Raises ExportError."""
+    header, rows = table
+
+    def write(f) -> None:
+        w = csv.writer(f)
+        w.writerow(header)
+        for row in rows:
+            w.writerow([_cell(v) for v in row])
+
+    atomic_write(path, write)
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, float) and not math.isfinite(o):
+        return None
+    raise TypeError(f"not JSON serializable: {type(o).__name__}")
+
+
+def write_json(data: dict, path: Path | str) -> None:
+    """Write ``data`` as indented JSON (NaN/Inf become null).  Raises ExportError."""
+    def clean(x: Any) -> Any:
+        if isinstance(x, dict):
+            return {k: clean(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [clean(v) for v in x]
+        if isinstance(x, float) and not math.isfinite(x):
+            return None
+        return x
+
+    atomic_write(path, lambda f: json.dump(clean(data), f, indent=2, default=_json_default))
+
+
+def curves_data(spec: PlotSpec, history) -> CurvesData:
+    """The data a ``curves`` plot shows: its series from the history and the live-change markers."""
+    series = {name: history.series(name) for name in spec.series}
+    markers = [(c.step, f"{c.name}: {c.old} → {c.new}") for c in history.changes()]
+    return CurvesData(series, markers)
+
+
+def plot_table(spec: PlotSpec, session) -> Table | None:
+    """The CSV table of one plot: curves from the history, the rest from the latest snapshot
+    (None if the snapshot has no data for it yet)."""
+    if spec.kind == "curves":
+        return curves_data(spec, session.history).table()
+    data = session.latest_snapshot().plots.get(spec.id)
+    return None if data is None else data.table()
+
+
+def export_tables(session, folder: Path | str) -> list[Path]:
+    """Write ``<plot id>.csv`` for every plot with data and ``run.json`` into ``folder``.
+
+    Returns the paths written.  Raises ExportError on the first failure."""
+    folder = Path(folder)
+    written = []
+    for spec in session.lesson_cls.plots:
+        table = plot_table(spec, session)
+        if table is None:
+            continue
+        path = folder / f"{spec.id}.csv"
+        write_csv(table, path)
+        written.append(path)
+    path = folder / "run.json"
+    write_json(session.run_record(), path)
+    written.append(path)
+    return written

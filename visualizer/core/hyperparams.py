@@ -1,0 +1,180 @@
+"""Hyperparameter specifications that lessons declare and the UI turns into controls.
+
+A spec describes one knob: its name, range, default and whether it is *live* (applied at the next
+training step, e.g. the learning rate) or *structural* (needs a reset, e.g. the layer sizes).
+Specs validate values, so the same rules guard the sliders, ``--set`` on the command line and
+``run.json`` files.  Qt-free.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+
+class HyperparameterError(ValueError):
+    """A value is outside a spec's range, of the wrong type, or names an unknown hyperparameter."""
+
+
+@dataclass(frozen=True)
+class FloatParam:
+    """A real-valued hyperparameter in ``[low, high]``; ``log=True`` for scale parameters such as
+    the learning rate (the slider then moves in log10 space)."""
+
+    name: str
+    label: str
+    default: float
+    low: float
+    high: float
+    log: bool = False
+    live: bool = True
+    tooltip: str = ""
+    decimals: int = 4
+
+    def __post_init__(self) -> None:
+        if not self.low <= self.default <= self.high:
+            raise HyperparameterError(f"{self.name}: default {self.default} outside [{self.low}, {self.high}]")
+        if self.log and self.low <= 0:
+            raise HyperparameterError(f"{self.name}: a log-scale range must be positive")
+
+    def validate(self, value: Any) -> float:
+        """Return ``value`` as a float.  Raises HyperparameterError if it is not a finite number in range."""
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise HyperparameterError(f"{self.label}: {value!r} is not a number") from None
+        if not math.isfinite(v):
+            raise HyperparameterError(f"{self.label}: {value!r} is not a finite number")
+        if not self.low <= v <= self.high:
+            raise HyperparameterError(f"{self.label}: {v:g} is outside the range [{self.low:g}, {self.high:g}]")
+        return v
+
+
+@dataclass(frozen=True)
+class IntParam:
+    """An integer hyperparameter in ``[low, high]`` (layer width, batch size, seed, ...)."""
+
+    name: str
+    label: str
+    default: int
+    low: int
+    high: int
+    live: bool = False
+    tooltip: str = ""
+    log: bool = False
+
+    def validate(self, value: Any) -> int:
+        """Return ``value`` as an int.  Raises HyperparameterError if it is not an integer in range."""
+        try:
+            f = float(value)
+        except (TypeError, ValueError):
+            raise HyperparameterError(f"{self.label}: {value!r} is not an integer") from None
+        if not math.isfinite(f) or f != int(f):
+            raise HyperparameterError(f"{self.label}: {value!r} is not an integer")
+        v = int(f)
+        if not self.low <= v <= self.high:
+            raise HyperparameterError(f"{self.label}: {v} is outside the range [{self.low}, {self.high}]")
+        return v
+
+
+@dataclass(frozen=True)
+class ChoiceParam:
+    """One of a fixed set of strings (activation, optimizer, data set, engine, ...)."""
+
+    name: str
+    label: str
+    default: str
+    choices: tuple[str, ...]
+    live: bool = False
+    tooltip: str = ""
+
+    def __post_init__(self) -> None:
+        if self.default not in self.choices:
+            raise HyperparameterError(f"{self.name}: default {self.default!r} not in {self.choices}")
+
+    def validate(self, value: Any) -> str:
+        """Return ``value`` if it is one of the choices.  Raises HyperparameterError otherwise."""
+        v = str(value)
+        if v not in self.choices:
+            raise HyperparameterError(f"{self.label}: {v!r} is not one of {', '.join(self.choices)}")
+        return v
+
+
+@dataclass(frozen=True)
+class BoolParam:
+    """An on/off toggle (a feature, batch normalization, a penalty, ...)."""
+
+    name: str
+    label: str
+    default: bool
+    live: bool = False
+    tooltip: str = ""
+
+    def validate(self, value: Any) -> bool:
+        """Return ``value`` as a bool; accepts true/false/1/0/yes/no/on/off strings.
+
+        Raises HyperparameterError for anything else."""
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, (int, float)) and value in (0, 1):
+            return bool(value)
+        s = str(value).strip().lower()
+        if s in ("1", "true", "yes", "on"):
+            return True
+        if s in ("0", "false", "no", "off"):
+            return False
+        raise HyperparameterError(f"{self.label}: {value!r} is not true or false")
+
+
+ParamSpec = Union[FloatParam, IntParam, ChoiceParam, BoolParam]
+
+
+@dataclass
+class Hyperparameters:
+    """Validated values for a tuple of specs.  Behaves like a read-only mapping ``name -> value``.
+
+    Raises HyperparameterError on unknown names or invalid values."""
+
+    specs: tuple[ParamSpec, ...]
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        given = dict(self.values)
+        self.values = {s.name: s.default for s in self.specs}
+        for name, value in given.items():
+            self.set(name, value)
+
+    def spec(self, name: str) -> ParamSpec:
+        """The spec called ``name``.  Raises HyperparameterError if there is none."""
+        for s in self.specs:
+            if s.name == name:
+                return s
+        known = ", ".join(s.name for s in self.specs)
+        raise HyperparameterError(f"unknown hyperparameter {name!r}; this lesson has: {known}")
+
+    def set(self, name: str, value: Any) -> Any:
+        """Validate and store a value; returns the stored (converted) value."""
+        v = self.spec(name).validate(value)
+        self.values[name] = v
+        return v
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values[name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.values.get(name, default)
+
+    def as_dict(self) -> dict[str, Any]:
+        """A plain copy of the values (JSON-serializable)."""
+        return dict(self.values)
+
+    def copy(self) -> "Hyperparameters":
+        return Hyperparameters(self.specs, dict(self.values))
+
+
+def parse_assignment(text: str) -> tuple[str, str]:
+    """Split a ``name=value`` string from the command line.  Raises HyperparameterError if malformed."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise HyperparameterError(f"expected name=value, got {text!r}")
+    return name.strip(), value.strip()

@@ -1,0 +1,124 @@
+"""The lesson protocol: what a lesson declares and the methods the training session calls.
+
+A lesson is declarative (metadata, hyperparameter specs, plots, narrative steps) plus a model whose
+``train_step`` performs one mini-batch update.  The session builds a lesson from validated
+hyperparameters on its worker thread, steps it, asks it for validation metrics every
+``eval_every`` steps and for plot snapshots at the redraw rate.  Lessons never import Qt.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Mapping
+
+from visualizer.core.hyperparams import ChoiceParam, Hyperparameters, IntParam, ParamSpec
+from visualizer.core.plotdata import PlotData, PlotSpec
+
+TRACKS = ("Foundations", "Vision", "Sequences & language", "Generative", "Reinforcement")
+ENGINES = ("numpy", "torch")
+DEVICES = ("cpu", "cuda")
+
+
+class LessonConfigError(ValueError):
+    """A combination of settings that cannot be built (e.g. a CSV with one class, CUDA absent).
+
+    The message is shown to the user as is, so it says what is wrong and what to change."""
+
+
+@dataclass(frozen=True)
+class LessonInfo:
+    """Metadata shown in the lesson browser.  chapter names the book and chapter the lesson follows."""
+
+    id: str
+    title: str
+    track: str
+    chapter: str
+    summary: str = ""
+    engines: tuple[str, ...] = ENGINES
+
+
+@dataclass(frozen=True)
+class NarrativeStep:
+    """One page of a lesson's story (Markdown).  Entering the step applies ``set_params``, locks the
+    controls in ``lock``, hides those in ``hide``, shows only ``plots`` (all when None) and, if
+    ``run_steps`` > 0, runs that many training steps."""
+
+    title: str
+    text: str
+    set_params: Mapping[str, Any] = field(default_factory=dict)
+    lock: tuple[str, ...] = ()
+    hide: tuple[str, ...] = ()
+    plots: tuple[str, ...] | None = None
+    run_steps: int = 0
+
+
+def common_params(engines: tuple[str, ...]) -> tuple[ParamSpec, ...]:
+    """Seed, engine and device: structural parameters every lesson has."""
+    return (
+        IntParam("seed", "Seed", 0, 0, 2**31 - 1, live=False,
+                 tooltip="Random seed for data, initial weights and batch order. Same seed, same curve."),
+        ChoiceParam("engine", "Engine", engines[0], engines, live=False,
+                    tooltip="numpy: the from-scratch engine. torch: the same model in PyTorch."),
+        ChoiceParam("device", "Device", "cpu", DEVICES, live=False,
+                    tooltip="Where PyTorch runs. CUDA needs an NVIDIA GPU; the NumPy engine always uses the CPU."),
+    )
+
+
+class Lesson:
+    """Base class of every lesson.  Subclasses set the class attributes and implement the methods.
+
+    Construction receives validated :class:`Hyperparameters` (the lesson's specs plus seed, engine
+    and device) and builds data and model; it raises :class:`LessonConfigError` for settings that
+    cannot work.  All methods run on the session's worker thread.
+    """
+
+    info: ClassVar[LessonInfo]
+    params: ClassVar[tuple[ParamSpec, ...]] = ()
+    plots: ClassVar[tuple[PlotSpec, ...]] = ()
+    narrative: ClassVar[tuple[NarrativeStep, ...]] = ()
+    eval_every: ClassVar[int] = 50          # steps between evaluate() calls (also at each epoch end)
+
+    @classmethod
+    def all_params(cls) -> tuple[ParamSpec, ...]:
+        """The lesson's own specs followed by seed, engine and device."""
+        return tuple(cls.params) + common_params(cls.info.engines)
+
+    @classmethod
+    def hyperparameters(cls, values: Mapping[str, Any] | None = None) -> Hyperparameters:
+        """Validated hyperparameters with defaults filled in.  Raises HyperparameterError."""
+        return Hyperparameters(cls.all_params(), dict(values or {}))
+
+    def __init__(self, hp: Hyperparameters) -> None:
+        self.hp = hp
+
+    @property
+    def steps_per_epoch(self) -> int:
+        """Mini-batch steps in one pass over the training set."""
+        return 1
+
+    def train_step(self) -> dict[str, float]:
+        """One mini-batch update.  Returns training metrics, e.g. ``{"train_loss": 0.3}``; every value
+        must be a Python float (a NaN or Inf pauses the run as diverged)."""
+        raise NotImplementedError
+
+    def evaluate(self) -> dict[str, float]:
+        """Validation metrics, e.g. ``{"val_loss": ..., "val_acc": ...}``."""
+        return {}
+
+    def set_live(self, name: str, value: Any) -> None:
+        """Apply a live hyperparameter (already validated) before the next step."""
+        self.hp.set(name, value)
+
+    def snapshot(self) -> dict[str, PlotData]:
+        """Plot data for every non-curve plot, as NumPy copies: plot id -> data."""
+        return {}
+
+    def divergence_hint(self) -> str:
+        """A sentence on the likely cause when a metric turns NaN or Inf."""
+        lr = self.hp.get("lr")
+        if lr is not None:
+            return (f"The learning rate ({lr:g}) is probably too high for this model: lower it and press "
+                    "Reset (R).")
+        return "The updates grew without bound: lower the step size and press Reset (R)."
+
+    def close(self) -> None:
+        """Release resources (GPU memory, files).  Called when the lesson is reset or closed."""

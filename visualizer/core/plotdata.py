@@ -1,0 +1,185 @@
+"""Plot declarations and the plain-NumPy data a lesson hands to its plots.
+
+A lesson declares its plots with :class:`PlotSpec`.  Curves (``kind="curves"``) are drawn from the
+metric history the session records; every other kind is filled from the lesson's ``snapshot()``,
+which returns one of the data classes below per plot id.  Every data class can turn itself into a
+table (:meth:`table`), which is what CSV export writes, identically in the GUI and the CLI.  Qt-free.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence, Union
+
+import numpy as np
+
+PLOT_KINDS = ("curves", "image", "image_grid", "matrix", "bars", "scatter", "network")
+
+
+@dataclass(frozen=True)
+class PlotSpec:
+    """One plot of a lesson.
+
+    kind: one of ``PLOT_KINDS``; ``"network"`` and any other custom kind need a widget that the
+    lesson's own ``view`` module registers.
+    series: for ``kind="curves"``, the metric names drawn (keys of the step records).
+    """
+
+    id: str
+    title: str
+    kind: str
+    series: tuple[str, ...] = ()
+    x_label: str = ""
+    y_label: str = ""
+    log_y: bool = False
+    tooltip: str = ""
+
+
+Table = tuple[list[str], list[list]]
+
+
+@dataclass
+class ScatterData:
+    """Labelled points.  points: (N, 2) float; labels: (N,) int class ids; groups: optional (N,) str
+    such as ``"train"``/``"test"`` that the view draws with different symbols."""
+
+    points: np.ndarray
+    labels: np.ndarray
+    groups: np.ndarray | None = None
+    class_names: Sequence[str] = ()
+    x_label: str = ""
+    y_label: str = ""
+
+    def table(self) -> Table:
+        header = ["x", "y", "label"] + (["group"] if self.groups is not None else [])
+        rows = []
+        for i in range(len(self.points)):
+            row = [float(self.points[i, 0]), float(self.points[i, 1]), int(self.labels[i])]
+            if self.groups is not None:
+                row.append(str(self.groups[i]))
+            rows.append(row)
+        return header, rows
+
+
+@dataclass
+class ImageData:
+    """A 2-D field drawn as a colour map: image (H, W) float32, row 0 at the *bottom* (y = extent[2]).
+
+    extent: (x_min, x_max, y_min, y_max) in data units; levels: (low, high) of the colour map;
+    colormap: a pyqtgraph/matplotlib colormap name; overlay: optional points drawn on top."""
+
+    image: np.ndarray
+    extent: tuple[float, float, float, float] | None = None
+    levels: tuple[float, float] = (0.0, 1.0)
+    colormap: str = "viridis"
+    overlay: ScatterData | None = None
+    x_label: str = ""
+    y_label: str = ""
+    colorbar_label: str = ""
+
+    def table(self) -> Table:
+        h, w = self.image.shape
+        if self.extent is None:
+            xs, ys = np.arange(w, dtype=float), np.arange(h, dtype=float)
+        else:
+            xs = np.linspace(self.extent[0], self.extent[1], w)
+            ys = np.linspace(self.extent[2], self.extent[3], h)
+        header = ["row", "col", "x", "y", "value"]
+        rows = [[r, c, float(xs[c]), float(ys[r]), float(self.image[r, c])] for r in range(h) for c in range(w)]
+        return header, rows
+
+
+@dataclass
+class ImageGridData:
+    """Small images in a grid: images (N, H, W) float32 (row 0 at the top, like a photo), one caption
+    each.  Used for first-layer weights, misclassified samples, per-neuron maps."""
+
+    images: np.ndarray
+    captions: Sequence[str] = ()
+    levels: tuple[float, float] | None = None
+    colormap: str = "gray"
+    ncols: int = 0
+    caption_colors: Sequence[str] = ()
+
+    def table(self) -> Table:
+        n, h, w = self.images.shape
+        header = ["index", "caption"] + [f"p{r}_{c}" for r in range(h) for c in range(w)]
+        rows = []
+        for i in range(n):
+            cap = self.captions[i] if i < len(self.captions) else ""
+            rows.append([i, cap] + [float(v) for v in self.images[i].ravel()])
+        return header, rows
+
+
+@dataclass
+class MatrixData:
+    """A labelled matrix drawn as a heatmap with its numbers: values (R, C).  Confusion matrices
+    put the true class on rows and the predicted class on columns."""
+
+    values: np.ndarray
+    row_labels: Sequence[str]
+    col_labels: Sequence[str]
+    row_title: str = ""
+    col_title: str = ""
+    colormap: str = "viridis"
+    fmt: str = "{:.0f}"
+
+    def table(self) -> Table:
+        header = [f"{self.row_title or 'row'}\\{self.col_title or 'col'}"] + [str(c) for c in self.col_labels]
+        rows = [[str(self.row_labels[r])] + [float(v) for v in self.values[r]] for r in range(self.values.shape[0])]
+        return header, rows
+
+
+@dataclass
+class BarsData:
+    """Named bars: labels (K,), values (K,) float; e.g. gradient norm per layer."""
+
+    labels: Sequence[str]
+    values: np.ndarray
+    y_label: str = ""
+
+    def table(self) -> Table:
+        return ["label", "value"], [[str(l), float(v)] for l, v in zip(self.labels, self.values)]
+
+
+@dataclass
+class NetworkData:
+    """A layered network drawn as nodes and weighted edges (TensorFlow-Playground style).
+
+    layer_sizes: neurons per layer, inputs first; weights: one (n_in, n_out) matrix per layer
+    transition; node_images: optional per-layer (n, H, W) maps of each neuron's output over the
+    input plane; node_labels: per-layer names (input features)."""
+
+    layer_sizes: Sequence[int]
+    weights: Sequence[np.ndarray]
+    node_images: Sequence[np.ndarray] = ()
+    node_labels: Sequence[Sequence[str]] = ()
+    image_levels: tuple[float, float] = (-1.0, 1.0)
+
+    def table(self) -> Table:
+        header = ["layer", "from", "to", "weight"]
+        rows = []
+        for layer, w in enumerate(self.weights):
+            for i in range(w.shape[0]):
+                for j in range(w.shape[1]):
+                    rows.append([layer, i, j, float(w[i, j])])
+        return header, rows
+
+
+@dataclass
+class CurvesData:
+    """Series over training steps, as drawn by a ``curves`` plot: series name -> (steps (N,), values (N,)),
+    plus markers (step, text) for live hyperparameter changes."""
+
+    series: dict[str, tuple[np.ndarray, np.ndarray]]
+    markers: list[tuple[int, str]] = field(default_factory=list)
+
+    def table(self) -> Table:
+        """One row per step that any series has; empty cells where a series has no value there."""
+        names = list(self.series)
+        steps = sorted({int(s) for x, _ in self.series.values() for s in x})
+        lookup = {n: dict(zip((int(s) for s in x), (float(v) for v in y))) for n, (x, y) in self.series.items()}
+        rows = [[s] + [lookup[n].get(s, "") for n in names] for s in steps]
+        return ["step"] + names, rows
+
+
+PlotData = Union[ScatterData, ImageData, ImageGridData, MatrixData, BarsData, NetworkData, CurvesData]

@@ -1,0 +1,368 @@
+"""The training session: runs a lesson on a worker thread, controlled through flags.
+
+The GUI (or the CLI) calls ``play``, ``pause``, ``step``, ``reset``, ``set_param`` and ``stop``;
+each only sets a flag or queues a small command and returns at once.  The worker checks them between
+training steps, so a busy worker reacts within one step.  Results flow back through
+:class:`~visualizer.core.history.MetricHistory` (bounded), a latest-wins snapshot slot and an event
+queue, all of which the GUI polls from its redraw timer.  Qt-free.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+import traceback
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from visualizer.core.history import MetricHistory, ParamChange
+from visualizer.core.hyperparams import HyperparameterError, Hyperparameters
+from visualizer.core.lesson import Lesson, LessonConfigError
+from visualizer.core.plotdata import PlotData
+
+
+@dataclass(frozen=True)
+class SessionEvent:
+    """Something the user should be told.  kind: ``built``, ``diverged``, ``error``, ``config_error``,
+    ``info``.  traceback is set for ``error``."""
+
+    kind: str
+    message: str
+    step: int = 0
+    traceback: str = ""
+
+
+@dataclass
+class Snapshot:
+    """Plot data computed at ``step``; ``version`` increases with each new snapshot."""
+
+    version: int
+    step: int
+    plots: dict[str, PlotData] = field(default_factory=dict)
+
+
+class TrainingSession:
+    """Owns one lesson instance and the worker thread that trains it.
+
+    lesson_cls: the Lesson subclass; values: initial hyperparameters (name -> value, validated,
+    HyperparameterError if invalid); snapshots: compute plot snapshots while training (False for
+    headless runs, which call :meth:`snapshot_now` at the end); snapshot_budget: the largest
+    fraction of worker time spent on snapshots (0.1 keeps training throughput >= ~0.9x headless).
+    """
+
+    def __init__(self, lesson_cls: type[Lesson], values: Mapping[str, Any] | None = None, *,
+                 snapshots: bool = True, snapshot_budget: float = 0.1, max_snapshot_hz: float = 20.0,
+                 history_capacity: int = 4096) -> None:
+        self.lesson_cls = lesson_cls
+        self.hp: Hyperparameters = lesson_cls.hyperparameters(values)      # what the controls show
+        self.applied: Hyperparameters = self.hp.copy()                     # what the lesson was built with
+        self.history = MetricHistory(history_capacity)
+        self.lesson: Lesson | None = None
+        self.step_count = 0
+        self.state = "building"             # building | paused | running | error | stopped
+        self.snapshots_enabled = snapshots
+        self.snapshot_budget = snapshot_budget
+        self.min_snapshot_interval = 1.0 / max_snapshot_hz
+        self.max_steps_per_second: float | None = None
+        self.initial_hyperparameters: dict[str, Any] = {}
+        self._history_capacity = history_capacity
+        self._events: deque[SessionEvent] = deque(maxlen=200)
+        self._commands: deque[Callable[[], None]] = deque()
+        self._lock = threading.Lock()
+        self._running = threading.Event()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._steps_pending = 0
+        self._snapshot = Snapshot(0, 0)
+        self._snapshot_wanted = True
+        self._snapshot_cost = 0.0
+        self._last_snapshot_t = 0.0
+        self._rate_window: deque[tuple[float, int]] = deque(maxlen=64)
+        self._idle = threading.Event()
+        self._commands.append(self._build)
+        self._thread = threading.Thread(target=self._run, name=f"train-{lesson_cls.info.id}", daemon=True)
+        self._thread.start()
+
+    # ---- control (any thread; returns at once) ----------------------------------------------------
+    def play(self) -> None:
+        """Train continuously until paused."""
+        self._running.set()
+        self._wake.set()
+
+    def pause(self) -> None:
+        """Stop after the current step."""
+        self._running.clear()
+        self._wake.set()
+
+    def step(self, n: int = 1) -> None:
+        """Run ``n`` more steps (then pause)."""
+        with self._lock:
+            self._steps_pending += max(0, int(n))
+        self._wake.set()
+
+    def step_epoch(self) -> None:
+        """Run the steps of one epoch."""
+        self._submit(lambda: self.step(self.lesson.steps_per_epoch if self.lesson else 0))
+
+    def reset(self) -> None:
+        """Rebuild the lesson with the current hyperparameters (pending structural changes apply);
+        the history starts afresh.  If the build fails the previous lesson and its data are kept."""
+        self._running.clear()
+        with self._lock:
+            self._steps_pending = 0
+        self._submit(self._build)
+
+    def set_param(self, name: str, value: Any) -> bool:
+        """Set a hyperparameter.  Live ones apply before the next step and leave a marker; structural
+        ones wait for :meth:`reset`.  Returns True if a reset is needed for it to take effect.
+
+        Raises HyperparameterError for unknown names or invalid values (nothing changes then)."""
+        spec = self.hp.spec(name)
+        v = self.hp.set(name, value)
+        if spec.live:
+            self._submit(lambda: self._apply_live(name, v))
+            return False
+        return self.needs_reset()
+
+    def needs_reset(self) -> bool:
+        """True if some structural hyperparameter differs from what the lesson was built with."""
+        return any(self.hp[s.name] != self.applied[s.name] for s in self.hp.specs if not s.live)
+
+    def pending_structural(self) -> list[str]:
+        """Names of structural hyperparameters changed since the last build."""
+        return [s.name for s in self.hp.specs if not s.live and self.hp[s.name] != self.applied[s.name]]
+
+    def call(self, fn: Callable[[Lesson], Any]) -> None:
+        """Run ``fn(lesson)`` on the worker thread between steps (e.g. choose the sample a view shows),
+        then refresh the snapshot."""
+        def run() -> None:
+            if self.lesson is not None:
+                fn(self.lesson)
+                self._snapshot_wanted = True
+        self._submit(run)
+
+    def request_snapshot(self) -> None:
+        """Ask for a fresh snapshot even while paused."""
+        self._snapshot_wanted = True
+        self._wake.set()
+
+    def stop(self, timeout: float = 1.0) -> bool:
+        """Stop the worker and wait up to ``timeout`` seconds; True if it ended."""
+        self._stop.set()
+        self._running.clear()
+        self._wake.set()
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Block until queued commands and pending steps are done (for the CLI and tests, never the GUI)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                idle = (not self._commands and self._steps_pending == 0 and self._idle.is_set()
+                        and not self._running.is_set())
+            if idle:
+                return True
+            time.sleep(0.005)
+        return False
+
+    # ---- reading (any thread) ---------------------------------------------------------------------
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    @property
+    def running(self) -> bool:
+        return self._running.is_set()
+
+    def drain_events(self) -> list[SessionEvent]:
+        out = []
+        while self._events:
+            out.append(self._events.popleft())
+        return out
+
+    def latest_snapshot(self) -> Snapshot:
+        return self._snapshot
+
+    def steps_per_second(self) -> float:
+        w = list(self._rate_window)
+        if len(w) < 2 or w[-1][0] - w[0][0] <= 0:
+            return 0.0
+        return (w[-1][1] - w[0][1]) / (w[-1][0] - w[0][0])
+
+    def epoch(self) -> float:
+        spe = self.lesson.steps_per_epoch if self.lesson else 1
+        return self.step_count / max(1, spe)
+
+    def run_record(self) -> dict[str, Any]:
+        """What ``run.json`` holds: lesson, engine, seed, hyperparameters, live changes, final metrics."""
+        return {
+            "lesson": self.lesson_cls.info.id,
+            "title": self.lesson_cls.info.title,
+            "engine": self.applied["engine"],
+            "device": self.applied["device"],
+            "seed": self.applied["seed"],
+            "hyperparameters": dict(self.initial_hyperparameters),
+            "live_changes": [c.as_dict() for c in self.history.changes()],
+            "steps": self.step_count,
+            "epochs": round(self.epoch(), 4),
+            "final_metrics": self.history.last(),
+        }
+
+    def snapshot_now(self, timeout: float = 30.0) -> Snapshot:
+        """Compute a snapshot on the worker and wait for it (CLI/tests only)."""
+        done = threading.Event()
+        self._submit(lambda: (self._take_snapshot(), done.set()))
+        done.wait(timeout)
+        return self._snapshot
+
+    # ---- worker -----------------------------------------------------------------------------------
+    def _submit(self, fn: Callable[[], None]) -> None:
+        with self._lock:
+            self._commands.append(fn)
+            self._idle.clear()
+        self._wake.set()
+
+    def _emit(self, kind: str, message: str, tb: str = "") -> None:
+        self._events.append(SessionEvent(kind, message, self.step_count, tb))
+
+    def _build(self) -> None:
+        values = self.hp.as_dict()
+        self.state = "building"
+        try:
+            lesson = self.lesson_cls(self.lesson_cls.hyperparameters(values))
+        except (LessonConfigError, HyperparameterError) as e:
+            self.state = "paused" if self.lesson is not None else "error"
+            self._emit("config_error", f"Cannot build '{self.lesson_cls.info.title}' with these settings: {e}")
+            return
+        except Exception as e:  # a bug in the lesson: show it, keep the app and old data
+            self.state = "paused" if self.lesson is not None else "error"
+            self._emit("error", f"Building the lesson failed: {type(e).__name__}: {e}", traceback.format_exc())
+            return
+        if self.lesson is not None:
+            self._close_lesson()
+        self.lesson = lesson
+        self.applied = self.lesson_cls.hyperparameters(values)
+        self.initial_hyperparameters = dict(values)
+        self.history = MetricHistory(self._history_capacity)
+        self.step_count = 0
+        self._rate_window.clear()
+        self._snapshot_wanted = True
+        self.state = "paused"
+        self._emit("built", f"{self.lesson_cls.info.title}: ready ({values['engine']} on {values['device']})")
+
+    def _close_lesson(self) -> None:
+        try:
+            self.lesson.close()
+        except Exception:
+            self._emit("error", "Closing the lesson failed", traceback.format_exc())
+
+    def _apply_live(self, name: str, value: Any) -> None:
+        if self.lesson is None:
+            return
+        old = self.applied[name]
+        if old == value:
+            return
+        self.lesson.set_live(name, value)
+        self.applied.set(name, value)
+        self.history.add_change(ParamChange(self.step_count, name, old, value))
+
+    def _diverged(self, name: str, value: float) -> None:
+        self._running.clear()
+        with self._lock:
+            self._steps_pending = 0
+        self.state = "paused"
+        self._emit("diverged",
+                   f"Paused at step {self.step_count}: {name} became {value}. {self.lesson.divergence_hint()}")
+
+    def _check_finite(self, metrics: dict[str, float]) -> bool:
+        for name, value in metrics.items():
+            if not math.isfinite(value):
+                self._diverged(name, value)
+                return False
+        return True
+
+    def _train_one(self) -> None:
+        lesson = self.lesson
+        metrics = lesson.train_step()
+        self.step_count += 1
+        finite = {k: v for k, v in metrics.items() if math.isfinite(v)}
+        self.history.append(self.step_count, finite)
+        if not self._check_finite(metrics):
+            return
+        spe = max(1, lesson.steps_per_epoch)
+        if self.step_count % lesson.eval_every == 0 or self.step_count % spe == 0:
+            val = lesson.evaluate()
+            val = dict(val, epoch=self.step_count / spe)
+            self.history.append(self.step_count, {k: v for k, v in val.items() if math.isfinite(v)})
+            self._check_finite(val)
+        self._rate_window.append((time.perf_counter(), self.step_count))
+
+    def _take_snapshot(self) -> None:
+        if self.lesson is None:
+            return
+        t0 = time.perf_counter()
+        plots = self.lesson.snapshot()
+        self._snapshot = Snapshot(self._snapshot.version + 1, self.step_count, plots)
+        self._snapshot_cost = time.perf_counter() - t0
+        self._last_snapshot_t = time.perf_counter()
+        self._snapshot_wanted = False
+
+    def _snapshot_due(self, training: bool) -> bool:
+        if not self.snapshots_enabled or self.lesson is None:
+            return False
+        if not training:
+            return self._snapshot_wanted
+        # keep snapshot time within the budget: interval >= cost / budget
+        interval = max(self.min_snapshot_interval, self._snapshot_cost / max(self.snapshot_budget, 1e-6))
+        return time.perf_counter() - self._last_snapshot_t >= interval
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._loop_once()
+            except Exception as e:
+                self._running.clear()
+                with self._lock:
+                    self._steps_pending = 0
+                self.state = "error"
+                self._emit("error", f"The lesson raised {type(e).__name__} at step {self.step_count}: {e}",
+                           traceback.format_exc())
+        if self.lesson is not None:
+            self._close_lesson()
+        self.state = "stopped"
+
+    def _loop_once(self) -> None:
+        with self._lock:
+            cmd = self._commands.popleft() if self._commands else None
+            stepping = cmd is None and self.lesson is not None and self._steps_pending > 0
+            if stepping:
+                self._steps_pending -= 1
+            if cmd is not None or stepping or self._running.is_set():
+                self._idle.clear()
+        if cmd is not None:
+            cmd()
+            return
+        if self.lesson is not None and (stepping or self._running.is_set()):
+            if self.state != "error":
+                self.state = "running"
+            t0 = time.perf_counter()
+            self._train_one()
+            self._snapshot_wanted = True
+            if self._snapshot_due(True):
+                self._take_snapshot()
+            if self.max_steps_per_second:
+                wait = 1.0 / self.max_steps_per_second - (time.perf_counter() - t0)
+                if wait > 0:
+                    self._wake.wait(wait)
+                    self._wake.clear()
+            return
+        if self.state == "running":
+            self.state = "paused"
+        if self._snapshot_due(False):
+            self._take_snapshot()
+            return
+        self._idle.set()
+        self._wake.wait(0.05)
+        self._wake.clear()
