@@ -15,8 +15,8 @@ class ToyLesson(Lesson):
              PlotSpec("w", "Weight", "bars"))
     eval_every = 5
 
-    def __init__(self, hp):
-        super().__init__(hp)
+    def __init__(self, hp, context=None):
+        super().__init__(hp, context)
         if hp["fail_build"]:
             raise LessonConfigError("fail_build is on")
         self.rng = np.random.default_rng(hp["seed"])

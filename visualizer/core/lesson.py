@@ -63,11 +63,25 @@ def common_params(engines: tuple[str, ...]) -> tuple[ParamSpec, ...]:
     )
 
 
+class LessonContext:
+    """How a lesson talks to the user while it builds or trains (the session supplies one).
+
+    ``progress(message, fraction)`` reports a long operation such as a download (fraction in [0, 1],
+    or None if unknown); ``notice(message)`` shows a one-off message (e.g. "offline: using the
+    embedded digits").  The default does nothing, for tests and scripts."""
+
+    def progress(self, message: str, fraction: float | None = None) -> None:
+        pass
+
+    def notice(self, message: str) -> None:
+        pass
+
+
 class Lesson:
     """Base class of every lesson.  Subclasses set the class attributes and implement the methods.
 
     Construction receives validated :class:`Hyperparameters` (the lesson's specs plus seed, engine
-    and device) and builds data and model; it raises :class:`LessonConfigError` for settings that
+    and device) and a :class:`LessonContext`, and builds data and model; it raises :class:`LessonConfigError` for settings that
     cannot work.  All methods run on the session's worker thread.
     """
 
@@ -87,8 +101,9 @@ class Lesson:
         """Validated hyperparameters with defaults filled in.  Raises HyperparameterError."""
         return Hyperparameters(cls.all_params(), dict(values or {}))
 
-    def __init__(self, hp: Hyperparameters) -> None:
+    def __init__(self, hp: Hyperparameters, context: LessonContext | None = None) -> None:
         self.hp = hp
+        self.context = context or LessonContext()
 
     @property
     def steps_per_epoch(self) -> int:

@@ -18,19 +18,31 @@ from typing import Any, Callable, Mapping
 
 from visualizer.core.history import MetricHistory, ParamChange
 from visualizer.core.hyperparams import HyperparameterError, Hyperparameters
-from visualizer.core.lesson import Lesson, LessonConfigError
+from visualizer.core.lesson import Lesson, LessonConfigError, LessonContext
 from visualizer.core.plotdata import PlotData
 
 
 @dataclass(frozen=True)
 class SessionEvent:
     """Something the user should be told.  kind: ``built``, ``diverged``, ``error``, ``config_error``,
-    ``info``.  traceback is set for ``error``."""
+    ``notice``, ``progress`` (with ``fraction`` in [0, 1] or None).  traceback is set for ``error``."""
 
     kind: str
     message: str
     step: int = 0
     traceback: str = ""
+    fraction: float | None = None
+
+
+class _SessionContext(LessonContext):
+    def __init__(self, session: "TrainingSession") -> None:
+        self._session = session
+
+    def progress(self, message: str, fraction: float | None = None) -> None:
+        self._session._events.append(SessionEvent("progress", message, self._session.step_count, "", fraction))
+
+    def notice(self, message: str) -> None:
+        self._session._emit("notice", message)
 
 
 @dataclass
@@ -67,7 +79,7 @@ class TrainingSession:
         self.max_steps_per_second: float | None = None
         self.initial_hyperparameters: dict[str, Any] = {}
         self._history_capacity = history_capacity
-        self._events: deque[SessionEvent] = deque(maxlen=200)
+        self._events: deque[SessionEvent] = deque(maxlen=500)
         self._commands: deque[Callable[[], None]] = deque()
         self._lock = threading.Lock()
         self._running = threading.Event()
@@ -231,7 +243,7 @@ class TrainingSession:
         values = self.hp.as_dict()
         self.state = "building"
         try:
-            lesson = self.lesson_cls(self.lesson_cls.hyperparameters(values))
+            lesson = self.lesson_cls(self.lesson_cls.hyperparameters(values), _SessionContext(self))
         except (LessonConfigError, HyperparameterError) as e:
             self.state = "paused" if self.lesson is not None else "error"
             self._emit("config_error", f"Cannot build '{self.lesson_cls.info.title}' with these settings: {e}")
