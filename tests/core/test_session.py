@@ -144,3 +144,26 @@ def test_worker_thread_ends_on_stop():
     s.play()
     assert s.stop(1.0)
     assert threading.active_count() == before
+
+
+def test_checkpoint_round_trip_and_truncated_file(tmp_path):
+    from visualizer.core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+    state = {"W1": np.arange(6, dtype=np.float32).reshape(2, 3), "b1": np.zeros(3)}
+    p = tmp_path / "m.npz"
+    save_checkpoint(p, "toy", state, {"step": 3})
+    got, meta = load_checkpoint(p, "toy")
+    np.testing.assert_array_equal(got["W1"], state["W1"]) and meta["step"] == 3
+    with pytest.raises(CheckpointError, match="belongs to lesson"):
+        load_checkpoint(p, "other")
+    data = p.read_bytes()
+    (tmp_path / "t.npz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match="damaged or truncated"):
+        load_checkpoint(tmp_path / "t.npz", "toy")
+
+
+def test_session_reports_lesson_without_checkpoints(session, tmp_path):
+    errors = []
+    session.save_checkpoint(tmp_path / "x.npz", on_done=errors.append)
+    assert session.wait_idle(5)
+    assert errors and "does not save checkpoints" in errors[0]
+    assert any(e.kind == "config_error" for e in session.drain_events())

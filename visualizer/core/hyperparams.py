@@ -126,7 +126,29 @@ class BoolParam:
         raise HyperparameterError(f"{self.label}: {value!r} is not true or false")
 
 
-ParamSpec = Union[FloatParam, IntParam, ChoiceParam, BoolParam]
+@dataclass(frozen=True)
+class PathParam:
+    """A file chosen by the user (e.g. a CSV of points); empty string for none.  The UI shows a
+    file picker with ``file_filter`` (Qt syntax, e.g. ``"CSV files (*.csv)"``).  Existence and
+    format are checked by the lesson when it builds, which raises LessonConfigError."""
+
+    name: str
+    label: str
+    default: str = ""
+    file_filter: str = "All files (*)"
+    live: bool = False
+    tooltip: str = ""
+
+    def validate(self, value: Any) -> str:
+        """Return ``value`` as a string path.  Raises HyperparameterError for non-strings."""
+        if value is None:
+            return ""
+        if not isinstance(value, (str, bytes)) and not hasattr(value, "__fspath__"):
+            raise HyperparameterError(f"{self.label}: {value!r} is not a file path")
+        return str(value) if not isinstance(value, bytes) else value.decode()
+
+
+ParamSpec = Union[FloatParam, IntParam, ChoiceParam, BoolParam, PathParam]
 
 
 @dataclass

@@ -135,5 +135,16 @@ class Lesson:
                     "Reset (R).")
         return "The updates grew without bound: lower the step size and press Reset (R)."
 
+    def checkpoint_state(self) -> dict:
+        """The model's weights and optimizer state as ``name -> np.ndarray`` (NumPy copies).
+
+        Raises NotImplementedError if the lesson has no checkpoints."""
+        raise NotImplementedError(f"{self.info.title} does not save checkpoints")
+
+    def load_checkpoint_state(self, state: dict) -> None:
+        """Restore what :meth:`checkpoint_state` returned.  Raises LessonConfigError if the arrays do not
+        fit this model (other layer sizes, other lesson)."""
+        raise NotImplementedError(f"{self.info.title} does not load checkpoints")
+
     def close(self) -> None:
         """Release resources (GPU memory, files).  Called when the lesson is reset or closed."""

@@ -222,6 +222,45 @@ class TrainingSession:
             "final_metrics": self.history.last(),
         }
 
+    def save_checkpoint(self, path, on_done: Callable[[str | None], None] | None = None) -> None:
+        """Save the lesson's weights to ``path`` on the worker (between steps).  ``on_done(error)`` is
+        called on the worker with None or a message; failures are also reported as ``error`` events."""
+        def run() -> None:
+            from visualizer.core.checkpoint import save_checkpoint
+            err = None
+            try:
+                if self.lesson is None:
+                    raise NotImplementedError("the lesson is not built yet")
+                save_checkpoint(path, self.lesson_cls.info.id, self.lesson.checkpoint_state(),
+                                {"step": self.step_count, "hyperparameters": self.applied.as_dict()})
+                self._emit("notice", f"Checkpoint saved to {path}")
+            except (NotImplementedError, OSError) as e:
+                err = str(e)
+                self._emit("config_error", f"Could not save the checkpoint: {e}")
+            if on_done:
+                on_done(err)
+        self._submit(run)
+
+    def load_checkpoint(self, path, on_done: Callable[[str | None], None] | None = None) -> None:
+        """Load weights saved by :meth:`save_checkpoint` into the current lesson (same structure).
+        A damaged file or one of another model is reported and the model in memory is kept."""
+        def run() -> None:
+            from visualizer.core.checkpoint import CheckpointError, load_checkpoint
+            err = None
+            try:
+                if self.lesson is None:
+                    raise NotImplementedError("the lesson is not built yet")
+                state, _meta = load_checkpoint(path, self.lesson_cls.info.id)
+                self.lesson.load_checkpoint_state(state)
+                self._snapshot_wanted = True
+                self._emit("notice", f"Checkpoint loaded from {path}")
+            except (CheckpointError, LessonConfigError, NotImplementedError) as e:
+                err = str(e)
+                self._emit("config_error", f"Could not load the checkpoint: {e}")
+            if on_done:
+                on_done(err)
+        self._submit(run)
+
     def snapshot_now(self, timeout: float = 30.0) -> Snapshot:
         """Compute a snapshot on the worker and wait for it (CLI/tests only)."""
         done = threading.Event()
