@@ -1,0 +1,209 @@
+"""Optimizers of the NumPy engine, with update rules that match ``torch.optim`` step for step.
+
+Each optimizer holds the model's parallel lists ``params`` and ``grads`` (arrays updated in place)
+and its hyperparameters as plain attributes (``lr``, ``momentum``, ...), which may be changed between
+steps exactly like a ``torch.optim`` param group.  ``step()`` applies one update from the current
+gradients.  Weight decay is not part of the optimizer here: ``regularization.py`` adds it to the
+gradients first, which is what ``torch.optim``'s ``weight_decay`` does.
+
+Sources: Saitoh, *Deep Learning from Scratch*, section 6.1; Sutskever et al., ICML 2013 (momentum
+and Nesterov, in PyTorch's formulation); Duchi, Hazan & Singer, JMLR 12 (2011) (AdaGrad); Tieleman &
+Hinton, COURSERA lecture 6.5 (2012) (RMSProp); Kingma & Ba, ICLR 2015 (Adam).
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+
+
+class Optimizer:
+    """Base class.  params, grads: parallel lists of arrays of equal shapes; lr: learning rate > 0.
+
+    Raises ValueError for mismatched lists or a non-positive or non-finite learning rate."""
+
+    def __init__(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray], lr: float) -> None:
+        if len(params) != len(grads) or any(p.shape != g.shape for p, g in zip(params, grads)):
+            raise ValueError("params and grads must be parallel lists of arrays with equal shapes")
+        self.params = list(params)
+        self.grads = list(grads)
+        self.lr = lr
+
+    @property
+    def lr(self) -> float:
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"learning rate must be a positive number, got {value}")
+        self._lr = float(value)
+
+    def step(self) -> None:
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent: w -= lr * g  (``torch.optim.SGD`` without momentum)."""
+
+    def step(self) -> None:
+        for p, g in zip(self.params, self.grads):
+            p -= p.dtype.type(self.lr) * g
+
+
+class Momentum(Optimizer):
+    """Heavy-ball momentum as ``torch.optim.SGD(momentum=mu)``: v = mu v + g (v = g on the first step);
+    w -= lr v.  With ``nesterov`` (``torch.optim.SGD(nesterov=True)``): w -= lr (g + mu v).
+
+    ``momentum`` may change between steps; while it is 0 the velocity is neither used nor updated,
+    as in PyTorch.  Raises ValueError for momentum outside [0, 1)."""
+
+    def __init__(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray], lr: float,
+                 momentum: float = 0.9, nesterov: bool = False) -> None:
+        super().__init__(params, grads, lr)
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self._v: list[np.ndarray | None] = [None] * len(self.params)   # velocity per parameter
+
+    @property
+    def momentum(self) -> float:
+        return self._momentum
+
+    @momentum.setter
+    def momentum(self, value: float) -> None:
+        if not (0.0 <= value < 1.0):
+            raise ValueError(f"momentum must be in [0, 1), got {value}")
+        self._momentum = float(value)
+
+    def step(self) -> None:
+        mu = self.momentum
+        for i, (p, g) in enumerate(zip(self.params, self.grads)):
+            lr = p.dtype.type(self.lr)
+            if mu == 0.0:
+                p -= lr * g
+                continue
+            v = self._v[i]
+            if v is None:
+                v = self._v[i] = g.copy()
+            else:
+                v *= p.dtype.type(mu)
+                v += g
+            if self.nesterov:
+                p -= lr * (g + p.dtype.type(mu) * v)
+            else:
+                p -= lr * v
+
+
+class Nesterov(Momentum):
+    """Nesterov momentum as ``torch.optim.SGD(momentum=mu, nesterov=True)``: v = mu v + g; w -= lr (g + mu v)."""
+
+    def __init__(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray], lr: float,
+                 momentum: float = 0.9) -> None:
+        super().__init__(params, grads, lr, momentum, nesterov=True)
+
+
+class AdaGrad(Optimizer):
+    """AdaGrad as ``torch.optim.Adagrad``: h += g^2; w -= lr g / (sqrt(h) + eps), eps = 1e-10."""
+
+    def __init__(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray], lr: float,
+                 eps: float = 1e-10) -> None:
+        super().__init__(params, grads, lr)
+        self.eps = float(eps)
+        self._h = [np.zeros_like(p) for p in self.params]      # sum of squared gradients
+        self._buf = [np.empty_like(p) for p in self.params]
+
+    def step(self) -> None:
+        for p, g, h, buf in zip(self.params, self.grads, self._h, self._buf):
+            h += g * g
+            np.sqrt(h, out=buf)
+            buf += p.dtype.type(self.eps)
+            np.divide(g, buf, out=buf)
+            buf *= p.dtype.type(self.lr)
+            p -= buf
+
+
+class RMSProp(Optimizer):
+    """RMSProp as ``torch.optim.RMSprop`` (not centred, no momentum):
+    s = alpha s + (1 - alpha) g^2; w -= lr g / (sqrt(s) + eps), alpha = 0.99, eps = 1e-8."""
+
+    def __init__(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray], lr: float,
+                 alpha: float = 0.99, eps: float = 1e-8) -> None:
+        super().__init__(params, grads, lr)
+        self.alpha = float(alpha)
+        self.eps = float(eps)
+        self._s = [np.zeros_like(p) for p in self.params]      # running mean of squared gradients
+        self._buf = [np.empty_like(p) for p in self.params]
+
+    def step(self) -> None:
+        for p, g, s, buf in zip(self.params, self.grads, self._s, self._buf):
+            t = p.dtype.type
+            s *= t(self.alpha)
+            np.multiply(g, g, out=buf)
+            buf *= t(1.0 - self.alpha)
+            s += buf
+            np.sqrt(s, out=buf)
+            buf += t(self.eps)
+            np.divide(g, buf, out=buf)
+            buf *= t(self.lr)
+            p -= buf
+
+
+class Adam(Optimizer):
+    """Adam as ``torch.optim.Adam`` (bias-corrected, not AMSGrad):
+    m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; t += 1;
+    w -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps), b1 = 0.9, b2 = 0.999, eps = 1e-8."""
+
+    def __init__(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
+        super().__init__(params, grads, lr)
+        self.beta1, self.beta2 = (float(b) for b in betas)
+        self.eps = float(eps)
+        self.t = 0
+        self._m = [np.zeros_like(p) for p in self.params]      # first moment
+        self._v = [np.zeros_like(p) for p in self.params]      # second moment
+        self._buf = [np.empty_like(p) for p in self.params]
+
+    def step(self) -> None:
+        self.t += 1
+        b1, b2 = self.beta1, self.beta2
+        step_size = self.lr / (1 - b1 ** self.t)
+        bc2_sqrt = math.sqrt(1 - b2 ** self.t)
+        for p, g, m, v, buf in zip(self.params, self.grads, self._m, self._v, self._buf):
+            t = p.dtype.type
+            np.subtract(g, m, out=buf)             # m += (1 - b1)(g - m), PyTorch's lerp
+            buf *= t(1 - b1)
+            m += buf
+            v *= t(b2)
+            np.multiply(g, g, out=buf)
+            buf *= t(1 - b2)
+            v += buf
+            np.sqrt(v, out=buf)                    # denominator sqrt(v) / sqrt(1 - b2^t) + eps
+            buf /= t(bc2_sqrt)
+            buf += t(self.eps)
+            np.divide(m, buf, out=buf)
+            buf *= t(step_size)
+            p -= buf
+
+
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+
+
+def make_optimizer(name: str, params: Sequence[np.ndarray], grads: Sequence[np.ndarray], lr: float,
+                   momentum: float = 0.9) -> Optimizer:
+    """An optimizer by name (one of OPTIMIZERS); ``momentum`` is used by "momentum" and "nesterov" only.
+
+    Raises ValueError for an unknown name or invalid hyperparameters."""
+    if name == "sgd":
+        return SGD(params, grads, lr)
+    if name == "momentum":
+        return Momentum(params, grads, lr, momentum)
+    if name == "nesterov":
+        return Nesterov(params, grads, lr, momentum)
+    if name == "adagrad":
+        return AdaGrad(params, grads, lr)
+    if name == "rmsprop":
+        return RMSProp(params, grads, lr)
+    if name == "adam":
+        return Adam(params, grads, lr)
+    raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
