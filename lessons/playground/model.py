@@ -109,9 +109,10 @@ PLOTS = (
 
 def _fit_unit_range(maps: np.ndarray) -> np.ndarray:
     """Divide each map (n, H, W) by its largest |value| when that exceeds 1, so all lie in [-1, 1]."""
-    peak = np.abs(maps).reshape(len(maps), -1).max(axis=1) if len(maps) else np.zeros(0)
-    scale = np.where(peak > 1.0, peak, 1.0)
-    return (maps / scale[:, None, None]).astype(np.float32)
+    with np.errstate(invalid="ignore"):              # a diverged network's NaN maps stay NaN
+        peak = np.abs(maps).reshape(len(maps), -1).max(axis=1) if len(maps) else np.zeros(0)
+        scale = np.where(peak > 1.0, peak, 1.0)
+        return (maps / scale[:, None, None]).astype(np.float32)
 
 
 class PlaygroundLesson(Lesson):

@@ -38,8 +38,8 @@ all the two Gaussian blobs need.
         "XOR: a line is not enough",
         """
 Now the classes sit in opposite corners (**XOR**): class 1 where x₁ and x₂ have the same sign. No
-straight line separates them, so the lone neuron stalls near 50 % accuracy whatever you try — press
-Play and watch the loss stay high.
+straight line separates them: the lone neuron's loss stays near ln 2 ≈ 0.69, the loss of a coin
+flip, and its line gets at most about three points in four right, whatever you try.
 """,
         set_params={**_CLEAN, "dataset": "xor", "hidden_layers": 0},
         plots=("decision", "loss", "accuracy"),
@@ -60,36 +60,39 @@ hard problem linear.
     NarrativeStep(
         "…or let a hidden layer learn it",
         """
-Turn x₁·x₂ off and add **one hidden layer of 4 neurons**. Each hidden neuron computes
+Turn x₁·x₂ off and add **one hidden layer of 8 neurons**. Each hidden neuron computes
 hⱼ = tanh(Σᵢ wᵢⱼ xᵢ + bⱼ): a soft step along its own line. Its small **map** in the network view
 shows hⱼ at every point of the plane. The output neuron adds these maps with its weights (edges: colour
 is the sign, thickness the size), and a sum of bent steps can carve out the two XOR corners. The
 network *learns* the feature you engineered by hand.
 """,
-        set_params={**_CLEAN, "dataset": "xor", "hidden_layers": 1, "neurons_1": 4, "activation": "tanh"},
+        set_params={**_CLEAN, "dataset": "xor", "hidden_layers": 1, "neurons_1": 8, "activation": "tanh"},
         plots=("decision", "network", "accuracy"),
         run_steps=400,
     ),
     NarrativeStep(
         "The spiral needs depth",
         """
-Two interleaved **spirals** defeat one small layer. Stack **three hidden layers of 8**: the first layer
-draws lines, the second combines them into bends, the third into the arms. Watch the maps grow more
-intricate from layer to layer. The **gradient norm** plot shows how strongly each layer is being
-updated; adding the sin x₁ and sin x₂ features makes the job easier still.
+Two interleaved **spirals** defeat a single layer: even 16 tanh neurons in one layer stay far from
+the answer (try Hidden layers = 1). Stack **three hidden layers of 8**: the first layer draws lines,
+the second combines them into bends, the third into the arms. Watch the maps grow more intricate
+from layer to layer; it takes a couple of thousand steps. The **gradient norm** plot shows how
+strongly each layer is being updated. Turning on the sin x₁ and sin x₂ features makes the job much
+easier: the waves already follow the arms.
 """,
         set_params={**_CLEAN, "dataset": "spiral", "hidden_layers": 3, "neurons_1": 8, "neurons_2": 8,
                     "neurons_3": 8, "activation": "tanh", "lr": 0.01},
         plots=("decision", "network", "loss", "grad_norms"),
-        run_steps=1500,
+        run_steps=2500,
     ),
     NarrativeStep(
         "Too large a learning rate",
         """
-Each step moves the weights by −η·∂L/∂w (for SGD). With the learning rate η = 3 the steps overshoot the
-valley of the loss: the loss jumps up and down instead of falling, and the decision map flickers.
-Far too large a rate makes the weights overflow; the run then pauses and says so. Lower the rate
-with the slider (it applies at the next step, leaving a marker on the curves) and watch it settle.
+Plain SGD moves every weight by −η·∂L/∂w. With the learning rate η = 3 the steps overshoot the
+valley of the loss: the mini-batch loss jumps up and down instead of falling, and the decision map
+flickers. Lower the rate to 0.3 with the slider (it applies at the next step and leaves a marker on
+the curves) and watch the loss settle. A far larger rate can make the weights overflow (try η = 10
+with leaky ReLU): the loss becomes NaN and the run pauses with a message.
 """,
         set_params={**_CLEAN, "dataset": "circle", "hidden_layers": 2, "neurons_1": 4, "neurons_2": 4,
                     "activation": "tanh", "optimizer": "sgd", "lr": 3.0},
@@ -101,9 +104,9 @@ with the slider (it applies at the next step, leaving a marker on the curves) an
         """
 Give the circle every feature and a wide layer, then add an **L1 penalty**: the loss becomes
 L + λ Σ |w|. Its gradient λ·sign(w) pulls every weight towards 0 by the same amount, so weights
-that do not pay for themselves reach **exactly zero**: watch the edges of the unhelpful inputs fade
-until mostly x₁² and x₂² remain. **L2** (λ Σ w²) shrinks all weights in proportion instead and
-rarely zeroes one. Raise λ to see the network get simpler.
+that do not pay for themselves end up **near zero**: watch the edges of the unhelpful inputs fade
+until mostly x₁² and x₂² remain (a circle is x₁² + x₂² < r²). **L2** (λ Σ w²) shrinks all weights
+in proportion instead and rarely makes one vanish. Raise λ to see the network get simpler.
 """,
         set_params={**_CLEAN, "dataset": "circle", "hidden_layers": 1, "neurons_1": 8, "activation": "tanh",
                     "x1_squared": True, "x2_squared": True, "x1_times_x2": True, "sin_x1": True,
@@ -115,9 +118,10 @@ rarely zeroes one. Raise λ to see the network get simpler.
         "Noise: the gap between train and test",
         """
 Add **50 % noise** and train on only **20 %** of the points with a big network. The network can
-memorise the few noisy training points: the loss on the **whole training split** keeps falling
-while the **test loss** stops falling and climbs. That gap is **overfitting**. Try L2
-regularization, a smaller network or more training data, and watch the gap close.
+memorise the few noisy training points: the loss on the **whole training split** (train_loss_full)
+keeps falling towards 0 while the **test loss** climbs. That gap is **overfitting**: the boundary
+bends around single points. Try L2 regularization (rate 0.01), a smaller network or more training
+data, and watch the gap close.
 """,
         set_params={**_CLEAN, "dataset": "gaussians", "noise": 50, "train_percent": 20, "hidden_layers": 3,
                     "neurons_1": 16, "neurons_2": 16, "neurons_3": 16, "activation": "relu", "lr": 0.01},
