@@ -1,0 +1,90 @@
+"""Time from launch to a visible main window, measured from outside the process.
+
+Starts a virtual X server (Xvfb), launches ``python main.py --lesson LESSON`` on it and polls
+``xdotool search --onlyvisible`` until a window titled "Deep Learning Visualizer" is mapped.  Also
+reports the same for a bare ``python -c "import PySide6.QtWidgets"`` window-less baseline, so the
+ratio says how much of the start-up is ours.  Target (issue #3): visible <= 2 s.
+
+Needs Debian's xvfb and xdotool (see README, troubleshooting).  Usage:
+    python benchmarks/bench_startup.py [--runs 5] [--lesson mlp_digits]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def start_xvfb(display: str) -> subprocess.Popen:
+    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if subprocess.run(["xdpyinfo", "-display", display], capture_output=True).returncode == 0 \
+                if shutil.which("xdpyinfo") else Path(f"/tmp/.X11-unix/X{display[1:]}").exists():
+            return proc
+        time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("Xvfb did not start")
+
+
+def time_to_window(cmd: list[str], env: dict, title: str, timeout: float = 30.0) -> float:
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        while time.perf_counter() - t0 < timeout:
+            r = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", title],
+                               env=env, capture_output=True, text=True)
+            if r.returncode == 0 and r.stdout.strip():
+                return time.perf_counter() - t0
+            if proc.poll() is not None:
+                raise RuntimeError(f"the app exited early: {proc.stderr.read().decode()[-2000:]}")
+            time.sleep(0.01)
+        raise RuntimeError("no window within the timeout")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--lesson", default="mlp_digits")
+    args = ap.parse_args()
+    for tool in ("Xvfb", "xdotool"):
+        if not shutil.which(tool):
+            sys.exit(f"{tool} not found: apt-get install -y xvfb xdotool")
+    display = ":97"
+    xvfb = start_xvfb(display)
+    env = dict(os.environ, DISPLAY=display)
+    env.pop("QT_QPA_PLATFORM", None)
+    baseline_cmd = [sys.executable, "-c",
+                    "from PySide6.QtWidgets import QApplication, QMainWindow; a = QApplication([]); "
+                    "w = QMainWindow(); w.setWindowTitle('Baseline Qt window'); w.show(); a.exec()"]
+    app_cmd = [sys.executable, "main.py", "--lesson", args.lesson]
+    try:
+        time_to_window(app_cmd, env, "Deep Learning Visualizer")          # warm the file cache once
+        app_t = [time_to_window(app_cmd, env, "Deep Learning Visualizer") for _ in range(args.runs)]
+        base_t = [time_to_window(baseline_cmd, env, "Baseline Qt window") for _ in range(args.runs)]
+    finally:
+        xvfb.terminate()
+    app_med, base_med = statistics.median(app_t), statistics.median(base_t)
+    print(f"launch -> visible window, {args.runs} runs, lesson {args.lesson}")
+    print(f"  Deep Learning Visualizer: median {app_med:.3f} s  (min {min(app_t):.3f}, max {max(app_t):.3f})")
+    print(f"  bare PySide6 window:      median {base_med:.3f} s  (min {min(base_t):.3f}, max {max(base_t):.3f})")
+    print(f"  ratio app / bare Qt: {app_med / base_med:.2f}x   target: app <= 2.0 s -> "
+          f"{'PASS' if app_med <= 2.0 else 'FAIL'}")
+
+
+if __name__ == "__main__":
+    main()
