@@ -23,7 +23,12 @@ ProgressCallback = Callable[[str, "float | None"], None]
 
 class DownloadError(OSError):
     """A file could not be downloaded or verified (offline, HTTP error, checksum mismatch, cache
-    not writable).  The message names the file and the reason."""
+    not writable).  The message names the file and the reason; ``reason`` holds the reason alone,
+    for messages such as "Could not download MNIST (<reason>): ..."."""
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 def cache_dir() -> Path:
@@ -131,11 +136,11 @@ def fetch(filename: str, known_hash: str, mirrors: Sequence[str], folder: Path |
         except (requests.exceptions.RequestException, ValueError) as e:
             reasons.append(_reason(e, url, timeout))
         except OSError as e:
-            raise DownloadError(f"Cannot write the data cache {folder}: {e.strerror or e}. Set "
-                                f"{CACHE_ENV} to a writable folder.") from e
+            problem = e.strerror or str(e)
+            raise DownloadError(f"Cannot write the data cache {folder}: {problem}. Set {CACHE_ENV} to a "
+                                "writable folder.", f"cannot write the data cache {folder}: {problem}") from e
     what = label or filename
     damaged = target.exists() and not _hash_matches(target, known_hash)
     cached = f" The cached copy {target} is damaged and could not be replaced." if damaged else ""
-    if not reasons:
-        raise DownloadError(f"Could not download {what}: no download address is configured.{cached}")
-    raise DownloadError(f"Could not download {what}: {'; '.join(reasons)}.{cached}")
+    reason = "; ".join(reasons) if reasons else "no download address is configured"
+    raise DownloadError(f"Could not download {what}: {reason}.{cached}", reason + (f".{cached[:-1]}" if cached else ""))

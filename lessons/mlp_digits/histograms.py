@@ -1,0 +1,94 @@
+"""Distributions of a layer's weights or gradients over training, drawn as one image (Qt-free).
+
+Each record keeps a fixed random subset of the layer's values (the same entries every time), so
+memory is ``capacity * sample_size`` floats however long training runs.  When the buffer is full,
+every second record is dropped and the recording stride doubles: the image always spans the whole
+run, at a resolution that halves as the run grows (TensorBoard's histogram dashboard keeps a
+reservoir for the same reason).  The image is x = training step, y = value, colour = log(1 + count).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from visualizer.core.plotdata import ImageData
+
+
+class HistogramHistory:
+    """A bounded history of value histograms for one array (a layer's W or dL/dW).
+
+    capacity: most records kept (columns of the image); sample_size: values kept per record; bins:
+    rows of the image; stride: steps between records at the start (doubles on every compaction)."""
+
+    def __init__(self, capacity: int = 200, sample_size: int = 2048, bins: int = 48, stride: int = 1,
+                 seed: int = 0) -> None:
+        if capacity < 2 or capacity % 2:
+            raise ValueError(f"capacity must be an even number >= 2, got {capacity}")
+        self.capacity = capacity
+        self.sample_size = sample_size
+        self.bins = bins
+        self.initial_stride = stride
+        self._rng = np.random.default_rng(seed)
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget every record (e.g. when another layer is chosen)."""
+        self.stride = self.initial_stride
+        self._values: np.ndarray | None = None              # (capacity, k) float32, k <= sample_size
+        self._steps = np.zeros(self.capacity, dtype=np.int64)
+        self._index: np.ndarray | None = None                # which entries of the array are sampled
+        self._size = -1
+        self._n = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def steps(self) -> np.ndarray:
+        """The training steps of the kept records, oldest first: (n,) int64."""
+        return self._steps[: self._n].copy()
+
+    def due(self, step: int) -> bool:
+        """True if a record should be taken at this step."""
+        return step % self.stride == 0
+
+    def record(self, step: int, values: np.ndarray) -> None:
+        """Store a sample of ``values`` (any shape; flattened) taken at ``step``."""
+        flat = np.asarray(values).ravel()
+        if flat.size != self._size:                          # first record, or the array changed shape
+            self.clear()
+            self._size = flat.size
+            k = min(self.sample_size, flat.size)
+            self._index = np.sort(self._rng.choice(flat.size, size=k, replace=False)) if k < flat.size else None
+            self._values = np.empty((self.capacity, k), dtype=np.float32)
+        if self._n == self.capacity:                         # full: keep every second record, halve the rate
+            self.stride *= 2
+            keep = np.flatnonzero(self._steps % self.stride == 0)
+            if len(keep) == 0 or len(keep) == self.capacity:
+                keep = np.arange(0, self.capacity, 2)
+            self._values[: len(keep)] = self._values[keep]
+            self._steps[: len(keep)] = self._steps[keep]
+            self._n = len(keep)
+        self._values[self._n] = flat if self._index is None else flat[self._index]
+        self._steps[self._n] = step
+        self._n += 1
+
+    def image(self, y_label: str = "value") -> ImageData:
+        """The histograms side by side: image (bins, n) float32 of log(1 + count), row 0 = lowest
+        values; extent (first step, last step, -r, r) with r the 99.5th percentile of |value| (values
+        beyond it land in the edge bins).  With no record yet, a (bins, 1) image of zeros."""
+        if self._n == 0:
+            return ImageData(np.zeros((self.bins, 1), np.float32), (0.0, 1.0, -1.0, 1.0), (0.0, 1.0),
+                             "viridis", x_label="step", y_label=y_label, colorbar_label="log(1 + count)")
+        v = self._values[: self._n]                           # (n, k)
+        finite = v[np.isfinite(v)]
+        r = float(np.quantile(np.abs(finite), 0.995)) if finite.size else 1.0
+        r = r if r > 0 else 1.0
+        idx = np.floor((np.nan_to_num(v, nan=0.0) + r) / (2 * r) * self.bins)
+        idx = np.clip(idx, 0, self.bins - 1).astype(np.int64)                    # (n, k) bin per value
+        idx += np.arange(self._n)[:, None] * self.bins
+        counts = np.bincount(idx.ravel(), minlength=self._n * self.bins).reshape(self._n, self.bins)
+        image = np.log1p(counts.T).astype(np.float32)                             # (bins, n)
+        steps = self._steps[: self._n]
+        x1 = float(steps[-1]) if self._n > 1 else float(steps[0]) + 1.0
+        return ImageData(image, (float(steps[0]), x1, -r, r), (0.0, float(np.log1p(v.shape[1]))), "viridis",
+                         x_label="step", y_label=y_label, colorbar_label="log(1 + count)")
