@@ -1,0 +1,48 @@
+"""One small, deterministic data object per plot kind, for the plot view tests."""
+import numpy as np
+
+from visualizer.core.plotdata import (BarsData, CurvesData, ImageData, ImageGridData, MatrixData, NetworkData,
+                                      PlotSpec, ScatterData)
+
+
+def sample(kind: str):
+    """(spec, data, expected CSV data rows) for ``kind``."""
+    rng = np.random.default_rng(0)
+    if kind == "curves":
+        x = np.arange(1, 21, dtype=float)
+        data = CurvesData({"train_loss": (x, 1 / x), "val_loss": (x[4::5], 1.2 / x[4::5])},
+                          [(10, "lr: 0.1 → 0.3")])
+        return PlotSpec("loss", "Loss", "curves", series=("train_loss", "val_loss")), data, 20
+    if kind == "image":
+        yy, xx = np.mgrid[-1:1:30j, -1.5:1.5:40j]
+        pts = rng.uniform(-1, 1, (20, 2))
+        overlay = ScatterData(pts, (pts[:, 0] > 0).astype(int), np.array(["train"] * 15 + ["test"] * 5))
+        data = ImageData((1 / (1 + np.exp(-3 * xx))).astype(np.float32), extent=(-1.5, 1.5, -1, 1),
+                         levels=(0, 1), colormap="playground", overlay=overlay, x_label="x1", y_label="x2")
+        return PlotSpec("decision", "Decision map", "image"), data, 30 * 40
+    if kind == "image_grid":
+        imgs = rng.standard_normal((6, 8, 8)).astype(np.float32)
+        data = ImageGridData(imgs, [f"pred {i} / true {i + 1}" for i in range(6)], levels=(-2, 2),
+                             colormap="RdBu", caption_colors=["#d62728"] * 6)
+        return PlotSpec("misclassified", "Misclassified", "image_grid"), data, 6
+    if kind == "matrix":
+        vals = np.array([[50, 2, 1], [3, 40, 7], [0, 5, 45]], dtype=float)
+        data = MatrixData(vals, ["0", "1", "2"], ["0", "1", "2"], "true", "predicted")
+        return PlotSpec("confusion", "Confusion matrix", "matrix"), data, 3
+    if kind == "bars":
+        data = BarsData(["layer 1", "layer 2", "layer 3"], np.array([0.5, 0.1, 0.02]), y_label="‖g‖")
+        return PlotSpec("grad_norms", "Gradient norms", "bars"), data, 3
+    if kind == "scatter":
+        pts = rng.standard_normal((12, 2))
+        data = ScatterData(pts, np.arange(12) % 3, np.array(["train", "test"] * 6), ("a", "b", "c"))
+        return PlotSpec("points", "Points", "scatter"), data, 12
+    if kind == "network":
+        sizes = [2, 4, 3, 1]
+        weights = [rng.standard_normal((a, b)) for a, b in zip(sizes[:-1], sizes[1:])]
+        maps = [np.tanh(rng.standard_normal((n, 10, 10))).astype(np.float32) for n in sizes]
+        data = NetworkData(sizes, weights, maps, [["x1", "x2"]])
+        return PlotSpec("network", "Network", "network"), data, 8 + 12 + 3
+    raise KeyError(kind)
+
+
+KINDS = ("curves", "image", "image_grid", "matrix", "bars", "scatter", "network")

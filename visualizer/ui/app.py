@@ -1,0 +1,50 @@
+"""Application start-up: the QApplication with its names and look, and the GUI entry point.
+
+Importing this module is cheap: no torch, no lesson is built until a lesson view opens.
+"""
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtWidgets import QApplication
+
+ORGANIZATION = "DeepLearningVisualizer"
+APPLICATION = "Deep Learning Visualizer"
+
+
+def configure_pyqtgraph() -> None:
+    """White plots with dark text and antialiased lines, images row-major like NumPy."""
+    import pyqtgraph as pg
+
+    pg.setConfigOptions(antialias=True, background="w", foreground="#3c4043", imageAxisOrder="row-major")
+
+
+def create_app(argv: list[str] | None = None) -> QApplication:
+    """The QApplication (created if needed) with organization and application names set for
+    QSettings, the Fusion style and the pyqtgraph configuration."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(list(argv if argv is not None else sys.argv))
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName(APPLICATION)
+    app.setStyle("Fusion")
+    configure_pyqtgraph()
+    return app
+
+
+def run_gui(lesson_id: str | None = None) -> int:
+    """Open the main window (on ``lesson_id``, else the last lesson used) and run the event loop.
+
+    Returns the exit code.  Raises UnknownLessonError if ``lesson_id`` names no registered lesson."""
+    from visualizer.core import registry
+    from visualizer.ui.main_window import MainWindow
+
+    lessons = registry.discover()
+    if lesson_id is not None and lesson_id not in lessons:
+        raise registry.UnknownLessonError(
+            f"no lesson called {lesson_id!r}; known lessons: {', '.join(lessons) or '(none)'}")
+    app = create_app(sys.argv)
+    window = MainWindow(lessons=lessons, lesson_id=lesson_id)
+    window.show()
+    return app.exec()

@@ -1,0 +1,121 @@
+"""The lesson browser: lessons grouped by track, each with the book chapter it follows."""
+from __future__ import annotations
+
+from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFontMetrics, QPalette
+from PySide6.QtWidgets import (QAbstractItemView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTreeWidget,
+                               QTreeWidgetItem, QWidget)
+
+from visualizer.core.lesson import TRACKS, Lesson
+
+ID_ROLE = Qt.ItemDataRole.UserRole
+CHAPTER_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class LessonItemDelegate(QStyledItemDelegate):
+    """Draws a lesson as its title with the chapter it follows in smaller grey text below."""
+
+    def _chapter(self, index) -> str:
+        return index.data(CHAPTER_ROLE) or ""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index) -> QSize:
+        size = super().sizeHint(option, index)
+        if self._chapter(index):
+            size.setHeight(size.height() + QFontMetrics(option.font).height() + 4)
+        return size
+
+    def paint(self, painter, option: QStyleOptionViewItem, index) -> None:
+        chapter = self._chapter(index)
+        if not chapter:
+            super().paint(painter, option, index)
+            return
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        title = opt.text
+        opt.text = ""
+        style = opt.widget.style() if opt.widget else QStyle()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        rect = opt.rect.adjusted(6, 2, -4, -2)
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        fm = QFontMetrics(opt.font)
+        painter.save()
+        painter.setPen(opt.palette.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text))
+        painter.drawText(QRect(rect.left(), rect.top(), rect.width(), fm.height()),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         fm.elidedText(title, Qt.TextElideMode.ElideRight, rect.width()))
+        small = opt.font
+        small.setPointSizeF(max(6.0, small.pointSizeF() - 1))
+        painter.setFont(small)
+        painter.setPen(opt.palette.color(QPalette.ColorRole.HighlightedText) if selected else QColor("#5f6368"))
+        sfm = QFontMetrics(small)
+        painter.drawText(QRect(rect.left(), rect.top() + fm.height() + 2, rect.width(), sfm.height()),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         sfm.elidedText(chapter, Qt.TextElideMode.ElideRight, rect.width()))
+        painter.restore()
+
+
+class LessonBrowser(QTreeWidget):
+    """A tree of tracks (in the order of ``TRACKS``; unknown tracks after them) with their lessons.
+
+    lessons: id -> Lesson class (as from ``registry.discover()``).  Each lesson row shows its title and,
+    below in grey, the chapter it follows; the tooltip has the summary.  ``lessonChosen(id)`` is
+    emitted when the user picks a lesson."""
+
+    lessonChosen = Signal(str)
+
+    def __init__(self, lessons: dict[str, type[Lesson]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setHeaderHidden(True)
+        self.setColumnCount(1)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setRootIsDecorated(True)
+        self.setUniformRowHeights(False)
+        self.setItemDelegate(LessonItemDelegate(self))
+        self.setMinimumWidth(190)
+        self.track_items: dict[str, QTreeWidgetItem] = {}
+        self.lesson_items: dict[str, QTreeWidgetItem] = {}
+        order = {t: i for i, t in enumerate(TRACKS)}
+        tracks = sorted({cls.info.track for cls in lessons.values()}, key=lambda t: (order.get(t, len(order)), t))
+        for track in tracks:
+            top = QTreeWidgetItem([track])
+            font = top.font(0)
+            font.setBold(True)
+            top.setFont(0, font)
+            top.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            self.addTopLevelItem(top)
+            self.track_items[track] = top
+        for lesson_id, cls in lessons.items():
+            info = cls.info
+            item = QTreeWidgetItem([info.title])
+            item.setData(0, ID_ROLE, lesson_id)
+            item.setData(0, CHAPTER_ROLE, info.chapter)
+            engines = " and ".join(info.engines)
+            item.setToolTip(0, f"<b>{info.title}</b><br><i>{info.chapter}</i><br><br>{info.summary}"
+                               f"<br><br>Engines: {engines}")
+            self.track_items[info.track].addChild(item)
+            self.lesson_items[lesson_id] = item
+        self.expandAll()
+        self.itemActivated.connect(self._on_item)
+        self.itemClicked.connect(self._on_item)
+
+    def _on_item(self, item: QTreeWidgetItem, _column: int = 0) -> None:
+        lesson_id = item.data(0, ID_ROLE)
+        if lesson_id:
+            self.lessonChosen.emit(lesson_id)
+
+    def select(self, lesson_id: str) -> None:
+        """Highlight ``lesson_id`` without emitting lessonChosen."""
+        item = self.lesson_items.get(lesson_id)
+        if item is not None:
+            self.blockSignals(True)
+            self.setCurrentItem(item)
+            self.blockSignals(False)
+
+    def chapter(self, lesson_id: str) -> str:
+        """The chapter shown under ``lesson_id``."""
+        return self.lesson_items[lesson_id].data(0, CHAPTER_ROLE) or ""
+
+    def lessons_by_track(self) -> dict[str, list[str]]:
+        """track -> lesson ids as listed."""
+        return {t: [top.child(i).data(0, ID_ROLE) for i in range(top.childCount())]
+                for t, top in self.track_items.items()}

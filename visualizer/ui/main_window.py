@@ -1,0 +1,226 @@
+"""The main window: lesson browser on the left, the current lesson view on the right, and the menus.
+
+Switching lesson or closing the window stops the current lesson's worker (``session.stop(1.0)``).
+The window geometry, the splitter and the last lesson are kept in QSettings.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QSplitter, QVBoxLayout,
+                               QWidget)
+
+from visualizer.core.lesson import Lesson
+from visualizer.ui.lesson_browser import LessonBrowser
+from visualizer.ui.lesson_view import LessonView
+
+APP_TITLE = "Deep Learning Visualizer"
+SHORTCUTS_HELP = """<table cellspacing=6>
+<tr><td><b>Space</b></td><td>Play / pause training</td></tr>
+<tr><td><b>S</b></td><td>Step: train on one mini-batch</td></tr>
+<tr><td><b>R</b></td><td>Reset: rebuild the model with the current settings</td></tr>
+<tr><td><b>Ctrl+E</b></td><td>Export all plots and run.json</td></tr>
+<tr><td><b>Ctrl+Q</b></td><td>Quit</td></tr>
+</table>
+<p>Space, S and R work while the focus is in the lesson (not while typing in a text box).
+Right-click a plot to export or copy it.</p>"""
+
+
+class MainWindow(QMainWindow):
+    """The application window.
+
+    lessons: id -> Lesson class (default: ``registry.discover()``); lesson_id: the lesson to open
+    (default: the last one used, else the first); settings: where geometry and the last lesson are
+    kept (default: the application's QSettings; tests pass an INI file)."""
+
+    def __init__(self, lessons: dict[str, type[Lesson]] | None = None, lesson_id: str | None = None,
+                 settings: QSettings | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings if settings is not None else QSettings()
+        self.discovery_error = ""
+        if lessons is None:
+            from visualizer.core import registry
+            try:
+                lessons = registry.discover()
+            except Exception as e:      # a broken lesson package: say so instead of not starting
+                lessons = {}
+                self.discovery_error = f"Could not load the lessons: {type(e).__name__}: {e}"
+        self.lessons = dict(lessons)
+        self.view: LessonView | None = None
+        self.setWindowTitle(APP_TITLE)
+
+        self.browser = LessonBrowser(self.lessons)
+        self.browser.lessonChosen.connect(self.open_lesson)
+        self.container = QWidget()
+        self._container_layout = QVBoxLayout(self.container)
+        self._container_layout.setContentsMargins(0, 0, 0, 0)
+        self.placeholder = QLabel(self.discovery_error or "No lessons found: add a package under lessons/ "
+                                                          "that defines LESSON.")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self._container_layout.addWidget(self.placeholder)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.browser)
+        self.splitter.addWidget(self.container)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([220, 1300])
+        self.setCentralWidget(self.splitter)
+        self._build_menus()
+
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, (QByteArray, bytes)) and self.restoreGeometry(QByteArray(geometry)):
+            pass
+        else:
+            self.resize(1500, 950)
+        splitter_state = self.settings.value("window/splitter")
+        if isinstance(splitter_state, (QByteArray, bytes)):
+            self.splitter.restoreState(QByteArray(splitter_state))
+
+        start = lesson_id or str(self.settings.value("window/last_lesson", "") or "")
+        if start not in self.lessons:
+            start = next(iter(self.lessons), None)
+        if start is not None:
+            self.open_lesson(start)
+
+    # ---- menus ------------------------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.export_all_action = file_menu.addAction("Export all…", self.export_all_interactively)
+        self.export_all_action.setShortcut(QKeySequence("Ctrl+E"))
+        self.export_plot_menu = file_menu.addMenu("Export plot")
+        file_menu.addSeparator()
+        self.save_weights_action = file_menu.addAction("Save weights…", self.save_weights_interactively)
+        self.load_weights_action = file_menu.addAction("Load weights…", self.load_weights_interactively)
+        file_menu.addSeparator()
+        quit_action = file_menu.addAction("Quit", self.close)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        self.lesson_menu = bar.addMenu("&Lesson")
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction("Keyboard shortcuts", self.show_shortcuts)
+        help_menu.addAction("About", self.show_about)
+        self._lesson_dependent = [self.export_all_action, self.save_weights_action, self.load_weights_action]
+        for action in self._lesson_dependent:
+            action.setEnabled(False)
+
+    def _fill_lesson_menus(self) -> None:
+        self.lesson_menu.clear()
+        self.export_plot_menu.clear()
+        view = self.view
+        if view is None:
+            return
+        for action in view.transport.actions_with_shortcuts():
+            self.lesson_menu.addAction(action)
+        for spec in view.lesson_cls.plots:
+            self.export_plot_menu.addAction(f"{spec.title}…", lambda pid=spec.id: self.export_plot_interactively(pid))
+
+    # ---- lessons ----------------------------------------------------------------------------------
+    def open_lesson(self, lesson_id: str) -> LessonView | None:
+        """Show ``lesson_id`` (stopping the current lesson's worker first).  Unknown ids are ignored
+        with a status message."""
+        if self.view is not None and self.view.lesson_cls.info.id == lesson_id:
+            return self.view
+        cls = self.lessons.get(lesson_id)
+        if cls is None:
+            self.statusBar().showMessage(f"No lesson called {lesson_id!r}", 5000)
+            return None
+        self.close_lesson()
+        self.placeholder.hide()
+        self.view = LessonView(cls)
+        self._container_layout.addWidget(self.view)
+        self.browser.select(lesson_id)
+        self.settings.setValue("window/last_lesson", lesson_id)
+        self.setWindowTitle(f"{cls.info.title} — {APP_TITLE}")
+        self._fill_lesson_menus()
+        for action in self._lesson_dependent:
+            action.setEnabled(True)
+        self.view.setFocus()
+        return self.view
+
+    def close_lesson(self) -> bool:
+        """Stop and remove the current lesson view.  True if its worker ended within 1 s."""
+        view, self.view = self.view, None
+        if view is None:
+            return True
+        ended = view.shutdown()
+        self._container_layout.removeWidget(view)
+        view.hide()
+        view.deleteLater()
+        self._fill_lesson_menus()
+        for action in self._lesson_dependent:
+            action.setEnabled(False)
+        return ended
+
+    def save_settings(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/splitter", self.splitter.saveState())
+        if self.view is not None:
+            self.settings.setValue("window/last_lesson", self.view.lesson_cls.info.id)
+        self.settings.sync()
+
+    def closeEvent(self, event) -> None:
+        self.save_settings()
+        self.close_lesson()
+        super().closeEvent(event)
+
+    # ---- export and weights -----------------------------------------------------------------------
+    def _last_dir(self) -> str:
+        return str(self.settings.value("export/last_dir", str(Path.home())))
+
+    def export_all_interactively(self) -> None:
+        """Ask for a folder and export every plot and run.json into it; the result shows in a banner."""
+        if self.view is None:
+            return
+        folder = QFileDialog.getExistingDirectory(self, "Export all plots and run.json into…", self._last_dir())
+        if not folder:
+            return
+        self.settings.setValue("export/last_dir", folder)
+        self.view.export_all(folder)
+
+    def export_plot_interactively(self, plot_id: str) -> None:
+        """Ask for a file (its type from the chosen filter or extension) and export one plot."""
+        if self.view is None or plot_id not in self.view.views:
+            return
+        view = self.view.views[plot_id]
+        filters = {"PNG image (*.png)": "png", "SVG vector image (*.svg)": "svg", "CSV table (*.csv)": "csv"}
+        path, chosen = QFileDialog.getSaveFileName(self, f"Export '{view.spec.title}'",
+                                                   str(Path(self._last_dir()) / f"{plot_id}.png"), ";;".join(filters))
+        if not path:
+            return
+        suffix = Path(path).suffix.lower().lstrip(".")
+        fmt = suffix if suffix in ("png", "svg", "csv") else filters.get(chosen, "png")
+        if suffix != fmt:
+            path += f".{fmt}"
+        self.settings.setValue("export/last_dir", str(Path(path).parent))
+        view.export_to(fmt, path)
+
+    def save_weights_interactively(self) -> None:
+        if self.view is None:
+            return
+        lesson_id = self.view.lesson_cls.info.id
+        path, _ = QFileDialog.getSaveFileName(self, "Save weights", str(Path(self._last_dir()) / f"{lesson_id}.npz"),
+                                              "Checkpoint (*.npz)")
+        if path:
+            self.view.session.save_checkpoint(path)        # the result arrives as a notice or error event
+
+    def load_weights_interactively(self) -> None:
+        if self.view is None:
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Load weights", self._last_dir(), "Checkpoint (*.npz)")
+        if path:
+            self.view.session.load_checkpoint(path)
+
+    # ---- help -------------------------------------------------------------------------------------
+    def show_shortcuts(self) -> None:
+        QMessageBox.information(self, "Keyboard shortcuts", SHORTCUTS_HELP)
+
+    def show_about(self) -> None:
+        count = len(self.lessons)
+        QMessageBox.about(self, f"About {APP_TITLE}",
+                          f"<h3>{APP_TITLE}</h3><p>Watch deep-learning models train live, on a from-scratch "
+                          f"NumPy engine or on PyTorch, while you move the knobs.</p>"
+                          f"<p>{count} lesson{'s' if count != 1 else ''} installed.</p>"
+                          f"<p>Built with PySide6, pyqtgraph and superqt.</p>")

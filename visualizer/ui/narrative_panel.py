@@ -1,0 +1,93 @@
+"""The lesson's story: one Markdown page per narrative step, with Back / Next."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
+
+from visualizer.core.lesson import LessonInfo, NarrativeStep
+
+DOC_STYLE = "p, li { line-height: 130%; } code { background: #f1f3f4; } h1, h2, h3 { color: #174ea6; }"
+
+
+class NarrativePanel(QWidget):
+    """Shows step ``index`` of ``steps``: its title, its Markdown text and "step k of n".
+
+    ``stepChanged(index)`` is emitted when the user (or :meth:`set_step`) enters a step; the lesson
+    view applies the step's parameters, locks, hidden controls, plots and training steps.  A lesson
+    without narrative shows its summary and the chapter it follows."""
+
+    stepChanged = Signal(int)
+
+    def __init__(self, info: LessonInfo, steps: tuple[NarrativeStep, ...], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.info = info
+        self.steps = tuple(steps)
+        self.index = 0
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
+        self.lesson_title = QLabel(f"<b>{info.title}</b>")
+        self.lesson_title.setStyleSheet("font-size: 15px; color: #202124;")
+        self.lesson_title.setWordWrap(True)
+        layout.addWidget(self.lesson_title)
+        if info.chapter:
+            chapter = QLabel(info.chapter)
+            chapter.setWordWrap(True)
+            chapter.setStyleSheet("color: #5f6368;")
+            layout.addWidget(chapter)
+        self.title = QLabel()
+        self.title.setWordWrap(True)
+        self.title.setStyleSheet("font-size: 14px; font-weight: bold; color: #174ea6; margin-top: 4px;")
+        layout.addWidget(self.title)
+        self.text = QTextBrowser()
+        self.text.setOpenExternalLinks(True)
+        self.text.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.text.document().setDefaultStyleSheet(DOC_STYLE)
+        font = QFont(self.text.font())
+        font.setPointSizeF(font.pointSizeF() + 1)
+        self.text.setFont(font)
+        layout.addWidget(self.text, 1)
+        nav = QHBoxLayout()
+        self.back = QPushButton("◀ Back")
+        self.back.clicked.connect(lambda: self.set_step(self.index - 1))
+        self.next = QPushButton("Next ▶")
+        self.next.clicked.connect(lambda: self.set_step(self.index + 1))
+        self.position = QLabel()
+        self.position.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        nav.addWidget(self.back)
+        nav.addWidget(self.position, 1)
+        nav.addWidget(self.next)
+        layout.addLayout(nav)
+        for w in (self.back, self.next):
+            w.setVisible(bool(self.steps))
+        self._show()
+
+    @property
+    def count(self) -> int:
+        return len(self.steps)
+
+    @property
+    def current(self) -> NarrativeStep | None:
+        return self.steps[self.index] if self.steps else None
+
+    def set_step(self, index: int) -> None:
+        """Enter step ``index`` (clamped to the valid range) and emit ``stepChanged``."""
+        if not self.steps:
+            return
+        self.index = min(max(int(index), 0), len(self.steps) - 1)
+        self._show()
+        self.stepChanged.emit(self.index)
+
+    def _show(self) -> None:
+        step = self.current
+        if step is None:
+            self.title.setText("About this lesson")
+            self.text.setMarkdown(self.info.summary or "Press Play (Space) to start training.")
+            self.position.setText("")
+            return
+        self.title.setText(step.title)
+        self.text.setMarkdown(step.text)
+        self.position.setText(f"step {self.index + 1} of {len(self.steps)}")
+        self.back.setEnabled(self.index > 0)
+        self.next.setEnabled(self.index < len(self.steps) - 1)

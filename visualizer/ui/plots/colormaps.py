@@ -1,0 +1,69 @@
+"""Colour maps and palettes shared by the plot views.
+
+pyqtgraph ships perceptual maps (viridis, magma, CET-*); matplotlib names that lessons commonly use
+(``gray``, ``RdBu``, ``coolwarm``, ...) are defined here so the app does not need matplotlib.
+Unknown names fall back to viridis rather than failing a redraw.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pyqtgraph as pg
+
+ORANGE = "#f59322"          # TensorFlow Playground's negative / class 0 colour
+BLUE = "#0877bd"            # positive / class 1
+CLASS_COLORS = (ORANGE, BLUE, "#2ca02c", "#9467bd", "#d62728", "#8c564b", "#e377c2", "#17becf",
+                "#bcbd22", "#7f7f7f")
+SERIES_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+                 "#7f7f7f", "#bcbd22", "#17becf")
+
+_CUSTOM: dict[str, tuple[tuple[float, ...], tuple[str, ...]]] = {
+    "gray": ((0.0, 1.0), ("#000000", "#ffffff")),
+    "grey": ((0.0, 1.0), ("#000000", "#ffffff")),
+    "gray_r": ((0.0, 1.0), ("#ffffff", "#000000")),
+    "greys": ((0.0, 1.0), ("#ffffff", "#000000")),
+    "blues": ((0.0, 1.0), ("#f7fbff", "#08306b")),
+    "reds": ((0.0, 1.0), ("#fff5f0", "#67000d")),
+    "oranges": ((0.0, 1.0), ("#fff5eb", "#7f2704")),
+    "rdbu": ((0.0, 0.5, 1.0), ("#b2182b", "#f7f7f7", "#2166ac")),
+    "rdbu_r": ((0.0, 0.5, 1.0), ("#2166ac", "#f7f7f7", "#b2182b")),
+    "bwr": ((0.0, 0.5, 1.0), ("#0000ff", "#ffffff", "#ff0000")),
+    "coolwarm": ((0.0, 0.5, 1.0), ("#3b4cc0", "#dddddd", "#b40426")),
+    "seismic": ((0.0, 0.5, 1.0), ("#00004c", "#ffffff", "#7f0000")),
+    "puor": ((0.0, 0.5, 1.0), ("#b35806", "#f7f7f7", "#542788")),
+    "playground": ((0.0, 0.5, 1.0), (ORANGE, "#e8eaeb", BLUE)),
+}
+
+
+@lru_cache(maxsize=64)
+def colormap(name: str | None) -> pg.ColorMap:
+    """The pyqtgraph ColorMap called ``name`` (matplotlib-style names accepted, case-insensitive
+    for the custom ones); viridis when the name is unknown."""
+    if not name:
+        return pg.colormap.get("viridis")
+    custom = _CUSTOM.get(name.lower())
+    if custom is not None:
+        pos, colors = custom
+        return pg.ColorMap(np.array(pos), [pg.mkColor(c) for c in colors], name=name)
+    try:
+        return pg.colormap.get(name)
+    except (FileNotFoundError, KeyError, ValueError, OSError):
+        return pg.colormap.get("viridis")
+
+
+def class_color(i: int) -> str:
+    """Colour of class ``i`` (cycles through ten distinguishable colours)."""
+    return CLASS_COLORS[int(i) % len(CLASS_COLORS)]
+
+
+def series_color(i: int) -> str:
+    """Colour of the i-th curve of a plot."""
+    return SERIES_COLORS[i % len(SERIES_COLORS)]
+
+
+def is_dark(color) -> bool:
+    """True if text drawn on ``color`` should be white (relative luminance below ~0.5)."""
+    c = pg.mkColor(color)
+    lum = 0.2126 * c.redF() + 0.7152 * c.greenF() + 0.0722 * c.blueF()
+    return lum < 0.5

@@ -1,0 +1,138 @@
+"""A 2-D field as a colour map (decision maps, histograms over time) with optional points on top."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF
+from PySide6.QtWidgets import QWidget
+
+from visualizer.core.plotdata import ImageData, PlotSpec, ScatterData
+from visualizer.ui.plots.base import PlotView
+from visualizer.ui.plots.colormaps import class_color, colormap
+
+GROUP_SYMBOLS = {"train": "o", "test": "s", "val": "s", "validation": "s"}
+EXTRA_SYMBOLS = ("t", "d", "+", "x", "star")
+
+
+def group_symbols(groups: np.ndarray | None) -> tuple[list[str] | str, dict[str, str]]:
+    """Symbol per point and the symbol of each group: train as circles, test as squares, others
+    from a fixed list."""
+    if groups is None:
+        return "o", {}
+    names = list(dict.fromkeys(str(g) for g in groups))
+    table, extra = {}, iter(EXTRA_SYMBOLS * 4)
+    for g in names:
+        table[g] = GROUP_SYMBOLS.get(g.lower()) or next(extra)
+    return [table[str(g)] for g in groups], table
+
+
+class PointsOverlay:
+    """Labelled points on a plot: classes by colour, groups (train/test) by symbol, with legend."""
+
+    def __init__(self, plot_item: pg.PlotItem, legend: pg.LegendItem | None) -> None:
+        self.plot_item = plot_item
+        self.legend = legend
+        self.item = pg.ScatterPlotItem(size=7, pxMode=True)
+        plot_item.addItem(self.item)
+        self._legend_key: tuple = ()
+        self._legend_items: list[pg.ScatterPlotItem] = []
+
+    def set_points(self, data: ScatterData | None) -> None:
+        if data is None or len(data.points) == 0:
+            self.item.setData([], [])
+            self._set_legend((), {})
+            return
+        pts = np.asarray(data.points, dtype=np.float64)
+        labels = np.asarray(data.labels).astype(int)
+        symbols, table = group_symbols(data.groups)
+        brush_by_class = {c: pg.mkBrush(class_color(c)) for c in np.unique(labels)}
+        brushes = [brush_by_class[c] for c in labels]
+        pens = pg.mkPen("#ffffff", width=1)
+        if data.groups is not None:      # test points get a dark outline so they stand apart
+            dark = pg.mkPen("#202124", width=1.2)
+            pens = [dark if table.get(str(g)) != "o" else pg.mkPen("#ffffff", width=1) for g in data.groups]
+        self.item.setData(x=pts[:, 0], y=pts[:, 1], brush=brushes, symbol=symbols, pen=pens)
+        classes = sorted(brush_by_class)
+        names = [str(data.class_names[c]) if c < len(data.class_names) else f"class {c}" for c in classes]
+        self._set_legend(tuple(zip(classes, names)), table)
+
+    def _set_legend(self, classes: tuple, groups: dict[str, str]) -> None:
+        key = (classes, tuple(groups.items()))
+        if self.legend is None or key == self._legend_key:
+            return
+        self._legend_key = key
+        for it in self._legend_items:
+            self.legend.removeItem(it)
+        self._legend_items = []
+        for c, name in classes:
+            it = pg.ScatterPlotItem(symbol="o", brush=pg.mkBrush(class_color(c)), pen=pg.mkPen("w"), size=8)
+            self.legend.addItem(it, name)
+            self._legend_items.append(it)
+        for g, sym in groups.items():
+            it = pg.ScatterPlotItem(symbol=sym, brush=pg.mkBrush("#9e9e9e"), pen=pg.mkPen("#202124"), size=8)
+            self.legend.addItem(it, g)
+            self._legend_items.append(it)
+
+
+class ImageView(PlotView):
+    """An :class:`ImageData` field: row 0 at the bottom, pixel centres spanning ``extent`` in data
+    units, fixed colour levels with a colour bar, and the overlay points on top."""
+
+    data_type = ImageData
+
+    def __init__(self, spec: PlotSpec, parent: QWidget | None = None) -> None:
+        super().__init__(spec, parent)
+        self.graphics = self._adopt(pg.PlotWidget())
+        self.plot_item = self.graphics.getPlotItem()
+        self._quiet_plot_item(self.plot_item)
+        self.plot_item.showGrid(x=False, y=False)
+        self.image_item = pg.ImageItem(axisOrder="row-major")
+        self.plot_item.addItem(self.image_item)
+        self._cmap_name = "viridis"
+        self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=colormap(self._cmap_name),
+                                        interactive=False, width=14)
+        self.colorbar.setImageItem(self.image_item, insert_in=self.plot_item)
+        self.legend = self.plot_item.addLegend(offset=(5, 5), labelTextSize="8pt", brush=pg.mkBrush(255, 255, 255, 190))
+        self.overlay = PointsOverlay(self.plot_item, self.legend)
+        self._rect: tuple | None = None
+        self._labels: tuple[str, str, str] | None = None
+        if spec.x_label:
+            self.plot_item.setLabel("bottom", spec.x_label)
+        if spec.y_label:
+            self.plot_item.setLabel("left", spec.y_label)
+
+    def _draw(self, data: ImageData) -> None:
+        img = np.asarray(data.image, dtype=np.float32)
+        if img.ndim != 2:
+            raise ValueError(f"plot '{self.spec.id}': ImageData.image must be (H, W), got shape {img.shape}")
+        h, w = img.shape
+        lo, hi = (float(data.levels[0]), float(data.levels[1])) if data.levels else (0.0, 1.0)
+        if not hi > lo:
+            hi = lo + 1.0
+        self.image_item.setImage(img, autoLevels=False, levels=(lo, hi))
+        if data.colormap != self._cmap_name:
+            self._cmap_name = data.colormap
+            self.colorbar.setColorMap(colormap(data.colormap))
+        self.colorbar.setLevels((lo, hi))
+        x0, x1, y0, y1 = data.extent if data.extent is not None else (0.0, w - 1.0, 0.0, h - 1.0)
+        dx = (x1 - x0) / max(w - 1, 1)
+        dy = (y1 - y0) / max(h - 1, 1)
+        rect = (x0 - dx / 2, y0 - dy / 2, (x1 - x0) + dx, (y1 - y0) + dy)
+        if rect != self._rect:
+            self._rect = rect
+            self.image_item.setRect(QRectF(*rect))
+            self.plot_item.setRange(xRange=(rect[0], rect[0] + rect[2]), yRange=(rect[1], rect[1] + rect[3]),
+                                    padding=0)
+        labels = (data.x_label or self.spec.x_label, data.y_label or self.spec.y_label, data.colorbar_label)
+        if labels != self._labels:
+            self._labels = labels
+            self.plot_item.setLabel("bottom", labels[0] or None)
+            self.plot_item.setLabel("left", labels[1] or None)
+            if labels[2]:
+                self.colorbar.setLabel("right", labels[2])
+        self.overlay.set_points(data.overlay)
+
+    def reset_zoom(self) -> None:
+        if self._rect is not None:
+            r = self._rect
+            self.plot_item.setRange(xRange=(r[0], r[0] + r[2]), yRange=(r[1], r[1] + r[3]), padding=0)

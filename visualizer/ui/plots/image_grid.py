@@ -1,0 +1,102 @@
+"""Small images in a grid with captions (first-layer weights, misclassified samples)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF
+from PySide6.QtWidgets import QWidget
+
+from visualizer.core.plotdata import ImageGridData, PlotSpec
+from visualizer.ui.plots.base import PlotView
+from visualizer.ui.plots.colormaps import colormap
+
+CAPTION_COLOR = "#202124"
+
+
+def grid_shape(n: int, ncols: int = 0) -> tuple[int, int]:
+    """(rows, cols) for ``n`` tiles: ``ncols`` if given, else a near-square grid."""
+    cols = ncols if ncols > 0 else max(1, math.ceil(math.sqrt(n)))
+    return max(1, math.ceil(n / cols)), cols
+
+
+class ImageGridView(PlotView):
+    """An :class:`ImageGridData`: the (N, H, W) tiles are laid out in one mosaic image (row 0 of
+    each tile at the top, as in a photo), NaN between tiles, one colour bar, and each tile's caption
+    under it in its caption colour (e.g. red for a wrong prediction)."""
+
+    data_type = ImageGridData
+
+    def __init__(self, spec: PlotSpec, parent: QWidget | None = None) -> None:
+        super().__init__(spec, parent)
+        self.graphics = self._adopt(pg.GraphicsLayoutWidget())
+        self.view_box = self.graphics.addViewBox(row=0, col=0, lockAspect=True, invertY=True, enableMenu=False)
+        self.image_item = pg.ImageItem(axisOrder="row-major")
+        self.view_box.addItem(self.image_item)
+        self._cmap_name = "gray"
+        self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=colormap("gray"), interactive=False, width=12)
+        self.colorbar.setImageItem(self.image_item)
+        self.graphics.addItem(self.colorbar, row=0, col=1)
+        self.captions: list[pg.TextItem] = []
+        self._layout_key: tuple | None = None
+        self.tile_origins: list[tuple[float, float]] = []     # (x, y) of each tile's top-left corner
+
+    def _draw(self, data: ImageGridData) -> None:
+        images = np.asarray(data.images, dtype=np.float32)
+        if images.ndim != 3:
+            raise ValueError(f"plot '{self.spec.id}': ImageGridData.images must be (N, H, W), got {images.shape}")
+        n, h, w = images.shape
+        rows, cols = grid_shape(n, data.ncols)
+        has_captions = any(str(c) for c in data.captions)
+        pad = max(1, round(0.12 * max(h, w)))
+        cap = max(2, round(0.45 * h)) if has_captions else 0
+        pitch_x, pitch_y = w + pad, h + pad + cap
+        mosaic = np.full((rows * pitch_y, cols * pitch_x), np.nan, dtype=np.float32)
+        self.tile_origins = []
+        for i in range(n):
+            r, c = divmod(i, cols)
+            y0, x0 = r * pitch_y, c * pitch_x
+            mosaic[y0:y0 + h, x0:x0 + w] = images[i]
+            self.tile_origins.append((float(x0), float(y0)))
+        if data.levels is not None:
+            lo, hi = float(data.levels[0]), float(data.levels[1])
+        elif n:
+            lo, hi = float(np.nanmin(images)), float(np.nanmax(images))
+        else:
+            lo, hi = 0.0, 1.0
+        if not hi > lo:
+            hi = lo + 1.0
+        self.image_item.setImage(mosaic, autoLevels=False, levels=(lo, hi))
+        if data.colormap != self._cmap_name:
+            self._cmap_name = data.colormap
+            self.colorbar.setColorMap(colormap(data.colormap))
+        self.colorbar.setLevels((lo, hi))
+        key = (n, h, w, rows, cols, cap)
+        if key != self._layout_key:
+            self._layout_key = key
+            self.image_item.setRect(QRectF(0, 0, mosaic.shape[1], mosaic.shape[0]))
+            self.view_box.setRange(QRectF(-pad, -pad, mosaic.shape[1] + pad, mosaic.shape[0] + pad), padding=0)
+        self._draw_captions(data, n, h, w, has_captions)
+
+    def _draw_captions(self, data: ImageGridData, n: int, h: int, w: int, has_captions: bool) -> None:
+        want = n if has_captions else 0
+        while len(self.captions) < want:
+            item = pg.TextItem("", color=CAPTION_COLOR, anchor=(0.5, 0.0))
+            self.view_box.addItem(item)
+            self.captions.append(item)
+        for i, item in enumerate(self.captions):
+            if i >= want:
+                item.setVisible(False)
+                continue
+            text = str(data.captions[i]) if i < len(data.captions) else ""
+            color = data.caption_colors[i] if i < len(data.caption_colors) and data.caption_colors[i] else CAPTION_COLOR
+            if item.toPlainText() != text:
+                item.setText(text)
+            item.setColor(pg.mkColor(color))
+            x0, y0 = self.tile_origins[i]
+            item.setPos(x0 + w / 2, y0 + h)
+            item.setVisible(True)
+
+    def reset_zoom(self) -> None:
+        self.view_box.autoRange(padding=0.02)

@@ -1,0 +1,35 @@
+"""Labelled points (embeddings, 2-D data sets): classes by colour, groups by symbol."""
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtWidgets import QWidget
+
+from visualizer.core.plotdata import PlotSpec, ScatterData
+from visualizer.ui.plots.base import PlotView
+from visualizer.ui.plots.image import PointsOverlay
+
+
+class ScatterView(PlotView):
+    """A :class:`ScatterData` with a legend of classes and groups (train ○, test □)."""
+
+    data_type = ScatterData
+
+    def __init__(self, spec: PlotSpec, parent: QWidget | None = None) -> None:
+        super().__init__(spec, parent)
+        self.graphics = self._adopt(pg.PlotWidget())
+        self.plot_item = self.graphics.getPlotItem()
+        self._quiet_plot_item(self.plot_item)
+        legend = self.plot_item.addLegend(offset=(5, 5), labelTextSize="8pt", brush=pg.mkBrush(255, 255, 255, 190))
+        self.overlay = PointsOverlay(self.plot_item, legend)
+        self._labels: tuple[str, str] | None = None
+
+    def _draw(self, data: ScatterData) -> None:
+        self.overlay.set_points(data)
+        labels = (data.x_label or self.spec.x_label, data.y_label or self.spec.y_label)
+        if labels != self._labels:
+            self._labels = labels
+            self.plot_item.setLabel("bottom", labels[0] or None)
+            self.plot_item.setLabel("left", labels[1] or None)
+
+    def reset_zoom(self) -> None:
+        self.plot_item.enableAutoRange()
