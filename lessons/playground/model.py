@@ -30,7 +30,7 @@ CHUNK = 1024            # rows per forward pass outside training; see Playground
 ACTIVATIONS = ("tanh", "relu", "leaky_relu", "sigmoid", "linear")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 REGULARIZATIONS = ("none", "L1", "L2")
-BINARY_COLORMAP = "CET-D1"      # diverging blue (class 0) - white (P = 0.5) - red (class 1)
+BINARY_COLORMAP = "playground"  # the UI's orange (class 0) - grey (P = 0.5) - blue (class 1), as the points
 MULTICLASS_COLORMAP = "turbo"   # one band per class, see PlaygroundLesson.snapshot
 
 
@@ -89,7 +89,7 @@ PARAMS = (
 PLOTS = (
     PlotSpec("decision", "Decision map (output)", "image", x_label="x₁", y_label="x₂",
              tooltip="The network's output over the plane with the training (●) and test (○) points. Two classes: "
-                     "P(class 1) from blue (0) to red (1). More classes: one colour band per class, from its "
+                     "P(class 1) from orange (0) to blue (1). More classes: one colour band per class, from its "
                      "start (unsure) to its end (sure)."),
     PlotSpec("network", "Network", "network",
              tooltip="Inputs, hidden neurons and outputs; each node shows its output over the plane, each edge "

@@ -26,8 +26,8 @@ p is the probability of class 1. Training lowers the **binary cross-entropy**
 
   L = −(1/N) Σᵢ [ yᵢ log pᵢ + (1 − yᵢ) log(1 − pᵢ) ]
 
-The **decision map** colours every point of the plane by p: blue is class 0, red class 1 and the white
-line, where z = 0, is the decision boundary. One neuron can only draw a **straight** line, which is
+The **decision map** colours every point of the plane by p: orange is class 0, blue class 1, and the
+pale line between them, where z = 0 and p = ½, is the decision boundary. One neuron can only draw a **straight** line, which is
 all the two Gaussian blobs need.
 """,
         set_params={**_CLEAN, "dataset": "gaussians", "hidden_layers": 0, "activation": "tanh"},
