@@ -191,6 +191,15 @@ def test_bad_batches_and_hypers_raise(engine):
         clf.set_hyper(beta1=0.5)
 
 
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+def test_batchnorm_single_sample_batch_is_a_config_error(engine):
+    clf = build_classifier(MLPConfig(6, (8,), 3, batchnorm=True), engine)
+    x, y = blobs(3)
+    with pytest.raises(LessonConfigError, match="at least 2 samples"):
+        clf.train_step(x[:1], y[:1])
+    assert clf.predict_proba(x[:1]).shape == (1, 3)   # evaluation uses running statistics: fine
+
+
 def test_diverging_learning_rate_gives_non_finite_loss_without_crashing():
     x, y = blobs(3)
     x = x * 1e3

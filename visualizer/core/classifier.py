@@ -119,7 +119,8 @@ class Classifier(ABC):
     @abstractmethod
     def train_step(self, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
         """One update on the batch.  Returns {"loss": mean data cross-entropy, "penalty": L1 + L2 penalty
-        value, "acc": batch accuracy in [0, 1]}, all measured before the update."""
+        value, "acc": batch accuracy in [0, 1]}, all measured before the update.  With batchnorm a batch
+        needs at least 2 samples (else LessonConfigError)."""
 
     @abstractmethod
     def evaluate(self, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
@@ -196,6 +197,13 @@ class Classifier(ABC):
             raise LessonConfigError(f"The labels must lie in 0..{k - 1}, got values from {lo} to {hi}.")
         return x, y
 
+    def _check_train_batch(self, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        x, y = self._check_xy(x, y)
+        if self.config.batchnorm and x.shape[0] < 2:
+            raise LessonConfigError("Batch normalisation needs training batches of at least 2 samples: "
+                                    "raise the batch size or switch batch normalisation off.")
+        return x, y
+
     def _check_state(self, current: dict[str, np.ndarray], state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         missing = sorted(set(current) - set(state))
         extra = sorted(set(state) - set(current))
@@ -246,7 +254,7 @@ class NumpyClassifier(Classifier):
         return float(np.mean(pred == y))
 
     def train_step(self, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
-        x, y = self._check_xy(x, y)
+        x, y = self._check_train_batch(x, y)
         self._mode(True)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             logits = self.model.forward(x)         # (N, K) or (N, 1)

@@ -78,7 +78,7 @@ class TorchClassifier(Classifier):
         return loss, acc
 
     def train_step(self, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
-        x, y = self._check_xy(x, y)
+        x, y = self._check_train_batch(x, y)
         xt, yt = self._tensors(x, y)
         self._mode(True)
         self.opt.zero_grad(set_to_none=True)
