@@ -1,0 +1,141 @@
+"""GUI responsiveness and the cost of live plots, measured side by side in one run.
+
+For a lesson (default ``mlp_digits``) this opens the real main window, plays at full speed and
+measures, over ``--seconds`` per phase:
+  * event-loop latency: how late a 10 ms repeating QTimer fires (p50 / p99 / max, in ms);
+  * redraws per second of the lesson view (its 30 Hz timer redraws only when data changed);
+  * training throughput with every plot live vs the same lesson headless (a TrainingSession without
+    snapshots, no window), alternating the two phases ``--rounds`` times; ratio live / headless.
+Targets (issue #3): p99 <= 50 ms, >= 20 redraws/s, ratio >= 0.85.
+
+Runs on any Qt platform: under ``xvfb-run`` for a real X window, or QT_QPA_PLATFORM=offscreen.
+    python benchmarks/bench_gui.py [--lesson mlp_digits] [--seconds 10] [--rounds 2] [--set name=value]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+import numpy as np
+
+
+def parse_sets(items: list[str]) -> dict:
+    from visualizer.core.hyperparams import parse_assignment
+    return dict(parse_assignment(s) for s in items)
+
+
+def wait_until(app, predicate, timeout: float) -> bool:
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        app.processEvents()
+        if predicate():
+            return True
+        time.sleep(0.002)
+    return False
+
+
+def gui_phase(app, window, seconds: float) -> dict:
+    from PySide6.QtCore import QTimer
+
+    view = window.view
+    session = view.session
+    lateness: list[float] = []
+    last = [time.perf_counter()]
+
+    def probe() -> None:
+        now = time.perf_counter()
+        lateness.append(max(0.0, now - last[0] - 0.010))
+        last[0] = now
+
+    from PySide6.QtCore import QEventLoop
+
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(probe)
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    redraws0, steps0 = view.redraw_count, session.step_count
+    view.play()
+    t0 = time.perf_counter()
+    last[0] = t0
+    timer.start()
+    loop.exec()                      # the real event loop, as in the app
+    timer.stop()
+    elapsed = time.perf_counter() - t0
+    steps = session.step_count - steps0
+    view.pause()
+    wait_until(app, lambda: not session.running and session.state != "running", 5)
+    ms = np.array(lateness) * 1000
+    return {"p50": float(np.percentile(ms, 50)), "p99": float(np.percentile(ms, 99)), "max": float(ms.max()),
+            "redraws_per_s": (view.redraw_count - redraws0) / elapsed, "steps_per_s": steps / elapsed}
+
+
+def headless_phase(lesson_cls, values: dict, seconds: float) -> float:
+    from visualizer.core.session import TrainingSession
+
+    s = TrainingSession(lesson_cls, values, snapshots=False)
+    s.wait_idle(120)
+    s.step(5)                      # warm-up
+    s.wait_idle(60)
+    n0 = s.step_count
+    t0 = time.perf_counter()
+    s.play()
+    time.sleep(seconds)
+    s.pause()
+    n1, t1 = s.step_count, time.perf_counter()
+    s.stop(5)
+    return (n1 - n0) / (t1 - t0)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--lesson", default="mlp_digits")
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--set", action="append", default=[], dest="sets")
+    args = ap.parse_args()
+    values = parse_sets(args.sets)
+
+    from visualizer.core import registry
+    from visualizer.ui.app import create_app
+    from visualizer.ui.main_window import MainWindow
+    from PySide6.QtCore import QSettings
+    import tempfile
+
+    lesson_cls = registry.get(args.lesson)
+    app = create_app([])
+    settings = QSettings(os.path.join(tempfile.mkdtemp(), "bench.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(lessons={args.lesson: lesson_cls}, lesson_id=args.lesson, settings=settings)
+    window.resize(1500, 950)
+    window.show()
+    for name, value in values.items():
+        window.view.apply_param(name, value)
+    window.view.reset()
+    wait_until(app, lambda: window.view.session.lesson is not None and window.view.session.state == "paused", 120)
+
+    gui, headless = [], []
+    for _ in range(args.rounds):
+        gui.append(gui_phase(app, window, args.seconds))
+        headless.append(headless_phase(lesson_cls, window.view.session.applied.as_dict(), args.seconds))
+    window.close()
+
+    live = statistics.mean(g["steps_per_s"] for g in gui)
+    bare = statistics.mean(headless)
+    p99 = max(g["p99"] for g in gui)
+    redraws = statistics.mean(g["redraws_per_s"] for g in gui)
+    print(f"lesson {args.lesson}, {args.rounds} rounds x {args.seconds:g} s per phase, "
+          f"platform {app.platformName()}")
+    for i, (g, h) in enumerate(zip(gui, headless), 1):
+        print(f"  round {i}: GUI {g['steps_per_s']:.1f} steps/s, headless {h:.1f} steps/s; "
+              f"latency p50 {g['p50']:.2f} ms p99 {g['p99']:.2f} ms max {g['max']:.1f} ms; "
+              f"{g['redraws_per_s']:.1f} redraws/s")
+    print(f"event-loop latency p99 (worst round): {p99:.2f} ms   target <= 50 ms -> {'PASS' if p99 <= 50 else 'FAIL'}")
+    print(f"redraws per second: {redraws:.1f}   target >= 20 -> {'PASS' if redraws >= 20 else 'FAIL'}")
+    print(f"throughput plots live / headless: {live:.1f} / {bare:.1f} steps/s = {live / bare:.3f}x   "
+          f"target >= 0.85x -> {'PASS' if live / bare >= 0.85 else 'FAIL'}")
+
+
+if __name__ == "__main__":
+    main()

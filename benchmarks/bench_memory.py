@@ -1,0 +1,69 @@
+"""Memory over a long run: the resident set size of the app while a lesson trains with every plot live.
+
+Opens the main window on a lesson, plays at full speed for ``--minutes`` (default 10), samples the
+process RSS (from /proc/self/status, Linux) every ``--every`` seconds, and compares the RSS after the
+warm-up minute with the RSS at the end.  Target (issue #3): within +-10% over a 10-minute run.
+    python benchmarks/bench_memory.py [--lesson mlp_digits] [--minutes 10]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+
+
+def rss_mib() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("VmRSS not found")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--lesson", default="mlp_digits")
+    ap.add_argument("--minutes", type=float, default=10.0)
+    ap.add_argument("--every", type=float, default=15.0)
+    ap.add_argument("--warmup", type=float, default=60.0, help="seconds before the reference sample")
+    args = ap.parse_args()
+
+    from PySide6.QtCore import QSettings
+    from visualizer.core import registry
+    from visualizer.ui.app import create_app
+    from visualizer.ui.main_window import MainWindow
+
+    lesson_cls = registry.get(args.lesson)
+    app = create_app([])
+    settings = QSettings(os.path.join(tempfile.mkdtemp(), "bench.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(lessons={args.lesson: lesson_cls}, lesson_id=args.lesson, settings=settings)
+    window.show()
+    session = window.view.session
+    while session.lesson is None:
+        app.processEvents()
+        time.sleep(0.01)
+    window.view.play()
+    t0 = time.perf_counter()
+    next_sample = 0.0
+    samples: list[tuple[float, float, int]] = []
+    while (t := time.perf_counter() - t0) < args.minutes * 60:
+        app.processEvents()
+        if t >= next_sample:
+            samples.append((t, rss_mib(), session.step_count))
+            next_sample += args.every
+        time.sleep(0.002)
+    samples.append((time.perf_counter() - t0, rss_mib(), session.step_count))
+    window.close()
+    ref = next((s for s in samples if s[0] >= args.warmup), samples[0])
+    end = samples[-1]
+    for t, rss, steps in samples:
+        print(f"  t={t:7.1f} s  steps={steps:8d}  RSS={rss:8.1f} MiB")
+    change = end[1] / ref[1] - 1
+    print(f"RSS at {ref[0]:.0f} s: {ref[1]:.1f} MiB; at {end[0]:.0f} s: {end[1]:.1f} MiB after {end[2]} steps; "
+          f"ratio {end[1] / ref[1]:.3f} ({change:+.1%})   target within +-10% -> "
+          f"{'PASS' if abs(change) <= 0.10 else 'FAIL'}")
+
+
+if __name__ == "__main__":
+    main()
