@@ -299,3 +299,13 @@ def test_lesson_module_imports_neither_qt_nor_torch():
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_cuda_without_a_gpu_is_a_config_error():
+    import torch
+    if torch.cuda.is_available():
+        lesson = build(engine="torch", device="cuda", dataset="xor", n_points=100)
+        assert np.isfinite(lesson.train_step()["train_loss"])
+    else:
+        with pytest.raises(LessonConfigError):
+            build(engine="torch", device="cuda")
