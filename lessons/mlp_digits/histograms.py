@@ -75,7 +75,7 @@ class HistogramHistory:
     def image(self, y_label: str = "value") -> ImageData:
         """The histograms side by side: image (bins, n) float32 of log(1 + count), row 0 = lowest
         values; extent (first step, last step, -r, r) with r the 99.5th percentile of |value| (values
-        beyond it land in the edge bins).  With no record yet, a (bins, 1) image of zeros."""
+        beyond it land in the edge bins); levels (0, highest bin).  With no record yet, a (bins, 1) image of zeros."""
         if self._n == 0:
             return ImageData(np.zeros((self.bins, 1), np.float32), (0.0, 1.0, -1.0, 1.0), (0.0, 1.0),
                              "viridis", x_label="step", y_label=y_label, colorbar_label="log(1 + count)")
@@ -94,5 +94,5 @@ class HistogramHistory:
         image = np.log1p(counts.T).astype(np.float32)                             # (bins, n)
         steps = self._steps[: self._n]
         x1 = float(steps[-1]) if self._n > 1 else float(steps[0]) + 1.0
-        return ImageData(image, (float(steps[0]), x1, -r, r), (0.0, float(np.log1p(v.shape[1]))), "viridis",
+        return ImageData(image, (float(steps[0]), x1, -r, r), (0.0, float(image.max()) or 1.0), "viridis",
                          x_label="step", y_label=y_label, colorbar_label="log(1 + count)")
