@@ -19,6 +19,22 @@ def configure_pyqtgraph() -> None:
     pg.setConfigOptions(antialias=True, background="w", foreground="#3c4043", imageAxisOrder="row-major")
 
 
+GUI_SWITCH_INTERVAL = 5e-5      # seconds; see use_short_gil_switch_interval
+
+
+def use_short_gil_switch_interval() -> None:
+    """Let the GUI thread get the GIL back within ~50 µs instead of 5 ms.
+
+    Every Qt virtual call on a Python-created object (pyqtgraph's boundingRect, paint, ...) takes
+    the GIL, and a frame makes hundreds of them; with a training thread busy in Python each one
+    waited up to the 5 ms default switch interval.  Measured on this project's 2-core machine with
+    the playground lesson training at full speed: 4-5 redraws/s and an event-loop p50 latency of
+    200-300 ms at the default, 31 redraws/s and p99 32 ms at 50 µs.  The interval only matters
+    while a thread waits for the GIL, so a headless run is unaffected."""
+    if sys.getswitchinterval() > GUI_SWITCH_INTERVAL:
+        sys.setswitchinterval(GUI_SWITCH_INTERVAL)
+
+
 def create_app(argv: list[str] | None = None) -> QApplication:
     """The QApplication (created if needed) with organization and application names set for
     QSettings, the Fusion style and the pyqtgraph configuration."""
@@ -30,6 +46,7 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     app.setApplicationDisplayName(APPLICATION)
     app.setStyle("Fusion")
     configure_pyqtgraph()
+    use_short_gil_switch_interval()
     return app
 
 

@@ -24,6 +24,7 @@ from visualizer.core.export import ExportError, curves_data
 from visualizer.core.hyperparams import HyperparameterError
 from visualizer.core.lesson import Lesson, NarrativeStep
 from visualizer.core.session import SessionEvent, TrainingSession
+from visualizer.ui.app import use_short_gil_switch_interval
 from visualizer.ui.export_all import export_all
 from visualizer.ui.hyperparameter_panel import HyperparameterPanel
 from visualizer.ui.narrative_panel import NarrativePanel
@@ -58,6 +59,7 @@ class LessonView(QWidget):
     def __init__(self, lesson_cls: type[Lesson], values: Mapping[str, Any] | None = None,
                  parent: QWidget | None = None, *, redraw_hz: float = REDRAW_HZ) -> None:
         super().__init__(parent)
+        use_short_gil_switch_interval()     # the redraws must not queue behind the worker's GIL slices
         self.lesson_cls = lesson_cls
         self.steps: tuple[NarrativeStep, ...] = tuple(lesson_cls.narrative)
         start = dict(self.steps[0].set_params) if self.steps else {}

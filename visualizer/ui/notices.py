@@ -79,6 +79,7 @@ class MessageArea(QWidget):
             shown.pop(0).dismiss()
         banner = Banner(kind, text, self)
         self._layout.addWidget(banner)
+        banner.show()           # a child added to a visible widget stays hidden until shown
         return banner
 
     def clear(self, kinds: tuple[str, ...] | None = None) -> None:

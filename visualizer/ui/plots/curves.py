@@ -1,6 +1,8 @@
 """Curves over training steps (losses, accuracies, gradient norms) with live-change markers."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -11,6 +13,8 @@ from visualizer.ui.plots.base import PlotView
 from visualizer.ui.plots.colormaps import series_color
 
 MARKER_COLOR = "#7a5c00"
+DENSE_POINTS = 400      # above this many points a curve is drawn 1 px wide: wider antialiased
+                        # lines cost Qt's raster engine about 4x more per repaint
 
 
 def series_label(name: str) -> str:
@@ -18,10 +22,43 @@ def series_label(name: str) -> str:
     return name.replace("_", " ")
 
 
+def nice_ceil(v: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 × 10^k that is >= v (v > 0)."""
+    if v <= 0:
+        return 1.0
+    k = math.floor(math.log10(v))
+    for m in (1.0, 2.0, 2.5, 5.0, 10.0):
+        if m * 10 ** k >= v:
+            return m * 10 ** k
+    return 10.0 ** (k + 1)
+
+
+class StickyRange:
+    """An axis range that follows the data but changes only when the data leaves it or fills less
+    than half of it, so axis labels and grid are re-laid out a few times per run instead of at every
+    redraw (pyqtgraph's auto-range would move them 30 times a second while training)."""
+
+    def __init__(self, margin: float = 0.06) -> None:
+        self.margin = margin
+        self.range: tuple[float, float] | None = None
+
+    def update(self, lo: float, hi: float) -> tuple[float, float] | None:
+        """New (low, high) if the range must change for data in [lo, hi], else None."""
+        span = max(hi - lo, abs(hi) * 1e-3, 1e-12)
+        if self.range is not None:
+            a, b = self.range
+            if a <= lo and hi <= b and span >= 0.5 * (b - a):
+                return None
+        self.range = (lo - self.margin * span, hi + self.margin * span)
+        return self.range
+
+
 class CurvesView(PlotView):
-    """Line plot of ``spec.series`` against the training step, one colour per series, with a
-    dashed vertical line and label at every live hyperparameter change.  ``spec.log_y`` draws a
-    log10 y axis (non-positive values are left out)."""
+    """Line plot of ``spec.series`` against the training step, one colour per series (validation and
+    test dashed), with a dashed vertical line and label at every live hyperparameter change.
+    ``spec.log_y`` draws a log10 y axis (non-positive values are left out).  The x axis grows in
+    steps of 1, 2, 2.5, 5 × 10^k; zooming with the mouse stops the automatic ranges until
+    "Reset zoom"."""
 
     data_type = CurvesData
 
@@ -35,22 +72,35 @@ class CurvesView(PlotView):
             self.plot_item.setLabel("left", spec.y_label)
         if spec.log_y:
             self.plot_item.setLogMode(y=True)
-        self.legend = self.plot_item.addLegend(offset=(-10, 10), labelTextSize="8pt")
+        self.plot_item.disableAutoRange()
+        self.legend = self.plot_item.addLegend(offset=(-10, 10), labelTextSize="8pt",
+                                               brush=pg.mkBrush(255, 255, 255, 210))
+        self._legend_corner = "top"
         self.curves: dict[str, pg.PlotDataItem] = {}
         for i, name in enumerate(spec.series):
             self.curves[name] = self._make_curve(name, i)
         self.markers: list[pg.InfiniteLine] = []
         self._marker_keys: list[tuple[int, str]] = []
+        self._x_high: float | None = None
+        self._y_range = StickyRange()
+        self.manual_zoom = False
+        self._setting_range = False
+        self.plot_item.getViewBox().sigRangeChangedManually.connect(self._on_manual_zoom)
+
+    def _pen(self, name: str, i: int, dense: bool):
+        style = Qt.PenStyle.DashLine if name.startswith(("val", "test")) else Qt.PenStyle.SolidLine
+        return pg.mkPen(series_color(i), width=1 if dense else 2, style=style)
 
     def _make_curve(self, name: str, i: int) -> pg.PlotDataItem:
-        style = Qt.PenStyle.DashLine if name.startswith(("val", "test")) else Qt.PenStyle.SolidLine
-        curve = self.plot_item.plot([], [], name=series_label(name),
-                                    pen=pg.mkPen(series_color(i), width=2, style=style))
+        curve = self.plot_item.plot([], [], name=series_label(name), pen=self._pen(name, i, False))
         curve.setDownsampling(auto=True, method="peak")
         curve.setClipToView(True)
+        curve.series_index = i
+        curve.dense = False
         return curve
 
     def _draw(self, data: CurvesData) -> None:
+        x_lo, x_hi, y_lo, y_hi, ends = math.inf, -math.inf, math.inf, -math.inf, []
         for name, (x, y) in data.series.items():
             curve = self.curves.get(name)
             if curve is None:
@@ -62,8 +112,43 @@ class CurvesView(PlotView):
                 keep &= y > 0
             if not keep.all():
                 x, y = x[keep], y[keep]
+            dense = len(x) > DENSE_POINTS
+            if dense != curve.dense:
+                curve.dense = dense
+                curve.setPen(self._pen(name, curve.series_index, dense))
             curve.setData(x, y)
+            if len(x):
+                yv = np.log10(y) if self.spec.log_y else y
+                x_lo, x_hi = min(x_lo, float(x[0])), max(x_hi, float(x[-1]))
+                y_lo, y_hi = min(y_lo, float(yv.min())), max(y_hi, float(yv.max()))
+                ends.append(float(np.mean(yv[-max(1, len(yv) // 10):])))
         self._draw_markers(list(data.markers))
+        if x_hi >= x_lo and not self.manual_zoom:
+            self._update_ranges(x_lo, x_hi, y_lo, y_hi, ends)
+
+    def _update_ranges(self, x_lo: float, x_hi: float, y_lo: float, y_hi: float, ends: list[float]) -> None:
+        self._setting_range = True
+        try:
+            if self._x_high is None or x_hi > self._x_high or x_hi < 0.4 * self._x_high:
+                self._x_high = nice_ceil(max(x_hi * 1.05, x_lo + 1))
+                self.plot_item.setXRange(min(0.0, x_lo), self._x_high, padding=0)
+            y_range = self._y_range.update(y_lo, y_hi)
+            if y_range is not None:
+                self.plot_item.setYRange(*y_range, padding=0)
+        finally:
+            self._setting_range = False
+        a, b = self._y_range.range
+        corner = "bottom" if ends and np.mean(ends) > a + 0.55 * (b - a) else "top"
+        if corner != self._legend_corner:      # keep the legend off the ends of the curves
+            self._legend_corner = corner
+            if corner == "top":
+                self.legend.anchor(itemPos=(1, 0), parentPos=(1, 0), offset=(-10, 10))
+            else:
+                self.legend.anchor(itemPos=(1, 1), parentPos=(1, 1), offset=(-10, -10))
+
+    def _on_manual_zoom(self, *_args) -> None:
+        if not self._setting_range:
+            self.manual_zoom = True
 
     def _draw_markers(self, markers: list[tuple[int, str]]) -> None:
         if markers[: len(self._marker_keys)] != self._marker_keys:      # a new run: start over
@@ -83,4 +168,9 @@ class CurvesView(PlotView):
             self._marker_keys.append((step, text))
 
     def reset_zoom(self) -> None:
-        self.plot_item.enableAutoRange()
+        """Go back to the automatic ranges."""
+        self.manual_zoom = False
+        self._x_high = None
+        self._y_range.range = None
+        if self.has_data:
+            self._draw(self.data)

@@ -27,32 +27,68 @@ def group_symbols(groups: np.ndarray | None) -> tuple[list[str] | str, dict[str,
 
 
 class PointsOverlay:
-    """Labelled points on a plot: classes by colour, groups (train/test) by symbol, with legend."""
+    """Labelled points on a plot: classes by colour, groups (train/test) by symbol, with legend.
+
+    One ScatterPlotItem per (class, group) with a single brush and symbol, which pyqtgraph draws
+    from its symbol atlas; points that did not change since the last call are not set again."""
 
     def __init__(self, plot_item: pg.PlotItem, legend: pg.LegendItem | None) -> None:
         self.plot_item = plot_item
         self.legend = legend
-        self.item = pg.ScatterPlotItem(size=7, pxMode=True)
-        plot_item.addItem(self.item)
+        self.items: dict[tuple[int, str], pg.ScatterPlotItem] = {}
+        self._last: tuple | None = None
         self._legend_key: tuple = ()
         self._legend_items: list[pg.ScatterPlotItem] = []
 
+    def _item(self, cls: int, group: str, symbol: str) -> pg.ScatterPlotItem:
+        item = self.items.get((cls, group))
+        if item is None:
+            outline = pg.mkPen("#ffffff", width=1) if symbol == "o" else pg.mkPen("#202124", width=1.2)
+            item = pg.ScatterPlotItem(size=7, pxMode=True, symbol=symbol, brush=pg.mkBrush(class_color(cls)),
+                                      pen=outline)
+            item.setZValue(5 if symbol == "o" else 6)
+            self.plot_item.addItem(item)
+            self.items[(cls, group)] = item
+        return item
+
+    def point_count(self) -> int:
+        """Points on show (for tests)."""
+        return sum(len(item.data) for item in self.items.values() if item.isVisible())
+
     def set_points(self, data: ScatterData | None) -> None:
         if data is None or len(data.points) == 0:
-            self.item.setData([], [])
+            for item in self.items.values():
+                item.setData([], [])
+            self._last = None
             self._set_legend((), {})
             return
         pts = np.asarray(data.points, dtype=np.float64)
         labels = np.asarray(data.labels).astype(int)
-        symbols, table = group_symbols(data.groups)
-        brush_by_class = {c: pg.mkBrush(class_color(c)) for c in np.unique(labels)}
-        brushes = [brush_by_class[c] for c in labels]
-        pens = pg.mkPen("#ffffff", width=1)
-        if data.groups is not None:      # test points get a dark outline so they stand apart
-            dark = pg.mkPen("#202124", width=1.2)
-            pens = [dark if table.get(str(g)) != "o" else pg.mkPen("#ffffff", width=1) for g in data.groups]
-        self.item.setData(x=pts[:, 0], y=pts[:, 1], brush=brushes, symbol=symbols, pen=pens)
-        classes = sorted(brush_by_class)
+        groups = None if data.groups is None else np.asarray(data.groups).astype(str)
+        last = self._last
+        if (last is not None and last[0].shape == pts.shape and np.array_equal(last[0], pts)
+                and np.array_equal(last[1], labels) and
+                ((groups is None and last[2] is None) or (groups is not None and last[2] is not None
+                                                          and np.array_equal(last[2], groups)))):
+            return
+        self._last = (pts.copy(), labels.copy(), None if groups is None else groups.copy())
+        _symbols, table = group_symbols(groups)
+        used = set()
+        group_names = list(table) if groups is not None else [""]
+        for cls in np.unique(labels):
+            for g in group_names:
+                mask = labels == cls if groups is None else (labels == cls) & (groups == g)
+                if not mask.any():
+                    continue
+                item = self._item(int(cls), g, table.get(g, "o"))
+                item.setData(x=pts[mask, 0], y=pts[mask, 1])
+                item.setVisible(True)
+                used.add((int(cls), g))
+        for key, item in self.items.items():
+            if key not in used:
+                item.setData([], [])
+                item.setVisible(False)
+        classes = sorted(int(c) for c in np.unique(labels))
         names = [str(data.class_names[c]) if c < len(data.class_names) else f"class {c}" for c in classes]
         self._set_legend(tuple(zip(classes, names)), table)
 

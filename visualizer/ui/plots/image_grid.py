@@ -15,6 +15,11 @@ from visualizer.ui.plots.colormaps import colormap
 CAPTION_COLOR = "#202124"
 
 
+def caption_lines(text: str) -> str:
+    """Captions such as "pred 3 / true 5" go on two lines so they fit under a small tile."""
+    return "\n".join(part.strip() for part in str(text).split(" / "))
+
+
 def grid_shape(n: int, ncols: int = 0) -> tuple[int, int]:
     """(rows, cols) for ``n`` tiles: ``ncols`` if given, else a near-square grid."""
     cols = ncols if ncols > 0 else max(1, math.ceil(math.sqrt(n)))
@@ -50,7 +55,8 @@ class ImageGridView(PlotView):
         rows, cols = grid_shape(n, data.ncols)
         has_captions = any(str(c) for c in data.captions)
         pad = max(1, round(0.12 * max(h, w)))
-        cap = max(2, round(0.45 * h)) if has_captions else 0
+        lines = max((caption_lines(c).count("\n") + 1 for c in data.captions), default=1) if has_captions else 0
+        cap = max(2, round(0.4 * h * lines)) if has_captions else 0
         pitch_x, pitch_y = w + pad, h + pad + cap
         mosaic = np.full((rows * pitch_y, cols * pitch_x), np.nan, dtype=np.float32)
         self.tile_origins = []
@@ -83,13 +89,16 @@ class ImageGridView(PlotView):
         want = n if has_captions else 0
         while len(self.captions) < want:
             item = pg.TextItem("", color=CAPTION_COLOR, anchor=(0.5, 0.0))
+            font = item.textItem.font()
+            font.setPointSizeF(7.5)
+            item.setFont(font)
             self.view_box.addItem(item)
             self.captions.append(item)
         for i, item in enumerate(self.captions):
             if i >= want:
                 item.setVisible(False)
                 continue
-            text = str(data.captions[i]) if i < len(data.captions) else ""
+            text = caption_lines(data.captions[i]) if i < len(data.captions) else ""
             color = data.caption_colors[i] if i < len(data.caption_colors) and data.caption_colors[i] else CAPTION_COLOR
             if item.toPlainText() != text:
                 item.setText(text)

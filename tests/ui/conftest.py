@@ -1,0 +1,38 @@
+"""Fixtures for the UI tests: lesson views on real sessions, an INI settings file per test."""
+import threading
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from visualizer.ui.app import configure_pyqtgraph
+from visualizer.ui.lesson_view import LessonView
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def make_view(qtbot, qapp):
+    """make_view(lesson_cls, values=None) -> a shown LessonView; its worker is stopped afterwards."""
+    configure_pyqtgraph()
+    views = []
+
+    def make(lesson_cls, values=None, size=(1400, 900)):
+        view = LessonView(lesson_cls, values)
+        qtbot.addWidget(view)
+        view.resize(*size)
+        view.show()
+        qtbot.waitUntil(lambda: view.builds >= 1 or view.messages.texts() != [], timeout=10_000)
+        views.append(view)
+        return view
+
+    yield make
+    for view in views:
+        assert view.shutdown()
+
+
+@pytest.fixture
+def thread_baseline():
+    return threading.active_count()

@@ -1,0 +1,181 @@
+"""Each plot kind draws its data and exports PNG (decodes), SVG (XML with drawn paths) and CSV
+(the plotted rows); the clipboard gets the image and the table; export errors reach the UI."""
+import csv
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QGuiApplication, QImage
+
+from visualizer.core.export import ExportError
+from visualizer.core.plotdata import BarsData, CurvesData, ImageData, PlotSpec
+from visualizer.ui.plots import MissingKindView, make_plot_view
+from visualizer.ui.plots.base import PlotView
+from visualizer.ui.plots.curves import CurvesView, StickyRange, nice_ceil
+from visualizer.ui.plots.image import ImageView
+from visualizer.ui.plots.image_grid import ImageGridView
+from visualizer.ui.plots.network import NetworkView
+from tests.ui.sample_data import KINDS, sample
+
+
+def shown_view(qtbot, spec, lesson_cls=None):
+    view = make_plot_view(spec, lesson_cls)
+    qtbot.addWidget(view)
+    view.resize(520, 380)
+    view.show()
+    qtbot.waitExposed(view)
+    return view
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_kind_exports_png_svg_csv(qtbot, tmp_path, kind):
+    spec, data, n_rows = sample(kind)
+    view = shown_view(qtbot, spec)
+    assert not view.has_data
+    view.set_data(data)
+    assert view.has_data and view.draw_count == 1
+
+    view.export_png(tmp_path / "p.png")
+    img = QImage(str(tmp_path / "p.png"))
+    assert not img.isNull() and img.width() >= 520 and img.height() >= 380
+    colours = {img.pixel(x, y) for x in range(0, img.width(), 17) for y in range(0, img.height(), 17)}
+    assert len(colours) > 3                      # something was drawn, not a blank page
+
+    view.export_svg(tmp_path / "p.svg")
+    root = ET.parse(tmp_path / "p.svg").getroot()
+    assert root.tag.endswith("svg")
+    assert any(el.tag.endswith("path") for el in root.iter())
+    assert "<path" in (tmp_path / "p.svg").read_text()
+
+    view.export_csv(tmp_path / "p.csv")
+    rows = list(csv.reader((tmp_path / "p.csv").open()))
+    assert rows[0] == data.table()[0]
+    assert len(rows) - 1 == n_rows
+
+
+def test_csv_holds_the_plotted_values(qtbot, tmp_path):
+    spec, data, _ = sample("bars")
+    view = shown_view(qtbot, spec)
+    view.set_data(data)
+    view.export_csv(tmp_path / "b.csv")
+    rows = list(csv.reader((tmp_path / "b.csv").open()))
+    assert rows[1:] == [["layer 1", "0.5"], ["layer 2", "0.1"], ["layer 3", "0.02"]]
+
+
+def test_wrong_data_class_is_a_clear_type_error(qtbot):
+    view = shown_view(qtbot, sample("image")[0])
+    with pytest.raises(TypeError, match="expects ImageData, got BarsData"):
+        view.set_data(BarsData(["a"], np.array([1.0])))
+    assert not view.has_data
+
+
+def test_export_without_data_and_into_read_only_folder(qtbot, tmp_path, monkeypatch):
+    spec, data, _ = sample("bars")
+    view = shown_view(qtbot, spec)
+    with pytest.raises(ExportError, match="no data yet"):
+        view.export_csv(tmp_path / "x.csv")
+    view.set_data(data)
+
+    def deny(*a, **k):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr("tempfile.mkstemp", deny)
+    with qtbot.waitSignal(view.message) as blocker:
+        assert view.export_to("png", tmp_path / "x.png") is None
+    kind, text = blocker.args
+    assert kind == "error" and "read-only" in text
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_copy_to_clipboard_puts_image_and_table(qtbot):
+    spec, data, _ = sample("matrix")
+    view = shown_view(qtbot, spec)
+    view.set_data(data)
+    with qtbot.waitSignal(view.message):
+        view.copy_interactively()
+    mime = QGuiApplication.clipboard().mimeData()
+    assert mime.hasImage()
+    assert mime.text().splitlines()[0] == "true\\predicted,0,1,2"
+
+
+def test_context_menu_offers_every_export(qtbot):
+    view = shown_view(qtbot, sample("curves")[0])
+    texts = [a.text() for a in view.context_menu().actions()]
+    assert texts[:4] == ["Export PNG…", "Export SVG…", "Export CSV…", "Copy to clipboard"]
+    assert "Reset zoom" in texts
+
+
+def test_curves_draw_markers_for_live_changes_and_restart_with_a_new_run(qtbot):
+    spec, data, _ = sample("curves")
+    view = shown_view(qtbot, spec)
+    view.set_data(data)
+    assert len(view.markers) == 1 and view.markers[0].value() == 10
+    x = np.arange(1, 5.0)
+    view.set_data(CurvesData({"train_loss": (x, x)}, [(2, "lr: 1 → 2"), (3, "lr: 2 → 3")]))
+    assert [m.value() for m in view.markers] == [2, 3]
+
+
+def test_curves_log_y_drops_non_positive_values(qtbot):
+    spec = PlotSpec("g", "Grad", "curves", series=("g",), log_y=True)
+    view = shown_view(qtbot, spec)
+    view.set_data(CurvesData({"g": (np.arange(4.0), np.array([1.0, 0.0, -1.0, 0.1]))}))
+    x, y = view.curves["g"].getData()
+    assert list(x) == [0.0, 3.0]
+
+
+def test_sticky_range_moves_only_when_data_leaves_or_shrinks():
+    r = StickyRange(margin=0.0)
+    assert r.update(0, 10) == (0, 10)
+    assert r.update(1, 9) is None
+    assert r.update(0, 11) == (0, 11)
+    assert r.update(0, 2) == (0, 2)
+    assert [nice_ceil(v) for v in (0.7, 3, 120, 2400)] == [1.0, 5.0, 200.0, 2500.0]
+
+
+def test_image_orientation_and_extent(qtbot):
+    spec, data, _ = sample("image")
+    view = shown_view(qtbot, spec)
+    view.set_data(data)
+    rect = view.image_item.mapRectToParent(view.image_item.boundingRect())
+    dx = 3.0 / 39
+    assert rect.left() == pytest.approx(-1.5 - dx / 2) and rect.right() == pytest.approx(1.5 + dx / 2)
+    assert rect.top() == pytest.approx(-1 - 1 / 29)             # row 0 at the bottom (smallest y)
+    assert view.colorbar.levels() == (0.0, 1.0)
+    assert view.overlay.point_count() == 20
+    assert {k[1] for k in view.overlay.items} == {"train", "test"}
+
+
+def test_image_grid_captions_and_colours(qtbot):
+    spec, data, _ = sample("image_grid")
+    view = shown_view(qtbot, spec)
+    view.set_data(data)
+    assert isinstance(view, ImageGridView)
+    shown = [c for c in view.captions if c.isVisible()]
+    assert [c.toPlainText() for c in shown][:2] == ["pred 0\ntrue 1", "pred 1\ntrue 2"]
+    assert shown[0].color.name() == "#d62728"
+    assert len(view.tile_origins) == 6
+
+
+def test_network_edges_coloured_by_sign_and_sized_by_magnitude(qtbot):
+    spec, data, _ = sample("network")
+    view = shown_view(qtbot, spec)
+    view.set_data(data)
+    assert isinstance(view, NetworkView)
+    w = data.weights[0]
+    i, j = np.unravel_index(np.argmax(np.abs(w)), w.shape)
+    big = view.edge_pen(0, i, j)
+    assert big.color().name() == ("#0877bd" if w[i, j] > 0 else "#f59322")
+    k, m = np.unravel_index(np.argmin(np.abs(w)), w.shape)
+    assert view.edge_pen(0, k, m).widthF() < big.widthF()
+    labels = [t.toPlainText() for t in view.text_items]
+    assert "x1" in labels and "x2" in labels and "output" in labels
+
+
+def test_lesson_view_module_adds_kinds_and_unknown_kinds_get_a_placeholder(qtbot):
+    from tests.ui.custom_kind import DialLesson
+    from tests.ui.custom_kind.view import DialView
+    dial = make_plot_view(DialLesson.plots[0], DialLesson)
+    mystery = make_plot_view(DialLesson.plots[1], DialLesson)
+    qtbot.addWidget(dial)
+    qtbot.addWidget(mystery)
+    assert isinstance(dial, DialView) and isinstance(mystery, MissingKindView)
+    assert isinstance(make_plot_view(sample("image")[0], DialLesson), ImageView)
