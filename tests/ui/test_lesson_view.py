@@ -212,6 +212,7 @@ def test_redraws_only_when_data_changes(qtbot, make_view):
     assert view.redraw_count > redraws and len(view.redraw_times) == view.redraw_count
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 def test_diverging_learning_rate_pauses_with_a_banner(qtbot, make_view):
     view = make_view(ToyLesson, {"lr": 10.0})
     view.play()

@@ -275,9 +275,10 @@ class PathControl(ParamControl):
         self.box.setPlaceholderText("no file chosen")
         self.box.editingFinished.connect(lambda: self.box.text() != self._value and self._set_and_commit(self.box.text()))
         row.addWidget(self.box, 1)
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
-        row.addWidget(browse)
+        self.browse = QPushButton("Browse…")
+        self.browse.setToolTip(f"Choose a file ({spec.file_filter})")
+        self.browse.clicked.connect(self._browse)
+        row.addWidget(self.browse)
         self._layout.addLayout(row)
         self._value = str(value or "")
 

@@ -74,7 +74,8 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, (QByteArray, bytes)) and self.restoreGeometry(QByteArray(geometry)):
             pass
         else:
-            self.resize(1500, 950)
+            screen = self.screen().availableGeometry()
+            self.resize(min(1500, int(screen.width() * 0.95)), min(950, int(screen.height() * 0.92)))
         splitter_state = self.settings.value("window/splitter")
         if isinstance(splitter_state, (QByteArray, bytes)):
             self.splitter.restoreState(QByteArray(splitter_state))
