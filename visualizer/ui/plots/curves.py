@@ -92,7 +92,9 @@ class CurvesView(PlotView):
         return pg.mkPen(series_color(i), width=1 if dense else 2, style=style)
 
     def _make_curve(self, name: str, i: int) -> pg.PlotDataItem:
-        curve = self.plot_item.plot([], [], name=series_label(name), pen=self._pen(name, i, False))
+        curve = self.plot_item.plot([], [], pen=self._pen(name, i, False))
+        curve.legend_label = series_label(name)
+        curve.in_legend = False
         curve.setDownsampling(auto=True, method="peak")
         curve.setClipToView(True)
         curve.series_index = i
@@ -117,6 +119,12 @@ class CurvesView(PlotView):
                 curve.dense = dense
                 curve.setPen(self._pen(name, curve.series_index, dense))
             curve.setData(x, y)
+            if bool(len(x)) != curve.in_legend:          # the legend lists only series with data
+                curve.in_legend = bool(len(x))
+                if curve.in_legend:
+                    self.legend.addItem(curve, curve.legend_label)
+                else:
+                    self.legend.removeItem(curve)
             if len(x):
                 yv = np.log10(y) if self.spec.log_y else y
                 x_lo, x_hi = min(x_lo, float(x[0])), max(x_hi, float(x[-1]))

@@ -97,6 +97,7 @@ class PointsOverlay:
         if self.legend is None or key == self._legend_key:
             return
         self._legend_key = key
+        self.legend.setVisible(bool(classes or groups))       # no empty box over an image without points
         for it in self._legend_items:
             self.legend.removeItem(it)
         self._legend_items = []
@@ -130,6 +131,7 @@ class ImageView(PlotView):
         self.colorbar.setImageItem(self.image_item, insert_in=self.plot_item)
         self.legend = self.plot_item.addLegend(offset=(5, 5), labelTextSize="8pt", brush=pg.mkBrush(255, 255, 255, 190))
         self.overlay = PointsOverlay(self.plot_item, self.legend)
+        self.legend.setVisible(False)
         self._rect: tuple | None = None
         self._labels: tuple[str, str, str] | None = None
         if spec.x_label:

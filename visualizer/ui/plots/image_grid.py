@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QWidget
 
 from visualizer.core.plotdata import ImageGridData, PlotSpec
@@ -46,6 +47,9 @@ class ImageGridView(PlotView):
         self.captions: list[pg.TextItem] = []
         self._layout_key: tuple | None = None
         self.tile_origins: list[tuple[float, float]] = []     # (x, y) of each tile's top-left corner
+        self.captions_fit = True
+        self._pitch_x = 1.0
+        self.view_box.sigResized.connect(lambda *_: self._fit_captions())
 
     def _draw(self, data: ImageGridData) -> None:
         images = np.asarray(data.images, dtype=np.float32)
@@ -83,7 +87,24 @@ class ImageGridView(PlotView):
             self._layout_key = key
             self.image_item.setRect(QRectF(0, 0, mosaic.shape[1], mosaic.shape[0]))
             self.view_box.setRange(QRectF(-pad, -pad, mosaic.shape[1] + pad, mosaic.shape[0] + pad), padding=0)
+        self._pitch_x = float(pitch_x)
         self._draw_captions(data, n, h, w, has_captions)
+        self._fit_captions()
+
+    def _fit_captions(self) -> None:
+        """Hide the captions when the tiles are drawn narrower than their text (e.g. 64 weight tiles
+        in a small frame): overlapping labels help nobody.  They come back when there is room."""
+        shown = [c for c in self.captions[: len(self.tile_origins)] if c.toPlainText()]
+        if not shown:
+            return
+        pixel_w = self.view_box.viewPixelSize()[0]
+        tile_px = self._pitch_x / pixel_w if pixel_w > 0 else 0.0
+        fm = QFontMetrics(shown[0].textItem.font())
+        text_px = max(fm.horizontalAdvance(line) for c in shown for line in c.toPlainText().splitlines())
+        fit = text_px <= 1.1 * tile_px
+        self.captions_fit = fit
+        for c in shown:
+            c.setVisible(fit)
 
     def _draw_captions(self, data: ImageGridData, n: int, h: int, w: int, has_captions: bool) -> None:
         want = n if has_captions else 0

@@ -20,6 +20,7 @@ class ScatterView(PlotView):
         self.plot_item = self.graphics.getPlotItem()
         self._quiet_plot_item(self.plot_item)
         legend = self.plot_item.addLegend(offset=(5, 5), labelTextSize="8pt", brush=pg.mkBrush(255, 255, 255, 190))
+        legend.setVisible(False)
         self.overlay = PointsOverlay(self.plot_item, legend)
         self._labels: tuple[str, str] | None = None
 
