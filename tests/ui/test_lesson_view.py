@@ -331,3 +331,18 @@ def test_shutdown_stops_the_worker_within_a_second(qtbot, make_view, thread_base
     assert view.shutdown()
     assert time.monotonic() - t0 < 1.0 and not view.session.alive
     assert not view.timer.isActive()
+
+
+def test_progress_and_notice_events(qtbot, make_view):
+    from visualizer.core.session import SessionEvent
+    view = make_view(ToyLesson)
+    view._handle_event(SessionEvent("progress", "Downloading MNIST", 0, "", 0.25))
+    assert view.progress.isVisible() and view.progress.bar.value() == 250
+    assert view.progress.label.text() == "Downloading MNIST"
+    view._handle_event(SessionEvent("progress", "Unpacking", 0, "", None))
+    assert view.progress.bar.maximum() == 0                     # busy indicator
+    view._handle_event(SessionEvent("progress", "Done", 0, "", 1.0))
+    assert not view.progress.isVisible()
+    view._handle_event(SessionEvent("notice", "Offline: using the embedded 8×8 digits"))
+    banner = view.messages.banners()[-1]
+    assert banner.kind == "info" and "embedded" in banner.text

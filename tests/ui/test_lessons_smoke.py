@@ -68,6 +68,14 @@ def test_lesson_smoke(qtbot, settings, tmp_path, lesson_id):
             assert any(el.tag.endswith("path") for el in ET.parse(p).getroot().iter())
         elif p.suffix == ".csv":
             assert len(p.read_text().splitlines()) > 1
+    view.session.save_checkpoint(tmp_path / "weights.npz")
+    qtbot.waitUntil(lambda: any("Checkpoint saved" in t for t in view.messages.texts()), timeout=10_000)
+    data = (tmp_path / "weights.npz").read_bytes()
+    (tmp_path / "cut.npz").write_bytes(data[: len(data) // 2])
+    view.session.load_checkpoint(tmp_path / "cut.npz")
+    qtbot.waitUntil(lambda: any("Could not load the checkpoint" in t for t in view.messages.texts()), timeout=10_000)
+    view.session.load_checkpoint(tmp_path / "weights.npz")
+    qtbot.waitUntil(lambda: any("Checkpoint loaded" in t for t in view.messages.texts()), timeout=10_000)
     window.close()
     assert not view.session.alive
     qtbot.waitUntil(lambda: threading.active_count() == baseline, timeout=2000)

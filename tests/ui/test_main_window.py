@@ -115,3 +115,13 @@ def test_no_lessons_shows_a_placeholder(qtbot, settings):
     assert window.view is None and "No lessons" in window.placeholder.text()
     assert not window.export_all_action.isEnabled()
     window.close()
+
+
+def test_save_weights_of_a_lesson_without_checkpoints_reports_it(qtbot, settings, tmp_path, monkeypatch):
+    window = make_window(qtbot, settings, lesson_id="toy")
+    monkeypatch.setattr("visualizer.ui.main_window.QFileDialog.getSaveFileName",
+                        lambda *a, **k: (str(tmp_path / "w.npz"), ""))
+    window.save_weights_action.trigger()
+    qtbot.waitUntil(lambda: any("Could not save the checkpoint" in t for t in window.view.messages.texts()))
+    assert not (tmp_path / "w.npz").exists()
+    window.close()

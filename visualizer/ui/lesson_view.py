@@ -271,7 +271,8 @@ class LessonView(QWidget):
         except ExportError as e:
             self.messages.add("error", f"Export failed: {e.strerror or e}")
             return []
-        self.messages.add("success", f"Exported {len(paths)} files to {folder}")
+        banner = self.messages.add("success", f"Exported {len(paths)} files to {folder}")
+        banner.setToolTip("\n".join(p.name for p in paths))
         self.statusMessage.emit(f"Exported {len(paths)} files to {folder}")
         return paths
 
