@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtGui import QGuiApplication, QImage
 
 from visualizer.core.export import ExportError
-from visualizer.core.plotdata import BarsData, CurvesData, ImageData, PlotSpec
+from visualizer.core.plotdata import BarsData, CurvesData, ImageData, ImageGridData, PlotSpec
 from visualizer.ui.plots import MissingKindView, make_plot_view
 from visualizer.ui.plots.base import PlotView
 from visualizer.ui.plots.curves import CurvesView, StickyRange, nice_ceil
@@ -149,10 +149,27 @@ def test_image_grid_captions_and_colours(qtbot):
     view = shown_view(qtbot, spec)
     view.set_data(data)
     assert isinstance(view, ImageGridView)
-    shown = [c for c in view.captions if c.isVisible()]
-    assert [c.toPlainText() for c in shown][:2] == ["pred 0\ntrue 1", "pred 1\ntrue 2"]
-    assert shown[0].color.name() == "#d62728"
+    assert view.captions.texts()[:2] == ["pred 0\ntrue 1", "pred 1\ntrue 2"]
+    assert view.captions.labels[0].color == "#d62728"
+    assert view.captions.isVisible() and view.captions_fit
     assert len(view.tile_origins) == 6
+    many = ImageGridData(np.zeros((24, 8, 8), np.float32), [f"pred {i} / true 0" for i in range(24)], ncols=24)
+    view.set_data(many)                      # tiles narrower than "pred 10": captions step aside
+    qtbot.waitUntil(lambda: not view.captions_fit)
+    assert not view.captions.isVisible()
+    view.set_data(data)
+    qtbot.waitUntil(lambda: view.captions_fit)
+
+
+def test_matrix_numbers_in_cells_readable_on_their_colour(qtbot):
+    spec, data, _ = sample("matrix")
+    view = shown_view(qtbot, spec)
+    view.set_data(data)
+    labels = view.cell_labels.labels
+    assert [l.text for l in labels[:3]] == ["50", "2", "1"]
+    assert (labels[0].x, labels[0].y) == (0.5, 0.5)
+    assert labels[0].color == "#000000" and labels[1].color == "#ffffff"     # viridis: bright vs dark
+    assert view.plot_item.getAxis("left").labelText == "true"
 
 
 def test_network_edges_coloured_by_sign_and_sized_by_magnitude(qtbot):

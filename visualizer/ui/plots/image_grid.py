@@ -6,12 +6,12 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QWidget
 
 from visualizer.core.plotdata import ImageGridData, PlotSpec
 from visualizer.ui.plots.base import PlotView
 from visualizer.ui.plots.colormaps import colormap
+from visualizer.ui.plots.labels import Label, LabelsItem
 
 CAPTION_COLOR = "#202124"
 
@@ -44,7 +44,8 @@ class ImageGridView(PlotView):
         self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=colormap("gray"), interactive=False, width=12)
         self.colorbar.setImageItem(self.image_item)
         self.graphics.addItem(self.colorbar, row=0, col=1)
-        self.captions: list[pg.TextItem] = []
+        self.captions = LabelsItem(point_size=7.5, anchor=(0.5, 0.0))
+        self.view_box.addItem(self.captions)
         self._layout_key: tuple | None = None
         self.tile_origins: list[tuple[float, float]] = []     # (x, y) of each tile's top-left corner
         self.captions_fit = True
@@ -94,39 +95,23 @@ class ImageGridView(PlotView):
     def _fit_captions(self) -> None:
         """Hide the captions when the tiles are drawn narrower than their text (e.g. 64 weight tiles
         in a small frame): overlapping labels help nobody.  They come back when there is room."""
-        shown = [c for c in self.captions[: len(self.tile_origins)] if c.toPlainText()]
-        if not shown:
+        if not self.captions.labels:
             return
         pixel_w = self.view_box.viewPixelSize()[0]
         tile_px = self._pitch_x / pixel_w if pixel_w > 0 else 0.0
-        fm = QFontMetrics(shown[0].textItem.font())
-        text_px = max(fm.horizontalAdvance(line) for c in shown for line in c.toPlainText().splitlines())
-        fit = text_px <= 1.1 * tile_px
-        self.captions_fit = fit
-        for c in shown:
-            c.setVisible(fit)
+        self.captions_fit = self.captions.max_text_width() <= 1.1 * tile_px
+        self.captions.setVisible(self.captions_fit)
 
     def _draw_captions(self, data: ImageGridData, n: int, h: int, w: int, has_captions: bool) -> None:
-        want = n if has_captions else 0
-        while len(self.captions) < want:
-            item = pg.TextItem("", color=CAPTION_COLOR, anchor=(0.5, 0.0))
-            font = item.textItem.font()
-            font.setPointSizeF(7.5)
-            item.setFont(font)
-            self.view_box.addItem(item)
-            self.captions.append(item)
-        for i, item in enumerate(self.captions):
-            if i >= want:
-                item.setVisible(False)
-                continue
-            text = caption_lines(data.captions[i]) if i < len(data.captions) else ""
-            color = data.caption_colors[i] if i < len(data.caption_colors) and data.caption_colors[i] else CAPTION_COLOR
-            if item.toPlainText() != text:
-                item.setText(text)
-            item.setColor(pg.mkColor(color))
-            x0, y0 = self.tile_origins[i]
-            item.setPos(x0 + w / 2, y0 + h)
-            item.setVisible(True)
+        labels = []
+        if has_captions:
+            for i in range(n):
+                text = caption_lines(data.captions[i]) if i < len(data.captions) else ""
+                color = (data.caption_colors[i] if i < len(data.caption_colors) and data.caption_colors[i]
+                         else CAPTION_COLOR)
+                x0, y0 = self.tile_origins[i]
+                labels.append(Label(x0 + w / 2, y0 + h + 0.05 * h, text, color))
+        self.captions.set_labels(labels)
 
     def reset_zoom(self) -> None:
         self.view_box.autoRange(padding=0.02)

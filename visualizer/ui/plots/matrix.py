@@ -4,12 +4,12 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QWidget
 
 from visualizer.core.plotdata import MatrixData, PlotSpec
 from visualizer.ui.plots.base import PlotView
 from visualizer.ui.plots.colormaps import colormap, is_dark
+from visualizer.ui.plots.labels import Label, LabelsItem
 
 MAX_CELL_TEXT = 900          # above this many cells the numbers would be unreadable
 
@@ -35,10 +35,9 @@ class MatrixView(PlotView):
         self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=colormap(self._cmap_name),
                                         interactive=False, width=14)
         self.colorbar.setImageItem(self.image_item, insert_in=self.plot_item)
-        self.cell_texts: list[pg.TextItem] = []
+        self.cell_labels = LabelsItem(point_size=8, anchor=(0.5, 0.5))
+        self.plot_item.addItem(self.cell_labels, ignoreBounds=True)
         self._key: tuple | None = None
-        self._font = QFont()
-        self._font.setPointSize(8)
 
     def _draw(self, data: MatrixData) -> None:
         values = np.asarray(data.values, dtype=np.float64)
@@ -71,29 +70,22 @@ class MatrixView(PlotView):
 
     def _draw_numbers(self, values: np.ndarray, fmt: str, lo: float, hi: float) -> None:
         r, c = values.shape
-        n = r * c if r * c <= MAX_CELL_TEXT else 0
+        if r * c > MAX_CELL_TEXT:
+            self.cell_labels.set_labels([])
+            return
         cmap = colormap(self._cmap_name)
-        while len(self.cell_texts) < n:
-            item = pg.TextItem("", anchor=(0.5, 0.5))
-            item.setFont(self._font)
-            self.plot_item.addItem(item, ignoreBounds=True)
-            self.cell_texts.append(item)
-        for k, item in enumerate(self.cell_texts):
-            if k >= n:
-                item.setVisible(False)
-                continue
-            i, j = divmod(k, c)
-            v = values[i, j]
-            try:
-                text = fmt.format(v) if np.isfinite(v) else ""
-            except (ValueError, TypeError):
-                text = f"{v:g}"
-            if item.toPlainText() != text:
-                item.setText(text)
-            t = (v - lo) / (hi - lo) if np.isfinite(v) else 0.0
-            item.setColor(pg.mkColor("w" if is_dark(cmap.map(float(np.clip(t, 0, 1)), mode="qcolor")) else "k"))
-            item.setPos(j + 0.5, i + 0.5)
-            item.setVisible(True)
+        labels = []
+        for i in range(r):
+            for j in range(c):
+                v = values[i, j]
+                try:
+                    text = fmt.format(v) if np.isfinite(v) else ""
+                except (ValueError, TypeError):
+                    text = f"{v:g}"
+                t = (v - lo) / (hi - lo) if np.isfinite(v) else 0.0
+                dark = is_dark(cmap.map(float(np.clip(t, 0, 1)), mode="qcolor"))
+                labels.append(Label(j + 0.5, i + 0.5, text, "#ffffff" if dark else "#000000"))
+        self.cell_labels.set_labels(labels)
 
     def reset_zoom(self) -> None:
         if self._key is not None:

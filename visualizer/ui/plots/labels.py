@@ -1,0 +1,83 @@
+"""Many short texts placed in data coordinates and drawn in one paint call.
+
+pyqtgraph's TextItem is one QGraphicsItem (with its own transform bookkeeping) per text; a 10×10
+confusion matrix needs 100 of them, which costs several milliseconds per repaint.  LabelsItem keeps
+(x, y, text, colour) tuples and draws them all at a fixed pixel font size, unscaled by zoom.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QTransform
+
+
+@dataclass(frozen=True)
+class Label:
+    """A text at (x, y) in data units; anchor (ax, ay) in [0, 1] of the text box: (0.5, 0.5) centres
+    it, (0.5, 0) hangs it below the point (in a view whose y axis points down)."""
+
+    x: float
+    y: float
+    text: str
+    color: str = "#202124"
+
+
+class LabelsItem(pg.GraphicsObject):
+    """Draws ``labels`` (a list of :class:`Label`) with one font and one anchor."""
+
+    def __init__(self, point_size: float = 8.0, anchor: tuple[float, float] = (0.5, 0.5)) -> None:
+        super().__init__()
+        self.labels: list[Label] = []
+        self.anchor = anchor
+        self.font = QFont()
+        self.font.setPointSizeF(point_size)
+        self._metrics = QFontMetricsF(self.font)
+        self._bounds = QRectF()
+
+    def set_labels(self, labels: list[Label]) -> None:
+        if labels == self.labels:
+            return
+        self.prepareGeometryChange()
+        self.labels = list(labels)
+        if self.labels:
+            xs = [l.x for l in self.labels]
+            ys = [l.y for l in self.labels]
+            self._bounds = QRectF(min(xs), min(ys), max(max(xs) - min(xs), 1e-9), max(max(ys) - min(ys), 1e-9))
+        else:
+            self._bounds = QRectF()
+        self.update()
+
+    def texts(self) -> list[str]:
+        return [l.text for l in self.labels]
+
+    def max_text_width(self) -> float:
+        """Width in pixels of the widest line."""
+        return max((self._metrics.horizontalAdvance(line) for l in self.labels for line in l.text.splitlines()),
+                   default=0.0)
+
+    def boundingRect(self) -> QRectF:
+        # the texts stick out of the anchor points by a few pixels; a margin in data units suffices
+        # for repaint purposes because the whole view repaints when data change
+        return self._bounds.adjusted(-1, -1, 1, 1)
+
+    def paint(self, painter: QPainter, *args) -> None:
+        if not self.labels:
+            return
+        transform = painter.transform()
+        painter.save()
+        painter.setTransform(QTransform())
+        painter.setFont(self.font)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
+        line_h = self._metrics.height()
+        ax, ay = self.anchor
+        for label in self.labels:
+            p = transform.map(QPointF(label.x, label.y))
+            lines = label.text.splitlines() or [""]
+            w = max(self._metrics.horizontalAdvance(line) for line in lines) + 2
+            h = line_h * len(lines)
+            rect = QRectF(p.x() - ax * w, p.y() - ay * h, w, h)
+            painter.setPen(QColor(label.color))
+            painter.drawText(rect, int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop), label.text)
+        painter.restore()
