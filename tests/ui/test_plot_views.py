@@ -128,6 +128,7 @@ def test_sticky_range_moves_only_when_data_leaves_or_shrinks():
     assert r.update(1, 9) is None
     assert r.update(0, 11) == (0, 11)
     assert r.update(0, 2) == (0, 2)
+    assert StickyRange(margin=0.0).update(0.0, 0.0) == (-0.5, 0.5)
     assert [nice_ceil(v) for v in (0.7, 3, 120, 2400)] == [1.0, 5.0, 200.0, 2500.0]
 
 

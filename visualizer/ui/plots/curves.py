@@ -44,7 +44,10 @@ class StickyRange:
 
     def update(self, lo: float, hi: float) -> tuple[float, float] | None:
         """New (low, high) if the range must change for data in [lo, hi], else None."""
-        span = max(hi - lo, abs(hi) * 1e-3, 1e-12)
+        span = hi - lo
+        if span <= max(abs(hi), abs(lo)) * 1e-6:      # a flat line: show it mid-height, not at ±1e-14
+            span = max(abs(hi) * 0.2, 1.0)
+            lo, hi = lo - span / 2, hi + span / 2
         if self.range is not None:
             a, b = self.range
             if a <= lo and hi <= b and span >= 0.5 * (b - a):
