@@ -36,3 +36,12 @@ def make_view(qtbot, qapp):
 @pytest.fixture
 def thread_baseline():
     return threading.active_count()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_default_settings(tmp_path_factory):
+    """Anything that falls back to QSettings() writes into a temporary folder, not the user's config."""
+    from PySide6.QtCore import QSettings
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
+                      str(tmp_path_factory.mktemp("qsettings")))

@@ -131,6 +131,8 @@ class MainWindow(QMainWindow):
         self.close_lesson()
         self.placeholder.hide()
         self.view = LessonView(cls)
+        for plot_view in self.view.views.values():
+            plot_view.settings = self.settings          # remember the export folder in our settings
         self._container_layout.addWidget(self.view)
         self.browser.select(lesson_id)
         self.settings.setValue("window/last_lesson", lesson_id)

@@ -44,6 +44,7 @@ class PlotView(QWidget):
         self.spec = spec
         self._data = None
         self.draw_count = 0                 # how many times set_data redrew this view
+        self.settings: QSettings | None = None   # where the last export folder is kept (default QSettings())
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self.setMinimumSize(260, 200)
@@ -207,7 +208,7 @@ class PlotView(QWidget):
     def export_interactively(self, fmt: str) -> str | None:
         """Ask for a file name and export; report the result through ``message``.  Returns the path
         written or None (cancelled or failed)."""
-        settings = QSettings()
+        settings = self.settings if self.settings is not None else QSettings()
         folder = str(settings.value("export/last_dir", str(Path.home())))
         suggested = str(Path(folder) / f"{self.spec.id}.{fmt}")
         path, _ = QFileDialog.getSaveFileName(self, f"Export '{self.spec.title}'", suggested, EXPORT_FORMATS[fmt])
