@@ -1,8 +1,6 @@
 """Small Qt-free lessons for the UI tests: one with a plot of every kind and a three-step narrative,
 and one on another track.  Training is gradient descent on f(w) = (w - 3)^2, so a large learning
 rate diverges."""
-import numpy as np
-
 from visualizer.core.hyperparams import BoolParam, ChoiceParam, FloatParam, IntParam
 from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo, NarrativeStep
 from visualizer.core.plotdata import PlotSpec

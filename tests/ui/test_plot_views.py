@@ -10,8 +10,7 @@ from PySide6.QtGui import QGuiApplication, QImage
 from visualizer.core.export import ExportError
 from visualizer.core.plotdata import BarsData, CurvesData, ImageData, ImageGridData, PlotSpec
 from visualizer.ui.plots import MissingKindView, make_plot_view
-from visualizer.ui.plots.base import PlotView
-from visualizer.ui.plots.curves import CurvesView, StickyRange, nice_ceil
+from visualizer.ui.plots.curves import StickyRange, nice_ceil
 from visualizer.ui.plots.image import ImageView
 from visualizer.ui.plots.image_grid import ImageGridView
 from visualizer.ui.plots.network import NetworkView
