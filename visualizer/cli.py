@@ -119,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
         from visualizer.core import registry
         for lesson_id in registry.discover():
             print(lesson_id)
+        for name, message in registry.load_errors().items():
+            print(f"warning: lesson package {name!r} could not be loaded: {message}", file=sys.stderr)
         return EXIT_OK
     if args.headless:
         if not args.lesson:

@@ -2,9 +2,10 @@
 
 The model is the shared MLP classifier (softmax + cross-entropy over 10 classes) on the NumPy
 scratch engine or PyTorch; the data is scikit-learn's embedded 8×8 digits, or MNIST / Fashion-MNIST
-downloaded once and cached (offline: a notice and the embedded digits).  Follows Goodfellow, Bengio
-& Courville, *Deep Learning* (2016), ch. 6 (deep feedforward networks) and ch. 7 (regularization);
-the data is LeCun et al. (1998) and Xiao et al. (2017).
+downloaded once and cached (offline: a notice and the embedded digits).  Follows Chollet, *Deep
+Learning with Python* 2e, ch. 2 (a first dense network on MNIST), with background from Goodfellow,
+Bengio & Courville, *Deep Learning* (2016), ch. 6-7; the data is LeCun et al. (1998) and Xiao et
+al. (2017).
 """
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ class DigitsMLP(Lesson):
     order = 20
     info = LessonInfo(
         "mlp_digits", "MLP on handwritten digits", "Foundations",
-        "Goodfellow, Bengio & Courville, Deep Learning, ch. 6-7",
+        "Deep Learning with Python 2e, ch. 2 (A first look at a neural network: MNIST)",
         "A multilayer perceptron learns to read digits: loss and accuracy, the confusion matrix, "
         "first-layer weights as images, its mistakes, and weight and gradient histograms.")
     params = (

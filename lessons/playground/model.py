@@ -5,8 +5,9 @@ an MLP from :func:`visualizer.core.classifier.build_classifier` (the NumPy scrat
 same initial weights) trained on mini-batches that the lesson draws itself.  Two classes use one
 sigmoid output with binary cross-entropy, more classes a softmax with cross-entropy.
 
-Sources: Smilkov & Carter, *TensorFlow Playground* (2016); Goodfellow, Bengio & Courville,
-*Deep Learning* (2016), ch. 6 (deep feedforward networks) and ch. 7 (regularization).  Qt-free;
+Sources: Buduma et al., *Fundamentals of Deep Learning* 2e, ch. 3-4 (the neural network; training
+feed-forward networks); Smilkov & Carter, *TensorFlow Playground* (2016); Goodfellow, Bengio &
+Courville, *Deep Learning* (2016), ch. 6-7.  Qt-free;
 torch is imported only by the classifier facade when the torch engine is chosen.
 """
 from __future__ import annotations
@@ -131,7 +132,7 @@ class PlaygroundLesson(Lesson):
         id="playground",
         title="Neural network playground",
         track="Foundations",
-        chapter="Goodfellow, Bengio & Courville, Deep Learning, ch. 6 (Deep feedforward networks)",
+        chapter="Fundamentals of Deep Learning 2e, ch. 3-4 (The neural network; Training feed-forward networks)",
         summary="Train a small network on 2-D points and watch every neuron's map, the weights and the "
                 "decision boundary change live (TensorFlow Playground and beyond).",
     )

@@ -125,3 +125,11 @@ def test_save_weights_of_a_lesson_without_checkpoints_reports_it(qtbot, settings
     qtbot.waitUntil(lambda: any("Could not save the checkpoint" in t for t in window.view.messages.texts()))
     assert not (tmp_path / "w.npz").exists()
     window.close()
+
+
+def test_lessons_that_failed_to_load_are_named_in_the_status_bar(qtbot, settings):
+    window = make_window(qtbot, settings, load_errors={"broken_lesson": "SyntaxError: invalid syntax"})
+    assert window.view is not None                      # the good lessons still open
+    assert "broken_lesson" in window.load_error_label.text()
+    assert "SyntaxError" in window.load_error_label.toolTip()
+    window.close()

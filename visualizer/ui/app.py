@@ -62,6 +62,6 @@ def run_gui(lesson_id: str | None = None) -> int:
         raise registry.UnknownLessonError(
             f"no lesson called {lesson_id!r}; known lessons: {', '.join(lessons) or '(none)'}")
     app = create_app(sys.argv)
-    window = MainWindow(lessons=lessons, lesson_id=lesson_id)
+    window = MainWindow(lessons=lessons, lesson_id=lesson_id, load_errors=registry.load_errors())
     window.show()
     return app.exec()

@@ -32,10 +32,13 @@ class MainWindow(QMainWindow):
 
     lessons: id -> Lesson class (default: ``registry.discover()``); lesson_id: the lesson to open
     (default: the last one used, else the first); settings: where geometry and the last lesson are
-    kept (default: the application's QSettings; tests pass an INI file)."""
+    kept (default: the application's QSettings; tests pass an INI file); load_errors: lesson packages
+    that failed to import, name -> message (default: ``registry.load_errors()`` when ``lessons`` is
+    discovered here), shown as a warning in the status bar."""
 
     def __init__(self, lessons: dict[str, type[Lesson]] | None = None, lesson_id: str | None = None,
-                 settings: QSettings | None = None, parent: QWidget | None = None) -> None:
+                 settings: QSettings | None = None, parent: QWidget | None = None,
+                 load_errors: dict[str, str] | None = None) -> None:
         super().__init__(parent)
         self.settings = settings if settings is not None else QSettings()
         self.discovery_error = ""
@@ -46,6 +49,9 @@ class MainWindow(QMainWindow):
             except Exception as e:      # a broken lesson package: say so instead of not starting
                 lessons = {}
                 self.discovery_error = f"Could not load the lessons: {type(e).__name__}: {e}"
+            if load_errors is None:
+                load_errors = registry.load_errors()
+        self.load_errors = dict(load_errors or {})
         self.lessons = dict(lessons)
         self.view: LessonView | None = None
         self.setWindowTitle(APP_TITLE)
@@ -68,6 +74,14 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([220, 1300])
         self.setCentralWidget(self.splitter)
         self._build_menus()
+        if self.load_errors:
+            names = ", ".join(self.load_errors)
+            warning = QLabel(f"⚠ Not loaded: {names}")
+            warning.setStyleSheet("color: #b35900;")
+            warning.setToolTip("These lesson packages failed to import and were skipped:\n" + "\n".join(
+                f"{name}: {message}" for name, message in self.load_errors.items()))
+            self.statusBar().addPermanentWidget(warning)
+            self.load_error_label = warning
 
         geometry = self.settings.value("window/geometry")
         if isinstance(geometry, (QByteArray, bytes)) and self.restoreGeometry(QByteArray(geometry)):
