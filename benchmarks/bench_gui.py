@@ -5,11 +5,15 @@ measures, over ``--seconds`` per phase:
   * event-loop latency: how late a 10 ms repeating QTimer fires (p50 / p99 / max, in ms);
   * redraws per second of the lesson view (its 30 Hz timer redraws only when data changed);
   * training throughput with every plot live vs the same lesson headless (a TrainingSession without
-    snapshots, no window), alternating the two phases ``--rounds`` times; ratio live / headless.
+    snapshots, no window, BLAS pinned to one thread like the GUI's training process), alternating
+    the two phases ``--rounds`` times; ratio live / headless.
+``--training thread`` trains on a worker thread of the GUI process instead of a child process (the
+app's default), to compare the two.
 Targets (issue #3): p99 <= 50 ms, >= 20 redraws/s, ratio >= 0.85.
 
 Runs on any Qt platform: under ``xvfb-run`` for a real X window, or QT_QPA_PLATFORM=offscreen.
     python benchmarks/bench_gui.py [--lesson mlp_digits] [--seconds 10] [--rounds 2] [--set name=value]
+                                   [--training process|thread]
 """
 from __future__ import annotations
 
@@ -73,9 +77,15 @@ def gui_phase(app, window, seconds: float) -> dict:
 
 
 def headless_phase(lesson_cls, values: dict, seconds: float) -> float:
+    from threadpoolctl import threadpool_limits
+
     from visualizer.core.session import TrainingSession
 
-    s = TrainingSession(lesson_cls, values, snapshots=False)
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _headless(TrainingSession(lesson_cls, values, snapshots=False), seconds)
+
+
+def _headless(s, seconds: float) -> float:
     s.wait_idle(120)
     s.step(5)                      # warm-up
     s.wait_idle(60)
@@ -95,6 +105,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--set", action="append", default=[], dest="sets")
+    ap.add_argument("--training", choices=("process", "thread"), default="process")
     args = ap.parse_args()
     values = parse_sets(args.sets)
 
@@ -107,13 +118,15 @@ def main() -> None:
     lesson_cls = registry.get(args.lesson)
     app = create_app([])
     settings = QSettings(os.path.join(tempfile.mkdtemp(), "bench.ini"), QSettings.Format.IniFormat)
+    os.environ["DLVIS_TRAINING"] = args.training
     window = MainWindow(lessons={args.lesson: lesson_cls}, lesson_id=args.lesson, settings=settings)
     window.resize(1500, 950)
     window.show()
     for name, value in values.items():
         window.view.apply_param(name, value)
     window.view.reset()
-    wait_until(app, lambda: window.view.session.lesson is not None and window.view.session.state == "paused", 120)
+    window.view.session.wait_idle(120)
+    wait_until(app, lambda: window.view.builds > 0 and window.view.session.state == "paused", 120)
 
     gui, headless = [], []
     for _ in range(args.rounds):
@@ -126,7 +139,7 @@ def main() -> None:
     p99 = max(g["p99"] for g in gui)
     redraws = statistics.mean(g["redraws_per_s"] for g in gui)
     print(f"lesson {args.lesson}, {args.rounds} rounds x {args.seconds:g} s per phase, "
-          f"platform {app.platformName()}")
+          f"platform {app.platformName()}, training in a {args.training}")
     for i, (g, h) in enumerate(zip(gui, headless), 1):
         print(f"  round {i}: GUI {g['steps_per_s']:.1f} steps/s, headless {h:.1f} steps/s; "
               f"latency p50 {g['p50']:.2f} ms p99 {g['p99']:.2f} ms max {g['max']:.1f} ms; "

@@ -22,3 +22,23 @@ def test_history_bytes_flat_over_a_million_steps():
         if i % 250_000 == 0:
             sizes.append(h.nbytes())
     assert sizes[-1] == sizes[1]
+
+
+def test_history_pickles_with_its_series_changes_and_bounds():
+    import pickle
+
+    from visualizer.core.history import MetricHistory, ParamChange
+
+    h = MetricHistory(capacity=8)
+    for step in range(1, 40):
+        h.append(step, {"train_loss": 1.0 / step, "val_loss": 2.0 / step} if step % 5 == 0 else {"train_loss": 1.0 / step})
+    h.add_change(ParamChange(7, "lr", 0.1, 0.2))
+    blob = pickle.dumps(h)
+    assert len(blob) < 2_000                                  # only the filled buffer parts travel
+    g = pickle.loads(blob)
+    for name in ("train_loss", "val_loss"):
+        for a, b in zip(h.series(name), g.series(name)):
+            np.testing.assert_array_equal(a, b)
+    assert g.changes() == h.changes() and g.version == h.version and g.last() == h.last()
+    g.append(40, {"train_loss": 0.0})                         # the copy keeps working, bounded
+    assert len(g.series("train_loss")[0]) <= 8 and len(h.series("train_loss")[0]) <= 8

@@ -7,14 +7,19 @@ import pytest
 
 from visualizer.core.export import ExportError, export_tables
 from visualizer.core.hyperparams import HyperparameterError
+from visualizer.core.process_session import ProcessSession
 from visualizer.core.session import TrainingSession
 from tests.core.toy_lesson import ToyLesson
 
+# Every behaviour holds for training on a worker thread and in a child process alike.
+SESSION_CLASSES = pytest.mark.parametrize("session_cls", [TrainingSession, ProcessSession],
+                                          ids=["thread", "process"])
 
-@pytest.fixture
-def session():
-    s = TrainingSession(ToyLesson, {"seed": 1})
-    assert s.wait_idle(5)
+
+@pytest.fixture(params=[TrainingSession, ProcessSession], ids=["thread", "process"])
+def session(request):
+    s = request.param(ToyLesson, {"seed": 1})
+    assert s.wait_idle(10)
     yield s
     assert s.stop(1.0)
 
@@ -29,15 +34,17 @@ def test_step_runs_exact_number_of_steps(session):
     assert list(vx) == [5]
 
 
-def test_same_seed_same_curve():
+def test_same_seed_same_curve_on_a_thread_and_in_a_process():
     curves = []
-    for _ in range(2):
-        s = TrainingSession(ToyLesson, {"seed": 3})
+    for session_cls in (TrainingSession, TrainingSession, ProcessSession):
+        s = session_cls(ToyLesson, {"seed": 3})
         s.step(20)
-        assert s.wait_idle(5)
+        assert s.wait_idle(10)
         curves.append(s.history.series("train_loss")[1])
         s.stop()
+    assert len(curves[0]) == 20
     np.testing.assert_array_equal(curves[0], curves[1])
+    np.testing.assert_array_equal(curves[0], curves[2])
 
 
 def test_play_pause_and_stop_within_one_second(session):
@@ -92,8 +99,9 @@ def test_divergence_pauses_with_message(session):
     assert len(session.history.series("train_loss")[0]) > 0      # data so far kept
 
 
-def test_exception_in_lesson_reports_traceback_and_keeps_data():
-    s = TrainingSession(ToyLesson, {"explode": True})
+@SESSION_CLASSES
+def test_exception_in_lesson_reports_traceback_and_keeps_data(session_cls):
+    s = session_cls(ToyLesson, {"explode": True})
     s.play()
     deadline = time.monotonic() + 5
     events = []
@@ -114,7 +122,9 @@ def test_failed_reset_keeps_previous_lesson(session):
     assert session.wait_idle(5)
     kinds = [e.kind for e in session.drain_events()]
     assert "config_error" in kinds
-    assert session.step_count == 4 and session.lesson is not None
+    assert session.step_count == 4 and session.state == "paused"
+    session.step(1)                                   # the previous lesson still trains
+    assert session.wait_idle(5) and session.step_count == 5
 
 
 def test_export_tables_and_run_json(session, tmp_path):
@@ -138,9 +148,10 @@ def test_export_to_read_only_folder_raises_clear_error(session, tmp_path, monkey
         export_tables(session, tmp_path)
 
 
-def test_worker_thread_ends_on_stop():
+@SESSION_CLASSES
+def test_worker_thread_ends_on_stop(session_cls):
     before = threading.active_count()
-    s = TrainingSession(ToyLesson)
+    s = session_cls(ToyLesson)
     s.play()
     assert s.stop(1.0)
     assert threading.active_count() == before
@@ -167,3 +178,37 @@ def test_session_reports_lesson_without_checkpoints(session, tmp_path):
     assert session.wait_idle(5)
     assert errors and "does not save checkpoints" in errors[0]
     assert any(e.kind == "config_error" for e in session.drain_events())
+
+
+def test_a_dead_training_process_is_reported_keeps_the_data_and_reset_starts_a_new_one():
+    import os
+    import signal
+
+    s = ProcessSession(ToyLesson, {"seed": 2})
+    s.step(12)
+    assert s.wait_idle(10) and s.step_count == 12
+    os.kill(s._process.pid, signal.SIGKILL)            # as the out-of-memory killer would
+    deadline = time.monotonic() + 5
+    events = []
+    while time.monotonic() < deadline and not events:
+        events = [e for e in s.drain_events() if e.kind == "error"]
+        time.sleep(0.01)
+    assert "ended unexpectedly" in events[0].message and "step 12" in events[0].message
+    assert s.state == "error" and not s.alive
+    assert len(s.history.series("train_loss")[0]) == 12          # the data received so far is kept
+    s.step(3)                                                    # commands to a dead child are ignored
+    s.reset()
+    assert s.wait_idle(10) and s.alive and s.step_count == 0
+    s.step(3)
+    assert s.wait_idle(10) and s.step_count == 3
+    assert s.stop(1.0)
+
+
+def test_process_session_snapshots_reach_this_process(tmp_path):
+    s = ProcessSession(ToyLesson, {"seed": 1})
+    s.step(5)
+    assert s.wait_idle(10)
+    snap = s.snapshot_now(10)
+    assert snap.step == 5 and snap.plots["w"].values.shape == (1,)
+    assert s.run_record()["steps"] == 5 and s.epoch() == 0.5
+    assert s.stop(1.0)

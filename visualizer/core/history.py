@@ -66,6 +66,18 @@ class DecimatingSeries:
     def __len__(self) -> int:
         return self._n + (1 if self._acc_n else 0)
 
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()             # pickle only the filled part of the buffers
+        state["_x"], state["_y"] = self._x[: self._n].copy(), self._y[: self._n].copy()
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        x, y = state.pop("_x"), state.pop("_y")
+        self.__dict__.update(state)
+        self._x = np.empty(self.capacity, dtype=np.float64)
+        self._y = np.empty(self.capacity, dtype=np.float64)
+        self._x[: len(x)], self._y[: len(y)] = x, y
+
 
 @dataclass(frozen=True)
 class ParamChange:
@@ -127,6 +139,26 @@ class MetricHistory:
         """The most recent raw value of every metric."""
         with self._lock:
             return {n: s.last_value for n, s in self._series.items()}
+
+    def __getstate__(self) -> dict:
+        """Pickled consistently under the lock (a training thread may be appending)."""
+        with self._lock:
+            state = {k: v for k, v in self.__dict__.items() if k != "_lock"}
+            state["_series"] = {name: s.__getstate__() for name, s in self._series.items()}
+            state["_changes"] = list(self._changes)
+            state["max_changes"] = self._changes.maxlen
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        series, changes, max_changes = state.pop("_series"), state.pop("_changes"), state.pop("max_changes")
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+        self._series = {}
+        for name, s_state in series.items():
+            s = DecimatingSeries.__new__(DecimatingSeries)
+            s.__setstate__(s_state)
+            self._series[name] = s
+        self._changes = deque(changes, maxlen=max_changes)
 
     def nbytes(self) -> int:
         """Bytes held by the series buffers (for the memory benchmark)."""

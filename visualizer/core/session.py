@@ -54,7 +54,50 @@ class Snapshot:
     plots: dict[str, PlotData] = field(default_factory=dict)
 
 
-class TrainingSession:
+class SessionReadout:
+    """What :class:`TrainingSession` and :class:`~visualizer.core.process_session.ProcessSession`
+    derive alike from ``hp``, ``applied``, ``history``, ``step_count`` and ``steps_per_epoch``."""
+
+    lesson_cls: type[Lesson]
+    hp: Hyperparameters
+    applied: Hyperparameters
+    history: MetricHistory
+    step_count: int
+    initial_hyperparameters: dict[str, Any]
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return 1
+
+    def needs_reset(self) -> bool:
+        """True if some structural hyperparameter differs from what the lesson was built with."""
+        return any(self.hp[s.name] != self.applied[s.name] for s in self.hp.specs if not s.live)
+
+    def pending_structural(self) -> list[str]:
+        """Names of structural hyperparameters changed since the last build."""
+        return [s.name for s in self.hp.specs if not s.live and self.hp[s.name] != self.applied[s.name]]
+
+    def epoch(self) -> float:
+        """Epochs trained so far (fractional)."""
+        return self.step_count / max(1, self.steps_per_epoch)
+
+    def run_record(self) -> dict[str, Any]:
+        """What ``run.json`` holds: lesson, engine, seed, hyperparameters, live changes, final metrics."""
+        return {
+            "lesson": self.lesson_cls.info.id,
+            "title": self.lesson_cls.info.title,
+            "engine": self.applied["engine"],
+            "device": self.applied["device"],
+            "seed": self.applied["seed"],
+            "hyperparameters": dict(self.initial_hyperparameters),
+            "live_changes": [c.as_dict() for c in self.history.changes()],
+            "steps": self.step_count,
+            "epochs": round(self.epoch(), 4),
+            "final_metrics": self.history.last(),
+        }
+
+
+class TrainingSession(SessionReadout):
     """Owns one lesson instance and the worker thread that trains it.
 
     lesson_cls: the Lesson subclass; values: initial hyperparameters (name -> value, validated,
@@ -137,14 +180,6 @@ class TrainingSession:
             return False
         return self.needs_reset()
 
-    def needs_reset(self) -> bool:
-        """True if some structural hyperparameter differs from what the lesson was built with."""
-        return any(self.hp[s.name] != self.applied[s.name] for s in self.hp.specs if not s.live)
-
-    def pending_structural(self) -> list[str]:
-        """Names of structural hyperparameters changed since the last build."""
-        return [s.name for s in self.hp.specs if not s.live and self.hp[s.name] != self.applied[s.name]]
-
     def call(self, fn: Callable[[Lesson], Any]) -> None:
         """Run ``fn(lesson)`` on the worker thread between steps (e.g. choose the sample a view shows),
         then refresh the snapshot."""
@@ -171,13 +206,16 @@ class TrainingSession:
         """Block until queued commands and pending steps are done (for the CLI and tests, never the GUI)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            with self._lock:
-                idle = (not self._commands and self._steps_pending == 0 and self._idle.is_set()
-                        and not self._running.is_set())
-            if idle:
+            if self.is_idle():
                 return True
             time.sleep(0.005)
         return False
+
+    def is_idle(self) -> bool:
+        """No command queued, no step pending, not playing, and the worker is waiting."""
+        with self._lock:
+            return (not self._commands and self._steps_pending == 0 and self._idle.is_set()
+                    and not self._running.is_set())
 
     # ---- reading (any thread) ---------------------------------------------------------------------
     @property
@@ -203,24 +241,9 @@ class TrainingSession:
             return 0.0
         return (w[-1][1] - w[0][1]) / (w[-1][0] - w[0][0])
 
-    def epoch(self) -> float:
-        spe = self.lesson.steps_per_epoch if self.lesson else 1
-        return self.step_count / max(1, spe)
-
-    def run_record(self) -> dict[str, Any]:
-        """What ``run.json`` holds: lesson, engine, seed, hyperparameters, live changes, final metrics."""
-        return {
-            "lesson": self.lesson_cls.info.id,
-            "title": self.lesson_cls.info.title,
-            "engine": self.applied["engine"],
-            "device": self.applied["device"],
-            "seed": self.applied["seed"],
-            "hyperparameters": dict(self.initial_hyperparameters),
-            "live_changes": [c.as_dict() for c in self.history.changes()],
-            "steps": self.step_count,
-            "epochs": round(self.epoch(), 4),
-            "final_metrics": self.history.last(),
-        }
+    @property
+    def steps_per_epoch(self) -> int:
+        return max(1, self.lesson.steps_per_epoch) if self.lesson else 1
 
     def save_checkpoint(self, path, on_done: Callable[[str | None], None] | None = None) -> None:
         """Save the lesson's weights to ``path`` on the worker (between steps).  ``on_done(error)`` is

@@ -46,7 +46,6 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     app.setApplicationDisplayName(APPLICATION)
     app.setStyle("Fusion")
     configure_pyqtgraph()
-    use_short_gil_switch_interval()
     return app
 
 

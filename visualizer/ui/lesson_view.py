@@ -10,6 +10,7 @@ something, for the benchmarks.
 """
 from __future__ import annotations
 
+import os
 import time
 import traceback
 from collections import deque
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (QFrame, QGridLayout, QLabel, QScrollArea, QSplitt
 from visualizer.core.export import ExportError, curves_data
 from visualizer.core.hyperparams import HyperparameterError
 from visualizer.core.lesson import Lesson, NarrativeStep
+from visualizer.core.process_session import ProcessSession
 from visualizer.core.session import SessionEvent, TrainingSession
 from visualizer.ui.app import use_short_gil_switch_interval
 from visualizer.ui.export_all import export_all
@@ -34,6 +36,16 @@ from visualizer.ui.plots import PlotView, make_plot_view
 from visualizer.ui.transport import Transport
 
 REDRAW_HZ = 30
+SNAPSHOT_BUDGET = 0.05      # fraction of training time spent computing plot snapshots (see TrainingSession)
+TRAINING_MODES = ("process", "thread")
+
+
+def default_training_mode() -> str:
+    """``process`` (a child process per lesson: the GUI and training do not share a GIL; see
+    visualizer/core/process_session.py) unless the environment variable ``DLVIS_TRAINING`` says
+    ``thread`` (a worker thread in this process: cheaper to start, used by most UI tests)."""
+    mode = os.environ.get("DLVIS_TRAINING", "process").strip().lower()
+    return mode if mode in TRAINING_MODES else "process"
 STATUS_FIELDS = ("step", "epoch", "train_loss", "val_loss", "speed", "engine", "state")
 VAL_LOSS_NAMES = ("val_loss", "test_loss")
 
@@ -49,7 +61,8 @@ class LessonView(QWidget):
 
     lesson_cls: the Lesson subclass; values: hyperparameters to start with (they win over the first
     narrative step's ``set_params``).  Invalid start values are reported in a banner and the
-    defaults used.  Call :meth:`shutdown` (or close the widget) to stop the worker.
+    defaults used.  training: ``process`` or ``thread`` (default: :func:`default_training_mode`).
+    Call :meth:`shutdown` (or close the widget) to stop the worker.
 
     Signals: ``statusMessage(text)`` for transient notes (exports) the main window may show.
     """
@@ -57,19 +70,25 @@ class LessonView(QWidget):
     statusMessage = Signal(str)
 
     def __init__(self, lesson_cls: type[Lesson], values: Mapping[str, Any] | None = None,
-                 parent: QWidget | None = None, *, redraw_hz: float = REDRAW_HZ) -> None:
+                 parent: QWidget | None = None, *, redraw_hz: float = REDRAW_HZ,
+                 training: str | None = None) -> None:
         super().__init__(parent)
-        use_short_gil_switch_interval()     # the redraws must not queue behind the worker's GIL slices
+        self.training = training or default_training_mode()
+        if self.training not in TRAINING_MODES:
+            raise ValueError(f"training must be one of {TRAINING_MODES}, not {training!r}")
+        session_cls = ProcessSession if self.training == "process" else TrainingSession
+        if self.training == "thread":
+            use_short_gil_switch_interval()     # the redraws must not queue behind the worker's GIL slices
         self.lesson_cls = lesson_cls
         self.steps: tuple[NarrativeStep, ...] = tuple(lesson_cls.narrative)
         start = dict(self.steps[0].set_params) if self.steps else {}
         start.update(values or {})
         start_error = None
         try:
-            self.session = TrainingSession(lesson_cls, start)
+            self.session = session_cls(lesson_cls, start, snapshot_budget=SNAPSHOT_BUDGET)
         except HyperparameterError as e:
             start_error = f"Some start values were invalid, the defaults are used instead: {e}"
-            self.session = TrainingSession(lesson_cls)
+            self.session = session_cls(lesson_cls, snapshot_budget=SNAPSHOT_BUDGET)
         self._closed = False
         self.tick_count = 0
         self.builds = 0

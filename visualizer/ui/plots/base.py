@@ -13,14 +13,15 @@ message and never leave half-written files.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Iterator
 
 import pyqtgraph as pg
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, QPoint, QRect, QSize, QSettings, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QGraphicsItem, QLabel, QMenu, QVBoxLayout, QWidget
 
 from visualizer.core.export import ExportError, atomic_write, write_csv
 from visualizer.core.plotdata import PlotSpec, Table
@@ -100,6 +101,25 @@ class PlotView(QWidget):
         item.showGrid(x=True, y=True, alpha=0.15)
         for name in ("left", "bottom"):
             item.getAxis(name).enableAutoSIPrefix(False)     # no "(x0.001)" in axis titles
+        for name in ("left", "bottom", "right", "top"):
+            # Replaying an axis's QPicture (tick labels, grid) on every repaint of its plot was the
+            # largest cost of a frame (py-spy, bench_gui on mlp_digits: ~40% of the GUI thread).
+            # Cached, an axis is re-rendered only when its ticks change.
+            item.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+    @contextmanager
+    def _uncached(self) -> Iterator[None]:
+        """Paint without item caches (exports get vector text and lines, not cached pixmaps)."""
+        items = [it for it in self.findChildren(pg.GraphicsView) for it in it.scene().items()
+                 if it.cacheMode() != QGraphicsItem.CacheMode.NoCache]
+        modes = [it.cacheMode() for it in items]
+        for it in items:
+            it.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+        try:
+            yield
+        finally:
+            for it, mode in zip(items, modes):
+                it.setCacheMode(mode)
 
     # ---- export -----------------------------------------------------------------------------------
     def render_image(self, scale: float = 2.0) -> QImage:
@@ -113,7 +133,8 @@ class PlotView(QWidget):
         img.fill(QColor("white"))
         painter = QPainter(img)
         try:
-            self.render(painter, QPoint(), renderFlags=QWidget.RenderFlag.DrawChildren)
+            with self._uncached():
+                self.render(painter, QPoint(), renderFlags=QWidget.RenderFlag.DrawChildren)
         finally:
             painter.end()
         return img
@@ -147,7 +168,8 @@ class PlotView(QWidget):
         painter = QPainter(gen)
         try:
             painter.fillRect(QRect(0, 0, size.width(), size.height()), QColor("white"))
-            self.render(painter, QPoint(), renderFlags=QWidget.RenderFlag.DrawChildren)
+            with self._uncached():
+                self.render(painter, QPoint(), renderFlags=QWidget.RenderFlag.DrawChildren)
         finally:
             painter.end()
         buf.close()

@@ -1,0 +1,397 @@
+"""Training in a child process: the controls of :class:`TrainingSession`, without sharing a GIL.
+
+Why a process: in one CPython process the GUI's painting and the worker's training take turns on
+one interpreter lock.  On this project's 2-core reference machine, ``benchmarks/bench_gui.py``
+measured the digits MLP at 0.28x its headless speed with every plot live in a worker *thread*
+(and the event loop's p99 latency at 100 ms), although a core sat idle.  A process gets its own
+interpreter lock and its own core.
+
+Layout.  The child (started with ``spawn``, so it is safe with CUDA and with the GUI's threads)
+runs an ordinary :class:`TrainingSession` (its worker thread, flags, divergence checks, snapshot
+budget) and a small loop on its main thread that applies commands from the pipe and, at most
+``update_hz`` times a second, sends back what changed: step count, state, the metric history (a
+bounded :class:`MetricHistory`, pickled whole: O(capacity)), the latest snapshot, events and
+acknowledgements.  In this process a reader thread unpickles the updates into mirrors, so the
+GUI reads ``history``, ``latest_snapshot()``, ``step_count`` ... exactly as from a
+TrainingSession, and never waits on the child.
+
+The child's death (a crash, an out-of-memory kill) is an ``error`` event; the data received so far
+stays here and exportable, and :meth:`ProcessSession.reset` starts a new child.  Lesson classes and
+``call`` functions must be importable by module and name (pickled by reference).  Qt-free.
+"""
+from __future__ import annotations
+
+import itertools
+import multiprocessing as mp
+import multiprocessing.connection
+import threading
+import time
+import traceback
+from collections import deque
+from typing import Any, Callable, Mapping
+
+from visualizer.core.history import MetricHistory
+from visualizer.core.lesson import Lesson
+from visualizer.core.session import SessionEvent, SessionReadout, Snapshot, TrainingSession
+
+UPDATE_HZ = 30.0
+
+
+class ProcessSession(SessionReadout):
+    """A :class:`TrainingSession` in a child process, driven and mirrored from this one.
+
+    lesson_cls: a Lesson subclass importable by the child; values: initial hyperparameters
+    (validated here: HyperparameterError if invalid); snapshot_budget, max_snapshot_hz,
+    history_capacity: as for TrainingSession; blas_threads: BLAS threads of the child (1 leaves
+    the other cores to the GUI; None keeps the library default); update_hz: how often the child
+    sends what changed.
+
+    Every control returns at once.  Reads (``history``, ``latest_snapshot()``, ``step_count``,
+    ``state``, ``applied``) return the latest mirrored values, at most ``1 / update_hz`` s old.
+    """
+
+    def __init__(self, lesson_cls: type[Lesson], values: Mapping[str, Any] | None = None, *,
+                 snapshot_budget: float = 0.1, max_snapshot_hz: float = 20.0, history_capacity: int = 4096,
+                 blas_threads: int | None = 1, update_hz: float = UPDATE_HZ) -> None:
+        self.lesson_cls = lesson_cls
+        self.hp = lesson_cls.hyperparameters(values)
+        self.applied = self.hp.copy()
+        self.history = MetricHistory(history_capacity)
+        self.step_count = 0
+        self.state = "building"
+        self.initial_hyperparameters: dict[str, Any] = {}
+        self._steps_per_epoch = 1
+        self._options = {"snapshot_budget": snapshot_budget, "max_snapshot_hz": max_snapshot_hz,
+                         "history_capacity": history_capacity, "blas_threads": blas_threads,
+                         "update_hz": update_hz}
+        self._events: deque[SessionEvent] = deque(maxlen=500)
+        self._snapshot = Snapshot(0, 0)
+        self._running = False
+        self._sps = 0.0
+        self._max_sps: float | None = None
+        self._send_lock = threading.Lock()
+        self._sent = 0
+        self._acked = 0
+        self._idle = False
+        self._stopping = False
+        self._callbacks: dict[int, Callable[[str | None], None]] = {}
+        self._requests = itertools.count(1)
+        # Popen.poll() reaps the child; two threads polling at once can leave one with "still
+        # running" for a child that has ended.  Every poll/join goes through this lock.
+        self._process_lock = threading.Lock()
+        self._start_child()
+
+    # ---- the child --------------------------------------------------------------------------------
+    def _start_child(self) -> None:
+        ctx = mp.get_context("spawn")
+        conn, child_conn = ctx.Pipe(duplex=True)
+        self._conn = conn
+        self._sent = self._acked = 0
+        self._idle = False
+        self._process = ctx.Process(target=_child_main, name=f"train-{self.lesson_cls.info.id}", daemon=True,
+                                    args=(child_conn, self.lesson_cls, self.hp.as_dict(), self._options))
+        self._process.start()
+        child_conn.close()
+        self._reader = threading.Thread(target=self._read, args=(conn, self._process),
+                                        name=f"train-{self.lesson_cls.info.id}-reader", daemon=True)
+        self._reader.start()
+        if self._max_sps:
+            self._send("max_sps", self._max_sps)
+
+    def _send(self, op: str, *args: Any) -> None:
+        with self._send_lock:
+            if not self.alive:
+                return
+            self._sent += 1
+            try:
+                self._conn.send((self._sent, op, args))
+            except (OSError, ValueError):        # the child is gone; the reader reports it
+                pass
+
+    def _read(self, conn, process) -> None:
+        while True:
+            try:
+                update = conn.recv()
+            except (EOFError, OSError):
+                break
+            except Exception as e:        # an update that does not unpickle: report, keep reading
+                self._events.append(SessionEvent("error", f"A training update could not be read: {e}",
+                                                 self.step_count, traceback.format_exc()))
+                continue
+            self._apply(update)
+        conn.close()
+        mp.connection.wait([process.sentinel], 1.0)         # ended (or ending): no reaping here
+        if not self._stopping and process is self._process:
+            self._running = False
+            self.state = "error"
+            self._events.append(SessionEvent(
+                "error", f"The training process ended unexpectedly (exit code {self._exitcode(process)}) at step "
+                         f"{self.step_count}. The data so far is kept; Reset starts a new one.", self.step_count))
+
+    def _apply(self, u: dict) -> None:
+        if u.get("applied") is not None:
+            self.applied = self.lesson_cls.hyperparameters(u["applied"])
+        if u.get("initial") is not None:
+            self.initial_hyperparameters = u["initial"]
+        if u.get("history") is not None:
+            self.history = u["history"]
+        if u.get("snapshot") is not None:
+            self._snapshot = u["snapshot"]
+        self._steps_per_epoch = u["steps_per_epoch"]
+        self.step_count = u["step"]
+        self._sps = u["sps"]
+        if u["ack"] == self._sent:          # the child has seen every command: its play/pause state is current
+            self._running = u["running"]
+            self.state = u["state"]
+        self._events.extend(u["events"])
+        for request, error in u["done"]:
+            callback = self._callbacks.pop(request, None)
+            if callback is not None:
+                callback(error)
+        self._idle = u["idle"]
+        self._acked = u["ack"]
+
+    # ---- control (any thread; returns at once) ----------------------------------------------------
+    def play(self) -> None:
+        """Train continuously until paused."""
+        self._running = True
+        self._send("play")
+
+    def pause(self) -> None:
+        """Stop after the current step."""
+        self._running = False
+        self._send("pause")
+
+    def step(self, n: int = 1) -> None:
+        """Run ``n`` more steps (then pause)."""
+        self._send("step", int(n))
+
+    def step_epoch(self) -> None:
+        """Run the steps of one epoch."""
+        self._send("step_epoch")
+
+    def reset(self) -> None:
+        """Rebuild the lesson with the current hyperparameters; after the child died, start a new one."""
+        self._running = False
+        if not self.alive:
+            self.state = "building"
+            self._start_child()
+            return
+        self._send("reset", self.hp.as_dict())
+
+    def set_param(self, name: str, value: Any) -> bool:
+        """As :meth:`TrainingSession.set_param`: validated here (HyperparameterError, nothing changes),
+        applied in the child.  Returns True if a reset is needed for it to take effect."""
+        spec = self.hp.spec(name)
+        v = self.hp.set(name, value)
+        self._send("set", name, v)
+        return False if spec.live else self.needs_reset()
+
+    @property
+    def max_steps_per_second(self) -> float | None:
+        return self._max_sps
+
+    @max_steps_per_second.setter
+    def max_steps_per_second(self, limit: float | None) -> None:
+        self._max_sps = limit
+        self._send("max_sps", limit)
+
+    def call(self, fn: Callable[[Lesson], Any]) -> None:
+        """Run ``fn(lesson)`` in the child between steps; ``fn`` must pickle (a module-level function)."""
+        self._send("call", fn)
+
+    def request_snapshot(self) -> None:
+        """Ask for a fresh snapshot even while paused."""
+        self._send("snapshot")
+
+    def save_checkpoint(self, path, on_done: Callable[[str | None], None] | None = None) -> None:
+        """Save the weights to ``path`` (in the child); ``on_done(error)`` runs on the reader thread."""
+        self._checkpoint("save", path, on_done)
+
+    def load_checkpoint(self, path, on_done: Callable[[str | None], None] | None = None) -> None:
+        """Load weights saved by :meth:`save_checkpoint`; a bad file is reported, the model is kept."""
+        self._checkpoint("load", path, on_done)
+
+    def _checkpoint(self, op: str, path, on_done) -> None:
+        request = next(self._requests)
+        if on_done is not None:
+            self._callbacks[request] = on_done
+        self._send(op, str(path), request)
+
+    def stop(self, timeout: float = 1.0) -> bool:
+        """Stop the child and wait up to ``timeout`` s; a child that has not ended by then is
+        terminated (nothing is lost: the data lives here).  True if it ended in time."""
+        self._stopping = True
+        self._send("stop")
+        with self._process_lock:
+            self._process.join(timeout)
+            ended = not self._process.is_alive()
+            if not ended:
+                self._process.terminate()
+                self._process.join(1.0)
+        self._reader.join(0.5)                 # it ends at the pipe's end of file
+        self._running = False
+        self.state = "stopped"
+        return ended
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Block until the child has applied every command and is idle (CLI and tests, never the GUI)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._acked == self._sent and self._idle or not self.alive:
+                return self.alive
+            time.sleep(0.005)
+        return False
+
+    def snapshot_now(self, timeout: float = 30.0) -> Snapshot:
+        """Ask the child for a snapshot and wait for it (CLI and tests only)."""
+        version = self._snapshot.version
+        self._send("snapshot")
+        deadline = time.monotonic() + timeout
+        while self._snapshot.version == version and time.monotonic() < deadline and self.alive:
+            time.sleep(0.005)
+        return self._snapshot
+
+    # ---- reading (any thread) ---------------------------------------------------------------------
+    @property
+    def steps_per_epoch(self) -> int:
+        return self._steps_per_epoch
+
+    @property
+    def alive(self) -> bool:
+        with self._process_lock:
+            return self._process.is_alive()
+
+    def _exitcode(self, process) -> int | None:
+        with self._process_lock:
+            return process.exitcode
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def drain_events(self) -> list[SessionEvent]:
+        out = []
+        while self._events:
+            out.append(self._events.popleft())
+        return out
+
+    def latest_snapshot(self) -> Snapshot:
+        return self._snapshot
+
+    def steps_per_second(self) -> float:
+        return self._sps
+
+
+def _limit_blas_threads(n: int | None) -> None:
+    if n is None:
+        return
+    from threadpoolctl import threadpool_limits
+    threadpool_limits(limits=n, user_api="blas")
+
+
+def _child_main(conn, lesson_cls: type[Lesson], values: dict, options: dict) -> None:
+    """The child's main thread: a TrainingSession plus the command/update loop (see the module doc)."""
+    _limit_blas_threads(options["blas_threads"])
+    session = TrainingSession(lesson_cls, values, snapshot_budget=options["snapshot_budget"],
+                              max_snapshot_hz=options["max_snapshot_hz"],
+                              history_capacity=options["history_capacity"])
+    interval = 1.0 / options["update_hz"]
+    done: list[tuple[int, str | None]] = []
+    sent: dict[str, Any] = {"ack": -1, "idle": None, "step": -1, "state": None, "history": None,
+                            "history_version": -1, "snapshot": 0, "applied": None, "initial": None}
+    last_update = 0.0
+    ack = 0
+    stopping = False
+    while not stopping:
+        wait = max(0.0, interval - (time.perf_counter() - last_update))
+        try:
+            while conn.poll(wait):
+                ack, op, args = conn.recv()
+                stopping = _apply_command(session, op, args, done)
+                wait = 0.0
+                if stopping:
+                    break
+        except (EOFError, OSError):          # the parent is gone
+            break
+        if time.perf_counter() - last_update < interval and not stopping:
+            continue
+        last_update = time.perf_counter()
+        update = _changes(session, sent, ack, done)
+        if update is not None:
+            try:
+                conn.send(update)
+            except (OSError, ValueError):
+                break
+    session.stop(0.5)
+    conn.close()
+
+
+def _apply_command(session: TrainingSession, op: str, args: tuple, done: list) -> bool:
+    """Apply one command from the parent; True for ``stop``."""
+    if op == "stop":
+        return True
+    try:
+        if op == "play":
+            session.play()
+        elif op == "pause":
+            session.pause()
+        elif op == "step":
+            session.step(args[0])
+        elif op == "step_epoch":
+            session.step_epoch()
+        elif op == "reset":
+            for name, value in args[0].items():
+                if session.hp[name] != value:
+                    session.set_param(name, value)
+            session.reset()
+        elif op == "set":
+            session.set_param(*args)
+        elif op == "max_sps":
+            session.max_steps_per_second = args[0]
+        elif op == "call":
+            session.call(args[0])
+        elif op == "snapshot":
+            session.request_snapshot()
+        elif op in ("save", "load"):
+            path, request = args
+            method = session.save_checkpoint if op == "save" else session.load_checkpoint
+            method(path, lambda error, request=request: done.append((request, error)))
+        else:
+            raise ValueError(f"unknown command {op!r}")
+    except Exception as e:
+        session._emit("error", f"The command {op!r} failed: {type(e).__name__}: {e}", traceback.format_exc())
+    return False
+
+
+def _changes(session: TrainingSession, sent: dict, ack: int, done: list) -> dict | None:
+    """The update to send: what changed since the last one (None when nothing did)."""
+    events = session.drain_events()
+    idle = session.is_idle()
+    history = session.history
+    snapshot = session.latest_snapshot()
+    applied = session.applied.as_dict()
+    new_history = history is not sent["history"] or history.version != sent["history_version"]
+    new_snapshot = snapshot.version != sent["snapshot"]
+    new_applied = applied != sent["applied"]
+    new_initial = session.initial_hyperparameters != sent["initial"]
+    finished = list(done)
+    if not (events or finished or new_history or new_snapshot or new_applied or new_initial
+            or ack != sent["ack"] or idle != sent["idle"] or session.step_count != sent["step"]
+            or session.state != sent["state"]):
+        return None
+    del done[:len(finished)]
+    update = {
+        "ack": ack, "idle": idle, "step": session.step_count, "state": session.state,
+        "running": session.running, "sps": session.steps_per_second(),
+        "steps_per_epoch": session.steps_per_epoch, "events": events, "done": finished,
+        "history": history if new_history else None,           # pickled under its lock
+        "snapshot": snapshot if new_snapshot else None,
+        "applied": applied if new_applied else None,
+        "initial": dict(session.initial_hyperparameters) if new_initial else None,
+    }
+    sent.update(ack=ack, idle=idle, step=session.step_count, state=session.state, history=history,
+                history_version=history.version, snapshot=snapshot.version, applied=applied,
+                initial=dict(session.initial_hyperparameters))
+    return update
+
