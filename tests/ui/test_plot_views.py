@@ -196,3 +196,23 @@ def test_lesson_view_module_adds_kinds_and_unknown_kinds_get_a_placeholder(qtbot
     qtbot.addWidget(mystery)
     assert isinstance(dial, DialView) and isinstance(mystery, MissingKindView)
     assert isinstance(make_plot_view(sample("image")[0], DialLesson), ImageView)
+
+
+def test_long_validation_curves_are_drawn_solid_to_their_end(qtbot):
+    """Qt's dash stroker gives up after a fixed number of dashes: a long dashed curve stops short."""
+    from PySide6.QtCore import Qt
+
+    spec = PlotSpec("loss", "Loss", "curves", series=("train_loss", "val_loss"))
+    view = shown_view(qtbot, spec)
+    x = np.arange(1, 51.0)
+    view.set_data(CurvesData({"train_loss": (x, 1 / x), "val_loss": (x, 2 / x)}))
+    assert view.curves["val_loss"].opts["pen"].style() == Qt.PenStyle.DashLine       # short: dashed
+    x = np.arange(1, 3001.0)
+    noisy = 0.1 + 0.05 * np.sin(x)
+    view.set_data(CurvesData({"train_loss": (x, noisy), "val_loss": (x, noisy)}))
+    assert view.curves["val_loss"].opts["pen"].style() == Qt.PenStyle.SolidLine
+    img = view.render_image(1.0)
+    # the orange validation curve reaches the right end of the data (x = 3000 of an axis to ~3150)
+    right = [img.pixelColor(c, r) for c in range(int(img.width() * 0.80), int(img.width() * 0.90))
+             for r in range(img.height())]
+    assert any(p.red() > 200 and 100 < p.green() < 180 and p.blue() < 80 for p in right)

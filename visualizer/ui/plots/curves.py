@@ -91,7 +91,11 @@ class CurvesView(PlotView):
         self.plot_item.getViewBox().sigRangeChangedManually.connect(self._on_manual_zoom)
 
     def _pen(self, name: str, i: int, dense: bool):
-        style = Qt.PenStyle.DashLine if name.startswith(("val", "test")) else Qt.PenStyle.SolidLine
+        # Dense curves are solid: Qt's dash stroker stops after a fixed number of dash repetitions,
+        # so a long, noisy dashed validation curve was drawn only part of the way (seen on
+        # mlp_digits after ~8,000 steps).  The colours still tell the series apart.
+        dashed = name.startswith(("val", "test")) and not dense
+        style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
         return pg.mkPen(series_color(i), width=1 if dense else 2, style=style)
 
     def _make_curve(self, name: str, i: int) -> pg.PlotDataItem:
