@@ -6,8 +6,8 @@
     dl-visualizer --lesson ID --headless --steps N [--engine numpy|torch] [--device cpu|cuda]
                   [--set name=value ...] [--export DIR]
 
-Headless runs train on the same worker thread as the GUI and write the same files as the GUI's
-"Export all" (the plots are rendered offscreen).  Exit codes: 0 done; 2 bad arguments or settings;
+Headless runs train with the same TrainingSession (a worker thread) that the GUI runs in its
+training process, and write the same files as the GUI's "Export all" (plots rendered offscreen).  Exit codes: 0 done; 2 bad arguments or settings;
 3 the run diverged (data so far still exported); 4 export failed; 1 the lesson raised an error.
 """
 from __future__ import annotations
