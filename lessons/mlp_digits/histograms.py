@@ -38,6 +38,11 @@ class HistogramHistory:
         self._index: np.ndarray | None = None                # which entries of the array are sampled
         self._size = -1
         self._n = 0
+        self._version = getattr(self, "_version", 0) + 1
+        self._image_cache: tuple[tuple[int, str], ImageData] | None = None
+        self._counts = np.zeros((self.capacity, self.bins), dtype=np.int64)   # per record, under _counts_r
+        self._counts_r: float | None = None
+        self._counted = 0                                   # records whose counts are current
 
     def __len__(self) -> int:
         return self._n
@@ -67,15 +72,28 @@ class HistogramHistory:
                 keep = np.arange(0, self.capacity, 2)
             self._values[: len(keep)] = self._values[keep]
             self._steps[: len(keep)] = self._steps[keep]
+            self._counts[: len(keep)] = self._counts[keep]
+            self._counted = int(np.count_nonzero(keep < self._counted))
             self._n = len(keep)
         self._values[self._n] = flat if self._index is None else flat[self._index]
         self._steps[self._n] = step
         self._n += 1
+        self._version += 1
 
     def image(self, y_label: str = "value") -> ImageData:
         """The histograms side by side: image (bins, n) float32 of log(1 + count), row 0 = lowest
-        values; extent (first step, last step, -r, r) with r the 99.5th percentile of |value| (values
-        beyond it land in the edge bins); levels (0, highest bin).  With no record yet, a (bins, 1) image of zeros."""
+        values; extent (first step, last step, -r, r) with r about the 99.5th percentile of |value|
+        (kept while the percentile stays within [0.7 r, r]; values beyond it land in the edge bins); levels (0, highest bin).  With no record yet, a (bins, 1) image of zeros.
+        Until the next record the same (read-only) ImageData is returned: building it is most of a
+        snapshot's cost, and records grow rarer as the stride doubles."""
+        key = (self._version, y_label)
+        if self._image_cache is not None and self._image_cache[0] == key:
+            return self._image_cache[1]
+        data = self._build_image(y_label)
+        self._image_cache = (key, data)
+        return data
+
+    def _build_image(self, y_label: str) -> ImageData:
         if self._n == 0:
             return ImageData(np.zeros((self.bins, 1), np.float32), (0.0, 1.0, -1.0, 1.0), (0.0, 1.0),
                              "viridis", x_label="step", y_label=y_label, colorbar_label="log(1 + count)")
@@ -85,13 +103,21 @@ class HistogramHistory:
         probe = probe[np.isfinite(probe)]
         r = float(np.quantile(probe, 0.995)) if probe.size else 1.0
         r = r if r > 0 else 1.0
-        if not np.isfinite(flat).all():
-            v = np.nan_to_num(v, nan=0.0, posinf=r, neginf=-r)
-        idx = np.floor((v + r) * (self.bins / (2 * r)))
-        idx = np.clip(idx, 0, self.bins - 1).astype(np.int64)                    # (n, k) bin per value
-        idx += np.arange(self._n)[:, None] * self.bins
-        counts = np.bincount(idx.ravel(), minlength=self._n * self.bins).reshape(self._n, self.bins)
-        image = np.log1p(counts.T).astype(np.float32)                             # (bins, n)
+        # The range is sticky (kept while the new one lies within [0.7, 1] of it), so the counts of
+        # records already binned stay valid and only new records are binned: O(new records).
+        if self._counts_r is None or r > self._counts_r or r < 0.7 * self._counts_r:
+            self._counts_r, self._counted = r, 0
+        r = self._counts_r
+        if self._counted < self._n:
+            new = self._values[self._counted: self._n]
+            if not np.isfinite(new).all():
+                new = np.nan_to_num(new, nan=0.0, posinf=r, neginf=-r)
+            idx = np.clip(np.floor((new + r) * (self.bins / (2 * r))), 0, self.bins - 1).astype(np.int64)
+            idx += np.arange(len(new))[:, None] * self.bins                        # (m, k) bin per value
+            self._counts[self._counted: self._n] = np.bincount(
+                idx.ravel(), minlength=len(new) * self.bins).reshape(len(new), self.bins)
+            self._counted = self._n
+        image = np.log1p(self._counts[: self._n].T).astype(np.float32)              # (bins, n)
         steps = self._steps[: self._n]
         x1 = float(steps[-1]) if self._n > 1 else float(steps[0]) + 1.0
         return ImageData(image, (float(steps[0]), x1, -r, r), (0.0, float(image.max()) or 1.0), "viridis",

@@ -32,7 +32,7 @@ ACTIVATIONS = ("tanh", "relu", "leaky_relu", "sigmoid", "linear")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 REGULARIZATIONS = ("none", "L1", "L2")
 BINARY_COLORMAP = "playground"  # the UI's orange (class 0) - grey (P = 0.5) - blue (class 1), as the points
-MULTICLASS_COLORMAP = "turbo"   # one band per class, see PlaygroundLesson.snapshot
+MULTICLASS_COLORMAP = "classes{k}"   # one band per class in the class colours (the UI's banded map)
 
 
 def _feature_params() -> tuple[BoolParam, ...]:
@@ -310,7 +310,7 @@ class PlaygroundLesson(Lesson):
             pred = prob.argmax(axis=1)
             conf = (prob.max(axis=1) - 1.0 / k) / (1.0 - 1.0 / k)
             image = (pred + 0.05 + 0.9 * np.clip(conf, 0.0, 1.0)).reshape(GRID, GRID).astype(np.float32)
-            decision = ImageData(image, self.extent, (0.0, float(k)), MULTICLASS_COLORMAP, self._overlay(),
+            decision = ImageData(image, self.extent, (0.0, float(k)), MULTICLASS_COLORMAP.format(k=k), self._overlay(),
                                  "x₁", "x₂", "predicted class + confidence")
             out_maps = 2.0 * prob - 1.0                              # (G², K)
 

@@ -24,21 +24,26 @@ def test_history_bytes_flat_over_a_million_steps():
     assert sizes[-1] == sizes[1]
 
 
-def test_history_pickles_with_its_series_changes_and_bounds():
-    import pickle
-
+def test_a_mirror_fed_deltas_equals_the_history_through_compactions_and_changes():
     from visualizer.core.history import MetricHistory, ParamChange
 
     h = MetricHistory(capacity=8)
-    for step in range(1, 40):
+    mirror, cursor = MetricHistory(capacity=8), {}
+    sizes = []
+    for step in range(1, 60):
         h.append(step, {"train_loss": 1.0 / step, "val_loss": 2.0 / step} if step % 5 == 0 else {"train_loss": 1.0 / step})
-    h.add_change(ParamChange(7, "lr", 0.1, 0.2))
-    blob = pickle.dumps(h)
-    assert len(blob) < 2_000                                  # only the filled buffer parts travel
-    g = pickle.loads(blob)
-    for name in ("train_loss", "val_loss"):
-        for a, b in zip(h.series(name), g.series(name)):
-            np.testing.assert_array_equal(a, b)
-    assert g.changes() == h.changes() and g.version == h.version and g.last() == h.last()
-    g.append(40, {"train_loss": 0.0})                         # the copy keeps working, bounded
-    assert len(g.series("train_loss")[0]) <= 8 and len(h.series("train_loss")[0]) <= 8
+        if step == 7:
+            h.add_change(ParamChange(7, "lr", 0.1, 0.2))
+        if step % 3 == 0 or step == 59:
+            d, cursor = h.delta(cursor)
+            sizes.append((d["series"]["train_loss"]["start"], d["series"]["train_loss"]["generation"]))
+            mirror.apply_delta(d)
+            for name in h.names():
+                for a, b in zip(h.series(name), mirror.series(name)):
+                    np.testing.assert_array_equal(a, b)
+            assert mirror.last() == h.last() and mirror.changes() == h.changes() and mirror.version == h.version
+    starts_after_compaction = [start for (start, gen), (_, prev) in zip(sizes[1:], sizes) if gen != prev]
+    assert starts_after_compaction and all(start == 0 for start in starts_after_compaction)   # whole series
+    assert sum(start > 0 for start, _ in sizes) >= len(sizes) // 2                           # else new points only
+    mirror.append(60, {"train_loss": 0.0})                # the mirror works on its own, bounded
+    assert len(mirror.series("train_loss")[0]) <= 9

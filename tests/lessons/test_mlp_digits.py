@@ -281,3 +281,17 @@ def test_build_is_quick():
     t0 = time.perf_counter()
     build()
     assert time.perf_counter() - t0 < 5
+
+
+def test_histogram_image_is_rebuilt_only_after_a_new_record():
+    hist = HistogramHistory(capacity=8, sample_size=50, bins=10)
+    rng = np.random.default_rng(0)
+    hist.record(1, rng.standard_normal(100))
+    first = hist.image("w")
+    assert hist.image("w") is first                       # nothing new: the cached image
+    assert hist.image("dL/dW").y_label == "dL/dW"         # another label: another image
+    hist.record(2, 5 * rng.standard_normal(100))
+    second = hist.image("w")
+    assert second is not first and second.image.shape == (10, 2) and second.extent[3] > first.extent[3]
+    hist.clear()
+    assert hist.image("w").image.shape == (10, 1)

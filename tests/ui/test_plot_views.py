@@ -216,3 +216,19 @@ def test_long_validation_curves_are_drawn_solid_to_their_end(qtbot):
     right = [img.pixelColor(c, r) for c in range(int(img.width() * 0.80), int(img.width() * 0.90))
              for r in range(img.height())]
     assert any(p.red() > 200 and 100 < p.green() < 180 and p.blue() < 80 for p in right)
+
+
+def test_class_band_colormap_matches_the_class_colours():
+    from PySide6.QtGui import QColor
+
+    from visualizer.ui.plots.colormaps import class_color, colormap
+
+    k = 4
+    cmap = colormap(f"classes{k}")
+    for c in range(k):
+        sure = cmap.map(np.array([(c + 0.999) / k]), mode="qcolor")[0]        # confident: the class colour
+        unsure = cmap.map(np.array([(c + 0.001) / k]), mode="qcolor")[0]      # unsure: pale
+        want = QColor(class_color(c))
+        assert abs(sure.red() - want.red()) + abs(sure.green() - want.green()) + abs(sure.blue() - want.blue()) < 12
+        assert unsure.lightness() > sure.lightness()
+    assert colormap("classes99").name == "viridis"        # out of range: the fallback, not an error

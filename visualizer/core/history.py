@@ -34,6 +34,7 @@ class DecimatingSeries:
         self.last_step = -1
         self.last_value = float("nan")
         self.count = 0                     # raw points ever appended
+        self.generation = 0                # compactions so far (a copy's delta restarts after one)
 
     def append(self, step: float, value: float) -> None:
         self.last_step, self.last_value = step, value
@@ -49,6 +50,7 @@ class DecimatingSeries:
             self._y[:half] = 0.5 * (self._y[0::2] + self._y[1::2])
             self._n = half
             self.stride *= 2
+            self.generation += 1
         self._x[self._n] = self._acc_x / self._acc_n
         self._y[self._n] = self._acc_y / self._acc_n
         self._n += 1
@@ -66,17 +68,27 @@ class DecimatingSeries:
     def __len__(self) -> int:
         return self._n + (1 if self._acc_n else 0)
 
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()             # pickle only the filled part of the buffers
-        state["_x"], state["_y"] = self._x[: self._n].copy(), self._y[: self._n].copy()
-        return state
+    _SCALARS = ("capacity", "stride", "_acc_x", "_acc_y", "_acc_n", "last_step", "last_value", "count",
+                "generation")
 
-    def __setstate__(self, state: dict) -> None:
-        x, y = state.pop("_x"), state.pop("_y")
-        self.__dict__.update(state)
-        self._x = np.empty(self.capacity, dtype=np.float64)
-        self._y = np.empty(self.capacity, dtype=np.float64)
-        self._x[: len(x)], self._y[: len(y)] = x, y
+    def delta(self, generation: int, n: int) -> dict:
+        """What a copy that holds ``n`` stored points of ``generation`` lacks: the points after its
+        ``n`` (all of them if a compaction happened since) and the scalar state.  O(new points)."""
+        start = n if generation == self.generation and n <= self._n else 0
+        d = {k: getattr(self, k) for k in self._SCALARS}
+        d.update(start=start, x=self._x[start: self._n].copy(), y=self._y[start: self._n].copy())
+        return d
+
+    def apply_delta(self, d: dict) -> None:
+        """Bring this copy up to date with a :meth:`delta` of the original."""
+        if d["capacity"] != self.capacity:
+            raise ValueError("a delta from a series of another capacity")
+        start, m = d["start"], len(d["x"])
+        self._x[start: start + m] = d["x"]
+        self._y[start: start + m] = d["y"]
+        self._n = start + m
+        for k in self._SCALARS:
+            setattr(self, k, d[k])
 
 
 @dataclass(frozen=True)
@@ -97,11 +109,14 @@ class MetricHistory:
 
     ``version`` increases on every append, so a view redraws only what changed."""
 
+    _CHANGES_KEY = "\0changes"             # cursor entry of the live changes (not a metric name)
+
     def __init__(self, capacity: int = 4096, max_changes: int = 10_000) -> None:
         self.capacity = capacity
         self._series: dict[str, DecimatingSeries] = {}
         self._changes: deque[ParamChange] = deque(maxlen=max_changes)
         self._lock = threading.Lock()
+        self._changes_added = 0
         self.version = 0
 
     def append(self, step: int, metrics: dict[str, float]) -> None:
@@ -117,6 +132,7 @@ class MetricHistory:
     def add_change(self, change: ParamChange) -> None:
         with self._lock:
             self._changes.append(change)
+            self._changes_added += 1
             self.version += 1
 
     def series(self, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -140,25 +156,34 @@ class MetricHistory:
         with self._lock:
             return {n: s.last_value for n, s in self._series.items()}
 
-    def __getstate__(self) -> dict:
-        """Pickled consistently under the lock (a training thread may be appending)."""
-        with self._lock:
-            state = {k: v for k, v in self.__dict__.items() if k != "_lock"}
-            state["_series"] = {name: s.__getstate__() for name, s in self._series.items()}
-            state["_changes"] = list(self._changes)
-            state["max_changes"] = self._changes.maxlen
-        return state
+    def delta(self, cursor: dict) -> tuple[dict, dict]:
+        """What a mirror at ``cursor`` lacks, and the mirror's cursor after applying it.
 
-    def __setstate__(self, state: dict) -> None:
-        series, changes, max_changes = state.pop("_series"), state.pop("_changes"), state.pop("max_changes")
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
-        self._series = {}
-        for name, s_state in series.items():
-            s = DecimatingSeries.__new__(DecimatingSeries)
-            s.__setstate__(s_state)
-            self._series[name] = s
-        self._changes = deque(changes, maxlen=max_changes)
+        For a training process that streams its history to the GUI (see process_session.py): each
+        update carries only the points appended since the last, plus whole series after a
+        compaction.  ``cursor`` starts as ``{}``; apply the result with :meth:`apply_delta`."""
+        with self._lock:
+            series, new_cursor = {}, {}
+            for name, s in self._series.items():
+                series[name] = s.delta(*cursor.get(name, (-1, 0)))
+                new_cursor[name] = (s.generation, s._n)
+            d = {"series": series, "version": self.version}
+            if cursor.get(self._CHANGES_KEY) != self._changes_added:
+                d["changes"] = list(self._changes)
+            new_cursor[self._CHANGES_KEY] = self._changes_added
+        return d, new_cursor
+
+    def apply_delta(self, d: dict) -> None:
+        """Bring this mirror up to date with a :meth:`delta` of the original."""
+        with self._lock:
+            for name, sd in d["series"].items():
+                s = self._series.get(name)
+                if s is None:
+                    s = self._series[name] = DecimatingSeries(self.capacity)
+                s.apply_delta(sd)
+            if "changes" in d:
+                self._changes = deque(d["changes"], maxlen=self._changes.maxlen)
+            self.version = d["version"]
 
     def nbytes(self) -> int:
         """Bytes held by the series buffers (for the memory benchmark)."""

@@ -9,11 +9,11 @@ interpreter lock and its own core.
 Layout.  The child (started with ``spawn``, so it is safe with CUDA and with the GUI's threads)
 runs an ordinary :class:`TrainingSession` (its worker thread, flags, divergence checks, snapshot
 budget) and a small loop on its main thread that applies commands from the pipe and, at most
-``update_hz`` times a second, sends back what changed: step count, state, the metric history (a
-bounded :class:`MetricHistory`, pickled whole: O(capacity)), the latest snapshot, events and
-acknowledgements.  In this process a reader thread unpickles the updates into mirrors, so the
-GUI reads ``history``, ``latest_snapshot()``, ``step_count`` ... exactly as from a
-TrainingSession, and never waits on the child.
+``update_hz`` times a second, sends back what changed: step count, state, the points appended to
+the metric history since the last update (:meth:`MetricHistory.delta`: O(new points)), a new
+snapshot, events and acknowledgements.  In this process a reader thread applies the updates to
+mirrors, so the GUI reads ``history``, ``latest_snapshot()``, ``step_count`` ... exactly as from
+a TrainingSession, and never waits on the child.
 
 The child's death (a crash, an out-of-memory kill) is an ``error`` event; the data received so far
 stays here and exportable, and :meth:`ProcessSession.reset` starts a new child.  Lesson classes and
@@ -133,8 +133,13 @@ class ProcessSession(SessionReadout):
             self.applied = self.lesson_cls.hyperparameters(u["applied"])
         if u.get("initial") is not None:
             self.initial_hyperparameters = u["initial"]
-        if u.get("history") is not None:
-            self.history = u["history"]
+        if u["history"] is not None:
+            if u["new_run"]:                     # a new run (a reset): a new mirror, so views start over
+                history = MetricHistory(self._options["history_capacity"])
+                history.apply_delta(u["history"])
+                self.history = history
+            else:
+                self.history.apply_delta(u["history"])
         if u.get("snapshot") is not None:
             self._snapshot = u["snapshot"]
         self._steps_per_epoch = u["steps_per_epoch"]
@@ -371,7 +376,10 @@ def _changes(session: TrainingSession, sent: dict, ack: int, done: list) -> dict
     history = session.history
     snapshot = session.latest_snapshot()
     applied = session.applied.as_dict()
-    new_history = history is not sent["history"] or history.version != sent["history_version"]
+    new_run = history is not sent["history"]
+    if new_run:
+        sent["cursor"] = {}
+    new_history = new_run or history.version != sent["history_version"]
     new_snapshot = snapshot.version != sent["snapshot"]
     new_applied = applied != sent["applied"]
     new_initial = session.initial_hyperparameters != sent["initial"]
@@ -385,11 +393,13 @@ def _changes(session: TrainingSession, sent: dict, ack: int, done: list) -> dict
         "ack": ack, "idle": idle, "step": session.step_count, "state": session.state,
         "running": session.running, "sps": session.steps_per_second(),
         "steps_per_epoch": session.steps_per_epoch, "events": events, "done": finished,
-        "history": history if new_history else None,           # pickled under its lock
+        "history": None, "new_run": new_run,
         "snapshot": snapshot if new_snapshot else None,
         "applied": applied if new_applied else None,
         "initial": dict(session.initial_hyperparameters) if new_initial else None,
     }
+    if new_history:                              # only the points appended since the last update
+        update["history"], sent["cursor"] = history.delta(sent["cursor"])
     sent.update(ack=ack, idle=idle, step=session.step_count, state=session.state, history=history,
                 history_version=history.version, snapshot=snapshot.version, applied=applied,
                 initial=dict(session.initial_hyperparameters))

@@ -2,7 +2,10 @@
 
 pyqtgraph ships perceptual maps (viridis, magma, CET-*); matplotlib names that lessons commonly use
 (``gray``, ``RdBu``, ``coolwarm``, ...) are defined here so the app does not need matplotlib.
-Unknown names fall back to viridis rather than failing a redraw.
+``classesK`` (K = 2..10) is a banded map for K classes over levels (0, K): the band [c, c + 1)
+runs from a pale to the full :func:`class_color` of class c, so a decision map "predicted class +
+confidence" matches the colours of the points drawn on it.  Unknown names fall back to viridis
+rather than failing a redraw.
 """
 from __future__ import annotations
 
@@ -42,6 +45,8 @@ def colormap(name: str | None) -> pg.ColorMap:
     for the custom ones); viridis when the name is unknown."""
     if not name:
         return pg.colormap.get("viridis")
+    if name.lower().startswith("classes") and name[7:].isdigit() and 2 <= int(name[7:]) <= len(CLASS_COLORS):
+        return _class_bands(int(name[7:]))
     custom = _CUSTOM.get(name.lower())
     if custom is not None:
         pos, colors = custom
@@ -50,6 +55,16 @@ def colormap(name: str | None) -> pg.ColorMap:
         return pg.colormap.get(name)
     except (FileNotFoundError, KeyError, ValueError, OSError):
         return pg.colormap.get("viridis")
+
+
+def _class_bands(k: int) -> pg.ColorMap:
+    pos, colors = [], []
+    for c in range(k):
+        full = np.array(pg.mkColor(class_color(c)).getRgb()[:3], dtype=float)
+        pale = 255.0 - 0.22 * (255.0 - full)                  # 22 % of the way from white
+        pos += [c / k, (c + 1) / k - 1e-6]
+        colors += [pg.mkColor(*pale.astype(int)), pg.mkColor(*full.astype(int))]
+    return pg.ColorMap(np.array(pos), colors, name=f"classes{k}")
 
 
 def class_color(i: int) -> str:
