@@ -400,8 +400,8 @@ def _changes(session: TrainingSession, sent: dict, ack: int, done: list) -> dict
     }
     if new_history:                              # only the points appended since the last update
         update["history"], sent["cursor"] = history.delta(sent["cursor"])
+        sent["history_version"] = update["history"]["version"]     # as of the delta, not later
     sent.update(ack=ack, idle=idle, step=session.step_count, state=session.state, history=history,
-                history_version=history.version, snapshot=snapshot.version, applied=applied,
-                initial=dict(session.initial_hyperparameters))
+                snapshot=snapshot.version, applied=applied, initial=dict(session.initial_hyperparameters))
     return update
 
