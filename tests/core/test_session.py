@@ -16,6 +16,16 @@ SESSION_CLASSES = pytest.mark.parametrize("session_cls", [TrainingSession, Proce
                                           ids=["thread", "process"])
 
 
+def wait_for_events(session, kind: str, timeout: float = 5.0) -> list:
+    """Drain the session's events until one of ``kind`` arrives; those of ``kind`` (empty on timeout)."""
+    deadline = time.monotonic() + timeout
+    found = []
+    while time.monotonic() < deadline and not found:
+        found = [e for e in session.drain_events() if e.kind == kind]
+        time.sleep(0.01)
+    return found
+
+
 @pytest.fixture(params=[TrainingSession, ProcessSession], ids=["thread", "process"])
 def session(request):
     s = request.param(ToyLesson, {"seed": 1})
@@ -88,12 +98,7 @@ def test_invalid_value_is_rejected_and_nothing_changes(session):
 def test_divergence_pauses_with_message(session):
     session.set_param("lr", 10.0)
     session.play()
-    deadline = time.monotonic() + 5
-    events = []
-    while time.monotonic() < deadline and not any(e.kind == "diverged" for e in events):
-        events += session.drain_events()
-        time.sleep(0.01)
-    ev = next(e for e in events if e.kind == "diverged")
+    (ev,) = wait_for_events(session, "diverged")
     assert "train_loss" in ev.message and "learning rate (10)" in ev.message
     assert not session.running
     assert len(session.history.series("train_loss")[0]) > 0      # data so far kept
@@ -103,11 +108,7 @@ def test_divergence_pauses_with_message(session):
 def test_exception_in_lesson_reports_traceback_and_keeps_data(session_cls):
     s = session_cls(ToyLesson, {"explode": True})
     s.play()
-    deadline = time.monotonic() + 5
-    events = []
-    while time.monotonic() < deadline and not events:
-        events = [e for e in s.drain_events() if e.kind == "error"]
-        time.sleep(0.01)
+    events = wait_for_events(s, "error")
     assert "boom" in events[0].message and "RuntimeError" in events[0].traceback
     assert s.state == "error" and s.alive
     assert len(s.history.series("train_loss")[0]) == 4
@@ -188,11 +189,7 @@ def test_a_dead_training_process_is_reported_keeps_the_data_and_reset_starts_a_n
     s.step(12)
     assert s.wait_idle(10) and s.step_count == 12
     os.kill(s._process.pid, signal.SIGKILL)            # as the out-of-memory killer would
-    deadline = time.monotonic() + 5
-    events = []
-    while time.monotonic() < deadline and not events:
-        events = [e for e in s.drain_events() if e.kind == "error"]
-        time.sleep(0.01)
+    events = wait_for_events(s, "error")
     assert "ended unexpectedly" in events[0].message and "step 12" in events[0].message
     assert s.state == "error" and not s.alive
     assert len(s.history.series("train_loss")[0]) == 12          # the data received so far is kept

@@ -275,15 +275,6 @@ class ProcessSession(SessionReadout):
     def running(self) -> bool:
         return self._running
 
-    def drain_events(self) -> list[SessionEvent]:
-        out = []
-        while self._events:
-            out.append(self._events.popleft())
-        return out
-
-    def latest_snapshot(self) -> Snapshot:
-        return self._snapshot
-
     def steps_per_second(self) -> float:
         return self._sps
 

@@ -64,6 +64,19 @@ class SessionReadout:
     history: MetricHistory
     step_count: int
     initial_hyperparameters: dict[str, Any]
+    _events: deque[SessionEvent]
+    _snapshot: "Snapshot"
+
+    def drain_events(self) -> list[SessionEvent]:
+        """The events since the last call, oldest first (the queue keeps the latest 500)."""
+        out = []
+        while self._events:
+            out.append(self._events.popleft())
+        return out
+
+    def latest_snapshot(self) -> "Snapshot":
+        """The newest plot snapshot (latest wins; intermediate ones are dropped)."""
+        return self._snapshot
 
     @property
     def steps_per_epoch(self) -> int:
@@ -225,15 +238,6 @@ class TrainingSession(SessionReadout):
     @property
     def running(self) -> bool:
         return self._running.is_set()
-
-    def drain_events(self) -> list[SessionEvent]:
-        out = []
-        while self._events:
-            out.append(self._events.popleft())
-        return out
-
-    def latest_snapshot(self) -> Snapshot:
-        return self._snapshot
 
     def steps_per_second(self) -> float:
         w = list(self._rate_window)
