@@ -1,5 +1,6 @@
 """Every registered lesson opens in the window, trains, takes a live and a structural change, resets,
-exports, and closes without leaking threads or windows."""
+exports, and closes without leaking threads, training processes or windows."""
+import multiprocessing
 import threading
 import xml.etree.ElementTree as ET
 
@@ -76,7 +77,9 @@ def test_lesson_smoke(qtbot, settings, tmp_path, lesson_id):
     qtbot.waitUntil(lambda: any("Could not load the checkpoint" in t for t in view.messages.texts()), timeout=10_000)
     view.session.load_checkpoint(tmp_path / "weights.npz")
     qtbot.waitUntil(lambda: any("Checkpoint loaded" in t for t in view.messages.texts()), timeout=10_000)
+    assert view.training == "process" and view.session.alive        # the app's default: a training process
     window.close()
     assert not view.session.alive
+    assert multiprocessing.active_children() == []
     qtbot.waitUntil(lambda: threading.active_count() == baseline, timeout=2000)
     assert [w for w in QApplication.topLevelWidgets() if w.isVisible()] == []
