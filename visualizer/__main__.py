@@ -3,4 +3,5 @@ import sys
 
 from visualizer.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":          # training processes (spawn) import the main module again
+    sys.exit(main())
