@@ -11,6 +11,7 @@ from PySide6.QtGui import QImage
 
 from tests.core.toy_lesson import ToyLesson
 from tests.ui.fake_lessons import AllKindsLesson, BadDataLesson
+from visualizer.ui.lesson_view import LessonView
 
 
 def wait_steps(qtbot, view, n, timeout=5000):
@@ -346,3 +347,22 @@ def test_progress_and_notice_events(qtbot, make_view):
     view._handle_event(SessionEvent("notice", "Offline: using the embedded 8×8 digits"))
     banner = view.messages.banners()[-1]
     assert banner.kind == "info" and "embedded" in banner.text
+
+
+@pytest.mark.parametrize("training", ["thread", "process"])
+def test_both_training_modes_train_and_draw(qtbot, training):
+    from visualizer.core.process_session import ProcessSession
+    from visualizer.core.session import TrainingSession
+
+    view = LessonView(ToyLesson, training=training)
+    qtbot.addWidget(view)
+    view.show()
+    assert isinstance(view.session, ProcessSession if training == "process" else TrainingSession)
+    qtbot.waitUntil(lambda: view.builds >= 1, timeout=10_000)
+    view.session.step(20)
+    assert view.session.wait_idle(10)
+    loss = view.views["loss"]
+    qtbot.waitUntil(lambda: loss.has_data and len(loss.data.series["train_loss"][0]) == 20, timeout=5000)
+    assert view.shutdown() and not view.session.alive
+    with pytest.raises(ValueError, match="training must be one of"):
+        LessonView(ToyLesson, training="gpu")

@@ -43,9 +43,12 @@ TRAINING_MODES = ("process", "thread")
 def default_training_mode() -> str:
     """``process`` (a child process per lesson: the GUI and training do not share a GIL; see
     visualizer/core/process_session.py) unless the environment variable ``DLVIS_TRAINING`` says
-    ``thread`` (a worker thread in this process: cheaper to start, used by most UI tests)."""
+    ``thread`` (a worker thread in this process: no process to start, but painting and training
+    share one GIL; ``benchmarks/bench_gui.py --training thread`` compares the two)."""
     mode = os.environ.get("DLVIS_TRAINING", "process").strip().lower()
     return mode if mode in TRAINING_MODES else "process"
+
+
 STATUS_FIELDS = ("step", "epoch", "train_loss", "val_loss", "speed", "engine", "state")
 VAL_LOSS_NAMES = ("val_loss", "test_loss")
 
