@@ -232,3 +232,37 @@ def test_class_band_colormap_matches_the_class_colours():
         assert abs(sure.red() - want.red()) + abs(sure.green() - want.green()) + abs(sure.blue() - want.blue()) < 12
         assert unsure.lightness() > sure.lightness()
     assert colormap("classes99").name == "viridis"        # out of range: the fallback, not an error
+
+
+def _poison(value):
+    """A copy of ``value`` with NaN and +Inf in every float array inside it (lists, tuples, dicts, dataclasses)."""
+    import dataclasses
+
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.size >= 2:
+        out = value.copy()
+        out.flat[0], out.flat[-1] = np.nan, np.inf
+        return out
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(value, **{f.name: _poison(getattr(value, f.name)) for f in dataclasses.fields(value)})
+    if isinstance(value, dict):
+        return {k: _poison(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_poison(v) for v in value)
+    return value
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_draws_and_exports_data_with_nan_and_inf(qtbot, tmp_path, kind):
+    """A diverging run hands the views NaN and Inf: they draw what is finite and still export."""
+    spec, data, _rows = sample(kind)
+    view = shown_view(qtbot, spec)
+    if kind == "curves":                                  # steps are always finite: only the values diverge
+        bad = CurvesData({n: (x, _poison(y)) for n, (x, y) in data.series.items()}, list(data.markers))
+    else:
+        bad = _poison(data)
+    view.set_data(bad)
+    qtbot.wait(20)
+    for fmt in ("png", "svg", "csv"):
+        view.export(fmt, tmp_path / f"{kind}.{fmt}")
+        assert (tmp_path / f"{kind}.{fmt}").stat().st_size > 0
+    view.set_data(data)                                   # and recover once the data is finite again
