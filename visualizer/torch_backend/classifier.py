@@ -67,15 +67,17 @@ class TorchClassifier(Classifier):
         yt = None if y is None else torch.as_tensor(y).to(self._device, torch.int64)  # (N,)
         return xt, yt
 
-    def _loss_acc(self, logits: torch.Tensor, yt: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _loss_correct(self, logits: torch.Tensor, yt: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean loss and the number of correct predictions (a count, exact in float32 up to 2**24,
+        so that accuracy = count / N is computed in Python floats exactly as the NumPy engine does)."""
         if self.binary:
             z = logits[:, 0]                                          # (N,)
             loss = F.binary_cross_entropy_with_logits(z, yt.to(z.dtype))
-            acc = ((z > 0) == (yt == 1)).to(z.dtype).mean()
+            correct = ((z > 0) == (yt == 1)).to(z.dtype).sum()
         else:
             loss = F.cross_entropy(logits, yt)
-            acc = (logits.argmax(dim=1) == yt).to(logits.dtype).mean()
-        return loss, acc
+            correct = (logits.argmax(dim=1) == yt).to(logits.dtype).sum()
+        return loss, correct
 
     def train_step(self, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
         x, y = self._check_train_batch(x, y)
@@ -83,7 +85,7 @@ class TorchClassifier(Classifier):
         self._mode(True)
         self.opt.zero_grad(set_to_none=True)
         logits = self.model(xt)                                       # (N, K) or (N, 1)
-        loss, acc = self._loss_acc(logits, yt)
+        loss, correct = self._loss_correct(logits, yt)
         loss.backward()
         with torch.no_grad():
             penalty = None
@@ -96,10 +98,11 @@ class TorchClassifier(Classifier):
                     if self.l2:
                         penalty += 0.5 * self.l2 * (w * w).sum()
                         w.grad.add_(w, alpha=self.l2)
-            values = [loss.detach(), acc] + ([penalty] if penalty is not None else [])
+            values = [loss.detach(), correct] + ([penalty] if penalty is not None else [])
             numbers = torch.stack(values).tolist()                    # one device sync
         self.opt.step()
-        return {"loss": numbers[0], "penalty": numbers[2] if penalty is not None else 0.0, "acc": numbers[1]}
+        return {"loss": numbers[0], "penalty": numbers[2] if penalty is not None else 0.0,
+                "acc": numbers[1] / len(x)}
 
     @torch.no_grad()
     def _logits(self, x: np.ndarray) -> torch.Tensor:
@@ -110,9 +113,9 @@ class TorchClassifier(Classifier):
     def evaluate(self, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
         x, y = self._check_xy(x, y)
         logits = self._logits(x)
-        loss, acc = self._loss_acc(logits, self._tensors(x, y)[1])
-        loss_v, acc_v = torch.stack([loss, acc]).tolist()
-        return {"loss": loss_v, "acc": acc_v}
+        loss, correct = self._loss_correct(logits, self._tensors(x, y)[1])
+        loss_v, correct_v = torch.stack([loss, correct]).tolist()
+        return {"loss": loss_v, "acc": correct_v / len(x)}
 
     def _output_proba(self, logits: torch.Tensor) -> np.ndarray:
         logits = logits.to(torch.float64)
