@@ -209,3 +209,20 @@ def test_process_session_snapshots_reach_this_process(tmp_path):
     assert snap.step == 5 and snap.plots["w"].values.shape == (1,)
     assert s.run_record()["steps"] == 5 and s.epoch() == 0.5
     assert s.stop(1.0)
+
+
+class UnpicklableSnapshotLesson(ToyLesson):
+    """A lesson bug: its snapshot holds a lambda, which cannot cross to the GUI process."""
+
+    def snapshot(self):
+        return {"w": lambda: None}
+
+
+def test_an_unpicklable_snapshot_is_an_error_event_and_training_goes_on():
+    s = ProcessSession(UnpicklableSnapshotLesson, {"seed": 1})
+    events = wait_for_events(s, "error", timeout=10)
+    assert "could not send the plots" in events[0].message and s.alive
+    s.step(5)
+    assert s.wait_idle(10) and s.step_count == 5
+    assert len(s.history.series("train_loss")[0]) == 5
+    assert s.stop(1.0)

@@ -314,13 +314,29 @@ def _child_main(conn, lesson_cls: type[Lesson], values: dict, options: dict) -> 
             continue
         last_update = time.perf_counter()
         update = _changes(session, sent, ack, done)
-        if update is not None:
-            try:
-                conn.send(update)
-            except (OSError, ValueError):
-                break
+        if update is not None and not _send_update(conn, update, session, sent):
+            break
     session.stop(0.5)
     conn.close()
+
+
+def _send_update(conn, update: dict, session: TrainingSession, sent: dict) -> bool:
+    """Send ``update``; False when the pipe is closed (the parent is gone).  A snapshot that cannot
+    be pickled (a lesson bug) is dropped with one error event per run; the rest still goes."""
+    try:
+        conn.send(update)                        # pickled whole before anything is written
+        return True
+    except (OSError, ValueError):
+        return False
+    except Exception as e:
+        if update["snapshot"] is None:
+            raise
+        if sent.get("unsendable_run") is not session.history:        # once per run
+            sent["unsendable_run"] = session.history
+            session._emit("error", f"The training process could not send the plots to the window: "
+                                   f"{type(e).__name__}: {e}", traceback.format_exc())
+        update["snapshot"] = None
+        return _send_update(conn, update, session, sent)
 
 
 def _apply_command(session: TrainingSession, op: str, args: tuple, done: list) -> bool:
