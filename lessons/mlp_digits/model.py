@@ -23,7 +23,7 @@ from visualizer.core.data.mnist import SOURCES, load_idx_split
 from visualizer.core.data.split import DataSplit
 from visualizer.core.hyperparams import BoolParam, ChoiceParam, FloatParam, IntParam
 from visualizer.core.lesson import Lesson, LessonInfo
-from visualizer.core.plotdata import ImageData, ImageGridData, MatrixData, PlotData, PlotSpec
+from visualizer.core.plotdata import ImageGridData, MatrixData, PlotData, PlotSpec
 
 DATASETS = ("digits", "mnist", "fashion_mnist")
 MAX_WEIGHT_TILES = 64

@@ -141,7 +141,6 @@ def test_export_tables_and_run_json(session, tmp_path):
 
 
 def test_export_to_read_only_folder_raises_clear_error(session, tmp_path, monkeypatch):
-    import os
     def deny(*a, **k):
         raise PermissionError(13, "Permission denied")
     monkeypatch.setattr("tempfile.mkstemp", deny)

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtGui import QGuiApplication, QImage
 
 from visualizer.core.export import ExportError
-from visualizer.core.plotdata import BarsData, CurvesData, ImageData, ImageGridData, PlotSpec
+from visualizer.core.plotdata import BarsData, CurvesData, ImageGridData, PlotSpec
 from visualizer.ui.plots import MissingKindView, make_plot_view
 from visualizer.ui.plots.curves import StickyRange, nice_ceil
 from visualizer.ui.plots.image import ImageView
