@@ -231,6 +231,10 @@ class DigitsMLP(Lesson):
             "grad_hist": self.grad_hist.image(f"{layer} dL/dW"),
         }
 
+    def gradient_arrays(self) -> dict[str, np.ndarray]:
+        """The last step's weight gradients, ``layer{i}.W`` -> (D_in, D_out) float64 (both engines)."""
+        return {f"layer{i + 1}.W": g for i, g in enumerate(self.model.weight_grads())}
+
     # ---- checkpoints -----------------------------------------------------------------------------
     def checkpoint_state(self) -> dict[str, np.ndarray]:
         return self.model.state_dict()

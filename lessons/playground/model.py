@@ -332,6 +332,10 @@ class PlaygroundLesson(Lesson):
                               node_images, labels, (-1.0, 1.0))
         return {"decision": decision, "network": network}
 
+    def gradient_arrays(self) -> dict[str, np.ndarray]:
+        """The last step's weight gradients, ``layer{i}.W`` -> (D_in, D_out) float64 (both engines)."""
+        return {f"layer{i + 1}.W": g for i, g in enumerate(self.model.weight_grads())}
+
     # ---- checkpoints ------------------------------------------------------------------------------
     def checkpoint_state(self) -> dict:
         """The classifier's weights and optimizer state (name -> NumPy array copies)."""

@@ -205,7 +205,7 @@ def test_process_session_snapshots_reach_this_process(tmp_path):
     s.step(5)
     assert s.wait_idle(10)
     snap = s.snapshot_now(10)
-    assert snap.step == 5 and snap.plots["w"].values.shape == (1,)
+    assert snap.step == 5 and snap.plots["w"].values.shape == (2,)
     assert s.run_record()["steps"] == 5 and s.epoch() == 0.5
     assert s.stop(1.0)
 

@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from visualizer.core.lesson import ENGINES
 from visualizer.core.plotdata import CurvesData, PlotSpec, Table
 
 
@@ -98,29 +99,44 @@ def write_json(data: dict, path: Path | str) -> None:
 
 
 def curves_data(spec: PlotSpec, history) -> CurvesData:
-    """The data a ``curves`` plot shows: its series from the history and the live-change markers."""
+    """The data a ``curves`` plot shows: its series from the history and the live-change markers.
+
+    With "Compare engines" on, the twin's series ``name@numpy`` / ``name@torch`` follow their own."""
     series = {name: history.series(name) for name in spec.series}
+    recorded = history.names()
+    for name in spec.series:
+        for engine in ENGINES:
+            if f"{name}@{engine}" in recorded:
+                series[f"{name}@{engine}"] = history.series(f"{name}@{engine}")
     markers = [(c.step, f"{c.name}: {c.old} → {c.new}") for c in history.changes()]
     return CurvesData(series, markers)
 
 
 def plot_table(spec: PlotSpec, session) -> Table | None:
     """The CSV table of one plot: curves from the history, the rest from the latest snapshot
-    (None if the snapshot has no data for it yet)."""
+    (None if there is no data for it yet: a snapshot without it, or curves without a point)."""
     if spec.kind == "curves":
-        return curves_data(spec, session.history).table()
+        data = curves_data(spec, session.history)
+        if not any(len(x) for x, _ in data.series.values()):
+            return None
+        return data.table()
     data = session.latest_snapshot().plots.get(spec.id)
     return None if data is None else data.table()
 
 
-def export_tables(session, folder: Path | str) -> list[Path]:
+def export_tables(session, folder: Path | str, tables: dict[str, Table] | None = None) -> list[Path]:
     """Write ``<plot id>.csv`` for every plot with data and ``run.json`` into ``folder``.
 
-    Returns the paths written.  Raises ExportError on the first failure."""
+    tables: plot id -> a table to write instead of the session's (the GUI passes its curves views'
+    tables, which include earlier runs).  Returns the paths written.  Raises ExportError on the
+    first failure."""
     folder = Path(folder)
     written = []
-    for spec in session.lesson_cls.plots:
+    tables = tables or {}
+    for spec in session.lesson_cls.all_plots():
         table = plot_table(spec, session)
+        if table is not None and spec.id in tables:
+            table = tables[spec.id]
         if table is None:
             continue
         path = folder / f"{spec.id}.csv"

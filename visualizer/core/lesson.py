@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Mapping
 
-from visualizer.core.hyperparams import ChoiceParam, Hyperparameters, IntParam, ParamSpec
+import numpy as np
+
+from visualizer.core.hyperparams import BoolParam, ChoiceParam, Hyperparameters, IntParam, ParamSpec
 from visualizer.core.plotdata import PlotData, PlotSpec
 
 TRACKS = ("Foundations", "Vision", "Sequences & language", "Generative", "Reinforcement")
@@ -63,6 +65,21 @@ def common_params(engines: tuple[str, ...]) -> tuple[ParamSpec, ...]:
     )
 
 
+COMPARE_ENGINES = BoolParam(
+    "compare_engines", "Compare engines", False, live=False,
+    tooltip="Train a twin of this model on the other engine in lockstep (same seed, same initial weights, "
+            "same batches). Its curves are drawn as a wide pale band under these, and the plot 'Engines: "
+            "NumPy vs PyTorch' shows how far their gradients and losses differ. Halves the speed.")
+
+ENGINE_COMPARISON_PLOT = PlotSpec(
+    "engine_comparison", "Engines: NumPy vs PyTorch", "curves", series=("grad_rel_diff", "loss_abs_diff"),
+    x_label="step", y_label="difference", log_y=True,
+    tooltip="With 'Compare engines' on: the largest relative difference between the two engines' parameter "
+            "gradients at each step (max |a − b| / max(|a| + |b|) over each array, worst array), and the "
+            "absolute difference of their training losses. Float32 round-off is about 1e-7, float64 about "
+            "1e-16; an exact match is drawn at 1e-17 so the log axis can show it.")
+
+
 class LessonContext:
     """How a lesson talks to the user while it builds or trains (the session supplies one).
 
@@ -93,8 +110,21 @@ class Lesson:
 
     @classmethod
     def all_params(cls) -> tuple[ParamSpec, ...]:
-        """The lesson's own specs followed by seed, engine and device."""
-        return tuple(cls.params) + common_params(cls.info.engines)
+        """The lesson's own specs followed by seed, engine, device and, for lessons that support it,
+        the engine comparison switch."""
+        extra = (COMPARE_ENGINES,) if cls.supports_engine_comparison() else ()
+        return tuple(cls.params) + common_params(cls.info.engines) + extra
+
+    @classmethod
+    def supports_engine_comparison(cls) -> bool:
+        """True if the lesson runs on both engines and implements :meth:`gradient_arrays`."""
+        return (set(ENGINES) <= set(cls.info.engines)
+                and getattr(cls.gradient_arrays, "__func__", cls.gradient_arrays) is not Lesson.gradient_arrays)
+
+    @classmethod
+    def all_plots(cls) -> tuple[PlotSpec, ...]:
+        """The lesson's plots, plus the engine comparison plot for lessons that support it."""
+        return tuple(cls.plots) + ((ENGINE_COMPARISON_PLOT,) if cls.supports_engine_comparison() else ())
 
     @classmethod
     def hyperparameters(cls, values: Mapping[str, Any] | None = None) -> Hyperparameters:
@@ -119,8 +149,16 @@ class Lesson:
         """Validation metrics, e.g. ``{"val_loss": ..., "val_acc": ...}``."""
         return {}
 
+    def gradient_arrays(self) -> dict[str, np.ndarray]:
+        """The last training step's parameter gradients: name -> float64 NumPy copy.  Names and shapes
+        are the same on both engines, so the session's engine comparison can match them.  Lessons that
+        implement it get the "Compare engines" switch."""
+        raise NotImplementedError
+
     def set_live(self, name: str, value: Any) -> None:
-        """Apply a live hyperparameter (already validated) before the next step."""
+        """Apply a live hyperparameter (already validated) before the next step.  Raises
+        LessonConfigError if this value cannot apply now (the session keeps the previous value and
+        tells the user why)."""
         self.hp.set(name, value)
 
     def snapshot(self) -> dict[str, PlotData]:

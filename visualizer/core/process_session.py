@@ -149,6 +149,9 @@ class ProcessSession(SessionReadout):
             self._running = u["running"]
             self.state = u["state"]
         self._events.extend(u["events"])
+        for event in u["events"]:
+            if event.kind == "param_rejected" and event.param is not None:
+                self.hp.set(*event.param)          # the lesson kept the old value: so does this mirror
         for request, error in u["done"]:
             callback = self._callbacks.pop(request, None)
             if callback is not None:

@@ -20,18 +20,23 @@ from visualizer.core.history import MetricHistory, ParamChange
 from visualizer.core.hyperparams import HyperparameterError, Hyperparameters
 from visualizer.core.lesson import Lesson, LessonConfigError, LessonContext
 from visualizer.core.plotdata import PlotData
+from visualizer.scratch.gradcheck import relative_error
+
+EXACT_MATCH_FLOOR = 1e-17      # an exact engine match is recorded as this, so a log axis can show it
 
 
 @dataclass(frozen=True)
 class SessionEvent:
     """Something the user should be told.  kind: ``built``, ``diverged``, ``error``, ``config_error``,
-    ``notice``, ``progress`` (with ``fraction`` in [0, 1] or None).  traceback is set for ``error``."""
+    ``notice``, ``progress`` (with ``fraction`` in [0, 1] or None), ``param_rejected`` (a live value
+    the lesson could not apply; ``param`` = (name, the value kept)).  traceback is set for ``error``."""
 
     kind: str
     message: str
     step: int = 0
     traceback: str = ""
     fraction: float | None = None
+    param: tuple[str, Any] | None = None
 
 
 class _SessionContext(LessonContext):
@@ -127,6 +132,8 @@ class TrainingSession(SessionReadout):
         self.applied: Hyperparameters = self.hp.copy()                     # what the lesson was built with
         self.history = MetricHistory(history_capacity)
         self.lesson: Lesson | None = None
+        self.twin: Lesson | None = None          # the same lesson on the other engine ("Compare engines")
+        self.twin_engine = ""
         self.step_count = 0
         self.state = "building"             # building | paused | running | error | stopped
         self.snapshots_enabled = snapshots
@@ -318,19 +325,54 @@ class TrainingSession(SessionReadout):
             self.state = "paused" if self.lesson is not None else "error"
             self._emit("error", f"Building the lesson failed: {type(e).__name__}: {e}", traceback.format_exc())
             return
+        twin, twin_engine = self._build_twin(values)
         if self.lesson is not None:
             self._close_lesson()
         self.lesson = lesson
+        self.twin, self.twin_engine = twin, twin_engine
+        self.history = MetricHistory(self._history_capacity)       # before applied: see LessonView._track_runs
         self.applied = self.lesson_cls.hyperparameters(values)
         self.initial_hyperparameters = dict(values)
-        self.history = MetricHistory(self._history_capacity)
         self.step_count = 0
         self._rate_window.clear()
         self._snapshot_wanted = True
         self.state = "paused"
         self._emit("built", f"{self.lesson_cls.info.title}: ready ({values['engine']} on {values['device']})")
 
+    def _build_twin(self, values: dict[str, Any]) -> tuple[Lesson | None, str]:
+        """The lesson on the other engine, for "Compare engines" (None when off or impossible)."""
+        if not values.get("compare_engines"):
+            return None, ""
+        other = "torch" if values["engine"] == "numpy" else "numpy"
+        twin_values = dict(values, engine=other, compare_engines=False)
+        if other == "numpy":
+            twin_values["device"] = "cpu"
+        try:
+            return self.lesson_cls(self.lesson_cls.hyperparameters(twin_values), LessonContext()), other
+        except Exception as e:
+            self._emit("notice", f"Engine comparison is off: the {other} twin could not be built "
+                                 f"({type(e).__name__}: {e}).")
+            return None, ""
+
+    def _twin_metrics(self, metrics: dict[str, float]) -> dict[str, float]:
+        """One step of the twin; its metrics renamed ``name@engine``, plus the engines' differences."""
+        twin_metrics = self.twin.train_step()
+        out = {f"{k}@{self.twin_engine}": float(v) for k, v in twin_metrics.items()}
+        ga, gb = self.lesson.gradient_arrays(), self.twin.gradient_arrays()
+        diffs = [relative_error(ga[k], gb[k]) for k in ga if k in gb and ga[k].shape == gb[k].shape]
+        if diffs:
+            out["grad_rel_diff"] = max(max(diffs), EXACT_MATCH_FLOOR)
+        if "train_loss" in metrics and "train_loss" in twin_metrics:
+            out["loss_abs_diff"] = max(abs(metrics["train_loss"] - twin_metrics["train_loss"]), EXACT_MATCH_FLOOR)
+        return out
+
     def _close_lesson(self) -> None:
+        if self.twin is not None:
+            try:
+                self.twin.close()
+            except Exception:
+                pass
+            self.twin = None
         try:
             self.lesson.close()
         except Exception:
@@ -342,9 +384,19 @@ class TrainingSession(SessionReadout):
         old = self.applied[name]
         if old == value:
             return
-        self.lesson.set_live(name, value)
+        try:
+            self.lesson.set_live(name, value)
+        except LessonConfigError as e:   # the lesson cannot apply it: keep the old value everywhere
+            self.lesson.hp.set(name, old)
+            self.hp.set(name, old)
+            self._events.append(SessionEvent("param_rejected", f"{self.hp.spec(name).label}: {e}",
+                                             self.step_count, param=(name, old)))
+            return
+        if self.twin is not None:
+            self.twin.set_live(name, value)
         self.applied.set(name, value)
         self.history.add_change(ParamChange(self.step_count, name, old, value))
+        self._snapshot_wanted = True         # a paused lesson shows the change at once
 
     def _diverged(self, name: str, value: float) -> None:
         self._running.clear()
@@ -365,13 +417,16 @@ class TrainingSession(SessionReadout):
         lesson = self.lesson
         metrics = lesson.train_step()
         self.step_count += 1
-        finite = {k: v for k, v in metrics.items() if math.isfinite(v)}
+        extra = self._twin_metrics(metrics) if self.twin is not None else {}
+        finite = {k: v for k, v in (metrics | extra).items() if math.isfinite(v)}
         self.history.append(self.step_count, finite)
         if not self._check_finite(metrics):
             return
         spe = max(1, lesson.steps_per_epoch)
         if self.step_count % lesson.eval_every == 0 or self.step_count % spe == 0:
             val = lesson.evaluate()
+            if self.twin is not None:
+                val = val | {f"{k}@{self.twin_engine}": float(v) for k, v in self.twin.evaluate().items()}
             val = dict(val, epoch=self.step_count / spe)
             self.history.append(self.step_count, {k: v for k, v in val.items() if math.isfinite(v)})
             self._check_finite(val)

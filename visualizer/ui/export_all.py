@@ -53,9 +53,11 @@ def export_all(session, folder: Path | str, views: dict | None = None) -> list[P
 
     app = ensure_app()
     folder = Path(folder)
-    written = export_tables(session, folder)
+    overrides = {pid: view.table() for pid, view in (views or {}).items()
+                 if getattr(view, "previous", None) and view.table() is not None}   # curves with earlier runs
+    written = export_tables(session, folder, overrides)
     with_csv = {p.stem for p in written if p.suffix == ".csv"}
-    for spec in session.lesson_cls.plots:
+    for spec in session.lesson_cls.all_plots():
         if spec.id not in with_csv:
             continue
         data = plot_data(spec, session)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (QFrame, QGridLayout, QLabel, QScrollArea, QSplitt
 
 from visualizer.core.export import ExportError, curves_data
 from visualizer.core.hyperparams import HyperparameterError
-from visualizer.core.lesson import Lesson, NarrativeStep
+from visualizer.core.lesson import ENGINE_COMPARISON_PLOT, Lesson, NarrativeStep
 from visualizer.core.process_session import ProcessSession
 from visualizer.core.session import SessionEvent, TrainingSession
 from visualizer.ui.app import use_short_gil_switch_interval
@@ -49,8 +49,14 @@ def default_training_mode() -> str:
     return mode if mode in TRAINING_MODES else "process"
 
 
+MAX_PREVIOUS_RUNS = 6      # earlier runs whose curves stay overlaid
 STATUS_FIELDS = ("step", "epoch", "train_loss", "val_loss", "speed", "engine", "state")
 VAL_LOSS_NAMES = ("val_loss", "test_loss")
+
+
+def _fmt_value(v: Any) -> str:
+    """A hyperparameter value for a run label: floats in 4 significant digits."""
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
 def _fmt(v: float | None) -> str:
@@ -116,11 +122,21 @@ class LessonView(QWidget):
         self.progress = ProgressRow()
         self.error_panel = ErrorPanel()
         self.views: dict[str, PlotView] = {}
-        self._shown_plots: list[str] = [spec.id for spec in lesson_cls.plots]
+        self.plot_specs = lesson_cls.all_plots()
+        self._step_plots: tuple[str, ...] | None = None
+        self._shown_plots: list[str] = []
         self.frames: dict[str, PlotFrame] = {}
-        for spec in lesson_cls.plots:
+        # curves of earlier runs (after each Reset), kept overlaid and labelled with what changed
+        self.previous_runs: list[tuple[str, dict[str, object]]] = []
+        self._run_history = None
+        self._run_params: dict[str, Any] = {}
+        self._run_count = 0
+        for spec in self.plot_specs:
             view = make_plot_view(spec, lesson_cls)
             view.message.connect(self._on_plot_message)
+            view.paramRequested.connect(self.apply_param)
+            if hasattr(view, "clearRunsRequested"):
+                view.clearRunsRequested.connect(self.clear_previous_runs)
             self.views[spec.id] = view
             self.frames[spec.id] = PlotFrame(view)
         self.plot_area = QWidget()
@@ -180,7 +196,7 @@ class LessonView(QWidget):
         self.transport.speedChanged.connect(self.set_speed)
         self.narrative.stepChanged.connect(self.enter_step)
 
-        self._layout_plots()
+        self.set_visible_plots(None)
         if start_error:
             self.messages.add("error", start_error)
         if self.steps:
@@ -277,9 +293,43 @@ class LessonView(QWidget):
             self.session.step(step.run_steps)
 
     def set_visible_plots(self, ids: tuple[str, ...] | None) -> None:
-        """Show only the plots in ``ids`` (all when None)."""
-        self._shown_plots = [pid for pid in self.frames if ids is None or pid in ids]
+        """Show only the plots in ``ids`` (all when None); the engine comparison plot shows whenever
+        "Compare engines" is on."""
+        self._step_plots = ids
+        comparing = bool(self.session.applied.get("compare_engines"))
+        self._shown_plots = [pid for pid in self.frames
+                             if (pid == ENGINE_COMPARISON_PLOT.id and comparing)
+                             or (pid != ENGINE_COMPARISON_PLOT.id and (ids is None or pid in ids))]
         self._layout_plots()
+
+    def clear_previous_runs(self) -> None:
+        """Forget the curves of earlier runs."""
+        self.previous_runs.clear()
+        for spec in self.plot_specs:
+            if hasattr(self.views[spec.id], "set_previous_runs"):
+                self.views[spec.id].set_previous_runs([])
+
+    def _track_runs(self) -> None:
+        """When a Reset starts a new run, keep the finished run's curves (if it trained at all)."""
+        history = self.session.history
+        if history is self._run_history:        # the run's settings: as built, plus live changes
+            self._run_params = self.session.applied.as_dict()
+            return
+        old, old_params = self._run_history, self._run_params
+        self._run_history = history
+        self._run_params = new_params = self.session.hp.as_dict()     # what the reset built from
+        if old is None or not old.names():
+            return
+        self._run_count += 1
+        changed = [f"{k}={_fmt_value(old_params[k])}" for k in old_params
+                   if k in new_params and old_params[k] != new_params[k]]
+        label = f"run {self._run_count}" + (f": {', '.join(changed)}" if changed else "")
+        curves = {spec.id: curves_data(spec, old) for spec in self.plot_specs if spec.kind == "curves"}
+        self.previous_runs.append((label, curves))
+        del self.previous_runs[:-MAX_PREVIOUS_RUNS]
+        for spec in self.plot_specs:
+            if spec.kind == "curves" and hasattr(self.views[spec.id], "set_previous_runs"):
+                self.views[spec.id].set_previous_runs([(lbl, c[spec.id]) for lbl, c in self.previous_runs])
 
     def visible_plots(self) -> list[str]:
         """Ids of the plots the current narrative step shows."""
@@ -330,6 +380,7 @@ class LessonView(QWidget):
         self.tick_count += 1
         for event in self.session.drain_events():
             self._handle_event(event)
+        self._track_runs()
         self.transport.set_playing(self.session.running)
         self._sync_pending()
         self._update_status()
@@ -346,7 +397,7 @@ class LessonView(QWidget):
         version = history.version
         snapshot = self.session.latest_snapshot()
         drew = False
-        for spec in self.lesson_cls.plots:
+        for spec in self.plot_specs:
             frame = self.frames[spec.id]
             if not self._on_screen(frame):
                 continue
@@ -384,6 +435,7 @@ class LessonView(QWidget):
             if self.builds > 1:         # a successful reset: earlier problems are history
                 self.messages.clear(("error", "warning"))
             self._failed_plots.clear()
+            self.set_visible_plots(self._step_plots)
             self.statusMessage.emit(event.message)
             self.status_bar.showMessage(event.message, 5000)
         elif kind == "diverged":
@@ -397,6 +449,10 @@ class LessonView(QWidget):
             self.messages.add("error", event.message)
         elif kind == "notice":
             self.messages.add("info", event.message)
+        elif kind == "param_rejected":
+            self.messages.add("error", event.message)
+            if event.param is not None and event.param[0] in self.panel.controls:
+                self.panel.set_value(*event.param)
         elif kind == "progress":
             self.progress.show_progress(event.message, event.fraction)
 

@@ -128,7 +128,7 @@ class MainWindow(QMainWindow):
             return
         for action in view.transport.actions_with_shortcuts():
             self.lesson_menu.addAction(action)
-        for spec in view.lesson_cls.plots:
+        for spec in view.lesson_cls.all_plots():
             self.export_plot_menu.addAction(f"{spec.title}…", lambda pid=spec.id: self.export_plot_interactively(pid))
 
     # ---- lessons ----------------------------------------------------------------------------------

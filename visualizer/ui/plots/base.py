@@ -33,11 +33,15 @@ class PlotView(QWidget):
     """One plot: ``set_data(data)`` draws it; export methods write what is drawn.
 
     spec: the plot's declaration.  Signals: ``message(kind, text)`` with kind ``"info"`` or
-    ``"error"`` after an interactive export or copy, for the lesson view's message bar.
+    ``"error"`` after an interactive export or copy, for the lesson view's message bar;
+    ``paramRequested(name, value)`` when the user sets a lesson hyperparameter by interacting with the
+    plot (dragging a start point, clicking a pixel): the lesson view applies it as if its control
+    had been moved.
     Subclasses set ``data_type`` (the expected data class) and implement ``_draw``.
     """
 
     message = Signal(str, str)
+    paramRequested = Signal(str, object)
     data_type: ClassVar[type | tuple[type, ...] | None] = None
 
     def __init__(self, spec: PlotSpec, parent: QWidget | None = None) -> None:

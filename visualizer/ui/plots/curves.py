@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QWidget
 
 from visualizer.core.plotdata import CurvesData, PlotSpec
@@ -18,8 +18,16 @@ DENSE_POINTS = 400      # above this many points a curve is drawn 1 px wide: wid
 
 
 def series_label(name: str) -> str:
-    """Legend text for a metric name: ``val_loss`` -> ``val loss``."""
-    return name.replace("_", " ")
+    """Legend text for a metric name: ``val_loss`` -> ``val loss``; ``val_loss@torch`` -> ``val loss (torch twin)``."""
+    base, _, engine = name.partition("@")
+    return base.replace("_", " ") + (f" ({engine} twin)" if engine else "")
+
+
+def faded(color, alpha: int):
+    """``color`` (anything pg.mkColor takes) with the given alpha (0-255)."""
+    c = pg.mkColor(color)
+    c.setAlpha(alpha)
+    return c
 
 
 def nice_ceil(v: float) -> float:
@@ -61,9 +69,14 @@ class CurvesView(PlotView):
     test dashed), with a dashed vertical line and label at every live hyperparameter change.
     ``spec.log_y`` draws a log10 y axis (non-positive values are left out).  The x axis grows in
     steps of 1, 2, 2.5, 5 × 10^k; zooming with the mouse stops the automatic ranges until
-    "Reset zoom"."""
+    "Reset zoom".
+
+    A twin series ``name@engine`` (from "Compare engines") is drawn as a wide pale band of its
+    series' colour under it: where the engines agree, the line runs inside the band.  Earlier runs
+    (:meth:`set_previous_runs`) are drawn thin and faded behind, one legend entry per run."""
 
     data_type = CurvesData
+    clearRunsRequested = Signal()
 
     def __init__(self, spec: PlotSpec, parent: QWidget | None = None) -> None:
         super().__init__(spec, parent)
@@ -82,6 +95,9 @@ class CurvesView(PlotView):
         self.curves: dict[str, pg.PlotDataItem] = {}
         for i, name in enumerate(spec.series):
             self.curves[name] = self._make_curve(name, i)
+        self.previous: list[tuple[str, CurvesData]] = []
+        self._previous_items: list[pg.PlotDataItem] = []
+        self._previous_bounds: tuple[float, float, float, float] | None = None
         self.markers: list[pg.InfiniteLine] = []
         self._marker_keys: list[tuple[int, str]] = []
         self._x_high: float | None = None
@@ -98,8 +114,18 @@ class CurvesView(PlotView):
         style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
         return pg.mkPen(series_color(i), width=1 if dense else 2, style=style)
 
+    def _series_index(self, name: str) -> int:
+        base = name.partition("@")[0]
+        if base in self.spec.series:
+            return self.spec.series.index(base)
+        return len(self.curves)
+
     def _make_curve(self, name: str, i: int) -> pg.PlotDataItem:
-        curve = self.plot_item.plot([], [], pen=self._pen(name, i, False))
+        if "@" in name:                 # an engine twin: a wide pale band under its series
+            curve = self.plot_item.plot([], [], pen=pg.mkPen(faded(series_color(i), 90), width=6))
+            curve.setZValue(-5)
+        else:
+            curve = self.plot_item.plot([], [], pen=self._pen(name, i, False))
         curve.legend_label = series_label(name)
         curve.in_legend = False
         curve.setDownsampling(auto=True, method="peak")
@@ -113,7 +139,7 @@ class CurvesView(PlotView):
         for name, (x, y) in data.series.items():
             curve = self.curves.get(name)
             if curve is None:
-                curve = self.curves[name] = self._make_curve(name, len(self.curves))
+                curve = self.curves[name] = self._make_curve(name, self._series_index(name))
             x = np.asarray(x, dtype=np.float64)
             y = np.asarray(y, dtype=np.float64)
             keep = np.isfinite(y)
@@ -122,7 +148,7 @@ class CurvesView(PlotView):
             if not keep.all():
                 x, y = x[keep], y[keep]
             dense = len(x) > DENSE_POINTS
-            if dense != curve.dense:
+            if dense != curve.dense and "@" not in name:
                 curve.dense = dense
                 curve.setPen(self._pen(name, curve.series_index, dense))
             curve.setData(x, y)
@@ -138,6 +164,9 @@ class CurvesView(PlotView):
                 y_lo, y_hi = min(y_lo, float(yv.min())), max(y_hi, float(yv.max()))
                 ends.append(float(np.mean(yv[-max(1, len(yv) // 10):])))
         self._draw_markers(list(data.markers))
+        if self._previous_bounds is not None:
+            a, b, c, d = self._previous_bounds
+            x_lo, x_hi, y_lo, y_hi = min(x_lo, a), max(x_hi, b), min(y_lo, c), max(y_hi, d)
         if x_hi >= x_lo and not self.manual_zoom:
             self._update_ranges(x_lo, x_hi, y_lo, y_hi, ends)
 
@@ -160,6 +189,63 @@ class CurvesView(PlotView):
                 self.legend.anchor(itemPos=(1, 0), parentPos=(1, 0), offset=(-10, 10))
             else:
                 self.legend.anchor(itemPos=(1, 1), parentPos=(1, 1), offset=(-10, -10))
+
+    # ---- earlier runs -----------------------------------------------------------------------------
+    def set_previous_runs(self, runs: list[tuple[str, CurvesData]]) -> None:
+        """Draw earlier runs' curves faded behind the current ones: ``runs`` = [(label, data)], oldest
+        first.  Each run gets one legend entry (its label names the settings that changed)."""
+        for item in self._previous_items:
+            self.legend.removeItem(item)
+            self.plot_item.removeItem(item)
+        self._previous_items.clear()
+        self.previous = list(runs)
+        bounds = [math.inf, -math.inf, math.inf, -math.inf]
+        n = len(runs)
+        for r, (label, data) in enumerate(runs):
+            alpha = int(70 + 110 * (r + 1) / max(n, 1))        # older runs fainter
+            style = (Qt.PenStyle.DotLine, Qt.PenStyle.DashLine, Qt.PenStyle.DashDotLine)[r % 3]
+            first = None
+            for name, (x, y) in data.series.items():
+                if "@" in name:
+                    continue
+                x = np.asarray(x, dtype=np.float64)
+                y = np.asarray(y, dtype=np.float64)
+                keep = np.isfinite(y) & (y > 0 if self.spec.log_y else True)
+                x, y = x[keep], y[keep]
+                if not len(x):
+                    continue
+                # a run's curves are thinned to <= 400 points, so the dash pattern survives (Qt's stroker)
+                stride = max(1, len(x) // DENSE_POINTS)
+                item = self.plot_item.plot(x[::stride], y[::stride], pen=pg.mkPen(
+                    faded(series_color(self._series_index(name)), alpha), width=1, style=style))
+                item.setZValue(-10)
+                self._previous_items.append(item)
+                first = first or item
+                yv = np.log10(y) if self.spec.log_y else y
+                bounds = [min(bounds[0], x[0]), max(bounds[1], x[-1]), min(bounds[2], yv.min()),
+                          max(bounds[3], yv.max())]
+            if first is not None:
+                self.legend.addItem(first, label)
+        self._previous_bounds = tuple(float(b) for b in bounds) if bounds[1] >= bounds[0] else None
+        if self.has_data:
+            self._draw(self.data)
+
+    def context_menu(self):
+        menu = super().context_menu()
+        if self.previous:
+            menu.addAction("Clear earlier runs", self.clearRunsRequested.emit)
+        return menu
+
+    def table(self):
+        """The current run's table, followed by one column per series of each earlier run."""
+        table = super().table()
+        if table is None or not self.previous:
+            return table
+        series = dict(self.data.series)
+        for label, data in self.previous:
+            for name, xy in data.series.items():
+                series[f"{label} | {name}"] = xy
+        return CurvesData(series, list(self.data.markers)).table()
 
     def _on_manual_zoom(self, *_args) -> None:
         if not self._setting_range:
