@@ -107,6 +107,12 @@ class Lesson:
     plots: ClassVar[tuple[PlotSpec, ...]] = ()
     narrative: ClassVar[tuple[NarrativeStep, ...]] = ()
     eval_every: ClassVar[int] = 50          # steps between evaluate() calls (also at each epoch end)
+    # Animation rates (Hz) of the window: a lesson whose pictures move fast and cost little to compute
+    # (an optimizer race) raises them.  snapshot_budget: the share of training time snapshots may take
+    # (None: the app's default, which protects training speed).
+    redraw_hz: ClassVar[float] = 30.0
+    snapshot_hz: ClassVar[float] = 20.0
+    snapshot_budget: ClassVar[float | None] = None
 
     @classmethod
     def all_params(cls) -> tuple[ParamSpec, ...]:

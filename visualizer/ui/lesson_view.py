@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (QFrame, QGridLayout, QLabel, QScrollArea, QSplitt
 from visualizer.core.export import ExportError, curves_data
 from visualizer.core.hyperparams import HyperparameterError
 from visualizer.core.lesson import ENGINE_COMPARISON_PLOT, Lesson, NarrativeStep
-from visualizer.core.process_session import ProcessSession
+from visualizer.core.process_session import UPDATE_HZ, ProcessSession
 from visualizer.core.session import SessionEvent, TrainingSession
 from visualizer.ui.app import use_short_gil_switch_interval
 from visualizer.ui.export_all import export_all
@@ -79,7 +79,7 @@ class LessonView(QWidget):
     statusMessage = Signal(str)
 
     def __init__(self, lesson_cls: type[Lesson], values: Mapping[str, Any] | None = None,
-                 parent: QWidget | None = None, *, redraw_hz: float = REDRAW_HZ,
+                 parent: QWidget | None = None, *, redraw_hz: float | None = None,
                  training: str | None = None) -> None:
         super().__init__(parent)
         self.training = training or default_training_mode()
@@ -93,11 +93,16 @@ class LessonView(QWidget):
         start = dict(self.steps[0].set_params) if self.steps else {}
         start.update(values or {})
         start_error = None
+        redraw_hz = redraw_hz or max(REDRAW_HZ, lesson_cls.redraw_hz)
+        options = {"snapshot_budget": lesson_cls.snapshot_budget or SNAPSHOT_BUDGET,
+                   "max_snapshot_hz": lesson_cls.snapshot_hz}
+        if session_cls is ProcessSession:
+            options["update_hz"] = max(UPDATE_HZ, redraw_hz)
         try:
-            self.session = session_cls(lesson_cls, start, snapshot_budget=SNAPSHOT_BUDGET)
+            self.session = session_cls(lesson_cls, start, **options)
         except HyperparameterError as e:
             start_error = f"Some start values were invalid, the defaults are used instead: {e}"
-            self.session = session_cls(lesson_cls, snapshot_budget=SNAPSHOT_BUDGET)
+            self.session = session_cls(lesson_cls, **options)
         self._closed = False
         self.tick_count = 0
         self.builds = 0
