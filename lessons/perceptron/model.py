@@ -28,6 +28,7 @@ from visualizer.core.hyperparams import (
     FloatParam,
     IntParam,
     PathParam,
+    TextParam,
 )
 from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
 from visualizer.core.plotdata import (
@@ -54,10 +55,9 @@ PARAMS = (
     PathParam("csv_path", "CSV file", "", "CSV files (*.csv *.txt);;All files (*)",
               tooltip="Used when Data set is csv: a header line naming the columns, then one row per example. "
                       "Text columns are one-hot encoded; rows with empty cells are dropped."),
-    PathParam("target", "Target column(s)", "", "All files (*)",
-              tooltip="For a CSV: type the name of the target column (empty = the last column), or several "
-                      "comma-separated one-hot columns for a multiclass target. Not a file: the Browse button "
-                      "does not apply here."),
+    TextParam("target", "Target column(s)", "", placeholder="last column",
+              tooltip="For a CSV: the name of the target column (empty = the last column), or several "
+                      "comma-separated one-hot columns for a multiclass target."),
     ChoiceParam("task", "Task", "auto", tabular.TASKS,
                 tooltip="auto: inferred from the target (text or a few integer values: classification; other "
                         "numbers: regression). regression: identity output + MSE. binary: sigmoid + binary "

@@ -105,3 +105,22 @@ def test_format_value():
     assert format_value(SPECS[0], 0.0030) == "0.003"
     assert format_value(SPECS[1], 0.25) == "0.25"
     assert format_value(SPECS[1], 0.0) == "0"
+
+
+def test_text_param_is_a_line_edit_that_commits_on_editing_finished(qtbot):
+    from visualizer.core.hyperparams import HyperparameterError, TextParam
+    spec = TextParam("target", "Target column", "", placeholder="last column", max_length=10)
+    assert spec.validate("  price ") == "price"
+    with pytest.raises(HyperparameterError, match="at most 10"):
+        spec.validate("x" * 11)
+    with pytest.raises(HyperparameterError, match="not text"):
+        spec.validate(["a"])
+    panel = HyperparameterPanel((spec,), {"target": ""})
+    qtbot.addWidget(panel)
+    box = panel.control("target").box
+    assert box.placeholderText() == "last column"
+    with qtbot.waitSignal(panel.valueCommitted) as blocker:
+        box.setText("label ")
+        box.editingFinished.emit()
+    assert blocker.args == ["target", "label"]
+    assert panel.value("target") == "label"

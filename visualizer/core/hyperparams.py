@@ -148,7 +148,33 @@ class PathParam:
         return str(value) if not isinstance(value, bytes) else value.decode()
 
 
-ParamSpec = Union[FloatParam, IntParam, ChoiceParam, BoolParam, PathParam]
+@dataclass(frozen=True)
+class TextParam:
+    """Free text, such as a column name or a prompt; ``max_length`` characters at most.  What the text
+    must mean is checked by the lesson (LessonConfigError), like a path's contents."""
+
+    name: str
+    label: str
+    default: str = ""
+    placeholder: str = ""
+    max_length: int = 200
+    live: bool = False
+    tooltip: str = ""
+
+    def validate(self, value: Any) -> str:
+        """Return ``value`` as a stripped string.  Raises HyperparameterError for non-strings and
+        text longer than ``max_length``."""
+        if value is None:
+            return ""
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise HyperparameterError(f"{self.label}: {value!r} is not text")
+        v = str(value).strip()
+        if len(v) > self.max_length:
+            raise HyperparameterError(f"{self.label}: {len(v)} characters, at most {self.max_length} allowed")
+        return v
+
+
+ParamSpec = Union[FloatParam, IntParam, ChoiceParam, BoolParam, PathParam, TextParam]
 
 
 @dataclass

@@ -25,7 +25,7 @@ from superqt import QDoubleSlider
 from superqt.utils import qdebounced
 
 from visualizer.core.hyperparams import (BoolParam, ChoiceParam, FloatParam, HyperparameterError, IntParam,
-                                         ParamSpec, PathParam)
+                                         ParamSpec, PathParam, TextParam)
 
 COMMON = ("seed", "engine", "device")
 SLIDER_STEPS = 200           # positions of a float slider
@@ -300,6 +300,34 @@ class PathControl(ParamControl):
         self.box.setText(self._value)
 
 
+class TextControl(ParamControl):
+    """TextParam as a line edit; the value commits when editing finishes (Enter or focus out)."""
+
+    def __init__(self, spec: TextParam, value: Any, parent: QWidget | None = None) -> None:
+        super().__init__(spec, value, parent)
+        self._layout.addWidget(self.label)
+        self._value = str(value or "")
+        self.box = QLineEdit(self._value)
+        self.box.setPlaceholderText(spec.placeholder)
+        self.box.setMaxLength(spec.max_length)
+        self.box.setToolTip(self.toolTip())
+        self.box.editingFinished.connect(self._finished)
+        self._layout.addWidget(self.box)
+
+    def _finished(self) -> None:
+        text = self.box.text().strip()
+        if text != self._value:
+            self._value = text
+            self._commit(text)
+
+    def value(self) -> str:
+        return self._value
+
+    def set_value(self, value: Any) -> None:
+        self._value = str(value or "")
+        self.box.setText(self._value)
+
+
 def make_control(spec: ParamSpec, value: Any) -> ParamControl:
     """The row widget for ``spec``.  Raises TypeError for an unknown spec class."""
     if isinstance(spec, (FloatParam, IntParam)):
@@ -310,6 +338,8 @@ def make_control(spec: ParamSpec, value: Any) -> ParamControl:
         return BoolControl(spec, value)
     if isinstance(spec, PathParam):
         return PathControl(spec, value)
+    if isinstance(spec, TextParam):
+        return TextControl(spec, value)
     raise TypeError(f"no control for hyperparameter spec {type(spec).__name__}")
 
 
