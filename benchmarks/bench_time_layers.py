@@ -1,0 +1,224 @@
+"""Sequence layers of the NumPy engine vs PyTorch CPU and vs the book's loop-per-step code.
+
+1. TimeLSTM forward + backward: the scratch engine (``visualizer.scratch.time_layers.TimeLSTM``: input
+   projection of all steps in one matmul, only the recurrence in the time loop), a faithful copy of the
+   book's TimeLSTM (Saitoh, *Deep Learning from Scratch 2*, ``common/time_layers.py``: one LSTM cell object
+   per step, each multiplying its own x_t by Wx), and ``torch.nn.LSTM`` (autograd, CPU).  Shapes: the
+   book's PTB language model (batch 20, T 35, D = H = 100) and the addition task (batch 128, D 16, H 128,
+   encoder T 7, decoder T 5).
+2. CBOW with negative sampling at PTB shapes (batch 100, window 5 -> 10 contexts, 5 negatives, vocab
+   10,000, hidden 100): Embedding backward by sorted reduction vs the book's ``np.add.at``, and the
+   vectorized UnigramSampler vs the book's row-by-row sampler (``np.random.choice(..., replace=False,
+   p=p)`` per row) on a Zipf-distributed PTB-sized corpus (929,589 tokens).
+
+Everything runs on one thread (threadpoolctl for NumPy's BLAS, ``torch.set_num_threads(1)``).  Each
+figure is the best of ``--repeats`` timed runs of ``--steps`` calls, after a warm-up.
+
+Usage:  python -m benchmarks.bench_time_layers [--steps 20] [--repeats 3] [--dtype float32]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from visualizer.scratch.embedding import scatter_add_rows
+from visualizer.scratch.negative_sampling import UnigramSampler
+from visualizer.scratch.time_layers import TimeLSTM
+
+
+# ------------------------------------------------------------------------------------------------ #
+# The book's code (ch. 6 LSTM / TimeLSTM and ch. 4 UnigramSampler, CPU path), for the reference timings
+# ------------------------------------------------------------------------------------------------ #
+def _book_sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+class BookLSTM:
+    def __init__(self, Wx, Wh, b):
+        self.params = [Wx, Wh, b]
+        self.grads = [np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)]
+        self.cache = None
+
+    def forward(self, x, h_prev, c_prev):
+        Wx, Wh, b = self.params
+        H = h_prev.shape[1]
+        A = np.dot(x, Wx) + np.dot(h_prev, Wh) + b
+        f, g, i, o = A[:, :H], A[:, H:2 * H], A[:, 2 * H:3 * H], A[:, 3 * H:]
+        f, g, i, o = _book_sigmoid(f), np.tanh(g), _book_sigmoid(i), _book_sigmoid(o)
+        c_next = f * c_prev + g * i
+        h_next = o * np.tanh(c_next)
+        self.cache = (x, h_prev, c_prev, i, f, g, o, c_next)
+        return h_next, c_next
+
+    def backward(self, dh_next, dc_next):
+        Wx, Wh, _ = self.params
+        x, h_prev, c_prev, i, f, g, o, c_next = self.cache
+        tanh_c_next = np.tanh(c_next)
+        ds = dc_next + (dh_next * o) * (1 - tanh_c_next ** 2)
+        dc_prev = ds * f
+        di, df, do, dg = ds * g, ds * c_prev, dh_next * tanh_c_next, ds * i
+        di *= i * (1 - i)
+        df *= f * (1 - f)
+        do *= o * (1 - o)
+        dg *= (1 - g ** 2)
+        dA = np.hstack((df, dg, di, do))
+        self.grads[0][...] = np.dot(x.T, dA)
+        self.grads[1][...] = np.dot(h_prev.T, dA)
+        self.grads[2][...] = dA.sum(axis=0)
+        return np.dot(dA, Wx.T), np.dot(dA, Wh.T), dc_prev
+
+
+class BookTimeLSTM:
+    def __init__(self, Wx, Wh, b, stateful=False):
+        self.params = [Wx, Wh, b]
+        self.grads = [np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)]
+        self.layers = None
+        self.h, self.c, self.dh = None, None, None
+        self.stateful = stateful
+
+    def forward(self, xs):
+        N, T, _ = xs.shape
+        H = self.params[1].shape[0]
+        self.layers = []
+        hs = np.empty((N, T, H), dtype='f')
+        if not self.stateful or self.h is None:
+            self.h = np.zeros((N, H), dtype='f')
+        if not self.stateful or self.c is None:
+            self.c = np.zeros((N, H), dtype='f')
+        for t in range(T):
+            layer = BookLSTM(*self.params)
+            self.h, self.c = layer.forward(xs[:, t, :], self.h, self.c)
+            hs[:, t, :] = self.h
+            self.layers.append(layer)
+        return hs
+
+    def backward(self, dhs):
+        N, T, _ = dhs.shape
+        D = self.params[0].shape[0]
+        dxs = np.empty((N, T, D), dtype='f')
+        dh, dc = 0, 0
+        grads = [0, 0, 0]
+        for t in reversed(range(T)):
+            layer = self.layers[t]
+            dx, dh, dc = layer.backward(dhs[:, t, :] + dh, dc)
+            dxs[:, t, :] = dx
+            for i, grad in enumerate(layer.grads):
+                grads[i] += grad
+        for i, grad in enumerate(grads):
+            self.grads[i][...] = grad
+        self.dh = dh
+        return dxs
+
+
+def book_negative_sample(word_p: np.ndarray, target: np.ndarray, sample_size: int) -> np.ndarray:
+    """The book's CPU UnigramSampler.get_negative_sample: one np.random.choice per row."""
+    batch_size = target.shape[0]
+    vocab_size = word_p.shape[0]
+    negative_sample = np.zeros((batch_size, sample_size), dtype=np.int32)
+    for i in range(batch_size):
+        p = word_p.copy()
+        target_idx = target[i]
+        p[target_idx] = 0
+        p /= p.sum()
+        negative_sample[i, :] = np.random.choice(vocab_size, size=sample_size, replace=False, p=p)
+    return negative_sample
+
+
+# ------------------------------------------------------------------------------------------------ #
+def best_time(fn, steps: int, repeats: int) -> float:
+    """Best mean seconds per call over ``repeats`` runs of ``steps`` calls (after one warm-up call)."""
+    fn()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(steps):
+            fn()
+        best = min(best, (time.perf_counter() - start) / steps)
+    return best
+
+
+def bench_lstm(N, T, D, H, dtype, steps, repeats, torch) -> tuple[float, float, float]:
+    rng = np.random.default_rng(0)
+    Wx = (rng.normal(size=(D, 4 * H)) / np.sqrt(D)).astype(dtype)
+    Wh = (rng.normal(size=(H, 4 * H)) / np.sqrt(H)).astype(dtype)
+    b = np.zeros(4 * H, dtype)
+    xs = rng.normal(size=(N, T, D)).astype(dtype)
+    dhs = rng.normal(size=(N, T, H)).astype(dtype)
+    ours, book = TimeLSTM(Wx, Wh, b), BookTimeLSTM(Wx.copy(), Wh.copy(), b.copy())
+
+    def run(layer):
+        return lambda: layer.backward(dhs) if layer.forward(xs) is not None else None
+
+    from visualizer.torch_backend.sequence import recurrent_from_scratch
+    module = recurrent_from_scratch(ours)
+    xt, dht = torch.tensor(xs, requires_grad=True), torch.tensor(dhs)
+
+    def run_torch():
+        module.zero_grad(set_to_none=True)
+        xt.grad = None
+        hs, _ = module(xt)
+        hs.backward(dht)
+
+    return (best_time(run(ours), steps, repeats), best_time(run(book), steps, repeats),
+            best_time(run_torch, steps, repeats))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=int, default=20, help="calls per timed run")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs; the best counts")
+    parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    args = parser.parse_args()
+    import torch  # imported here: lessons never need it at import
+
+    torch.set_num_threads(1)
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; numpy "
+          f"{np.__version__}, torch {torch.__version__}; one thread each; {args.dtype}; best of "
+          f"{args.repeats} x {args.steps} calls\n")
+    with threadpool_limits(limits=1, user_api="blas"):
+        print("TimeLSTM forward + backward, ms per call")
+        print(f"{'shape (N, T, D, H)':28} {'scratch':>9} {'book':>9} {'torch':>9} {'book/scratch':>13} "
+              f"{'scratch/torch time':>19}")
+        for label, shape in [("PTB LM (20, 35, 100, 100)", (20, 35, 100, 100)),
+                             ("addition enc (128, 7, 16, 128)", (128, 7, 16, 128)),
+                             ("addition dec (128, 5, 16, 128)", (128, 5, 16, 128))]:
+            ours, book, tor = bench_lstm(*shape, np.dtype(args.dtype), args.steps, args.repeats, torch)
+            print(f"{label:28} {ours * 1e3:9.2f} {book * 1e3:9.2f} {tor * 1e3:9.2f} {book / ours:12.2f}x "
+                  f"{ours / tor:18.2f}x", flush=True)
+
+        rng = np.random.default_rng(0)
+        V, D, N, C, S = 10_000, 100, 100, 10, 5
+        print(f"\nCBOW negative sampling, PTB shapes (batch {N}, {C} contexts, {S} negatives, vocab {V}, "
+              f"hidden {D}), ms per call")
+        dW = np.zeros((V, D), np.float32)
+        for label, m in [("Embedding backward, contexts", N * C), ("EmbeddingDot backward", N * (1 + S))]:
+            ranks = np.arange(1, V + 1)
+            idx = rng.choice(V, size=m, p=(1 / ranks) / np.sum(1 / ranks))
+            src = rng.normal(size=(m, D)).astype(np.float32)
+            t = {}
+            for method in ("sorted", "add.at"):
+                def step(method=method, idx=idx, src=src):
+                    dW[...] = 0
+                    scatter_add_rows(dW, idx, src, method)
+                t[method] = best_time(step, args.steps * 5, args.repeats)
+            print(f"{label:30} sorted {t['sorted'] * 1e3:7.3f}  np.add.at {t['add.at'] * 1e3:7.3f}  "
+                  f"add.at/sorted {t['add.at'] / t['sorted']:6.2f}x", flush=True)
+
+        counts = np.maximum(np.round(929_589 / np.arange(1, V + 1) / np.sum(1 / np.arange(1, V + 1))), 1)
+        sampler = UnigramSampler(counts, sample_size=S, rng=np.random.default_rng(0), counts=True)
+        target = rng.integers(0, V, size=N)
+        np.random.seed(0)
+        vec = best_time(lambda: sampler.get_negative_sample(target), args.steps * 5, args.repeats)
+        book = best_time(lambda: book_negative_sample(sampler.word_p, target, S), max(args.steps // 4, 2),
+                         args.repeats)
+        print(f"{'negative sampler (100 x 5)':30} vectorized {vec * 1e3:7.3f}  book row-by-row "
+              f"{book * 1e3:8.3f}  book/vectorized {book / vec:8.1f}x")
+
+
+if __name__ == "__main__":
+    main()
