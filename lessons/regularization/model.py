@@ -206,6 +206,8 @@ class RegularizationLesson(Lesson):
     # ---- training --------------------------------------------------------------------------------
     def train_step(self) -> dict[str, float]:
         if self.stopped:                     # early stopping fired: the restored model, unchanged
+            self.context.request_pause("Early stopping holds the restored weights: switch Early stopping off "
+                                       "or raise Patience to train on.")
             return dict(self._frozen_metrics)
         idx = self._next_batch()
         x = self.data.x_train[idx]                                             # (B, 64)
@@ -258,11 +260,11 @@ class RegularizationLesson(Lesson):
         self.stopped = True
         self._frozen_metrics = {"train_loss": self.last_eval["_train_loss"],
                                 "train_acc": self.last_eval["_train_acc"]}
-        self.context.notice(
+        self.context.request_pause(
             f"Early stopping at step {self.t}: the validation loss has not improved for "
             f"{self.evals_since_best} evaluations. Restored the weights of step {self.best_step} (validation "
-            f"loss {self.best_eval['val_loss']:.4f}, accuracy {self.best_eval['val_acc']:.1%}); training "
-            "is frozen. Pause, then switch Early stopping off or raise Patience to train on.")
+            f"loss {self.best_eval['val_loss']:.4f}, accuracy {self.best_eval['val_acc']:.1%}) and paused. "
+            "Switch Early stopping off or raise Patience to train on.")
 
     def _resume(self) -> None:
         self.stopped = False

@@ -100,3 +100,30 @@ def test_without_compare_engines_no_twin_metrics_are_recorded():
         assert not any("@" in n or "diff" in n for n in s.history.names())
     finally:
         assert s.stop(1.0)
+
+
+class PausingToyLesson(ToyLesson):
+    """Asks the session to pause at step 7 (as early stopping does)."""
+
+    def train_step(self):
+        out = super().train_step()
+        if self.t == 7:
+            self.context.request_pause("stopped early at step 7")
+        return out
+
+
+@SESSION_CLASSES
+def test_a_lesson_can_pause_a_running_session(session_cls):
+    import time
+    s = session_cls(PausingToyLesson, {"seed": 1})
+    try:
+        assert s.wait_idle(10)
+        s.play()
+        events = wait_for_events(s, "notice")
+        assert events and events[0].message == "stopped early at step 7"
+        deadline = time.monotonic() + 5
+        while s.running and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not s.running and s.step_count == 7
+    finally:
+        assert s.stop(1.0)

@@ -15,10 +15,13 @@ STEPS = 300                      # 50 epochs of 6 batches of 32 out of 200 image
 
 class RecordingContext(LessonContext):
     def __init__(self):
-        self.notices = []
+        self.notices, self.pauses = [], []
 
     def notice(self, message):
         self.notices.append(message)
+
+    def request_pause(self, message):
+        self.pauses.append(message)
 
 
 def build(context=None, **values):
@@ -100,10 +103,11 @@ def test_early_stopping_restores_the_best_weights():
     assert m["val_loss"] == lesson.best_eval["val_loss"] and m["val_acc"] == lesson.best_eval["val_acc"]
     state = lesson.model.state_dict()
     assert all(np.array_equal(state[k], v) for k, v in lesson.best_state.items())
-    assert len(ctx.notices) == 1 and f"step {lesson.best_step}" in ctx.notices[0]
-    assert f"{lesson.best_eval['val_acc']:.1%}" in ctx.notices[0]
+    assert len(ctx.pauses) == 1 and f"step {lesson.best_step}" in ctx.pauses[0]
+    assert f"{lesson.best_eval['val_acc']:.1%}" in ctx.pauses[0] and "paused" in ctx.pauses[0]
     frozen = lesson.train_step()                                              # training is frozen
     assert frozen == lesson.train_step() and lesson.t == step
+    assert len(ctx.pauses) == 3 and "holds the restored weights" in ctx.pauses[-1]  # Play pauses again
     assert lesson.evaluate() == m
     snap = lesson.snapshot()["summary"]
     np.testing.assert_array_equal(snap.values[0], snap.values[1])             # now == best

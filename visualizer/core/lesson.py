@@ -85,13 +85,18 @@ class LessonContext:
 
     ``progress(message, fraction)`` reports a long operation such as a download (fraction in [0, 1],
     or None if unknown); ``notice(message)`` shows a one-off message (e.g. "offline: using the
-    embedded digits").  The default does nothing, for tests and scripts."""
+    embedded digits"); ``request_pause(message)`` stops a running session after the current step.
+    The default does nothing, for tests and scripts."""
 
     def progress(self, message: str, fraction: float | None = None) -> None:
         pass
 
     def notice(self, message: str) -> None:
         pass
+
+    def request_pause(self, message: str) -> None:
+        """Pause training after the current step and tell the user why (e.g. early stopping fired).
+        The session turns it into a pause and a notice; the default does nothing."""
 
 
 class Lesson:

@@ -49,6 +49,9 @@ class _SessionContext(LessonContext):
     def notice(self, message: str) -> None:
         self._session._emit("notice", message)
 
+    def request_pause(self, message: str) -> None:
+        self._session._pause_request = message
+
 
 @dataclass
 class Snapshot:
@@ -133,6 +136,7 @@ class TrainingSession(SessionReadout):
         self.history = MetricHistory(history_capacity)
         self.lesson: Lesson | None = None
         self.twin: Lesson | None = None          # the same lesson on the other engine ("Compare engines")
+        self._pause_request: str | None = None   # set by the lesson (LessonContext.request_pause)
         self.twin_engine = ""
         self.step_count = 0
         self.state = "building"             # building | paused | running | error | stopped
@@ -430,6 +434,13 @@ class TrainingSession(SessionReadout):
             val = dict(val, epoch=self.step_count / spe)
             self.history.append(self.step_count, {k: v for k, v in val.items() if math.isfinite(v)})
             self._check_finite(val)
+        if self._pause_request is not None:
+            message, self._pause_request = self._pause_request, None
+            self._running.clear()
+            with self._lock:
+                self._steps_pending = 0
+            self.state = "paused"
+            self._emit("notice", message)
         self._rate_window.append((time.perf_counter(), self.step_count))
 
     def _take_snapshot(self) -> None:
