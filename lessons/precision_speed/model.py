@@ -1,0 +1,398 @@
+"""Lesson ``precision_speed``: one MLP trained in float64, float32 and float16, on NumPy, PyTorch's CPU
+and CUDA, in lockstep, timing each (Qt-free).
+
+Every configuration starts from the same float64 weights (each rounded once to its precision), sees
+the same mini-batches and takes plain SGD steps, so their loss curves overlay until rounding makes
+them part.  Each step of each configuration is timed with ``time.perf_counter`` (on CUDA after
+``torch.cuda.synchronize()``), and a moving average gives steps per second.  A configuration whose
+loss or gradients overflow to inf/NaN is frozen with a notice while the others go on; only when all
+have diverged does the step return NaN, which pauses the session.
+
+Follows Saitoh, *Deep Learning from Scratch 2*, section 1.5 (bit precision, GPUs) and *Deep Learning
+from Scratch*, section 8.3 (16-bit floats); Micikevicius et al., "Mixed Precision Training", ICLR 2018
+(float32 master weights, loss scaling).  Data: scikit-learn's embedded 8×8 digits.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from lessons.precision_speed.narrative import NARRATIVE
+from lessons.precision_speed.runs import NumpyRun, PrecisionConfig, TorchRun, initial_weights, make_run
+from visualizer.core.data.digits import load_digits_split
+from visualizer.core.hyperparams import BoolParam, FloatParam, IntParam
+from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
+from visualizer.core.plotdata import BarsData, MatrixData, PlotData, PlotSpec
+
+#: Every configuration with the BoolParam that selects it.  NumPy float64 comes first: it is the reference
+#: for "speed vs NumPy f64" and "digits agreeing", and trains (unshown) even when not selected.
+CONFIGS: tuple[tuple[PrecisionConfig, str], ...] = (
+    (PrecisionConfig("f64", "NumPy float64", "np f64", "numpy", "float64"), "numpy_f64"),
+    (PrecisionConfig("f32", "NumPy float32", "np f32", "numpy", "float32"), "numpy_f32"),
+    (PrecisionConfig("f16", "NumPy float16", "np f16", "numpy", "float16"), "numpy_f16"),
+    (PrecisionConfig("torch_f64", "PyTorch CPU float64", "pt f64", "torch", "float64"), "torch_cpu"),
+    (PrecisionConfig("torch_f32", "PyTorch CPU float32", "pt f32", "torch", "float32"), "torch_cpu"),
+    (PrecisionConfig("torch_bf16", "PyTorch CPU bfloat16", "pt bf16", "torch", "bfloat16"), "torch_cpu_half"),
+    (PrecisionConfig("torch_f16", "PyTorch CPU float16", "pt f16", "torch", "float16"), "torch_cpu_half"),
+    (PrecisionConfig("cuda_f32", "PyTorch CUDA float32", "cuda f32", "torch", "float32", "cuda"), "torch_cuda"),
+    (PrecisionConfig("cuda_f16", "PyTorch CUDA float16", "cuda f16", "torch", "float16", "cuda"), "torch_cuda"),
+)
+TABLE_COLUMNS = ("steps/s", "ms/step", "val acc", "final loss", "rel. speed")   # rel. speed: vs NumPy f64
+EMA = 0.05                 # weight of the newest step in the moving averages (about 20 steps)
+MAX_DIGITS = 16.0          # agreement with float64 is capped here (identical weights)
+FLOAT16_MAX = 65504.0
+
+
+class _Slot:
+    """Book-keeping of one configuration: its run (None when unavailable), timing and loss averages,
+    the step it froze at (0: running) and its last validation accuracy."""
+
+    def __init__(self, config: PrecisionConfig, run: NumpyRun | TorchRun | None, note: str = "",
+                 shown: bool = True) -> None:
+        self.config = config
+        self.run = run
+        self.shown = shown                # False: the float64 reference trains but is not reported
+        self.note = note                  # why it is not running ("not available", ...)
+        self.sec_per_step: float | None = None
+        self.timed_steps = 0
+        self.loss_avg: float | None = None
+        self.frozen_at = 0
+        self.val_acc = math.nan
+
+    @property
+    def active(self) -> bool:
+        return self.run is not None and not self.frozen_at
+
+    def record_time(self, seconds: float) -> None:
+        """Moving average of seconds per step; the first step (warm-up: caches, lazy kernels) is
+        replaced by the second."""
+        self.timed_steps += 1
+        if self.sec_per_step is None or self.timed_steps == 2:
+            self.sec_per_step = seconds
+        else:
+            self.sec_per_step += EMA * (seconds - self.sec_per_step)
+
+    def record_loss(self, loss: float) -> None:
+        self.loss_avg = loss if self.loss_avg is None else self.loss_avg + EMA * (loss - self.loss_avg)
+
+    @property
+    def steps_per_s(self) -> float:
+        return 1.0 / self.sec_per_step if self.sec_per_step else math.nan
+
+
+class PrecisionSpeed(Lesson):
+    """One MLP x (N, 64) -> hidden ReLU layers -> logits (N, 10) trained in several precisions and on
+    several engines in lockstep; metrics ``loss_<key>`` per step and ``val_acc_<key>`` per evaluation
+    for each configuration key in :data:`CONFIGS` that runs."""
+
+    order = 60
+    info = LessonInfo(
+        "precision_speed", "Precision and speed: float64, float32, float16", "Foundations",
+        "Deep Learning from Scratch 2, ch. 1.5 (Bit precision and GPUs)",
+        "The same network trained side by side in float64, float32 and float16, on NumPy, PyTorch CPU and "
+        "CUDA: how much accuracy each precision keeps, how fast each runs, why float16 overflows and how "
+        "loss scaling and float32 master weights (mixed precision) help.")
+    params = (
+        BoolParam("numpy_f64", "NumPy float64", True,
+                  tooltip="Train the network with NumPy in float64 (double precision, 53-bit significand). It is "
+                          "the reference of the speed ratio and of the digits agreeing, so it trains unshown "
+                          "even when switched off."),
+        BoolParam("numpy_f32", "NumPy float32", True,
+                  tooltip="Train a NumPy copy in float32 (single precision, 24-bit significand)."),
+        BoolParam("numpy_f16", "NumPy float16", True,
+                  tooltip="Train a NumPy copy in float16 (half precision, 11-bit significand, largest value "
+                          "65504). Every operation runs in half precision; NumPy has no fast float16 kernels."),
+        BoolParam("torch_cpu", "PyTorch CPU float64/float32", False,
+                  tooltip="Train PyTorch copies on the CPU in float64 and float32 (the first build imports "
+                          "PyTorch: a few seconds)."),
+        BoolParam("torch_cpu_half", "PyTorch CPU bfloat16/float16", False,
+                  tooltip="Train PyTorch copies on the CPU in bfloat16 (8-bit significand, float32's range) and "
+                          "float16."),
+        BoolParam("torch_cuda", "PyTorch CUDA float32/float16", False,
+                  tooltip="Train PyTorch copies on an NVIDIA GPU in float32 and float16. Without a GPU the rows "
+                          "say 'not available'."),
+        BoolParam("one_thread", "One CPU thread each", True,
+                  tooltip="Limit NumPy's BLAS and PyTorch to one thread while this lesson runs: a fair "
+                          "per-core comparison (threads pay off only for large matrices, and on a busy machine "
+                          "they fight over the cores)."),
+        IntParam("hidden_units", "Units per layer", 64, 16, 1024, log=True,
+                 tooltip="Neurons in each hidden layer. Wider layers make matrix products dominate the time."),
+        IntParam("hidden_layers", "Hidden layers", 1, 1, 3, tooltip="Number of hidden ReLU layers."),
+        FloatParam("lr", "Learning rate", 0.1, 1e-3, 10.0, log=True, live=True, decimals=4,
+                   tooltip="SGD step size η in w ← w − η·g, the same for every configuration. Applies at the "
+                           "next step."),
+        IntParam("batch_size", "Batch size", 32, 1, 512, live=True, log=True,
+                 tooltip="Images per step (the same images for every configuration). Applies at the next step."),
+        FloatParam("loss_scale", "Loss scale (half precision)", 1.0, 1.0, 65536.0, log=True, live=True,
+                   decimals=0,
+                   tooltip="S: half-precision runs backpropagate S·L and divide the weight gradients by S "
+                           "before the update, lifting tiny gradients out of float16's underflow range. Too "
+                           "large and they overflow past 65504. Applies at the next step."),
+        BoolParam("master_weights", "float32 master weights", False, live=True,
+                  tooltip="Mixed precision: half-precision runs keep a float32 copy of the weights that "
+                          "receives the updates; the forward and backward passes use its rounded copy. "
+                          "Applies at the next step."),
+    )
+    plots = (
+        PlotSpec("loss", "Training loss per configuration", "curves",
+                 series=tuple(f"loss_{c.key}" for c, _ in CONFIGS), x_label="step", y_label="cross-entropy",
+                 log_y=True, tooltip="Cross-entropy of each mini-batch, one curve per configuration. All start "
+                 "from the same weights and see the same batches: the curves part only by rounding."),
+        PlotSpec("table", "Speed and accuracy", "table",
+                 tooltip="steps/s and ms/step: moving averages over about 20 steps of each configuration's "
+                         "own step time. val acc: validation accuracy. final loss: training loss, moving "
+                         "average. rel. speed: steps/s divided by NumPy float64's. n/a: not available here."),
+        PlotSpec("val_acc", "Validation accuracy", "bars", y_label="accuracy",
+                 tooltip="Share of the held-out images each configuration classifies correctly."),
+        PlotSpec("agreement", "Digits agreeing with float64", "bars", y_label="decimal digits",
+                 tooltip="−log₁₀ of max|w − w_f64| / max|w_f64| over all weights: how many decimal digits "
+                         "of the weights still match the float64 reference (16 = identical)."),
+        PlotSpec("lost_updates", "Updates lost to rounding", "bars", y_label="% of weights",
+                 tooltip="Of the weights with a non-zero gradient, the share for which w − η·g rounds back "
+                         "to w in the precision of the stored weights (swamping). Master weights fix it."),
+    )
+    narrative = NARRATIVE
+    eval_every = 20
+
+    def __init__(self, hp, context=None) -> None:
+        super().__init__(hp, context)
+        self.data = load_digits_split(0.2, hp["seed"], "float64")
+        d = self.data
+        sizes = [d.n_features, *([hp["hidden_units"]] * hp["hidden_layers"]), d.n_classes]
+        self.params64 = initial_weights(sizes, hp["seed"])
+        self.rng = np.random.default_rng(hp["seed"] + 1)
+        self._order = self.rng.permutation(len(d.y_train))
+        self._pos = 0
+        self.t = 0
+        self.slots: list[_Slot] = []
+        cuda_checked: bool | None = None
+        if not any(hp[toggle] for _, toggle in CONFIGS):
+            raise LessonConfigError("No configuration is selected: switch on at least one of the precisions.")
+        for config, toggle in CONFIGS:
+            shown = bool(hp[toggle])
+            if not shown and config.key != "f64":
+                continue
+            if config.device == "cuda":
+                if cuda_checked is None:
+                    cuda_checked = self._cuda_available()
+                    if not cuda_checked:
+                        self.context.notice("CUDA is not available (PyTorch finds no NVIDIA GPU): the CUDA rows "
+                                            "stay empty and the other configurations train.")
+                if not cuda_checked:
+                    self.slots.append(_Slot(config, None, "not available"))
+                    continue
+            try:
+                run = make_run(config, self.params64, d.x_train, d.y_train, d.x_val, d.y_val,
+                               hp["master_weights"])
+            except ImportError as e:
+                raise LessonConfigError(f"PyTorch is needed for the PyTorch configurations ({e}): install it "
+                                        "or switch them off.") from None
+            self.slots.append(_Slot(config, run, shown=shown))
+        self.ref = self.slots[0]                 # NumPy float64, always first
+        self._last_diverged: str | None = None   # key of the configuration that diverged last
+        self._thread_limits: list = []          # callables that undo the thread limits
+        if hp["one_thread"]:
+            self._limit_threads()
+        for s in self.slots:
+            if s.run is not None:
+                s.val_acc = s.run.accuracy()
+
+    def _limit_threads(self) -> None:
+        """One thread for BLAS/OpenMP (threadpoolctl) and PyTorch until :meth:`close` restores them."""
+        from threadpoolctl import threadpool_limits
+
+        self._thread_limits.append(threadpool_limits(limits=1).restore_original_limits)
+        if any(isinstance(s.run, TorchRun) for s in self.slots):
+            import torch
+
+            old = torch.get_num_threads()
+            torch.set_num_threads(1)
+            self._thread_limits.append(lambda: torch.set_num_threads(old))
+
+    @staticmethod
+    def _cuda_available() -> bool:
+        try:
+            import torch
+        except ImportError:
+            return False
+        return bool(torch.cuda.is_available())
+
+    # ---- training --------------------------------------------------------------------------------
+    @property
+    def steps_per_epoch(self) -> int:
+        return math.ceil(len(self.data.y_train) / self.hp["batch_size"])
+
+    def _next_batch(self) -> np.ndarray:
+        """Indices of the next mini-batch (B,): slices of a permutation redrawn each epoch."""
+        if self._pos >= len(self._order):
+            self._order = self.rng.permutation(len(self._order))
+            self._pos = 0
+        idx = self._order[self._pos:self._pos + self.hp["batch_size"]]
+        self._pos += len(idx)
+        return idx
+
+    def train_step(self) -> dict[str, float]:
+        idx = self._next_batch()
+        self.t += 1
+        lr, scale = self.hp["lr"], self.hp["loss_scale"]
+        out: dict[str, float] = {}
+        for s in self.slots:
+            if not s.active:
+                continue
+            run = s.run
+            if isinstance(run, TorchRun):
+                run.synchronize()
+            t0 = time.perf_counter()
+            result = run.step(idx, lr, scale)
+            if isinstance(run, TorchRun):
+                run.synchronize()
+            seconds = time.perf_counter() - t0
+            if not result.finite:
+                s.frozen_at = self.t
+                if s.shown:
+                    self._last_diverged = s.config.key
+                    self.context.notice(self._overflow_message(s))
+                continue
+            s.record_time(seconds)
+            s.record_loss(result.loss)
+            if s.shown:
+                out[f"loss_{s.config.key}"] = float(result.loss)
+        if not out:                              # every shown configuration has diverged: pause the session
+            return {f"loss_{self._last_diverged or self.ref.config.key}": math.nan}
+        return out
+
+    def _overflow_message(self, s: _Slot) -> str:
+        c, t = s.config, self.t
+        scale = self.hp["loss_scale"]
+        if c.dtype == "float16":
+            return (f"{c.label} overflowed at step {t}: values above 65504 become inf; lower the loss scale "
+                    f"(now {scale:g}) or the learning rate, or use mixed precision. Its weights stay at step "
+                    f"{t - 1}; the other configurations keep training. (Mixed-precision trainers skip such a "
+                    "step and halve the scale: dynamic loss scaling.)")
+        return (f"{c.label} diverged at step {t}: the loss or a gradient became inf or NaN. {c.dtype} reaches "
+                f"about {'1.8e308' if c.dtype == 'float64' else '3.4e38'}, so the learning rate "
+                f"({self.hp['lr']:g}) is too high rather than the range too small. Its weights stay at step "
+                f"{t - 1}; the others keep training.")
+
+    def evaluate(self) -> dict[str, float]:
+        out = {}
+        for s in self.slots:
+            if s.active:
+                s.val_acc = s.run.accuracy()
+                if s.shown:
+                    out[f"val_acc_{s.config.key}"] = s.val_acc
+        return out
+
+    def set_live(self, name, value) -> None:
+        super().set_live(name, value)
+        if name == "master_weights":
+            for s in self.slots:
+                if s.run is not None:
+                    s.run.set_master(bool(value))
+
+    def divergence_hint(self) -> str:
+        half = any(s.config.half for s in self.shown_slots if s.run is not None)
+        text = (f"Every configuration has diverged. The learning rate ({self.hp['lr']:g}) is probably too high: "
+                "lower it and press Reset (R).")
+        if half:
+            text += (" In float16 any value above 65504 becomes inf (and inf − inf is NaN), so also lower the "
+                     f"loss scale (now {self.hp['loss_scale']:g}).")
+        return text
+
+    # ---- views -----------------------------------------------------------------------------------
+    @property
+    def shown_slots(self) -> list[_Slot]:
+        """The selected configurations, in :data:`CONFIGS` order."""
+        return [s for s in self.slots if s.shown]
+
+    def table(self) -> MatrixData:
+        """One row per selected configuration: steps/s, ms/step, val acc, final loss, rel. speed (steps/s
+        over NumPy float64's), each rounded to 3 significant digits; NaN where there is no value yet or
+        the configuration is unavailable."""
+        ref_sps = self.ref.steps_per_s
+        rows, labels = [], []
+        for s in self.shown_slots:
+            label = s.config.row
+            if s.note:
+                label += " (n/a)" if s.note == "not available" else f" ({s.note})"
+            elif s.frozen_at:
+                label += f" (stopped @ {s.frozen_at})"
+            labels.append(label)
+            if s.run is None:
+                rows.append([math.nan] * len(TABLE_COLUMNS))
+                continue
+            sps = s.steps_per_s
+            rows.append([sps, 1000.0 / sps if sps > 0 else math.nan, s.val_acc,
+                         math.nan if s.loss_avg is None else s.loss_avg, sps / ref_sps])
+        values = np.array(rows, dtype=np.float64).reshape(len(rows), len(TABLE_COLUMNS))
+        values = np.array([[float(f"{v:.3g}") for v in row] for row in values]).reshape(values.shape)
+        return MatrixData(values, labels, list(TABLE_COLUMNS), fmt="{:.5g}")
+
+    def agreement(self) -> np.ndarray:
+        """Decimal digits of every selected configuration's weights that agree with NumPy float64 (K,):
+        −log₁₀(max|w − w_f64| / max|w_f64|), capped to [0, 16]; NaN for unavailable ones."""
+        ref = self.ref.run.params64()
+        ref_flat = np.concatenate([p.ravel() for p in ref])
+        norm = float(np.abs(ref_flat).max()) or 1.0
+        out = []
+        for s in self.shown_slots:
+            if s.run is None:
+                out.append(math.nan)
+                continue
+            flat = np.concatenate([p.ravel() for p in s.run.params64()])
+            err = float(np.abs(flat - ref_flat).max()) / norm
+            out.append(MAX_DIGITS if err == 0 else float(np.clip(-math.log10(err), 0.0, MAX_DIGITS)))
+        return np.array(out)
+
+    def snapshot(self) -> dict[str, PlotData]:
+        shown = self.shown_slots
+        names = [s.config.short for s in shown]
+        lr = self.hp["lr"]
+        lost = [100.0 * s.run.lost_update_fraction(lr) if s.run is not None else math.nan for s in shown]
+        return {
+            "table": self.table(),
+            "val_acc": BarsData(names, np.array([s.val_acc for s in shown]), "accuracy"),
+            "agreement": BarsData(names, self.agreement(), "decimal digits"),
+            "lost_updates": BarsData(names, np.array(lost), "% of weights"),
+        }
+
+    # ---- checkpoints -----------------------------------------------------------------------------
+    def checkpoint_state(self) -> dict[str, np.ndarray]:
+        """Float64 copies of every running configuration's weights: ``<key>.W<i>`` (D_in, D_out),
+        ``<key>.b<i>`` (D_out,) (exact: every precision here converts to float64 without rounding)."""
+        state = {}
+        for s in self.slots:
+            if s.run is None:
+                continue
+            for i, p in enumerate(s.run.params64()):
+                state[f"{s.config.key}.{'W' if i % 2 == 0 else 'b'}{i // 2}"] = p
+        return state
+
+    def load_checkpoint_state(self, state: dict) -> None:
+        current = self.checkpoint_state()
+        missing = sorted(set(current) - set(state))
+        extra = sorted(set(state) - set(current))
+        if missing or extra:
+            raise LessonConfigError("The checkpoint does not match these configurations: "
+                                    + "; ".join(filter(None, [f"missing {', '.join(missing)}" if missing else "",
+                                                              f"unexpected {', '.join(extra)}" if extra else ""]))
+                                    + ". Select the same configurations and layer sizes, then load it again.")
+        for name, ref in current.items():
+            a = np.asarray(state[name])
+            if a.shape != ref.shape or not np.all(np.isfinite(a)):
+                raise LessonConfigError(f"The checkpoint's {name} has shape {a.shape} or non-finite values; "
+                                        f"this network needs {ref.shape}.")
+        for s in self.slots:
+            if s.run is not None:
+                n = len(self.params64)
+                s.run.load_params64([state[f"{s.config.key}.{'W' if i % 2 == 0 else 'b'}{i // 2}"]
+                                     for i in range(n)])
+                s.val_acc = s.run.accuracy()
+
+    def close(self) -> None:
+        for undo in reversed(getattr(self, "_thread_limits", [])):
+            undo()
+        self._thread_limits = []
+        self.slots = []
