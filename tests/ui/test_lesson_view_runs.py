@@ -78,3 +78,13 @@ def test_compare_engines_shows_the_twin_and_the_comparison_plot(qtbot, make_view
     assert loss.curves["train_loss@torch"].zValue() < loss.curves["train_loss"].zValue()
     comparison = view.views[ENGINE_COMPARISON_PLOT.id]
     qtbot.waitUntil(lambda: comparison.has_data and len(comparison.data.series["grad_rel_diff"][0]) == 10)
+
+
+class SlowToy(ToyLesson):
+    default_speed = 60.0
+
+
+def test_a_lesson_default_speed_sets_the_speed_limit(qtbot, make_view):
+    view = make_view(SlowToy)
+    assert view.session.max_steps_per_second == 60.0
+    assert view.transport.speed.currentText() == "60 steps/s"

@@ -116,6 +116,7 @@ class Lesson:
     # (an optimizer race) raises them.  snapshot_budget: the share of training time snapshots may take
     # (None: the app's default, which protects training speed).
     redraw_hz: ClassVar[float] = 30.0
+    default_speed: ClassVar[float | None] = None     # steps/s the window starts at (None: as fast as possible)
     snapshot_hz: ClassVar[float] = 20.0
     snapshot_budget: ClassVar[float | None] = None
 

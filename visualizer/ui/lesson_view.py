@@ -202,6 +202,8 @@ class LessonView(QWidget):
         self.narrative.stepChanged.connect(self.enter_step)
 
         self.set_visible_plots(None)
+        if lesson_cls.default_speed is not None:
+            self.transport.set_speed(lesson_cls.default_speed)       # emits speedChanged -> set_speed
         if start_error:
             self.messages.add("error", start_error)
         if self.steps:

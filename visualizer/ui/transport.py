@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QStyle, QToolBar, QWidget
 
 SPEEDS: tuple[tuple[str, float | None], ...] = (
     ("max", None), ("1000 steps/s", 1000.0), ("300 steps/s", 300.0), ("100 steps/s", 100.0),
-    ("30 steps/s", 30.0), ("10 steps/s", 10.0), ("3 steps/s", 3.0), ("1 step/s", 1.0))
+    ("60 steps/s", 60.0), ("30 steps/s", 30.0), ("10 steps/s", 10.0), ("3 steps/s", 3.0), ("1 step/s", 1.0))
 
 
 class Transport(QToolBar):
