@@ -1,0 +1,108 @@
+"""The word map plot (kind ``"word_map"``): words drawn as text next to coloured dots, the query and its
+neighbours emphasized; clicking a word makes it the query.  Qt; imported only by the UI (the word2vec
+lesson's view reuses it)."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QWidget
+
+from lessons.word_vectors.wordmap import WordMapData
+from visualizer.core.plotdata import PlotSpec
+from visualizer.ui.plots.base import PlotView
+from visualizer.ui.plots.colormaps import class_color
+from visualizer.ui.plots.labels import Label, LabelsItem
+
+QUERY_COLOR = "#d62728"
+CLICK_RADIUS_PX = 14
+
+
+class WordMapView(PlotView):
+    """A :class:`WordMapData`: one dot per word coloured by class, its word beside it; the query word in
+    bold red, its neighbours in bold.  A click on (or near) a word emits ``paramRequested("query", word)``."""
+
+    data_type = WordMapData
+
+    def __init__(self, spec: PlotSpec, parent: QWidget | None = None) -> None:
+        super().__init__(spec, parent)
+        self.graphics = self._adopt(pg.PlotWidget())
+        self.plot_item = self.graphics.getPlotItem()
+        self._quiet_plot_item(self.plot_item)
+        self.legend = self.plot_item.addLegend(offset=(5, 5), labelTextSize="8pt",
+                                               brush=pg.mkBrush(255, 255, 255, 190))
+        self.dots = pg.ScatterPlotItem(size=6, pxMode=True, pen=pg.mkPen("#ffffff", width=0.8))
+        self.dots.setZValue(4)
+        self.plot_item.addItem(self.dots)
+        self.labels = LabelsItem(point_size=8, anchor=(-0.05, 0.5))
+        self.labels.setZValue(5)
+        self.plot_item.addItem(self.labels, ignoreBounds=True)     # its margin is in data units: keep it out
+        self.strong = LabelsItem(point_size=9, anchor=(-0.05, 0.5))
+        self.strong.font.setWeight(QFont.Weight.Bold)
+        self.strong.setZValue(6)
+        self.plot_item.addItem(self.strong, ignoreBounds=True)
+        self._legend_key: tuple = ()
+        self._legend_items: list[pg.ScatterPlotItem] = []
+        self._axis_labels: tuple[str, str] | None = None
+        self.graphics.scene().sigMouseClicked.connect(self._clicked)
+
+    def _draw(self, data: WordMapData) -> None:
+        pts = np.asarray(data.points, dtype=np.float64).reshape(-1, 2)
+        classes = np.asarray(data.classes).astype(int)
+        words = [str(w) for w in data.words]
+        highlight = [int(i) for i in data.highlight if 0 <= int(i) < len(words)]
+        multi = len(data.class_names) > 1
+        colors = [class_color(c) if multi else "#5f6368" for c in classes]
+        brushes = [pg.mkBrush(c) for c in colors]
+        sizes = np.full(len(words), 6.0)
+        if highlight:
+            sizes[highlight] = 9.0
+            sizes[highlight[0]] = 12.0
+            brushes[highlight[0]] = pg.mkBrush(QUERY_COLOR)
+        self.dots.setData(pts[:, 0], pts[:, 1], brush=brushes, size=sizes)
+        hl = set(highlight)
+        self.labels.set_labels([Label(float(x), float(y), w, colors[i])
+                                for i, ((x, y), w) in enumerate(zip(pts, words)) if i not in hl])
+        self.strong.set_labels([Label(float(pts[i, 0]), float(pts[i, 1]), words[i],
+                                      QUERY_COLOR if j == 0 else "#202124") for j, i in enumerate(highlight)])
+        key = tuple(data.class_names) if multi else ()
+        if key != self._legend_key:
+            self._legend_key = key
+            self.legend.clear()
+            self._legend_items = []
+            for c, name in enumerate(key):
+                item = pg.ScatterPlotItem(size=7, brush=pg.mkBrush(class_color(c)), pen=pg.mkPen("#ffffff"))
+                self._legend_items.append(item)
+                self.legend.addItem(item, name)
+            self.legend.setVisible(bool(key))
+        axis = (data.x_label or self.spec.x_label, data.y_label or self.spec.y_label)
+        if axis != self._axis_labels:
+            self._axis_labels = axis
+            self.plot_item.setLabel("bottom", axis[0] or None)
+            self.plot_item.setLabel("left", axis[1] or None)
+
+    def _clicked(self, event) -> None:
+        data = self.data
+        if data is None or len(data.words) == 0:
+            return
+        vb = self.plot_item.getViewBox()
+        scene_pos = event.scenePos()
+        if not vb.sceneBoundingRect().contains(scene_pos):
+            return
+        pts = np.asarray(data.points, dtype=np.float64).reshape(-1, 2)
+        scene_pts = [vb.mapViewToScene(QPointF(float(x), float(y))) for x, y in pts]
+        d = np.array([(p.x() - scene_pos.x()) ** 2 + (p.y() - scene_pos.y()) ** 2 for p in scene_pts])
+        i = int(d.argmin())
+        if d[i] <= CLICK_RADIUS_PX ** 2 * 4:
+            self.paramRequested.emit("query", str(data.words[i]))
+
+    def point_count(self) -> int:
+        """Words on show (for tests)."""
+        return len(self.labels.labels) + len(self.strong.labels)
+
+    def reset_zoom(self) -> None:
+        self.plot_item.enableAutoRange()
+
+
+PLOT_VIEWS = {"word_map": WordMapView}

@@ -1,0 +1,113 @@
+"""Lesson word2vec: engines identical, the loss falls, vectors group words, analogies, bad input."""
+import numpy as np
+import pytest
+
+from lessons.word2vec import LESSON
+from visualizer.core.lesson import LessonConfigError, LessonContext
+
+
+def build(**values):
+    values.setdefault("corpus_size", 30_000)
+    return LESSON(LESSON.hyperparameters(values), LessonContext())
+
+
+@pytest.mark.parametrize("model", ["cbow", "skipgram"])
+def test_engines_give_identical_losses_and_gradients(model):
+    a = build(model=model, engine="numpy", lr=0.01)
+    b = build(model=model, engine="torch", lr=0.01)
+    for _ in range(25):
+        la, lb = a.train_step()["train_loss"], b.train_step()["train_loss"]
+        assert abs(la - lb) <= 1e-5 * max(1.0, abs(la))
+    ga, gb = a.gradient_arrays(), b.gradient_arrays()
+    assert set(ga) == set(gb) == {"W_in", "W_out"}
+    for k in ga:
+        assert ga[k].dtype == np.float64
+        np.testing.assert_allclose(ga[k], gb[k], atol=1e-6)
+    np.testing.assert_allclose(a.vectors, b.vectors, atol=1e-5)
+    assert a.evaluate()["val_loss"] == pytest.approx(b.evaluate()["val_loss"], abs=1e-5)
+
+
+def test_cbow_learns_classes_and_analogies():
+    lesson = build(corpus_size=100_000)
+    first = lesson.evaluate()
+    losses = [lesson.train_step()["train_loss"] for _ in range(2 * lesson.steps_per_epoch)]
+    last = lesson.evaluate()
+    assert np.mean(losses[-100:]) < 0.8 * np.mean(losses[:20])
+    assert last["val_loss"] < 0.8 * first["val_loss"]
+    assert last["nn_same_class"] > 0.85
+    animals = {"dog", "bird", "horse", "cow", "rabbit", "fish", "mouse", "lion", "fox", "bear", "duck", "cats",
+               "dogs", "birds"}
+    assert len({w for w, _ in lesson.most_similar("cat", 5)} & animals) >= 2
+    royal_women = {"queen", "princess", "empress", "duchess", "lady"}
+    assert lesson.solve_analogy("man woman king", 3)[0][0] in royal_women
+    assert last["analogy_acc"] > first["analogy_acc"]
+
+
+def test_skipgram_loss_decreases():
+    lesson = build(model="skipgram", window_size=2)
+    losses = [lesson.train_step()["train_loss"] for _ in range(lesson.steps_per_epoch)]
+    assert np.mean(losses[-50:]) < 0.8 * np.mean(losses[:10])
+
+
+def test_unknown_words_raise_and_keep_the_previous_state():
+    lesson = build()
+    lesson.set_live("query", "dog")
+    with pytest.raises(LessonConfigError, match=r"'dgo' is not in .*Close words.*dog"):
+        lesson.set_live("query", "dgo")
+    assert lesson.hp["query"] == "dog" and lesson.words[lesson.query_id] == "dog"
+    before = lesson.analogy_ids
+    with pytest.raises(LessonConfigError, match=r"'kign' is not in .*king"):
+        lesson.set_live("analogy", "man woman kign")
+    with pytest.raises(LessonConfigError, match="needs 3 words"):
+        lesson.set_live("analogy", "man woman")
+    assert lesson.analogy_ids == before and lesson.hp["analogy"] == "man woman king"
+    lesson.set_live("analogy", "cat : cats = dog : ?")
+    snap = lesson.snapshot()
+    assert snap["analogy"].y_label == "cat : cats = dog : ?" and len(snap["analogy"].labels) == 5
+
+
+def test_unknown_initial_words_fall_back_with_notices():
+    class Ctx(LessonContext):
+        def __init__(self):
+            self.notes = []
+
+        def notice(self, message):
+            self.notes.append(message)
+
+    ctx = Ctx()
+    lesson = LESSON(LESSON.hyperparameters({"corpus_size": 20_000, "query": "zebraz", "analogy": "a b"}), ctx)
+    assert lesson.words[lesson.query_id] == "cat"
+    assert len(ctx.notes) == 2 and "zebraz" in ctx.notes[0] and "3 words" in ctx.notes[1]
+
+
+def test_live_settings_and_projector():
+    lesson = build()
+    for _ in range(20):
+        lesson.train_step()
+    lesson.set_live("negatives", 2)
+    lesson.set_live("batch_size", 37)
+    lesson.set_live("lr", 0.01)
+    lesson.train_step()
+    assert lesson.net.opt.lr == pytest.approx(0.01)
+    assert lesson.sampler.sample_size == 2
+    snap = lesson.snapshot()
+    proj = snap["projector"]
+    assert proj.points.shape == (len(proj.words), 2) and len(proj.words) >= 100
+    assert proj.words[proj.highlight[0]] == "cat" and proj.x_label == "PC 1"
+    lesson.set_live("projection", "tsne")
+    lesson.set_live("projector_words", 30)
+    t1 = lesson.snapshot()["projector"]
+    assert t1.x_label == "t-SNE 1" and np.all(np.isfinite(t1.points))
+    assert lesson.snapshot()["projector"].points is t1.points or np.array_equal(
+        lesson.snapshot()["projector"].points, t1.points)          # cached between TSNE_EVERY steps
+
+
+def test_checkpoint_round_trip():
+    a = build()
+    for _ in range(10):
+        a.train_step()
+    b = build()
+    b.load_checkpoint_state(a.checkpoint_state())
+    np.testing.assert_array_equal(a.vectors, b.vectors)
+    with pytest.raises(LessonConfigError, match="vector size"):
+        build(hidden_size=10).load_checkpoint_state(a.checkpoint_state())
