@@ -274,13 +274,25 @@ class LessonView(QWidget):
             self.narrative._show()
         problems = []
         structural = False
+        live_values = []
+        # Structural values first, then the Reset they need, then live values: a live value that only
+        # makes sense for the rebuilt lesson (a word of the new corpus) reaches the new lesson.
         for name, value in step.set_params.items():
-            if not initial and not self.apply_param(name, value):
+            try:
+                live = self.session.hp.spec(name).live
+            except HyperparameterError:
                 problems.append(name)
                 continue
-            try:
-                structural |= not self.session.hp.spec(name).live
-            except HyperparameterError:
+            if live:
+                live_values.append((name, value))
+            elif not initial and not self.apply_param(name, value):
+                problems.append(name)
+            else:
+                structural = True
+        if not initial and structural and self.session.needs_reset():
+            self.reset()
+        for name, value in live_values:
+            if not initial and not self.apply_param(name, value):
                 problems.append(name)
         self.panel.unlock_all()
         self.panel.show_all()
@@ -294,8 +306,6 @@ class LessonView(QWidget):
         if problems:
             self.messages.add("warning", f"Narrative step '{step.title}' names settings this lesson does not "
                                          f"accept: {', '.join(problems)}")
-        if not initial and structural and self.session.needs_reset():
-            self.reset()
         if step.run_steps > 0:
             self.session.step(step.run_steps)
 
