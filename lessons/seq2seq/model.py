@@ -1,0 +1,57 @@
+"""Lesson ``seq2seq``: an encoder-decoder LSTM learns to add numbers written as text (Qt-free).
+
+The addition task of Saitoh, *Deep Learning from Scratch 2*, chapter 7: questions like ``"16+75"`` are
+read character by character, the encoder squeezes them into one vector h, and the decoder writes the
+answer ``"91"`` one character at a time.  Three improvements are compared, each run kept on the curves:
+the baseline (7.3), reversed input (7.5.1, Sutskever et al. 2014) and the peeky decoder (7.5.2, after
+Cho et al. 2014), and both together.  Background: Yoon, *Python raw-coding deep learning*, ch. 12.
+"""
+from __future__ import annotations
+
+from lessons.seq2seq.narrative import NARRATIVE
+from lessons.seq2seq.task_lesson import SeqTaskLesson, shared_params
+from visualizer.core.data.seq_tasks import generate_addition
+from visualizer.core.hyperparams import ChoiceParam
+from visualizer.core.lesson import LessonInfo
+from visualizer.core.plotdata import PlotData, PlotSpec
+
+VARIANTS = ("baseline", "reversed", "peeky", "peeky+reversed")
+
+
+class Seq2seqLesson(SeqTaskLesson):
+    """Seq2seq on the addition task: questions (N, 7) ids -> answers (N, 4) ids, greedy decoding."""
+
+    order = 40
+    info = LessonInfo(
+        "seq2seq", "Seq2seq: learning to add", "Sequences & language",
+        "Deep Learning from Scratch 2, ch. 7 (Generation with RNNs: seq2seq, reversed input, peeky)",
+        "An encoder LSTM reads '16+75', a decoder LSTM writes '91'. Compare the baseline, reversed input "
+        "and the peeky decoder on the accuracy curves, and watch the sample answers turn right.")
+    params = (
+        ChoiceParam("variant", "Model variant", "baseline", VARIANTS,
+                    tooltip="baseline: the plain encoder-decoder. reversed: the question is fed backwards. "
+                            "peeky: the encoder's vector h goes into every decoder step, not only the first. "
+                            "peeky+reversed: both (the book's best)."),
+    ) + shared_params(default_hidden=128, default_examples=50_000)
+    plots = (
+        PlotSpec("accuracy", "Test accuracy (exact match)", "curves", series=("test_acc",), x_label="step",
+                 y_label="accuracy",
+                 tooltip="Share of test questions whose whole greedy-decoded answer is right. Earlier runs "
+                         "(other variants) stay drawn, faded, after Reset."),
+        PlotSpec("loss", "Training loss", "curves", series=("train_loss",), x_label="step",
+                 y_label="cross-entropy", log_y=True,
+                 tooltip="Mean cross-entropy per answer character of each mini-batch (teacher forcing)."),
+        PlotSpec("predictions", "Sample answers (test set)", "predictions",
+                 tooltip="The first test questions, the true sums and the model's greedy answers: green ✓ "
+                         "when the whole answer is right, red ✗ otherwise. Updates while training."),
+    )
+    narrative = NARRATIVE
+    task_lines = staticmethod(generate_addition)
+    task_name = "addition"
+
+    def model_choice(self) -> tuple[str, bool]:
+        v = self.hp["variant"]
+        return ("peeky" if v.startswith("peeky") else "seq2seq"), v.endswith("reversed")
+
+    def snapshot(self) -> dict[str, PlotData]:
+        return {"predictions": self.predictions_data()}

@@ -1,0 +1,154 @@
+"""Lesson seq2seq: models on both engines, variants, the predictions table, bad task files, learning."""
+import itertools
+
+import numpy as np
+import pytest
+
+from lessons.seq2seq import LESSON
+from lessons.seq2seq.models import build_trainer, init_weights
+from visualizer.core.data.seq_tasks import generate_addition, generate_dates, parse_seq_lines
+from visualizer.core.lesson import LessonConfigError
+
+torch = pytest.importorskip("torch")
+
+
+def make(**values):
+    return LESSON(LESSON.hyperparameters(values))
+
+
+def reverse_task(path, letters="abcde", length=3):
+    """A tiny task: write the word backwards (125 examples), in the book's format."""
+    lines = ["".join(w) + "_" + "".join(reversed(w)) for w in itertools.product(letters, repeat=length)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("kind, gen", [("seq2seq", generate_addition), ("peeky", generate_addition),
+                                       ("attention", generate_dates)])
+def test_engines_give_the_same_losses_gradients_and_answers(kind, gen):
+    x, t, c2i, _ = parse_seq_lines(gen(400, 1))
+    a = build_trainer("numpy", kind, len(c2i), 8, 24, seed=5, reverse_input=True)
+    b = build_trainer("torch", kind, len(c2i), 8, 24, seed=5, reverse_input=True)
+    rng = np.random.default_rng(0)
+    for _ in range(4):
+        idx = rng.integers(0, 400, 32)
+        la, lb = a.train_step(x[idx], t[idx]), b.train_step(x[idx], t[idx])
+        assert la == pytest.approx(lb, abs=1e-5)
+        ga, gb = a.gradient_arrays(), b.gradient_arrays()
+        assert list(ga) == list(gb)
+        for name in ga:
+            assert ga[name].shape == gb[name].shape
+            scale = np.abs(ga[name]).max() + 1e-8
+            assert np.abs(ga[name] - gb[name]).max() / scale < 1e-4, name
+    sa, sb = a.state_dict(), b.state_dict()
+    for name in sa:
+        np.testing.assert_allclose(sa[name], sb[name], atol=1e-5)
+    np.testing.assert_array_equal(a.generate(x[:64], c2i["_"], 4), b.generate(x[:64], c2i["_"], 4))
+
+
+def test_initial_weights_have_the_books_shapes():
+    w = init_weights("peeky", 13, 16, 128, seed=0)
+    assert w["decoder.lstm.Wx"].shape == (128 + 16, 512) and w["decoder.affine.W"].shape == (256, 13)
+    assert w["encoder.embed.W"].dtype == np.float32 and w["encoder.lstm.b"].sum() == 0
+    w2 = init_weights("seq2seq", 13, 16, 128, seed=0)
+    assert w2["decoder.lstm.Wx"].shape == (16, 512) and w2["decoder.affine.W"].shape == (128, 13)
+
+
+def test_generation_is_batched_and_equals_one_by_one():
+    x, t, c2i, _ = parse_seq_lines(generate_addition(200, 2))
+    tr = build_trainer("numpy", "peeky", len(c2i), 8, 16, seed=1, reverse_input=True)
+    for _ in range(5):
+        tr.train_step(x[:64], t[:64])
+    batch = tr.generate(x[:10], c2i["_"], 4)
+    single = np.concatenate([tr.generate(x[i:i + 1], c2i["_"], 4) for i in range(10)])
+    np.testing.assert_array_equal(batch, single)
+
+
+def test_variants_build_different_models_and_curves():
+    losses = {}
+    for variant in ("baseline", "reversed", "peeky", "peeky+reversed"):
+        lesson = make(variant=variant, examples=1000, hidden_size=16, seed=3)
+        losses[variant] = [lesson.train_step()["train_loss"] for _ in range(3)]
+    # Same seed, same batches: reversing changes what the encoder reads, peeky adds weights.
+    assert losses["baseline"][0] != losses["reversed"][0]
+    assert losses["baseline"][0] != losses["peeky"][0]
+    assert losses["peeky"][1] != losses["peeky+reversed"][1]
+    assert make(variant="peeky", examples=1000, hidden_size=16).trainer.model.decoder.lstm.params[0].shape == (32, 64)
+
+
+def test_accuracy_rises_on_a_tiny_task(tmp_path):
+    lesson = make(task_file=str(reverse_task(tmp_path / "rev.txt")), variant="peeky+reversed", hidden_size=64,
+                  batch_size=32, lr=0.01, test_examples=50)
+    assert lesson.evaluate()["test_acc"] < 0.2
+    for _ in range(250):
+        loss = lesson.train_step()["train_loss"]
+    assert loss < 0.3
+    assert lesson.evaluate()["test_acc"] > 0.6
+
+
+def test_predictions_table_marks_right_and_wrong(tmp_path):
+    lesson = make(examples=1000, hidden_size=16)
+    lesson.sample_count = 5
+    data = lesson.snapshot()["predictions"]
+    assert len(data.questions) == 5
+    truth = [a.rstrip() for a in lesson.decode(lesson.t_test[:5, 1:])]
+    assert list(data.answers) == truth
+    assert list(data.correct) == [p == a for p, a in zip(data.predictions, data.answers)]
+    for q, a in zip(data.questions, data.answers):
+        x, y = q.split("+")
+        assert int(x) + int(y) == int(a)
+    # Force one prediction right and one wrong: the flags follow the whole-answer match.
+    pred = lesson.t_test[:5, 1:].copy()
+    pred[1, 0] = (pred[1, 0] + 1) % len(lesson.char_to_id)
+    lesson._eval = (lesson.t, min(lesson.hp["test_examples"], len(lesson.x_test)),
+                    np.concatenate([pred, lesson._test_predictions()[5:]]))
+    data = lesson.snapshot()["predictions"]
+    assert data.correct[0] and not data.correct[1]
+    header, rows = data.table()
+    assert header == ["question", "answer", "prediction", "correct"] and rows[1][3] is False
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("12+3 _15 \n1+2 _3  \n", "line 2"),
+    ("12+3 _15 \n12+3  15 \n", "line 2 .*no '_'"),
+    ("", "no examples"),
+])
+def test_bad_task_files_are_config_errors_naming_the_line(tmp_path, text, expected):
+    (tmp_path / "bad.txt").write_text(text)
+    with pytest.raises(LessonConfigError, match=expected):
+        make(task_file=str(tmp_path / "bad.txt"))
+
+
+def test_too_small_file_and_missing_file(tmp_path):
+    (tmp_path / "few.txt").write_text("1+1_2\n" * 5)
+    with pytest.raises(LessonConfigError, match="too few"):
+        make(task_file=str(tmp_path / "few.txt"))
+    with pytest.raises(LessonConfigError, match="does not exist"):
+        make(task_file=str(tmp_path / "missing.txt"))
+
+
+def test_live_settings_checkpoint_and_gradients():
+    lesson = make(examples=1000, hidden_size=16)
+    lesson.train_step()
+    lesson.set_live("lr", 0.01)
+    assert lesson.trainer.lr == 0.01
+    lesson.set_live("max_grad", 1.0)
+    lesson.train_step()
+    assert lesson.trainer.last_grad_norm > 0
+    grads = lesson.gradient_arrays()
+    assert all(g.dtype == np.float64 for g in grads.values()) and "decoder.affine.W" in grads
+    total = np.sqrt(sum(float((g ** 2).sum()) for g in grads.values()))
+    assert total <= 1.0 + 1e-4                            # clipped to the live max_grad
+    state = lesson.checkpoint_state()
+    other = make(examples=1000, hidden_size=16, seed=9)
+    other.load_checkpoint_state(state)
+    np.testing.assert_array_equal(other.checkpoint_state()["decoder.affine.W"], state["decoder.affine.W"])
+    with pytest.raises(LessonConfigError, match="other sizes"):
+        make(examples=1000, hidden_size=32).load_checkpoint_state(state)
+
+
+def test_lesson_declares_the_book_and_a_narrative():
+    assert LESSON.info.track == "Sequences & language" and LESSON.order == 40
+    assert 5 <= len(LESSON.narrative) <= 7
+    assert LESSON.supports_engine_comparison()
+    assert all(spec.tooltip for spec in LESSON.params) and all(p.tooltip for p in LESSON.plots)
