@@ -88,3 +88,17 @@ def test_a_lesson_default_speed_sets_the_speed_limit(qtbot, make_view):
     view = make_view(SlowToy)
     assert view.session.max_steps_per_second == 60.0
     assert view.transport.speed.currentText() == "60 steps/s"
+
+
+def test_a_narrative_step_that_rebuilds_gives_its_live_values_to_the_new_lesson(qtbot, make_view):
+    """The old lesson would refuse target=7 (ToyLesson.set_live); the rebuilt one is built with it."""
+    from visualizer.core.lesson import NarrativeStep
+
+    view = make_view(ToyLesson)
+    view.steps = (NarrativeStep("rebuild", "", set_params={"seed": 5, "target": 7.0}),)
+    view.enter_step(0)
+    qtbot.waitUntil(lambda: view.builds >= 2, timeout=10_000)
+    qtbot.waitUntil(lambda: view.session.applied["target"] == 7.0 and view.session.applied["seed"] == 5)
+    view.tick()
+    assert not any("at or below 5" in t for t in view.messages.texts())
+    assert view.session.hp["target"] == 7.0

@@ -187,12 +187,14 @@ class ProcessSession(SessionReadout):
             return
         self._send("reset", self.hp.as_dict())
 
-    def set_param(self, name: str, value: Any) -> bool:
+    def set_param(self, name: str, value: Any, apply_now: bool = True) -> bool:
         """As :meth:`TrainingSession.set_param`: validated here (HyperparameterError, nothing changes),
-        applied in the child.  Returns True if a reset is needed for it to take effect."""
+        applied in the child (``apply_now=False``: sent with the next reset only).  Returns True if a
+        reset is needed for it to take effect."""
         spec = self.hp.spec(name)
         v = self.hp.set(name, value)
-        self._send("set", name, v)
+        if apply_now or not spec.live:
+            self._send("set", name, v)
         return False if spec.live else self.needs_reset()
 
     @property
@@ -358,7 +360,7 @@ def _apply_command(session: TrainingSession, op: str, args: tuple, done: list) -
         elif op == "reset":
             for name, value in args[0].items():
                 if session.hp[name] != value:
-                    session.set_param(name, value)
+                    session.set_param(name, value, apply_now=False)     # the rebuilt lesson gets them
             session.reset()
         elif op == "set":
             session.set_param(*args)

@@ -192,14 +192,16 @@ class TrainingSession(SessionReadout):
             self._steps_pending = 0
         self._submit(self._build)
 
-    def set_param(self, name: str, value: Any) -> bool:
+    def set_param(self, name: str, value: Any, apply_now: bool = True) -> bool:
         """Set a hyperparameter.  Live ones apply before the next step and leave a marker; structural
-        ones wait for :meth:`reset`.  Returns True if a reset is needed for it to take effect.
+        ones wait for :meth:`reset`.  ``apply_now=False`` keeps a live value for the next reset only
+        (a narrative step that rebuilds the lesson).  Returns True if a reset is needed for it to take
+        effect.
 
         Raises HyperparameterError for unknown names or invalid values (nothing changes then)."""
         spec = self.hp.spec(name)
         v = self.hp.set(name, value)
-        if spec.live:
+        if spec.live and apply_now:
             self._submit(lambda: self._apply_live(name, v))
             return False
         return self.needs_reset()

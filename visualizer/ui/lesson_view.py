@@ -246,12 +246,12 @@ class LessonView(QWidget):
         """Limit training to ``limit`` steps per second (None: as fast as possible)."""
         self.session.max_steps_per_second = limit
 
-    def apply_param(self, name: str, value: Any) -> bool:
+    def apply_param(self, name: str, value: Any, apply_now: bool = True) -> bool:
         """Set a hyperparameter from a control or a narrative step.  Live values apply at the next
-        step; structural ones wait for Reset.  An invalid value is shown in the panel and nothing
-        changes.  Returns True if the value was accepted."""
+        step (``apply_now=False``: at the next Reset); structural ones wait for Reset.  An invalid
+        value is shown in the panel and nothing changes.  Returns True if the value was accepted."""
         try:
-            self.session.set_param(name, value)
+            self.session.set_param(name, value, apply_now)
         except HyperparameterError as e:
             self.panel.show_error(str(e))
             if name in self.panel.controls:
@@ -273,10 +273,10 @@ class LessonView(QWidget):
             self.narrative.index = index
             self.narrative._show()
         problems = []
-        structural = False
         live_values = []
-        # Structural values first, then the Reset they need, then live values: a live value that only
-        # makes sense for the rebuilt lesson (a word of the new corpus) reaches the new lesson.
+        # Structural values first.  If they need a Reset, the live values go into the rebuilt lesson
+        # (not to the old one, which might refuse a value meant for the new one, e.g. a word of a new
+        # corpus); otherwise they apply at the next step as usual.
         for name, value in step.set_params.items():
             try:
                 live = self.session.hp.spec(name).live
@@ -287,13 +287,12 @@ class LessonView(QWidget):
                 live_values.append((name, value))
             elif not initial and not self.apply_param(name, value):
                 problems.append(name)
-            else:
-                structural = True
-        if not initial and structural and self.session.needs_reset():
-            self.reset()
+        rebuild = not initial and self.session.needs_reset()
         for name, value in live_values:
-            if not initial and not self.apply_param(name, value):
+            if not initial and not self.apply_param(name, value, apply_now=not rebuild):
                 problems.append(name)
+        if rebuild:
+            self.reset()
         self.panel.unlock_all()
         self.panel.show_all()
         for names, setter in ((step.lock, self.panel.set_locked), (step.hide, self.panel.set_hidden)):
