@@ -102,3 +102,13 @@ def test_a_narrative_step_that_rebuilds_gives_its_live_values_to_the_new_lesson(
     view.tick()
     assert not any("at or below 5" in t for t in view.messages.texts())
     assert view.session.hp["target"] == 7.0
+
+
+def test_a_run_label_names_at_most_three_changes():
+    from visualizer.ui.lesson_view import run_label
+
+    old = {"a": 1, "b": 0.123456, "c": "x", "d": True, "e": 5}
+    assert run_label(2, old, dict(old)) == "run 2"
+    assert run_label(2, old, dict(old, b=0.5)) == "run 2: b=0.1235"
+    new = {"a": 2, "b": 1.0, "c": "y", "d": False, "e": 5}
+    assert run_label(3, old, new) == "run 3: a=1, b=0.1235, c=x, +1 more"

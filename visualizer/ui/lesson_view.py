@@ -50,8 +50,18 @@ def default_training_mode() -> str:
 
 
 MAX_PREVIOUS_RUNS = 6      # earlier runs whose curves stay overlaid
+MAX_LABEL_CHANGES = 3      # settings named in an earlier run's legend label
 STATUS_FIELDS = ("step", "epoch", "train_loss", "val_loss", "speed", "engine", "state")
 VAL_LOSS_NAMES = ("val_loss", "test_loss")
+
+
+def run_label(number: int, old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+    """Legend label of an earlier run: ``run 2: l2=0, dropout=0.3`` names the settings the run had
+    that differ from the new run's, at most ``MAX_LABEL_CHANGES`` of them (then ``+N more``)."""
+    changed = [f"{k}={_fmt_value(old[k])}" for k in old if k in new and old[k] != new[k]]
+    if len(changed) > MAX_LABEL_CHANGES:          # a legend entry must stay inside its plot
+        changed = changed[:MAX_LABEL_CHANGES] + [f"+{len(changed) - MAX_LABEL_CHANGES} more"]
+    return f"run {number}" + (f": {', '.join(changed)}" if changed else "")
 
 
 def _fmt_value(v: Any) -> str:
@@ -337,9 +347,7 @@ class LessonView(QWidget):
         if old is None or not old.names():
             return
         self._run_count += 1
-        changed = [f"{k}={_fmt_value(old_params[k])}" for k in old_params
-                   if k in new_params and old_params[k] != new_params[k]]
-        label = f"run {self._run_count}" + (f": {', '.join(changed)}" if changed else "")
+        label = run_label(self._run_count, old_params, new_params)
         curves = {spec.id: curves_data(spec, old) for spec in self.plot_specs if spec.kind == "curves"}
         self.previous_runs.append((label, curves))
         del self.previous_runs[:-MAX_PREVIOUS_RUNS]
