@@ -23,7 +23,7 @@ import numpy as np
 from lessons.optimizers.narrative import NARRATIVE
 from lessons.optimizers.racers import ADAPTIVE, LABELS, OPTIMIZERS, Hyper, Racer, finite_and_bounded, make_racer
 from lessons.optimizers.surfaces import SURFACES, Surface, contour_levels, contour_segments, make_surface
-from visualizer.core.hyperparams import BoolParam, ChoiceParam, FloatParam, IntParam
+from visualizer.core.hyperparams import BoolParam, ChoiceParam, FloatParam
 from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
 from visualizer.core.plotdata import PlotData, PlotSpec, Table
 

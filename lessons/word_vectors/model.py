@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from lessons.word_vectors.count import co_occurrence, cosine_similarities, ppmi, svd_vectors
+from lessons.word_vectors.count import co_occurrence, ppmi, svd_vectors
 from lessons.word_vectors.narrative import NARRATIVE
 from lessons.word_vectors.similarity import lookup, most_similar
 from lessons.word_vectors.wordmap import MAX_MAP_WORDS, WordMapData

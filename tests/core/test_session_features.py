@@ -1,11 +1,9 @@
 """Session features lessons build on: live values a lesson rejects, fresh snapshots after a live change
 while paused, and "Compare engines" (a twin on the other engine trained in lockstep)."""
 import numpy as np
-import pytest
 
 from visualizer.core.export import curves_data
 from visualizer.core.lesson import ENGINE_COMPARISON_PLOT, Lesson
-from visualizer.core.process_session import ProcessSession
 from visualizer.core.session import EXACT_MATCH_FLOOR, TrainingSession
 from tests.core.test_session import SESSION_CLASSES, wait_for_events
 from tests.core.toy_lesson import ToyLesson, TwinToyLesson

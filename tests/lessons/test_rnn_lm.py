@@ -212,8 +212,8 @@ def test_too_little_text_is_refused():
 
 
 def _ptb_folder(tmp_path):
-    train = "".join(f" the cat sat on the mat \n a dog ran to the <unk> \n" for _ in range(40))
-    valid = "".join(f" a dog ran to the <unk> \n the cat sat on the mat \n" for _ in range(10))
+    train = "".join(" the cat sat on the mat \n a dog ran to the <unk> \n" for _ in range(40))
+    valid = "".join(" a dog ran to the <unk> \n the cat sat on the mat \n" for _ in range(10))
     return write_ptb(tmp_path / "ptb", train=train, valid=valid, test=valid)
 
 
