@@ -23,6 +23,7 @@ from lessons.cnn_scratch.attribution import gradient_ascent, maps_and_gradients,
 from lessons.cnn_scratch.engines import NumpyEngine
 from lessons.cnn_scratch.explainer import ConvExplainerData, explain_convolution, kernel_preset
 from lessons.cnn_scratch.narrative import NARRATIVE
+from visualizer.core.data.batches import EpochBatches
 from visualizer.core.data.digits import load_digits_split
 from visualizer.core.data.download import DownloadError
 from visualizer.core.data.idx import DataFormatError
@@ -152,8 +153,7 @@ class ConvolutionLesson(Lesson):
         self.x_train = self.data.x_train.reshape(-1, 1, h, w)             # (N, 1, H, W)
         self.x_val = self.data.x_val.reshape(-1, 1, h, w)                 # (M, 1, H, W)
         self.rng = np.random.default_rng(hp["seed"])
-        self._order = self.rng.permutation(len(self.x_train))
-        self._pos = 0
+        self.batches = EpochBatches(len(self.x_train), self.rng)
         self.t = 0
         spec = architecture(hp["filters1"], hp["filters2"], hp["kernel"], hp["pooling"], hp["hidden"],
                             self.data.n_classes)
@@ -202,12 +202,7 @@ class ConvolutionLesson(Lesson):
 
     def _next_batch(self) -> np.ndarray:
         """Indices (B,) of the next mini-batch: consecutive slices of a permutation redrawn each epoch."""
-        if self._pos >= len(self._order):
-            self._order = self.rng.permutation(len(self._order))
-            self._pos = 0
-        idx = self._order[self._pos:self._pos + self.hp["batch_size"]]
-        self._pos += len(idx)
-        return idx
+        return self.batches.next(self.hp["batch_size"])
 
     # ---- training --------------------------------------------------------------------------------
     def train_step(self) -> dict[str, float]:

@@ -31,6 +31,7 @@ from lessons.deep_nets.network import (
     DeepNetConfig,
     NumpyTrainer,
 )
+from visualizer.core.data.batches import EpochBatches
 from visualizer.core.data.digits import load_digits_split
 from visualizer.core.hyperparams import BoolParam, ChoiceParam, FloatParam, IntParam
 from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
@@ -138,8 +139,7 @@ class DeepNetsLesson(Lesson):
                                     "image is undefined): set Batch size to 2 or more, or switch it off.")
         self.data = load_digits_split(VAL_FRACTION, hp["seed"])
         self.rng = np.random.default_rng(hp["seed"])
-        self._order = self.rng.permutation(len(self.data.y_train))
-        self._pos = 0
+        self.batches = EpochBatches(len(self.data.y_train), self.rng)
         self.t = 0
         self.probe_x = self.data.x_train[np.sort(self.rng.choice(len(self.data.y_train), PROBE_SIZE, replace=False))]
         config = DeepNetConfig(self.data.n_features, hp["width"], hp["depth"], self.data.n_classes,
@@ -165,18 +165,14 @@ class DeepNetsLesson(Lesson):
 
     def _next_batch(self) -> np.ndarray:
         """Indices (B,) of the next mini-batch: consecutive slices of a permutation redrawn each epoch."""
-        if self._pos >= len(self._order):
-            self._order = self.rng.permutation(len(self._order))
-            self._pos = 0
-        idx = self._order[self._pos:self._pos + self.hp["batch_size"]]
-        self._pos += len(idx)
+        idx = self.batches.next(self.hp["batch_size"])
         if self.hp["batchnorm"] and len(idx) < 2:        # an epoch's last slice of 1 image: take the next epoch's
-            return self._next_batch()
+            idx = self.batches.next(self.hp["batch_size"])
         return idx
 
     def _probe_gradients(self) -> None:
         """Record the gradient norms at initialization (step 0) from the first batch, without an update."""
-        idx = self._order[: self.hp["batch_size"]]
+        idx = self.batches.order[: self.hp["batch_size"]]
         if len(idx) < 2 and self.hp["batchnorm"]:
             return
         self._norms = self.model.probe_gradients(self.data.x_train[idx], self.data.y_train[idx])

@@ -15,6 +15,7 @@ import numpy as np
 
 from lessons.mlp_digits.histograms import HistogramHistory
 from lessons.mlp_digits.narrative import NARRATIVE
+from visualizer.core.data.batches import EpochBatches
 from visualizer.core.classifier import MLPConfig, build_classifier
 from visualizer.core.data.digits import load_digits_split
 from visualizer.core.data.download import DownloadError
@@ -105,8 +106,7 @@ class DigitsMLP(Lesson):
         self.data = self._load_data()
         n_train = len(self.data.y_train)
         self.rng = np.random.default_rng(hp["seed"])
-        self._order = self.rng.permutation(n_train)
-        self._pos = 0
+        self.batches = EpochBatches(n_train, self.rng)
         self.t = 0
         config = MLPConfig(
             n_inputs=self.data.n_features, hidden=(hp["hidden_units"],) * hp["hidden_layers"],
@@ -148,12 +148,7 @@ class DigitsMLP(Lesson):
 
     def _next_batch(self) -> np.ndarray:
         """Indices of the next mini-batch (B,): consecutive slices of a permutation redrawn each epoch."""
-        if self._pos >= len(self._order):
-            self._order = self.rng.permutation(len(self._order))
-            self._pos = 0
-        idx = self._order[self._pos:self._pos + self.hp["batch_size"]]
-        self._pos += len(idx)
-        return idx
+        return self.batches.next(self.hp["batch_size"])
 
     # ---- training --------------------------------------------------------------------------------
     def train_step(self) -> dict[str, float]:

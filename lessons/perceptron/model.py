@@ -22,6 +22,7 @@ from lessons.perceptron.metrics import (
 )
 from lessons.perceptron.narrative import NARRATIVE
 from lessons.perceptron.network import OPTIMIZERS, NumpyPerceptron, initial_weights
+from visualizer.core.data.batches import EpochBatches
 from visualizer.core.hyperparams import (
     BoolParam,
     ChoiceParam,
@@ -153,8 +154,7 @@ class PerceptronLesson(Lesson):
         s = self.split
         self.n_features = table.x.shape[1]
         self.rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1,)))
-        self._order = np.zeros(0, dtype=np.int64)
-        self._pos = 0
+        self.batches = EpochBatches(len(self.split.y_train), self.rng, lazy=True)
         self.t = 0
         W0, b0 = initial_weights(self.n_features, table.n_outputs, seed, hp["dtype"])
         if hp["engine"] == "torch":
@@ -254,12 +254,7 @@ class PerceptronLesson(Lesson):
 
     def _next_batch(self) -> np.ndarray:
         """Indices (B,) of the next mini-batch: consecutive slices of a permutation redrawn each epoch."""
-        if self._pos >= len(self._order):
-            self._order = self.rng.permutation(len(self.split.y_train))
-            self._pos = 0
-        idx = self._order[self._pos:self._pos + self._batch_size()]
-        self._pos += len(idx)
-        return idx
+        return self.batches.next(self._batch_size())
 
     def _scores(self, out: np.ndarray, y: np.ndarray) -> dict[str, float]:
         """Metrics of outputs (N, K) against targets (N,): see ``metrics.py``."""

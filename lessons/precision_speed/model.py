@@ -21,6 +21,7 @@ import numpy as np
 
 from lessons.precision_speed.narrative import NARRATIVE
 from lessons.precision_speed.runs import NumpyRun, PrecisionConfig, TorchRun, initial_weights, make_run
+from visualizer.core.data.batches import EpochBatches
 from visualizer.core.data.digits import load_digits_split
 from visualizer.core.hyperparams import BoolParam, FloatParam, IntParam
 from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
@@ -163,8 +164,7 @@ class PrecisionSpeed(Lesson):
         sizes = [d.n_features, *([hp["hidden_units"]] * hp["hidden_layers"]), d.n_classes]
         self.params64 = initial_weights(sizes, hp["seed"])
         self.rng = np.random.default_rng(hp["seed"] + 1)
-        self._order = self.rng.permutation(len(d.y_train))
-        self._pos = 0
+        self.batches = EpochBatches(len(d.y_train), self.rng)
         self.t = 0
         self.slots: list[_Slot] = []
         cuda_checked: bool | None = None
@@ -226,12 +226,7 @@ class PrecisionSpeed(Lesson):
 
     def _next_batch(self) -> np.ndarray:
         """Indices of the next mini-batch (B,): slices of a permutation redrawn each epoch."""
-        if self._pos >= len(self._order):
-            self._order = self.rng.permutation(len(self._order))
-            self._pos = 0
-        idx = self._order[self._pos:self._pos + self.hp["batch_size"]]
-        self._pos += len(idx)
-        return idx
+        return self.batches.next(self.hp["batch_size"])
 
     def train_step(self) -> dict[str, float]:
         idx = self._next_batch()

@@ -18,6 +18,7 @@ import numpy as np
 
 from lessons.mlp_digits.histograms import HistogramHistory
 from lessons.regularization.narrative import NARRATIVE
+from visualizer.core.data.batches import EpochBatches
 from visualizer.core.classifier import MLPConfig, build_classifier
 from visualizer.core.data.digits import load_digits_split
 from visualizer.core.data.split import DataSplit
@@ -126,8 +127,7 @@ class RegularizationLesson(Lesson):
         self.rng = np.random.default_rng(batch_seq)          # batch order
         self.noise_rng = np.random.default_rng(noise_seq)    # input noise
         self.mask_rng = np.random.default_rng(mask_seq)      # dropout masks, shared by both engines
-        self._order = self.rng.permutation(len(self.data.y_train))
-        self._pos = 0
+        self.batches = EpochBatches(len(self.data.y_train), self.rng, full_only=True)
         self.t = 0
         config = MLPConfig(n_inputs=self.data.n_features, hidden=(hp["hidden_units"],) * hp["hidden_layers"],
                            n_classes=self.data.n_classes, activation="relu", init="he",
@@ -182,13 +182,7 @@ class RegularizationLesson(Lesson):
 
     def _next_batch(self) -> np.ndarray:
         """Indices of the next mini-batch (B,): consecutive full slices of a permutation redrawn each epoch."""
-        b = self.hp["batch_size"]
-        if self._pos + b > len(self._order):
-            self._order = self.rng.permutation(len(self._order))
-            self._pos = 0
-        idx = self._order[self._pos:self._pos + b]
-        self._pos += b
-        return idx
+        return self.batches.next(self.hp["batch_size"])
 
     def _share_dropout_masks(self) -> None:
         """Make both engines draw dropout masks from ``self.mask_rng`` in the same order, so a seed gives
