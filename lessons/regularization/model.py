@@ -194,8 +194,10 @@ class RegularizationLesson(Lesson):
                 if isinstance(layer, Dropout):
                     layer.rng = self.mask_rng
         else:
-            from lessons.regularization.torch_dropout import use_numpy_masks   # imports torch
-            use_numpy_masks(self.model.model.net, self.mask_rng)
+            from visualizer.torch_backend.mlp import NumpyMaskDropout          # imports torch
+            for module in self.model.model.net:
+                if isinstance(module, NumpyMaskDropout):
+                    module.rng = self.mask_rng
 
     # ---- training --------------------------------------------------------------------------------
     def train_step(self) -> dict[str, float]:

@@ -40,11 +40,12 @@ CASES = [
     dict(optimizer="rmsprop", hidden=(10,), n_classes=2, activation="sigmoid", init="xavier", l1=1e-3),
     dict(optimizer="adagrad", hidden=(), n_classes=3, changes={8: {"l2": 0.1, "l1": 0.01}}),
     dict(optimizer="sgd", hidden=(8, 6, 4), n_classes=5, activation="leaky_relu", batchnorm=True),
+    dict(optimizer="adam", hidden=(16, 16), n_classes=3, dropout=0.4),       # the same masks on both engines
 ]
 
 
 @pytest.mark.parametrize("dtype,rtol", [("float32", 1e-4), ("float64", 1e-9)])
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c["optimizer"])
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c["optimizer"] + ("-dropout" if c.get("dropout") else ""))
 def test_numpy_and_torch_agree_over_20_steps(case, dtype, rtol):
     case = dict(case)
     changes = case.pop("changes", None)

@@ -3,8 +3,8 @@
 ``build_classifier(MLPConfig(...), engine="numpy" | "torch", ...)`` returns a ``Classifier`` whose
 methods take and return NumPy arrays and Python floats, so a lesson never touches the engine.  Given
 the same config, seed, data and batches the two engines produce the same losses up to float rounding
-(tests/torch_backend/test_classifier.py), except with dropout, whose masks come from each engine's own
-seeded generator.  Two classes use one sigmoid output and binary cross-entropy; three or more use a
+(tests/torch_backend/test_classifier.py), dropout included: the PyTorch twin draws its dropout masks from
+the NumPy engine's generator (``visualizer.torch_backend.mlp.NumpyMaskDropout``).  Two classes use one sigmoid output and binary cross-entropy; three or more use a
 softmax output and cross-entropy (Goodfellow, Bengio & Courville, *Deep Learning*, section 6.2.2).
 PyTorch is imported only when the torch engine is built.  Qt-free.
 """

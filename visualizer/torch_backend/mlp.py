@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from visualizer.scratch.layers import Dropout
 from visualizer.scratch.mlp import MLP
 
 TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -34,6 +35,32 @@ class SeededDropout(nn.Module):
         return x * mask / keep
 
 
+class NumpyMaskDropout(nn.Module):
+    """Inverted dropout whose masks come from a ``numpy.random.Generator``: the NumPy engine's masks.
+
+    x: (N, H) float32/float64 -> same shape.  In training: u ~ U[0, 1) of x's shape from ``rng``,
+    mask = [u >= p] / (1 - p), the formula, dtype and draw order of ``visualizer.scratch.layers.Dropout``,
+    so a PyTorch twin built from a NumPy MLP with the same seed drops the same units at every step.
+    Identity in evaluation.  Source: Srivastava et al., JMLR 15 (2014); Saitoh, *Deep Learning from
+    Scratch*, 6.4.3.  Raises ValueError unless 0 <= p < 1."""
+
+    def __init__(self, p: float, rng: np.random.Generator) -> None:
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"dropout probability must be in [0, 1), got {p}")
+        self.p = float(p)
+        self.rng = rng
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        dtype = np.float32 if x.dtype == torch.float32 else np.float64
+        u = self.rng.random(tuple(x.shape), dtype=dtype)                  # (N, H)
+        mask = (u >= self.p).astype(dtype)
+        mask *= dtype(1.0 / (1.0 - self.p))                                # 0 or 1/(1-p)
+        return x * torch.from_numpy(mask).to(x.device)
+
+
 def make_activation(name: str) -> nn.Module:
     """Activation module for a name in ``visualizer.scratch.mlp.ACTIVATIONS`` ("linear" -> nn.Identity)."""
     modules = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.01), "sigmoid": nn.Sigmoid,
@@ -47,8 +74,9 @@ class TorchMLP(nn.Module):
     """PyTorch copy of a NumPy ``MLP``.  x: (N, n_inputs) -> logits (N, n_outputs).
 
     ``linears`` and ``batchnorms`` list the modules in order; ``activations`` the activation module
-    of each hidden layer (hooks read the hidden outputs there).  Dropout masks come from a generator
-    seeded with ``seed`` on ``device``."""
+    of each hidden layer (hooks read the hidden outputs there).  Dropout masks come from the NumPy
+    generator of ``source``'s Dropout layers (:class:`NumpyMaskDropout`): a NumPy MLP and its twin built
+    with the same seed drop the same units."""
 
     def __init__(self, source: MLP, dropout: float, device: torch.device, seed: int = 0) -> None:
         super().__init__()
@@ -60,6 +88,8 @@ class TorchMLP(nn.Module):
         self.batchnorms = nn.ModuleList()
         self.activations = nn.ModuleList()
         n_hidden = len(source.linears) - 1
+        source_dropouts = [layer for layer in source.layers if isinstance(layer, Dropout)]
+        mask_rng = source_dropouts[0].rng if source_dropouts else np.random.default_rng(seed)
         for i, lin_np in enumerate(source.linears):
             W = lin_np.params[0]                   # (D_in, D_out)
             lin = nn.Linear(W.shape[0], W.shape[1], bias=len(lin_np.params) == 2, dtype=dtype, device=device)
@@ -76,7 +106,7 @@ class TorchMLP(nn.Module):
             layers.append(act)
             self.activations.append(act)
             if dropout > 0:
-                layers.append(SeededDropout(dropout, self.generator))
+                layers.append(NumpyMaskDropout(dropout, mask_rng))
         self.net = nn.Sequential(*layers)
         self.load_numpy_state(source.state())
 
