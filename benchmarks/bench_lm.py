@@ -20,9 +20,10 @@ iteration is extrapolated to the epoch's 1,327 iterations (printed as such, not 
   ``common/optimizer.py`` and ``common/util.py`` of the book's repository (MIT License, (c) 2018 Koki Saitoh);
 * ``torch``: the lesson's PyTorch twin (``torch.nn.LSTM``, autograd, ``clip_grad_norm_``, ``torch.optim.SGD``).
 
-Everything runs on one thread (threadpoolctl for NumPy's BLAS, ``torch.set_num_threads(1)``).
+Everything runs on one thread (threadpoolctl for NumPy's BLAS, ``torch.set_num_threads(1)``) unless
+``--threads N``.
 
-Usage:  python -m benchmarks.bench_lm [--iters 30] [--engines numpy,book,torch]
+Usage:  python -m benchmarks.bench_lm [--iters 30] [--engines numpy,book,torch] [--threads 1]
         python -m benchmarks.bench_lm --ptb /path/to/ptb_folder [--epochs 4] [--engine numpy]
 """
 from __future__ import annotations
@@ -482,6 +483,8 @@ def main() -> None:
     parser.add_argument("--iters", type=int, default=30, help="timed iterations per engine")
     parser.add_argument("--engines", default="numpy,book,torch", help="comma-separated: numpy, book, torch")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1, help="BLAS / torch threads (default 1: the figures "
+                        "to compare with the book's one-thread time)")
     parser.add_argument("--ptb", metavar="FOLDER", help="train on a real Penn Treebank folder and report test "
                         "perplexity instead of timing")
     parser.add_argument("--epochs", type=int, default=4)
@@ -489,10 +492,10 @@ def main() -> None:
     args = parser.parse_args()
     import torch
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, numpy {np.__version__}, "
-          f"torch {torch.__version__}; one thread")
-    with threadpool_limits(limits=1, user_api="blas"):
+          f"torch {torch.__version__}; {args.threads} thread(s); load average {os.getloadavg()[0]:.1f}")
+    with threadpool_limits(limits=args.threads, user_api="blas"):
         run_ptb(args) if args.ptb else run_timing(args)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from lessons.word2vec.narrative import NARRATIVE
-from lessons.word2vec.network import MODELS, NumpyWord2Vec, initial_weights
+from lessons.word2vec.network import ADAM_MODES, MODELS, NumpyWord2Vec, initial_weights
 from lessons.word_vectors.similarity import analogy, lookup, most_similar, parse_words
 from lessons.word_vectors.wordmap import MAX_MAP_WORDS, WordMapData
 from visualizer.core.data.corpus import generate_corpus_ids, word_classes
@@ -65,6 +65,11 @@ PARAMS = (
     FloatParam("lr", "Learning rate", 0.01, 1e-4, 0.1, log=True, live=True, decimals=5,
                tooltip="Adam's step size. The book uses 0.001 for many epochs on PTB; 0.01 shows structure "
                        "within one epoch here. Applies at the next step."),
+    ChoiceParam("adam", "Adam variant", "dense", ADAM_MODES,
+                tooltip="dense: torch.optim.Adam: every row's moments decay at every step, so rows not in the "
+                        "batch keep moving. lazy: torch.optim.SparseAdam: only the rows the batch looked up "
+                        "are updated (much faster at a large vocabulary; the update differs slightly). "
+                        "Applies at Reset."),
     ChoiceParam("projection", "Projector", "pca", ("pca", "tsne"), live=True,
                 tooltip="How the H-dimensional vectors are drawn in 2-D. pca: the two directions of largest "
                         "variance (a linear view, recomputed at every redraw). tsne: t-SNE, which keeps "
@@ -156,9 +161,9 @@ class Word2VecLesson(Lesson):
         W_in, W_out = initial_weights(self.V, hp["hidden_size"], seed)
         if hp["engine"] == "torch":
             from lessons.word2vec.torch_network import TorchWord2Vec
-            self.net = TorchWord2Vec(hp["model"], W_in, W_out, hp["lr"], hp["device"])
+            self.net = TorchWord2Vec(hp["model"], W_in, W_out, hp["lr"], hp["device"], adam=hp["adam"])
         else:
-            self.net = NumpyWord2Vec(hp["model"], W_in, W_out, self.corpus, hp["lr"])
+            self.net = NumpyWord2Vec(hp["model"], W_in, W_out, self.corpus, hp["lr"], adam=hp["adam"])
         self._order = np.zeros(0, dtype=np.int64)
         self._pos = 0
         self.t = 0

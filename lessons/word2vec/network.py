@@ -17,7 +17,10 @@ import numpy as np
 
 from visualizer.scratch.embedding import Embedding
 from visualizer.scratch.negative_sampling import NegativeSamplingLoss
+from visualizer.scratch.optimizers import SparseAdam
+
 MODELS = ("cbow", "skipgram")
+ADAM_MODES = ("dense", "lazy")
 
 
 class RowSparseAdam:
@@ -71,21 +74,28 @@ class NumpyWord2Vec:
     """CBOW or skip-gram with negative sampling and Adam.  contexts (N, 2w) int, target (N,) int, negatives
     (N, S) for CBOW or (N·2w, S) for skip-gram (row n·2w + j pairs target n with its j-th context word).
 
-    ``train_step`` returns the loss before the update; ``loss`` evaluates without updating.  Raises
-    ValueError for an unknown model name."""
+    ``train_step`` returns the loss before the update; ``loss`` evaluates without updating.  adam: "dense"
+    (``torch.optim.Adam``'s semantics, every row's moments decay at every step: :class:`RowSparseAdam`) or
+    "lazy" (``torch.optim.SparseAdam``: only the rows the batch looked up are updated, a few hundred of
+    the V rows, so a step no longer costs passes over both (V, H) matrices).  Raises ValueError for an
+    unknown model name or Adam mode."""
 
     engine = "numpy"
 
-    def __init__(self, model: str, W_in: np.ndarray, W_out: np.ndarray, corpus: np.ndarray, lr: float) -> None:
+    def __init__(self, model: str, W_in: np.ndarray, W_out: np.ndarray, corpus: np.ndarray, lr: float,
+                 adam: str = "dense") -> None:
         if model not in MODELS:
             raise ValueError(f"unknown model {model!r}; choose cbow or skipgram")
+        if adam not in ADAM_MODES:
+            raise ValueError(f"unknown Adam mode {adam!r}; choose dense or lazy")
+        self.adam = adam
         self.model = model
         self.embed = Embedding(W_in.copy())
         # The sampler inside is unused (negatives come from the caller); it only needs the word counts.
         self.ns_loss = NegativeSamplingLoss(W_out.copy(), corpus, 0.75, 1)
         self.params = [self.embed.params[0], self.ns_loss.params[0]]
         self.grads = [self.embed.grads[0], self.ns_loss.grads[0]]
-        self.opt = RowSparseAdam(self.params, self.grads, lr)
+        self.opt = (SparseAdam if adam == "lazy" else RowSparseAdam)(self.params, self.grads, lr)
 
     @property
     def W_in(self) -> np.ndarray:

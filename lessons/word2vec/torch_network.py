@@ -19,12 +19,16 @@ class TorchWord2Vec:
 
     engine = "torch"
 
-    def __init__(self, model: str, W_in: np.ndarray, W_out: np.ndarray, lr: float, device: str = "cpu") -> None:
+    def __init__(self, model: str, W_in: np.ndarray, W_out: np.ndarray, lr: float, device: str = "cpu",
+                 adam: str = "dense") -> None:
         self.model = model
+        self.adam = adam
         self.device = resolve_device(device)
         self.W_in = torch.nn.Parameter(torch.as_tensor(W_in.copy(), device=self.device))      # (V, H)
         self.W_out = torch.nn.Parameter(torch.as_tensor(W_out.copy(), device=self.device))    # (V, H)
-        self.opt = torch.optim.Adam([self.W_in, self.W_out], lr=lr)
+        # "lazy": torch.optim.SparseAdam, fed row-sparse gradients of the looked-up rows (see train_step)
+        self.opt = (torch.optim.SparseAdam if adam == "lazy" else torch.optim.Adam)([self.W_in, self.W_out], lr=lr)
+        self._dense_grads: list[torch.Tensor] = []
 
     def set_lr(self, lr: float) -> None:
         for g in self.opt.param_groups:
@@ -50,7 +54,18 @@ class TorchWord2Vec:
         self.opt.zero_grad(set_to_none=False)
         loss = self._loss(contexts, target, negatives)
         loss.backward()
+        if self.adam == "lazy":                            # the rows looked up, as nn.Embedding(sparse=True)
+            self._dense_grads = [self.W_in.grad.clone(), self.W_out.grad.clone()]
+            cbow = self.model == "cbow"
+            looked_up = [np.unique(contexts if cbow else target),
+                         np.unique(np.concatenate([np.asarray(target if cbow else contexts).reshape(-1),
+                                                   np.asarray(negatives).reshape(-1)]))]
+            for p, rows in zip((self.W_in, self.W_out), looked_up):
+                r = self._ids(rows)
+                p.grad = torch.sparse_coo_tensor(r[None], p.grad[r], p.shape, check_invariants=True)
         self.opt.step()
+        if self.adam == "lazy":
+            self.W_in.grad, self.W_out.grad = self._dense_grads
         return float(loss.detach())
 
     def gradient_arrays(self) -> dict[str, np.ndarray]:

@@ -11,10 +11,11 @@ def build(**values):
     return LESSON(LESSON.hyperparameters(values), LessonContext())
 
 
+@pytest.mark.parametrize("adam", ["dense", "lazy"])
 @pytest.mark.parametrize("model", ["cbow", "skipgram"])
-def test_engines_give_identical_losses_and_gradients(model):
-    a = build(model=model, engine="numpy", lr=0.01)
-    b = build(model=model, engine="torch", lr=0.01)
+def test_engines_give_identical_losses_and_gradients(model, adam):
+    a = build(model=model, engine="numpy", lr=0.01, adam=adam)
+    b = build(model=model, engine="torch", lr=0.01, adam=adam)
     for _ in range(25):
         la, lb = a.train_step()["train_loss"], b.train_step()["train_loss"]
         assert abs(la - lb) <= 1e-5 * max(1.0, abs(la))
@@ -25,6 +26,22 @@ def test_engines_give_identical_losses_and_gradients(model):
         np.testing.assert_allclose(ga[k], gb[k], atol=1e-6)
     np.testing.assert_allclose(a.vectors, b.vectors, atol=1e-5)
     assert a.evaluate()["val_loss"] == pytest.approx(b.evaluate()["val_loss"], abs=1e-5)
+
+
+def test_lazy_adam_moves_only_the_rows_looked_up():
+    """adam=lazy (torch.optim.SparseAdam): a step leaves the rows of words outside the batch as they were;
+    dense Adam moves them (their moments keep decaying), so the two runs differ after the first step."""
+    lazy, dense = build(adam="lazy", lr=0.01), build(adam="dense", lr=0.01)
+    for _ in range(3):
+        lazy.train_step(), dense.train_step()
+    before = lazy.net.weights()
+    lazy.train_step()
+    after = lazy.net.weights()
+    for w0, w1, g in zip(before, after, lazy.net.grads):
+        moved = np.any(w0 != w1, axis=1)
+        assert moved.any() and not moved.all()
+        assert not moved[~np.any(g != 0, axis=1)].any()     # no gradient row -> not moved
+    assert not np.allclose(lazy.net.weights()[0], dense.net.weights()[0], atol=1e-7)
 
 
 def test_cbow_learns_classes_and_analogies():

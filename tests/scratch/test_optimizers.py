@@ -67,3 +67,39 @@ def test_optimizer_updates_in_place_and_validates():
         SGD([w], [g, g], lr=0.1)
     with pytest.raises(ValueError, match="unknown optimizer"):
         make_optimizer("lbfgs", [w], [g], 0.1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sparse_adam_matches_torch_sparse_adam(dtype):
+    """Lazy Adam: only the looked-up rows move, as torch.optim.SparseAdam with nn.Embedding(sparse=True)
+    gradients; rows given explicitly (with duplicates) or found from the non-zero gradient rows."""
+    from visualizer.scratch.optimizers import SparseAdam
+
+    rng = np.random.default_rng(3)
+    V, H = 12, 4
+    W = rng.normal(size=(V, H)).astype(dtype)
+    G = np.zeros_like(W)
+    opt = SparseAdam([W], [G], lr=0.05)
+    tW = torch.tensor(W.copy(), requires_grad=True)
+    topt = torch.optim.SparseAdam([tW], lr=0.05)
+    untouched = np.ones(V, bool)
+    for step in range(10):
+        if step == 6:
+            opt.lr = 0.01
+            topt.param_groups[0]["lr"] = 0.01
+        ids = rng.integers(0, V - 2, size=7)                  # the last two rows are never looked up
+        dout = rng.normal(size=(7, H)).astype(dtype)
+        G[...] = 0
+        np.add.at(G, ids, dout)
+        opt.step([ids] if step % 2 else None)
+        topt.zero_grad()
+        (torch.nn.functional.embedding(torch.tensor(ids), tW, sparse=True) * torch.tensor(dout)).sum().backward()
+        topt.step()
+        untouched[ids] = False
+        rtol, atol = TOL[dtype]
+        np.testing.assert_allclose(W, tW.detach().numpy(), rtol=rtol, atol=atol, err_msg=f"step {step}")
+    assert untouched[-2:].all() and np.array_equal(W[-2:], tW.detach().numpy()[-2:])
+    with pytest.raises(ValueError, match="one rows array"):
+        opt.step([])
+    with pytest.raises(ValueError, match=r"\[0, 11\]"):
+        opt.step([np.array([V])])

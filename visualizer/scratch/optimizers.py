@@ -186,6 +186,59 @@ class Adam(Optimizer):
             p -= buf
 
 
+class SparseAdam(Optimizer):
+    """Lazy Adam as ``torch.optim.SparseAdam``: a step touches only the rows (along axis 0) that had a
+    gradient in this batch, e.g. the embedding rows looked up; the moments of the other rows neither
+    decay nor move them.  For the looked-up rows R of a parameter, with g its (dense) gradient:
+
+        m[R] = b1 m[R] + (1 - b1) g[R];  v[R] = b2 v[R] + (1 - b2) g[R]^2;  t += 1 (every step)
+        w[R] -= lr sqrt(1 - b2^t) / (1 - b1^t) * m[R] / (sqrt(v[R]) + eps)
+
+    (torch's SparseAdam formula: eps is added to sqrt(v) before the bias correction, unlike Adam).  Cost
+    O(|R| · row size) instead of several passes over the whole (V, H) matrix: the right optimizer for
+    word2vec's embeddings (Mikolov et al.'s C code updates only the rows a window uses, too).
+
+    ``step(rows)``: rows[i] is a 1-D int array of the row ids of params[i] to update (duplicates are
+    merged), or None for every row whose gradient is not all zero (a dense scan).  Raises ValueError for
+    a rows list of the wrong length or ids outside the parameter's rows."""
+
+    def __init__(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
+        super().__init__(params, grads, lr)
+        self.beta1, self.beta2 = (float(b) for b in betas)
+        self.eps = float(eps)
+        self.t = 0
+        self._m = [np.zeros_like(p) for p in self.params]      # first moment
+        self._v = [np.zeros_like(p) for p in self.params]      # second moment
+
+    def step(self, rows: Sequence[np.ndarray | None] | None = None) -> None:
+        if rows is None:
+            rows = [None] * len(self.params)
+        if len(rows) != len(self.params):
+            raise ValueError(f"step() needs one rows array per parameter ({len(self.params)}), got {len(rows)}")
+        self.t += 1
+        b1, b2 = self.beta1, self.beta2
+        step_size = self.lr * math.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t)
+        for p, g, m, v, r in zip(self.params, self.grads, self._m, self._v, rows):
+            if r is None:
+                r = np.flatnonzero(np.any(g.reshape(g.shape[0], -1) != 0, axis=1))
+            else:
+                r = np.unique(np.asarray(r).reshape(-1))
+                if r.size and (r[0] < 0 or r[-1] >= p.shape[0]):
+                    raise ValueError(f"row ids must lie in [0, {p.shape[0] - 1}], got {r[0]} to {r[-1]}")
+            if r.size == 0:
+                continue
+            t = p.dtype.type
+            gr = g[r]                                      # (R, ...) gradient rows
+            mr = m[r]
+            mr += t(1 - b1) * (gr - mr)                    # torch: old += (1 - b) (new - old)
+            vr = v[r]
+            vr += t(1 - b2) * (gr * gr - vr)
+            m[r] = mr
+            v[r] = vr
+            p[r] -= t(step_size) * (mr / (np.sqrt(vr) + t(self.eps)))
+
+
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 
 

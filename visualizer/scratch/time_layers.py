@@ -34,6 +34,8 @@ a non-stateful layer starts every forward from zeros).
 """
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from visualizer.scratch.embedding import Embedding
@@ -47,6 +49,30 @@ def _sigmoid_(a: np.ndarray) -> np.ndarray:
     a *= 0.5
     a += 0.5
     return a
+
+
+def _refs(buf: np.ndarray) -> int:
+    return sys.getrefcount(buf)
+
+
+class _PrivateProbe:
+    buf = np.empty(1)
+
+
+_PRIVATE_REFS = _refs(_PrivateProbe().buf)     # refcount of an array only an attribute holds, seen via _refs
+
+
+def _scratch(owner, attr: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+    """A work array of this shape and dtype: ``owner.attr`` again when nothing outside owner references it
+    (not the caller, not a view of it: CPython's reference count says so), else a fresh one stored there.
+    Reusing a (N·T, V) array of logits or probabilities saves the page faults of a new 28 MB allocation at
+    the language model's shapes, without ever overwriting an array a caller still holds."""
+    private = _refs(getattr(owner, attr)) <= _PRIVATE_REFS          # counted before a local name holds it
+    buf = getattr(owner, attr)
+    if buf is None or not private or buf.shape != shape or buf.dtype != dtype:
+        buf = np.empty(shape, dtype=dtype)
+        setattr(owner, attr, buf)
+    return buf
 
 
 def _check_seq(xs: np.ndarray, Wx: np.ndarray, name: str) -> None:
@@ -115,11 +141,19 @@ class TimeAffine:
         """The (D, H) weight: own, or the tied embedding's transpose (a view)."""
         return self.tied.params[0].T if self.tied is not None else self.params[0]
 
+    _out: np.ndarray | None = None
+
     def forward(self, xs: np.ndarray) -> np.ndarray:
+        """xs (N, T, D) -> (N, T, H).  The product goes straight into the output array and b is added in
+        place (no (N·T, H) temporary); the output array is reused on the next call when the caller no
+        longer references it (see ``_scratch``)."""
         N, T, D = xs.shape
         W, b = self.W, self.params[-1]
         self._x = xs.reshape(N * T, D)
-        return (self._x @ W + b).reshape(N, T, -1)        # (N, T, H)
+        out = _scratch(self, "_out", (N * T, W.shape[1]), np.result_type(xs.dtype, W.dtype, b.dtype))
+        np.matmul(self._x, W, out=out)
+        out += b
+        return out.reshape(N, T, -1)                       # (N, T, H)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         N, T, H = dout.shape
@@ -128,7 +162,7 @@ class TimeAffine:
             np.matmul(self._x.T, d2, out=self.grads[0])    # (D, H)
         else:
             np.matmul(d2.T, self._x, out=self.tied_grad)   # (V, D) = (H, D) in this layer's names
-        np.sum(d2, axis=0, out=self.grads[-1])             # (H,)
+        np.matmul(np.ones(N * T, d2.dtype), d2, out=self.grads[-1])   # db = 1ᵀ d2 (H,), one BLAS pass
         return (d2 @ self.W.T).reshape(N, T, -1)          # (N, T, D)
 
     def accumulate_tied_grad(self) -> None:
@@ -144,8 +178,16 @@ class TimeSoftmaxWithLoss:
 
     xs: (N, T, V) logits, ts: (N, T) int labels -> float loss = −(1/M) Σ log softmax(x_nt)[t_nt], M the
     number of labels ≠ ``ignore_label`` (default −1, the book's padding label).  ``backward(dout=1.0)``
-    returns dxs (N, T, V) = (softmax − onehot) ⊙ mask / M; it reuses the cached probabilities in place
-    (a (N·T, V) array is large), so call it once per forward.  Matches
+    returns dxs (N, T, V) = (softmax − onehot) ⊙ mask / M; it reuses the cached exponentials in place
+    (a (N·T, V) array is large), so call it once per forward.  xs itself is never modified.
+
+    Fewer passes over the (N·T, V) array than the book's (max, subtract, exp, sum, divide, then subtract
+    and scale in backward): exp(xs) goes into a work array kept between calls (see ``_scratch``), the row
+    sums s are one BLAS product with a vector of ones, the loss is mean(log s − x_label), and backward
+    scales each row once by mask / (M s) and subtracts at the labels.  Without the max subtraction the
+    result is the same to round-off as long as no exp overflows and every row sum exceeds tiny / eps²
+    of the dtype (then the terms that underflow weigh < eps² of their row); when that check fails the
+    forward runs again with exp(x − max x), so very large or very negative logits stay exact.  Matches
     ``torch.nn.functional.cross_entropy(..., ignore_index=-1)``.  Raises ValueError for labels outside
     [0, V) (other than ignore_label), mismatched shapes, or a batch whose labels are all ignored.
     Source: Saitoh, *Deep Learning from Scratch 2*, 5.4.2 and 7.3.2."""
@@ -155,6 +197,7 @@ class TimeSoftmaxWithLoss:
         self.grads: list[np.ndarray] = []
         self.ignore_label = ignore_label
         self._probs: np.ndarray | None = None
+        self._buf: np.ndarray | None = None                # (N·T, V) work array, reused (see _scratch)
         self._cache = None
 
     def forward(self, xs: np.ndarray, ts: np.ndarray) -> float:
@@ -172,26 +215,41 @@ class TimeSoftmaxWithLoss:
             raise ValueError(f"labels must lie in [0, {V - 1}] (or be {self.ignore_label}), got values from "
                              f"{tv.min()} to {tv.max()}")
         t = np.where(mask, t, 0)
-        rows = np.arange(N * T)
-        z = xs.reshape(N * T, V) - xs.reshape(N * T, V).max(axis=1, keepdims=True)   # (N·T, V), new
-        picked = z[rows, t]                                # (N·T,)
-        np.exp(z, out=z)
-        s = z.sum(axis=1)                                  # (N·T,) >= 1
+        x2 = xs.reshape(N * T, V)
+        dt = x2.dtype if x2.dtype.kind == "f" else np.dtype(np.float64)
+        picked = x2[np.arange(N * T), t].astype(dt)        # (N·T,) logit of the label
+        e = _scratch(self, "_buf", x2.shape, dt)           # (N·T, V), becomes dxs in backward
+        if np.may_share_memory(e, x2):
+            e = self._buf = np.empty(x2.shape, dt)
+        ones = np.ones(V, dt)
+        # Fast path: exp of the raw logits (no max pass, no subtraction pass), valid when no exp overflowed
+        # and every row sum is far above the underflow range (tiny / eps²), so the terms that underflowed
+        # weigh less than eps² of their row; else the usual exp(x − max) over again.
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            np.exp(x2, out=e)
+            s = e @ ones                                   # (N·T,) row sums, a BLAS pass
+            info = np.finfo(dt)
+            fast = bool(np.isfinite(s).all()) and float(s.min()) >= float(info.tiny) / float(info.eps) ** 2
+        if not fast:
+            m = x2.max(axis=1)                             # (N·T,)
+            np.subtract(x2, m[:, None], out=e)
+            np.exp(e, out=e)
+            s = e @ ones                                   # >= 1
+            picked -= m
         loss = np.sum((np.log(s) - picked)[mask]) / count
-        z /= s[:, None]                                    # softmax probabilities
-        self._probs = z
-        self._cache = (t, mask, count, xs.shape)
+        self._probs = e                                    # unnormalised: softmax = e / s per row
+        self._cache = (t, mask, count, xs.shape, s)
         return float(loss)
 
     def backward(self, dout: float = 1.0) -> np.ndarray:
         if self._probs is None:
             raise RuntimeError("TimeSoftmaxWithLoss.backward() needs a forward() first (and runs once per "
                                "forward: it reuses the probabilities in place)")
-        t, mask, count, shape = self._cache
+        t, mask, count, shape, s = self._cache
         dx, self._probs = self._probs, None
-        dx[np.arange(t.size), t] -= 1
-        scale = mask.astype(dx.dtype) * dx.dtype.type(dout / count)
-        dx *= scale[:, None]
+        scale = mask.astype(dx.dtype) * dx.dtype.type(dout / count)    # (N·T,) weight of each label
+        dx *= (scale / s)[:, None]                         # softmax · scale, one pass
+        dx[np.arange(t.size), t] -= scale                  # − onehot · scale
         return dx.reshape(shape)                           # (N, T, V)
 
 
