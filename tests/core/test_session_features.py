@@ -4,6 +4,7 @@ import numpy as np
 
 from visualizer.core.export import curves_data
 from visualizer.core.lesson import ENGINE_COMPARISON_PLOT, Lesson
+from visualizer.core.process_session import ProcessSession
 from visualizer.core.session import EXACT_MATCH_FLOOR, TrainingSession
 from tests.core.test_session import SESSION_CLASSES, wait_for_events
 from tests.core.toy_lesson import ToyLesson, TwinToyLesson
@@ -125,3 +126,24 @@ def test_a_lesson_can_pause_a_running_session(session_cls):
         assert not s.running and s.step_count == 7
     finally:
         assert s.stop(1.0)
+
+
+class TorchThreadsLesson(ToyLesson):
+    """Reports how many CPU threads PyTorch uses in the training process."""
+
+    def snapshot(self):
+        import torch
+        from visualizer.core.plotdata import BarsData
+        return {"w": BarsData(["torch threads"], np.array([float(torch.get_num_threads())]))}
+
+
+def test_the_training_process_gives_pytorch_one_thread():
+    import time
+    s = ProcessSession(TorchThreadsLesson, {"seed": 1})
+    try:
+        deadline = time.monotonic() + 60
+        while "w" not in s.latest_snapshot().plots and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert s.latest_snapshot().plots["w"].values[0] == 1.0
+    finally:
+        assert s.stop(10.0)                          # an interpreter with torch loaded takes a while to exit
