@@ -1,0 +1,187 @@
+"""Lesson dcgan: shapes, training changes the samples, fixed noise is reproducible, interpolation ends, the
+diversity indicator, D-wins detection, CUDA absent, metrics every k steps."""
+import sys
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from lessons.dcgan import LESSON
+from lessons.dcgan.data import bilinear_resize, digits_images, mean_pairwise_distance
+from lessons.dcgan.nets import Discriminator, Generator
+from visualizer.core.lesson import LessonConfigError, LessonContext
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+class Recorder(LessonContext):
+    def __init__(self):
+        self.notices, self.pauses = [], []
+
+    def notice(self, message):
+        self.notices.append(message)
+
+    def request_pause(self, message):
+        self.pauses.append(message)
+
+
+def make(ctx=None, **values):
+    base = {"width": 16, "batch_size": 32}
+    base.update(values)
+    return LESSON(LESSON.hyperparameters(base), ctx)
+
+
+def test_model_module_imports_without_torch():
+    import subprocess
+    code = "import sys, lessons.dcgan; assert 'torch' not in sys.modules"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+@pytest.mark.parametrize("size", [16, 32])
+def test_nets_shapes(size):
+    g, d = Generator(20, size, 1, 8), Discriminator(size, 1, 8)
+    x = g(torch.randn(5, 20))
+    assert x.shape == (5, 1, size, size)
+    assert float(x.detach().abs().max()) <= 1.0
+    assert d(x).shape == (5,)
+    assert d.features(x).shape == (5, d.feature_channels, 4, 4)
+    with pytest.raises(ValueError):
+        Generator(20, 24, 1)
+
+
+def test_data_upscaled_and_scaled():
+    d = digits_images(16)
+    assert d.images.shape == (1797, 1, 16, 16) and d.images.dtype == np.float32
+    assert d.images.min() == -1.0 and d.images.max() == 1.0
+    x = np.random.default_rng(0).random((2, 8, 8)).astype(np.float32)
+    ref = torch.nn.functional.interpolate(torch.tensor(x)[:, None], size=16, mode="bilinear",
+                                          align_corners=False)[:, 0].numpy()
+    np.testing.assert_allclose(bilinear_resize(x, 16), ref, atol=1e-6)
+
+
+def test_snapshot_shapes_and_training_changes_grid():
+    lesson = make()
+    snap = lesson.snapshot()
+    assert snap["samples"].images.shape == (64, 16, 16)
+    assert snap["interpolation"].images.shape == (10, 16, 16)
+    assert snap["real"].images.shape == (64, 16, 16)
+    before = snap["samples"].images.copy()
+    for _ in range(5):
+        m = lesson.train_step()
+    assert set(m) == {"d_loss", "g_loss", "d_real", "d_fake", "g_grad_norm"}
+    assert all(isinstance(v, float) and np.isfinite(v) for v in m.values())
+    assert 0 < m["d_real"] < 1 and 0 < m["d_fake"] < 1
+    after = lesson.snapshot()["samples"].images
+    assert np.abs(after - before).mean() > 1e-3
+    lesson.set_live("grid", "6×6")
+    assert lesson.snapshot()["samples"].images.shape == (36, 16, 16)
+
+
+def test_same_seed_same_grid_and_different_seed_differs():
+    a, b, c = make(seed=3), make(seed=3), make(seed=4)
+    for lesson in (a, b, c):
+        for _ in range(3):
+            lesson.train_step()
+    ga, gb, gc = (x.snapshot()["samples"].images for x in (a, b, c))
+    np.testing.assert_array_equal(ga, gb)
+    assert np.abs(ga - gc).mean() > 1e-3
+
+
+@pytest.mark.parametrize("kind", ["spherical", "linear"])
+def test_interpolation_endpoints_are_the_two_samples(kind):
+    lesson = make(interp_a=5, interp_b=17, interpolation=kind, interp_steps=7)
+    lesson.train_step()
+    snap = lesson.snapshot()
+    grid, row = snap["samples"].images, snap["interpolation"].images
+    assert row.shape == (7, 16, 16)
+    np.testing.assert_allclose(row[0], grid[5], atol=1e-5)
+    np.testing.assert_allclose(row[-1], grid[17], atol=1e-5)
+    assert np.abs(row[3] - grid[5]).mean() > 1e-4
+    with pytest.raises(LessonConfigError, match="different samples"):
+        lesson.set_live("interp_b", 5)
+
+
+def test_slerp_keeps_norm_between_equal_norm_vectors():
+    from lessons.dcgan.engine import lerp, slerp
+    a = torch.tensor([3.0, 0.0, 0.0])
+    b = torch.tensor([0.0, 3.0, 0.0])
+    t = torch.linspace(0, 1, 5)
+    np.testing.assert_allclose(slerp(a, b, t).norm(dim=1).numpy(), 3.0, rtol=1e-5)
+    assert float(lerp(a, b, t)[2].norm()) < 2.2
+
+
+def test_diversity_indicator_on_collapsed_batch():
+    ctx = Recorder()
+    lesson = make(ctx)
+    real = lesson.real_batch
+    assert mean_pairwise_distance(real) == pytest.approx(lesson.real_distance)
+    collapsed = np.repeat(real[:1], 64, axis=0) + 0.01 * np.random.default_rng(0).standard_normal(real.shape)
+    assert mean_pairwise_distance(collapsed) / lesson.real_distance < 0.05
+    # make the engine return the collapsed batch: the indicator falls below the threshold and warns
+    lesson.engine.samples = lambda n, interp=None: (collapsed[:n].astype(np.float32), None)
+    lesson.t = 1000
+    outs = [lesson.evaluate() for _ in range(3)]
+    assert outs[-1]["diversity"] < 0.05 and outs[-1]["collapse_threshold"] == 0.5
+    assert len(ctx.notices) == 1 and "Mode collapse" in ctx.notices[0]
+    lesson.engine.samples = lambda n, interp=None: (real[:n], None)
+    assert lesson.evaluate()["diversity"] == pytest.approx(1.0)
+
+
+def test_d_wins_with_vanishing_gradient_pauses():
+    ctx = Recorder()
+    lesson = make(ctx)
+    lesson._grad_ref = [10.0] * 20
+    for _ in range(200):
+        lesson._watch_d_wins({"d_fake": 0.001, "g_grad_norm": 0.01})
+    assert len(ctx.pauses) == 1 and "vanishes" in ctx.pauses[0]
+    ctx2 = Recorder()
+    lesson2 = make(ctx2)
+    lesson2._grad_ref = [10.0] * 20
+    for _ in range(200):
+        lesson2._watch_d_wins({"d_fake": 0.001, "g_grad_norm": 8.0})
+    assert not ctx2.pauses and len(ctx2.notices) == 1
+
+
+def test_cuda_absent_raises_config_error():
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(LessonConfigError, match="CUDA"):
+        make(device="cuda")
+
+
+def test_metrics_every_k_steps_and_no_loss_of_steps():
+    lesson = make()
+    assert lesson.metrics_every == 1
+    lesson.metrics_every = 4
+    outs = [lesson.train_step() for _ in range(8)]
+    assert [bool(o) for o in outs] == [False, False, False, True] * 2
+    assert lesson.engine._n == 0
+
+
+def test_checkpoint_round_trip_and_mismatch():
+    a = make()
+    a.train_step()
+    state = a.checkpoint_state()
+    b = make()                      # same seed (same fixed noise), untrained weights
+    assert np.abs(a.engine.samples(4)[0] - b.engine.samples(4)[0]).max() > 1e-4
+    b.load_checkpoint_state(state)
+    np.testing.assert_array_equal(a.engine.samples(4)[0], b.engine.samples(4)[0])
+    for k in ("G.net.0.weight", "D.head.weight"):
+        np.testing.assert_array_equal(b.checkpoint_state()[k], state[k])
+    with pytest.raises(LessonConfigError, match="does not fit"):
+        make(z_dim=8).load_checkpoint_state(state)
+
+
+def test_training_improves_discriminator_then_balances():
+    """A short run: D(x) > D(G(z)) on average (D learns) and no metric diverges."""
+    lesson = make()
+    ms = [lesson.train_step() for _ in range(40)]
+    assert np.mean([m["d_real"] for m in ms]) > np.mean([m["d_fake"] for m in ms])
+    assert all(np.isfinite(list(m.values())).all() for m in ms)
