@@ -1,0 +1,127 @@
+"""Frames per second of the GAN lab's field view (D(x) heatmap, gradient arrows, samples, manifold) in
+the real main window while training.
+
+Opens the main window on the ``gan_2d`` lesson (same approach as ``bench_optimizer_race.py``), plays
+for ``--warmup`` seconds (first paints, caches, the training process's imports: not measured), then
+``--seconds`` at the lesson's default speed limit (``Gan2D.default_speed``, 100 steps/s) and as fast
+as possible, and reports
+  * field frames per second: redraws the field view actually performed (``PlotView.draw_count``);
+  * event-loop latency: how late a 10 ms repeating QTimer fires (p50 / p99 / max, in ms);
+  * training steps per second.
+Target (issue #6): the heatmap and gradient field redraw at >= 20 frames/s while training.
+
+Run under a real X server for representative numbers:
+    xvfb-run -a -s "-screen 0 1600x1000x24" python benchmarks/bench_gan_2d.py [--seconds 5]
+        [--engine numpy|torch] [--device cpu|cuda] [--training process|thread]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+
+import numpy as np
+
+
+def wait_until(app, predicate, timeout: float) -> bool:
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        app.processEvents()
+        if predicate():
+            return True
+        time.sleep(0.002)
+    return False
+
+
+def play_phase(app, window, seconds: float) -> dict:
+    """Play for ``seconds`` in the real event loop; field frames, latency and steps per second."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    view = window.view
+    field = view.views["field"]
+    session = view.session
+    lateness: list[float] = []
+    last = [time.perf_counter()]
+
+    def probe() -> None:
+        now = time.perf_counter()
+        lateness.append(max(0.0, now - last[0] - 0.010))
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(probe)
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    frames0, steps0 = field.draw_count, session.step_count
+    view.play()
+    t0 = time.perf_counter()
+    last[0] = t0
+    timer.start()
+    loop.exec()
+    timer.stop()
+    elapsed = time.perf_counter() - t0
+    frames, steps = field.draw_count - frames0, session.step_count - steps0
+    view.pause()
+    wait_until(app, lambda: not session.running, 5)
+    ms = np.array(lateness) * 1000 if lateness else np.zeros(1)
+    return {"fps": frames / elapsed, "steps_per_s": steps / elapsed, "p50": float(np.percentile(ms, 50)),
+            "p99": float(np.percentile(ms, 99)), "max": float(ms.max())}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--warmup", type=float, default=3.0, help="seconds of play before measuring")
+    ap.add_argument("--engine", choices=("numpy", "torch"), default="numpy")
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    ap.add_argument("--training", choices=("process", "thread"), default="process")
+    args = ap.parse_args()
+
+    os.environ["DLVIS_TRAINING"] = args.training
+    from PySide6.QtCore import QSettings
+
+    from visualizer.core import registry
+    from visualizer.ui.app import create_app
+    from visualizer.ui.main_window import MainWindow
+
+    lesson_cls = registry.get("gan_2d")
+    app = create_app([])
+    settings = QSettings(os.path.join(tempfile.mkdtemp(), "bench.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(lessons={"gan_2d": lesson_cls}, lesson_id="gan_2d", settings=settings)
+    window.resize(1600, 1000)
+    window.show()
+    view = window.view
+    wait_until(app, lambda: view.builds > 0, 60)
+    if (args.engine, args.device) != ("numpy", "cpu"):
+        view.apply_param("engine", args.engine)
+        view.apply_param("device", args.device)
+        view.reset()
+        wait_until(app, lambda: view.builds > 1 and view.session.state == "paused", 120)
+    for pid in ("field", "losses"):                   # the first narrative step's plots, on screen
+        view.plot_scroll.ensureWidgetVisible(view.frames[pid])
+
+    default_speed = lesson_cls.default_speed
+    view.transport.set_speed(default_speed)
+    play_phase(app, window, args.warmup)
+    results = []
+    for speed in (default_speed, None):
+        view.transport.set_speed(speed)
+        wait_until(app, lambda: False, 0.3)
+        results.append((speed, play_phase(app, window, args.seconds)))
+    window.close()
+
+    print(f"gan_2d field view, {args.engine} on {args.device}, {args.seconds:g} s per phase, platform "
+          f"{app.platformName()}, training in a {args.training}; lesson rates: redraw {lesson_cls.redraw_hz:g} Hz, "
+          f"snapshots {lesson_cls.snapshot_hz:g} Hz, snapshot budget {lesson_cls.snapshot_budget:g}")
+    for speed, r in results:
+        label = "max" if speed is None else f"{speed:g} steps/s"
+        print(f"  speed limit {label:>13}: {r['fps']:.1f} field frames/s, {r['steps_per_s']:.1f} steps/s, "
+              f"event-loop latency p50 {r['p50']:.2f} ms p99 {r['p99']:.2f} ms max {r['max']:.1f} ms")
+    worst = min(r["fps"] for _s, r in results)
+    print(f"field frames per second (worst phase): {worst:.1f}   target >= 20 -> {'PASS' if worst >= 20 else 'FAIL'}")
+
+
+if __name__ == "__main__":
+    main()

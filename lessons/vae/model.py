@@ -1,0 +1,262 @@
+"""Lesson ``vae``: a variational autoencoder on handwritten digits, with a live β (Qt-free, torch-free).
+
+The encoder maps an image x to q(z|x) = 𝒩(μ, diag σ²), a reparameterized sample z = μ + σ ⊙ ε goes
+through the decoder to p(x|z), and training minimizes reconstruction + β · KL (the negative ELBO when
+β = 1).  The pictures: the two loss terms as separate curves, the 2-D latent grid decoded into images
+over the prior's quantiles, the latent means of validation images by label, reconstructions, samples
+from the prior and the KL of each latent dimension (active units).  The model runs on PyTorch
+(``torch_vae.py``, imported only when the lesson is built).
+
+Follows Kingma & Welling, "Auto-Encoding Variational Bayes" (ICLR 2014); Higgins et al., "β-VAE:
+Learning basic visual concepts with a constrained variational framework" (ICLR 2017); Chollet, *Deep
+Learning with Python* 2e, ch. 12.4 (image generation with variational autoencoders); Buduma et al.,
+*Fundamentals of Deep Learning* 2e, ch. 10 (generative models).  Data: scikit-learn's digits (Alpaydin &
+Kaynak 1998) or MNIST (LeCun et al. 1998).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from lessons.vae.latent import (
+    CollapseDetector,
+    grid_latents,
+    mosaic,
+    mosaic_extent,
+    upscale,
+)
+from lessons.vae.narrative import NARRATIVE
+from visualizer.core.data.digits import load_digits_split
+from visualizer.core.data.download import DownloadError
+from visualizer.core.data.idx import DataFormatError
+from visualizer.core.data.mnist import SOURCES, load_idx_split
+from visualizer.core.data.split import DataSplit
+from visualizer.core.hyperparams import ChoiceParam, FloatParam, IntParam
+from visualizer.core.lesson import Lesson, LessonInfo
+from visualizer.core.plotdata import (
+    BarsData,
+    ImageData,
+    ImageGridData,
+    PlotData,
+    PlotSpec,
+    ScatterData,
+)
+
+DATASETS = ("digits", "digits16", "mnist")
+N_RECON = 12                 # validation images shown with their reconstructions
+N_SAMPLES = 32               # fixed prior draws decoded in the "samples" grid
+SCATTER_LIMIT = 1000         # validation means drawn in the latent scatter
+VAL_LIMIT = 2000             # validation images evaluated (MNIST has up to 10,000)
+
+
+class VAELesson(Lesson):
+    """A VAE on digits: x (N, S·S) in [0, 1] -> μ, log σ² (N, J) -> z = μ + σ ⊙ ε -> p(x|z)."""
+
+    order = 60
+    info = LessonInfo(
+        "vae", "Variational autoencoder", "Generative",
+        "Deep Learning with Python 2e, ch. 12.4 (Image generation with variational autoencoders)",
+        "An autoencoder whose code is a distribution: reconstruction and KL terms, a live β, the 2-D latent "
+        "space decoded into a grid of digits, reconstructions, samples from the prior, posterior collapse.",
+        engines=("torch",))
+    params = (
+        ChoiceParam("dataset", "Data set", "digits", DATASETS,
+                    tooltip="digits: 1,797 embedded 8×8 images. digits16: the same upscaled to 16×16 (bilinear). "
+                            "mnist: 28×28 images, downloaded once (about 12 MB) and cached; offline, the "
+                            "embedded digits."),
+        ChoiceParam("architecture", "Architecture", "mlp", ("mlp", "conv"),
+                    tooltip="mlp: one hidden layer in the encoder and in the decoder (Kingma & Welling). conv: "
+                            "two stride-2 convolutions down and two transposed convolutions up (Chollet)."),
+        IntParam("latent_dim", "Latent dimensions", 2, 2, 16,
+                 tooltip="J, the size of the code z. With 2 the latent space can be drawn as it is; with more, "
+                         "the grid and the scatter show the first two dimensions (the others at 0)."),
+        IntParam("hidden", "Hidden units", 256, 32, 1024, log=True,
+                 tooltip="Width of the hidden layer of the encoder and of the decoder."),
+        ChoiceParam("likelihood", "Decoder p(x|z)", "bernoulli", ("bernoulli", "gaussian"),
+                    tooltip="bernoulli: each pixel is a coin with probability sigmoid(logit); reconstruction = "
+                            "binary cross-entropy. gaussian: 𝒩(x̂, σ²) with σ = 0.1; reconstruction = "
+                            "Σ(x − x̂)²/2σ² (the squared error, scaled)."),
+        FloatParam("beta", "β (KL weight)", 1.0, 0.0, 10.0, live=True, decimals=2,
+                   tooltip="Loss = reconstruction + β·KL. β = 1: the ELBO of Kingma & Welling. β > 1 (β-VAE): a "
+                           "smoother, more prior-like code and blurrier images; very large β: posterior "
+                           "collapse. β = 0: a plain autoencoder with noise. Applies at the next step."),
+        FloatParam("lr", "Learning rate", 1e-3, 1e-5, 1.0, log=True, live=True, decimals=5,
+                   tooltip="Adam's step size. Applies at the next step."),
+        IntParam("batch_size", "Batch size", 64, 8, 512, live=True, log=True,
+                 tooltip="Images per update. Applies at the next step."),
+        IntParam("grid_size", "Latent grid size", 15, 5, 25, live=True,
+                 tooltip="n of the n×n grid of decoded latent points (the picture only)."),
+        IntParam("max_train", "Training images (MNIST)", 10_000, 1_000, 60_000, log=True,
+                 tooltip="How many of the 60,000 MNIST training images to use. Not used for the digits."),
+    )
+    plots = (
+        PlotSpec("recon", "Reconstruction term", "curves", series=("train_recon", "val_recon"), x_label="step",
+                 y_label="−log p(x|z) (nats / image)",
+                 tooltip="E_q[−log p(x|z)]: how badly the decoder reproduces the image from a sampled code, "
+                         "summed over pixels, averaged over images (training batches and the validation set)."),
+        PlotSpec("kl", "KL term", "curves", series=("train_kl", "val_kl"), x_label="step",
+                 y_label="KL(q(z|x) ‖ p(z)) (nats / image)",
+                 tooltip="How far the encoder's distribution q(z|x) is from the prior 𝒩(0, I): the information "
+                         "the code carries about the image. β multiplies this term in the loss."),
+        PlotSpec("loss", "Loss and −ELBO", "curves", series=("train_loss", "val_loss", "val_neg_elbo"), x_label="step",
+                 y_label="nats / image",
+                 tooltip="train_loss and val_loss: what Adam minimizes, reconstruction + β·KL, on training batches "
+                         "and on the validation set. val_neg_elbo: reconstruction "
+                         "+ KL on the validation set, the negative evidence lower bound (β = 1): an upper bound on "
+                         "−log p(x), comparable across β."),
+        PlotSpec("latent_grid", "Latent grid decoded", "latent_grid",
+                 tooltip="Each tile is the decoder's image of one latent point z on an n×n grid over the prior's "
+                         "quantiles, z = Φ⁻¹(p) for p from 0.05 to 0.95 (Kingma & Welling fig. 4, Chollet fig. "
+                         "12.19). With more than two latent dimensions the others are 0."),
+        PlotSpec("latent_means", "Latent means of validation images", "scatter",
+                 tooltip="μ(x) of each validation image, coloured by its digit (labels are never used in "
+                         "training). With more than two latent dimensions: the first two."),
+        PlotSpec("reconstructions", "Reconstructions (validation)", "image_grid",
+                 tooltip="Pairs: a validation image, then the decoder's mean image from its code z = μ(x)."),
+        PlotSpec("samples", "Samples from the prior", "image_grid",
+                 tooltip="The decoder's mean image of fixed draws z ~ 𝒩(0, I): new digits, updating while the "
+                         "model trains."),
+        PlotSpec("active_units", "KL per latent dimension (active units)", "active_units",
+                 tooltip="The KL of each latent dimension on the validation set. A dimension near 0 is inactive: "
+                         "the encoder ignores it (q = prior); grey bars are below 0.02 nats (dashed line). When all are near 0 the "
+                         "posterior has collapsed."),
+    )
+    narrative = NARRATIVE
+    eval_every = 25
+
+    def __init__(self, hp, context=None) -> None:
+        super().__init__(hp, context)
+        self.data = self._load_data()
+        h, w = self.data.image_shape
+        self.image_shape = (h, w)
+        self.rng = np.random.default_rng(hp["seed"])
+        self.sync_every = 1 if hp["device"] == "cpu" else 10     # steps per host copy of the loss sums
+        from lessons.vae.torch_vae import (  # lazy: importing torch is slow
+            VAEConfig,
+            VAETrainer,
+        )
+
+        cfg = VAEConfig(image_size=h, latent_dim=hp["latent_dim"], hidden=hp["hidden"],
+                        architecture=hp["architecture"], likelihood=hp["likelihood"])
+        self.trainer = VAETrainer(cfg, self.data.x_train, self.data.x_val[:VAL_LIMIT], device=hp["device"],
+                                  lr=hp["lr"], seed=hp["seed"], order_rng=self.rng, n_samples=N_SAMPLES)
+        self.t = 0
+        self.eval_every = self._eval_interval()
+        self.collapse = CollapseDetector()
+        self.last_kl_dim = np.zeros(hp["latent_dim"])
+        if hp["latent_dim"] > 2:
+            self.context.notice(f"The latent space has {hp['latent_dim']} dimensions: the latent grid varies z₁ "
+                                "and z₂ with the others at 0, and the scatter shows μ₁ and μ₂.")
+
+    # ---- data ------------------------------------------------------------------------------------
+    def _load_data(self) -> DataSplit:
+        hp = self.hp
+        if hp["dataset"] == "mnist":
+            try:
+                return load_idx_split("mnist", 0.2, hp["seed"], "float32", hp["max_train"],
+                                      progress=self.context.progress)
+            except DownloadError as e:
+                self.context.notice(f"Could not download {SOURCES['mnist'].title} ({e.reason}): using the "
+                                    "embedded 8×8 digits instead.")
+            except DataFormatError as e:
+                self.context.notice(f"The MNIST files are damaged ({e}): using the embedded 8×8 digits instead. "
+                                    "Delete them from the cache folder to download them again.")
+        d = load_digits_split(0.2, hp["seed"], "float32")
+        if hp["dataset"] == "digits16":
+            d = DataSplit("8×8 digits upscaled to 16×16 (bilinear)", upscale(d.x_train, (8, 8), 16), d.y_train,
+                          upscale(d.x_val, (8, 8), 16), d.y_val, (16, 16), d.class_names)
+        return d
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return math.ceil(len(self.data.x_train) / self.hp["batch_size"])
+
+    def _eval_interval(self) -> int:
+        every = max(1, round(self.steps_per_epoch / 2))
+        return max(self.sync_every, every - every % self.sync_every)
+
+    # ---- training --------------------------------------------------------------------------------
+    def train_step(self) -> dict[str, float]:
+        """One Adam step.  Returns {} on most steps and the window means (train_recon, train_kl,
+        train_loss) every ``sync_every`` steps: one host copy per window, none per step on a GPU."""
+        self.trainer.train_step(self.hp["batch_size"], float(self.hp["beta"]))
+        self.t += 1
+        if self.t % self.sync_every:
+            return {}
+        synced = self.trainer.sync()
+        if synced is None:
+            return {}
+        metrics, kl_dim = synced
+        self.last_kl_dim = kl_dim
+        if np.all(np.isfinite(kl_dim)) and self.collapse.update(kl_dim, self.sync_every):
+            self.context.notice(self.collapse_message())
+        return metrics
+
+    def collapse_message(self) -> str:
+        return (f"Posterior collapse: for {self.collapse.run} steps the KL of every latent dimension has stayed "
+                f"below {self.collapse.threshold:g} nats. The encoder's q(z|x) now equals the prior 𝒩(0, I) "
+                "for every image, so the code says nothing about x and the decoder draws the same average "
+                f"blur for every input. β = {self.hp['beta']:g} makes each nat of information cost more than "
+                "it buys in reconstruction. Lower β (to 1 or below) and the 'active units' come back.")
+
+    def evaluate(self) -> dict[str, float]:
+        out = self.trainer.evaluate()
+        return out | {"val_loss": out["val_recon"] + float(self.hp["beta"]) * out["val_kl"]}
+
+    def set_live(self, name, value) -> None:
+        super().set_live(name, value)
+        if name == "lr":
+            self.trainer.set_lr(value)
+        elif name == "batch_size":
+            self.eval_every = self._eval_interval()
+
+    def divergence_hint(self) -> str:
+        return (f"The loss became NaN or infinite: the learning rate ({self.hp['lr']:g}) is probably too high "
+                "for Adam on this VAE (log σ² overshoots and σ = exp(½ log σ²) overflows). Lower it, to 1e-3 "
+                "or less, and press Reset (R).")
+
+    # ---- views -----------------------------------------------------------------------------------
+    def latent_grid(self, n: int | None = None) -> ImageData:
+        """The decoder's images of an n×n grid over the prior's quantiles as one (n·H, n·W) image."""
+        n = n or self.hp["grid_size"]
+        h, w = self.image_shape
+        j = self.hp["latent_dim"]
+        tiles = self.trainer.decode(grid_latents(n, j)).reshape(n * n, h, w)            # (n², H, W)
+        img = mosaic(tiles, n, gap=1)[::-1]                                              # row 0 at the bottom
+        x0, x1 = mosaic_extent(n, w, gap=1)
+        y0, y1 = mosaic_extent(n, h, gap=1)
+        rest = "" if j == 2 else f" (z₃…z{j} = 0)"
+        return ImageData(np.ascontiguousarray(img), (x0, x1, y0, y1), (0.0, 1.0), "gray",
+                         x_label="Φ(z₁): prior quantile of z₁", y_label="Φ(z₂): prior quantile of z₂" + rest,
+                         colorbar_label="pixel")
+
+    def snapshot(self) -> dict[str, PlotData]:
+        h, w = self.image_shape
+        j = self.hp["latent_dim"]
+        mu, kl_dim = self.trainer.encode_val(SCATTER_LIMIT)
+        labels = self.data.y_val[:len(mu)]
+        recon = self.trainer.reconstruct_val(N_RECON).reshape(N_RECON, h, w)
+        originals = self.data.x_val[:N_RECON].reshape(N_RECON, h, w)
+        pairs = np.stack([originals, recon], axis=1).reshape(2 * N_RECON, h, w).astype(np.float32)
+        names = self.data.class_names
+        pair_captions = [c for i in range(N_RECON) for c in (f"input {names[labels[i]]}", "output")]
+        samples = self.trainer.prior_samples().reshape(N_SAMPLES, h, w)
+        return {
+            "latent_grid": self.latent_grid(),
+            "latent_means": ScatterData(mu[:, :2], labels, class_names=names, x_label="μ₁", y_label="μ₂"),
+            "reconstructions": ImageGridData(pairs, pair_captions, (0.0, 1.0), "gray", ncols=8),
+            "samples": ImageGridData(samples.astype(np.float32), (), (0.0, 1.0), "gray", ncols=8),
+            "active_units": BarsData([f"z{i + 1}" for i in range(j)], kl_dim, y_label="KL (nats)"),
+        }
+
+    # ---- checkpoints -----------------------------------------------------------------------------
+    def checkpoint_state(self) -> dict[str, np.ndarray]:
+        return self.trainer.state_arrays()
+
+    def load_checkpoint_state(self, state: dict[str, np.ndarray]) -> None:
+        self.trainer.load_state_arrays(state)
+
+    def close(self) -> None:
+        self.trainer = None
+
