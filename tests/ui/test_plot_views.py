@@ -266,3 +266,16 @@ def test_every_kind_draws_and_exports_data_with_nan_and_inf(qtbot, tmp_path, kin
         view.export(fmt, tmp_path / f"{kind}.{fmt}")
         assert (tmp_path / f"{kind}.{fmt}").stat().st_size > 0
     view.set_data(data)                                   # and recover once the data is finite again
+
+
+def test_long_marker_labels_are_cut_but_the_tooltip_keeps_them(qtbot):
+    from visualizer.core.plotdata import CurvesData, PlotSpec
+    from visualizer.ui.plots.curves import MARKER_LABEL_CHARS, CurvesView
+
+    view = CurvesView(PlotSpec("loss", "Loss", "curves", series=("train_loss",)))
+    qtbot.addWidget(view)
+    text = "drawn_points: → " + "0.5,0.5;" * 500
+    view.set_data(CurvesData({"train_loss": (np.arange(3.0), np.ones(3))}, [(1, text)]))
+    line = view.markers[0]
+    assert len(line.label.toPlainText()) == MARKER_LABEL_CHARS and line.label.toPlainText().endswith("…")
+    assert text in line.toolTip()

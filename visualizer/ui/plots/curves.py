@@ -13,6 +13,8 @@ from visualizer.ui.plots.base import PlotView
 from visualizer.ui.plots.colormaps import series_color
 
 MARKER_COLOR = "#7a5c00"
+MARKER_LABEL_CHARS = 40    # a marker's label is cut here (a drawn point list is 20,000 characters); the
+                           # tooltip and the CSV keep the whole text
 DENSE_POINTS = 400      # above this many points a curve is drawn 1 px wide: wider antialiased
                         # lines cost Qt's raster engine about 4x more per repaint
 
@@ -258,9 +260,10 @@ class CurvesView(PlotView):
             self.markers.clear()
             self._marker_keys.clear()
         for step, text in markers[len(self._marker_keys):]:
+            short = text if len(text) <= MARKER_LABEL_CHARS else text[:MARKER_LABEL_CHARS - 1] + "…"
             line = pg.InfiniteLine(pos=step, angle=90, movable=False,
                                    pen=pg.mkPen(MARKER_COLOR, width=1, style=Qt.PenStyle.DashLine),
-                                   label=text,
+                                   label=short,
                                    labelOpts={"position": 0.95, "color": MARKER_COLOR, "rotateAxis": (1, 0),
                                               "anchors": [(1, 0), (1, 0)]})
             line.setToolTip(f"step {step}: {text}")
