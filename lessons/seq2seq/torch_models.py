@@ -4,7 +4,8 @@ The same encoder-decoder, peeky and attention models on the same weights (the sc
 :func:`lessons.seq2seq.models.init_weights`): the LSTMs are ``torch.nn.LSTM`` built by
 ``visualizer.torch_backend.sequence.recurrent_from_scratch`` (their hidden-side bias is frozen at 0, so
 the one trainable bias is the scratch b), the embeddings and the affine layer are plain parameters used
-as ``W[ids]`` and ``x @ W + b``.  Adam (``torch.optim.Adam``, the scratch Adam's rule) and
+as ``W[ids]`` and ``x @ W + b``.  Adam (``torch.optim.Adam`` with ε set each step to the book's, as
+``lessons.seq2seq.models.BookAdam``) and
 ``clip_grad_norm_`` (the rule of ``visualizer.scratch.clipping.clip_grads``) make the training step match
 the NumPy engine to float32 round-off.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from lessons.seq2seq.models import check_state
+from lessons.seq2seq.models import BOOK_ADAM_EPS, book_adam_eps, check_state
 from visualizer.scratch.time_layers import TimeLSTM
 from visualizer.torch_backend.device import resolve_device
 from visualizer.torch_backend.sequence import recurrent_from_scratch, time_attention, time_softmax_cross_entropy
@@ -115,7 +116,8 @@ class TorchSeq2seqTrainer:
         self.device = resolve_device(device)
         self.model = TorchSeq2seq(kind, weights, reverse_input).to(self.device)
         self.params = [p for p in self.model.parameters() if p.requires_grad]
-        self.optimizer = torch.optim.Adam(self.params, lr=lr)
+        self.optimizer = torch.optim.Adam(self.params, lr=lr, eps=BOOK_ADAM_EPS)
+        self._steps = 0
         self.max_grad_norm = max_grad_norm
         self.last_grad_norm = float("nan")
 
@@ -137,6 +139,9 @@ class TorchSeq2seqTrainer:
         loss.backward()
         if self.max_grad_norm > 0:
             self.last_grad_norm = float(torch.nn.utils.clip_grad_norm_(self.params, self.max_grad_norm))
+        self._steps += 1
+        for g in self.optimizer.param_groups:             # the book's ε placement (BookAdam)
+            g["eps"] = book_adam_eps(self._steps, g["betas"][1])
         self.optimizer.step()
         return float(loss.detach())
 

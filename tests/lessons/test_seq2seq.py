@@ -152,3 +152,30 @@ def test_lesson_declares_the_book_and_a_narrative():
     assert 5 <= len(LESSON.narrative) <= 7
     assert LESSON.supports_engine_comparison()
     assert all(spec.tooltip for spec in LESSON.params) and all(p.tooltip for p in LESSON.plots)
+
+
+def test_adam_follows_the_books_rule():
+    """The book's Adam (common/optimizer.py): w -= lr √(1−β2^t)/(1−β1^t) · m / (√v + 1e-7)."""
+    from lessons.seq2seq.models import BookAdam
+    rng = np.random.default_rng(3)
+    w = rng.standard_normal(50).astype(np.float32)
+    w0, g = w.copy(), np.zeros_like(w)
+    opt = BookAdam([w], [g], lr=1e-3)
+    ref, m, v = w.astype(np.float64), np.zeros(50), np.zeros(50)
+    for t in range(1, 30):
+        g[...] = rng.standard_normal(50) * np.logspace(-9, -1, 50)     # tiny gradients: where ε matters
+        opt.step()
+        m += 0.1 * (g - m)
+        v += 0.001 * (g.astype(np.float64) ** 2 - v)
+        ref -= 1e-3 * np.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t) * m / (np.sqrt(v) + 1e-7)
+    np.testing.assert_allclose(w, ref, atol=1e-6, rtol=0)
+    # the PyTorch-style ε (1e-8 added to the bias-corrected √v) moves the tiny-gradient weights much further
+    from visualizer.scratch.optimizers import Adam
+    w2, g2 = w0.copy(), np.zeros_like(w0)
+    plain = Adam([w2], [g2], lr=1e-3)
+    rng = np.random.default_rng(3)
+    rng.standard_normal(50)
+    for t in range(1, 30):
+        g2[...] = rng.standard_normal(50) * np.logspace(-9, -1, 50)
+        plain.step()
+    assert np.abs(w2 - w0)[:10].mean() > 10 * np.abs(w - w0)[:10].mean()

@@ -313,3 +313,28 @@ def test_time_dropout_masks_per_element_and_is_identity_in_eval():
     assert np.array_equal(drop.backward(x), y)             # gradient goes through the same mask
     drop.train = False
     assert drop.forward(x) is x
+
+
+@pytest.mark.parametrize("stateful", [False, True])
+def test_lstm_x_const_equals_concatenating_it_to_every_step(stateful):
+    """forward(xs, x_const) == forward([x_const, x_t] for every t) (the peeky decoder), gradients included."""
+    rng = np.random.default_rng(7)
+    N, T, C, D, H = 3, 4, 5, 2, 6
+    Wx, Wh, b = recurrent_params("lstm", C + D, H, np.float64, rng)
+    xs, x_const = rng.standard_normal((N, T, D)), rng.standard_normal((N, C))
+    dhs = rng.standard_normal((N, T, H))
+    ref, lay = TimeLSTM(Wx, Wh, b, stateful), TimeLSTM(Wx, Wh, b, stateful)
+    if stateful:
+        h0, c0 = rng.standard_normal((N, H)), rng.standard_normal((N, H))
+        ref.set_state(h0, c0)
+        lay.set_state(h0, c0)
+    full = np.concatenate([np.broadcast_to(x_const[:, None], (N, T, C)), xs], axis=2)
+    np.testing.assert_allclose(lay.forward(xs, x_const), ref.forward(full), atol=1e-12)
+    dfull = ref.backward(dhs)
+    np.testing.assert_allclose(lay.backward(dhs), dfull[:, :, C:], atol=1e-12)
+    np.testing.assert_allclose(lay.dx_const, dfull[:, :, :C].sum(axis=1), atol=1e-12)
+    for g_lay, g_ref in zip(lay.grads, ref.grads):
+        np.testing.assert_allclose(g_lay, g_ref, atol=1e-12)
+    np.testing.assert_allclose(lay.dh, ref.dh, atol=1e-12)
+    with pytest.raises(ValueError, match="x_const"):
+        lay.forward(xs, x_const[:2])

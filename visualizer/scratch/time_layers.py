@@ -477,7 +477,13 @@ class TimeLSTM(_TimeRecurrent):
     (N, T, H) returns dxs (N, T, D) and stores dh, dc (N, H) for the initial state.  After a forward,
     ``gates`` is (N, T, 4H): the activated gates i, f, g, o of every step (for plots).  Raises ValueError
     for shape/dtype mismatches.  Source: Saitoh, *Deep Learning from Scratch 2*, 6.3; Hochreiter &
-    Schmidhuber 1997; Gers et al. 2000 (forget gate)."""
+    Schmidhuber 1997; Gers et al. 2000 (forget gate).
+
+    ``forward(xs, x_const)`` with x_const (N, C): every step's input is the concatenation [x_const, x_t]
+    (Wx is then (C + D, 4H), its first C rows for x_const), as the book's peeky decoder feeds the encoder's
+    summary to every step (Saitoh, 7.5.2).  The same numbers as concatenating, but x_const Wx[:C] is one
+    product per sequence instead of one per step, and backward stores ``dx_const`` (N, C), the gradient
+    summed over the steps."""
 
     has_cell = True
 
@@ -486,51 +492,67 @@ class TimeLSTM(_TimeRecurrent):
         self.H = _check_weights(Wx, Wh, [b], 4, "TimeLSTM")
         self.params = [Wx, Wh, b]
         self.grads = [np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)]
+        self.dx_const: np.ndarray | None = None
 
     @property
     def gates(self) -> np.ndarray:
         return self._cache[1].transpose(1, 0, 2)           # (N, T, 4H) view
 
-    def forward(self, xs: np.ndarray) -> np.ndarray:
+    def forward(self, xs: np.ndarray, x_const: np.ndarray | None = None) -> np.ndarray:
         Wx, Wh, b = self.params
-        _check_seq(xs, Wx, "TimeLSTM")
+        C = 0
+        if x_const is not None:
+            C = x_const.shape[-1]
+            if x_const.ndim != 2 or xs.ndim != 3 or x_const.shape[0] != xs.shape[0] or x_const.dtype != Wx.dtype:
+                raise ValueError(f"TimeLSTM needs x_const (N, C) of the weights' dtype {Wx.dtype} with xs "
+                                 f"(N, T, D), got {x_const.shape} {x_const.dtype} and {xs.shape}")
+        Wx_x = Wx[C:]                                      # (D, 4H): the rows for the per-step input
+        _check_seq(xs, Wx_x, "TimeLSTM")
         N, T, D = xs.shape
         H = self.H
         dt = Wx.dtype
         xs_tm = np.ascontiguousarray(xs.transpose(1, 0, 2))            # (T, N, D)
-        # σ(a) = ½ tanh(a/2) + ½ and g = tanh(a): one tanh over all four gates if the i, f, o columns are
-        # halved first.  Halve them in the weights once per call (scale), not in the loop.
-        scale = np.full(4 * H, 0.5, dtype=dt)
-        scale[2 * H:3 * H] = 1
-        shift = np.full(4 * H, 0.5, dtype=dt)
-        shift[2 * H:3 * H] = 0
-        A = (xs_tm.reshape(T * N, D) @ (Wx * scale)).reshape(T, N, 4 * H)   # input projection, all steps
-        A += b * scale
+        # One exp pass over all four gates per step: σ(a) = 1 / (1 + e^(−a)) and tanh(a) = 2 σ(2a) − 1.
+        # The columns are scaled once per call in the weights (−1 for i, f, o; −2 for g), not in the loop.
+        scale = np.full(4 * H, -1, dtype=dt)
+        scale[2 * H:3 * H] = -2
+        A = (xs_tm.reshape(T * N, D) @ (Wx_x * scale)).reshape(T, N, 4 * H)   # input projection, all steps
+        bias = b * scale                                   # (4H,)
+        if C:
+            bias = x_const @ (Wx[:C] * scale) + bias       # (N, 4H): once per sequence, added at every step
+        A += bias
         Wh_s = Wh * scale                                  # (H, 4H)
+        zero_start = not self.stateful or self.h is None   # h_0 = 0: step 0 needs no h_0 Wh
         hs = np.empty((T + 1, N, H), dtype=dt)
         cs = np.empty((T + 1, N, H), dtype=dt)
         tanh_c = np.empty((T, N, H), dtype=dt)
         hs[0] = self._initial(self.h, N, H, dt)
         cs[0] = self._initial(self.c, N, H, dt)
-        for t in range(T):                                 # the recurrence
-            a = A[t]
-            a += hs[t] @ Wh_s                              # (N, 4H) scaled pre-activations
-            np.tanh(a, out=a)
-            a *= scale
-            a += shift                                     # i, f, o = σ(·), g = tanh(·)
-            c = cs[t + 1]
-            np.multiply(a[:, H:2 * H], cs[t], out=c)       # f ⊙ c_{t−1}
-            c += a[:, :H] * a[:, 2 * H:3 * H]              # + i ⊙ g
-            np.tanh(c, out=tanh_c[t])
-            np.multiply(a[:, 3 * H:], tanh_c[t], out=hs[t + 1])
+        with np.errstate(over="ignore"):                   # e^(−a) = inf for a << 0 gives σ = 0 exactly
+            for t in range(T):                             # the recurrence
+                a = A[t]
+                if t or not zero_start:
+                    a += hs[t] @ Wh_s                      # (N, 4H) scaled pre-activations
+                np.exp(a, out=a)
+                a += 1
+                np.reciprocal(a, out=a)                    # i, f, o = σ(·); the g columns hold σ(2·)
+                g = a[:, 2 * H:3 * H]
+                g *= 2
+                g -= 1                                     # g = tanh(·)
+                c = cs[t + 1]
+                np.multiply(a[:, H:2 * H], cs[t], out=c)   # f ⊙ c_{t−1}
+                c += a[:, :H] * g                          # + i ⊙ g
+                np.tanh(c, out=tanh_c[t])
+                np.multiply(a[:, 3 * H:], tanh_c[t], out=hs[t + 1])
         self.h, self.c = hs[T].copy(), cs[T].copy()
-        self._cache = (xs_tm, A, hs, cs, tanh_c)
+        self._cache = (xs_tm, A, hs, cs, tanh_c, x_const, zero_start)
         return np.ascontiguousarray(hs[1:].transpose(1, 0, 2))         # (N, T, H)
 
     def backward(self, dhs: np.ndarray) -> np.ndarray:
         Wx, Wh, _ = self.params
-        xs_tm, A, hs, cs, tanh_c = self._cache
+        xs_tm, A, hs, cs, tanh_c, x_const, zero_start = self._cache
         T, N, D = xs_tm.shape
+        C = Wx.shape[0] - D
         H = self.H
         dhs_tm = dhs.transpose(1, 0, 2)                    # (T, N, H) view
         # Local derivatives of every step at once, so the loop holds only the chain through h and c.
@@ -560,10 +582,22 @@ class TimeLSTM(_TimeRecurrent):
             dh = dA[t] @ WhT
         self.dh, self.dc = dh, dc
         dA2 = dA.reshape(T * N, 4 * H)
-        np.matmul(xs_tm.reshape(T * N, D).T, dA2, out=self.grads[0])
-        np.matmul(hs[:-1].reshape(T * N, H).T, dA2, out=self.grads[1])
+        np.matmul(xs_tm.reshape(T * N, D).T, dA2, out=self.grads[0][C:])
+        if zero_start:                                     # h_0 = 0 adds nothing to dWh
+            if T > 1:
+                np.matmul(hs[1:-1].reshape((T - 1) * N, H).T, dA2[N:], out=self.grads[1])
+            else:
+                self.grads[1][...] = 0
+        else:
+            np.matmul(hs[:-1].reshape(T * N, H).T, dA2, out=self.grads[1])
         np.sum(dA2, axis=0, out=self.grads[2])
-        return (dA2 @ Wx.T).reshape(T, N, D).transpose(1, 0, 2)       # (N, T, D)
+        if C:
+            dA_sum = dA.sum(axis=0)                        # (N, 4H): x_const feeds every step
+            np.matmul(x_const.T, dA_sum, out=self.grads[0][:C])
+            self.dx_const = dA_sum @ Wx[:C].T              # (N, C)
+        else:
+            self.dx_const = None
+        return (dA2 @ Wx[C:].T).reshape(T, N, D).transpose(1, 0, 2)   # (N, T, D)
 
 
 class TimeGRU(_TimeRecurrent):
