@@ -8,7 +8,7 @@ threshold.  The classifier is scikit-learn's MLPClassifier trained here on the r
 confidence on the held-out 20% is printed, so the criterion can be judged).  Evaluation time is not counted.
 Saves the grid at that moment to ``--png``.  Target (issue #6): ≤ 180 s.
 
-    python benchmarks/bench_dcgan.py [--limit 300] [--check 10] [--png /tmp/bench_dcgan_grid.png] [--set k=v]
+    python -m benchmarks.bench_dcgan [--limit 300] [--check 10] [--png /tmp/bench_dcgan_grid.png] [--set k=v]
 """
 from __future__ import annotations
 

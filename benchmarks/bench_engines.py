@@ -6,7 +6,7 @@ thread count (NumPy's BLAS pinned with threadpoolctl, PyTorch with ``torch.set_n
 measurement is the best of ``--repeats`` timed runs of ``--steps`` steps, engines interleaved, after a
 warm-up.  Defaults follow ``mlp_digits``: one hidden layer of 128 ReLU units, Adam, lr 3e-3.
 
-Usage (from the repository root, or as ``python benchmarks/bench_engines.py`` once the project is
+Usage (from the repository root, or as ``python -m benchmarks.bench_engines`` once the project is
 pip-installed):
     python -m benchmarks.bench_engines
     python -m benchmarks.bench_engines --hidden 128 64 --batch 64 --dtype float32 --threads 2

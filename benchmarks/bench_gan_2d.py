@@ -11,7 +11,7 @@ as possible, and reports
 Target (issue #6): the heatmap and gradient field redraw at >= 20 frames/s while training.
 
 Run under a real X server for representative numbers:
-    xvfb-run -a -s "-screen 0 1600x1000x24" python benchmarks/bench_gan_2d.py [--seconds 5]
+    xvfb-run -a -s "-screen 0 1600x1000x24" python -m benchmarks.bench_gan_2d [--seconds 5]
         [--engine numpy|torch] [--device cpu|cuda] [--training process|thread]
 """
 from __future__ import annotations
@@ -19,55 +19,9 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
-import time
-
-import numpy as np
 
 
-def wait_until(app, predicate, timeout: float) -> bool:
-    deadline = time.perf_counter() + timeout
-    while time.perf_counter() < deadline:
-        app.processEvents()
-        if predicate():
-            return True
-        time.sleep(0.002)
-    return False
-
-
-def play_phase(app, window, seconds: float) -> dict:
-    """Play for ``seconds`` in the real event loop; field frames, latency and steps per second."""
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    view = window.view
-    field = view.views["field"]
-    session = view.session
-    lateness: list[float] = []
-    last = [time.perf_counter()]
-
-    def probe() -> None:
-        now = time.perf_counter()
-        lateness.append(max(0.0, now - last[0] - 0.010))
-        last[0] = now
-
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(probe)
-    loop = QEventLoop()
-    QTimer.singleShot(int(seconds * 1000), loop.quit)
-    frames0, steps0 = field.draw_count, session.step_count
-    view.play()
-    t0 = time.perf_counter()
-    last[0] = t0
-    timer.start()
-    loop.exec()
-    timer.stop()
-    elapsed = time.perf_counter() - t0
-    frames, steps = field.draw_count - frames0, session.step_count - steps0
-    view.pause()
-    wait_until(app, lambda: not session.running, 5)
-    ms = np.array(lateness) * 1000 if lateness else np.zeros(1)
-    return {"fps": frames / elapsed, "steps_per_s": steps / elapsed, "p50": float(np.percentile(ms, 50)),
-            "p99": float(np.percentile(ms, 99)), "max": float(ms.max())}
+from benchmarks.gui_phase import play_phase, wait_until
 
 
 def main() -> None:
@@ -104,12 +58,12 @@ def main() -> None:
 
     default_speed = lesson_cls.default_speed
     view.transport.set_speed(default_speed)
-    play_phase(app, window, args.warmup)
+    play_phase(app, window, args.warmup, "field")
     results = []
     for speed in (default_speed, None):
         view.transport.set_speed(speed)
         wait_until(app, lambda: False, 0.3)
-        results.append((speed, play_phase(app, window, args.seconds)))
+        results.append((speed, play_phase(app, window, args.seconds, "field")))
     window.close()
 
     print(f"gan_2d field view, {args.engine} on {args.device}, {args.seconds:g} s per phase, platform "

@@ -14,7 +14,7 @@ reports during ``--sync-steps`` training steps: the steps that return {} must re
 sync) and each reporting step exactly one (``read_metrics``); then it runs the non-reporting steps again under
 ``"error"`` mode, which raises on any sync.
 
-    python benchmarks/bench_gan_cuda.py [--steps 500] [--rounds 3] [--snapshot-hz 30] [--sync-steps 100]
+    python -m benchmarks.bench_gan_cuda [--steps 500] [--rounds 3] [--snapshot-hz 30] [--sync-steps 100]
 """
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ app's default), to compare the two.
 Targets (issue #3): p99 <= 50 ms, >= 20 redraws/s, ratio >= 0.85.
 
 Runs on any Qt platform: under ``xvfb-run`` for a real X window, or QT_QPA_PLATFORM=offscreen.
-    python benchmarks/bench_gui.py [--lesson mlp_digits] [--seconds 10] [--rounds 2] [--set name=value]
+    python -m benchmarks.bench_gui [--lesson mlp_digits] [--seconds 10] [--rounds 2] [--set name=value]
                                    [--training process|thread]
 """
 from __future__ import annotations
@@ -22,58 +22,13 @@ import os
 import statistics
 import time
 
-import numpy as np
+
+from benchmarks.gui_phase import play_phase, wait_until
 
 
 def parse_sets(items: list[str]) -> dict:
     from visualizer.core.hyperparams import parse_assignment
     return dict(parse_assignment(s) for s in items)
-
-
-def wait_until(app, predicate, timeout: float) -> bool:
-    deadline = time.perf_counter() + timeout
-    while time.perf_counter() < deadline:
-        app.processEvents()
-        if predicate():
-            return True
-        time.sleep(0.002)
-    return False
-
-
-def gui_phase(app, window, seconds: float) -> dict:
-    from PySide6.QtCore import QTimer
-
-    view = window.view
-    session = view.session
-    lateness: list[float] = []
-    last = [time.perf_counter()]
-
-    def probe() -> None:
-        now = time.perf_counter()
-        lateness.append(max(0.0, now - last[0] - 0.010))
-        last[0] = now
-
-    from PySide6.QtCore import QEventLoop
-
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(probe)
-    loop = QEventLoop()
-    QTimer.singleShot(int(seconds * 1000), loop.quit)
-    redraws0, steps0 = view.redraw_count, session.step_count
-    view.play()
-    t0 = time.perf_counter()
-    last[0] = t0
-    timer.start()
-    loop.exec()                      # the real event loop, as in the app
-    timer.stop()
-    elapsed = time.perf_counter() - t0
-    steps = session.step_count - steps0
-    view.pause()
-    wait_until(app, lambda: not session.running and session.state != "running", 5)
-    ms = np.array(lateness) * 1000
-    return {"p50": float(np.percentile(ms, 50)), "p99": float(np.percentile(ms, 99)), "max": float(ms.max()),
-            "redraws_per_s": (view.redraw_count - redraws0) / elapsed, "steps_per_s": steps / elapsed}
 
 
 def headless_phase(lesson_cls, values: dict, seconds: float) -> float:
@@ -130,7 +85,7 @@ def main() -> None:
 
     gui, headless = [], []
     for _ in range(args.rounds):
-        gui.append(gui_phase(app, window, args.seconds))
+        gui.append(play_phase(app, window, args.seconds))
         headless.append(headless_phase(lesson_cls, window.view.session.applied.as_dict(), args.seconds))
     window.close()
 

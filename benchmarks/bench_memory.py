@@ -3,7 +3,7 @@
 Opens the main window on a lesson, plays at full speed for ``--minutes`` (default 10), samples the
 resident set size (from /proc/PID/status, Linux) of the GUI process and of its training process
 every ``--every`` seconds, and compares their sum after the warm-up minute with the sum at the end.  Target (issue #3): within +-10% over a 10-minute run.
-    python benchmarks/bench_memory.py [--lesson mlp_digits] [--minutes 10]
+    python -m benchmarks.bench_memory [--lesson mlp_digits] [--minutes 10]
 """
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ and by the race speed: the view redraws only when a new snapshot exists, and the
 takes at most one snapshot per step.
 
 Run under a real X server for representative numbers:
-    xvfb-run -a -s "-screen 0 1600x1000x24" python benchmarks/bench_optimizer_race.py [--seconds 5]
+    xvfb-run -a -s "-screen 0 1600x1000x24" python -m benchmarks.bench_optimizer_race [--seconds 5]
         [--surface saitoh] [--fast-speed 200] [--training process|thread]
 """
 from __future__ import annotations
@@ -22,57 +22,11 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
-import time
 
-import numpy as np
+
+from benchmarks.gui_phase import play_phase, wait_until
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
-
-
-def wait_until(app, predicate, timeout: float) -> bool:
-    deadline = time.perf_counter() + timeout
-    while time.perf_counter() < deadline:
-        app.processEvents()
-        if predicate():
-            return True
-        time.sleep(0.002)
-    return False
-
-
-def play_phase(app, window, seconds: float) -> dict:
-    """Play for ``seconds`` in the real event loop; race frames, latency and steps per second."""
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    view = window.view
-    race = view.views["race"]
-    session = view.session
-    lateness: list[float] = []
-    last = [time.perf_counter()]
-
-    def probe() -> None:
-        now = time.perf_counter()
-        lateness.append(max(0.0, now - last[0] - 0.010))
-        last[0] = now
-
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(probe)
-    loop = QEventLoop()
-    QTimer.singleShot(int(seconds * 1000), loop.quit)
-    frames0, steps0 = race.draw_count, session.step_count
-    view.play()
-    t0 = time.perf_counter()
-    last[0] = t0
-    timer.start()
-    loop.exec()
-    timer.stop()
-    elapsed = time.perf_counter() - t0
-    frames, steps = race.draw_count - frames0, session.step_count - steps0
-    view.pause()
-    wait_until(app, lambda: not session.running, 5)
-    ms = np.array(lateness) * 1000
-    return {"fps": frames / elapsed, "steps_per_s": steps / elapsed, "p50": float(np.percentile(ms, 50)),
-            "p99": float(np.percentile(ms, 99)), "max": float(ms.max())}
 
 
 def main() -> None:
@@ -109,12 +63,12 @@ def main() -> None:
 
     default_speed = lesson_cls.default_speed
     view.transport.set_speed(default_speed)
-    play_phase(app, window, args.warmup)        # first paints, pixmap caches, the child's imports: not measured
+    play_phase(app, window, args.warmup, "race")        # first paints, pixmap caches, the child's imports: not measured
     results = []
     for speed in (default_speed, args.fast_speed):
         view.transport.set_speed(speed)
         wait_until(app, lambda: False, 0.3)
-        results.append((speed, play_phase(app, window, args.seconds)))
+        results.append((speed, play_phase(app, window, args.seconds, "race")))
     window.close()
 
     print(f"optimizer race, 6 optimizers on '{args.surface}', {args.seconds:g} s per phase, platform "

@@ -6,7 +6,7 @@ reports the same for a bare ``python -c "import PySide6.QtWidgets"`` window-less
 ratio says how much of the start-up is ours.  Target (issue #3): visible <= 2 s.
 
 Needs Debian's xvfb and xdotool (see README, troubleshooting).  Usage:
-    python benchmarks/bench_startup.py [--runs 5] [--lesson mlp_digits]
+    python -m benchmarks.bench_startup [--runs 5] [--lesson mlp_digits]
 """
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ The issue quotes ~33 minutes per epoch for the book's code on PTB.
 Our engine is timed twice: with Adam (torch.optim.Adam's dense update, as the book) and with lazy Adam
 (``SparseAdam``, torch.optim.SparseAdam's rule: only the embedding rows of the batch are updated).
 
-Usage: python benchmarks/bench_word2vec.py [--batches 300]
+Usage: python -m benchmarks.bench_word2vec [--batches 300]
 """
 from __future__ import annotations
 
