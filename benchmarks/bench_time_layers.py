@@ -26,6 +26,7 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from benchmarks.book_dlfs2 import BookTimeLSTM
 from visualizer.scratch.embedding import scatter_add_rows
 from visualizer.scratch.negative_sampling import UnigramSampler
 from visualizer.scratch.time_layers import TimeLSTM
@@ -34,87 +35,6 @@ from visualizer.scratch.time_layers import TimeLSTM
 # ------------------------------------------------------------------------------------------------ #
 # The book's code (ch. 6 LSTM / TimeLSTM and ch. 4 UnigramSampler, CPU path), for the reference timings
 # ------------------------------------------------------------------------------------------------ #
-def _book_sigmoid(x):
-    return 1 / (1 + np.exp(-x))
-
-
-class BookLSTM:
-    def __init__(self, Wx, Wh, b):
-        self.params = [Wx, Wh, b]
-        self.grads = [np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)]
-        self.cache = None
-
-    def forward(self, x, h_prev, c_prev):
-        Wx, Wh, b = self.params
-        H = h_prev.shape[1]
-        A = np.dot(x, Wx) + np.dot(h_prev, Wh) + b
-        f, g, i, o = A[:, :H], A[:, H:2 * H], A[:, 2 * H:3 * H], A[:, 3 * H:]
-        f, g, i, o = _book_sigmoid(f), np.tanh(g), _book_sigmoid(i), _book_sigmoid(o)
-        c_next = f * c_prev + g * i
-        h_next = o * np.tanh(c_next)
-        self.cache = (x, h_prev, c_prev, i, f, g, o, c_next)
-        return h_next, c_next
-
-    def backward(self, dh_next, dc_next):
-        Wx, Wh, _ = self.params
-        x, h_prev, c_prev, i, f, g, o, c_next = self.cache
-        tanh_c_next = np.tanh(c_next)
-        ds = dc_next + (dh_next * o) * (1 - tanh_c_next ** 2)
-        dc_prev = ds * f
-        di, df, do, dg = ds * g, ds * c_prev, dh_next * tanh_c_next, ds * i
-        di *= i * (1 - i)
-        df *= f * (1 - f)
-        do *= o * (1 - o)
-        dg *= (1 - g ** 2)
-        dA = np.hstack((df, dg, di, do))
-        self.grads[0][...] = np.dot(x.T, dA)
-        self.grads[1][...] = np.dot(h_prev.T, dA)
-        self.grads[2][...] = dA.sum(axis=0)
-        return np.dot(dA, Wx.T), np.dot(dA, Wh.T), dc_prev
-
-
-class BookTimeLSTM:
-    def __init__(self, Wx, Wh, b, stateful=False):
-        self.params = [Wx, Wh, b]
-        self.grads = [np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)]
-        self.layers = None
-        self.h, self.c, self.dh = None, None, None
-        self.stateful = stateful
-
-    def forward(self, xs):
-        N, T, _ = xs.shape
-        H = self.params[1].shape[0]
-        self.layers = []
-        hs = np.empty((N, T, H), dtype='f')
-        if not self.stateful or self.h is None:
-            self.h = np.zeros((N, H), dtype='f')
-        if not self.stateful or self.c is None:
-            self.c = np.zeros((N, H), dtype='f')
-        for t in range(T):
-            layer = BookLSTM(*self.params)
-            self.h, self.c = layer.forward(xs[:, t, :], self.h, self.c)
-            hs[:, t, :] = self.h
-            self.layers.append(layer)
-        return hs
-
-    def backward(self, dhs):
-        N, T, _ = dhs.shape
-        D = self.params[0].shape[0]
-        dxs = np.empty((N, T, D), dtype='f')
-        dh, dc = 0, 0
-        grads = [0, 0, 0]
-        for t in reversed(range(T)):
-            layer = self.layers[t]
-            dx, dh, dc = layer.backward(dhs[:, t, :] + dh, dc)
-            dxs[:, t, :] = dx
-            for i, grad in enumerate(layer.grads):
-                grads[i] += grad
-        for i, grad in enumerate(grads):
-            self.grads[i][...] = grad
-        self.dh = dh
-        return dxs
-
-
 def book_negative_sample(word_p: np.ndarray, target: np.ndarray, sample_size: int) -> np.ndarray:
     """The book's CPU UnigramSampler.get_negative_sample: one np.random.choice per row."""
     batch_size = target.shape[0]

@@ -26,6 +26,8 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from benchmarks.book_dlfs2 import BookEmbedding, book_remove_duplicate
+
 from lessons.word2vec.network import NumpyWord2Vec, initial_weights
 from visualizer.core.data.corpus import generate_corpus_ids
 from visualizer.scratch.negative_sampling import UnigramSampler
@@ -34,20 +36,6 @@ T, V, H, WINDOW, BATCH, NEG = 929_589, 10_000, 100, 5, 100, 5
 
 
 # ---- the book's code, condensed (same operations, same order) -----------------------------------------
-class BookEmbedding:
-    def __init__(self, W):
-        self.params, self.grads, self.idx = [W], [np.zeros_like(W)], None
-
-    def forward(self, idx):
-        self.idx = idx
-        return self.params[0][idx]
-
-    def backward(self, dout):
-        dW, = self.grads
-        dW[...] = 0
-        np.add.at(dW, self.idx, dout)
-
-
 class BookEmbeddingDot:
     def __init__(self, W):
         self.embed = BookEmbedding(W)
@@ -143,28 +131,6 @@ class BookCBOW:
             layer.backward(dout)
 
 
-def remove_duplicate(params, grads):
-    """The book's ``common/trainer.py``: sum the gradients of shared weights (O(n²) identity checks)."""
-    params, grads = params[:], grads[:]
-    while True:
-        find_flg = False
-        L = len(params)
-        for i in range(0, L - 1):
-            for j in range(i + 1, L):
-                if params[i] is params[j]:
-                    grads[i] += grads[j]
-                    find_flg = True
-                    params.pop(j)
-                    grads.pop(j)
-                if find_flg:
-                    break
-            if find_flg:
-                break
-        if not find_flg:
-            break
-    return params, grads
-
-
 class BookAdam:
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999):
         self.lr, self.beta1, self.beta2, self.iter, self.m, self.v = lr, beta1, beta2, 0, None, None
@@ -196,7 +162,7 @@ def time_book(corpus, batches, rng):
         contexts, target = windows(corpus, rng.integers(WINDOW, corpus.size - WINDOW, BATCH))
         model.forward(contexts, target)
         model.backward()
-        params, grads = remove_duplicate(model.params, model.grads)
+        params, grads = book_remove_duplicate(model.params, model.grads)
         opt.update(params, grads)
     return (time.perf_counter() - t) / batches
 
