@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from visualizer.core.data.text_file import read_text_file
 from visualizer.core.lesson import LessonConfigError
 
 DATASETS = ("diabetes", "breast_cancer", "wine", "csv")
@@ -122,21 +123,7 @@ def _number(text: str) -> float | None:
 
 def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """Header and (line number, cells) of every non-blank line.  Raises LessonConfigError."""
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            text = f.read()
-    except FileNotFoundError:
-        raise LessonConfigError(f"The CSV file {path} does not exist. Choose the file again.") from None
-    except IsADirectoryError:
-        raise LessonConfigError(f"{path} is a folder, not a CSV file.") from None
-    except PermissionError:
-        raise LessonConfigError(f"No permission to read {path}.") from None
-    except UnicodeDecodeError:
-        raise LessonConfigError(f"{path.name} is unreadable: it is not UTF-8 text.") from None
-    except OSError as e:
-        raise LessonConfigError(f"Could not read {path}: {e.strerror or e}") from None
-    if "\x00" in text:
-        raise LessonConfigError(f"{path.name} is unreadable: it holds binary data, not CSV text.")
+    text = read_text_file(path)
     lines = text.splitlines()
     first = next((ln for ln in lines if ln.strip()), None)
     if first is None:

@@ -18,6 +18,7 @@ from typing import Callable
 
 import numpy as np
 
+from visualizer.core.data.text_file import read_text_file
 from visualizer.core.lesson import LessonConfigError
 
 SYNTHETIC = ("circle", "xor", "gaussians", "spiral", "moons")
@@ -206,21 +207,7 @@ def load_points_csv(path: str | Path) -> PointSet:
     """
     path = Path(path)
     name = path.name
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            text = f.read()
-    except FileNotFoundError:
-        raise LessonConfigError(f"The CSV file {path} does not exist. Choose the file again.") from None
-    except IsADirectoryError:
-        raise LessonConfigError(f"{path} is a folder, not a CSV file.") from None
-    except PermissionError:
-        raise LessonConfigError(f"No permission to read {path}.") from None
-    except UnicodeDecodeError:
-        raise LessonConfigError(f"{name} is not a text CSV file (it is not UTF-8 text).") from None
-    except OSError as e:
-        raise LessonConfigError(f"Could not read {path}: {e.strerror or e}") from None
-    if "\x00" in text:
-        raise LessonConfigError(f"{name} is not a text CSV file (it holds binary data).")
+    text = read_text_file(path)
 
     lines = text.splitlines()
     first = next((ln for ln in lines if ln.strip()), None)

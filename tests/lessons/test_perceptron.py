@@ -273,7 +273,7 @@ def test_csv_rows_with_empty_cells_are_dropped_with_a_notice(tmp_path):
 
 BAD_CSVS = [
     ("missing", None, "", "does not exist"),
-    ("binary", b"\x00\x01\x02,\x00", "", "unreadable"),
+    ("binary", b"\x00\x01\x02,\x00", "", "not a text CSV"),
     ("text_only", "a,b\n" + "x,y\n" * 12, "", "no numeric columns"),
     ("no_target", "a,b\n" + "1,2\n" * 12, "c", "'c' not found"),
     ("constant", "a,b\n" + "".join(f"{i},7\n" for i in range(12)), "", "constant"),
