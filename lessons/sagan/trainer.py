@@ -13,6 +13,7 @@ import torch
 from lessons.sagan.nets import (Discriminator, Generator, SaganConfig, bce_d_loss, bce_g_loss, hinge_d_loss,
                                 hinge_g_loss, init_weights, singular_values, weight_layers)
 from visualizer.torch_backend.device import resolve_device
+from visualizer.torch_backend.state import load_modules_from_numpy, modules_to_numpy
 
 N_FIXED = 16                     # samples drawn from fixed noise for the grid and the attention view
 STAT_NAMES = ("loss_D", "loss_G", "D_real", "D_fake")
@@ -142,18 +143,9 @@ class SaganTrainer:
         return images, self.G.attn8.last_attention
 
     def state_numpy(self) -> dict[str, np.ndarray]:
-        out = {f"G.{k}": v.detach().cpu().numpy().copy() for k, v in self.G.state_dict().items()}
-        out.update({f"D.{k}": v.detach().cpu().numpy().copy() for k, v in self.D.state_dict().items()})
-        return out
+        """Weights and buffers of G and D as NumPy arrays, "G.*" and "D.*"."""
+        return modules_to_numpy({"G": self.G, "D": self.D})
 
     def load_numpy(self, state: dict) -> None:
-        """Load what :meth:`state_numpy` gave.  Raises KeyError/RuntimeError/ValueError when it does not fit."""
-        for prefix, net in (("G.", self.G), ("D.", self.D)):
-            own = net.state_dict()
-            sd = {k[len(prefix):]: torch.as_tensor(np.asarray(v)) for k, v in state.items() if k.startswith(prefix)}
-            if set(sd) != set(own):
-                raise KeyError(sorted(set(sd) ^ set(own))[:4])
-            for k, v in sd.items():
-                if tuple(v.shape) != tuple(own[k].shape):
-                    raise ValueError(f"{prefix}{k}: shape {tuple(v.shape)} instead of {tuple(own[k].shape)}")
-            net.load_state_dict(sd, strict=True)
+        """Load what :meth:`state_numpy` gave.  Raises KeyError/ValueError/RuntimeError when it does not fit."""
+        load_modules_from_numpy({"G": self.G, "D": self.D}, state)
