@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
 from threadpoolctl import threadpool_limits
 
+from benchmarks.bench_digits_accuracy import train_to_target
 from lessons.cnn_scratch import LESSON
 
 TARGET = 0.98
@@ -28,26 +28,7 @@ TARGET = 0.98
 def run(engine: str, seed: int, budget: float, overrides: dict) -> dict:
     """Train one lesson for ``budget`` seconds; returns time/step to the target, final/best accuracy."""
     lesson = LESSON(LESSON.hyperparameters({**overrides, "engine": engine, "seed": seed}))
-    spe = lesson.steps_per_epoch
-    clock = 0.0
-    reached = None
-    accs = []
-    step = 0
-    while clock < budget:
-        t0 = time.perf_counter()
-        lesson.train_step()
-        step += 1
-        if step % lesson.eval_every == 0 or step % spe == 0:
-            acc = lesson.evaluate()["val_acc"]
-            clock += time.perf_counter() - t0
-            accs.append(acc)
-            if reached is None and acc >= TARGET:
-                reached = (step, clock)
-        else:
-            clock += time.perf_counter() - t0
-    lesson.close()
-    return {"reached": reached, "final": accs[-1], "best": max(accs), "steps": step, "seconds": clock,
-            "steps_per_s": step / clock, "epochs": step / spe}
+    return train_to_target(lesson, TARGET, budget)
 
 
 def main() -> None:
