@@ -34,7 +34,6 @@ a non-stateful layer starts every forward from zeros).
 """
 from __future__ import annotations
 
-import sys
 
 import numpy as np
 
@@ -49,30 +48,6 @@ def _sigmoid_(a: np.ndarray) -> np.ndarray:
     a *= 0.5
     a += 0.5
     return a
-
-
-def _refs(buf: np.ndarray) -> int:
-    return sys.getrefcount(buf)
-
-
-class _PrivateProbe:
-    buf = np.empty(1)
-
-
-_PRIVATE_REFS = _refs(_PrivateProbe().buf)     # refcount of an array only an attribute holds, seen via _refs
-
-
-def _scratch(owner, attr: str, shape: tuple[int, ...], dtype) -> np.ndarray:
-    """A work array of this shape and dtype: ``owner.attr`` again when nothing outside owner references it
-    (not the caller, not a view of it: CPython's reference count says so), else a fresh one stored there.
-    Reusing a (N·T, V) array of logits or probabilities saves the page faults of a new 28 MB allocation at
-    the language model's shapes, without ever overwriting an array a caller still holds."""
-    private = _refs(getattr(owner, attr)) <= _PRIVATE_REFS          # counted before a local name holds it
-    buf = getattr(owner, attr)
-    if buf is None or not private or buf.shape != shape or buf.dtype != dtype:
-        buf = np.empty(shape, dtype=dtype)
-        setattr(owner, attr, buf)
-    return buf
 
 
 def _check_seq(xs: np.ndarray, Wx: np.ndarray, name: str) -> None:
@@ -141,16 +116,13 @@ class TimeAffine:
         """The (D, H) weight: own, or the tied embedding's transpose (a view)."""
         return self.tied.params[0].T if self.tied is not None else self.params[0]
 
-    _out: np.ndarray | None = None
-
     def forward(self, xs: np.ndarray) -> np.ndarray:
         """xs (N, T, D) -> (N, T, H).  The product goes straight into the output array and b is added in
-        place (no (N·T, H) temporary); the output array is reused on the next call when the caller no
-        longer references it (see ``_scratch``)."""
+        place (no (N·T, H) temporary)."""
         N, T, D = xs.shape
         W, b = self.W, self.params[-1]
         self._x = xs.reshape(N * T, D)
-        out = _scratch(self, "_out", (N * T, W.shape[1]), np.result_type(xs.dtype, W.dtype, b.dtype))
+        out = np.empty((N * T, W.shape[1]), dtype=np.result_type(xs.dtype, W.dtype, b.dtype))
         np.matmul(self._x, W, out=out)
         out += b
         return out.reshape(N, T, -1)                       # (N, T, H)
@@ -182,7 +154,7 @@ class TimeSoftmaxWithLoss:
     (a (N·T, V) array is large), so call it once per forward.  xs itself is never modified.
 
     Fewer passes over the (N·T, V) array than the book's (max, subtract, exp, sum, divide, then subtract
-    and scale in backward): exp(xs) goes into a work array kept between calls (see ``_scratch``), the row
+    and scale in backward): exp(xs) goes into one work array that becomes dxs, the row
     sums s are one BLAS product with a vector of ones, the loss is mean(log s − x_label), and backward
     scales each row once by mask / (M s) and subtracts at the labels.  Without the max subtraction the
     result is the same to round-off as long as no exp overflows and every row sum exceeds tiny / eps²
@@ -197,7 +169,6 @@ class TimeSoftmaxWithLoss:
         self.grads: list[np.ndarray] = []
         self.ignore_label = ignore_label
         self._probs: np.ndarray | None = None
-        self._buf: np.ndarray | None = None                # (N·T, V) work array, reused (see _scratch)
         self._cache = None
 
     def forward(self, xs: np.ndarray, ts: np.ndarray) -> float:
@@ -218,9 +189,7 @@ class TimeSoftmaxWithLoss:
         x2 = xs.reshape(N * T, V)
         dt = x2.dtype if x2.dtype.kind == "f" else np.dtype(np.float64)
         picked = x2[np.arange(N * T), t].astype(dt)        # (N·T,) logit of the label
-        e = _scratch(self, "_buf", x2.shape, dt)           # (N·T, V), becomes dxs in backward
-        if np.may_share_memory(e, x2):
-            e = self._buf = np.empty(x2.shape, dt)
+        e = np.empty(x2.shape, dtype=dt)           # (N·T, V), becomes dxs in backward
         ones = np.ones(V, dt)
         # Fast path: exp of the raw logits (no max pass, no subtraction pass), valid when no exp overflowed
         # and every row sum is far above the underflow range (tiny / eps²), so the terms that underflowed
