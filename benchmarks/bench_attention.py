@@ -13,7 +13,13 @@ Adam follows the book's rule (``lessons.seq2seq.models.BookAdam``: ε = 1e-7 add
 With PyTorch's placement (ε = 1e-8 added to the bias-corrected √v) the same run reached only 0.0 % / 1.2 % /
 30.2 %: that ε lets every weight with a gradient below ~1e-6 take full lr-sized steps along its noise.
 
-Usage:  python -m benchmarks.bench_attention [--epochs 3] [--engine numpy]
+The book's code (``benchmarks/book_dlfs2.py``: ``ch08/attention_layer.py``, ``ch08/attention_seq2seq.py``,
+``common/optimizer.py`` Adam, ``common/trainer.py``; oreilly-japan/deep-learning-from-scratch-2, MIT License,
+(c) 2018 Koki Saitoh) is timed in the same run on the same batches, as in ``bench_seq2seq``: ``--book-iters N``
+(default 40, 0 = skip) after the training run, or ``--timing-only`` for N iterations of each engine side by side
+without training.
+
+Usage:  python -m benchmarks.bench_attention [--epochs 3] [--engine numpy] [--book-iters 40] [--timing-only]
 """
 from __future__ import annotations
 
@@ -24,25 +30,43 @@ import platform
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from benchmarks.bench_seq2seq import BOOK, report, run
+from benchmarks.bench_seq2seq import (
+    BOOK,
+    add_book_options,
+    print_side_by_side,
+    report,
+    run,
+    time_side_by_side,
+)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--engine", choices=("numpy", "torch"), default="numpy")
+    add_book_options(ap)
     args = ap.parse_args()
+    if args.timing_only and args.book_iters < 1:
+        ap.error("--timing-only needs --book-iters N with N >= 1")
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, numpy {np.__version__}, "
           "one thread")
     if args.engine == "torch":
         import torch
         torch.set_num_threads(1)
-    with threadpool_limits(1):
-        records = run("date", "attention", True, 16, 256, args.epochs, args.engine)
     b = BOOK["date"]
+    with threadpool_limits(1):
+        if args.timing_only:
+            results = time_side_by_side("date", "attention", True, 16, 256, args.book_iters, args.engine)
+            print_side_by_side(results, args.engine, b["s_per_epoch"])
+            return
+        records = run("date", "attention", True, 16, 256, args.epochs, args.engine)
+        book_timed = None
+        if args.book_iters > 0:
+            book_timed = time_side_by_side("date", "attention", True, 16, 256, args.book_iters, args.engine,
+                                           ours=False)["book"]
     book_acc = b["acc"].get(records[-1]["epoch"], b["acc"][3])
     print("book, per epoch: " + ", ".join(f"{e}: {a:.1%}" for e, a in b["acc"].items()))
-    report(records, book_acc, records[-1]["epoch"], b["s_per_epoch"], 0.995)
+    report(records, book_acc, records[-1]["epoch"], b["s_per_epoch"], 0.995, book_timed)
 
 
 if __name__ == "__main__":

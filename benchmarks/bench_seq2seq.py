@@ -10,7 +10,16 @@ Reference (../shared/data/dlfs2/README.md, the book's code on a machine of this 
 thread): 98.1 % after 25 epochs, about 8.8 s per epoch.  The issue's targets: >= 95 % and >= 3x the book's
 speed per epoch (<= ~2.9 s).  One thread (threadpoolctl; torch.set_num_threads(1)).
 
+The book's code timed in the same run (``--book-iters N``, default 40, 0 = skip): a faithful copy of its ch. 7-8
+code (``benchmarks/book_dlfs2.py``: ``ch07/seq2seq.py``, ``ch07/peeky_seq2seq.py``, ``common/optimizer.py`` Adam,
+``common/trainer.py``; oreilly-japan/deep-learning-from-scratch-2, MIT License, (c) 2018 Koki Saitoh) trains on
+the first batches of the same first-epoch permutation (questions reversed once up front, as the book's script
+does); N iterations are timed after 3 warm-up ones and extrapolated to the epoch's n_train // 128 iterations.
+``--timing-only`` skips the training run: N iterations of this engine and N of the book's code on the same
+batches, ms per iteration side by side and their ratio (about a minute).
+
 Usage:  python -m benchmarks.bench_seq2seq [--epochs 25] [--engine numpy] [--variant peeky+reversed]
+                                           [--book-iters 40] [--timing-only]
 """
 from __future__ import annotations
 
@@ -23,6 +32,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from benchmarks.book_dlfs2 import book_seq2seq_step
 from lessons.seq2seq.models import build_trainer
 from visualizer.core.data.seq_tasks import load_seq_file, split_seq
 
@@ -65,7 +75,68 @@ def run(task: str, kind: str, reverse: bool, wordvec: int, hidden: int, epochs: 
     return records
 
 
-def report(records: list[dict], book_acc: float, book_epochs: int, book_s: float, target_acc: float) -> None:
+def _time_steps(step, batches, warmup: int = 3) -> dict:
+    """Run ``step(xs, ts)`` on the first ``warmup`` batches untimed, then on the rest; wall and process seconds
+    per timed iteration, first and last timed loss."""
+    for xs, ts in batches[:warmup]:
+        step(xs, ts)
+    timed = batches[warmup:]
+    c0 = time.process_time()
+    t0 = time.perf_counter()
+    losses = [step(xs, ts) for xs, ts in timed]
+    wall = (time.perf_counter() - t0) / len(timed)
+    cpu = (time.process_time() - c0) / len(timed)
+    return {"wall": wall, "cpu": cpu, "loss0": float(losses[0]), "loss1": float(losses[-1])}
+
+
+def time_side_by_side(task: str, kind: str, reverse: bool, wordvec: int, hidden: int, iters: int, engine: str,
+                      ours: bool = True, batch: int = 128, lr: float = 1e-3, clip: float = 5.0,
+                      seed: int = 0) -> dict[str, dict]:
+    """Time ``iters`` training iterations (after 3 warm-up ones) of the book's code (key "book") and, with
+    ``ours``, of this engine (key "ours"), each from fresh weights, on the same batches: the first batches of
+    :func:`run`'s first-epoch permutation.  Each record: wall and CPU seconds per iteration, first and last
+    loss, ``iters`` and ``iters_per_epoch`` (n_train // batch)."""
+    x, t, c2i, _ = load_seq_file(DATA / f"{task}.txt")
+    (x_train, t_train), _ = split_seq(x, t, seed=1984)
+    n = len(x_train)
+    order = np.random.default_rng(seed).permutation(n)
+    n_batches = n // batch
+    idxs = [order[(i % n_batches) * batch:(i % n_batches + 1) * batch] for i in range(iters + 3)]
+    x_book = x_train[:, ::-1] if reverse else x_train   # the book's script reverses the whole set once
+    print(f"{task}: timing {iters} iterations of {f'this engine ({engine}) and ' if ours else ''}the book's code, "
+          f"{kind}{' + reversed input' if reverse else ''}, D={wordvec} H={hidden}, batch {batch}", flush=True)
+    results = {}
+    if ours:
+        trainer = build_trainer(engine, kind, len(c2i), wordvec, hidden, seed, reverse, lr, clip)
+        results["ours"] = _time_steps(trainer.train_step, [(x_train[i], t_train[i]) for i in idxs])
+    step = book_seq2seq_step(kind, len(c2i), wordvec, hidden, seed, lr, clip)
+    results["book"] = _time_steps(step, [(x_book[i], t_train[i]) for i in idxs])
+    for r in results.values():
+        r.update(iters=iters, iters_per_epoch=n_batches)
+    return results
+
+
+def print_side_by_side(results: dict[str, dict], engine: str, book_s: float) -> None:
+    """ms per iteration of this engine and the book's code timed in this run, extrapolated seconds per epoch,
+    and the ratios (wall and CPU), plus this engine against the quoted figure ``book_s``."""
+    ours, book = results["ours"], results["book"]
+    ipe = book["iters_per_epoch"]
+    print(f"\nside by side: the same {book['iters']} batches of 128 after 3 warm-up ones, extrapolated to "
+          f"{ipe} iterations per epoch")
+    for name, r in ((f"this engine ({engine})", ours), ("the book's code", book)):
+        print(f"  {name:22s}{r['wall'] * 1e3:8.1f} ms / iteration (CPU {r['cpu'] * 1e3:7.1f} ms)  ->  "
+              f"{r['wall'] * ipe:6.2f} s / epoch (CPU {r['cpu'] * ipe:6.2f} s); loss {r['loss0']:.4f} -> "
+              f"{r['loss1']:.4f}")
+    print(f"this engine vs the book's code timed in this run: x{book['wall'] / ours['wall']:.2f} faster "
+          f"(CPU time: x{book['cpu'] / ours['cpu']:.2f}) (target >= x3)")
+    print(f"this engine vs the quoted book figure ({book_s:g} s / epoch): x{book_s / (ours['wall'] * ipe):.2f} "
+          f"(CPU time: x{book_s / (ours['cpu'] * ipe):.2f})")
+
+
+def report(records: list[dict], book_acc: float, book_epochs: int, book_s: float, target_acc: float,
+           book_timed: dict | None = None) -> None:
+    """The table of this run against the book's quoted figures; with ``book_timed`` (the "book" record of
+    :func:`time_side_by_side`) also against the book's code timed in this run."""
     last = records[-1]
     mean_s = float(np.mean([r["train_s"] for r in records]))
     cpu_s = float(np.mean([r["cpu_s"] for r in records]))
@@ -76,6 +147,22 @@ def report(records: list[dict], book_acc: float, book_epochs: int, book_s: float
           f"(target >= x3)")
     print(f"{'CPU seconds per epoch':28s}{cpu_s:>14.2f}{book_s:>12.1f}   speed-up x{book_s / cpu_s:.1f} "
           "(process time: on a loaded machine wall time counts the other processes' turns too)")
+    if book_timed:
+        ipe, n = book_timed["iters_per_epoch"], book_timed["iters"]
+        bw, bc = book_timed["wall"] * ipe, book_timed["cpu"] * ipe
+        print(f"{'s/epoch, book code here':28s}{mean_s:>14.2f}{bw:>12.2f}   speed-up x{bw / mean_s:.2f} (this engine "
+              f"vs the book's code timed in this run: {n} iterations after 3 warm-up ones, x {ipe}, extrapolated; "
+              f"target >= x3)")
+        print(f"{'CPU s/epoch, book code here':28s}{cpu_s:>14.2f}{bc:>12.2f}   speed-up x{bc / cpu_s:.2f}")
+
+
+def add_book_options(ap: argparse.ArgumentParser) -> None:
+    """``--book-iters`` and ``--timing-only``, shared with ``bench_attention``."""
+    ap.add_argument("--book-iters", type=int, default=40, metavar="N",
+                    help="time N iterations of the book's code after the run (0 = skip; default 40)")
+    ap.add_argument("--timing-only", action="store_true",
+                    help="skip the training run; time N iterations of this engine and N of the book's code on "
+                    "the same batches and print the ratio")
 
 
 def main() -> None:
@@ -84,6 +171,7 @@ def main() -> None:
     ap.add_argument("--engine", choices=("numpy", "torch"), default="numpy")
     ap.add_argument("--variant", choices=("baseline", "reversed", "peeky", "peeky+reversed"),
                     default="peeky+reversed")
+    add_book_options(ap)
     args = ap.parse_args()
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, numpy {np.__version__}, "
           "one thread")
@@ -91,10 +179,21 @@ def main() -> None:
         import torch
         torch.set_num_threads(1)
     kind = "peeky" if args.variant.startswith("peeky") else "seq2seq"
-    with threadpool_limits(1):
-        records = run("addition", kind, args.variant.endswith("reversed"), 16, 128, args.epochs, args.engine)
+    reverse = args.variant.endswith("reversed")
+    if args.timing_only and args.book_iters < 1:
+        ap.error("--timing-only needs --book-iters N with N >= 1")
     b = BOOK["addition"]
-    report(records, b["acc"], b["epochs"], b["s_per_epoch"], 0.95)
+    with threadpool_limits(1):
+        if args.timing_only:
+            results = time_side_by_side("addition", kind, reverse, 16, 128, args.book_iters, args.engine)
+            print_side_by_side(results, args.engine, b["s_per_epoch"])
+            return
+        records = run("addition", kind, reverse, 16, 128, args.epochs, args.engine)
+        book_timed = None
+        if args.book_iters > 0:
+            book_timed = time_side_by_side("addition", kind, reverse, 16, 128, args.book_iters, args.engine,
+                                           ours=False)["book"]
+    report(records, b["acc"], b["epochs"], b["s_per_epoch"], 0.95, book_timed)
 
 
 if __name__ == "__main__":
