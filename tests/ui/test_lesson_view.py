@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
 from tests.core.toy_lesson import ToyLesson
-from tests.ui.fake_lessons import AllKindsLesson, BadDataLesson
+from tests.ui.fake_lessons import AllKindsLesson, BadDataLesson, TwoLossLesson
 from visualizer.ui.lesson_view import LessonView
 
 
@@ -35,6 +35,14 @@ def test_play_pause_step_and_epoch_buttons(qtbot, make_view):
     qtbot.waitUntil(lambda: view.status_fields["step"].text() == f"step {n + 11}")
     assert view.status_fields["engine"].text() == "numpy · cpu"
     assert view.status_fields["val_loss"].text().startswith("val loss ")
+
+
+def test_status_bar_shows_the_first_loss_when_there_is_no_train_loss(qtbot, make_view):
+    view = make_view(TwoLossLesson)
+    view.transport.step_action.trigger()
+    qtbot.waitUntil(lambda: view.status_fields["step"].text() == "step 1")
+    qtbot.waitUntil(lambda: view.status_fields["train_loss"].text().startswith("d loss "))
+    assert view.status_fields["train_loss"].text() != "d loss –"
 
 
 def test_speed_limit_reaches_the_session(qtbot, make_view):

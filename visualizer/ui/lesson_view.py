@@ -493,11 +493,15 @@ class LessonView(QWidget):
         last = s.history.last()
         val = next((last[n] for n in VAL_LOSS_NAMES if n in last), None)
         val_name = next((n for n in VAL_LOSS_NAMES if n in last), "val_loss").replace("_", " ")
+        # Lessons without a train_loss (a GAN's d_loss/g_loss, an optimizer race) show their first loss.
+        train_key = "train_loss" if "train_loss" in last else next(
+            (n for n in last if "loss" in n and n not in VAL_LOSS_NAMES), "train_loss")
+        train_name = train_key.replace("_", " ")
         applied = s.applied
         return {
             "step": f"step {s.step_count}",
             "epoch": f"epoch {s.epoch():.2f}",
-            "train_loss": f"train loss {_fmt(last.get('train_loss'))}",
+            "train_loss": f"{train_name} {_fmt(last.get(train_key))}",
             "val_loss": f"{val_name} {_fmt(val)}",
             "speed": f"{s.steps_per_second():.0f} steps/s",
             "engine": f"{applied['engine']} · {applied['device']}",
