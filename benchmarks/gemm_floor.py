@@ -1,6 +1,6 @@
 """The matrix products alone: how fast a training step could be if everything else were free.
 
-A seq2seq step is matrix products (BLAS) plus elementwise work, softmax, embedding gathers, clipping and
+A seq2seq or language-model step is matrix products (BLAS) plus elementwise work, softmax, embedding gathers, clipping and
 Adam.  ``seq2seq_products`` lists every matrix product that one training iteration of
 ``lessons.seq2seq.models`` makes with the scratch layers (``visualizer.scratch.time_layers``: the input
 projection of all steps in one product, ``h_{t−1} W_h`` per step from the second step on, ``dA W_hᵀ`` per
@@ -8,7 +8,7 @@ step, ``dW_x`` and ``dW_h`` in one product each, the peeky decoder's constant in
 ``time_products`` times them with the same shapes, dtype and count on one thread.  The result is a lower
 bound for this algorithm on this machine: the speed target can only be met if the rest fits in what is left.
 
-    python -m benchmarks.gemm_floor   (prints the floor for the book's peeky addition setup)
+    python -m benchmarks.gemm_floor   (the book's peeky addition setup and its PTB language model)
 """
 from __future__ import annotations
 
@@ -37,6 +37,17 @@ def seq2seq_products(kind: str, N: int, T_enc: int, T_dec: int, D: int, H: int, 
         out_in = 2 * H
     affine = [(1, T_dec * N, out_in, V), (1, out_in, T_dec * N, V), (1, T_dec * N, V, out_in)]
     return enc + dec + affine
+
+
+def lm_products(N: int, T: int, D: int, H: int, V: int) -> list[Product]:
+    """Matrix products of one training iteration of the scratch LSTM language model (``lessons.rnn_lm``, one
+    layer, no weight tying): embedding → TimeLSTM → TimeAffine over the vocabulary.  N batch, T BPTT steps,
+    D embedding size, H hidden size, V vocabulary (Saitoh, 6.4)."""
+    G = 4 * H
+    lstm = [(1, T * N, D, G), (T, N, H, G),                                  # stateful: every step has h W_h
+            (T, N, G, H), (1, D, T * N, G), (1, H, T * N, G), (1, T * N, G, D)]
+    affine = [(1, T * N, H, V), (1, H, T * N, V), (1, T * N, V, H)]
+    return lstm + affine
 
 
 def time_products(products: list[Product], repeats: int = 200, dtype=np.float32) -> float:
@@ -71,6 +82,13 @@ def main() -> None:
           f"iteration in {sum(c for c, *_ in products)} products; {per_iter * 1e3:.2f} ms per iteration "
           f"({flops(products) / per_iter / 1e9:.0f} GFLOP/s) -> {per_iter * iters:.2f} s per epoch of {iters} "
           f"iterations for the products alone (3x the book's 8.8 s allows {8.8 / 3:.2f} s for everything)")
+    iters = 929_588 // (20 * 35)
+    products = lm_products(20, 35, 100, 100, 10_000)
+    per_iter = time_products(products, repeats=10)
+    print(f"LSTM language model, PTB size (N=20, T=35, D=H=100, V=10,000): {flops(products) / 1e9:.2f} GFLOP per "
+          f"iteration in {sum(c for c, *_ in products)} products; {per_iter * 1e3:.1f} ms per iteration "
+          f"({flops(products) / per_iter / 1e9:.0f} GFLOP/s) -> {per_iter * iters:.1f} s per epoch of {iters:,} "
+          f"iterations for the products alone")
 
 
 if __name__ == "__main__":
