@@ -74,10 +74,13 @@ class BadDataLesson(AllKindsLesson):
 
 
 class TwoLossLesson(AllKindsLesson):
-    """A GAN-like lesson: no train_loss, two losses (the status bar shows the first)."""
+    """A GAN-like lesson: no train_loss, two losses (the status bar shows the first), no held-out metric."""
     info = LessonInfo("two_losses", "Two losses", "Foundations", "Test book, ch. 1",
                       summary="Reports d_loss and g_loss only.", engines=("numpy",))
 
     def train_step(self):
         out = super().train_step()["train_loss"]
         return {"d_loss": out, "g_loss": 2 * out}
+
+    def evaluate(self):
+        return {"diversity": 1.0}

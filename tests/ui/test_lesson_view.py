@@ -43,6 +43,7 @@ def test_status_bar_shows_the_first_loss_when_there_is_no_train_loss(qtbot, make
     qtbot.waitUntil(lambda: view.status_fields["step"].text() == "step 1")
     qtbot.waitUntil(lambda: view.status_fields["train_loss"].text().startswith("d loss "))
     assert view.status_fields["train_loss"].text() != "d loss –"
+    assert view.status_fields["val_loss"].text() == ""                     # no held-out metric: nothing shown
 
 
 def test_speed_limit_reaches_the_session(qtbot, make_view):

@@ -491,8 +491,10 @@ class LessonView(QWidget):
         """The status bar's fields as text."""
         s = self.session
         last = s.history.last()
-        val = next((last[n] for n in VAL_LOSS_NAMES if n in last), None)
-        val_name = next((n for n in VAL_LOSS_NAMES if n in last), "val_loss").replace("_", " ")
+        # A held-out loss, else another held-out metric (val_acc, test_ppl), else nothing: a GAN has none.
+        val_key = next((n for n in VAL_LOSS_NAMES if n in last), None) or next(
+            (n for n in last if n.startswith(("val_", "test_"))), None)
+        val_text = f"{val_key.replace('_', ' ')} {_fmt(last.get(val_key))}" if val_key else ""
         # Lessons without a train_loss (a GAN's d_loss/g_loss, an optimizer race) show their first loss.
         train_key = "train_loss" if "train_loss" in last else next(
             (n for n in last if "loss" in n and n not in VAL_LOSS_NAMES), "train_loss")
@@ -502,7 +504,7 @@ class LessonView(QWidget):
             "step": f"step {s.step_count}",
             "epoch": f"epoch {s.epoch():.2f}",
             "train_loss": f"{train_name} {_fmt(last.get(train_key))}",
-            "val_loss": f"{val_name} {_fmt(val)}",
+            "val_loss": val_text,
             "speed": f"{s.steps_per_second():.0f} steps/s",
             "engine": f"{applied['engine']} · {applied['device']}",
             "state": s.state,
