@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QGraphicsItem, QWidget
 from lessons.optimizers.model import RaceData
 from visualizer.core.plotdata import PlotSpec
 from visualizer.ui.plots.base import PlotView
-from visualizer.ui.plots.colormaps import series_color
+from visualizer.ui.plots.colormaps import series_color, symbol_brush, symbol_pen
 
 SURFACE_COLORMAP = pg.ColorMap(np.array([0.0, 0.45, 1.0]),
                                [pg.mkColor("#fbfcfe"), pg.mkColor("#d3deeb"), pg.mkColor("#8ea3bd")])
@@ -205,7 +205,7 @@ class RaceView(PlotView):
             last = pts[-1]
             diverged = name in data.diverged
             heads_pos.append(last)
-            heads_brush.append(series_color(i))
+            heads_brush.append(symbol_brush(series_color(i)))
             heads_symbol.append("x" if diverged else "o")
             label.setVisible(diverged)
             if diverged:
@@ -216,7 +216,7 @@ class RaceView(PlotView):
                 names_live.append(name)
         if heads_pos:
             pos = np.array(heads_pos)
-            self.heads.setData(pos=pos, brush=heads_brush, symbol=heads_symbol, pen=pg.mkPen("#202124", width=1))
+            self.heads.setData(pos=pos, brush=heads_brush, symbol=heads_symbol, pen=symbol_pen("#202124", 1.0))
         else:
             self.heads.setData([], [])
         self._draw_arrows(data, origins, grads, names_live, size)

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QWidget
 from lessons.word_vectors.wordmap import WordMapData
 from visualizer.core.plotdata import PlotSpec
 from visualizer.ui.plots.base import PlotView
-from visualizer.ui.plots.colormaps import class_color
+from visualizer.ui.plots.colormaps import class_color, symbol_brush
 from visualizer.ui.plots.labels import Label, LabelsItem
 
 QUERY_COLOR = "#d62728"
@@ -54,12 +54,12 @@ class WordMapView(PlotView):
         highlight = [int(i) for i in data.highlight if 0 <= int(i) < len(words)]
         multi = len(data.class_names) > 1
         colors = [class_color(c) if multi else "#5f6368" for c in classes]
-        brushes = [pg.mkBrush(c) for c in colors]
+        brushes = [symbol_brush(c) for c in colors]                 # shared: keeps pyqtgraph's symbol cache
         sizes = np.full(len(words), 6.0)
         if highlight:
             sizes[highlight] = 9.0
             sizes[highlight[0]] = 12.0
-            brushes[highlight[0]] = pg.mkBrush(QUERY_COLOR)
+            brushes[highlight[0]] = symbol_brush(QUERY_COLOR)
         self.dots.setData(pts[:, 0], pts[:, 1], brush=brushes, size=sizes)
         hl = set(highlight)
         self.labels.set_labels([Label(float(x), float(y), w, colors[i])

@@ -279,3 +279,33 @@ def test_long_marker_labels_are_cut_but_the_tooltip_keeps_them(qtbot):
     line = view.markers[0]
     assert len(line.label.toPlainText()) == MARKER_LABEL_CHARS and line.label.toPlainText().endswith("…")
     assert text in line.toolTip()
+
+
+def test_word_map_redraw_reuses_cached_symbols(qtbot, monkeypatch):
+    """pyqtgraph caches scatter symbols by brush object: a redraw with the same colours must not render
+    any symbol again (fresh brushes per redraw re-rendered all of them, ~5 ms per 100 words)."""
+    import pyqtgraph.graphicsItems.ScatterPlotItem as scatter_module
+
+    from lessons.word_vectors.view import WordMapView
+    from lessons.word_vectors.wordmap import WordMapData
+
+    rng = np.random.default_rng(0)
+
+    def data():
+        return WordMapData(rng.normal(size=(60, 2)), [f"w{i}" for i in range(60)], np.arange(60) % 3,
+                           ("noun", "verb", "adjective"), [0, 1, 2])
+
+    view = WordMapView(PlotSpec("map", "Word map", "word_map"))
+    qtbot.addWidget(view)
+    view.resize(520, 380)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_data(data())
+    view.grab()
+    rendered = []
+    original = scatter_module.renderSymbol
+    monkeypatch.setattr(scatter_module, "renderSymbol", lambda *a, **k: rendered.append(1) or original(*a, **k))
+    for _ in range(3):
+        view.set_data(data())
+        view.grab()
+    assert view.draw_count == 4 and rendered == []
