@@ -309,3 +309,16 @@ def test_word_map_redraw_reuses_cached_symbols(qtbot, monkeypatch):
         view.set_data(data())
         view.grab()
     assert view.draw_count == 4 and rendered == []
+
+
+def test_noisy_curves_are_drawn_thin_smooth_ones_wide(qtbot):
+    """Few points: 2 px, unless the curve zigzags (a GAN's losses), which 2 px antialiased makes slow."""
+    view = shown_view(qtbot, PlotSpec("losses", "Losses", "curves", series=("smooth", "noisy")))
+    x = np.arange(1.0, 301.0)
+    noisy = 1 + 0.5 * (-1.0) ** x + 0.01 * x
+    view.set_data(CurvesData({"smooth": (x, 1 / x), "noisy": (x, noisy)}))
+    assert view.curves["smooth"].opts["pen"].widthF() == 2
+    assert view.curves["noisy"].opts["pen"].widthF() == 1
+    x2 = np.arange(1.0, 311.0)                                   # it stays thin while it grows
+    view.set_data(CurvesData({"smooth": (x2, 1 / x2), "noisy": (x2, np.full(310, 1.0))}))
+    assert view.curves["noisy"].opts["pen"].widthF() == 1 and view.curves["smooth"].opts["pen"].widthF() == 2
