@@ -5,7 +5,7 @@ measures, over ``--seconds`` per phase:
   * event-loop latency: how late a 10 ms repeating QTimer fires (p50 / p99 / max, in ms);
   * redraws per second of the lesson view (its 30 Hz timer redraws only when data changed);
   * training throughput with every plot live vs the same lesson headless (a TrainingSession without
-    snapshots, no window, BLAS pinned to one thread like the GUI's training process), alternating
+    snapshots, no window, BLAS and PyTorch pinned to one thread like the app's training process), alternating
     the two phases ``--rounds`` times; ratio live / headless.
 ``--training thread`` trains on a worker thread of the GUI process instead of a child process (the
 app's default), to compare the two.
@@ -36,8 +36,16 @@ def headless_phase(lesson_cls, values: dict, seconds: float) -> float:
 
     from visualizer.core.session import TrainingSession
 
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _headless(TrainingSession(lesson_cls, values, snapshots=False), seconds)
+    if values.get("engine") == "torch":     # one PyTorch thread too, as the app's training process has
+        import torch                        # (its default, one per core, made headless look faster)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+    try:
+        with threadpool_limits(limits=1, user_api="blas"):
+            return _headless(TrainingSession(lesson_cls, values, snapshots=False), seconds)
+    finally:
+        if values.get("engine") == "torch":
+            torch.set_num_threads(threads)
 
 
 def _headless(s, seconds: float) -> float:
