@@ -152,6 +152,7 @@ class AnoganLesson(Lesson):
                          "scoring (1: every anomaly scores above every normal image; 0.5: chance)."),
     )
     narrative = NARRATIVE
+    view_params = frozenset({"test_index", "threshold"})
     eval_every = 100
 
     def __init__(self, hp, context=None) -> None:

@@ -68,6 +68,7 @@ class AttentionLesson(SeqTaskLesson):
                          "the whole answer is right, red ✗ otherwise."),
     )
     narrative = NARRATIVE
+    view_params = frozenset({"test_examples", "example", "your_date"})
     task_lines = staticmethod(generate_dates)
     task_name = "date"
     sample_count = 10

@@ -134,6 +134,7 @@ class Autoencoder(Lesson):
                          "precision. Recomputed every 100 steps."),
     )
     narrative = NARRATIVE
+    view_params = frozenset({"query_index"})
     eval_every = 50
 
     def __init__(self, hp, context=None) -> None:

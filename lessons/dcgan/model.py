@@ -116,6 +116,7 @@ class DCGANLesson(Lesson):
                  tooltip="What the discriminator sees as real: the target the samples should look like."),
     )
     narrative = NARRATIVE
+    view_params = frozenset({"grid", "interp_a", "interp_b", "interpolation", "interp_steps"})
     eval_every = 25
 
     def __init__(self, hp, context=None) -> None:

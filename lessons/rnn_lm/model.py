@@ -160,6 +160,7 @@ class RnnLanguageModel(Lesson):
                          "input. Regenerated every 25 steps and when the prompt or temperature changes."),
     )
     narrative = NARRATIVE
+    view_params = frozenset({"prompt", "temperature"})
     eval_every = 25
 
     def __init__(self, hp, context=None) -> None:

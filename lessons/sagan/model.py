@@ -120,6 +120,7 @@ class SaganLesson(Lesson):
                          "normalization, this is the Lipschitz bound each layer contributes."),
     )
     narrative = NARRATIVE
+    view_params = frozenset({"attention_sample", "attention_pixel"})
     eval_every = 100
 
     def __init__(self, hp, context=None) -> None:

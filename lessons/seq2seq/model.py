@@ -46,6 +46,7 @@ class Seq2seqLesson(SeqTaskLesson):
                          "when the whole answer is right, red ✗ otherwise. Updates while training."),
     )
     narrative = NARRATIVE
+    view_params = frozenset({"test_examples"})
     task_lines = staticmethod(generate_addition)
     task_name = "addition"
 

@@ -123,6 +123,7 @@ class VAELesson(Lesson):
                          "posterior has collapsed."),
     )
     narrative = NARRATIVE
+    view_params = frozenset({"grid_size"})
     eval_every = 25
 
     def __init__(self, hp, context=None) -> None:

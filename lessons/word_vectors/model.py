@@ -105,6 +105,7 @@ class WordVectorsLesson(Lesson):
     params = PARAMS
     plots = PLOTS
     narrative = NARRATIVE
+    view_params = frozenset({"query", "heatmap_words", "map_words"})
     eval_every = 1000
 
     def __init__(self, hp, context=None) -> None:

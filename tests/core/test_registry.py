@@ -43,3 +43,9 @@ def test_cli_list_warns_about_a_broken_lesson(broken_lesson_package, capsys):
     out, err = capsys.readouterr()
     assert "playground" in out.split()
     assert broken_lesson_package in err and "could not be loaded" in err
+
+
+def test_view_params_name_live_parameters():
+    for lesson_id, cls in registry.discover().items():
+        live = {p.name for p in cls.all_params() if p.live}
+        assert set(cls.view_params) <= live, (lesson_id, set(cls.view_params) - live)

@@ -9,7 +9,7 @@ from visualizer.core.export import ExportError, export_tables
 from visualizer.core.hyperparams import HyperparameterError
 from visualizer.core.process_session import ProcessSession
 from visualizer.core.session import TrainingSession
-from tests.core.toy_lesson import ToyLesson
+from tests.core.toy_lesson import ToyLesson, ToyViewLesson
 
 # Every behaviour holds for training on a worker thread and in a child process alike.
 SESSION_CLASSES = pytest.mark.parametrize("session_cls", [TrainingSession, ProcessSession],
@@ -85,6 +85,22 @@ def test_live_param_leaves_marker_and_structural_needs_reset(session):
     session.reset()
     assert session.wait_idle(5)
     assert not session.needs_reset() and session.step_count == 0
+
+
+@pytest.mark.parametrize("cls", [TrainingSession, ProcessSession], ids=["thread", "process"])
+def test_a_view_param_applies_without_a_marker(cls):
+    s = cls(ToyViewLesson, {"seed": 1})
+    try:
+        assert s.wait_idle(10)
+        s.step(2)
+        s.set_param("target", 1.5)
+        s.set_param("lr", 0.2)
+        s.step(1)
+        assert s.wait_idle(5)
+        assert s.applied["target"] == 1.5
+        assert [c.name for c in s.history.changes()] == ["lr"]
+    finally:
+        assert s.stop(1.0)
 
 
 def test_invalid_value_is_rejected_and_nothing_changes(session):

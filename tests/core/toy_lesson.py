@@ -65,3 +65,8 @@ class TwinToyLesson(ToyLesson):
 
     def gradient_arrays(self):
         return {"w": np.array([getattr(self, "g", 0.0)], dtype=np.float64)}
+
+
+class ToyViewLesson(ToyLesson):
+    """ToyLesson whose live ``target`` counts as a view setting (no marker on the curves)."""
+    view_params = frozenset({"target"})

@@ -119,6 +119,9 @@ class Lesson:
     default_speed: ClassVar[float | None] = None     # steps/s the window starts at (None: as fast as possible)
     snapshot_hz: ClassVar[float] = 20.0
     snapshot_budget: ClassVar[float | None] = None
+    # Live parameters that change only what the views show (a query word, the sample a plot picks, a 3-D
+    # view angle), not training: changing one leaves no marker on the curves.
+    view_params: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
     def all_params(cls) -> tuple[ParamSpec, ...]:

@@ -401,7 +401,8 @@ class TrainingSession(SessionReadout):
         if self.twin is not None:
             self.twin.set_live(name, value)
         self.applied.set(name, value)
-        self.history.add_change(ParamChange(self.step_count, name, old, value))
+        if name not in type(self.lesson).view_params:          # a view setting is not a training event
+            self.history.add_change(ParamChange(self.step_count, name, old, value))
         self._snapshot_wanted = True         # a paused lesson shows the change at once
 
     def _diverged(self, name: str, value: float) -> None:

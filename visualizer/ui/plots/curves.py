@@ -21,6 +21,11 @@ DENSE_TURNS = 100       # ... and above this many changes of direction: a GAN's 
                         # losses drawn 2 px wide took 3.5 ms per curve and repaint
 
 
+def _short(text: str) -> str:
+    """A marker's label: ``text`` cut at MARKER_LABEL_CHARS."""
+    return text if len(text) <= MARKER_LABEL_CHARS else text[:MARKER_LABEL_CHARS - 1] + "…"
+
+
 def direction_changes(y: np.ndarray) -> int:
     """How often a curve y (n,) turns from rising to falling or back: its zigzags."""
     d = np.sign(np.diff(y))
@@ -274,16 +279,23 @@ class CurvesView(PlotView):
             self.markers.clear()
             self._marker_keys.clear()
         for step, text in markers[len(self._marker_keys):]:
-            short = text if len(text) <= MARKER_LABEL_CHARS else text[:MARKER_LABEL_CHARS - 1] + "…"
+            self._marker_keys.append((step, text))
+            if self.markers and self.markers[-1].value() == step:   # changes at one step share one line
+                line = self.markers[-1]
+                line.full_text = f"{line.full_text}; {text}"
+                line.label.setFormat(_short(line.full_text))
+                line.setToolTip(f"step {step}: {line.full_text}")
+                continue
+            short = _short(text)
             line = pg.InfiniteLine(pos=step, angle=90, movable=False,
                                    pen=pg.mkPen(MARKER_COLOR, width=1, style=Qt.PenStyle.DashLine),
                                    label=short,
                                    labelOpts={"position": 0.95, "color": MARKER_COLOR, "rotateAxis": (1, 0),
                                               "anchors": [(1, 0), (1, 0)]})
+            line.full_text = text
             line.setToolTip(f"step {step}: {text}")
             self.plot_item.addItem(line, ignoreBounds=True)
             self.markers.append(line)
-            self._marker_keys.append((step, text))
 
     def reset_zoom(self) -> None:
         """Go back to the automatic ranges."""
