@@ -6,8 +6,8 @@ training windows (a permutation per epoch) and the negative samples (``UnigramSa
 count(w)^0.75) all come from its seeded NumPy generators and are handed to the engine, so the NumPy model
 (``network.py``) and its PyTorch twin (``torch_network.py``) see the same batches and the same negatives and
 give the same losses.  Views: the loss, analogy accuracy and class agreement curves, an embedding projector
-(PCA or t-SNE of the word vectors, recomputed while training), the nearest neighbours of a query word and an
-analogy box (a : b = c : ?).  Qt-free.
+(PCA in 2-D or as a turnable 3-D cloud, or t-SNE, of the word vectors, recomputed while training), the
+nearest neighbours of a query word and an analogy box (a : b = c : ?).  Qt-free.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import numpy as np
 from lessons.word2vec.narrative import NARRATIVE
 from lessons.word2vec.network import ADAM_MODES, MODELS, NumpyWord2Vec, initial_weights
 from lessons.word_vectors.similarity import analogy, lookup, most_similar, parse_words
-from lessons.word_vectors.wordmap import MAX_MAP_WORDS, WordMapData
+from lessons.word_vectors.wordmap import MAX_MAP_WORDS, WordMapData, view_3d
 from visualizer.core.data.corpus import generate_corpus_ids, word_classes
 from visualizer.core.hyperparams import ChoiceParam, FloatParam, IntParam, TextParam
 from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
@@ -70,11 +70,18 @@ PARAMS = (
                         "batch keep moving. lazy: torch.optim.SparseAdam: only the rows the batch looked up "
                         "are updated (much faster at a large vocabulary; the update differs slightly). "
                         "Applies at Reset."),
-    ChoiceParam("projection", "Projector", "pca", ("pca", "tsne"), live=True,
-                tooltip="How the H-dimensional vectors are drawn in 2-D. pca: the two directions of largest "
-                        "variance (a linear view, recomputed at every redraw). tsne: t-SNE, which keeps "
-                        f"neighbours together (non-linear; recomputed every {TSNE_EVERY} steps, starting from the "
-                        "previous layout)."),
+    ChoiceParam("projection", "Projector", "pca", ("pca", "pca3d", "tsne"), live=True,
+                tooltip="How the H-dimensional vectors are drawn. pca: the two directions of largest variance "
+                        "(a linear view, recomputed at every redraw). pca3d: the three largest, as a cloud turned "
+                        "by the azimuth and elevation sliders (nearer words are drawn larger). tsne: t-SNE, which "
+                        f"keeps neighbours together (non-linear, 2-D; recomputed every {TSNE_EVERY} steps, starting "
+                        "from the previous layout)."),
+    IntParam("azimuth", "3-D view: azimuth (°)", 30, -180, 180, live=True,
+             tooltip="pca3d only: how far the cloud is turned about its vertical axis (PC 2). At 0° and "
+                     "elevation 0° the screen shows PC 1 and PC 2, as the 2-D projector does."),
+    IntParam("elevation", "3-D view: elevation (°)", 20, -90, 90, live=True,
+             tooltip="pca3d only: how far the cloud is tilted towards you about the screen's horizontal axis "
+                     "(90°: seen from above, along PC 2)."),
     IntParam("projector_words", "Projected words", 100, 10, MAX_MAP_WORDS, live=True,
              tooltip="How many of the most frequent words the projector shows (plus the query, its neighbours "
                      "and the analogy words)."),
@@ -100,8 +107,9 @@ PLOTS = (
                      "nn_same_class: the share of the 200 most frequent words whose nearest neighbour has the "
                      "same word class."),
     PlotSpec("projector", "Embedding projector", "word_map",
-             tooltip="The word vectors (rows of W_in) projected to 2-D by PCA or t-SNE, coloured by word class; "
-                     "the query in red with its neighbours in bold. Click a word to query it."),
+             tooltip="The word vectors (rows of W_in) projected by PCA (2-D or a turnable 3-D cloud) or t-SNE, "
+                     "coloured by word class; the query in red with its neighbours in bold. Click a word to query "
+                     "it."),
     PlotSpec("neighbours", "Nearest neighbours", "bars", y_label="cosine similarity",
              tooltip="The words whose vectors have the highest cosine similarity with the query's."),
     PlotSpec("analogy", "Analogy", "bars", y_label="cosine similarity",
@@ -110,13 +118,14 @@ PLOTS = (
 )
 
 
-def _pca_2d(x: np.ndarray) -> np.ndarray:
-    """The rows of x (N, H) on their two principal axes (N, 2), signs fixed (largest |loading| positive)."""
+def _pca(x: np.ndarray, k: int = 2) -> np.ndarray:
+    """The rows of x (N, H) on their k principal axes (N, k), signs fixed (largest |loading| positive);
+    columns beyond the rank of x are 0."""
     xc = x - x.mean(axis=0)
     _, _, vt = np.linalg.svd(xc, full_matrices=False)
-    axes = vt[:2]                                           # (2, H)
+    axes = vt[:k]                                           # (k, H)
     axes = axes * np.sign(axes[np.arange(axes.shape[0]), np.abs(axes).argmax(axis=1)])[:, None]
-    out = np.zeros((x.shape[0], 2))
+    out = np.zeros((x.shape[0], k))
     out[:, :axes.shape[0]] = xc @ axes.T
     return out
 
@@ -135,6 +144,7 @@ class Word2VecLesson(Lesson):
     params = PARAMS
     plots = PLOTS
     narrative = NARRATIVE
+    view_params = frozenset({"projection", "azimuth", "elevation", "projector_words", "query", "analogy"})
     eval_every = 100
 
     def __init__(self, hp, context=None) -> None:
@@ -328,14 +338,19 @@ class Word2VecLesson(Lesson):
         chosen = [self.query_id, *map(int, neighbours)]
         extra = [i for i in chosen + list(analogy_words) if i not in set(top)]
         ids = np.array(list(dict.fromkeys(top + extra)), dtype=np.int64)
+        depth = None
         if self.hp["projection"] == "tsne":
             pts, label = self._tsne_layout(v, ids), ("t-SNE 1", "t-SNE 2")
+        elif self.hp["projection"] == "pca3d":
+            az, el = self.hp["azimuth"], self.hp["elevation"]
+            pts, depth = view_3d(_pca(v[ids].astype(np.float64), 3), az, el)
+            label = (f"PC 1–3 seen from azimuth {az}°, elevation {el}°", "")
         else:
-            pts, label = _pca_2d(v[ids].astype(np.float64)), ("PC 1", "PC 2")
+            pts, label = _pca(v[ids].astype(np.float64), 2), ("PC 1", "PC 2")
         pos = {int(w): j for j, w in enumerate(ids)}
         highlight = [pos[i] for i in chosen if i in pos]
         return WordMapData(pts, [self.words[int(i)] for i in ids], self.classes[ids].copy(), CLASS_NAMES,
-                           highlight, *label)
+                           highlight, *label, depth=depth)
 
     def _tsne_layout(self, v: np.ndarray, ids: np.ndarray) -> np.ndarray:
         """t-SNE of the vectors of ``ids``, cached: recomputed when the words changed or TSNE_EVERY steps

@@ -50,9 +50,11 @@ NARRATIVE = (
         "query: the neighbours of *cat* are other animals, those of *eats* other verbs of eating. Type a word "
         "in 'Nearest to', or click one in the projector. An unknown word is refused with the closest spellings "
         "the vocabulary has.\n\n"
-        "Switch the projector to **tsne**: t-SNE (van der Maaten & Hinton 2008) places words so that "
+        "Switch the projector to **pca3d** and turn the cloud with the azimuth and elevation sliders: a "
+        "third principal axis pulls apart groups that overlap in the flat view (nearer words are drawn "
+        "larger). Then try **tsne**: t-SNE (van der Maaten & Hinton 2008) places words so that "
         "neighbours in the 50-dimensional space stay neighbours on the page, and clusters appear that PCA's "
-        "flat view mixes. It is slow, so it is recomputed only every few hundred steps.",
+        "linear views mix. It is slow, so it is recomputed only every few hundred steps.",
         set_params={"query": "cat"},
         plots=("neighbours", "projector", "quality"),
         run_steps=500,

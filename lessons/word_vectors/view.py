@@ -19,6 +19,13 @@ QUERY_COLOR = "#d62728"
 CLICK_RADIUS_PX = 14
 
 
+def _with_alpha(color: str, near: float) -> str:
+    """``color`` (#rrggbb) as #aarrggbb, from 35% opaque (far, near = 0) to opaque (near = 1)."""
+    if near >= 1.0 or not color.startswith("#") or len(color) != 7:
+        return color
+    return f"#{round(255 * (0.35 + 0.65 * near)):02x}{color[1:]}"
+
+
 class WordMapView(PlotView):
     """A :class:`WordMapData`: one dot per word coloured by class, its word beside it; the query word in
     bold red, its neighbours in bold.  A click on (or near) a word emits ``paramRequested("query", word)``."""
@@ -56,14 +63,22 @@ class WordMapView(PlotView):
         colors = [class_color(c) if multi else "#5f6368" for c in classes]
         brushes = [symbol_brush(c) for c in colors]                 # shared: keeps pyqtgraph's symbol cache
         sizes = np.full(len(words), 6.0)
+        order = np.arange(len(words))
+        near = np.ones(len(words))
+        if data.depth is not None and len(words):                  # a 3-D view: nearer words larger, on top
+            depth = np.asarray(data.depth, dtype=np.float64)
+            span = float(depth.max() - depth.min())
+            near = (depth - depth.min()) / span if span > 0 else near
+            sizes = np.round(3.0 + 6.0 * near)                     # whole pixels: few distinct symbols to cache
+            order = np.argsort(depth, kind="stable")
         if highlight:
-            sizes[highlight] = 9.0
+            sizes[highlight] = np.maximum(sizes[highlight], 9.0)
             sizes[highlight[0]] = 12.0
             brushes[highlight[0]] = symbol_brush(QUERY_COLOR)
-        self.dots.setData(pts[:, 0], pts[:, 1], brush=brushes, size=sizes)
+        self.dots.setData(pts[order, 0], pts[order, 1], brush=[brushes[i] for i in order], size=sizes[order])
         hl = set(highlight)
-        self.labels.set_labels([Label(float(x), float(y), w, colors[i])
-                                for i, ((x, y), w) in enumerate(zip(pts, words)) if i not in hl])
+        self.labels.set_labels([Label(float(pts[i, 0]), float(pts[i, 1]), words[i], _with_alpha(colors[i], near[i]))
+                                for i in order if i not in hl])
         self.strong.set_labels([Label(float(pts[i, 0]), float(pts[i, 1]), words[i],
                                       QUERY_COLOR if j == 0 else "#202124") for j, i in enumerate(highlight)])
         key = tuple(data.class_names) if multi else ()

@@ -128,3 +128,32 @@ def test_checkpoint_round_trip():
     np.testing.assert_array_equal(a.vectors, b.vectors)
     with pytest.raises(LessonConfigError, match="vector size"):
         build(hidden_size=10).load_checkpoint_state(a.checkpoint_state())
+
+
+def test_pca3d_projector_turns_the_cloud():
+    from lessons.word2vec.model import _pca
+    from lessons.word_vectors.wordmap import view_3d
+
+    lesson = build()
+    for _ in range(20):
+        lesson.train_step()
+    flat = lesson.snapshot()["projector"]
+    lesson.set_live("projection", "pca3d")
+    lesson.set_live("azimuth", 0)
+    lesson.set_live("elevation", 0)
+    front = lesson.snapshot()["projector"]
+    np.testing.assert_allclose(front.points, flat.points, atol=1e-9)        # seen from the front: PC 1, PC 2
+    assert front.depth.shape == (len(front.words),) and front.words == flat.words
+    lesson.set_live("azimuth", 90)
+    side = lesson.snapshot()["projector"]
+    np.testing.assert_allclose(np.abs(side.points[:, 0]), np.abs(front.depth), atol=1e-9)  # PC 3 across
+    np.testing.assert_allclose(np.abs(side.depth), np.abs(front.points[:, 0]), atol=1e-9)
+    assert "azimuth 90°" in side.x_label and side.table()[0][-1] == "depth"
+    # a rotation keeps distances: the 3-D cloud is only turned, never stretched
+    cloud = _pca(np.random.default_rng(0).normal(size=(40, 6)), 3)
+    screen, depth = view_3d(cloud, 37, -21)
+    turned = np.column_stack([screen, depth])
+    d0 = np.linalg.norm(cloud[:, None] - cloud[None], axis=-1)
+    np.testing.assert_allclose(np.linalg.norm(turned[:, None] - turned[None], axis=-1), d0, atol=1e-9)
+    with pytest.raises(ValueError, match=r"\(N, 3\)"):
+        view_3d(cloud[:, :2], 0, 0)

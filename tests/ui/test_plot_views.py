@@ -322,3 +322,36 @@ def test_noisy_curves_are_drawn_thin_smooth_ones_wide(qtbot):
     x2 = np.arange(1.0, 311.0)                                   # it stays thin while it grows
     view.set_data(CurvesData({"smooth": (x2, 1 / x2), "noisy": (x2, np.full(310, 1.0))}))
     assert view.curves["noisy"].opts["pen"].widthF() == 1 and view.curves["smooth"].opts["pen"].widthF() == 2
+
+
+def test_word_map_in_3d_draws_nearer_words_larger_and_on_top(qtbot):
+    from lessons.word_vectors.view import WordMapView
+    from lessons.word_vectors.wordmap import WordMapData
+
+    pts = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.5], [3.0, 2.0]])
+    depth = np.array([0.5, -1.0, 2.0, 0.0])
+    view = WordMapView(PlotSpec("map", "Word map", "word_map"))
+    qtbot.addWidget(view)
+    view.show()
+    view.set_data(WordMapData(pts, ["a", "b", "c", "d"], np.zeros(4, int), ("word",), [], depth=depth))
+    drawn = view.dots.data
+    assert list(drawn["x"]) == [1.0, 3.0, 0.0, 2.0]                  # far to near: the nearest is drawn last
+    assert list(drawn["size"]) == sorted(drawn["size"]) and drawn["size"][-1] > drawn["size"][0]
+    colours = {label.text: label.color for label in view.labels.labels}
+    assert colours["c"] == "#5f6368" and colours["b"].startswith("#59")    # the farthest label is faint
+    view.grab()
+
+
+def test_changes_at_one_step_share_one_marker(qtbot):
+    from visualizer.ui.plots.curves import CurvesView
+
+    view = CurvesView(PlotSpec("loss", "Loss", "curves", series=("train_loss",)))
+    qtbot.addWidget(view)
+    x = np.arange(10.0)
+    view.set_data(CurvesData({"train_loss": (x, x)}, [(2, "lr: 1 → 2"), (2, "batch_size: 8 → 16"), (5, "lr: 2 → 3")]))
+    assert [m.value() for m in view.markers] == [2, 5]
+    assert view.markers[0].label.toPlainText() == "lr: 1 → 2; batch_size: 8 → 16"
+    assert "batch_size: 8 → 16" in view.markers[0].toolTip()
+    view.set_data(CurvesData({"train_loss": (x, x)}, [(2, "lr: 1 → 2"), (2, "batch_size: 8 → 16"), (5, "lr: 2 → 3"),
+                                                       (5, "momentum: 0 → 0.9")]))
+    assert len(view.markers) == 2 and view.markers[1].label.toPlainText() == "lr: 2 → 3; momentum: 0 → 0.9"
