@@ -26,7 +26,7 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from benchmarks.book_dlfs2 import BookEmbedding, book_remove_duplicate
+from benchmarks.book_dlfs2 import BookAdam, BookEmbedding, book_remove_duplicate
 
 from lessons.word2vec.network import NumpyWord2Vec, initial_weights
 from visualizer.core.data.corpus import generate_corpus_ids
@@ -129,22 +129,6 @@ class BookCBOW:
         dout *= 1 / len(self.in_layers)
         for layer in self.in_layers:
             layer.backward(dout)
-
-
-class BookAdam:
-    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999):
-        self.lr, self.beta1, self.beta2, self.iter, self.m, self.v = lr, beta1, beta2, 0, None, None
-
-    def update(self, params, grads):
-        if self.m is None:
-            self.m = [np.zeros_like(p) for p in params]
-            self.v = [np.zeros_like(p) for p in params]
-        self.iter += 1
-        lr_t = self.lr * np.sqrt(1.0 - self.beta2 ** self.iter) / (1.0 - self.beta1 ** self.iter)
-        for i in range(len(params)):
-            self.m[i] += (1 - self.beta1) * (grads[i] - self.m[i])
-            self.v[i] += (1 - self.beta2) * (grads[i] ** 2 - self.v[i])
-            params[i] -= lr_t * self.m[i] / (np.sqrt(self.v[i]) + 1e-7)
 
 
 # ---- timing -----------------------------------------------------------------------------------------------
