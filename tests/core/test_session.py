@@ -111,6 +111,7 @@ def test_invalid_value_is_rejected_and_nothing_changes(session):
     assert session.hp["lr"] == 0.1
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")   # the point of the test
 def test_divergence_pauses_with_message(session):
     session.set_param("lr", 10.0)
     session.play()
