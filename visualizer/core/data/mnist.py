@@ -15,7 +15,7 @@ import numpy as np
 from visualizer.core.data.digits import DIGIT_NAMES
 from visualizer.core.data.download import ProgressCallback, cache_dir, fetch
 from visualizer.core.data.idx import read_idx_images_labels
-from visualizer.core.data.split import DataSplit
+from visualizer.core.data.split import DataSplit, subset_indices
 
 FASHION_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                  "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
@@ -89,11 +89,7 @@ def load_idx_split(key: str, val_fraction: float = 0.2, seed: int = 0, dtype: st
         progress(f"Reading {source.title}", None)
     x_tr, y_tr = read_idx_images_labels(paths["train_images"], paths["train_labels"])
     x_te, y_te = read_idx_images_labels(paths["test_images"], paths["test_labels"])
-    rng = np.random.default_rng(seed)
-    n_train = len(x_tr) if max_train is None else min(int(max_train), len(x_tr))
-    train_idx = np.sort(rng.permutation(len(x_tr))[:n_train])
-    n_val = min(len(x_te), max(1, int(round(n_train * val_fraction / (1.0 - val_fraction)))))
-    val_idx = np.sort(rng.permutation(len(x_te))[:n_val])
+    train_idx, val_idx = subset_indices(len(x_tr), len(x_te), max_train, val_fraction, seed)
     h, w = x_tr.shape[1:]
 
     def flat(images: np.ndarray) -> np.ndarray:
