@@ -62,7 +62,9 @@ class ScatterData:
 
 @dataclass
 class ImageData:
-    """A 2-D field drawn as a colour map: image (H, W) float32, row 0 at the *bottom* (y = extent[2]).
+    """A 2-D field drawn as a colour map: image (H, W) float32, row 0 at the *bottom* (y = extent[2]);
+    or a colour picture (H, W, 3) float32 with R, G, B last, each channel mapped linearly from
+    ``levels`` to dark..full, without a colour bar.
 
     extent: (x_min, x_max, y_min, y_max) in data units; levels: (low, high) of the colour map;
     colormap: a pyqtgraph/matplotlib colormap name; overlay: optional points drawn on top."""
@@ -76,13 +78,23 @@ class ImageData:
     y_label: str = ""
     colorbar_label: str = ""
 
+    @property
+    def rgb(self) -> bool:
+        """True for a colour picture (H, W, 3)."""
+        return np.ndim(self.image) == 3
+
     def table(self) -> Table:
-        h, w = self.image.shape
+        h, w = self.image.shape[:2]
         if self.extent is None:
             xs, ys = np.arange(w, dtype=float), np.arange(h, dtype=float)
         else:
             xs = np.linspace(self.extent[0], self.extent[1], w)
             ys = np.linspace(self.extent[2], self.extent[3], h)
+        if self.rgb:
+            header = ["row", "col", "x", "y", "R", "G", "B"]
+            rows = [[r, c, float(xs[c]), float(ys[r]), *(float(v) for v in self.image[r, c])]
+                    for r in range(h) for c in range(w)]
+            return header, rows
         header = ["row", "col", "x", "y", "value"]
         rows = [[r, c, float(xs[c]), float(ys[r]), float(self.image[r, c])] for r in range(h) for c in range(w)]
         return header, rows
@@ -90,8 +102,12 @@ class ImageData:
 
 @dataclass
 class ImageGridData:
-    """Small images in a grid: images (N, H, W) float32 (row 0 at the top, like a photo), one caption
-    each.  Used for first-layer weights, misclassified samples, per-neuron maps."""
+    """Small images in a grid, one caption each (row 0 at the top, like a photo).  Used for
+    first-layer weights, misclassified samples, per-neuron maps.
+
+    images: (N, H, W) float32 values drawn through ``colormap`` between ``levels`` (None: the data's
+    range), or (N, H, W, 3) float32 colour images with R, G, B last, each channel mapped linearly
+    from ``levels`` (default (0, 1)) to dark..full and ``colormap`` unused.  NaN pixels are not drawn."""
 
     images: np.ndarray
     captions: Sequence[str] = ()
@@ -100,9 +116,17 @@ class ImageGridData:
     ncols: int = 0
     caption_colors: Sequence[str] = ()
 
+    @property
+    def rgb(self) -> bool:
+        """True for colour tiles (N, H, W, 3)."""
+        return np.ndim(self.images) == 4
+
     def table(self) -> Table:
-        n, h, w = self.images.shape
-        header = ["index", "caption"] + [f"p{r}_{c}" for r in range(h) for c in range(w)]
+        n, h, w = self.images.shape[:3]
+        if self.rgb:
+            header = ["index", "caption"] + [f"p{r}_{c}_{ch}" for r in range(h) for c in range(w) for ch in "RGB"]
+        else:
+            header = ["index", "caption"] + [f"p{r}_{c}" for r in range(h) for c in range(w)]
         rows = []
         for i in range(n):
             cap = self.captions[i] if i < len(self.captions) else ""

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QWidget
 from visualizer.core.plotdata import ImageData, PlotSpec, ScatterData
 from visualizer.ui.plots.base import PlotView
 from visualizer.ui.plots.colormaps import class_color, colormap
+from visualizer.ui.plots.image_grid import show_picture
 
 GROUP_SYMBOLS = {"train": "o", "test": "s", "val": "s", "validation": "s"}
 EXTRA_SYMBOLS = ("t", "d", "+", "x", "star")
@@ -113,7 +114,8 @@ class PointsOverlay:
 
 class ImageView(PlotView):
     """An :class:`ImageData` field: row 0 at the bottom, pixel centres spanning ``extent`` in data
-    units, fixed colour levels with a colour bar, and the overlay points on top."""
+    units, fixed colour levels with a colour bar, and the overlay points on top.  A colour picture
+    (H, W, 3) goes into a second image item as RGBA, and the colour bar is hidden while it is shown."""
 
     data_type = ImageData
 
@@ -125,6 +127,10 @@ class ImageView(PlotView):
         self.plot_item.showGrid(x=False, y=False)
         self.image_item = pg.ImageItem(axisOrder="row-major")
         self.plot_item.addItem(self.image_item)
+        self.rgb_item = pg.ImageItem(axisOrder="row-major")          # colour pictures; no colour bar
+        self.rgb_item.setVisible(False)
+        self.plot_item.addItem(self.rgb_item)
+        self.rgb = False                                             # a colour picture on show
         self._cmap_name = "viridis"
         self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=colormap(self._cmap_name),
                                         interactive=False, width=14)
@@ -133,6 +139,7 @@ class ImageView(PlotView):
         self.overlay = PointsOverlay(self.plot_item, self.legend)
         self.legend.setVisible(False)
         self._rect: tuple | None = None
+        self._placed: tuple | None = None                            # (rect, rgb) last given to an item
         self._labels: tuple[str, str, str] | None = None
         if spec.x_label:
             self.plot_item.setLabel("bottom", spec.x_label)
@@ -141,24 +148,24 @@ class ImageView(PlotView):
 
     def _draw(self, data: ImageData) -> None:
         img = np.asarray(data.image, dtype=np.float32)
-        if img.ndim != 2:
-            raise ValueError(f"plot '{self.spec.id}': ImageData.image must be (H, W), got shape {img.shape}")
-        h, w = img.shape
+        rgb = img.ndim == 3 and img.shape[2] == 3
+        if img.ndim != 2 and not rgb:
+            raise ValueError(f"plot '{self.spec.id}': ImageData.image must be (H, W) or (H, W, 3), got shape "
+                             f"{img.shape}")
+        h, w = img.shape[:2]
         lo, hi = (float(data.levels[0]), float(data.levels[1])) if data.levels else (0.0, 1.0)
         if not hi > lo:
             hi = lo + 1.0
-        self.image_item.setImage(img, autoLevels=False, levels=(lo, hi))
-        if data.colormap != self._cmap_name:
-            self._cmap_name = data.colormap
-            self.colorbar.setColorMap(colormap(data.colormap))
-        self.colorbar.setLevels((lo, hi))
+        show_picture(self, img, rgb, (lo, hi), data.colormap)
         x0, x1, y0, y1 = data.extent if data.extent is not None else (0.0, w - 1.0, 0.0, h - 1.0)
         dx = (x1 - x0) / max(w - 1, 1)
         dy = (y1 - y0) / max(h - 1, 1)
         rect = (x0 - dx / 2, y0 - dy / 2, (x1 - x0) + dx, (y1 - y0) + dy)
+        if (rect, rgb) != self._placed:       # an ImageItem scales its rect by its current image: set it after
+            self._placed = (rect, rgb)
+            (self.rgb_item if rgb else self.image_item).setRect(QRectF(*rect))
         if rect != self._rect:
             self._rect = rect
-            self.image_item.setRect(QRectF(*rect))
             self.plot_item.setRange(xRange=(rect[0], rect[0] + rect[2]), yRange=(rect[1], rect[1] + rect[3]),
                                     padding=0)
         labels = (data.x_label or self.spec.x_label, data.y_label or self.spec.y_label, data.colorbar_label)

@@ -1,4 +1,4 @@
-"""Small images in a grid with captions (first-layer weights, misclassified samples)."""
+"""Small images in a grid with captions (first-layer weights, misclassified samples, colour photos)."""
 from __future__ import annotations
 
 import math
@@ -27,10 +27,44 @@ def grid_shape(n: int, ncols: int = 0) -> tuple[int, int]:
     return max(1, math.ceil(n / cols)), cols
 
 
+def rgba_from_rgb(rgb: np.ndarray, levels: tuple[float, float]) -> np.ndarray:
+    """Colour values (H, W, 3) float -> (H, W, 4) uint8 for an ImageItem: each channel mapped linearly
+    from ``levels`` (low, high) to 0..255 and clipped, +Inf full, NaN and -Inf dark; alpha 0 (not
+    drawn) where all three channels are NaN (the gaps between tiles), else 255."""
+    lo, hi = levels
+    with np.errstate(invalid="ignore", over="ignore"):
+        t = (rgb.astype(np.float64) - lo) / (hi - lo)
+    t = np.clip(np.nan_to_num(t, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
+    out = np.empty(rgb.shape[:2] + (4,), np.uint8)
+    out[..., :3] = np.rint(t * 255.0)
+    out[..., 3] = np.where(np.isnan(rgb).all(axis=2), 0, 255)
+    return out
+
+def show_picture(view, picture: np.ndarray, rgb: bool, levels: tuple[float, float], colormap_name) -> None:
+    """Show ``picture`` in ``view`` (an image or image-grid view with ``image_item``, ``rgb_item``,
+    ``colorbar``, ``rgb`` and ``_cmap_name``): grey values (H, W) through the colormap and colour bar at
+    ``levels``, or colour (H, W, 3) mapped by :func:`rgba_from_rgb` with the colour bar hidden."""
+    if rgb:
+        view.rgb_item.setImage(rgba_from_rgb(picture, levels), autoLevels=False)
+    else:
+        view.image_item.setImage(picture, autoLevels=False, levels=levels)
+        if colormap_name != view._cmap_name:
+            view._cmap_name = colormap_name
+            view.colorbar.setColorMap(colormap(colormap_name))
+        view.colorbar.setLevels(levels)
+    if rgb != view.rgb:
+        view.rgb = rgb
+        view.rgb_item.setVisible(rgb)
+        view.image_item.setVisible(not rgb)
+        view.colorbar.setVisible(not rgb)
+
+
+
 class ImageGridView(PlotView):
     """An :class:`ImageGridData`: the (N, H, W) tiles are laid out in one mosaic image (row 0 of
     each tile at the top, as in a photo), NaN between tiles, one colour bar, and each tile's caption
-    under it in its caption colour (e.g. red for a wrong prediction)."""
+    under it in its caption colour (e.g. red for a wrong prediction).  Colour tiles (N, H, W, 3) go
+    into a second image item as RGBA, and the colour bar is hidden while they are shown."""
 
     data_type = ImageGridData
 
@@ -40,6 +74,10 @@ class ImageGridView(PlotView):
         self.view_box = self.graphics.addViewBox(row=0, col=0, lockAspect=True, invertY=True, enableMenu=False)
         self.image_item = pg.ImageItem(axisOrder="row-major")
         self.view_box.addItem(self.image_item)
+        self.rgb_item = pg.ImageItem(axisOrder="row-major")          # colour tiles; no colour bar
+        self.rgb_item.setVisible(False)
+        self.view_box.addItem(self.rgb_item)
+        self.rgb = False                                             # colour tiles on show
         self._cmap_name = "gray"
         self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=colormap("gray"), interactive=False, width=12)
         self.colorbar.setImageItem(self.image_item)
@@ -54,16 +92,18 @@ class ImageGridView(PlotView):
 
     def _draw(self, data: ImageGridData) -> None:
         images = np.asarray(data.images, dtype=np.float32)
-        if images.ndim != 3:
-            raise ValueError(f"plot '{self.spec.id}': ImageGridData.images must be (N, H, W), got {images.shape}")
-        n, h, w = images.shape
+        rgb = images.ndim == 4 and images.shape[3] == 3
+        if images.ndim != 3 and not rgb:
+            raise ValueError(f"plot '{self.spec.id}': ImageGridData.images must be (N, H, W) or (N, H, W, 3), "
+                             f"got {images.shape}")
+        n, h, w = images.shape[:3]
         rows, cols = grid_shape(n, data.ncols)
         has_captions = any(str(c) for c in data.captions)
         pad = max(1, round(0.12 * max(h, w)))
         lines = max((caption_lines(c).count("\n") + 1 for c in data.captions), default=1) if has_captions else 0
         cap = max(2, round(0.4 * h * lines)) if has_captions else 0
         pitch_x, pitch_y = w + pad, h + pad + cap
-        mosaic = np.full((rows * pitch_y, cols * pitch_x), np.nan, dtype=np.float32)
+        mosaic = np.full((rows * pitch_y, cols * pitch_x) + images.shape[3:], np.nan, dtype=np.float32)
         self.tile_origins = []
         for i in range(n):
             r, c = divmod(i, cols)
@@ -72,21 +112,20 @@ class ImageGridView(PlotView):
             self.tile_origins.append((float(x0), float(y0)))
         if data.levels is not None:
             lo, hi = float(data.levels[0]), float(data.levels[1])
+        elif rgb:
+            lo, hi = 0.0, 1.0
         elif n:
             lo, hi = float(np.nanmin(images)), float(np.nanmax(images))
         else:
             lo, hi = 0.0, 1.0
         if not hi > lo:
             hi = lo + 1.0
-        self.image_item.setImage(mosaic, autoLevels=False, levels=(lo, hi))
-        if data.colormap != self._cmap_name:
-            self._cmap_name = data.colormap
-            self.colorbar.setColorMap(colormap(data.colormap))
-        self.colorbar.setLevels((lo, hi))
-        key = (n, h, w, rows, cols, cap)
-        if key != self._layout_key:
+        show_picture(self, mosaic, rgb, (lo, hi), data.colormap)
+        key = (n, h, w, rows, cols, cap, rgb)
+        if key != self._layout_key:          # an ImageItem scales its rect by its current image: set it after
             self._layout_key = key
-            self.image_item.setRect(QRectF(0, 0, mosaic.shape[1], mosaic.shape[0]))
+            item = self.rgb_item if rgb else self.image_item
+            item.setRect(QRectF(0, 0, mosaic.shape[1], mosaic.shape[0]))
             self.view_box.setRange(QRectF(-pad, -pad, mosaic.shape[1] + pad, mosaic.shape[0] + pad), padding=0)
         self._pitch_x = float(pitch_x)
         self._draw_captions(data, n, h, w, has_captions)
