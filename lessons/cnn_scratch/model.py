@@ -3,13 +3,15 @@
 Part one is the convolution explainer (``explainer.py``): a kernel slides over a digit, a photo or a
 test pattern with a chosen size, stride and padding, and every number of one output value is shown.
 Part two trains conv → ReLU → pool → conv → ReLU → pool → linear → ReLU → linear on scikit-learn's
-embedded 8×8 digits (or MNIST when it can be downloaded) on the NumPy engine (im2col) or PyTorch,
-from the same initial weights and batches, and shows what it learns: first-layer filters, feature
-maps and their gradients, saliency and filter patterns by gradient ascent (``attribution.py``).
+embedded 8×8 digits (or MNIST or the colour photos of CIFAR-10 when they can be downloaded) on the
+NumPy engine (im2col) or PyTorch, from the same initial weights and batches, and shows what it
+learns: first-layer filters, feature maps and their gradients, saliency and filter patterns by
+gradient ascent (``attribution.py``).
 
 Follows Saitoh, *Deep Learning from Scratch*, ch. 7 (convolutional neural networks), with
 background from Chollet, *Deep Learning with Python* 2e, ch. 8-9, and Buduma et al., *Fundamentals
-of Deep Learning* 2e, ch. 6; the data is Alpaydin & Kaynak (1998) and LeCun et al. (1998).
+of Deep Learning* 2e, ch. 6; the data is Alpaydin & Kaynak (1998), LeCun et al. (1998) and
+Krizhevsky (2009).
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from lessons.cnn_scratch.attribution import gradient_ascent, maps_and_gradients,
 from lessons.cnn_scratch.engines import NumpyEngine
 from lessons.cnn_scratch.explainer import ConvExplainerData, explain_convolution, kernel_preset
 from lessons.cnn_scratch.narrative import NARRATIVE
+from visualizer.core.data import cifar10
 from visualizer.core.data.batches import EpochBatches
 from visualizer.core.data.digits import load_digits_split
 from visualizer.core.data.download import DownloadError
@@ -34,7 +37,9 @@ from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
 from visualizer.core.plotdata import ImageGridData, PlotData, PlotSpec
 from visualizer.scratch.cnn import CNN
 
-DATASETS = ("digits", "mnist")
+DATASETS = ("digits", "mnist", "cifar10")
+MAX_TRAIN = 10_000          # training images taken from MNIST or CIFAR-10: what 2 CPU cores train in minutes
+EVAL_CHUNK = 500            # validation images per forward pass (im2col of 2,500 CIFAR-10 images is ~0.3 GB)
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 MAPS_PER_LAYER = 8          # feature-map tiles per layer in the "feature_maps" grid
 ASCENT_EVERY = 50           # training steps between two gradient-ascent recomputations (~10-30 ms each)
@@ -55,7 +60,8 @@ def architecture(filters1: int, filters2: int, kernel: int, pooling: str, hidden
 
 
 class ConvolutionLesson(Lesson):
-    """Convolution explainer plus a CNN on digits: x (N, 1, H, W) in [0, 1] -> logits (N, 10)."""
+    """Convolution explainer plus a CNN on digits or photos: x (N, C, H, W) in [0, 1] -> logits (N, 10),
+    C = 1 for the digits and MNIST, 3 (R, G, B) for CIFAR-10."""
 
     order = 40
     info = LessonInfo(
@@ -66,7 +72,9 @@ class ConvolutionLesson(Lesson):
     params = (
         ChoiceParam("dataset", "Data set", "digits", DATASETS,
                     tooltip="digits: 1,797 embedded 8×8 images (no download). mnist: 28×28 images, downloaded "
-                            "once (about 12 MB) and cached; offline, the embedded digits."),
+                            "once (about 12 MB) and cached; offline, the embedded digits. cifar10: CIFAR-10, "
+                            "32×32 colour photos of 10 classes (airplane … truck), 10,000 of them for training, "
+                            "downloaded once (about 163 MB) and cached; offline, the embedded digits."),
         IntParam("filters1", "Filters, conv 1", 16, 1, 64, log=True,
                  tooltip="Number of filters F in the first convolution: one feature map each."),
         IntParam("filters2", "Filters, conv 2", 32, 1, 128, log=True,
@@ -96,8 +104,9 @@ class ConvolutionLesson(Lesson):
                  tooltip="Which filter of that layer gradient ascent visualizes (and, for conv 1, the "
                          "explainer's 'learned' kernel)."),
         ChoiceParam("explain_input", "Explainer input", "digit", explainer.INPUTS, live=True,
-                    tooltip="digit: the chosen validation image; photo: scikit-learn's bundled photo at "
-                            "16×16; pattern: a square, a stroke and a faint block."),
+                    tooltip="digit: the chosen validation image (in grey levels, its luminance, for colour "
+                            "photos); photo: scikit-learn's bundled photo at 16×16; pattern: a square, a stroke "
+                            "and a faint block."),
         ChoiceParam("explain_kernel", "Explainer kernel", "edge_vertical", explainer.KERNELS, live=True,
                     tooltip="edge filters (Sobel), blur (box), sharpen, random, or a learned first-layer "
                             "filter of the network (its own size)."),
@@ -125,7 +134,9 @@ class ConvolutionLesson(Lesson):
                  y_label="accuracy", tooltip="Share of correctly classified images."),
         PlotSpec("filters", "First-layer filters", "image_grid",
                  tooltip="The K×K weights of every filter of the first convolution (red positive, blue "
-                         "negative)."),
+                         "negative). On colour images the weights for R, G and B are drawn as one colour, "
+                         "each filter scaled to its largest weight: grey is 0, red means 'more red here', "
+                         "cyan 'less red'."),
         PlotSpec("feature_maps", "Feature maps (chosen image)", "image_grid",
                  tooltip="One row per layer: the first maps after each convolution + ReLU and after each "
                          "pooling, for the chosen validation image (each row scaled to its maximum)."),
@@ -136,7 +147,8 @@ class ConvolutionLesson(Lesson):
                          "inspected convolution (red: raising it raises the loss)."),
         PlotSpec("saliency", "Saliency |∂z_c/∂x|", "image_grid",
                  tooltip="The chosen image and the gradient magnitude of its predicted class score with "
-                         "respect to each pixel (Simonyan et al. 2014)."),
+                         "respect to each pixel, the largest of its R, G, B channels for colour images "
+                         "(Simonyan et al. 2014)."),
         PlotSpec("ascent", "Filter pattern by gradient ascent", "image_grid",
                  tooltip="The input that maximizes the mean activation of the chosen filter, found by "
                          f"{ASCENT_STEPS} steps of gradient ascent from grey (Erhan et al. 2009)."),
@@ -150,15 +162,16 @@ class ConvolutionLesson(Lesson):
         self._explain_cache: tuple | None = None
         self.data = self._load_data()
         h, w = self.data.image_shape
-        self.x_train = self.data.x_train.reshape(-1, 1, h, w)             # (N, 1, H, W)
-        self.x_val = self.data.x_val.reshape(-1, 1, h, w)                 # (M, 1, H, W)
+        c = self.data.channels
+        self.x_train = self.data.train_images()                           # (N, C, H, W)
+        self.x_val = self.data.val_images()                               # (M, C, H, W)
         self.rng = np.random.default_rng(hp["seed"])
         self.batches = EpochBatches(len(self.x_train), self.rng)
         self.t = 0
         spec = architecture(hp["filters1"], hp["filters2"], hp["kernel"], hp["pooling"], hp["hidden"],
                             self.data.n_classes)
         try:
-            self.cnn = CNN(input_shape=(1, h, w), spec=spec, init="he", dtype=hp["dtype"], seed=hp["seed"])
+            self.cnn = CNN(input_shape=(c, h, w), spec=spec, init="he", dtype=hp["dtype"], seed=hp["seed"])
         except ValueError as e:
             raise LessonConfigError(f"This network cannot be built: {e}") from None
         self.conv_layers = [i for i, s in enumerate(spec) if s[0] == "conv"]  # indices in cnn.layers
@@ -166,7 +179,7 @@ class ConvolutionLesson(Lesson):
         if hp["engine"] == "torch":
             from lessons.cnn_scratch.torch_engine import TorchEngine   # lazy: importing torch is slow
             self.engine = TorchEngine(self.cnn, hp["device"], hp["optimizer"], hp["lr"])
-            self._mirror: CNN | None = CNN(input_shape=(1, h, w), spec=spec, init="he", dtype=hp["dtype"],
+            self._mirror: CNN | None = CNN(input_shape=(c, h, w), spec=spec, init="he", dtype=hp["dtype"],
                                            seed=hp["seed"])
         else:
             self.engine = NumpyEngine(self.cnn, hp["optimizer"], hp["lr"])
@@ -179,19 +192,25 @@ class ConvolutionLesson(Lesson):
 
     # ---- data ------------------------------------------------------------------------------------
     def _load_data(self) -> DataSplit:
+        """The chosen data set; a downloaded one that cannot be had or read gives a notice and the
+        embedded digits instead."""
         hp = self.hp
+        args = (hp["val_fraction"], hp["seed"], hp["dtype"], MAX_TRAIN)
+        progress = self.context.progress
         if hp["dataset"] == "mnist":
-            title = SOURCES["mnist"].title
-            try:
-                return load_idx_split("mnist", hp["val_fraction"], hp["seed"], hp["dtype"], 10_000,
-                                      progress=self.context.progress)
-            except DownloadError as e:
-                self.context.notice(f"Could not download {title} ({e.reason}): using the embedded 8×8 digits "
-                                    "instead.")
-            except DataFormatError as e:
-                self.context.notice(f"The {title} files are damaged ({e}): using the embedded 8×8 digits "
-                                    "instead. Delete them from the cache folder to download them again.")
-        return load_digits_split(hp["val_fraction"], hp["seed"], hp["dtype"])
+            title, load = SOURCES["mnist"].title, lambda: load_idx_split("mnist", *args, progress=progress)
+        elif hp["dataset"] == "cifar10":
+            title, load = cifar10.SOURCE.title, lambda: cifar10.load_cifar10_split(*args, progress=progress)
+        else:
+            return load_digits_split(*args[:3])
+        try:
+            return load()
+        except DownloadError as e:
+            self.context.notice(f"Could not download {title} ({e.reason}): using the embedded 8×8 digits instead.")
+        except DataFormatError as e:
+            self.context.notice(f"The {title} files are damaged ({e}): using the embedded 8×8 digits "
+                                "instead. Delete them from the cache folder to download them again.")
+        return load_digits_split(*args[:3])
 
     @property
     def steps_per_epoch(self) -> int:
@@ -214,7 +233,8 @@ class ConvolutionLesson(Lesson):
         return {"train_loss": float(loss), "train_acc": float(acc)}
 
     def evaluate(self) -> dict[str, float]:
-        logits = self.engine.logits(self.x_val)                          # (M, K) float64
+        logits = np.concatenate([self.engine.logits(self.x_val[s:s + EVAL_CHUNK])    # (M, K) float64
+                                 for s in range(0, len(self.x_val), EVAL_CHUNK)])
         z = logits - logits.max(axis=1, keepdims=True)
         logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
         y = self.data.y_val
@@ -252,14 +272,20 @@ class ConvolutionLesson(Lesson):
             return explainer.pattern(), f"pattern {explainer.PATTERN_SIZE}×{explainer.PATTERN_SIZE}"
         i = self._sample(hp)
         label = self.data.class_names[int(self.data.y_val[i])]
+        if self.data.channels == 3:
+            return (luminance(self.x_val[i]),
+                    f"validation image {i} (a {label}) in grey: luminance Y = 0.299 R + 0.587 G + 0.114 B")
         return self.x_val[i, 0].astype(np.float64), f"validation image {i} (a {label})"
 
     def _explain_kernel(self, hp) -> tuple[np.ndarray, str]:
         name = hp["explain_kernel"]
         if name == "learned":
-            W = self._analysis_net().layers[self.conv_layers[0]].params[0]   # (F, 1, K, K)
+            W = self._analysis_net().layers[self.conv_layers[0]].params[0]   # (F, C, K, K)
             f = hp["filter_index"] % W.shape[0]
-            return W[f, 0].astype(np.float64), f"learned filter {f} of conv 1"
+            if W.shape[1] == 1:
+                return W[f, 0].astype(np.float64), f"learned filter {f} of conv 1"
+            # on a grey image (R = G = B) the filter acts as the sum of its channels' kernels
+            return W[f].sum(axis=0).astype(np.float64), f"learned filter {f} of conv 1 (R + G + B weights)"
         k = hp["explain_kernel_size"]
         return kernel_preset(name, k, seed=hp["seed"]), name.replace("_", " ")
 
@@ -307,7 +333,7 @@ class ConvolutionLesson(Lesson):
         return self._maps_cache[1:]
 
     def _ascent(self):
-        """(pattern (H, W), activation before, after, layer, filter), recomputed every ASCENT_EVERY steps."""
+        """(pattern (C, H, W), activation before, after, layer, filter), recomputed every ASCENT_EVERY steps."""
         layer_no = min(self.hp["filter_layer"], len(self.conv_layers))
         conv = self.conv_layers[layer_no - 1]
         n_filters = self.spec[conv][1]
@@ -317,15 +343,22 @@ class ConvolutionLesson(Lesson):
             net = self._analysis_net()
             x0 = (0.5 + 0.05 * np.random.default_rng(self.hp["seed"]).standard_normal(self.x_val[:1].shape))
             x, before, after = gradient_ascent(net.layers, conv, f, x0.astype(self.x_val.dtype), ASCENT_STEPS)
-            self._ascent_cache = (key, x[0], before, after, layer_no, f)
+            self._ascent_cache = (key, x, before, after, layer_no, f)
         return self._ascent_cache[1:]
 
     def snapshot(self) -> dict[str, PlotData]:
         out: dict[str, PlotData] = {"explainer": self._explanation()}
         net = self._analysis_net()
-        W = net.layers[self.conv_layers[0]].params[0][:, 0].astype(np.float32)   # (F, K, K)
-        m = float(np.abs(W).max()) or 1.0
-        out["filters"] = ImageGridData(W, [f"f{j}" for j in range(len(W))], (-m, m), DIVERGING, ncols=8)
+        rgb = self.data.channels == 3
+        W = net.layers[self.conv_layers[0]].params[0].astype(np.float32)         # (F, C, K, K)
+        names = [f"f{j}" for j in range(len(W))]
+        if rgb:                       # each filter scaled to its own largest |weight|: 0 is grey
+            m = np.abs(W).max(axis=(1, 2, 3), keepdims=True)
+            tiles = 0.5 + 0.5 * W / np.where(m > 0, m, 1.0)
+            out["filters"] = ImageGridData(_hwc(tiles), names, (0.0, 1.0), ncols=8)   # (F, K, K, 3)
+        else:
+            m = float(np.abs(W).max()) or 1.0
+            out["filters"] = ImageGridData(W[:, 0], names, (-m, m), DIVERGING, ncols=8)      # (F, K, K)
 
         outs, grads, logits, sal = self._maps()
         i = self._sample()
@@ -361,13 +394,18 @@ class ConvolutionLesson(Lesson):
         pred = int(logits.argmax())
         cn = self.data.class_names
         s_top = float(sal.max()) or 1.0
-        out["saliency"] = ImageGridData(
-            np.stack([self.x_val[i, 0], sal / s_top]).astype(np.float32),
-            [f"image {i}: true {cn[int(self.data.y_val[i])]}", f"saliency of class {cn[pred]}"],
-            (0.0, 1.0), "inferno", ncols=2)
+        captions = [f"image {i}: true {cn[int(self.data.y_val[i])]}", f"saliency of class {cn[pred]}"]
+        if rgb:                       # saliency in grey (white: salient), and the image seen through it
+            image = _hwc(self.x_val[i])                                          # (H, W, 3)
+            s = np.repeat((sal / s_top)[:, :, None], 3, axis=2)
+            out["saliency"] = ImageGridData(np.stack([image, s, image * s]).astype(np.float32),
+                                            captions + ["image × saliency"], (0.0, 1.0), ncols=3)
+        else:
+            out["saliency"] = ImageGridData(np.stack([self.x_val[i, 0], sal / s_top]).astype(np.float32),
+                                            captions, (0.0, 1.0), "inferno", ncols=2)
 
         pattern, before, after, layer_no, f = self._ascent()
-        out["ascent"] = ImageGridData(pattern[None].astype(np.float32),
+        out["ascent"] = ImageGridData((_hwc(pattern) if rgb else pattern[0])[None].astype(np.float32),
                                       [f"conv{layer_no} filter {f}: mean activation {before:.2f} → {after:.2f}"],
                                       (0.0, 1.0), "gray", ncols=1)
         return out
@@ -401,6 +439,18 @@ class ConvolutionLesson(Lesson):
 
     def close(self) -> None:
         self._maps_cache = self._ascent_cache = None
+
+
+def _hwc(x: np.ndarray) -> np.ndarray:
+    """Colour image(s) from channels-first (..., 3, H, W) to channels-last (..., H, W, 3), as
+    ``ImageGridData`` draws them."""
+    return np.moveaxis(x, -3, -1)
+
+
+def luminance(x: np.ndarray) -> np.ndarray:
+    """Grey levels of an RGB image x (3, H, W) in [0, 1]: Y = 0.299 R + 0.587 G + 0.114 B (ITU-R
+    BT.601, the weights of JPEG and PIL's "L" mode), (H, W) float64."""
+    return np.tensordot(np.array([0.299, 0.587, 0.114]), x.astype(np.float64), axes=1)
 
 
 def _upsample(a: np.ndarray, h: int, w: int) -> np.ndarray:
