@@ -18,7 +18,7 @@ import numpy as np
 from lessons.word2vec.narrative import NARRATIVE
 from lessons.word2vec.network import ADAM_MODES, MODELS, NumpyWord2Vec, initial_weights
 from lessons.word_vectors.similarity import analogy, lookup, most_similar, parse_words
-from lessons.word_vectors.wordmap import MAX_MAP_WORDS, WordMapData, view_3d
+from lessons.word_vectors.wordmap import MAX_MAP_WORDS, WordMapData, view_3d, view_3d_label
 from visualizer.core.data.corpus import generate_corpus_ids, word_classes
 from visualizer.core.hyperparams import ChoiceParam, FloatParam, IntParam, TextParam
 from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
@@ -109,7 +109,7 @@ PLOTS = (
     PlotSpec("projector", "Embedding projector", "word_map",
              tooltip="The word vectors (rows of W_in) projected by PCA (2-D or a turnable 3-D cloud) or t-SNE, "
                      "coloured by word class; the query in red with its neighbours in bold. Click a word to query "
-                     "it."),
+                     "it; in the 3-D view, drag to turn the cloud."),
     PlotSpec("neighbours", "Nearest neighbours", "bars", y_label="cosine similarity",
              tooltip="The words whose vectors have the highest cosine similarity with the query's."),
     PlotSpec("analogy", "Analogy", "bars", y_label="cosine similarity",
@@ -338,19 +338,20 @@ class Word2VecLesson(Lesson):
         chosen = [self.query_id, *map(int, neighbours)]
         extra = [i for i in chosen + list(analogy_words) if i not in set(top)]
         ids = np.array(list(dict.fromkeys(top + extra)), dtype=np.int64)
-        depth = None
+        depth = cloud = angles = None
         if self.hp["projection"] == "tsne":
             pts, label = self._tsne_layout(v, ids), ("t-SNE 1", "t-SNE 2")
         elif self.hp["projection"] == "pca3d":
-            az, el = self.hp["azimuth"], self.hp["elevation"]
-            pts, depth = view_3d(_pca(v[ids].astype(np.float64), 3), az, el)
-            label = (f"PC 1–3 seen from azimuth {az}°, elevation {el}°", "")
+            angles = (float(self.hp["azimuth"]), float(self.hp["elevation"]))
+            cloud = _pca(v[ids].astype(np.float64), 3)
+            pts, depth = view_3d(cloud, *angles)
+            label = (view_3d_label(*angles), "")
         else:
             pts, label = _pca(v[ids].astype(np.float64), 2), ("PC 1", "PC 2")
         pos = {int(w): j for j, w in enumerate(ids)}
         highlight = [pos[i] for i in chosen if i in pos]
         return WordMapData(pts, [self.words[int(i)] for i in ids], self.classes[ids].copy(), CLASS_NAMES,
-                           highlight, *label, depth=depth)
+                           highlight, *label, depth=depth, points3d=cloud, angles=angles)
 
     def _tsne_layout(self, v: np.ndarray, ids: np.ndarray) -> np.ndarray:
         """t-SNE of the vectors of ``ids``, cached: recomputed when the words changed or TSNE_EVERY steps

@@ -3,13 +3,15 @@ neighbours emphasized; clicking a word makes it the query.  Qt; imported only by
 lesson's view reuses it)."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QWidget
 
-from lessons.word_vectors.wordmap import WordMapData
+from lessons.word_vectors.wordmap import WordMapData, view_3d, view_3d_label
 from visualizer.core.plotdata import PlotSpec
 from visualizer.ui.plots.base import PlotView
 from visualizer.ui.plots.colormaps import class_color, symbol_brush
@@ -17,6 +19,7 @@ from visualizer.ui.plots.labels import Label, LabelsItem
 
 QUERY_COLOR = "#d62728"
 CLICK_RADIUS_PX = 14
+DEGREES_PER_PX = 0.5        # a drag across a 400 px plot turns a 3-D cloud by 200°
 
 
 def _with_alpha(color: str, near: float) -> str:
@@ -28,7 +31,9 @@ def _with_alpha(color: str, near: float) -> str:
 
 class WordMapView(PlotView):
     """A :class:`WordMapData`: one dot per word coloured by class, its word beside it; the query word in
-    bold red, its neighbours in bold.  A click on (or near) a word emits ``paramRequested("query", word)``."""
+    bold red, its neighbours in bold.  A click on (or near) a word emits ``paramRequested("query", word)``.
+    For a 3-D cloud (data with ``points3d`` and ``angles``) a left-button drag turns it here, at once, and
+    on release emits ``paramRequested("azimuth", …)`` and ``("elevation", …)`` (whole degrees)."""
 
     data_type = WordMapData
 
@@ -53,8 +58,22 @@ class WordMapView(PlotView):
         self._legend_items: list[pg.ScatterPlotItem] = []
         self._axis_labels: tuple[str, str] | None = None
         self.graphics.scene().sigMouseClicked.connect(self._clicked)
+        self._turn: tuple[float, float] | None = None       # (azimuth, elevation) shown while dragging,
+        self._turn_sent: tuple[int, int] | None = None      # ... and after it until the lesson has them
+        self._drag_start: tuple[float, float] | None = None
+        vb = self.plot_item.getViewBox()
+        self._pan_drag = vb.mouseDragEvent
+        vb.mouseDragEvent = self._mouse_drag
 
     def _draw(self, data: WordMapData) -> None:
+        if data.points3d is None or data.angles is None:
+            self._turn = self._turn_sent = self._drag_start = None
+        elif self._turn is not None:
+            if self._turn_sent is not None and tuple(round(a) for a in data.angles) == self._turn_sent:
+                self._turn = self._turn_sent = None                 # the lesson has the new angles
+            else:
+                pts, depth = view_3d(data.points3d, *self._turn)
+                data = dataclasses.replace(data, points=pts, depth=depth, x_label=view_3d_label(*self._turn))
         pts = np.asarray(data.points, dtype=np.float64).reshape(-1, 2)
         classes = np.asarray(data.classes).astype(int)
         words = [str(w) for w in data.words]
@@ -96,6 +115,32 @@ class WordMapView(PlotView):
             self._axis_labels = axis
             self.plot_item.setLabel("bottom", axis[0] or None)
             self.plot_item.setLabel("left", axis[1] or None)
+
+    def _mouse_drag(self, ev, axis=None) -> None:
+        data = self.data
+        if data is None or data.points3d is None or data.angles is None \
+                or ev.button() != Qt.MouseButton.LeftButton or axis is not None:
+            self._pan_drag(ev, axis)                                 # 2-D maps pan as usual
+            return
+        ev.accept()
+        moved = ev.screenPos() - ev.buttonDownScreenPos()
+        self.turn_by(moved.x(), moved.y(), finish=ev.isFinish())
+
+    def turn_by(self, dx_px: float, dy_px: float, finish: bool = False) -> None:
+        """Turn the shown 3-D cloud by a drag of (dx, dy) pixels from where the drag started (right: azimuth
+        up; up: elevation up, at most ±90°).  With ``finish``, ask the lesson for those angles."""
+        if self._drag_start is None:                                # from what is on screen now
+            self._drag_start = self._turn if self._turn is not None else self.data.angles
+        az0, el0 = self._drag_start
+        az = (az0 + dx_px * DEGREES_PER_PX + 180.0) % 360.0 - 180.0
+        el = float(np.clip(el0 - dy_px * DEGREES_PER_PX, -90.0, 90.0))
+        self._turn, self._turn_sent = (az, el), None
+        self._draw(self.data)
+        if finish:
+            self._drag_start = None
+            self._turn_sent = (round(az), round(el))
+            self.paramRequested.emit("azimuth", self._turn_sent[0])
+            self.paramRequested.emit("elevation", self._turn_sent[1])
 
     def _clicked(self, event) -> None:
         data = self.data

@@ -16,7 +16,8 @@ class WordMapData:
     (colours); highlight: indices of points drawn emphasized (the query word first, then its
     neighbours).  N ≤ 150 (the view draws every label).  depth: (N,) float or None, for a 3-D cloud seen
     from one direction (:func:`view_3d`): larger is nearer the viewer; the view draws nearer words larger
-    and on top."""
+    and on top.  points3d: (N, 3) float, the cloud itself, and angles: (azimuth, elevation) in degrees that
+    gave points and depth; with both, the view can turn the cloud while the user drags."""
 
     points: np.ndarray
     words: Sequence[str]
@@ -26,6 +27,8 @@ class WordMapData:
     x_label: str = ""
     y_label: str = ""
     depth: np.ndarray | None = None
+    points3d: np.ndarray | None = None
+    angles: tuple[float, float] | None = None
 
     def table(self) -> tuple[list[str], list[list]]:
         rows = []
@@ -55,3 +58,8 @@ def view_3d(points: np.ndarray, azimuth: float, elevation: float) -> tuple[np.nd
     x1, z1 = x * np.cos(a) + z * np.sin(a), -x * np.sin(a) + z * np.cos(a)      # turn about the vertical
     y2, z2 = y * np.cos(e) - z1 * np.sin(e), y * np.sin(e) + z1 * np.cos(e)     # tilt towards the viewer
     return np.column_stack([x1, y2]), z2
+
+
+def view_3d_label(azimuth: float, elevation: float) -> str:
+    """The axis caption of a 3-D view (angles in degrees)."""
+    return f"PC 1–3 seen from azimuth {azimuth:.0f}°, elevation {elevation:.0f}°"

@@ -355,3 +355,37 @@ def test_changes_at_one_step_share_one_marker(qtbot):
     view.set_data(CurvesData({"train_loss": (x, x)}, [(2, "lr: 1 → 2"), (2, "batch_size: 8 → 16"), (5, "lr: 2 → 3"),
                                                        (5, "momentum: 0 → 0.9")]))
     assert len(view.markers) == 2 and view.markers[1].label.toPlainText() == "lr: 2 → 3; momentum: 0 → 0.9"
+
+
+def test_dragging_a_3d_word_map_turns_it_and_asks_for_the_angles(qtbot):
+    from lessons.word_vectors.view import DEGREES_PER_PX, WordMapView
+    from lessons.word_vectors.wordmap import WordMapData, view_3d
+
+    cloud = np.random.default_rng(1).normal(size=(12, 3))
+
+    def data(az, el):
+        pts, depth = view_3d(cloud, az, el)
+        return WordMapData(pts, [f"w{i}" for i in range(12)], np.zeros(12, int), ("word",), [0], depth=depth,
+                           points3d=cloud, angles=(az, el))
+
+    view = WordMapView(PlotSpec("map", "Word map", "word_map"))
+    qtbot.addWidget(view)
+    view.show()
+    view.set_data(data(30.0, 20.0))
+    asked = []
+    view.paramRequested.connect(lambda name, value: asked.append((name, value)))
+    view.turn_by(20 / DEGREES_PER_PX, 0)                                 # mid-drag: turned here, nothing asked
+    shown = np.column_stack([view.dots.data["x"], view.dots.data["y"]])
+    expected, depth = view_3d(cloud, 50.0, 20.0)
+    order = np.argsort(depth, kind="stable")
+    np.testing.assert_allclose(shown, expected[order], atol=1e-9)
+    assert asked == [] and "azimuth 50°" in view.plot_item.getAxis("bottom").labelText
+    view.set_data(data(30.0, 20.0))                                      # a snapshot with the old angles: kept
+    np.testing.assert_allclose(np.column_stack([view.dots.data["x"], view.dots.data["y"]]), expected[order],
+                               atol=1e-9)
+    view.turn_by(20 / DEGREES_PER_PX, -10 / DEGREES_PER_PX, finish=True)
+    assert asked == [("azimuth", 50), ("elevation", 30)]
+    view.set_data(data(50.0, 30.0))                                      # the lesson took them
+    assert view._turn is None
+    view.turn_by(0, -200 / DEGREES_PER_PX, finish=True)                   # elevation stops at 90°
+    assert asked[-1] == ("elevation", 90)
