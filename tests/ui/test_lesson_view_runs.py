@@ -112,3 +112,4 @@ def test_a_run_label_names_at_most_three_changes():
     assert run_label(2, old, dict(old, b=0.5)) == "run 2: b=0.1235"
     new = {"a": 2, "b": 1.0, "c": "y", "d": False, "e": 5}
     assert run_label(3, old, new) == "run 3: a=1, b=0.1235, c=x, +1 more"
+    assert run_label(3, old, new, ignore={"a", "c"}) == "run 3: b=0.1235, d=True"   # view settings left out

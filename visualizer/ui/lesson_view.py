@@ -15,7 +15,7 @@ import time
 import traceback
 from collections import deque
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QFrame, QGridLayout, QLabel, QScrollArea, QSplitter, QStatusBar, QVBoxLayout,
@@ -55,10 +55,11 @@ STATUS_FIELDS = ("step", "epoch", "train_loss", "val_loss", "speed", "engine", "
 VAL_LOSS_NAMES = ("val_loss", "test_loss")
 
 
-def run_label(number: int, old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+def run_label(number: int, old: Mapping[str, Any], new: Mapping[str, Any], ignore: Collection[str] = ()) -> str:
     """Legend label of an earlier run: ``run 2: l2=0, dropout=0.3`` names the settings the run had
-    that differ from the new run's, at most ``MAX_LABEL_CHANGES`` of them (then ``+N more``)."""
-    changed = [f"{k}={_fmt_value(old[k])}" for k in old if k in new and old[k] != new[k]]
+    that differ from the new run's, at most ``MAX_LABEL_CHANGES`` of them (then ``+N more``), leaving out
+    ``ignore`` (the lesson's view settings, which do not change a run's curves)."""
+    changed = [f"{k}={_fmt_value(old[k])}" for k in old if k in new and old[k] != new[k] and k not in ignore]
     if len(changed) > MAX_LABEL_CHANGES:          # a legend entry must stay inside its plot
         changed = changed[:MAX_LABEL_CHANGES] + [f"+{len(changed) - MAX_LABEL_CHANGES} more"]
     return f"run {number}" + (f": {', '.join(changed)}" if changed else "")
@@ -347,7 +348,7 @@ class LessonView(QWidget):
         if old is None or not old.names():
             return
         self._run_count += 1
-        label = run_label(self._run_count, old_params, new_params)
+        label = run_label(self._run_count, old_params, new_params, self.lesson_cls.view_params)
         curves = {spec.id: curves_data(spec, old) for spec in self.plot_specs if spec.kind == "curves"}
         self.previous_runs.append((label, curves))
         del self.previous_runs[:-MAX_PREVIOUS_RUNS]
