@@ -18,12 +18,11 @@ Runs on any Qt platform: under ``xvfb-run`` for a real X window, or QT_QPA_PLATF
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
 
 
-from benchmarks.gui_phase import play_phase, wait_until
+from benchmarks.gui_phase import open_window, play_phase, wait_until
 
 
 def parse_sets(items: list[str]) -> dict:
@@ -72,19 +71,8 @@ def main() -> None:
     args = ap.parse_args()
     values = parse_sets(args.sets)
 
-    from visualizer.core import registry
-    from visualizer.ui.app import create_app
-    from visualizer.ui.main_window import MainWindow
-    from PySide6.QtCore import QSettings
-    import tempfile
-
-    lesson_cls = registry.get(args.lesson)
-    app = create_app([])
-    settings = QSettings(os.path.join(tempfile.mkdtemp(), "bench.ini"), QSettings.Format.IniFormat)
-    os.environ["DLVIS_TRAINING"] = args.training
-    window = MainWindow(lessons={args.lesson: lesson_cls}, lesson_id=args.lesson, settings=settings)
-    window.resize(1500, 950)
-    window.show()
+    app, window = open_window(args.lesson, args.training, (1500, 950))
+    lesson_cls = window.view.lesson_cls
     for name, value in values.items():
         window.view.apply_param(name, value)
     window.view.reset()

@@ -8,8 +8,6 @@ every ``--every`` seconds, and compares their sum after the warm-up minute with 
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 import time
 
 
@@ -29,16 +27,9 @@ def main() -> None:
     ap.add_argument("--warmup", type=float, default=60.0, help="seconds before the reference sample")
     args = ap.parse_args()
 
-    from PySide6.QtCore import QSettings
-    from visualizer.core import registry
-    from visualizer.ui.app import create_app
-    from visualizer.ui.main_window import MainWindow
+    from benchmarks.gui_phase import open_window
 
-    lesson_cls = registry.get(args.lesson)
-    app = create_app([])
-    settings = QSettings(os.path.join(tempfile.mkdtemp(), "bench.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(lessons={args.lesson: lesson_cls}, lesson_id=args.lesson, settings=settings)
-    window.show()
+    app, window = open_window(args.lesson, size=(1500, 950))
     session = window.view.session
     while window.view.builds == 0:
         app.processEvents()

@@ -20,11 +20,9 @@ Run under a real X server for representative numbers:
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 
 
-from benchmarks.gui_phase import play_phase, wait_until
+from benchmarks.gui_phase import open_window, play_phase, wait_until
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 
@@ -39,19 +37,8 @@ def main() -> None:
     ap.add_argument("--training", choices=("process", "thread"), default="process")
     args = ap.parse_args()
 
-    os.environ["DLVIS_TRAINING"] = args.training
-    from PySide6.QtCore import QSettings
-
-    from visualizer.core import registry
-    from visualizer.ui.app import create_app
-    from visualizer.ui.main_window import MainWindow
-
-    lesson_cls = registry.get("optimizers")
-    app = create_app([])
-    settings = QSettings(os.path.join(tempfile.mkdtemp(), "bench.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(lessons={"optimizers": lesson_cls}, lesson_id="optimizers", settings=settings)
-    window.resize(1600, 1000)
-    window.show()
+    app, window = open_window("optimizers", args.training)
+    lesson_cls = window.view.lesson_cls
     view = window.view
     wait_until(app, lambda: view.builds > 0, 60)
     for name in OPTIMIZERS:

@@ -4,11 +4,34 @@ Run the benchmarks from the repository root as modules, e.g. ``python -m benchma
 """
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 
 import numpy as np
 
 PROBE_MS = 10        # the latency probe: a repeating timer of this period; lateness = how late it fires
+
+
+def open_window(lesson_id: str, training: str | None = None, size: tuple[int, int] = (1600, 1000)):
+    """The app's main window on one lesson, with settings in a fresh temporary INI file (so no earlier
+    session's values leak in), shown; returns (app, window).  training: "process" or "thread" (sets
+    DLVIS_TRAINING), None for the app's default."""
+    from PySide6.QtCore import QSettings
+
+    from visualizer.core import registry
+    from visualizer.ui.app import create_app
+    from visualizer.ui.main_window import MainWindow
+
+    if training is not None:
+        os.environ["DLVIS_TRAINING"] = training
+    lesson_cls = registry.get(lesson_id)
+    app = create_app([])
+    settings = QSettings(os.path.join(tempfile.mkdtemp(), "bench.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(lessons={lesson_id: lesson_cls}, lesson_id=lesson_id, settings=settings)
+    window.resize(*size)
+    window.show()
+    return app, window
 
 
 def wait_until(app, predicate, timeout: float) -> bool:
