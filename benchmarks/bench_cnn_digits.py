@@ -20,7 +20,7 @@ import statistics
 from threadpoolctl import threadpool_limits
 
 from benchmarks.bench_digits_accuracy import train_to_target
-from lessons.cnn_scratch import LESSON
+from lessons.cnn_scratch.lesson import LESSON
 
 TARGET = 0.98
 

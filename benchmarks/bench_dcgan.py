@@ -47,9 +47,9 @@ def main() -> None:
     from sklearn.neural_network import MLPClassifier
     from threadpoolctl import threadpool_limits
 
-    from lessons.dcgan import LESSON
+    from lessons.dcgan.lesson import LESSON
     from lessons.dcgan.data import digits_images
-    from lessons.dcgan.model import COLLAPSE_THRESHOLD
+    from lessons.dcgan.lesson import COLLAPSE_THRESHOLD
     from visualizer.core.hyperparams import parse_assignment
 
     torch.set_num_threads(1)

@@ -16,7 +16,7 @@ import argparse
 import statistics
 import time
 
-from lessons.mlp_digits import LESSON
+from lessons.mlp_digits.lesson import LESSON
 
 TARGET = 0.97
 

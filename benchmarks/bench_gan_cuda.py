@@ -55,7 +55,7 @@ def main() -> None:
               f"(built for CUDA {torch.version.cuda or 'none'}); this benchmark needs one. Nothing measured.")
         sys.exit(2)
 
-    from lessons.dcgan import LESSON
+    from lessons.dcgan.lesson import LESSON
     from visualizer.core.hyperparams import parse_assignment
 
     values = dict(parse_assignment(s) for s in args.sets)

@@ -8,7 +8,7 @@ targets: ≥ 2× faster per epoch than the book code (~215 s measured on one thr
 test perplexity ≤ 136 after 4 epochs (the book reports about 136).
 
 Timing (no PTB here): a generated corpus of PTB's size (929,589 tokens, 10,000-word vocabulary, from
-``visualizer.core.data.corpus``).  Each engine runs ``--iters`` training iterations after a warm-up; the time per
+``visualizer.data.corpus``).  Each engine runs ``--iters`` training iterations after a warm-up; the time per
 iteration is extrapolated to the epoch's 1,327 iterations (printed as such, not measured over a whole epoch):
 
 * ``numpy``: this lesson's model (``lessons/rnn_lm/network.py`` on ``visualizer.scratch``), its BatchStream,
@@ -112,7 +112,7 @@ def time_per_iteration(step, iters: int, warmup: int = 3) -> tuple[float, float]
 
 
 def run_timing(args) -> None:
-    from visualizer.core.data.corpus import generate_corpus_ids
+    from visualizer.data.corpus import generate_corpus_ids
 
     t0 = time.perf_counter()
     ids, words = generate_corpus_ids(PTB_TRAIN_TOKENS, PTB_VOCAB, seed=0)
@@ -141,7 +141,7 @@ def run_timing(args) -> None:
 
 def run_ptb(args) -> None:
     """Train 4 epochs on a real PTB folder with the book's setup and report the test perplexity."""
-    from lessons.rnn_lm import LESSON
+    from lessons.rnn_lm.lesson import LESSON
 
     hp = LESSON.hyperparameters({"dataset": "ptb_folder", "ptb_folder": args.ptb, "cell": "lstm", "layers": 1,
                                  "embed_size": WORDVEC, "hidden_size": HIDDEN, "dropout": 0.0, "tie_weights": False,

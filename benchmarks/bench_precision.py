@@ -23,7 +23,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from lessons.precision_speed.runs import PrecisionConfig, initial_weights, make_run
-from visualizer.core.data.digits import load_digits_split
+from visualizer.data.digits import load_digits_split
 
 WARMUP = 3
 LR = {"digits": 0.1, "large": 0.05}

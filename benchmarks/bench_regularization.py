@@ -16,7 +16,7 @@ import argparse
 import statistics
 import time
 
-from lessons.regularization import LESSON
+from lessons.regularization.lesson import LESSON
 
 CONFIGS = {
     "baseline": {},

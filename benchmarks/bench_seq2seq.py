@@ -34,7 +34,7 @@ from threadpoolctl import threadpool_limits
 
 from benchmarks.book_dlfs2 import book_seq2seq_step
 from lessons.seq2seq.models import build_trainer
-from visualizer.core.data.seq_tasks import load_seq_file, split_seq
+from visualizer.data.seq_tasks import load_seq_file, split_seq
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "dlfs2"
 BOOK = {"addition": {"acc": 0.981, "epochs": 25, "s_per_epoch": 8.8},

@@ -29,7 +29,7 @@ from threadpoolctl import threadpool_limits
 from benchmarks.book_dlfs2 import BookAdam, BookEmbedding, book_remove_duplicate
 
 from lessons.word2vec.network import NumpyWord2Vec, initial_weights
-from visualizer.core.data.corpus import generate_corpus_ids
+from visualizer.data.corpus import generate_corpus_ids
 from visualizer.scratch.negative_sampling import UnigramSampler
 
 T, V, H, WINDOW, BATCH, NEG = 929_589, 10_000, 100, 5, 100, 5

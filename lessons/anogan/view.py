@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
-from lessons.anogan.model import ScoreHistogramData, SearchCurveData
+from lessons.anogan.lesson import ScoreHistogramData, SearchCurveData
 from visualizer.core.plotdata import PlotSpec
 from visualizer.ui.plots.base import PlotView
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QWidget
 
-from lessons.autoencoder.model import LatentMapData
+from lessons.autoencoder.lesson import LatentMapData
 from visualizer.core.plotdata import PlotSpec, ScatterData
 from visualizer.ui.plots.scatter import ScatterView
 

@@ -1,6 +1,8 @@
 """Lesson ``cnn_scratch``: convolutions from scratch (explainer, im2col, pooling) and a CNN on digits."""
-from lessons.cnn_scratch.model import ConvolutionLesson
+from visualizer.core.lesson import LessonInfo
 
-LESSON = ConvolutionLesson
-
-__all__ = ["LESSON", "ConvolutionLesson"]
+INFO = LessonInfo(
+    "cnn_scratch", "Convolutions from scratch", "Foundations",
+    "Deep Learning from Scratch, ch. 7 (CNN: convolution, im2col, pooling)",
+    "A kernel slides over an image with every number shown, then a small CNN built on im2col learns "
+    "the digits: its filters, feature maps and their gradients, saliency and gradient ascent.", order=40)

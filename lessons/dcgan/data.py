@@ -59,7 +59,7 @@ def digits_images(image_size: int = 16) -> GanImages:
 def mnist_images(image_size: int = 32, max_train: int = 10_000, seed: int = 0, progress=None) -> GanImages:
     """MNIST training digits (downloaded once and cached): 28×28 padded with 2 pixels to 32×32, or resized
     to 16×16; scaled to [−1, 1].  Raises DownloadError / DataFormatError like ``load_idx_split``."""
-    from visualizer.core.data.mnist import load_idx_split
+    from visualizer.data.mnist import load_idx_split
 
     split = load_idx_split("mnist", 0.2, seed, "float32", max_train, progress=progress)
     x = split.x_train.reshape(-1, 28, 28)                              # (N, 28, 28) in [0, 1]

@@ -1,6 +1,9 @@
 """Lesson ``gan_2d``: a GAN lab on 2-D distributions (ring, grid, blobs, line, your drawing)."""
-from lessons.gan_2d.model import Gan2D
+from visualizer.core.lesson import LessonInfo
 
-LESSON = Gan2D
-
-__all__ = ["LESSON", "Gan2D"]
+INFO = LessonInfo(
+    "gan_2d", "GAN lab: 2-D distributions", "Generative",
+    "Python raw-coding deep learning, ch. 15 (GAN); Fundamentals of Deep Learning 2e, ch. 10",
+    "A generator learns a ring, a grid, a line or a shape you draw, against a discriminator: D's "
+    "decision map, the generator's gradient field, the noise manifold, the JS divergence, and what "
+    "happens when D wins or G collapses.", order=20)

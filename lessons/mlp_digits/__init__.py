@@ -1,6 +1,8 @@
 """Lesson ``mlp_digits``: a multilayer perceptron on handwritten digits (8×8 digits, MNIST, Fashion-MNIST)."""
-from lessons.mlp_digits.model import DigitsMLP
+from visualizer.core.lesson import LessonInfo
 
-LESSON = DigitsMLP
-
-__all__ = ["LESSON", "DigitsMLP"]
+INFO = LessonInfo(
+    "mlp_digits", "MLP on handwritten digits", "Foundations",
+    "Deep Learning with Python 2e, ch. 2 (A first look at a neural network: MNIST)",
+    "A multilayer perceptron learns to read digits: loss and accuracy, the confusion matrix, "
+    "first-layer weights as images, its mistakes, and weight and gradient histograms.", order=20)

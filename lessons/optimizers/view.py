@@ -17,7 +17,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Signal
 from PySide6.QtWidgets import QGraphicsItem, QWidget
 
-from lessons.optimizers.model import RaceData
+from lessons.optimizers.lesson import RaceData
 from visualizer.core.plotdata import PlotSpec
 from visualizer.ui.plots.base import PlotView
 from visualizer.ui.plots.colormaps import series_color, symbol_brush, symbol_pen

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from visualizer.core.data.text_file import read_text_file
+from visualizer.data.text_file import read_text_file
 from visualizer.core.lesson import LessonConfigError
 
 DATASETS = ("diabetes", "breast_cancer", "wine", "csv")

@@ -1,4 +1,12 @@
 """Lesson ``playground``: a neural network playground on 2-D data (TensorFlow Playground and beyond)."""
-from lessons.playground.model import PlaygroundLesson
+from visualizer.core.lesson import LessonInfo
 
-LESSON = PlaygroundLesson
+INFO = LessonInfo(
+    id="playground",
+    title="Neural network playground",
+    track="Foundations",
+    chapter="Fundamentals of Deep Learning 2e, ch. 3-4 (The neural network; Training feed-forward networks)",
+    summary="Train a small network on 2-D points and watch every neuron's map, the weights and the "
+            "decision boundary change live (TensorFlow Playground and beyond).",
+    order=10,
+)

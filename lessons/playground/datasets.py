@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from visualizer.core.data.text_file import read_text_file
+from visualizer.data.text_file import read_text_file
 from visualizer.core.lesson import LessonConfigError
 
 SYNTHETIC = ("circle", "xor", "gaussians", "spiral", "moons")

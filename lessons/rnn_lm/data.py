@@ -35,9 +35,9 @@ class LmCorpus:
 
 
 def generated_corpus(n_tokens: int, vocab_size: int, seed: int, valid_fraction: float = 0.1) -> LmCorpus:
-    """The app's generated English-like corpus (``visualizer.core.data.corpus``): the first 90% of ``n_tokens``
+    """The app's generated English-like corpus (``visualizer.data.corpus``): the first 90% of ``n_tokens``
     for training, the rest for validation, one vocabulary.  Raises ValueError for sizes the generator refuses."""
-    from visualizer.core.data.corpus import generate_corpus, preprocess
+    from visualizer.data.corpus import generate_corpus, preprocess
 
     corpus, word_to_id, id_to_word = preprocess(generate_corpus(n_tokens, vocab_size, seed))
     n_valid = max(2, int(round(len(corpus) * valid_fraction)))

@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QFrame, QTextBrowser, QWidget
 
-from lessons.rnn_lm.model import TextData
+from lessons.rnn_lm.lesson import TextData
 from visualizer.core.plotdata import PlotSpec
 from visualizer.ui.plots.base import PlotView
 

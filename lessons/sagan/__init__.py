@@ -1,6 +1,10 @@
 """Lesson ``sagan``: self-attention GAN with spectral normalization and the hinge loss (PyTorch)."""
-from lessons.sagan.model import SaganLesson
+from visualizer.core.lesson import LessonInfo
 
-LESSON = SaganLesson
-
-__all__ = ["LESSON", "SaganLesson"]
+INFO = LessonInfo(
+    "sagan", "Self-attention GAN (SAGAN)", "Generative",
+    "PyTorch advanced deep learning (Ogawa), ch. 5 (SAGAN); Zhang et al. 2019; Miyato et al. 2018",
+    "A GAN whose generator and discriminator can look at the whole image through self-attention: click a "
+    "pixel of a generated digit to see where it attends, watch the attention strength γ grow from 0, and see "
+    "how spectral normalization holds every layer's largest singular value at 1.",
+    engines=("torch",), order=40)

@@ -13,7 +13,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QWidget
 
-from lessons.sagan.model import IMAGE_SIDE, AttentionPixelData
+from lessons.sagan.lesson import IMAGE_SIDE, AttentionPixelData
 from visualizer.core.plotdata import PlotSpec
 from visualizer.ui.plots.base import PlotView
 from visualizer.ui.plots.colormaps import colormap

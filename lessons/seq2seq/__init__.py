@@ -1,8 +1,10 @@
 """Lesson ``seq2seq``: an encoder-decoder LSTM learns addition as text; baseline, reversed input and the
 peeky decoder compared (Saitoh, *Deep Learning from Scratch 2*, ch. 7).  ``models`` holds the NumPy
 models (also used by the ``attention`` lesson), ``torch_models`` their PyTorch twins."""
-from lessons.seq2seq.model import Seq2seqLesson
+from visualizer.core.lesson import LessonInfo
 
-LESSON = Seq2seqLesson
-
-__all__ = ["LESSON", "Seq2seqLesson"]
+INFO = LessonInfo(
+    "seq2seq", "Seq2seq: learning to add", "Sequences & language",
+    "Deep Learning from Scratch 2, ch. 7 (Generation with RNNs: seq2seq, reversed input, peeky)",
+    "An encoder LSTM reads '16+75', a decoder LSTM writes '91'. Compare the baseline, reversed input "
+    "and the peeky decoder on the accuracy curves, and watch the sample answers turn right.", order=40)

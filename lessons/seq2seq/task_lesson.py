@@ -14,7 +14,7 @@ import numpy as np
 
 from lessons.seq2seq.models import build_trainer
 from lessons.seq2seq.predictions import PredictionsData
-from visualizer.core.data.seq_tasks import SeqFormatError, decode_ids, load_seq_file, parse_seq_lines, split_seq
+from visualizer.data.seq_tasks import SeqFormatError, decode_ids, load_seq_file, parse_seq_lines, split_seq
 from visualizer.core.hyperparams import FloatParam, IntParam, PathParam
 from visualizer.core.lesson import Lesson, LessonConfigError
 

@@ -1,6 +1,8 @@
 """Lesson ``word_vectors``: co-occurrence counts, PPMI and SVD word vectors (Saitoh DLfS2 ch. 2)."""
-from lessons.word_vectors.model import WordVectorsLesson
+from visualizer.core.lesson import LessonInfo
 
-LESSON = WordVectorsLesson
-
-__all__ = ["LESSON", "WordVectorsLesson"]
+INFO = LessonInfo(
+    "word_vectors", "Word vectors by counting", "Sequences & language",
+    "Deep Learning from Scratch 2 (Saitoh), ch. 2 (count-based methods)",
+    "The distributional hypothesis made concrete: count which words appear together, weigh the counts by "
+    "PPMI, compress them with SVD, and find a word's neighbours by cosine similarity.", order=10)

@@ -3,7 +3,7 @@ former inline code."""
 import numpy as np
 import pytest
 
-from visualizer.core.data.batches import EpochBatches
+from visualizer.data.batches import EpochBatches
 
 
 def reference(n, batch, steps, seed):

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from tests.core.test_data_download import serve_folder, unreachable_url
-from visualizer.core.data import cifar10
-from visualizer.core.data.download import DownloadError
-from visualizer.core.data.idx import DataFormatError
+from visualizer.data import cifar10
+from visualizer.data.download import DownloadError
+from visualizer.data.idx import DataFormatError
 
 BATCH_NAMES = (*cifar10.TRAIN_BATCHES, cifar10.TEST_BATCH)
 

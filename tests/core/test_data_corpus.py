@@ -4,7 +4,7 @@ import time
 import numpy as np
 import pytest
 
-from visualizer.core.data.corpus import (EOS, generate_corpus, generate_corpus_ids, load_text_corpus, preprocess,
+from visualizer.data.corpus import (EOS, generate_corpus, generate_corpus_ids, load_text_corpus, preprocess,
                                          tokenize)
 
 
@@ -56,7 +56,7 @@ def test_sentences_end_with_eos_and_grammar_agrees():
 
 def test_contexts_predict_words():
     """Verbs select their objects: the noun after "eats the (adjective)" is food, after "drives the" a vehicle."""
-    from visualizer.core.data.corpus import _lexicon
+    from visualizer.data.corpus import _lexicon
     lex = _lexicon(600)
     category = {lex.words[i]: c for c in lex.noun_sg for table in (lex.noun_sg, lex.noun_pl) for i in table[c]}
     tokens = generate_corpus(100_000, 600, seed=0)

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from visualizer.core.data.digits import load_digits_split
-from visualizer.core.data.split import DataSplit
+from visualizer.data.digits import load_digits_split
+from visualizer.data.split import DataSplit
 
 
 def test_split_is_scaled_stratified_and_complete():

@@ -12,9 +12,9 @@ import threading
 import numpy as np
 import pytest
 
-from visualizer.core.data import mnist
-from visualizer.core.data.download import DownloadError, ProgressForwarder, cache_dir, fetch
-from visualizer.core.data.idx import DataFormatError
+from visualizer.data import mnist
+from visualizer.data.download import DownloadError, ProgressForwarder, cache_dir, fetch
+from visualizer.data.idx import DataFormatError
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):

@@ -5,7 +5,7 @@ import struct
 import numpy as np
 import pytest
 
-from visualizer.core.data.idx import DataFormatError, read_idx, read_idx_images_labels
+from visualizer.data.idx import DataFormatError, read_idx, read_idx_images_labels
 
 
 def idx_bytes(array: np.ndarray, code: int, big_endian_dtype: str) -> bytes:

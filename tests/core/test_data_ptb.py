@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from tests.core.test_data_download import serve_folder, unreachable_url
-from visualizer.core.data import ptb
-from visualizer.core.data.download import DownloadError
+from visualizer.data import ptb
+from visualizer.data.download import DownloadError
 
 TRAIN = " the cat sat on the mat \n a dog ran <unk> \n the dog sat \n"
 VALID = " the cat ran \n a zebra sat \n"                  # "zebra" is not in the training file

@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from visualizer.core.data.seq_tasks import (SeqFormatError, decode_ids, encode_question, generate_addition,
+from visualizer.data.seq_tasks import (SeqFormatError, decode_ids, encode_question, generate_addition,
                                             generate_dates, load_seq_file, parse_seq_lines, split_seq,
                                             write_seq_file)
 

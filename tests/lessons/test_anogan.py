@@ -5,7 +5,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from lessons.anogan import LESSON  # noqa: E402
+from lessons.anogan.lesson import LESSON  # noqa: E402
 from lessons.anogan.detection import precision_recall_f1, roc_auc  # noqa: E402
 from lessons.anogan.nets import (Discriminator, Generator, LatentSearch, anomaly_score,  # noqa: E402
                                  discrimination_loss, residual_loss)
@@ -70,7 +70,7 @@ def test_search_lowers_the_score_and_anomalies_score_higher():
 
 
 def test_lesson_trains_searches_and_scores(monkeypatch):
-    monkeypatch.setattr("lessons.anogan.model.SCORE_CHUNK", 10)
+    monkeypatch.setattr("lessons.anogan.lesson.SCORE_CHUNK", 10)
     lesson = LESSON(LESSON.hyperparameters({"channels": 8, "batch_size": 8, "search_steps": 10}))
     for _ in range(12):
         out = lesson.train_step()

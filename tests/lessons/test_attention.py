@@ -5,8 +5,8 @@ import itertools
 import numpy as np
 import pytest
 
-from lessons.attention import LESSON
-from lessons.attention.model import SPACE
+from lessons.attention.lesson import LESSON
+from lessons.attention.lesson import SPACE
 from visualizer.core.lesson import LessonConfigError
 
 torch = pytest.importorskip("torch")
@@ -119,7 +119,7 @@ def test_bad_files_are_config_errors(tmp_path, text, expected):
 
 
 def test_lesson_declares_the_book_and_a_narrative():
-    assert LESSON.info.track == "Sequences & language" and LESSON.order == 50
+    assert LESSON.info.track == "Sequences & language" and LESSON.info.order == 50
     assert 5 <= len(LESSON.narrative) <= 7
     assert LESSON.supports_engine_comparison()
     assert all(spec.tooltip for spec in LESSON.params) and all(p.tooltip for p in LESSON.plots)

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from lessons.autoencoder import LESSON, hashing
-from lessons.autoencoder.model import LatentMapData
+from lessons.autoencoder import hashing
+from lessons.autoencoder.lesson import LESSON
+from lessons.autoencoder.lesson import LatentMapData
 from visualizer.core.lesson import LessonConfigError
 from visualizer.core.plotdata import BarsData, ImageGridData
 

@@ -3,7 +3,7 @@ every snapshot plot, saliency and gradient ascent."""
 import numpy as np
 import pytest
 
-from lessons.cnn_scratch import LESSON
+from lessons.cnn_scratch.lesson import LESSON
 from lessons.cnn_scratch import explainer
 from lessons.cnn_scratch.attribution import gradient_ascent, forward_upto
 from lessons.cnn_scratch.explainer import ConvExplainerData, explain_convolution, kernel_preset, output_size

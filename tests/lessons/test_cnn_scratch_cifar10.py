@@ -6,11 +6,11 @@ import hashlib
 import numpy as np
 import pytest
 
-from lessons.cnn_scratch import LESSON
-from lessons.cnn_scratch.model import luminance
+from lessons.cnn_scratch.lesson import LESSON
+from lessons.cnn_scratch.lesson import luminance
 from tests.core.test_data_cifar10 import fake_cifar10
 from tests.core.test_data_download import unreachable_url
-from visualizer.core.data import cifar10
+from visualizer.data import cifar10
 from visualizer.core.lesson import LessonContext
 
 

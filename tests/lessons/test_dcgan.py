@@ -7,7 +7,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from lessons.dcgan import LESSON
+from lessons.dcgan.lesson import LESSON
 from lessons.dcgan.data import bilinear_resize, digits_images, mean_pairwise_distance
 from lessons.dcgan.nets import Discriminator, Generator
 from visualizer.core.lesson import LessonConfigError, LessonContext

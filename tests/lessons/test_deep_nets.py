@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from lessons.deep_nets import LESSON
+from lessons.deep_nets.lesson import LESSON
 from lessons.deep_nets.inception import (
     BRANCHES,
     InceptionConfig,

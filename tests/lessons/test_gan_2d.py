@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from lessons.gan_2d import divergence
-from lessons.gan_2d.model import (
+from lessons.gan_2d.lesson import (
     COLLAPSE_MIN_G_STEPS,
     HEATMAP_SIZE,
     MESH,
@@ -51,7 +51,7 @@ RING = np.array([[1.4 * np.cos(a), 1.4 * np.sin(a)] for a in np.arange(8) * np.p
 
 
 def test_info_and_params():
-    assert Gan2D.info.track == "Generative" and Gan2D.order == 20
+    assert Gan2D.info.track == "Generative" and Gan2D.info.order == 20
     assert Gan2D.supports_engine_comparison()
     assert any(s.live for s in Gan2D.params)
     assert Gan2D.hyperparameters().spec("drawn_points").max_length >= 12 * 1500

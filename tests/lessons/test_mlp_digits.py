@@ -6,11 +6,11 @@ import time
 import numpy as np
 import pytest
 
-from lessons.mlp_digits import LESSON
+from lessons.mlp_digits.lesson import LESSON
 from lessons.mlp_digits.histograms import HistogramHistory
 from tests.core.test_data_download import fake_mnist, serve_folder, unreachable_url
 from visualizer.core.checkpoint import load_checkpoint, save_checkpoint
-from visualizer.core.data import mnist
+from visualizer.data import mnist
 from visualizer.core.lesson import LessonConfigError, LessonContext
 from visualizer.core.plotdata import ImageData, ImageGridData, MatrixData
 from visualizer.core.session import TrainingSession

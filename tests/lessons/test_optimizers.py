@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from lessons.optimizers import LESSON
-from lessons.optimizers.model import RaceData, Trajectory
+from lessons.optimizers.lesson import LESSON
+from lessons.optimizers.lesson import RaceData, Trajectory
 from lessons.optimizers.racers import OPTIMIZERS
 from lessons.optimizers.surfaces import (SURFACES, contour_segments, make_surface, network_slice)
 from visualizer.core.checkpoint import load_checkpoint, save_checkpoint

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from lessons.perceptron import LESSON
+from lessons.perceptron.lesson import LESSON
 from lessons.perceptron.data import load_csv
 from lessons.perceptron.metrics import (
     classification_metrics,

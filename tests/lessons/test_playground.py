@@ -3,8 +3,8 @@ settings, checkpoints and a run through the training session.  No Qt, tiny data,
 import numpy as np
 import pytest
 
-from lessons.playground import LESSON
-from lessons.playground.model import GRID, NODE_GRID
+from lessons.playground.lesson import LESSON
+from lessons.playground.lesson import GRID, NODE_GRID
 from visualizer.core.export import export_tables
 from visualizer.core.lesson import LessonConfigError
 from visualizer.core.plotdata import ImageData, NetworkData

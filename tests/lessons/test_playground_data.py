@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from lessons.playground import datasets
-from lessons.playground.model import PlaygroundLesson
+from lessons.playground.lesson import PlaygroundLesson
 from visualizer.core.lesson import LessonConfigError
 
 

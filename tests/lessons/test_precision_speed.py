@@ -8,8 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from lessons.precision_speed import LESSON
-from lessons.precision_speed.model import TABLE_COLUMNS
+from lessons.precision_speed.lesson import LESSON
+from lessons.precision_speed.lesson import TABLE_COLUMNS
 from visualizer.core.lesson import LessonConfigError, LessonContext
 from visualizer.core.plotdata import BarsData, MatrixData
 
@@ -194,7 +194,7 @@ def test_hidden_reference_and_checkpoint_roundtrip():
 
 
 def test_model_module_does_not_import_torch():
-    code = ("import sys; import lessons.precision_speed as m; from lessons.precision_speed import model, runs; "
+    code = ("import sys; import lessons.precision_speed as m; from lessons.precision_speed import lesson, runs; "
             "assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
 

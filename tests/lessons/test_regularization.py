@@ -4,8 +4,8 @@ masks), snapshots, and bad settings.  NumPy engine unless stated; a few hundred 
 import numpy as np
 import pytest
 
-from lessons.regularization import LESSON
-from lessons.regularization.model import SPARSE_EPS
+from lessons.regularization.lesson import LESSON
+from lessons.regularization.lesson import SPARSE_EPS
 from visualizer.core.lesson import LessonConfigError, LessonContext
 from visualizer.core.plotdata import ImageData, MatrixData
 from visualizer.core.session import TrainingSession

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from lessons.rnn_lm import LESSON, TextData
+from lessons.rnn_lm.lesson import LESSON, TextData
 from lessons.rnn_lm.data import BatchStream, eval_batches, sample_next
 from lessons.rnn_lm.network import LmConfig, NumpyLm, init_weights
 from tests.core.test_data_ptb import write_ptb
@@ -248,7 +248,7 @@ def test_bad_ptb_folders_are_refused(tmp_path, break_it, message):
 
 def test_ptb_download_offline_falls_back_with_a_notice(monkeypatch, tmp_path):
     from tests.core.test_data_download import unreachable_url
-    from visualizer.core.data import ptb
+    from visualizer.data import ptb
 
     monkeypatch.setenv("DLVIS_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(ptb, "PTB", ptb.PtbSource((unreachable_url(),), dict(ptb.PTB.files), "ptb"))

@@ -5,9 +5,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from lessons.sagan import LESSON  # noqa: E402
+from lessons.sagan.lesson import LESSON  # noqa: E402
 from lessons.sagan.health import GanHealth  # noqa: E402
-from lessons.sagan.model import pixel_to_position  # noqa: E402
+from lessons.sagan.lesson import pixel_to_position  # noqa: E402
 from lessons.sagan.nets import (Discriminator, Generator, SaganConfig, SelfAttention, hinge_d_loss,  # noqa: E402
                                 hinge_g_loss, singular_values)
 from visualizer.core.lesson import LessonConfigError  # noqa: E402

@@ -4,9 +4,9 @@ import itertools
 import numpy as np
 import pytest
 
-from lessons.seq2seq import LESSON
+from lessons.seq2seq.lesson import LESSON
 from lessons.seq2seq.models import build_trainer, init_weights
-from visualizer.core.data.seq_tasks import generate_addition, generate_dates, parse_seq_lines
+from visualizer.data.seq_tasks import generate_addition, generate_dates, parse_seq_lines
 from visualizer.core.lesson import LessonConfigError
 
 torch = pytest.importorskip("torch")
@@ -148,7 +148,7 @@ def test_live_settings_checkpoint_and_gradients():
 
 
 def test_lesson_declares_the_book_and_a_narrative():
-    assert LESSON.info.track == "Sequences & language" and LESSON.order == 40
+    assert LESSON.info.track == "Sequences & language" and LESSON.info.order == 40
     assert 5 <= len(LESSON.narrative) <= 7
     assert LESSON.supports_engine_comparison()
     assert all(spec.tooltip for spec in LESSON.params) and all(p.tooltip for p in LESSON.plots)

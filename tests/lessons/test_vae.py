@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from lessons.vae import LESSON
-from lessons.vae import model as vae_model
+from lessons.vae.lesson import LESSON
+from lessons.vae import lesson as vae_model
 from lessons.vae.latent import (
     CollapseDetector,
     bilinear_matrix,
@@ -19,7 +19,7 @@ from lessons.vae.latent import (
     upscale,
 )
 from lessons.vae.torch_vae import kl_per_dim, reparameterize
-from visualizer.core.data.download import DownloadError
+from visualizer.data.download import DownloadError
 from visualizer.core.lesson import LessonConfigError, LessonContext
 from visualizer.core.plotdata import BarsData, ImageData, ImageGridData, ScatterData
 
@@ -297,6 +297,6 @@ def test_adam_matches_torch_optim_and_builds_without_dynamo():
             (x @ w).tanh().pow(2).sum().backward()
             opt.step()
     np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12, atol=1e-14)
-    code = ("import sys, torch; from lessons.vae import LESSON; l = LESSON(LESSON.hyperparameters({})); "
+    code = ("import sys, torch; from lessons.vae.lesson import LESSON; l = LESSON(LESSON.hyperparameters({})); "
             "l.train_step(); assert 'torch._dynamo' not in sys.modules, 'slow import'")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from lessons.word2vec import LESSON
+from lessons.word2vec.lesson import LESSON
 from visualizer.core.lesson import LessonConfigError, LessonContext
 
 
@@ -131,7 +131,7 @@ def test_checkpoint_round_trip():
 
 
 def test_pca3d_projector_turns_the_cloud():
-    from lessons.word2vec.model import _pca
+    from lessons.word2vec.lesson import _pca
     from lessons.word_vectors.wordmap import view_3d
 
     lesson = build()

@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from lessons.word_vectors import LESSON
+from lessons.word_vectors.lesson import LESSON
 from lessons.word_vectors.count import canonical_signs, co_occurrence, cosine_similarities, ppmi, svd_vectors
 from lessons.word_vectors.similarity import analogy, lookup, most_similar, parse_words
-from visualizer.core.data.corpus import preprocess
+from visualizer.data.corpus import preprocess
 from visualizer.core.lesson import LessonConfigError, LessonContext
 
 # Saitoh DLfS2 ch. 2, "you say goodbye and i say hello ." with window 1: the book prints these matrices.

@@ -125,8 +125,8 @@ def test_clip_grads_norm_and_scaling_exact_and_as_torch():
     norm = np.sqrt(sum(np.sum(g * g) for g in before))
     assert clip_grads(grads, max_norm=0.5) == pytest.approx(norm, rel=1e-15)
     rate = 0.5 / (norm + 1e-6)
-    for g, b in zip(grads, before):
-        assert np.array_equal(g, b * rate)
+    for g, b in zip(grads, before):          # the norm is a BLAS dot: its last bit depends on the kernel
+        np.testing.assert_allclose(g, b * rate, rtol=1e-14, atol=0)
     ts = [torch.tensor(b) for b in before]
     for t in ts:
         t.grad = t.clone()

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QColor, QImage
 
-from lessons.cnn_scratch import LESSON
+from lessons.cnn_scratch.lesson import LESSON
 from tests.core.test_data_cifar10 import fake_cifar10
 from tests.lessons.test_cnn_scratch_cifar10 import point_source
-from visualizer.core.data import cifar10
+from visualizer.data import cifar10
 from visualizer.core.plotdata import ImageData, ImageGridData, PlotSpec
 from visualizer.ui.plots import make_plot_view
 from visualizer.ui.plots.image import ImageView

@@ -2,7 +2,7 @@
 import numpy as np
 from PySide6.QtCore import QPointF, Qt
 
-from lessons.sagan.model import AttentionPixelData, SaganLesson
+from lessons.sagan.lesson import AttentionPixelData, SaganLesson
 from lessons.sagan.view import AttentionPixelView
 
 

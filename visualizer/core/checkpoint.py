@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 import zipfile
 from pathlib import Path
+from typing import Mapping
 
 import numpy as np
 
+from visualizer.core.errors import LessonConfigError
 from visualizer.core.export import atomic_write
 
 FORMAT = "dlvis-checkpoint-1"
@@ -51,3 +53,52 @@ def load_checkpoint(path: Path | str, lesson_id: str) -> tuple[dict[str, np.ndar
     if header.get("lesson") != lesson_id:
         raise CheckpointError(f"{path.name} belongs to lesson {header.get('lesson')!r}, not {lesson_id!r}")
     return state, header.get("meta", {})
+
+
+def check_state(expected: Mapping[str, np.ndarray | tuple[tuple[int, ...], np.dtype | str]],
+                state: Mapping[str, object], *, allow_nonfinite: frozenset[str] = frozenset()) -> dict[str, np.ndarray]:
+    """Validate a checkpoint ``state`` against what a model holds, before anything is assigned.
+
+    expected: name -> the model's current array (or a (shape, dtype) pair).  Every expected name must be in
+    ``state`` with the same shape and a numeric dtype that casts safely to the expected kind (float arrays
+    accept any float or integer array; integer arrays only integers), and float arrays must be finite
+    (names in ``allow_nonfinite`` excepted).  Extra names are an error too: they mean another model.
+
+    Returns name -> array converted to the expected dtype (new arrays, ready to assign).  Raises
+    LessonConfigError naming the first offending array; nothing is assigned by this function."""
+    missing = [k for k in expected if k not in state]
+    extra = [k for k in state if k not in expected]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"it lacks {_names(missing)}")
+        if extra:
+            parts.append(f"it has arrays this model does not: {_names(extra)}")
+        raise LessonConfigError(f"The checkpoint does not fit this model: {'; '.join(parts)}. "
+                                "It was saved with other settings or by another lesson.")
+    out: dict[str, np.ndarray] = {}
+    for name, ref in expected.items():
+        shape, dtype = ((tuple(ref.shape), ref.dtype) if isinstance(ref, np.ndarray)
+                        else (tuple(ref[0]), np.dtype(ref[1])))
+        value = state[name]
+        try:
+            arr = np.asarray(value)
+        except Exception as e:           # an object numpy cannot hold as an array
+            raise LessonConfigError(f"The checkpoint's array {name!r} is not an array ({type(e).__name__}).") from None
+        if arr.dtype.kind not in "fiub":
+            raise LessonConfigError(f"The checkpoint's array {name!r} holds {arr.dtype} values, not numbers.")
+        if np.dtype(dtype).kind in "iub" and arr.dtype.kind == "f":
+            raise LessonConfigError(f"The checkpoint's array {name!r} holds floats where this model keeps integers.")
+        if tuple(arr.shape) != shape:
+            raise LessonConfigError(f"The checkpoint's array {name!r} has shape {tuple(arr.shape)}; this model "
+                                    f"needs {shape}. It was saved with other layer sizes.")
+        if arr.dtype.kind == "f" and name not in allow_nonfinite and not np.all(np.isfinite(arr)):
+            raise LessonConfigError(f"The checkpoint's array {name!r} contains NaN or infinite values: it was "
+                                    "saved from a run that diverged.")
+        out[name] = np.array(arr, dtype=dtype, copy=True)
+    return out
+
+
+def _names(names: list[str], most: int = 4) -> str:
+    shown = ", ".join(repr(n) for n in names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")

@@ -12,23 +12,22 @@ from typing import Any, ClassVar, Mapping
 
 import numpy as np
 
+from visualizer.core.errors import LessonConfigError
 from visualizer.core.hyperparams import BoolParam, ChoiceParam, Hyperparameters, IntParam, ParamSpec
 from visualizer.core.plotdata import PlotData, PlotSpec
+from visualizer.core.trainer import Trainer
 
 TRACKS = ("Foundations", "Vision", "Sequences & language", "Generative", "Reinforcement")
 ENGINES = ("numpy", "torch")
 DEVICES = ("cpu", "cuda")
 
 
-class LessonConfigError(ValueError):
-    """A combination of settings that cannot be built (e.g. a CSV with one class, CUDA absent).
-
-    The message is shown to the user as is, so it says what is wrong and what to change."""
-
-
 @dataclass(frozen=True)
 class LessonInfo:
-    """Metadata shown in the lesson browser.  chapter names the book and chapter the lesson follows."""
+    """Metadata shown in the lesson browser.  chapter names the book and chapter the lesson follows.
+
+    A lesson package declares it as ``INFO`` in its ``__init__.py``, which imports nothing else, so the
+    browser and ``--list`` read every lesson's metadata without importing its model code."""
 
     id: str
     title: str
@@ -36,6 +35,7 @@ class LessonInfo:
     chapter: str
     summary: str = ""
     engines: tuple[str, ...] = ENGINES
+    order: int = 100          # position within its track in the browser (smaller first)
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,12 @@ class Lesson:
     # Live parameters that change only what the views show (a query word, the sample a plot picks, a 3-D
     # view angle), not training: changing one leaves no marker on the curves.
     view_params: ClassVar[frozenset[str]] = frozenset()
+    # True where both engines train the same model with matching gradient names (the "Compare engines" switch).
+    engine_comparison: ClassVar[bool] = False
+
+    # The kit: most lessons set ``self.trainer`` in __init__ (a NumpyTrainer or a TorchTrainer) and write only
+    # ``next_batch``; training, live optimizer settings, checkpoints and gradients delegate to it.
+    trainer: Trainer | None = None
 
     @classmethod
     def all_params(cls) -> tuple[ParamSpec, ...]:
@@ -133,8 +139,8 @@ class Lesson:
     @classmethod
     def supports_engine_comparison(cls) -> bool:
         """True if the lesson runs on both engines and implements :meth:`gradient_arrays`."""
-        return (set(ENGINES) <= set(cls.info.engines)
-                and getattr(cls.gradient_arrays, "__func__", cls.gradient_arrays) is not Lesson.gradient_arrays)
+        legacy = getattr(cls.gradient_arrays, "__func__", cls.gradient_arrays) is not Lesson.gradient_arrays  # PORT: remove
+        return set(ENGINES) <= set(cls.info.engines) and (cls.engine_comparison or legacy)
 
     @classmethod
     def all_plots(cls) -> tuple[PlotSpec, ...]:
@@ -155,10 +161,25 @@ class Lesson:
         """Mini-batch steps in one pass over the training set."""
         return 1
 
-    def train_step(self) -> dict[str, float]:
-        """One mini-batch update.  Returns training metrics, e.g. ``{"train_loss": 0.3}``; every value
-        must be a Python float (a NaN or Inf pauses the run as diverged)."""
-        raise NotImplementedError
+    @property
+    def metrics_on_device(self) -> bool:
+        """True when metrics accumulate on a GPU: the session then flushes at its redraw rate, not per step."""
+        return isinstance(self.trainer, Trainer) and self.trainer.device_type != "cpu"
+
+    def next_batch(self) -> Any:
+        """The next training batch for the trainer (None when the trainer draws its own, e.g. on the device)."""
+        return None
+
+    def train_step(self, step: int) -> None:
+        """One update; ``step`` is the session's count, from 1.  Metrics go into the trainer's window and
+        are read by :meth:`flush`.  The default steps ``self.trainer`` on :meth:`next_batch`."""
+        self.trainer.step(self.next_batch(), step)
+
+    def flush(self) -> dict[str, float]:
+        """Training metrics averaged since the last flush, as Python floats (a NaN or Inf pauses the run as
+        diverged), e.g. ``{"train_loss": 0.3}``.  The session calls it after every step on the CPU and at the
+        redraw rate on a GPU.  The default reads the trainer."""
+        return self.trainer.flush() if self.trainer is not None else {}
 
     def evaluate(self) -> dict[str, float]:
         """Validation metrics, e.g. ``{"val_loss": ..., "val_acc": ...}``."""
@@ -166,14 +187,17 @@ class Lesson:
 
     def gradient_arrays(self) -> dict[str, np.ndarray]:
         """The last training step's parameter gradients: name -> float64 NumPy copy.  Names and shapes
-        are the same on both engines, so the session's engine comparison can match them.  Lessons that
-        implement it get the "Compare engines" switch."""
-        raise NotImplementedError
+        are the same on both engines, so the session's engine comparison can match them."""
+        if self.trainer is None:
+            raise NotImplementedError
+        return self.trainer.gradient_arrays()
 
     def set_live(self, name: str, value: Any) -> None:
-        """Apply a live hyperparameter (already validated) before the next step.  Raises
-        LessonConfigError if this value cannot apply now (the session keeps the previous value and
-        tells the user why)."""
+        """Apply a live hyperparameter (already validated) before the next step: the trainer's optimizer
+        settings go to ``trainer.set_hyper``.  Raises LessonConfigError if this value cannot apply now (the
+        session keeps the previous value and tells the user why)."""
+        if isinstance(self.trainer, Trainer) and name in self.trainer.hyper_names:
+            self.trainer.set_hyper(**{name: value})
         self.hp.set(name, value)
 
     def snapshot(self) -> dict[str, PlotData]:
@@ -189,15 +213,21 @@ class Lesson:
         return "The updates grew without bound: lower the step size and press Reset (R)."
 
     def checkpoint_state(self) -> dict:
-        """The model's weights and optimizer state as ``name -> np.ndarray`` (NumPy copies).
-
-        Raises NotImplementedError if the lesson has no checkpoints."""
-        raise NotImplementedError(f"{self.info.title} does not save checkpoints")
+        """The model's weights and optimizer state as ``name -> np.ndarray`` (NumPy copies); the default
+        is the trainer's ``state_dict``.  Raises NotImplementedError if the lesson has no checkpoints."""
+        if self.trainer is None:
+            raise NotImplementedError(f"{self.info.title} does not save checkpoints")
+        return self.trainer.state_dict()
 
     def load_checkpoint_state(self, state: dict) -> None:
-        """Restore what :meth:`checkpoint_state` returned.  Raises LessonConfigError if the arrays do not
-        fit this model (other layer sizes, other lesson)."""
-        raise NotImplementedError(f"{self.info.title} does not load checkpoints")
+        """Restore what :meth:`checkpoint_state` returned, atomically.  Raises LessonConfigError if the arrays
+        do not fit this model (other layer sizes, other lesson, NaN); nothing changes then."""
+        if self.trainer is None:
+            raise NotImplementedError(f"{self.info.title} does not load checkpoints")
+        self.trainer.load_state_dict(state)
 
     def close(self) -> None:
-        """Release resources (GPU memory, files).  Called when the lesson is reset or closed."""
+        """Release resources (GPU memory, files, thread settings).  Called when the lesson is reset or
+        closed; the default closes the trainer."""
+        if self.trainer is not None:
+            self.trainer.close()

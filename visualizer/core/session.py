@@ -20,9 +20,16 @@ from visualizer.core.history import MetricHistory, ParamChange
 from visualizer.core.hyperparams import HyperparameterError, Hyperparameters
 from visualizer.core.lesson import Lesson, LessonConfigError, LessonContext
 from visualizer.core.plotdata import PlotData
-from visualizer.scratch.gradcheck import relative_error
+from visualizer.core.trainer import relative_error
 
 EXACT_MATCH_FLOOR = 1e-17      # an exact engine match is recorded as this, so a log axis can show it
+DEVICE_FLUSH_INTERVAL = 1 / 30  # s between metric flushes of a lesson whose metrics live on a GPU
+
+
+def _legacy_step(lesson: Lesson) -> bool:
+    """PORT: True for a lesson not yet on the kit (``train_step()`` without the step number)."""
+    import inspect
+    return len(inspect.signature(lesson.train_step).parameters) == 0
 
 
 @dataclass(frozen=True)
@@ -158,6 +165,8 @@ class TrainingSession(SessionReadout):
         self._snapshot_cost = 0.0
         self._last_snapshot_t = 0.0
         self._rate_window: deque[tuple[float, int]] = deque(maxlen=64)
+        self._unflushed = 0                  # steps whose metrics are still in the lesson's (device) window
+        self._last_flush_t = 0.0
         self._idle = threading.Event()
         self._commands.append(self._build)
         self._thread = threading.Thread(target=self._run, name=f"train-{lesson_cls.info.id}", daemon=True)
@@ -340,6 +349,7 @@ class TrainingSession(SessionReadout):
         self.applied = self.lesson_cls.hyperparameters(values)
         self.initial_hyperparameters = dict(values)
         self.step_count = 0
+        self._unflushed = 0
         self._rate_window.clear()
         self._snapshot_wanted = True
         self.state = "paused"
@@ -361,8 +371,9 @@ class TrainingSession(SessionReadout):
             return None, ""
 
     def _twin_metrics(self, metrics: dict[str, float]) -> dict[str, float]:
-        """One step of the twin; its metrics renamed ``name@engine``, plus the engines' differences."""
-        twin_metrics = self.twin.train_step()
+        """One step of the twin (flushed at once: the comparison is per step); its metrics renamed
+        ``name@engine``, plus the engines' differences."""
+        twin_metrics = self._step_lesson(self.twin, self.step_count)
         out = {f"{k}@{self.twin_engine}": float(v) for k, v in twin_metrics.items()}
         ga, gb = self.lesson.gradient_arrays(), self.twin.gradient_arrays()
         diffs = [relative_error(ga[k], gb[k]) for k in ga if k in gb and ga[k].shape == gb[k].shape]
@@ -420,17 +431,52 @@ class TrainingSession(SessionReadout):
                 return False
         return True
 
+    @staticmethod
+    def _step_lesson(lesson: Lesson, step: int) -> dict[str, float]:
+        """One step of ``lesson`` and its metrics flushed at once (the twin, and lessons not yet on the kit)."""
+        if _legacy_step(lesson):
+            return lesson.train_step()
+        lesson.train_step(step)
+        return lesson.flush()
+
+    def _flush(self) -> bool:
+        """Read the lesson's metric window into the history at the current step; False if it diverged."""
+        self._unflushed = 0
+        self._last_flush_t = time.perf_counter()
+        metrics = self.lesson.flush()
+        if not metrics:
+            return True
+        self.history.append(self.step_count, {k: v for k, v in metrics.items() if math.isfinite(v)})
+        return self._check_finite(metrics)
+
     def _train_one(self) -> None:
         lesson = self.lesson
-        metrics = lesson.train_step()
-        self.step_count += 1
+        step = self.step_count + 1
+        spe = max(1, lesson.steps_per_epoch)
+        eval_due = step % lesson.eval_every == 0 or step % spe == 0
+        if _legacy_step(lesson):
+            metrics = lesson.train_step()
+        else:
+            lesson.train_step(step)
+            # on the CPU every step is flushed (a per-step curve costs nothing there); on a GPU the window
+            # is read at the redraw rate and before an evaluation, so no step waits for the host
+            device = lesson.metrics_on_device and self.twin is None
+            due = (not device or eval_due
+                   or time.perf_counter() - self._last_flush_t >= DEVICE_FLUSH_INTERVAL)
+            metrics = lesson.flush() if due else None
+            self._last_flush_t = time.perf_counter() if due else self._last_flush_t
+        self.step_count = step
+        self._unflushed = 0 if metrics is not None else self._unflushed + 1
+        if metrics is None:
+            self._rate_window.append((time.perf_counter(), self.step_count))
+            return
         extra = self._twin_metrics(metrics) if self.twin is not None else {}
         finite = {k: v for k, v in (metrics | extra).items() if math.isfinite(v)}
-        self.history.append(self.step_count, finite)
+        if finite:
+            self.history.append(self.step_count, finite)
         if not self._check_finite(metrics):
             return
-        spe = max(1, lesson.steps_per_epoch)
-        if self.step_count % lesson.eval_every == 0 or self.step_count % spe == 0:
+        if eval_due:
             val = lesson.evaluate()
             if self.twin is not None:
                 val = val | {f"{k}@{self.twin_engine}": float(v) for k, v in self.twin.evaluate().items()}
@@ -507,6 +553,9 @@ class TrainingSession(SessionReadout):
             return
         if self.state == "running":
             self.state = "paused"
+        if self._unflushed and self.lesson is not None:
+            self._flush()
+            return
         if self._snapshot_due(False):
             self._take_snapshot()
             return

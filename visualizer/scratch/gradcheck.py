@@ -7,6 +7,8 @@ from typing import Callable
 
 import numpy as np
 
+from visualizer.core.trainer import relative_error
+
 
 def numerical_gradient(f: Callable[[], float], x: np.ndarray, h: float = 1e-6) -> np.ndarray:
     """d f / d x by central differences (f(x + h) - f(x - h)) / 2h, one element at a time.
@@ -30,12 +32,4 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, h: float = 1e-6) -
     return grad
 
 
-def relative_error(a: np.ndarray, b: np.ndarray, floor: float = 1e-12) -> float:
-    """max |a - b| / max(|a| + |b|), elementwise maximum over the arrays, with a small floor.
-
-    Below about 1e-7 in float64 an analytic gradient is taken as correct.  Raises ValueError on
-    shape mismatch."""
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    if a.shape != b.shape:
-        raise ValueError(f"shapes differ: {a.shape} vs {b.shape}")
-    return float(np.max(np.abs(a - b)) / max(float(np.max(np.abs(a) + np.abs(b))), floor)) if a.size else 0.0
+__all__ = ["numerical_gradient", "relative_error"]

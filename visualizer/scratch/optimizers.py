@@ -43,6 +43,31 @@ class Optimizer:
     def step(self) -> None:
         raise NotImplementedError
 
+    # Buffers that are scratch space, not state.
+    _SCRATCH = frozenset({"params", "grads", "_buf"})
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        """The optimizer's state (moments, velocities, the step count ``t``) as name -> NumPy copy, e.g.
+        ``{"_m.0": (D, H) array, "t": array(12)}``; {} for plain SGD."""
+        out: dict[str, np.ndarray] = {}
+        for attr, value in vars(self).items():
+            if attr in self._SCRATCH:
+                continue
+            if isinstance(value, list) and value and all(isinstance(a, np.ndarray) for a in value):
+                out.update({f"{attr}.{i}": a.copy() for i, a in enumerate(value)})
+            elif attr == "t":
+                out["t"] = np.array(value, dtype=np.int64)
+        return out
+
+    def load_state_arrays(self, state: dict[str, np.ndarray]) -> None:
+        """Assign what :meth:`state_arrays` gave (already validated, e.g. by ``check_state``), in place."""
+        for key, value in state.items():
+            if key == "t":
+                self.t = int(value)
+                continue
+            attr, _, i = key.rpartition(".")
+            getattr(self, attr)[int(i)][...] = value
+
 
 class SGD(Optimizer):
     """Stochastic gradient descent: w -= lr * g  (``torch.optim.SGD`` without momentum)."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from visualizer.core.lesson import LessonConfigError
+from visualizer.core.errors import LessonConfigError
 
 
 def resolve_device(name: str) -> torch.device:

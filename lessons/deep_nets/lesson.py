@@ -31,8 +31,8 @@ from lessons.deep_nets.network import (
     DeepNetConfig,
     NumpyTrainer,
 )
-from visualizer.core.data.batches import EpochBatches
-from visualizer.core.data.digits import load_digits_split
+from visualizer.data.batches import EpochBatches
+from visualizer.data.digits import load_digits_split
 from visualizer.core.hyperparams import BoolParam, ChoiceParam, FloatParam, IntParam
 from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
 from visualizer.core.plotdata import (
@@ -42,6 +42,7 @@ from visualizer.core.plotdata import (
     PlotData,
     PlotSpec,
 )
+from lessons.deep_nets import INFO
 
 PROBE_SIZE = 256          # training images whose activations the histograms show (fixed per run)
 BINS = 41                 # activation histogram bins (odd: 0.5 and 0 fall mid-bin)
@@ -121,12 +122,7 @@ class DeepNetsLesson(Lesson):
 
     Raises LessonConfigError for batch normalization with a batch size of 1, or CUDA without a GPU."""
 
-    order = 50
-    info = LessonInfo(
-        "deep_nets", "Deep networks: vanishing gradients, BN, ResNet, Inception", "Foundations",
-        "Fundamentals of Deep Learning 2e, ch. 7; Deep Learning from Scratch ch. 6.2",
-        "Why a 20-layer network does not learn and what fixes it: initialization, batch normalization and "
-        "residual connections, seen in every layer's gradients and activations; plus an Inception module.")
+    info = INFO
     params = PARAMS
     plots = PLOTS
     narrative = NARRATIVE
@@ -303,3 +299,6 @@ class DeepNetsLesson(Lesson):
 
     def close(self) -> None:
         self._act_cache = self._inception_cache = None
+
+
+LESSON = DeepNetsLesson

@@ -1,6 +1,6 @@
 """Lesson ``word_vectors``: count-based word vectors (Saitoh, *Deep Learning from Scratch 2*, ch. 2).
 
-Pipeline: tokenize a corpus (``visualizer.core.data.corpus``), count co-occurrences within a window, turn
+Pipeline: tokenize a corpus (``visualizer.data.corpus``), count co-occurrences within a window, turn
 counts into positive pointwise mutual information (PPMI), reduce with a truncated SVD to dense word vectors,
 and query them by cosine similarity (``count.py``; the torch engine computes PPMI and SVD with
 ``torch.linalg`` in ``count_torch.py``).  There is no gradient training: each training step *reads* the
@@ -18,10 +18,11 @@ from lessons.word_vectors.count import co_occurrence, ppmi, svd_vectors
 from lessons.word_vectors.narrative import NARRATIVE
 from lessons.word_vectors.similarity import lookup, most_similar
 from lessons.word_vectors.wordmap import MAX_MAP_WORDS, WordMapData
-from visualizer.core.data.corpus import generate_corpus, load_text_corpus, preprocess, tokenize, word_classes
+from visualizer.data.corpus import generate_corpus, load_text_corpus, preprocess, tokenize, word_classes
 from visualizer.core.hyperparams import ChoiceParam, IntParam, PathParam, TextParam
 from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
 from visualizer.core.plotdata import BarsData, MatrixData, PlotData, PlotSpec
+from lessons.word_vectors import INFO
 
 TOY_TEXT = "You say goodbye and I say hello."
 GENERATED_VOCAB = 400          # the generated corpus's vocabulary: real English words only
@@ -96,12 +97,7 @@ class WordVectorsLesson(Lesson):
     a file corpus without a file, or a file that is missing, empty, binary or holds fewer than two words,
     and from ``set_live`` for a query word that is not in the vocabulary (suggesting close words)."""
 
-    order = 10
-    info = LessonInfo(
-        "word_vectors", "Word vectors by counting", "Sequences & language",
-        "Deep Learning from Scratch 2 (Saitoh), ch. 2 (count-based methods)",
-        "The distributional hypothesis made concrete: count which words appear together, weigh the counts by "
-        "PPMI, compress them with SVD, and find a word's neighbours by cosine similarity.")
+    info = INFO
     params = PARAMS
     plots = PLOTS
     narrative = NARRATIVE
@@ -299,3 +295,5 @@ class WordVectorsLesson(Lesson):
     def divergence_hint(self) -> str:
         return "The counts produced an invalid number: press Reset (R)."
 
+
+LESSON = WordVectorsLesson

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from visualizer.core.data.digits import DIGIT_NAMES
-from visualizer.core.data.download import ProgressCallback, cache_dir, fetch
-from visualizer.core.data.idx import read_idx_images_labels
-from visualizer.core.data.split import DataSplit, subset_indices
+from visualizer.data.digits import DIGIT_NAMES
+from visualizer.data.download import ProgressCallback, cache_dir, fetch
+from visualizer.data.idx import read_idx_images_labels
+from visualizer.data.split import DataSplit, subset_indices
 
 FASHION_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                  "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")

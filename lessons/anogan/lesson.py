@@ -21,6 +21,7 @@ from lessons.sagan.health import GanHealth
 from visualizer.core.hyperparams import BoolParam, ChoiceParam, FloatParam, IntParam
 from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
 from visualizer.core.plotdata import ImageGridData, PlotData, PlotSpec
+from lessons.anogan import INFO
 
 N_TEST = 100
 N_TEST_NORMAL = 30
@@ -93,14 +94,7 @@ def build_test_set(x_val: np.ndarray, y_val: np.ndarray, normal: int, seed: int)
 class AnoganLesson(Lesson):
     """AnoGAN: a DCGAN on one digit, then the latent search that scores how abnormal a test image is."""
 
-    order = 50
-    info = LessonInfo(
-        "anogan", "Anomaly detection with a GAN (AnoGAN)", "Generative",
-        "PyTorch advanced deep learning (Ogawa), ch. 6 (AnoGAN); Schlegl et al. 2017",
-        "Train a GAN on one digit only, then search its latent space for the closest image it can draw to a test "
-        "image: the residual map shows what it cannot draw, and the anomaly score separates normal digits from "
-        "all others at a threshold you choose.",
-        engines=("torch",))
+    info = INFO
     params = (
         ChoiceParam("normal_class", "Normal class", "0", CLASSES,
                     tooltip="The digit the GAN learns: its images are 'normal', all others anomalous."),
@@ -292,3 +286,6 @@ class AnoganLesson(Lesson):
 
     def close(self) -> None:
         self._view_cache = None
+
+
+LESSON = AnoganLesson

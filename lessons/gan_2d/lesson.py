@@ -41,6 +41,7 @@ from visualizer.core.hyperparams import (
 )
 from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
 from visualizer.core.plotdata import PlotData, PlotSpec, Table
+from lessons.gan_2d import INFO
 
 TRAIN_MODES = ("both", "D only", "G only")
 NOISES = ("uniform", "gaussian")
@@ -123,13 +124,7 @@ class Gan2D(Lesson):
     spread, coverage.  Raises LessonConfigError for a drawn target with fewer than 10 points, or CUDA
     with the NumPy engine or without a GPU."""
 
-    order = 20
-    info = LessonInfo(
-        "gan_2d", "GAN lab: 2-D distributions", "Generative",
-        "Python raw-coding deep learning, ch. 15 (GAN); Fundamentals of Deep Learning 2e, ch. 10",
-        "A generator learns a ring, a grid, a line or a shape you draw, against a discriminator: D's "
-        "decision map, the generator's gradient field, the noise manifold, the JS divergence, and what "
-        "happens when D wins or G collapses.")
+    info = INFO
     params = (
         ChoiceParam("target", "Target distribution", "ring", TARGETS, live=True,
                     tooltip="The real data. ring: 8 Gaussians on a circle. grid: 3 × 3 Gaussians. two_blobs: "
@@ -452,3 +447,6 @@ class Gan2D(Lesson):
         except (KeyError, ValueError) as e:
             raise LessonConfigError(f"The checkpoint does not fit this GAN (other layer sizes?): {e}") from None
         self._reset_watch()
+
+
+LESSON = Gan2D

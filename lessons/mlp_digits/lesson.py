@@ -15,16 +15,17 @@ import numpy as np
 
 from lessons.mlp_digits.histograms import HistogramHistory
 from lessons.mlp_digits.narrative import NARRATIVE
-from visualizer.core.data.batches import EpochBatches
+from visualizer.data.batches import EpochBatches
 from visualizer.core.classifier import MLPConfig, build_classifier
-from visualizer.core.data.digits import load_digits_split
-from visualizer.core.data.download import DownloadError
-from visualizer.core.data.idx import DataFormatError
-from visualizer.core.data.mnist import SOURCES, load_idx_split
-from visualizer.core.data.split import DataSplit
+from visualizer.data.digits import load_digits_split
+from visualizer.data.download import DownloadError
+from visualizer.data.idx import DataFormatError
+from visualizer.data.mnist import SOURCES, load_idx_split
+from visualizer.data.split import DataSplit
 from visualizer.core.hyperparams import BoolParam, ChoiceParam, FloatParam, IntParam
 from visualizer.core.lesson import Lesson, LessonInfo
 from visualizer.core.plotdata import ImageGridData, MatrixData, PlotData, PlotSpec
+from lessons.mlp_digits import INFO
 
 DATASETS = ("digits", "mnist", "fashion_mnist")
 MAX_WEIGHT_TILES = 64
@@ -34,12 +35,7 @@ MAX_MISCLASSIFIED = 24
 class DigitsMLP(Lesson):
     """An MLP on handwritten digits: x (N, D) pixels in [0, 1] -> logits (N, 10) -> softmax."""
 
-    order = 20
-    info = LessonInfo(
-        "mlp_digits", "MLP on handwritten digits", "Foundations",
-        "Deep Learning with Python 2e, ch. 2 (A first look at a neural network: MNIST)",
-        "A multilayer perceptron learns to read digits: loss and accuracy, the confusion matrix, "
-        "first-layer weights as images, its mistakes, and weight and gradient histograms.")
+    info = INFO
     params = (
         ChoiceParam("dataset", "Data set", "digits", DATASETS,
                     tooltip="digits: 1,797 embedded 8×8 images (no download). mnist / fashion_mnist: 28×28 "
@@ -240,3 +236,6 @@ class DigitsMLP(Lesson):
 
     def close(self) -> None:
         self._pred_cache = None
+
+
+LESSON = DigitsMLP

@@ -20,10 +20,11 @@ import numpy as np
 from lessons.autoencoder import hashing
 from lessons.autoencoder.narrative import NARRATIVE
 from lessons.autoencoder.network import ACTIVATIONS, AEConfig, NumpyEngine
-from visualizer.core.data.digits import load_digits_split
+from visualizer.data.digits import load_digits_split
 from visualizer.core.hyperparams import BoolParam, ChoiceParam, FloatParam, IntParam
 from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
 from visualizer.core.plotdata import BarsData, ImageGridData, PlotData, PlotSpec, ScatterData
+from lessons.autoencoder import INFO
 
 VAL_FRACTION = 0.2                  # 1,437 training images (the retrieval database), 360 validation queries
 N_VAL = 360
@@ -47,14 +48,7 @@ class LatentMapData(ScatterData):
 class Autoencoder(Lesson):
     """An autoencoder on the digits: x (N, 64) -> code (N, C) -> x′ (N, 64), optionally with binary codes."""
 
-    order = 10
-    info = LessonInfo(
-        "autoencoder", "Autoencoders and semantic hashing", "Generative",
-        "Python raw-coding deep learning (Yoon), ch. 13 (autoencoder, semantic hashing); Fundamentals of "
-        "Deep Learning 2e, ch. 8 (embedding and representation learning)",
-        "Squeeze digits through a tiny code and rebuild them: reconstructions, the 2-D latent space "
-        "forming while it trains, denoising, and semantic hashing: binary codes, Hamming-distance "
-        "retrieval and its precision for each code length.")
+    info = INFO
     params = (
         IntParam("code_size", "Code size", 2, 1, 64,
                  tooltip="Units in the code (bottleneck) layer when the code is real-valued. 2 lets the "
@@ -380,3 +374,6 @@ class Autoencoder(Lesson):
     def divergence_hint(self) -> str:
         return (f"The reconstruction error became NaN or infinite: the learning rate ({self.hp['lr']:g}) is "
                 "probably too high for Adam here. Lower it (3e-3 works) and press Reset (R).")
+
+
+LESSON = Autoencoder

@@ -25,17 +25,18 @@ from lessons.cnn_scratch.attribution import gradient_ascent, maps_and_gradients,
 from lessons.cnn_scratch.engines import NumpyEngine
 from lessons.cnn_scratch.explainer import ConvExplainerData, explain_convolution, kernel_preset
 from lessons.cnn_scratch.narrative import NARRATIVE
-from visualizer.core.data import cifar10
-from visualizer.core.data.batches import EpochBatches
-from visualizer.core.data.digits import load_digits_split
-from visualizer.core.data.download import DownloadError
-from visualizer.core.data.idx import DataFormatError
-from visualizer.core.data.mnist import SOURCES, load_idx_split
-from visualizer.core.data.split import DataSplit
+from visualizer.data import cifar10
+from visualizer.data.batches import EpochBatches
+from visualizer.data.digits import load_digits_split
+from visualizer.data.download import DownloadError
+from visualizer.data.idx import DataFormatError
+from visualizer.data.mnist import SOURCES, load_idx_split
+from visualizer.data.split import DataSplit
 from visualizer.core.hyperparams import BoolParam, ChoiceParam, FloatParam, IntParam
 from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
 from visualizer.core.plotdata import ImageGridData, PlotData, PlotSpec
 from visualizer.scratch.cnn import CNN
+from lessons.cnn_scratch import INFO
 
 DATASETS = ("digits", "mnist", "cifar10")
 MAX_TRAIN = 10_000          # training images taken from MNIST or CIFAR-10: what 2 CPU cores train in minutes
@@ -63,12 +64,7 @@ class ConvolutionLesson(Lesson):
     """Convolution explainer plus a CNN on digits or photos: x (N, C, H, W) in [0, 1] -> logits (N, 10),
     C = 1 for the digits and MNIST, 3 (R, G, B) for CIFAR-10."""
 
-    order = 40
-    info = LessonInfo(
-        "cnn_scratch", "Convolutions from scratch", "Foundations",
-        "Deep Learning from Scratch, ch. 7 (CNN: convolution, im2col, pooling)",
-        "A kernel slides over an image with every number shown, then a small CNN built on im2col learns "
-        "the digits: its filters, feature maps and their gradients, saliency and gradient ascent.")
+    info = INFO
     params = (
         ChoiceParam("dataset", "Data set", "digits", DATASETS,
                     tooltip="digits: 1,797 embedded 8×8 images (no download). mnist: 28×28 images, downloaded "
@@ -461,3 +457,6 @@ def _upsample(a: np.ndarray, h: int, w: int) -> np.ndarray:
     outp = np.full((h, w), np.nan)
     outp[:big.shape[0], :big.shape[1]] = big[:h, :w]
     return outp
+
+
+LESSON = ConvolutionLesson

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from lessons.seq2seq.narrative import NARRATIVE
 from lessons.seq2seq.task_lesson import SeqTaskLesson, shared_params
-from visualizer.core.data.seq_tasks import generate_addition
+from visualizer.data.seq_tasks import generate_addition
 from visualizer.core.hyperparams import ChoiceParam
 from visualizer.core.lesson import LessonInfo
 from visualizer.core.plotdata import PlotData, PlotSpec
+from lessons.seq2seq import INFO
 
 VARIANTS = ("baseline", "reversed", "peeky", "peeky+reversed")
 
@@ -21,12 +22,7 @@ VARIANTS = ("baseline", "reversed", "peeky", "peeky+reversed")
 class Seq2seqLesson(SeqTaskLesson):
     """Seq2seq on the addition task: questions (N, 7) ids -> answers (N, 4) ids, greedy decoding."""
 
-    order = 40
-    info = LessonInfo(
-        "seq2seq", "Seq2seq: learning to add", "Sequences & language",
-        "Deep Learning from Scratch 2, ch. 7 (Generation with RNNs: seq2seq, reversed input, peeky)",
-        "An encoder LSTM reads '16+75', a decoder LSTM writes '91'. Compare the baseline, reversed input "
-        "and the peeky decoder on the accuracy curves, and watch the sample answers turn right.")
+    info = INFO
     params = (
         ChoiceParam("variant", "Model variant", "baseline", VARIANTS,
                     tooltip="baseline: the plain encoder-decoder. reversed: the question is fed backwards. "
@@ -56,3 +52,6 @@ class Seq2seqLesson(SeqTaskLesson):
 
     def snapshot(self) -> dict[str, PlotData]:
         return {"predictions": self.predictions_data()}
+
+
+LESSON = Seq2seqLesson

@@ -26,6 +26,7 @@ from lessons.optimizers.surfaces import SURFACES, Surface, contour_levels, conto
 from visualizer.core.hyperparams import BoolParam, ChoiceParam, FloatParam
 from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
 from visualizer.core.plotdata import PlotData, PlotSpec, Table
+from lessons.optimizers import INFO
 
 GAP_FLOOR = 1e-16           # f − f_min is reported at least this large (a log axis shows it)
 DIVERGE_FACTOR = 1e3        # |θ| beyond this many map widths counts as diverged
@@ -177,12 +178,7 @@ class OptimizerRace(Lesson):
     Metrics per step: ``loss_<name>`` = f(θ) − f_min (at least 1e-16) for every racing optimizer
     that has not diverged.  Raises LessonConfigError for a CUDA device that is absent."""
 
-    order = 25
-    info = LessonInfo(
-        "optimizers", "Optimizers race on loss surfaces", "Foundations",
-        "Fundamentals of Deep Learning 2e, ch. 6 (Beyond gradient descent); Deep Learning from Scratch, 6.1",
-        "SGD, Momentum, Nesterov, AdaGrad, RMSProp and Adam race down the same 2-D loss surface: "
-        "zig-zags, overshoots, adaptive steps, ill-conditioning, saddles and a real network's loss.")
+    info = INFO
     params = (
         ChoiceParam("surface", "Loss surface", "saitoh", SURFACES,
                     tooltip="saitoh: x²/20 + y² (Saitoh 6.1). bowl: ½(u² + κv²), condition number κ. "
@@ -387,3 +383,6 @@ class OptimizerRace(Lesson):
         except (KeyError, ValueError) as e:
             raise LessonConfigError(f"The checkpoint does not fit this race: {e}") from None
         self.start = start
+
+
+LESSON = OptimizerRace

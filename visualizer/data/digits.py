@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from visualizer.core.data.split import DataSplit
+from visualizer.data.split import DataSplit
 
 DIGIT_NAMES = tuple(str(d) for d in range(10))
 

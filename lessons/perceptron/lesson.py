@@ -22,7 +22,7 @@ from lessons.perceptron.metrics import (
 )
 from lessons.perceptron.narrative import NARRATIVE
 from lessons.perceptron.network import OPTIMIZERS, NumpyPerceptron, initial_weights
-from visualizer.core.data.batches import EpochBatches
+from visualizer.data.batches import EpochBatches
 from visualizer.core.hyperparams import (
     BoolParam,
     ChoiceParam,
@@ -40,6 +40,7 @@ from visualizer.core.plotdata import (
     PlotSpec,
     ScatterData,
 )
+from lessons.perceptron import INFO
 
 GRID = 60                 # decision-map resolution (GRID x GRID)
 MAX_FEATURES = 200        # range of the feature_x / feature_y controls
@@ -130,12 +131,7 @@ class PerceptronLesson(Lesson):
     :func:`lessons.perceptron.data.load_csv`), csv without a file, a forced task the target cannot
     have, or CUDA without a GPU."""
 
-    order = 15
-    info = LessonInfo(
-        "perceptron", "Single-layer perceptron", "Foundations",
-        "Python raw-coding deep learning (Yoon), ch. 1–3 (single-layer perceptron)",
-        "One layer of neurons, three tasks: regression with MSE, binary classification with sigmoid and "
-        "cross-entropy, multiclass with softmax; weights, decision map, precision, recall and F1 live.")
+    info = INFO
     params = PARAMS
     plots = PLOTS
     narrative = NARRATIVE
@@ -396,3 +392,5 @@ class PerceptronLesson(Lesson):
                                     "it was saved with other data or another task.")
         self.model.load_weights(new_w, new_b)
 
+
+LESSON = PerceptronLesson

@@ -22,6 +22,7 @@ from lessons.playground.narrative import NARRATIVE
 from visualizer.core.hyperparams import BoolParam, ChoiceParam, FloatParam, IntParam, PathParam
 from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
 from visualizer.core.plotdata import ImageData, NetworkData, PlotData, PlotSpec, ScatterData
+from lessons.playground import INFO
 
 MAX_HIDDEN_LAYERS = 6
 MAX_NEURONS = 16
@@ -128,15 +129,7 @@ class PlaygroundLesson(Lesson):
     no input feature selected, or a configuration the classifier rejects (e.g. CUDA without a GPU).
     """
 
-    info = LessonInfo(
-        id="playground",
-        title="Neural network playground",
-        track="Foundations",
-        chapter="Fundamentals of Deep Learning 2e, ch. 3-4 (The neural network; Training feed-forward networks)",
-        summary="Train a small network on 2-D points and watch every neuron's map, the weights and the "
-                "decision boundary change live (TensorFlow Playground and beyond).",
-    )
-    order = 10
+    info = INFO
     params = PARAMS
     plots = PLOTS
     narrative = NARRATIVE
@@ -347,3 +340,6 @@ class PlaygroundLesson(Lesson):
 
     def close(self) -> None:
         self.model = None
+
+
+LESSON = PlaygroundLesson

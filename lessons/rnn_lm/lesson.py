@@ -21,13 +21,14 @@ from lessons.rnn_lm.data import (EOS, UNK, BatchStream, LmCorpus, generated_corp
 from lessons.rnn_lm.narrative import NARRATIVE
 from lessons.rnn_lm.network import (CELLS, GATE_NAMES, LmConfig, NumpyLm, gate_activations, init_weights,
                                     weight_names)
-from visualizer.core.data.download import DownloadError
-from visualizer.core.data.ptb import PtbFormatError, fetch_ptb, load_ptb_folder, to_ids
+from visualizer.data.download import DownloadError
+from visualizer.data.ptb import PtbFormatError, fetch_ptb, load_ptb_folder, to_ids
 from visualizer.core.hyperparams import BoolParam, ChoiceParam, FloatParam, IntParam, PathParam, TextParam
 from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
 from visualizer.core.plotdata import BarsData, ImageData, ImageGridData, PlotData, PlotSpec
 from visualizer.scratch.clipping import clip_grads
 from visualizer.scratch.optimizers import make_optimizer
+from lessons.rnn_lm import INFO
 
 DATASETS = ("generated", "ptb_folder", "ptb_download")
 MAX_UNITS = 64              # hidden units shown in the hidden-state heatmap
@@ -74,13 +75,7 @@ class _LastBatch:
 class RnnLanguageModel(Lesson):
     """A recurrent language model: word ids (N, T) -> next-word scores (N, T, V) -> cross-entropy."""
 
-    order = 30
-    info = LessonInfo(
-        "rnn_lm", "RNN, LSTM and GRU language models", "Sequences & language",
-        "Deep Learning from Scratch 2, ch. 5-6 (RNN, gated RNN: LSTM language model); Yoon, ch. 10-11",
-        "A recurrent network learns to predict the next word: perplexity, the hidden state and LSTM gates over "
-        "time, gradients that vanish or explode back through time and clipping, and text generated from your "
-        "prompt with a temperature.")
+    info = INFO
     params = (
         ChoiceParam("cell", "Recurrent cell", "lstm", CELLS,
                     tooltip="lstm: gated cell with a memory c (input, forget, output gates). gru: two gates, no "
@@ -469,3 +464,6 @@ class RnnLanguageModel(Lesson):
 
     def close(self) -> None:
         self._probe_cache = self._text_cache = None
+
+
+LESSON = RnnLanguageModel

@@ -18,14 +18,15 @@ import numpy as np
 
 from lessons.mlp_digits.histograms import HistogramHistory
 from lessons.regularization.narrative import NARRATIVE
-from visualizer.core.data.batches import EpochBatches
+from visualizer.data.batches import EpochBatches
 from visualizer.core.classifier import MLPConfig, build_classifier
-from visualizer.core.data.digits import load_digits_split
-from visualizer.core.data.split import DataSplit
+from visualizer.data.digits import load_digits_split
+from visualizer.data.split import DataSplit
 from visualizer.core.hyperparams import BoolParam, FloatParam, IntParam
 from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
 from visualizer.core.plotdata import MatrixData, PlotData, PlotSpec
 from visualizer.scratch.layers import Dropout
+from lessons.regularization import INFO
 
 N_DIGITS = 1797                 # images in scikit-learn's digits
 MIN_VAL = 100                   # validation images the lesson keeps at least
@@ -40,12 +41,7 @@ class RegularizationLesson(Lesson):
     a training set too large to leave validation images, a batch larger than the training set, or
     batch normalization with batches of fewer than 2 images."""
 
-    order = 30
-    info = LessonInfo(
-        "regularization", "Overfitting and regularization", "Foundations",
-        "Deep Learning with Python 2e, ch. 5 (Generalization and regularization)",
-        "A big network memorizes 200 digits and fails to generalize. Compare the cures side by side: "
-        "L1 and L2 penalties, dropout, batch normalization, input noise and early stopping.")
+    info = INFO
     params = (
         IntParam("train_size", "Training images", 200, 10, N_DIGITS, log=True,
                  tooltip=f"How many of the 1,797 digits the network trains on (stratified by class); all "
@@ -319,3 +315,6 @@ class RegularizationLesson(Lesson):
 
     def load_checkpoint_state(self, state: dict[str, np.ndarray]) -> None:
         self.model.load_state_dict(state)
+
+
+LESSON = RegularizationLesson

@@ -19,11 +19,12 @@ import numpy as np
 
 from lessons.dcgan.data import GanImages, digits_images, mean_pairwise_distance, mnist_images
 from lessons.dcgan.narrative import NARRATIVE
-from visualizer.core.data.download import DownloadError
-from visualizer.core.data.idx import DataFormatError
+from visualizer.data.download import DownloadError
+from visualizer.data.idx import DataFormatError
 from visualizer.core.hyperparams import ChoiceParam, FloatParam, IntParam
 from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
 from visualizer.core.plotdata import ImageGridData, PlotData, PlotSpec
+from lessons.dcgan import INFO
 
 N_FIXED = 64                 # fixed noise vectors: the grid, the interpolation ends, the diversity batch
 COLLAPSE_THRESHOLD = 0.5     # diversity below this share of the real images' spread counts as collapse
@@ -38,14 +39,7 @@ CUDA_METRICS_EVERY = 10      # k: steps per metrics report on CUDA (one host syn
 class DCGANLesson(Lesson):
     """DCGAN on digits.  Images (N, 1, S, S) in [−1, 1], noise z (B, z_dim), D logits (B,)."""
 
-    order = 30
-    info = LessonInfo(
-        "dcgan", "DCGAN: a GAN draws digits", "Generative",
-        "PyTorch advanced deep learning (Ogawa), ch. 5.1 (DCGAN); Radford et al. 2016; "
-        "Deep Learning with Python 2e, ch. 12.5 (GANs)",
-        "A generator and a discriminator play against each other until noise turns into handwritten digits: "
-        "samples from fixed noise, both losses, D(x) and D(G(z)), latent-space interpolation and a "
-        "mode-collapse indicator.", engines=("torch",))
+    info = INFO
     params = (
         ChoiceParam("dataset", "Data set", "digits", ("digits", "mnist"),
                     tooltip="digits: the 1,797 embedded 8×8 digits upscaled (bilinear) to the image size. "
@@ -278,3 +272,6 @@ class DCGANLesson(Lesson):
 
     def close(self) -> None:
         self.engine.close()
+
+
+LESSON = DCGANLesson

@@ -27,11 +27,11 @@ from lessons.vae.latent import (
     upscale,
 )
 from lessons.vae.narrative import NARRATIVE
-from visualizer.core.data.digits import load_digits_split
-from visualizer.core.data.download import DownloadError
-from visualizer.core.data.idx import DataFormatError
-from visualizer.core.data.mnist import SOURCES, load_idx_split
-from visualizer.core.data.split import DataSplit
+from visualizer.data.digits import load_digits_split
+from visualizer.data.download import DownloadError
+from visualizer.data.idx import DataFormatError
+from visualizer.data.mnist import SOURCES, load_idx_split
+from visualizer.data.split import DataSplit
 from visualizer.core.hyperparams import ChoiceParam, FloatParam, IntParam
 from visualizer.core.lesson import Lesson, LessonInfo
 from visualizer.core.plotdata import (
@@ -42,6 +42,7 @@ from visualizer.core.plotdata import (
     PlotSpec,
     ScatterData,
 )
+from lessons.vae import INFO
 
 DATASETS = ("digits", "digits16", "mnist")
 N_RECON = 12                 # validation images shown with their reconstructions
@@ -53,13 +54,7 @@ VAL_LIMIT = 2000             # validation images evaluated (MNIST has up to 10,0
 class VAELesson(Lesson):
     """A VAE on digits: x (N, S·S) in [0, 1] -> μ, log σ² (N, J) -> z = μ + σ ⊙ ε -> p(x|z)."""
 
-    order = 60
-    info = LessonInfo(
-        "vae", "Variational autoencoder", "Generative",
-        "Deep Learning with Python 2e, ch. 12.4 (Image generation with variational autoencoders)",
-        "An autoencoder whose code is a distribution: reconstruction and KL terms, a live β, the 2-D latent "
-        "space decoded into a grid of digits, reconstructions, samples from the prior, posterior collapse.",
-        engines=("torch",))
+    info = INFO
     params = (
         ChoiceParam("dataset", "Data set", "digits", DATASETS,
                     tooltip="digits: 1,797 embedded 8×8 images. digits16: the same upscaled to 16×16 (bilinear). "
@@ -261,3 +256,5 @@ class VAELesson(Lesson):
     def close(self) -> None:
         self.trainer = None
 
+
+LESSON = VAELesson

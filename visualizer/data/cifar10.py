@@ -9,7 +9,7 @@ the green, then the blue 32×32 plane (each row-major), and ``b"labels"`` a list
 
 The batches are read from the gzip stream in memory, never extracted to disk, and unpickled with
 an unpickler that can build nothing but NumPy arrays, so a tampered file cannot run code.  A file
-that is not such a tarball raises :class:`~visualizer.core.data.idx.DataFormatError`.  Qt-free.
+that is not such a tarball raises :class:`~visualizer.data.idx.DataFormatError`.  Qt-free.
 """
 from __future__ import annotations
 
@@ -23,9 +23,9 @@ from typing import IO
 
 import numpy as np
 
-from visualizer.core.data.download import ProgressCallback, cache_dir, fetch
-from visualizer.core.data.idx import DataFormatError
-from visualizer.core.data.split import DataSplit, subset_indices
+from visualizer.data.download import ProgressCallback, cache_dir, fetch
+from visualizer.data.idx import DataFormatError
+from visualizer.data.split import DataSplit, subset_indices
 
 CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))

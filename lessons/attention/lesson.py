@@ -13,10 +13,11 @@ import numpy as np
 
 from lessons.attention.narrative import NARRATIVE
 from lessons.seq2seq.task_lesson import SeqTaskLesson, shared_params
-from visualizer.core.data.seq_tasks import SeqFormatError, encode_question, generate_dates
+from visualizer.data.seq_tasks import SeqFormatError, encode_question, generate_dates
 from visualizer.core.hyperparams import BoolParam, IntParam, TextParam
 from visualizer.core.lesson import LessonConfigError, LessonInfo
 from visualizer.core.plotdata import MatrixData, PlotData, PlotSpec
+from lessons.attention import INFO
 
 SPACE = "·"                     # how padding spaces are drawn on the heatmap's axes
 DEFAULT_DATE = "Tuesday, September 27, 1994"
@@ -31,12 +32,7 @@ class AttentionLesson(SeqTaskLesson):
     """Attention seq2seq on dates: questions (N, 29) ids -> answers (N, 10) ids; attention weights
     (N, 10, 29), each row a softmax over the question's characters."""
 
-    order = 50
-    info = LessonInfo(
-        "attention", "Attention: where the decoder looks", "Sequences & language",
-        "Deep Learning from Scratch 2, ch. 8 (Attention: date-format conversion)",
-        "A seq2seq with attention learns to turn 'september 27, 1994' into 1994-09-27. Watch its attention "
-        "weights line each output character up with the input characters it reads, and type your own date.")
+    info = INFO
     params = shared_params(default_hidden=256, default_examples=50_000)[:1] + (
         BoolParam("reverse_input", "Reversed input", True,
                   tooltip="Feed each question backwards to the encoder, as the book does. The heatmap is "
@@ -136,3 +132,6 @@ class AttentionLesson(SeqTaskLesson):
         ids = self._your[1] if self._your is not None else self.x_test[:1]
         yours = self._cached("your_attention", lambda: self.attention_map(ids))
         return {"attention": example, "your_attention": yours, "predictions": self.predictions_data()}
+
+
+LESSON = AttentionLesson

@@ -1,7 +1,7 @@
 """Lesson ``word2vec``: CBOW and skip-gram with negative sampling (Saitoh, *Deep Learning from Scratch 2*,
 ch. 3-4; Mikolov et al. 2013) on the generated English-like corpus.
 
-The lesson owns the data and the randomness: the corpus (``visualizer.core.data.corpus``), the order of the
+The lesson owns the data and the randomness: the corpus (``visualizer.data.corpus``), the order of the
 training windows (a permutation per epoch) and the negative samples (``UnigramSampler`` with P(w) ∝
 count(w)^0.75) all come from its seeded NumPy generators and are handed to the engine, so the NumPy model
 (``network.py``) and its PyTorch twin (``torch_network.py``) see the same batches and the same negatives and
@@ -19,11 +19,12 @@ from lessons.word2vec.narrative import NARRATIVE
 from lessons.word2vec.network import ADAM_MODES, MODELS, NumpyWord2Vec, initial_weights
 from lessons.word_vectors.similarity import analogy, lookup, most_similar, parse_words
 from lessons.word_vectors.wordmap import MAX_MAP_WORDS, WordMapData, view_3d, view_3d_label
-from visualizer.core.data.corpus import generate_corpus_ids, word_classes
+from visualizer.data.corpus import generate_corpus_ids, word_classes
 from visualizer.core.hyperparams import ChoiceParam, FloatParam, IntParam, TextParam
 from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
 from visualizer.core.plotdata import BarsData, PlotData, PlotSpec
 from visualizer.scratch.negative_sampling import UnigramSampler
+from lessons.word2vec import INFO
 
 CLASS_NAMES = ("noun", "verb", "adjective", "determiner", "preposition", "pronoun", "other")
 NEIGHBOURS = 10
@@ -135,12 +136,7 @@ class Word2VecLesson(Lesson):
     W_out (V, H), Adam.  Raises LessonConfigError from ``set_live`` for query or analogy words not in the
     vocabulary (with suggestions) or an analogy that is not three words."""
 
-    order = 20
-    info = LessonInfo(
-        "word2vec", "word2vec: CBOW and skip-gram", "Sequences & language",
-        "Deep Learning from Scratch 2 (Saitoh), ch. 3–4 (word2vec, negative sampling)",
-        "Learn word vectors by predicting words from their context: CBOW and skip-gram with negative sampling, "
-        "an embedding projector that moves while it trains, nearest neighbours and analogies.")
+    info = INFO
     params = PARAMS
     plots = PLOTS
     narrative = NARRATIVE
@@ -389,3 +385,6 @@ class Word2VecLesson(Lesson):
                                     "was saved with another vocabulary or vector size.")
         self.net.load_weights(new_in.astype(W_in.dtype), new_out.astype(W_out.dtype))
         self._tsne = None
+
+
+LESSON = Word2VecLesson

@@ -21,11 +21,12 @@ import numpy as np
 
 from lessons.precision_speed.narrative import NARRATIVE
 from lessons.precision_speed.runs import NumpyRun, PrecisionConfig, TorchRun, initial_weights, make_run
-from visualizer.core.data.batches import EpochBatches
-from visualizer.core.data.digits import load_digits_split
+from visualizer.data.batches import EpochBatches
+from visualizer.data.digits import load_digits_split
 from visualizer.core.hyperparams import BoolParam, FloatParam, IntParam
 from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
 from visualizer.core.plotdata import BarsData, MatrixData, PlotData, PlotSpec
+from lessons.precision_speed import INFO
 
 #: Every configuration with the BoolParam that selects it.  NumPy float64 comes first: it is the reference
 #: for "speed vs NumPy f64" and "digits agreeing", and trains (unshown) even when not selected.
@@ -88,13 +89,7 @@ class PrecisionSpeed(Lesson):
     several engines in lockstep; metrics ``loss_<key>`` per step and ``val_acc_<key>`` per evaluation
     for each configuration key in :data:`CONFIGS` that runs."""
 
-    order = 60
-    info = LessonInfo(
-        "precision_speed", "Precision and speed: float64, float32, float16", "Foundations",
-        "Deep Learning from Scratch 2, ch. 1.5 (Bit precision and GPUs)",
-        "The same network trained side by side in float64, float32 and float16, on NumPy, PyTorch CPU and "
-        "CUDA: how much accuracy each precision keeps, how fast each runs, why float16 overflows and how "
-        "loss scaling and float32 master weights (mixed precision) help.")
+    info = INFO
     params = (
         BoolParam("numpy_f64", "NumPy float64", True,
                   tooltip="Train the network with NumPy in float64 (double precision, 53-bit significand). It is "
@@ -391,3 +386,6 @@ class PrecisionSpeed(Lesson):
             undo()
         self._thread_limits = []
         self.slots = []
+
+
+LESSON = PrecisionSpeed

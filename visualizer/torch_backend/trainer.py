@@ -1,0 +1,230 @@
+"""TorchTrainer: PyTorch models behind the kit's Trainer interface (``visualizer.core.trainer``).
+
+A lesson gives its modules, optimizer factories and one ``losses(batch, step) -> dict[str, Tensor]``
+function per phase (a classifier has one phase; a GAN has a D phase and a G phase, each with its own
+optimizer).  The trainer zeroes gradients, runs the phase under autocast when AMP is on (CUDA only),
+back-propagates the phase's loss (through a GradScaler on CUDA), steps the optimizer and adds every returned
+tensor, detached, to a device-side sum.  Nothing is copied to the host until :meth:`TorchTrainer.flush`,
+which the session calls at its redraw rate: one ``.tolist()`` per flush, no host sync per step.
+
+Imports torch: import only on a lesson's build path.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+import numpy as np
+import torch
+from torch import nn
+
+from visualizer.core.checkpoint import check_state
+from visualizer.core.errors import LessonConfigError
+from visualizer.core.trainer import MetricWindow, Trainer
+from visualizer.torch_backend.device import resolve_device
+
+LossFn = Callable[[Any, int], Mapping[str, "torch.Tensor | float"]]
+
+
+@dataclass
+class Phase:
+    """One optimizer step inside a training step: ``fn(batch, step)`` returns named tensors; ``loss`` names
+    the one back-propagated; ``optimizer`` names the optimizer stepped; ``clip``: max gradient norm over
+    that optimizer's parameters (None: no clipping); ``every``: run this phase only when step % every == 0
+    (e.g. a generator updated every k discriminator steps)."""
+
+    fn: LossFn
+    loss: str = "train_loss"
+    optimizer: str = "main"
+    clip: float | None = None
+    every: int = 1
+
+
+class TorchTrainer(Trainer):
+    """Steps PyTorch modules on one device.
+
+    modules: name -> nn.Module (one model, or "G"/"D", or "online"/"target"), moved to ``device``.
+    optimizers: name -> factory(module dict) -> torch.optim.Optimizer, built after the move.
+    phases: the steps of one training step, in order (default: one Phase(losses)).  device: "cpu" or "cuda"
+    (LessonConfigError without a GPU).  amp: autocast (float16 with a GradScaler) on CUDA; ignored on the CPU,
+    where it does not speed these models up.  seed: seeds ``self.generator`` (on the device) for batches and
+    noise the lesson draws there.  cpu_threads: torch's intra-op threads on the CPU, pinned while this trainer
+    lives (one training process per core).  hyper: live setting name -> setter(trainer, value); see
+    :meth:`param_group_setter`."""
+
+    def __init__(self, modules: Mapping[str, nn.Module] | nn.Module,
+                 optimizers: Mapping[str, Callable[[Mapping[str, nn.Module]], torch.optim.Optimizer]] | Callable,
+                 *, device: str | torch.device = "cpu", amp: bool = False, seed: int = 0,
+                 losses: LossFn | None = None, phases: list[Phase] | None = None,
+                 hyper: Mapping[str, Callable[["TorchTrainer", Any], None]] | None = None,
+                 cpu_threads: int | None = 1) -> None:
+        self.device = device if isinstance(device, torch.device) else resolve_device(device)
+        self.device_type = self.device.type
+        self.cpu_threads = cpu_threads if self.device_type == "cpu" else None
+        self._old_threads = torch.get_num_threads()
+        self._pin_threads()
+        if isinstance(modules, nn.Module):
+            modules = {"model": modules}
+        self.modules = {k: m.to(self.device) for k, m in modules.items()}
+        if callable(optimizers) and not isinstance(optimizers, Mapping):
+            optimizers = {"main": optimizers}
+        self.optimizers = {k: make(self.modules) for k, make in optimizers.items()}
+        if phases is None:
+            if losses is None:
+                raise ValueError("give losses or phases")
+            phases = [Phase(losses, optimizer=next(iter(self.optimizers)))]
+        self.phases = phases
+        self.amp = bool(amp) and self.device_type == "cuda"
+        self.scaler = torch.amp.GradScaler("cuda") if self.amp else None
+        self.generator = torch.Generator(device=self.device).manual_seed(int(seed))
+        self._hyper = dict(hyper or {})
+        self.hyper_names = frozenset(self._hyper)
+        self._sums: dict[str, torch.Tensor] = {}
+        self._counts: dict[str, int] = {}
+        self.host = MetricWindow()           # metrics the lesson computes on the host (rare)
+
+    # ---- stepping ------------------------------------------------------------------------------------
+    def _pin_threads(self) -> None:
+        if self.cpu_threads is not None and torch.get_num_threads() != self.cpu_threads:
+            torch.set_num_threads(self.cpu_threads)
+
+    def train(self, mode: bool = True) -> None:
+        for m in self.modules.values():
+            m.train(mode)
+
+    def step(self, batch: Any, step: int) -> None:
+        """Run every due phase on ``batch``; add the returned tensors to the device sums (no host sync)."""
+        self._pin_threads()
+        self.train(True)
+        for phase in self.phases:
+            if step % phase.every:
+                continue
+            opt = self.optimizers[phase.optimizer]
+            opt.zero_grad(set_to_none=True)
+            with torch.autocast(self.device_type, dtype=torch.float16, enabled=self.amp):
+                out = phase.fn(batch, step)
+            loss = out[phase.loss]
+            if self.scaler is not None:
+                self.scaler.scale(loss).backward()
+                if phase.clip is not None:
+                    self.scaler.unscale_(opt)
+            else:
+                loss.backward()
+            if phase.clip is not None:
+                params = [p for g in opt.param_groups for p in g["params"]]
+                torch.nn.utils.clip_grad_norm_(params, phase.clip)
+            if self.scaler is not None:
+                self.scaler.step(opt)
+                self.scaler.update()
+            else:
+                opt.step()
+            self.record(out)
+
+    def record(self, metrics: Mapping[str, "torch.Tensor | float"]) -> None:
+        """Add named values to the window: tensors stay on the device (summed there), floats on the host."""
+        for k, v in metrics.items():
+            if isinstance(v, torch.Tensor):
+                v = v.detach().float()
+                if v.ndim:
+                    v = v.mean()
+                if k in self._sums:
+                    self._sums[k] += v
+                else:
+                    self._sums[k] = v.clone()
+                self._counts[k] = self._counts.get(k, 0) + 1
+            else:
+                self.host.add({k: v})
+
+    def flush(self) -> dict[str, float]:
+        """Means since the last flush: one device-to-host copy for all device metrics."""
+        out = self.host.flush()
+        if self._sums:
+            names = list(self._sums)
+            means = torch.stack([self._sums[k] / self._counts[k] for k in names]).tolist()
+            out.update(zip(names, means))
+            self._sums.clear()
+            self._counts.clear()
+        return out
+
+    # ---- live settings -------------------------------------------------------------------------------
+    def set_hyper(self, **values: Any) -> None:
+        unknown = set(values) - self.hyper_names
+        if unknown:
+            raise LessonConfigError(f"these settings cannot change while training: {', '.join(sorted(unknown))}")
+        for name, value in values.items():
+            self._hyper[name](self, value)
+
+    @staticmethod
+    def param_group_setter(optimizer: str, key: str = "lr",
+                           transform: Callable[[Any, Any], Any] | None = None) -> Callable[["TorchTrainer", Any], None]:
+        """A ``hyper`` setter that writes ``value`` into ``key`` of every param group of ``optimizer``;
+        ``transform(old, value)`` builds the stored value (e.g. new β₁ with the old β₂)."""
+        def set_(trainer: "TorchTrainer", value: Any) -> None:
+            for group in trainer.optimizers[optimizer].param_groups:
+                group[key] = transform(group[key], value) if transform else value
+        return set_
+
+    # ---- state ---------------------------------------------------------------------------------------
+    def _module_arrays(self) -> dict[str, torch.Tensor]:
+        return {f"{m}.{k}": v for m, mod in self.modules.items() for k, v in mod.state_dict().items()}
+
+    def _optimizer_arrays(self) -> dict[str, torch.Tensor]:
+        out = {}
+        for name, opt in self.optimizers.items():
+            for idx, st in opt.state_dict()["state"].items():
+                for key, value in st.items():
+                    out[f"opt.{name}.{idx}.{key}"] = torch.as_tensor(value)
+        return out
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        arrays = self._module_arrays() | self._optimizer_arrays()
+        return {k: v.detach().cpu().numpy().copy() for k, v in arrays.items()}
+
+    def _expected_optimizer_state(self, state: Mapping[str, np.ndarray]) -> dict[str, tuple]:
+        """What the optimizer entries of ``state`` must look like: shapes of the parameters they belong to
+        (moments) or scalars (step counts).  Raises LessonConfigError for an index no parameter has."""
+        expected = {}
+        for key in state:
+            if not key.startswith("opt."):
+                continue
+            _, name, idx, entry = key.split(".", 3) if key.count(".") >= 3 else (None,) * 4
+            opt = self.optimizers.get(name) if name else None
+            params = [p for g in opt.param_groups for p in g["params"]] if opt else []
+            if opt is None or not idx.isdigit() or int(idx) >= len(params):
+                raise LessonConfigError(f"The checkpoint's array {key!r} belongs to no optimizer of this model.")
+            value = np.asarray(state[key])
+            shape = () if value.ndim == 0 else tuple(params[int(idx)].shape)
+            expected[key] = (shape, value.dtype if value.dtype.kind in "fiub" else np.float32)
+        return expected
+
+    def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
+        model_ref = {k: v.detach().cpu().numpy() for k, v in self._module_arrays().items()}
+        model_state = {k: v for k, v in state.items() if not k.startswith("opt.")}
+        opt_state = {k: v for k, v in state.items() if k.startswith("opt.")}
+        checked = check_state(model_ref, model_state) | check_state(self._expected_optimizer_state(opt_state),
+                                                                    opt_state)
+        # every array fits: assign
+        for m, mod in self.modules.items():
+            own = mod.state_dict()
+            mod.load_state_dict({k: torch.as_tensor(checked[f"{m}.{k}"]).to(v.device, v.dtype)
+                                 for k, v in own.items()})
+        for name, opt in self.optimizers.items():
+            sd = opt.state_dict()
+            new_state: dict[int, dict[str, torch.Tensor]] = {}
+            prefix = f"opt.{name}."
+            for key, value in checked.items():
+                if key.startswith(prefix):
+                    idx, entry = key[len(prefix):].split(".", 1)
+                    new_state.setdefault(int(idx), {})[entry] = torch.as_tensor(value)
+            sd["state"] = new_state
+            opt.load_state_dict(sd)
+
+    def gradient_arrays(self) -> dict[str, np.ndarray]:
+        return {f"{m}.{k}": p.grad.detach().double().cpu().numpy()
+                for m, mod in self.modules.items() for k, p in mod.named_parameters() if p.grad is not None}
+
+    def close(self) -> None:
+        if self.cpu_threads is not None:
+            torch.set_num_threads(self._old_threads)
+        if self.device_type == "cuda":
+            torch.cuda.empty_cache()
