@@ -1,7 +1,7 @@
 """Scratch (NumPy) Conv2d vs PyTorch conv2d on CPU: forward + backward time and their ratio, per layer shape and for
 a whole training step of the digits CNN.
 
-Layer rows: the two convolutions of the digits CNN (``visualizer.scratch.cnn.CNN`` with
+Layer rows: the two convolutions of the digits CNN (``visualizer.models.cnn.CNN`` with
 conv 16 3x3 pad 1 -> ReLU -> maxpool 2 -> conv 32 3x3 pad 1), batch 64 and 128, float32.  The scratch side
 runs ``Conv2d.forward`` + ``Conv2d.backward`` (input gradient included, as for a middle layer); the torch
 side ``torch.nn.functional.conv2d`` + ``.backward`` with an input that requires grad.  Train-step rows:
@@ -28,7 +28,7 @@ import numpy as np
 from sklearn.datasets import load_digits
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from visualizer.scratch.cnn import CNN
+from visualizer.models.cnn import CNN
 from visualizer.scratch.conv import Conv2d
 from visualizer.scratch.losses import SoftmaxCrossEntropy
 from visualizer.scratch.optimizers import make_optimizer
@@ -93,7 +93,7 @@ def conv_pair(torch, batch: int, c: int, hw: int, f: int, rng: np.random.Generat
 
 def train_pair(torch, batch: int, x: np.ndarray, y: np.ndarray, seed: int):
     """One training step closure per engine: the digits CNN, cross-entropy, Adam, the same batch sequence."""
-    from visualizer.torch_backend.cnn import TorchCNN
+    from visualizer.models.cnn_torch import TorchCNN
 
     model = CNN((1, 8, 8), DIGITS_SPEC, dtype="float32", seed=seed)
     twin = TorchCNN(model)

@@ -1,6 +1,6 @@
 """Scratch (NumPy) engine vs PyTorch CPU on the digits MLP: training steps per second and their ratio.
 
-Both engines run through ``visualizer.core.classifier.build_classifier`` (what the lessons use), on the
+Both engines run through ``visualizer.models.classifier.build_classifier`` (what the lessons use), on the
 same data (scikit-learn's 8x8 digits scaled to [0, 1]), the same batches, dtype, initial weights and
 thread count (NumPy's BLAS pinned with threadpoolctl, PyTorch with ``torch.set_num_threads``).  Each
 measurement is the best of ``--repeats`` timed runs of ``--steps`` steps, engines interleaved, after a
@@ -22,7 +22,7 @@ import numpy as np
 from sklearn.datasets import load_digits
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from visualizer.core.classifier import MLPConfig, build_classifier
+from visualizer.models.classifier import MLPConfig, build_classifier
 
 
 def parse_args() -> argparse.Namespace:

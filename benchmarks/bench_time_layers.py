@@ -74,7 +74,7 @@ def bench_lstm(N, T, D, H, dtype, steps, repeats, torch) -> tuple[float, float, 
     def run(layer):
         return lambda: layer.backward(dhs) if layer.forward(xs) is not None else None
 
-    from visualizer.torch_backend.sequence import recurrent_from_scratch
+    from visualizer.models.sequence_torch import recurrent_from_scratch
     module = recurrent_from_scratch(ours)
     xt, dht = torch.tensor(xs, requires_grad=True), torch.tensor(dhs)
 

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from lessons.autoencoder.network import LAYER_NAMES, AEConfig, initial_weights
-from visualizer.torch_backend.classifier import make_torch_optimizer
+from visualizer.models.classifier_torch import make_torch_optimizer
 from visualizer.torch_backend.device import resolve_device
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}

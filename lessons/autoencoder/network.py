@@ -22,7 +22,7 @@ import numpy as np
 from visualizer.scratch.init import init_weights
 from visualizer.scratch.layers import Linear, Sigmoid, sigmoid
 from visualizer.scratch.losses import MSE, SigmoidBinaryCrossEntropy
-from visualizer.scratch.mlp import make_activation
+from visualizer.models.mlp import make_activation
 from visualizer.scratch.optimizers import make_optimizer
 
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid")

@@ -1,7 +1,7 @@
 """What a trained CNN looks at: feature maps with their gradients, saliency, and filter visualization
 by gradient ascent, computed with the NumPy engine's layers.  Qt-free.
 
-Every function takes the list of layers of a scratch CNN (``visualizer.scratch.cnn.CNN.layers``:
+Every function takes the list of layers of a scratch CNN (``visualizer.models.cnn.CNN.layers``:
 objects with ``forward``/``backward``, parameter gradients in ``grads``) and leaves the network as it
 found it: the parameter gradients of the last training step are saved and written back, and the
 first layer's ``input_grad`` flag is restored.  Run the network in evaluation mode before calling

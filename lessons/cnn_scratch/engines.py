@@ -1,6 +1,6 @@
 """The digits CNN on either engine behind one small interface: NumPy arrays in, Python floats out.
 
-``NumpyEngine`` trains ``visualizer.scratch.cnn.CNN`` with the scratch optimizers;
+``NumpyEngine`` trains ``visualizer.models.cnn.CNN`` with the scratch optimizers;
 ``TorchEngine`` (in ``torch_engine.py``, imported only when chosen) trains its PyTorch twin
 ``TorchCNN`` built from the same initial weights with the matching ``torch.optim`` rule.  Given the
 same batches both give the same losses up to float rounding.  Qt-free.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from visualizer.scratch.cnn import CNN
+from visualizer.models.cnn import CNN
 from visualizer.scratch.losses import SoftmaxCrossEntropy
 from visualizer.scratch.optimizers import make_optimizer
 

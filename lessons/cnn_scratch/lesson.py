@@ -35,7 +35,7 @@ from visualizer.data.split import DataSplit
 from visualizer.core.hyperparams import BoolParam, ChoiceParam, FloatParam, IntParam
 from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
 from visualizer.core.plotdata import ImageGridData, PlotData, PlotSpec
-from visualizer.scratch.cnn import CNN
+from visualizer.models.cnn import CNN
 from lessons.cnn_scratch import INFO
 
 DATASETS = ("digits", "mnist", "cifar10")

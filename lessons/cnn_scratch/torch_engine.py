@@ -8,11 +8,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from visualizer.scratch.cnn import CNN
-from visualizer.torch_backend.classifier import make_torch_optimizer
-from visualizer.torch_backend.cnn import TorchCNN
+from visualizer.models.cnn import CNN
+from visualizer.models.classifier_torch import make_torch_optimizer
+from visualizer.models.cnn_torch import TorchCNN
 from visualizer.torch_backend.device import resolve_device
-from visualizer.torch_backend.mlp import TORCH_DTYPES
+from visualizer.models.mlp_torch import TORCH_DTYPES
 
 
 class TorchEngine:

@@ -28,7 +28,7 @@ from lessons.deep_nets.residual import ResidualBlock
 from visualizer.scratch.init import he, xavier
 from visualizer.scratch.layers import BatchNorm1d, Layer, Linear
 from visualizer.scratch.losses import SoftmaxCrossEntropy
-from visualizer.scratch.mlp import make_activation
+from visualizer.models.mlp import make_activation
 from visualizer.scratch.optimizers import make_optimizer
 
 INITS = ("std_1", "std_0.01", "xavier", "he")

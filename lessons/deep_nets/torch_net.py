@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lessons.deep_nets.network import DeepNet, DeepNetConfig
-from visualizer.torch_backend.classifier import make_torch_optimizer
+from visualizer.models.classifier_torch import make_torch_optimizer
 from visualizer.torch_backend.device import resolve_device
 
 TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}

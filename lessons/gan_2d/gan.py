@@ -22,7 +22,7 @@ import numpy as np
 
 from visualizer.scratch.layers import sigmoid
 from visualizer.scratch.losses import SigmoidBinaryCrossEntropy
-from visualizer.scratch.mlp import MLP
+from visualizer.models.mlp import MLP
 from visualizer.scratch.optimizers import SGD, Adam, Optimizer
 
 OPTIMIZERS = ("adam", "sgd")

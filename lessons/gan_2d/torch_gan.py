@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from lessons.gan_2d.gan import ADAM_BETAS, NumpyGAN
-from visualizer.torch_backend.mlp import TorchMLP
+from visualizer.models.mlp_torch import TorchMLP
 
 DTYPE = torch.float64
 

@@ -16,7 +16,7 @@ import numpy as np
 from lessons.mlp_digits.histograms import HistogramHistory
 from lessons.mlp_digits.narrative import NARRATIVE
 from visualizer.data.batches import EpochBatches
-from visualizer.core.classifier import MLPConfig, build_classifier
+from visualizer.models.classifier import MLPConfig, build_classifier
 from visualizer.data.digits import load_digits_split
 from visualizer.data.download import DownloadError
 from visualizer.data.idx import DataFormatError

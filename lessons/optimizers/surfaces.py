@@ -262,7 +262,7 @@ class NetworkSlice(Surface):
 
     def __init__(self, config: SliceConfig = SliceConfig()) -> None:
         from visualizer.scratch.losses import SoftmaxCrossEntropy
-        from visualizer.scratch.mlp import MLP
+        from visualizer.models.mlp import MLP
         from visualizer.scratch.optimizers import Adam
 
         super().__init__((-1.0, 1.0, -1.0, 1.0), (-0.8, 0.7), (0.0, 0.0), 0.0, log_levels=True)

@@ -1,7 +1,7 @@
 """The playground lesson: a small multilayer perceptron classifies 2-D points, TensorFlow-Playground style.
 
 Data (``datasets.py``) -> chosen input features, standardized with training-split statistics ->
-an MLP from :func:`visualizer.core.classifier.build_classifier` (the NumPy scratch engine or PyTorch,
+an MLP from :func:`visualizer.models.classifier.build_classifier` (the NumPy scratch engine or PyTorch,
 same initial weights) trained on mini-batches that the lesson draws itself.  Two classes use one
 sigmoid output with binary cross-entropy, more classes a softmax with cross-entropy.
 
@@ -192,7 +192,7 @@ class PlaygroundLesson(Lesson):
         return (rate if reg == "L1" else 0.0, rate if reg == "L2" else 0.0)
 
     def _build_model(self, hp):
-        from visualizer.core.classifier import MLPConfig, build_classifier
+        from visualizer.models.classifier import MLPConfig, build_classifier
 
         hidden = tuple(hp[f"neurons_{k}"] for k in range(1, hp["hidden_layers"] + 1))
         activation = hp["activation"]

@@ -19,7 +19,7 @@ import numpy as np
 from lessons.mlp_digits.histograms import HistogramHistory
 from lessons.regularization.narrative import NARRATIVE
 from visualizer.data.batches import EpochBatches
-from visualizer.core.classifier import MLPConfig, build_classifier
+from visualizer.models.classifier import MLPConfig, build_classifier
 from visualizer.data.digits import load_digits_split
 from visualizer.data.split import DataSplit
 from visualizer.core.hyperparams import BoolParam, FloatParam, IntParam
@@ -190,7 +190,7 @@ class RegularizationLesson(Lesson):
                 if isinstance(layer, Dropout):
                     layer.rng = self.mask_rng
         else:
-            from visualizer.torch_backend.mlp import NumpyMaskDropout          # imports torch
+            from visualizer.models.mlp_torch import NumpyMaskDropout          # imports torch
             for module in self.model.model.net:
                 if isinstance(module, NumpyMaskDropout):
                     module.rng = self.mask_rng

@@ -3,7 +3,7 @@
 Same weights as the NumPy model (``network.init_weights``), same batches, same dropout masks (drawn from the
 lesson's NumPy generator in the NumPy engine's order and formula), so both engines give the same losses and
 gradients up to float32 round-off.  The recurrent layers are ``torch.nn.RNN/LSTM/GRU`` built by
-``visualizer.torch_backend.sequence.recurrent_from_scratch``.  torch adds two biases (b_ih + b_hh) where the
+``visualizer.models.sequence_torch.recurrent_from_scratch``.  torch adds two biases (b_ih + b_hh) where the
 scratch layers have one, so the twin freezes b_hh at zero (for a GRU, all but its b_hn part, through a gradient
 mask), or the two biases would both learn and the update would double.
 """
@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lessons.rnn_lm.network import LmConfig, make_recurrent, weight_names
-from visualizer.torch_backend.sequence import recurrent_from_scratch
+from visualizer.models.sequence_torch import recurrent_from_scratch
 
 
 class TorchLm(nn.Module):

@@ -2,7 +2,7 @@
 
 The same encoder-decoder, peeky and attention models on the same weights (the scratch layout of
 :func:`lessons.seq2seq.models.init_weights`): the LSTMs are ``torch.nn.LSTM`` built by
-``visualizer.torch_backend.sequence.recurrent_from_scratch`` (their hidden-side bias is frozen at 0, so
+``visualizer.models.sequence_torch.recurrent_from_scratch`` (their hidden-side bias is frozen at 0, so
 the one trainable bias is the scratch b), the embeddings and the affine layer are plain parameters used
 as ``W[ids]`` and ``x @ W + b``.  Adam (``torch.optim.Adam`` with ε set each step to the book's, as
 ``lessons.seq2seq.models.BookAdam``) and
@@ -17,7 +17,7 @@ import torch
 from lessons.seq2seq.models import BOOK_ADAM_EPS, book_adam_eps, check_state
 from visualizer.scratch.time_layers import TimeLSTM
 from visualizer.torch_backend.device import resolve_device
-from visualizer.torch_backend.sequence import recurrent_from_scratch, time_attention, time_softmax_cross_entropy
+from visualizer.models.sequence_torch import recurrent_from_scratch, time_attention, time_softmax_cross_entropy
 
 
 def _lstm(weights: dict[str, np.ndarray], prefix: str) -> torch.nn.LSTM:

@@ -1,6 +1,6 @@
 """word2vec (CBOW / skip-gram with negative sampling) in PyTorch: the twin of ``network.NumpyWord2Vec``.
 
-The same initial W_in and W_out, ``F.embedding`` lookups, ``visualizer.torch_backend.sequence.
+The same initial W_in and W_out, ``F.embedding`` lookups, ``visualizer.models.sequence_torch.
 negative_sampling_loss`` on the negatives the lesson drew, and ``torch.optim.Adam``, so that given the same
 batches both engines give the same losses.  Imported only by the torch engine.
 """
@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from visualizer.torch_backend.device import resolve_device
-from visualizer.torch_backend.sequence import negative_sampling_loss
+from visualizer.models.sequence_torch import negative_sampling_loss
 
 
 class TorchWord2Vec:

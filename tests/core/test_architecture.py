@@ -39,3 +39,14 @@ def test_discovering_lessons_imports_neither_qt_nor_torch():
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert int(r.stdout.strip()) >= 1
+
+
+def test_import_contracts_hold():
+    """import-linter's contracts in pyproject.toml: lessons never import another lesson; the core imports no
+    engine and no Qt; only visualizer.ui and lesson view modules import Qt."""
+    import shutil
+    exe = shutil.which("lint-imports")
+    assert exe, "import-linter is a test dependency (pip install -e '.[test]')"
+    r = subprocess.run([exe, "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
+    assert "broken" not in r.stdout.lower().split("contracts:")[-1] or "0 broken" in r.stdout.lower()

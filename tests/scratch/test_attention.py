@@ -14,7 +14,7 @@ from visualizer.scratch.attention import (
 )
 from visualizer.scratch.clipping import clip_grads
 from visualizer.scratch.gradcheck import numerical_gradient, relative_error
-from visualizer.torch_backend.sequence import time_attention
+from visualizer.models.sequence_torch import time_attention
 
 TOL = {np.float32: 1e-4, np.float64: 1e-7}
 N, TX, TY, H = 2, 5, 3, 4

@@ -12,7 +12,7 @@ from visualizer.scratch.negative_sampling import (
     NegativeSamplingLoss,
     UnigramSampler,
 )
-from visualizer.torch_backend.sequence import negative_sampling_loss
+from visualizer.models.sequence_torch import negative_sampling_loss
 
 TOL = {np.float32: 1e-4, np.float64: 1e-7}
 

@@ -1,7 +1,7 @@
 """Time layers of the NumPy engine (Embedding, TimeAffine, TimeSoftmaxWithLoss, TimeDropout, RNN/LSTM/GRU
 cells and Time layers): numerical gradient checks in float64 (relative error < 1e-7) and agreement with
 PyTorch autograd on the same weights (relative error < 1e-4 in float32, < 1e-7 in float64), via the twins
-in ``visualizer.torch_backend.sequence``."""
+in ``visualizer.models.sequence_torch``."""
 from __future__ import annotations
 
 import numpy as np
@@ -21,7 +21,7 @@ from visualizer.scratch.time_layers import (
     TimeRNN,
     TimeSoftmaxWithLoss,
 )
-from visualizer.torch_backend.sequence import (
+from visualizer.models.sequence_torch import (
     initial_state,
     recurrent_from_scratch,
     recurrent_grads_to_scratch,

@@ -12,7 +12,7 @@ matrix product before the loop ((N·T, D) @ (D, G·H)), the Python loop over tim
 one array so dW_x, dW_h, db and dxs are one matrix product each after the loop.  Internally the
 recurrent layers keep time-major arrays (T, N, ...) so every step reads contiguous rows.
 
-Gate conventions (chosen to equal PyTorch, so ``visualizer.torch_backend.sequence`` copies weights
+Gate conventions (chosen to equal PyTorch, so ``visualizer.models.sequence_torch`` copies weights
 without reordering):
 
 * LSTM: columns of Wx (D, 4H), Wh (H, 4H), b (4H,) are the gates **i, f, g, o** (input, forget, cell

@@ -4,7 +4,7 @@
 methods take and return NumPy arrays and Python floats, so a lesson never touches the engine.  Given
 the same config, seed, data and batches the two engines produce the same losses up to float rounding
 (tests/torch_backend/test_classifier.py), dropout included: the PyTorch twin draws its dropout masks from
-the NumPy engine's generator (``visualizer.torch_backend.mlp.NumpyMaskDropout``).  Two classes use one sigmoid output and binary cross-entropy; three or more use a
+the NumPy engine's generator (``visualizer.models.mlp_torch.NumpyMaskDropout``).  Two classes use one sigmoid output and binary cross-entropy; three or more use a
 softmax output and cross-entropy (Goodfellow, Bengio & Courville, *Deep Learning*, section 6.2.2).
 PyTorch is imported only when the torch engine is built.  Qt-free.
 """
@@ -21,7 +21,7 @@ from visualizer.core.lesson import LessonConfigError
 from visualizer.scratch.init import INITS
 from visualizer.scratch.losses import SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy, softmax
 from visualizer.scratch.layers import sigmoid
-from visualizer.scratch.mlp import ACTIVATIONS, DTYPES, MLP
+from visualizer.models.mlp import ACTIVATIONS, DTYPES, MLP
 from visualizer.scratch.optimizers import OPTIMIZERS, make_optimizer
 from visualizer.scratch.regularization import add_l1_grad, add_l2_grad, l1_penalty, l2_penalty
 
@@ -344,6 +344,6 @@ def build_classifier(config: MLPConfig, engine: str = "numpy", device: str = "cp
     if engine == "numpy":
         return NumpyClassifier(config, optimizer, lr, momentum, l1, l2)
     if engine == "torch":
-        from visualizer.torch_backend.classifier import TorchClassifier   # lazy: importing torch is slow
+        from visualizer.models.classifier_torch import TorchClassifier   # lazy: importing torch is slow
         return TorchClassifier(config, device, optimizer, lr, momentum, l1, l2)
     raise LessonConfigError(f"Unknown engine {engine!r}: choose one of {', '.join(ENGINES)}.")

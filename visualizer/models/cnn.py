@@ -21,7 +21,7 @@ import numpy as np
 from visualizer.scratch.conv import AvgPool2d, BatchNorm2d, Conv2d, Flatten, GlobalAvgPool2d, MaxPool2d
 from visualizer.scratch.init import INITS, init_weights
 from visualizer.scratch.layers import BatchNorm1d, Dropout, Layer, Linear
-from visualizer.scratch.mlp import ACTIVATIONS, DTYPES, make_activation
+from visualizer.models.mlp import ACTIVATIONS, DTYPES, make_activation
 
 # kind -> (argument names, defaults of the optional trailing ones); see the CNN docstring.
 # A pooling stride of None means "equal to the window".

@@ -1,4 +1,4 @@
-"""The MLP family of the NumPy engine (``visualizer.scratch.mlp.MLP``) in PyTorch.
+"""The MLP family of the NumPy engine (``visualizer.models.mlp.MLP``) in PyTorch.
 
 Same layer order (Linear -> [BatchNorm1d] -> activation -> [Dropout] per hidden layer, output
 Linear giving logits) and the same initial weights, copied from a NumPy model so that both engines
@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from visualizer.scratch.layers import Dropout
-from visualizer.scratch.mlp import MLP
+from visualizer.models.mlp import MLP
 
 TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -62,7 +62,7 @@ class NumpyMaskDropout(nn.Module):
 
 
 def make_activation(name: str) -> nn.Module:
-    """Activation module for a name in ``visualizer.scratch.mlp.ACTIVATIONS`` ("linear" -> nn.Identity)."""
+    """Activation module for a name in ``visualizer.models.mlp.ACTIVATIONS`` ("linear" -> nn.Identity)."""
     modules = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.01), "sigmoid": nn.Sigmoid,
                "tanh": nn.Tanh, "linear": nn.Identity}
     if name not in modules:

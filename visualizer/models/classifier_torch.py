@@ -1,6 +1,6 @@
 """``Classifier`` on the PyTorch engine: ``TorchMLP`` trained with ``torch.optim``.
 
-Built through ``visualizer.core.classifier.build_classifier(..., engine="torch")``.  The initial
+Built through ``visualizer.models.classifier.build_classifier(..., engine="torch")``.  The initial
 weights are copied from the NumPy engine's model for the same config and seed.  The L1 and L2 penalty
 gradients are added to the weight matrices' ``.grad`` before ``optimizer.step()`` (for L2 exactly what
 ``weight_decay`` does inside ``torch.optim``, restricted to weights), so ``.grad`` holds the gradient the
@@ -12,11 +12,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from visualizer.core.classifier import Classifier, MLPConfig, validate_hypers
+from visualizer.models.classifier import Classifier, MLPConfig, validate_hypers
 from visualizer.core.lesson import LessonConfigError
-from visualizer.scratch.mlp import MLP
+from visualizer.models.mlp import MLP
 from visualizer.torch_backend.device import resolve_device
-from visualizer.torch_backend.mlp import TORCH_DTYPES, TorchMLP
+from visualizer.models.mlp_torch import TORCH_DTYPES, TorchMLP
 
 
 def make_torch_optimizer(name: str, params: list[torch.nn.Parameter], lr: float,

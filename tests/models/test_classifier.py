@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from visualizer.core.classifier import MLPConfig, build_classifier
+from visualizer.models.classifier import MLPConfig, build_classifier
 from visualizer.core.lesson import LessonConfigError
 
 
@@ -212,7 +212,7 @@ def test_diverging_learning_rate_gives_non_finite_loss_without_crashing():
 
 def test_numpy_engine_does_not_import_torch():
     code = ("import sys, numpy as np\n"
-            "from visualizer.core.classifier import MLPConfig, build_classifier\n"
+            "from visualizer.models.classifier import MLPConfig, build_classifier\n"
             "c = build_classifier(MLPConfig(2, (3,), 2))\n"
             "c.train_step(np.zeros((4, 2)), np.array([0, 1, 0, 1]))\n"
             "assert 'torch' not in sys.modules, 'torch imported'\n")

@@ -6,7 +6,7 @@ import pytest
 
 from visualizer.scratch.gradcheck import numerical_gradient, relative_error
 from visualizer.scratch.losses import SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy
-from visualizer.scratch.mlp import MLP
+from visualizer.models.mlp import MLP
 from visualizer.scratch.regularization import add_l1_grad, add_l2_grad, l1_penalty, l2_penalty
 
 

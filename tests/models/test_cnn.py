@@ -1,4 +1,4 @@
-"""The NumPy CNN against its PyTorch twin (visualizer.torch_backend.cnn.TorchCNN) on the same weights: logits,
+"""The NumPy CNN against its PyTorch twin (visualizer.models.cnn_torch.TorchCNN) on the same weights: logits,
 every parameter gradient and d loss / d x (float32 rtol 1e-4, float64 rtol 1e-7); spec validation messages;
 Adam on the digits lowers the loss identically on both engines."""
 from __future__ import annotations
@@ -10,10 +10,10 @@ import torch.nn.functional as F
 from sklearn.datasets import load_digits
 from threadpoolctl import threadpool_limits
 
-from visualizer.scratch.cnn import CNN
+from visualizer.models.cnn import CNN
 from visualizer.scratch.losses import SoftmaxCrossEntropy
 from visualizer.scratch.optimizers import make_optimizer
-from visualizer.torch_backend.cnn import TorchCNN
+from visualizer.models.cnn_torch import TorchCNN
 
 RTOL = {"float32": 1e-4, "float64": 1e-7}
 ATOL = {"float32": 1e-6, "float64": 1e-12}

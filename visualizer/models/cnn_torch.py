@@ -1,4 +1,4 @@
-"""The convolutional classifier of the NumPy engine (``visualizer.scratch.cnn.CNN``) in PyTorch.
+"""The convolutional classifier of the NumPy engine (``visualizer.models.cnn.CNN``) in PyTorch.
 
 Same layers in the same order, built from a NumPy ``CNN`` and started from its weights (conv filters
 (F, C, KH, KW) copied as they are, Linear weights transposed from (D_in, D_out) into ``nn.Linear``'s
@@ -11,10 +11,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from visualizer.scratch.cnn import CNN
+from visualizer.models.cnn import CNN
 from visualizer.scratch.conv import AvgPool2d, BatchNorm2d, Conv2d, Flatten, GlobalAvgPool2d, MaxPool2d
 from visualizer.scratch.layers import BatchNorm1d, Dropout, Linear
-from visualizer.torch_backend.mlp import TORCH_DTYPES, SeededDropout, make_activation
+from visualizer.models.mlp_torch import TORCH_DTYPES, SeededDropout, make_activation
 
 
 class GlobalAvgPool(nn.Module):

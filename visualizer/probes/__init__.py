@@ -1,0 +1,1 @@
+"""Qt-free readouts that turn a model into plot data: halving histories, gradient norms per layer, health detectors (GAN, VAE), word maps, prediction tables; later Grad-CAM, attention heads, boxes, masks, keypoints."""
