@@ -102,7 +102,7 @@ class Autoencoder(Lesson):
                  tooltip="One validation image of each digit. Top row: the input; bottom row: what the "
                          "network rebuilds from its code. With denoising on: clean image, corrupted input, "
                          "reconstruction. The number under a reconstruction is its squared error ×1000."),
-        PlotSpec("latent", "Latent space", "latent_map", x_label="code 1", y_label="code 2",
+        PlotSpec("latent", "Latent space", "scatter", x_label="code 1", y_label="code 2",
                  tooltip="The code of every validation image, coloured by its digit (the labels are never "
                          "used in training). With 2 code units this is the code itself; with more, its "
                          "projection on the first two principal components (the title says which)."),

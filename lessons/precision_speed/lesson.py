@@ -25,7 +25,7 @@ from visualizer.data.batches import EpochBatches
 from visualizer.data.digits import load_digits_split
 from visualizer.core.hyperparams import BoolParam, FloatParam, IntParam
 from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
-from visualizer.core.plotdata import BarsData, MatrixData, PlotData, PlotSpec
+from visualizer.core.plotdata import BarsData, PlotData, PlotSpec, TableData
 from lessons.precision_speed import INFO
 
 #: Every configuration with the BoolParam that selects it.  NumPy float64 comes first: it is the reference
@@ -297,7 +297,7 @@ class PrecisionSpeed(Lesson):
         """The selected configurations, in :data:`CONFIGS` order."""
         return [s for s in self.slots if s.shown]
 
-    def table(self) -> MatrixData:
+    def table(self) -> TableData:
         """One row per selected configuration: steps/s, ms/step, val acc, final loss, rel. speed (steps/s
         over NumPy float64's), each rounded to 3 significant digits; NaN where there is no value yet or
         the configuration is unavailable."""
@@ -318,7 +318,7 @@ class PrecisionSpeed(Lesson):
                          math.nan if s.loss_avg is None else s.loss_avg, sps / ref_sps])
         values = np.array(rows, dtype=np.float64).reshape(len(rows), len(TABLE_COLUMNS))
         values = np.array([[float(f"{v:.3g}") for v in row] for row in values]).reshape(values.shape)
-        return MatrixData(values, labels, list(TABLE_COLUMNS), fmt="{:.5g}")
+        return TableData(values, labels, list(TABLE_COLUMNS), fmt="{:.5g}")
 
     def agreement(self) -> np.ndarray:
         """Decimal digits of every selected configuration's weights that agree with NumPy float64 (K,):

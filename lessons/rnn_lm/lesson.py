@@ -25,7 +25,7 @@ from visualizer.data.download import DownloadError
 from visualizer.data.ptb import PtbFormatError, fetch_ptb, load_ptb_folder, to_ids
 from visualizer.core.hyperparams import BoolParam, ChoiceParam, FloatParam, IntParam, PathParam, TextParam
 from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
-from visualizer.core.plotdata import BarsData, ImageData, ImageGridData, PlotData, PlotSpec
+from visualizer.core.plotdata import BarsData, ImageData, ImageGridData, PlotData, PlotSpec, TextData
 from visualizer.scratch.clipping import clip_grads
 from visualizer.scratch.optimizers import make_optimizer
 from lessons.rnn_lm import INFO
@@ -38,29 +38,6 @@ EVAL_BATCH = 10             # the book's eval_perplexity batch size
 GEN_WORDS = 40              # words generated after the prompt
 GEN_EVERY = 25              # regenerate the text at most every this many steps (unless prompt/temperature change)
 PPL_WINDOW = 20             # train perplexity: exp of the mean loss of the last steps (the book's eval_interval)
-
-
-@dataclass
-class TextData:
-    """Generated text for the ``text`` plot kind: the prompt's words, then the sampled ones.
-
-    prompt: (P,) words; words: (K,) generated words (``<eos>`` marks a sentence end); temperature: the sampling
-    temperature (0 = greedy); step: the training step the model had; note: one line on how it was made."""
-
-    prompt: list[str]
-    words: list[str]
-    temperature: float = 1.0
-    step: int = 0
-    note: str = ""
-
-    def text(self) -> str:
-        """Prompt and continuation as running text, one sentence per line."""
-        return " ".join(self.prompt + self.words).replace(f" {EOS} ", "\n").replace(EOS, "\n").strip()
-
-    def table(self) -> tuple[list[str], list[list]]:
-        rows = [[i + 1, w, "prompt"] for i, w in enumerate(self.prompt)]
-        rows += [[len(self.prompt) + i + 1, w, "generated"] for i, w in enumerate(self.words)]
-        return ["position", "word", "source"], rows
 
 
 @dataclass

@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 
 from lessons.seq2seq.models import build_trainer
-from lessons.seq2seq.predictions import PredictionsData
+from visualizer.core.plotdata import PredictionsData
 from visualizer.data.seq_tasks import SeqFormatError, decode_ids, load_seq_file, parse_seq_lines, split_seq
 from visualizer.core.hyperparams import FloatParam, IntParam, PathParam
 from visualizer.core.lesson import Lesson, LessonConfigError

@@ -1,46 +1,13 @@
-"""The data of a word map plot (kind ``"word_map"``): words drawn as text at 2-D points.  Qt-free; the view
-is ``view.WordMapView``."""
+"""Word map helpers (Qt-free): how many words a map shows, and a 3-D cloud seen from one direction.  The plot
+data is :class:`visualizer.core.plotdata.WordMapData` (re-exported here), drawn by
+``visualizer.ui.plots.word_map.WordMapView``."""
 from __future__ import annotations
-
-from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 
+from visualizer.core.plotdata import WordMapData  # noqa: F401  (the lessons build it from here)
+
 MAX_MAP_WORDS = 150
-
-
-@dataclass
-class WordMapData:
-    """Words at points: points (N, 2) float, words (N,) str, classes (N,) int indices into class_names
-    (colours); highlight: indices of points drawn emphasized (the query word first, then its
-    neighbours).  N ≤ 150 (the view draws every label).  depth: (N,) float or None, for a 3-D cloud seen
-    from one direction (:func:`view_3d`): larger is nearer the viewer; the view draws nearer words larger
-    and on top.  points3d: (N, 3) float, the cloud itself, and angles: (azimuth, elevation) in degrees that
-    gave points and depth; with both, the view can turn the cloud while the user drags."""
-
-    points: np.ndarray
-    words: Sequence[str]
-    classes: np.ndarray
-    class_names: Sequence[str] = ()
-    highlight: Sequence[int] = field(default_factory=list)
-    x_label: str = ""
-    y_label: str = ""
-    depth: np.ndarray | None = None
-    points3d: np.ndarray | None = None
-    angles: tuple[float, float] | None = None
-
-    def table(self) -> tuple[list[str], list[list]]:
-        rows = []
-        hl = set(int(i) for i in self.highlight)
-        for i, w in enumerate(self.words):
-            cls = self.class_names[int(self.classes[i])] if len(self.class_names) else ""
-            row = [str(w), float(self.points[i, 0]), float(self.points[i, 1]), cls, int(i in hl)]
-            if self.depth is not None:
-                row.append(float(self.depth[i]))
-            rows.append(row)
-        header = ["word", "x", "y", "class", "highlighted"]
-        return (header + ["depth"] if self.depth is not None else header), rows
 
 
 def view_3d(points: np.ndarray, azimuth: float, elevation: float) -> tuple[np.ndarray, np.ndarray]:

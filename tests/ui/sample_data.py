@@ -2,7 +2,7 @@
 import numpy as np
 
 from visualizer.core.plotdata import (BarsData, CurvesData, ImageData, ImageGridData, MatrixData, NetworkData,
-                                      PlotSpec, ScatterData)
+                                      PlotSpec, PredictionsData, ScatterData, TableData, TextData, WordMapData)
 
 
 def sample(kind: str):
@@ -42,7 +42,25 @@ def sample(kind: str):
         maps = [np.tanh(rng.standard_normal((n, 10, 10))).astype(np.float32) for n in sizes]
         data = NetworkData(sizes, weights, maps, [["x1", "x2"]])
         return PlotSpec("network", "Network", "network"), data, 8 + 12 + 3
+    if kind == "table":
+        vals = np.array([[1520.0, 0.66, 0.91], [380.0, 2.6, np.nan]])
+        data = TableData(vals, ["NumPy f32", "NumPy f64"], ["steps/s", "ms/step", "val acc"], fmt="{:.3g}")
+        return PlotSpec("speed", "Speed and accuracy", "table"), data, 2
+    if kind == "text":
+        data = TextData(["the", "cat"], ["sat", "on", "the", "mat", "<eos>", "a", "dog", "ran"], 0.8, 40,
+                        "sampled at temperature 0.8")
+        return PlotSpec("text", "Generated text", "text"), data, 10
+    if kind == "predictions":
+        data = PredictionsData(["16+75", "52+8", "3+3"], ["91", "60", "6"], ["91", "61", "6"], [True, False, True],
+                               step=120, accuracy=0.62)
+        return PlotSpec("predictions", "Sample answers", "predictions"), data, 3
+    if kind == "word_map":
+        words = ["cat", "dog", "run", "walk", "red", "blue"]
+        data = WordMapData(rng.standard_normal((6, 2)), words, np.array([0, 0, 1, 1, 2, 2]),
+                           ("noun", "verb", "adjective"), [0, 1], "u₁", "u₂")
+        return PlotSpec("word_map", "Word map", "word_map"), data, 6
     raise KeyError(kind)
 
 
-KINDS = ("curves", "image", "image_grid", "matrix", "bars", "scatter", "network")
+KINDS = ("curves", "image", "image_grid", "matrix", "bars", "scatter", "network", "table", "text", "predictions",
+         "word_map")

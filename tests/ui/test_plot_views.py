@@ -286,8 +286,8 @@ def test_word_map_redraw_reuses_cached_symbols(qtbot, monkeypatch):
     any symbol again (fresh brushes per redraw re-rendered all of them, ~5 ms per 100 words)."""
     import pyqtgraph.graphicsItems.ScatterPlotItem as scatter_module
 
-    from lessons.word_vectors.view import WordMapView
-    from lessons.word_vectors.wordmap import WordMapData
+    from visualizer.core.plotdata import WordMapData
+    from visualizer.ui.plots.word_map import WordMapView
 
     rng = np.random.default_rng(0)
 
@@ -325,8 +325,8 @@ def test_noisy_curves_are_drawn_thin_smooth_ones_wide(qtbot):
 
 
 def test_word_map_in_3d_draws_nearer_words_larger_and_on_top(qtbot):
-    from lessons.word_vectors.view import WordMapView
-    from lessons.word_vectors.wordmap import WordMapData
+    from visualizer.core.plotdata import WordMapData
+    from visualizer.ui.plots.word_map import WordMapView
 
     pts = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.5], [3.0, 2.0]])
     depth = np.array([0.5, -1.0, 2.0, 0.0])
@@ -358,8 +358,9 @@ def test_changes_at_one_step_share_one_marker(qtbot):
 
 
 def test_dragging_a_3d_word_map_turns_it_and_asks_for_the_angles(qtbot):
-    from lessons.word_vectors.view import DEGREES_PER_PX, WordMapView
-    from lessons.word_vectors.wordmap import WordMapData, view_3d
+    from lessons.word_vectors.wordmap import view_3d
+    from visualizer.core.plotdata import WordMapData
+    from visualizer.ui.plots.word_map import DEGREES_PER_PX, WordMapView
 
     cloud = np.random.default_rng(1).normal(size=(12, 3))
 
@@ -389,3 +390,65 @@ def test_dragging_a_3d_word_map_turns_it_and_asks_for_the_angles(qtbot):
     assert view._turn is None
     view.turn_by(0, -200 / DEGREES_PER_PX, finish=True)                   # elevation stops at 90°
     assert asked[-1] == ("elevation", 90)
+
+
+def test_every_shared_kind_has_one_view_and_subclasses_share_their_parents():
+    import dataclasses
+
+    from visualizer.core.plotdata import PLOT_KINDS, MatrixData, ScatterData, TableData
+    from visualizer.ui.plots import DATA_VIEWS, kind_view, register_view, view_for
+    from visualizer.ui.plots.matrix import MatrixView
+    from visualizer.ui.plots.scatter import ScatterView
+    from visualizer.ui.plots.table import TableView
+
+    for kind, data_type in PLOT_KINDS.items():
+        assert kind_view(kind) is DATA_VIEWS[data_type] and DATA_VIEWS[data_type].data_type is data_type
+    assert view_for(TableData) is TableView and view_for(MatrixData) is MatrixView
+
+    @dataclasses.dataclass
+    class TitledScatter(ScatterData):
+        extra: str = ""
+
+    assert view_for(TitledScatter) is ScatterView            # a lesson's subclass is drawn by the shared view
+    assert kind_view("gan_field") is None
+
+    class SecondMatrixView(MatrixView):
+        pass
+
+    with pytest.raises(ValueError, match="one view per data class"):
+        register_view(SecondMatrixView)
+
+
+def test_a_lesson_view_module_cannot_replace_a_shared_kind(monkeypatch):
+    from tests.ui.custom_kind import DialLesson
+    from tests.ui.custom_kind import view as dial_view
+    from visualizer.ui.plots import lesson_plot_views
+
+    monkeypatch.setattr(dial_view, "PLOT_VIEWS", {"dial": dial_view.DialView, "table": dial_view.DialView})
+    with pytest.raises(ValueError, match="shared plot kinds"):
+        lesson_plot_views(DialLesson)
+
+
+def test_table_shades_each_column_on_its_own_scale(qtbot):
+    from visualizer.ui.plots.table import column_shades
+
+    spec, data, _ = sample("table")
+    view = shown_view(qtbot, spec)
+    view.set_data(data)
+    shades = column_shades(data.values)
+    assert shades[0, 0] == 1.0 and shades[1, 0] == pytest.approx(380 / 1520)     # steps/s: its own maximum
+    assert shades[1, 1] == 1.0 and shades[1, 2] == 0.0                         # NaN: unshaded
+    texts = [label.text for label in view.cell_labels.labels]
+    assert "1.52e+03" in texts and "" in texts                                  # raw values, NaN blank
+
+
+def test_text_and_predictions_views_show_their_rows(qtbot):
+    spec, data, _ = sample("text")
+    text = shown_view(qtbot, spec)
+    text.set_data(data)
+    assert text.plain_text().splitlines()[-2:] == ["the cat sat on the mat", "a dog ran"]
+    spec, data, _ = sample("predictions")
+    table = shown_view(qtbot, spec)
+    table.set_data(data)
+    colours = table.row_colors()
+    assert colours[0] == colours[2] != colours[1] and "2 of 3 shown right" in table.caption.text()

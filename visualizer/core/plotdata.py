@@ -2,8 +2,10 @@
 
 A lesson declares its plots with :class:`PlotSpec`.  Curves (``kind="curves"``) are drawn from the
 metric history the session records; every other kind is filled from the lesson's ``snapshot()``,
-which returns one of the data classes below per plot id.  Every data class can turn itself into a
-table (:meth:`table`), which is what CSV export writes, identically in the GUI and the CLI.  Qt-free.
+which returns one of the data classes below per plot id.  :data:`PLOT_KINDS` names the data class of
+each kind; the UI draws each data class with one view (``visualizer.ui.plots``).  Every data class can
+turn itself into a table (:meth:`table`), which is what CSV export writes, identically in the GUI and
+the CLI.  Qt-free.
 """
 from __future__ import annotations
 
@@ -12,15 +14,12 @@ from typing import Sequence, Union
 
 import numpy as np
 
-PLOT_KINDS = ("curves", "image", "image_grid", "matrix", "bars", "scatter", "network")
-
-
 @dataclass(frozen=True)
 class PlotSpec:
     """One plot of a lesson.
 
-    kind: one of ``PLOT_KINDS``; ``"network"`` and any other custom kind need a widget that the
-    lesson's own ``view`` module registers.
+    kind: a key of :data:`PLOT_KINDS` (the data class the plot shows), or a lesson's own kind for a
+    one-off picture, whose widget the lesson's ``view`` module registers in its ``PLOT_VIEWS``.
     series: for ``kind="curves"``, the metric names drawn (keys of the step records).
     """
 
@@ -40,7 +39,8 @@ Table = tuple[list[str], list[list]]
 @dataclass
 class ScatterData:
     """Labelled points.  points: (N, 2) float; labels: (N,) int class ids; groups: optional (N,) str
-    such as ``"train"``/``"test"`` that the view draws with different symbols."""
+    such as ``"train"``/``"test"`` that the view draws with different symbols; title: an optional line
+    above the plot that says what is drawn (e.g. "PCA of the 8-D code")."""
 
     points: np.ndarray
     labels: np.ndarray
@@ -48,6 +48,7 @@ class ScatterData:
     class_names: Sequence[str] = ()
     x_label: str = ""
     y_label: str = ""
+    title: str = ""
 
     def table(self) -> Table:
         header = ["x", "y", "label"] + (["group"] if self.groups is not None else [])
@@ -206,4 +207,117 @@ class CurvesData:
         return ["step"] + names, rows
 
 
-PlotData = Union[ScatterData, ImageData, ImageGridData, MatrixData, BarsData, NetworkData, CurvesData]
+@dataclass
+class TableData(MatrixData):
+    """A table of numbers: values (R, C) float with ``row_labels`` (R,) and ``col_labels`` (C,), each cell
+    written with ``fmt`` (an empty cell for NaN).  Unlike :class:`MatrixData` (one colour scale for a
+    confusion matrix), a table's columns hold different quantities (steps/s next to an accuracy), so the
+    view shades each cell by its value over its column's largest |value|.  ``colormap`` is unused."""
+
+
+LINE_BREAK = "<eos>"      # in TextData words: a new line (the end-of-sentence token of the PTB corpus)
+
+
+@dataclass
+class TextData:
+    """Generated text: the prompt's words, then the sampled ones (Saitoh, *Deep Learning from Scratch 2*,
+    ch. 7, text generation).
+
+    prompt: (P,) words; words: (K,) generated words (``LINE_BREAK`` marks a sentence end); temperature: the
+    sampling temperature (0 = greedy); step: the training step the model had; note: one line on how it
+    was made."""
+
+    prompt: list[str]
+    words: list[str]
+    temperature: float = 1.0
+    step: int = 0
+    note: str = ""
+
+    def text(self) -> str:
+        """Prompt and continuation as running text, one sentence per line."""
+        return " ".join(self.prompt + self.words).replace(f" {LINE_BREAK} ", "\n").replace(LINE_BREAK, "\n").strip()
+
+    def table(self) -> Table:
+        rows = [[i + 1, w, "prompt"] for i, w in enumerate(self.prompt)]
+        rows += [[len(self.prompt) + i + 1, w, "generated"] for i, w in enumerate(self.words)]
+        return ["position", "word", "source"], rows
+
+
+@dataclass
+class PredictionsData:
+    """K examples of a sequence model: questions, true answers and the model's answers (strings, padding
+    stripped) and whether each prediction matches its answer exactly (correct, K bools).  ``step`` is the
+    training step they were decoded at; ``accuracy`` the exact-match accuracy on the whole test subset
+    (None: not measured); ``columns`` the three column titles.  Raises ValueError if the four sequences
+    differ in length."""
+
+    questions: Sequence[str]
+    answers: Sequence[str]
+    predictions: Sequence[str]
+    correct: Sequence[bool]
+    step: int = 0
+    accuracy: float | None = None
+    columns: tuple[str, str, str] = field(default=("question", "answer", "prediction"))
+
+    def __post_init__(self) -> None:
+        n = len(self.questions)
+        if not (len(self.answers) == len(self.predictions) == len(self.correct) == n):
+            raise ValueError("questions, answers, predictions and correct must have one entry per example")
+
+    def table(self) -> Table:
+        header = [*self.columns, "correct"]
+        rows = [[q, a, p, bool(c)] for q, a, p, c in zip(self.questions, self.answers, self.predictions,
+                                                        self.correct)]
+        return header, rows
+
+
+@dataclass
+class WordMapData:
+    """Words at points (an embedding projector): points (N, 2) float, words (N,) str, classes (N,) int
+    indices into class_names (colours); highlight: indices of points drawn emphasized (the query word
+    first, then its neighbours).  N ≤ about 150 (the view draws every label).  depth: (N,) float or None,
+    for a 3-D cloud seen from one direction: larger is nearer the viewer; the view draws nearer words
+    larger and on top.  points3d: (N, 3) float, the cloud itself, and angles: (azimuth, elevation) in
+    degrees that gave points and depth; with both, the view can turn the cloud while the user drags."""
+
+    points: np.ndarray
+    words: Sequence[str]
+    classes: np.ndarray
+    class_names: Sequence[str] = ()
+    highlight: Sequence[int] = field(default_factory=list)
+    x_label: str = ""
+    y_label: str = ""
+    depth: np.ndarray | None = None
+    points3d: np.ndarray | None = None
+    angles: tuple[float, float] | None = None
+
+    def table(self) -> Table:
+        rows = []
+        hl = set(int(i) for i in self.highlight)
+        for i, w in enumerate(self.words):
+            cls = self.class_names[int(self.classes[i])] if len(self.class_names) else ""
+            row = [str(w), float(self.points[i, 0]), float(self.points[i, 1]), cls, int(i in hl)]
+            if self.depth is not None:
+                row.append(float(self.depth[i]))
+            rows.append(row)
+        header = ["word", "x", "y", "class", "highlighted"]
+        return (header + ["depth"] if self.depth is not None else header), rows
+
+
+PlotData = Union[ScatterData, ImageData, ImageGridData, MatrixData, BarsData, NetworkData, CurvesData, TableData,
+                 TextData, PredictionsData, WordMapData]
+
+PLOT_KINDS: dict[str, type] = {
+    "curves": CurvesData,
+    "image": ImageData,
+    "image_grid": ImageGridData,
+    "matrix": MatrixData,
+    "bars": BarsData,
+    "scatter": ScatterData,
+    "network": NetworkData,
+    "table": TableData,
+    "text": TextData,
+    "predictions": PredictionsData,
+    "word_map": WordMapData,
+}
+"""Plot kind -> the data class it shows (a subclass of it is shown by the same view)."""

@@ -10,7 +10,8 @@ from visualizer.ui.plots.image import PointsOverlay
 
 
 class ScatterView(PlotView):
-    """A :class:`ScatterData` with a legend of classes and groups (train ○, test □)."""
+    """A :class:`ScatterData` with a legend of classes and groups (train ○, test □), titled with the
+    data's ``title`` when it has one."""
 
     data_type = ScatterData
 
@@ -23,6 +24,7 @@ class ScatterView(PlotView):
         legend.setVisible(False)
         self.overlay = PointsOverlay(self.plot_item, legend)
         self._labels: tuple[str, str] | None = None
+        self._title: str | None = None
 
     def _draw(self, data: ScatterData) -> None:
         self.overlay.set_points(data)
@@ -31,6 +33,9 @@ class ScatterView(PlotView):
             self._labels = labels
             self.plot_item.setLabel("bottom", labels[0] or None)
             self.plot_item.setLabel("left", labels[1] or None)
+        if data.title != self._title:
+            self._title = data.title
+            self.plot_item.setTitle(data.title or None, size="9pt")
 
     def reset_zoom(self) -> None:
         self.plot_item.enableAutoRange()

@@ -1,10 +1,9 @@
-"""The ``table`` plot kind of this lesson: a :class:`MatrixData` drawn as a table of numbers whose cells
-are shaded *per column*.
+"""A :class:`TableData`: a table of numbers whose cells are shaded *per column*.
 
-The built-in matrix view colours every cell on one scale, which fails when one column counts
-thousands of steps per second and the next holds accuracies below 1.  Here each cell is shaded by
-its value divided by its column's largest (darker: larger), and the numbers are the raw values
-written with ``fmt`` (an empty cell for NaN).  CSV export writes the raw values.  Qt only."""
+The matrix view colours every cell on one scale, which fails when one column counts thousands of
+steps per second and the next holds accuracies below 1.  Here each cell is shaded by its value
+divided by its column's largest (darker: larger), and the numbers are the raw values written with
+``fmt`` (an empty cell for NaN).  CSV export writes the raw values."""
 from __future__ import annotations
 
 import dataclasses
@@ -12,7 +11,7 @@ import dataclasses
 import numpy as np
 from PySide6.QtWidgets import QWidget
 
-from visualizer.core.plotdata import MatrixData, PlotSpec
+from visualizer.core.plotdata import PlotSpec, TableData
 from visualizer.ui.plots.colormaps import colormap, is_dark
 from visualizer.ui.plots.labels import Label
 from visualizer.ui.plots.matrix import MatrixView
@@ -33,14 +32,14 @@ def column_shades(values: np.ndarray) -> np.ndarray:
 class TableView(MatrixView):
     """Rows ``row_labels``, columns ``col_labels``; no colour bar (the shading is per column)."""
 
-    data_type = MatrixData
+    data_type = TableData
 
     def __init__(self, spec: PlotSpec, parent: QWidget | None = None) -> None:
         super().__init__(spec, parent)
         self.colorbar.setVisible(False)
         self._raw: np.ndarray | None = None
 
-    def _draw(self, data: MatrixData) -> None:
+    def _draw(self, data: TableData) -> None:
         self._raw = np.asarray(data.values, dtype=np.float64)
         shades = column_shades(self._raw)
         super()._draw(dataclasses.replace(data, values=shades, colormap=SHADE_COLORMAP))
@@ -58,6 +57,3 @@ class TableView(MatrixView):
                 dark = is_dark(cmap.map(t, mode="qcolor"))
                 labels.append(Label(j + 0.5, i + 0.5, text, "#ffffff" if dark else "#000000"))
         self.cell_labels.set_labels(labels)
-
-
-PLOT_VIEWS = {"table": TableView}

@@ -1,5 +1,5 @@
-"""The ``predictions`` plot kind: a :class:`PredictionsData` drawn as a table, one row per example, the
-prediction marked ✓ on green or ✗ on red.  Qt only; the rows are created once and updated in place."""
+"""A :class:`PredictionsData` drawn as a table, one row per example, the prediction marked ✓ on green or ✗ on
+red (seq2seq's additions and dates, attention's dates).  The rows are created once and updated in place."""
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
@@ -7,8 +7,7 @@ from PySide6.QtGui import QColor, QFont, QFontDatabase, QPainter, QPainterPath
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QTableWidget, QTableWidgetItem,
                                QWidget)
 
-from lessons.seq2seq.predictions import PredictionsData
-from visualizer.core.plotdata import PlotSpec
+from visualizer.core.plotdata import PlotSpec, PredictionsData
 from visualizer.ui.plots.base import PlotView
 
 RIGHT = QColor("#d6f5d6")
@@ -116,6 +115,3 @@ class PredictionsView(PlotView):
     def row_colors(self) -> list[str]:
         """Background colour name of each row (for tests)."""
         return [self._item(r, 0).background().color().name() for r in range(self.table_widget.rowCount())]
-
-
-PLOT_VIEWS = {"predictions": PredictionsView}

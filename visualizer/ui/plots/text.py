@@ -1,5 +1,4 @@
-"""The ``text`` plot kind of the ``rnn_lm`` lesson: generated text, the prompt in bold, one sentence per line.
-Qt only; imported by the UI."""
+"""A :class:`TextData`: generated text, the prompt in bold, one sentence per line."""
 from __future__ import annotations
 
 import html
@@ -9,20 +8,16 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QFrame, QTextBrowser, QWidget
 
-from lessons.rnn_lm.lesson import TextData
-from visualizer.core.plotdata import PlotSpec
+from visualizer.core.plotdata import LINE_BREAK, PlotSpec, TextData
 from visualizer.ui.plots.base import PlotView
 
-EOS = "<eos>"
-
-
 def text_html(data: TextData) -> str:
-    """The prompt (bold) and the generated words (normal) as HTML, a line break for every ``<eos>``, the note in
+    """The prompt (bold) and the generated words (normal) as HTML, a line break for every ``LINE_BREAK``, the note in
     small grey type above."""
     def words_html(words: list[str], bold: bool) -> str:
         out = []
         for w in words:
-            if w == EOS:
+            if w == LINE_BREAK:
                 out.append("<br>")
             else:
                 t = html.escape(w)
@@ -36,7 +31,7 @@ def text_html(data: TextData) -> str:
 
 def paint_text_paths(painter: QPainter, data: TextData, width: float, margin: float) -> None:
     """Draw ``data`` as filled glyph outlines: the note (small, grey), then the words wrapped to ``width``, the
-    prompt in bold, a new line at every ``<eos>``."""
+    prompt in bold, a new line at every ``LINE_BREAK``."""
     small, normal, bold = QFont(), QFont(), QFont()
     small.setPointSizeF(8.0)
     normal.setPointSizeF(11.0)
@@ -54,7 +49,7 @@ def paint_text_paths(painter: QPainter, data: TextData, width: float, margin: fl
     path_b, path_n = QPainterPath(), QPainterPath()
     tokens = [(w, True) for w in data.prompt] + [(w, False) for w in data.words]
     for word, is_prompt in tokens:
-        if word == EOS:
+        if word == LINE_BREAK:
             x, y = margin, y + line
             continue
         font = bold if is_prompt else normal
@@ -113,6 +108,3 @@ class TextView(PlotView):
     def plain_text(self) -> str:
         """What the view shows, as plain text (for tests and the clipboard)."""
         return self.browser.toPlainText()
-
-
-PLOT_VIEWS = {"text": TextView}

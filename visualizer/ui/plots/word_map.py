@@ -1,6 +1,6 @@
-"""The word map plot (kind ``"word_map"``): words drawn as text next to coloured dots, the query and its
-neighbours emphasized; clicking a word makes it the query.  Qt; imported only by the UI (the word2vec
-lesson's view reuses it)."""
+"""A :class:`WordMapData` (an embedding projector): words drawn as text next to coloured dots, the query and its
+neighbours emphasized; clicking a word makes it the query; a 3-D cloud turns while it is dragged.  Used by the
+word_vectors and word2vec lessons."""
 from __future__ import annotations
 
 import dataclasses
@@ -11,8 +11,8 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QWidget
 
-from lessons.word_vectors.wordmap import WordMapData, view_3d, view_3d_label
-from visualizer.core.plotdata import PlotSpec
+from lessons.word_vectors.wordmap import view_3d, view_3d_label
+from visualizer.core.plotdata import PlotSpec, WordMapData
 from visualizer.ui.plots.base import PlotView
 from visualizer.ui.plots.colormaps import class_color, symbol_brush
 from visualizer.ui.plots.labels import Label, LabelsItem
@@ -163,6 +163,3 @@ class WordMapView(PlotView):
 
     def reset_zoom(self) -> None:
         self.plot_item.enableAutoRange()
-
-
-PLOT_VIEWS = {"word_map": WordMapView}
