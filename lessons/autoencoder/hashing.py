@@ -7,6 +7,8 @@ Qt-free; NumPy only.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 
@@ -77,3 +79,73 @@ def pca_2d(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     var = s ** 2
     share = var[:2] / var.sum() if var.sum() > 0 else np.zeros(2)
     return x @ comps.T, share
+
+
+class Retrieval:
+    """Retrieval of training images (the database) for validation queries by their codes: Hamming
+    distance between binary codes (activations thresholded at 0.5), Euclidean between real codes.
+
+    x_val (M, D), x_train (N, D): pixels, for the raw-pixel kNN reference; y_val (M,), y_train (N,): digit
+    labels (never used to train).  ``pixel_precision``: precision@k of Euclidean kNN on the pixels;
+    ``chance``: the precision of random retrieval, Σ_c p_val(c)·p_train(c)."""
+
+    def __init__(self, x_val: np.ndarray, x_train: np.ndarray, y_val: np.ndarray, y_train: np.ndarray,
+                 binary: bool, k: int = 10) -> None:
+        self.y_val, self.y_train, self.binary, self.k = y_val, y_train, binary, k
+        self.pixel_precision = precision_at_k(euclidean_distances(x_val, x_train), y_val, y_train, k)
+        pv = np.bincount(y_val, minlength=10) / len(y_val)
+        pt = np.bincount(y_train, minlength=10) / len(y_train)
+        self.chance = float(pv @ pt)
+        self.forget()
+
+    def distances(self, val_codes: np.ndarray, train_codes: np.ndarray, bits: int | None = None) -> np.ndarray:
+        """(M, N) distances between codes (M, C) and (N, C): Hamming between the first ``bits`` bits of
+        binary codes (int32), Euclidean between real codes (float32)."""
+        if self.binary:
+            b = bits or val_codes.shape[1]
+            return hamming_distances(binary_codes(val_codes[:, :b]), binary_codes(train_codes[:, :b]))
+        return euclidean_distances(val_codes, train_codes)
+
+    def precision(self, val_codes: np.ndarray, train_codes: np.ndarray, bits: int | None = None) -> float:
+        """Mean precision@k of retrieval by these codes (or their first ``bits`` bits)."""
+        return precision_at_k(self.distances(val_codes, train_codes, bits), self.y_val, self.y_train, self.k)
+
+    def metrics(self, step: int, codes: Callable[[], tuple[np.ndarray, np.ndarray]],
+                every: int) -> dict[str, float]:
+        """``precision_at_10`` and ``pixels_precision_at_10`` (plus ``saturated_codes``, the share of binary
+        code activations below 0.1 or above 0.9) of the codes ``codes()`` gives ((M, C), (N, C)), at most
+        every ``every`` steps: {} when the last measurement is more recent (each costs ~20 ms)."""
+        if self._precision is not None and step - self._precision[0] < every:
+            return {}
+        val_codes, train_codes = codes()
+        precision = self.precision(val_codes, train_codes)
+        self._precision = (step, precision)
+        out = {"precision_at_10": precision, "pixels_precision_at_10": self.pixel_precision}
+        if self.binary:
+            out["saturated_codes"] = float(np.mean((val_codes < 0.1) | (val_codes > 0.9)))
+        return out
+
+    def by_code_length(self, step: int, val_codes: np.ndarray, train_codes: np.ndarray, every: int,
+                       prefixes: tuple[int, ...]) -> tuple[list[str], list[float]]:
+        """(labels, precisions): pixels, each prefix of the binary code shorter than it and the whole code,
+        or the real code, then chance.  Recomputed at most every ``every`` steps (else the last result)."""
+        if self._bars is not None and step - self._bars[0] < every:
+            return self._bars[1]
+        fresh = self._precision is not None and self._precision[0] == step
+        full = self._precision[1] if fresh else self.precision(val_codes, train_codes)
+        c = val_codes.shape[1]
+        labels, values = ["pixels (64-D)"], [self.pixel_precision]
+        if self.binary:
+            for b in [p for p in prefixes if p < c] + [c]:
+                labels.append(f"{b} bits")
+                values.append(full if b == c else self.precision(val_codes, train_codes, b))
+        else:
+            labels.append(f"{c}-D code")
+            values.append(full)
+        self._bars = (step, (labels + ["chance"], values + [self.chance]))
+        return self._bars[1]
+
+    def forget(self) -> None:
+        """Drop the remembered measurements (after the weights were replaced)."""
+        self._precision: tuple[int, float] | None = None        # (step, precision@k) of the last measurement
+        self._bars: tuple[int, tuple[list[str], list[float]]] | None = None

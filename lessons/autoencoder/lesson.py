@@ -1,48 +1,37 @@
 """Lesson ``autoencoder``: an MLP autoencoder on the 8×8 digits, its latent space, denoising, and
-semantic hashing with binary codes (Qt-free).
+semantic hashing with binary codes (Qt-free, torch-free until built on the torch engine).
 
-The network (``network.py``) squeezes each 64-pixel image through a small code and rebuilds it; the
-lesson shows input vs reconstruction, the code space coloured by digit (PCA when the code has more
-than two units), the reconstruction error, and, with a sigmoid code pushed to 0/1 by noise, retrieval
-by Hamming distance and its precision.  Follows Yoon, *Python raw-coding deep learning*, ch. 13
-(autoencoder, semantic hashing); Fundamentals of Deep Learning 2e, ch. 8 (autoencoders, denoising,
-sparsity); Hinton & Salakhutdinov, *Science* 313 (2006); Salakhutdinov & Hinton, *Semantic hashing*
-(2009); Vincent et al., ICML 2008 (denoising autoencoders).
+The network (``net.py``, twin ``net_torch.py``) squeezes each 64-pixel image through a small code and
+rebuilds it; the lesson shows input vs reconstruction, the code space coloured by digit (PCA when the code
+has more than two units), the reconstruction error, and, with a sigmoid code pushed to 0/1 by noise,
+retrieval by Hamming distance and its precision (``hashing.py``, pictures in ``pictures.py``).  Follows
+Yoon, *Python raw-coding deep learning*, ch. 13 (autoencoder, semantic hashing); Fundamentals of Deep
+Learning 2e, ch. 8 (autoencoders, denoising, sparsity); Hinton & Salakhutdinov, *Science* 313 (2006);
+Salakhutdinov & Hinton, *Semantic hashing* (2009); Vincent et al., ICML 2008 (denoising autoencoders).
 """
 from __future__ import annotations
 
-import itertools
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
-from lessons.autoencoder import hashing
+from lessons.autoencoder import INFO, hashing, pictures
+from lessons.autoencoder.data import EpochBatches, corrupt, training_inputs
 from lessons.autoencoder.narrative import NARRATIVE
-from lessons.autoencoder.network import ACTIVATIONS, AEConfig, NumpyEngine
-from visualizer.data.digits import load_digits_split
+from lessons.autoencoder.net import ACTIVATIONS, AEConfig, AutoencoderNet, ReconstructionLoss, validation_losses
 from visualizer.core.hyperparams import BoolParam, ChoiceParam, FloatParam, IntParam
-from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
-from visualizer.core.plotdata import BarsData, ImageGridData, PlotData, PlotSpec, ScatterData
-from lessons.autoencoder import INFO
+from visualizer.core.lesson import Lesson, LessonConfigError
+from visualizer.core.plotdata import PlotData, PlotSpec
+from visualizer.data.digits import load_digits_split
+from visualizer.scratch.optimizers import make_optimizer
+from visualizer.scratch.trainer import NumpyTrainer
 
 VAL_FRACTION = 0.2                  # 1,437 training images (the retrieval database), 360 validation queries
 N_VAL = 360
 K_RETRIEVE = 10                     # precision@k
 N_SHOWN_NEIGHBOURS = 11             # tiles after the query in the retrieval grid
-PREFIX_BITS = (4, 8, 16, 32)
 PRECISION_EVERY = 100               # steps between retrieval-precision evaluations (each costs ~20 ms)
 BARS_EVERY = 100                    # steps between recomputations of the precision-by-length bars
-RELEVANT_COLOR = "#188038"
-IRRELEVANT_COLOR = "#d93025"
-QUERY_COLOR = "#1a73e8"
-
-
-@dataclass
-class LatentMapData(ScatterData):
-    """ScatterData with a title that says what is drawn (the code itself or its PCA)."""
-
-    title: str = ""
 
 
 class Autoencoder(Lesson):
@@ -130,6 +119,7 @@ class Autoencoder(Lesson):
     narrative = NARRATIVE
     view_params = frozenset({"query_index"})
     eval_every = 50
+    engine_comparison = True
 
     def __init__(self, hp, context=None) -> None:
         super().__init__(hp, context)
@@ -146,230 +136,110 @@ class Autoencoder(Lesson):
         self.data = load_digits_split(VAL_FRACTION, hp["seed"], "float32")
         if len(self.data.y_val) != N_VAL:                          # the query_index range assumes it
             raise LessonConfigError(f"expected {N_VAL} validation digits, got {len(self.data.y_val)}")
-        self.engine = self._make_engine()
+        self.trainer = self._torch_trainer() if hp["engine"] == "torch" else self._numpy_trainer()
         self.rng = np.random.default_rng(hp["seed"])               # batches and training noise
         fixed = np.random.default_rng(hp["seed"] + 1)              # display / validation corruption, drawn once
         self._fixed_u = fixed.random(self.data.x_val.shape).astype(np.float32)         # (M, 64)
         self._fixed_eps = fixed.standard_normal(self.data.x_val.shape).astype(np.float32)
         self._grid_idx = np.array([np.flatnonzero(self.data.y_val == d)[0] for d in range(10)])
-        self._order = self.rng.permutation(len(self.data.y_train))
-        self._pos = 0
-        self.t = 0
-        self._sync_every = 10 if self.hp["device"] == "cuda" and self.hp["engine"] == "torch" else 1
-        self._acc = None
-        self._acc_n = 0
+        self.batches = EpochBatches(len(self.data.y_train), self.rng)
+        self.step = 0                                              # the session's step of the last update
         self._codes_cache: tuple[int, np.ndarray, np.ndarray] | None = None
-        d_pix = hashing.euclidean_distances(self.data.x_val, self.data.x_train)
-        self.pixel_precision = hashing.precision_at_k(d_pix, self.data.y_val, self.data.y_train, K_RETRIEVE)
-        pv = np.bincount(self.data.y_val, minlength=10) / len(self.data.y_val)
-        pt = np.bincount(self.data.y_train, minlength=10) / len(self.data.y_train)
-        self.chance = float(pv @ pt)
-        self._bars: tuple[int, BarsData] | None = None           # (step, bars): recomputed every BARS_EVERY steps
-        self._precision: tuple[int, float] | None = None          # (step, precision@10) of the last evaluation
+        d = self.data
+        self.retrieval = hashing.Retrieval(d.x_val, d.x_train, d.y_val, d.y_train, self.binary, K_RETRIEVE)
+        self.chance = self.retrieval.chance
 
-    def _make_engine(self):
-        hp = self.hp
-        if hp["engine"] == "torch":
-            from lessons.autoencoder.engine_torch import TorchEngine       # imports torch
-            return TorchEngine(self.cfg, hp["device"], "adam", hp["lr"])
-        return NumpyEngine(self.cfg, "adam", hp["lr"])
+    def _numpy_trainer(self) -> NumpyTrainer:
+        self.net = AutoencoderNet(self.cfg)
+        opt = make_optimizer("adam", self.net.params, self.net.grads, self.hp["lr"])
+        self.loss = ReconstructionLoss(self.net, self.cfg.loss)
+        return NumpyTrainer.from_lists(self.net.names, self.net.params, self.net.grads, self.update,
+                                       optimizers={"adam": opt}, hyper={"lr": lambda v: setattr(opt, "lr", float(v))})
+
+    def _torch_trainer(self):
+        from lessons.autoencoder.net_torch import AutoencoderTorch                 # imports torch
+        from visualizer.models.classifier_torch import make_torch_optimizer
+        from visualizer.torch_backend.trainer import TorchTrainer
+        self.net = AutoencoderTorch(self.cfg)
+        lr = self.hp["lr"]
+        return TorchTrainer(self.net.layers(),
+                            lambda m: make_torch_optimizer("adam", [p for l in m.values() for p in l.parameters()],
+                                                           lr, 0.9),
+                            device=self.hp["device"], seed=self.hp["seed"], losses=self.losses,
+                            hyper={"lr": TorchTrainer.param_group_setter("main", "lr")})
 
     # ---- data ------------------------------------------------------------------------------------
     @property
     def steps_per_epoch(self) -> int:
         return math.ceil(len(self.data.y_train) / self.hp["batch_size"])
 
-    def _next_batch(self) -> np.ndarray:
-        """Indices (B,) of the next mini-batch: slices of a permutation redrawn each epoch."""
-        if self._pos >= len(self._order):
-            self._order = self.rng.permutation(len(self._order))
-            self._pos = 0
-        idx = self._order[self._pos:self._pos + self.hp["batch_size"]]
-        self._pos += len(idx)
-        return idx
-
-    def corrupt(self, x: np.ndarray, u: np.ndarray, eps: np.ndarray) -> np.ndarray:
-        """The denoising corruption of images x (N, 64) given uniform u and normal eps draws (N, 64):
-        masking zeroes pixels with u < level; gaussian adds level·eps and clips to [0, 1]."""
-        level = np.float32(self.hp["noise_level"])
-        if self.hp["noise_type"] == "masking":
-            return np.where(u < level, np.float32(0), x).astype(np.float32)
-        return np.clip(x + level * eps, 0.0, 1.0).astype(np.float32)
-
     def training_inputs(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """(inputs, clean targets, code noise) of a batch: inputs (B, 64) corrupted when denoising is on,
-        targets (B, 64) always clean, code noise (B, C) 𝒩(0, σ²) for binary codes with σ > 0, else None.
-        Draws from the lesson's generator, so both engines see the same numbers."""
-        target = self.data.x_train[idx]                                   # (B, 64)
-        x_in = target
-        if self.hp["denoising"]:
-            shape = target.shape
-            u = self.rng.random(shape, dtype=np.float32)
-            eps = self.rng.standard_normal(shape, dtype=np.float32)
-            x_in = self.corrupt(target, u, eps)
-        noise = None
-        sigma = self.hp["code_noise"]
-        if self.binary and sigma > 0:
-            noise = (sigma * self.rng.standard_normal((len(idx), self.cfg.code))).astype(np.float32)
-        return x_in, target, noise
+        """(inputs, clean targets, code noise) of the training images ``idx`` (see ``data.training_inputs``)."""
+        hp = self.hp
+        return training_inputs(self.rng, self.data.x_train[idx], denoising=hp["denoising"], kind=hp["noise_type"],
+                               level=hp["noise_level"], code_noise=hp["code_noise"],
+                               code=self.cfg.code if self.binary else None)
 
-    # ---- training --------------------------------------------------------------------------------
-    def train_step(self) -> dict[str, float]:
-        x_in, target, noise = self.training_inputs(self._next_batch())
-        stats = self.engine.train_step(x_in, target, noise)
-        self.t += 1
-        self._acc = stats if self._acc is None else self._acc + stats
-        self._acc_n += 1
-        if self._acc_n < self._sync_every:
-            return {}
-        loss, mse = (v / self._acc_n for v in self.engine.to_floats(self._acc))
-        self._acc, self._acc_n = None, 0
+    def next_batch(self):
+        return self.training_inputs(self.batches.next(self.hp["batch_size"]))
+
+    # ---- training: the loss on each engine -------------------------------------------------------
+    def train_step(self, step: int) -> None:
+        self.step = step
+        super().train_step(step)
+
+    def update(self, batch, step: int) -> dict[str, float]:
+        """NumPy: one Adam step on (inputs, targets, code noise)."""
+        loss, mse = self.loss(*batch)
+        self.trainer.optimizers["adam"].step()
         return {"train_loss": loss, "train_mse": mse}
 
-    def _val_inputs(self) -> np.ndarray:
-        x = self.data.x_val
-        return self.corrupt(x, self._fixed_u, self._fixed_eps) if self.hp["denoising"] else x
+    def losses(self, batch, step: int):
+        """PyTorch: the same loss on the device (the trainer back-propagates train_loss)."""
+        return self.net.losses(*batch, self.cfg.loss)
 
+    # ---- evaluation ------------------------------------------------------------------------------
     def codes(self) -> tuple[np.ndarray, np.ndarray]:
         """Deterministic codes of the validation (M, C) and training (N, C) images, cached per step."""
-        if self._codes_cache is None or self._codes_cache[0] != self.t:
-            self._codes_cache = (self.t, self.engine.codes(self.data.x_val), self.engine.codes(self.data.x_train))
+        if self._codes_cache is None or self._codes_cache[0] != self.step:
+            self._codes_cache = (self.step, self.net.codes(self.data.x_val), self.net.codes(self.data.x_train))
         return self._codes_cache[1], self._codes_cache[2]
 
-    def distances(self, val_codes: np.ndarray, train_codes: np.ndarray, bits: int | None = None) -> np.ndarray:
-        """(M, N) distances used for retrieval: Hamming between the first ``bits`` bits of binary codes,
-        Euclidean between real codes."""
-        if self.binary:
-            b = bits or val_codes.shape[1]
-            return hashing.hamming_distances(hashing.binary_codes(val_codes[:, :b]),
-                                             hashing.binary_codes(train_codes[:, :b]))
-        return hashing.euclidean_distances(val_codes, train_codes)
+    def _shown(self, idx) -> np.ndarray | None:
+        """The network's inputs for validation images ``idx``: corrupted with fixed noise when denoising."""
+        x = self.data.x_val[idx]
+        return corrupt(x, self._fixed_u[idx], self._fixed_eps[idx], self.hp["noise_type"],
+                       self.hp["noise_level"]) if self.hp["denoising"] else None
 
     def evaluate(self) -> dict[str, float]:
-        recon = self.engine.reconstruct(self._val_inputs())
-        d = recon - self.data.x_val
         x = self.data.x_val
-        r = np.clip(recon, 1e-7, 1 - 1e-7)
-        val_loss = (float(np.mean(d * d)) if self.hp["loss"] == "mse"
-                    else float(-np.mean(x * np.log(r) + (1 - x) * np.log1p(-r))))
-        out = {"val_loss": val_loss, "val_mse": float(np.mean(d * d))}
-        if self._precision is not None and self.t - self._precision[0] < PRECISION_EVERY:
-            return out                                  # retrieval precision: at most every PRECISION_EVERY steps
-        val_codes, train_codes = self.codes()
-        yv, yt = self.data.y_val, self.data.y_train
-        precision = hashing.precision_at_k(self.distances(val_codes, train_codes), yv, yt, K_RETRIEVE)
-        out.update({"precision_at_10": precision, "pixels_precision_at_10": self.pixel_precision})
-        if self.binary:
-            out["saturated_codes"] = float(np.mean((val_codes < 0.1) | (val_codes > 0.9)))
-        self._precision = (self.t, precision)
-        return out
-
-    def _precision_bars(self, val_codes: np.ndarray, train_codes: np.ndarray, full: float) -> BarsData:
-        yv, yt = self.data.y_val, self.data.y_train
-        labels, values = ["pixels (64-D)"], [self.pixel_precision]
-        if self.binary:
-            c = self.cfg.code
-            for b in [p for p in PREFIX_BITS if p < c] + [c]:
-                labels.append(f"{b} bits")
-                values.append(full if b == c else hashing.precision_at_k(
-                    self.distances(val_codes, train_codes, b), yv, yt, K_RETRIEVE))
-        else:
-            labels.append(f"{self.cfg.code}-D code")
-            values.append(full)
-        labels.append("chance")
-        values.append(self.chance)
-        return BarsData(labels, np.array(values, dtype=np.float64), y_label="precision@10")
-
-    def set_live(self, name, value) -> None:
-        super().set_live(name, value)
-        if name == "lr":
-            self.engine.set_lr(value)
-
-    def gradient_arrays(self) -> dict[str, np.ndarray]:
-        """The last step's gradients: ``enc1.W`` (64, H), ``enc1.b`` (H,), ``code.W`` (H, C), ``code.b``,
-        ``dec1.W`` (C, H), ``dec1.b``, ``out.W`` (H, 64), ``out.b`` (64,); float64, both engines."""
-        return self.engine.gradients()
+        shown = self._shown(slice(None))
+        val_loss, val_mse = validation_losses(self.net.reconstruct(x if shown is None else shown), x, self.hp["loss"])
+        return {"val_loss": val_loss, "val_mse": val_mse} | self.retrieval.metrics(self.step, self.codes,
+                                                                                   PRECISION_EVERY)
 
     # ---- views -----------------------------------------------------------------------------------
     def snapshot(self) -> dict[str, PlotData]:
         val_codes, train_codes = self.codes()
-        if self._bars is None or self.t - self._bars[0] >= BARS_EVERY:
-            if self._precision is not None and self._precision[0] == self.t:
-                full = self._precision[1]
-            else:
-                d = self.distances(val_codes, train_codes)
-                full = hashing.precision_at_k(d, self.data.y_val, self.data.y_train, K_RETRIEVE)
-            self._bars = (self.t, self._precision_bars(val_codes, train_codes, full))
-        return {"reconstructions": self._reconstruction_grid(), "latent": self._latent_map(val_codes),
-                "code_hist": self._code_histogram(val_codes),
-                "retrieval": self._retrieval_grid(val_codes, train_codes), "precision_by_bits": self._bars[1]}
-
-    def _reconstruction_grid(self) -> ImageGridData:
+        bars = self.retrieval.by_code_length(self.step, val_codes, train_codes, BARS_EVERY, pictures.PREFIX_BITS)
         idx = self._grid_idx
-        clean = self.data.x_val[idx]                                      # (10, 64)
-        shown = self.corrupt(clean, self._fixed_u[idx], self._fixed_eps[idx]) if self.hp["denoising"] else clean
-        recon = self.engine.reconstruct(shown).astype(np.float32)         # (10, 64)
-        err = np.mean((recon - clean) ** 2, axis=1)
-        rows = [clean, shown, recon] if self.hp["denoising"] else [clean, recon]
-        captions = [str(int(self.data.y_val[i])) for i in idx]
-        if self.hp["denoising"]:
-            captions += ["noisy"] * len(idx)
-        captions += [f"{1000 * e:.0f}" for e in err]
-        images = np.concatenate(rows).reshape(-1, 8, 8)
-        return ImageGridData(images, captions, (0.0, 1.0), "gray", ncols=len(idx))
-
-    def _latent_map(self, val_codes: np.ndarray) -> LatentMapData:
-        c = val_codes.shape[1]
-        kind = "binary-code activations" if self.binary else "code"
-        if c == 2 and not self.binary:
-            pts, xl, yl = val_codes, "code 1", "code 2"
-            title = "Latent space: the 2-D code of each validation image"
-        else:
-            pts, share = hashing.pca_2d(val_codes)
-            xl, yl = f"PC 1 ({100 * share[0]:.0f}% of variance)", f"PC 2 ({100 * share[1]:.0f}%)"
-            title = f"Latent space: PCA of the {c}-D {kind} (first two components)"
-        return LatentMapData(pts.astype(np.float64), self.data.y_val.copy(), None, self.data.class_names,
-                             xl, yl, title=title)
-
-    def _code_histogram(self, val_codes: np.ndarray) -> BarsData:
-        if self.binary:
-            lo, hi = 0.0, 1.0
-        else:
-            lo, hi = float(val_codes.min()), float(val_codes.max())
-            if not hi > lo:
-                hi = lo + 1.0
-        counts, edges = np.histogram(val_codes, bins=10, range=(lo, hi))
-        labels = [f"{(a + b) / 2:.2g}" for a, b in itertools.pairwise(edges)]
-        return BarsData(labels, counts / max(1, val_codes.size), y_label="share of activations")
-
-    def _retrieval_grid(self, val_codes: np.ndarray, train_codes: np.ndarray) -> ImageGridData:
+        clean, shown = self.data.x_val[idx], self._shown(idx)             # (10, 64) each
+        recon = self.net.reconstruct(clean if shown is None else shown).astype(np.float32)
         q = int(self.hp["query_index"])
-        dist = self.distances(val_codes[q:q + 1], train_codes)[0]        # (N,)
+        dist = self.retrieval.distances(val_codes[q:q + 1], train_codes)[0]        # (N,)
         near = hashing.nearest(dist, N_SHOWN_NEIGHBOURS)
-        yq = int(self.data.y_val[q])
-        images = np.concatenate([self.data.x_val[q:q + 1], self.data.x_train[near]]).reshape(-1, 8, 8)
-        fmt = "d={:.0f}" if self.binary else "d={:.2g}"
-        captions = ["query"] + [fmt.format(dist[i]) for i in near]
-        colors = [QUERY_COLOR] + [RELEVANT_COLOR if self.data.y_train[i] == yq else IRRELEVANT_COLOR for i in near]
-        return ImageGridData(images.astype(np.float32), captions, (0.0, 1.0), "gray", ncols=6,
-                             caption_colors=colors)
+        return {"reconstructions": pictures.reconstruction_grid(clean, shown, recon, self.data.y_val[idx]),
+                "latent": pictures.latent_map(val_codes, self.data.y_val, self.data.class_names, self.binary),
+                "code_hist": pictures.code_histogram(val_codes, self.binary),
+                "retrieval": pictures.retrieval_grid(self.data.x_val[q], self.data.x_train, dist, near,
+                                                     self.data.y_train[near] == self.data.y_val[q], self.binary),
+                "precision_by_bits": pictures.precision_bars(*bars)}
 
     # ---- checkpoints -----------------------------------------------------------------------------
-    def checkpoint_state(self) -> dict[str, np.ndarray]:
-        return self.engine.state()
-
     def load_checkpoint_state(self, state: dict) -> None:
-        current = self.engine.state()
-        for name, ref in current.items():
-            if name not in state or np.shape(state[name]) != ref.shape:
-                raise LessonConfigError(
-                    f"The checkpoint does not fit this autoencoder ({name}: expected {ref.shape}, got "
-                    f"{None if name not in state else np.shape(state[name])}). Load it with the code size "
-                    "and hidden units it was saved with.")
-        self.engine.load_state(state)
+        super().load_checkpoint_state(state)
         self._codes_cache = None
-        self._bars = None
-        self._precision = None
+        self.retrieval.forget()
 
     def divergence_hint(self) -> str:
         return (f"The reconstruction error became NaN or infinite: the learning rate ({self.hp['lr']:g}) is "

@@ -7,11 +7,11 @@ during training only, which pushes the code units towards 0 and 1 (Salakhutdinov
 hashing*, 2009, section 3.2).  The loss is the mean squared error of x′ or the binary cross-entropy of
 the logits, averaged over all N·D pixels.
 
-``AutoencoderNet`` holds the weights and does forward/backward; ``NumpyEngine`` adds the loss and a
-scratch optimizer; ``engine_torch.TorchEngine`` is the PyTorch twin (same initial weights, same
-inputs, same noise: same numbers up to float rounding).  Sources: Hinton & Salakhutdinov, *Science*
-313 (2006); Yoon, *Python raw-coding deep learning*, ch. 13; Fundamentals of Deep Learning 2e, ch. 8.
-Qt-free.
+``AutoencoderNet`` holds the weights and does forward/backward, ``ReconstructionLoss`` adds the loss
+(the lesson steps a scratch optimizer through the kit's NumpyTrainer); ``net_torch.AutoencoderTorch`` is
+the PyTorch twin (same initial weights, same inputs, same noise: same numbers up to float rounding).
+Sources: Hinton & Salakhutdinov, *Science* 313 (2006); Yoon, *Python raw-coding deep learning*, ch. 13;
+Fundamentals of Deep Learning 2e, ch. 8.  Qt-free.
 """
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ from visualizer.scratch.init import init_weights
 from visualizer.scratch.layers import Linear, Sigmoid, sigmoid
 from visualizer.scratch.losses import MSE, SigmoidBinaryCrossEntropy
 from visualizer.models.mlp import make_activation
-from visualizer.scratch.optimizers import make_optimizer
 
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid")
 LOSSES = ("mse", "bce")
@@ -127,61 +126,54 @@ class AutoencoderNet:
         """The live weight arrays by name (not copies)."""
         return dict(zip(self.names, self.params))
 
-
-class NumpyEngine:
-    """The scratch autoencoder with its loss and optimizer.  Arrays in, NumPy arrays out."""
-
-    name = "numpy"
-
-    def __init__(self, cfg: AEConfig, optimizer: str = "adam", lr: float = 1e-3) -> None:
-        self.net = AutoencoderNet(cfg)
-        self.cfg = cfg
-        self.opt = make_optimizer(optimizer, self.net.params, self.net.grads, lr)
-        self._out_sigmoid = Sigmoid()
-        self._loss = MSE() if cfg.loss == "mse" else SigmoidBinaryCrossEntropy()
-
-    def train_step(self, x_in: np.ndarray, target: np.ndarray, noise: np.ndarray | None) -> np.ndarray:
-        """One update from inputs x_in (N, D) (possibly corrupted), clean targets (N, D) and code noise
-        (N, C) or None.  Returns [loss, mean squared reconstruction error] (2,) float64, before the update."""
-        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-            _, logits = self.net.forward(x_in, noise)
-            if self.cfg.loss == "mse":
-                recon = self._out_sigmoid.forward(logits)
-                loss = self._loss.forward(recon, target)
-                dlogits = self._out_sigmoid.backward(self._loss.backward())
-                mse = loss
-            else:
-                loss = self._loss.forward(logits.reshape(-1), target.reshape(-1))
-                dlogits = self._loss.backward().reshape(logits.shape)
-                d = sigmoid(logits) - target
-                mse = float(np.mean(d * d))
-            self.net.backward(dlogits)
-            self.opt.step()
-        return np.array([loss, mse], dtype=np.float64)
-
-    @staticmethod
-    def to_floats(stats: np.ndarray) -> list[float]:
-        return [float(v) for v in stats]
-
     def codes(self, x: np.ndarray) -> np.ndarray:
-        """Deterministic codes (N, C) float64 (no noise)."""
+        """Deterministic codes (N, C) float64 of images x (N, D) (no code noise)."""
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-            return self.net.encode(x).astype(np.float64)
+            return self.encode(x).astype(np.float64)
 
     def reconstruct(self, x: np.ndarray) -> np.ndarray:
         """Reconstructions sigmoid(logits) (N, D) float64 of inputs x (N, D)."""
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-            return sigmoid(self.net.decode_logits(self.net.encode(x))).astype(np.float64)
+            return sigmoid(self.decode_logits(self.encode(x))).astype(np.float64)
 
-    def set_lr(self, lr: float) -> None:
-        self.opt.lr = float(lr)
 
-    def state(self) -> dict[str, np.ndarray]:
-        return {k: np.array(v, copy=True) for k, v in self.net.state().items()}
+class ReconstructionLoss:
+    """The training loss of ``net`` on the NumPy engine, forward and backward: ``mse`` (the mean of
+    (x′ − x)²) or ``bce`` (binary cross-entropy of the logits), averaged over all N·D pixels.
 
-    def gradients(self) -> dict[str, np.ndarray]:
-        return {n: g.astype(np.float64) for n, g in zip(self.net.names, self.net.grads)}
+    ``loss(x_in, target, noise)`` with inputs x_in (N, D) (possibly corrupted), clean targets (N, D) and
+    code noise (N, C) or None fills ``net.grads`` and returns (loss, mean squared reconstruction error) as
+    floats, both measured before the update.  Raises ValueError for another loss name."""
 
-    def load_state(self, state: dict[str, np.ndarray]) -> None:
-        for name, ref in self.net.state().items():
-            ref[...] = state[name]
+    def __init__(self, net: AutoencoderNet, kind: str) -> None:
+        if kind not in LOSSES:
+            raise ValueError(f"unknown loss {kind!r}; choose one of {', '.join(LOSSES)}")
+        self.net, self.kind = net, kind
+        self._out_sigmoid = Sigmoid()
+        self._loss = MSE() if kind == "mse" else SigmoidBinaryCrossEntropy()
+
+    def __call__(self, x_in: np.ndarray, target: np.ndarray, noise: np.ndarray | None) -> tuple[float, float]:
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+            _, logits = self.net.forward(x_in, noise)                         # (N, D)
+            if self.kind == "mse":
+                recon = self._out_sigmoid.forward(logits)
+                loss = mse = self._loss.forward(recon, target)
+                dlogits = self._out_sigmoid.backward(self._loss.backward())
+            else:
+                loss = self._loss.forward(logits.reshape(-1), target.reshape(-1))
+                dlogits = self._loss.backward().reshape(logits.shape)
+                d = sigmoid(logits) - target
+                mse = np.mean(d * d)
+            self.net.backward(dlogits)
+        return float(loss), float(mse)
+
+
+def validation_losses(recon: np.ndarray, x: np.ndarray, kind: str) -> tuple[float, float]:
+    """(loss, mean squared error) of reconstructions recon (M, D) of clean images x (M, D), both engines'
+    outputs on the host: the loss is the mse, or the binary cross-entropy with recon clipped to [1e-7, 1 − 1e-7]."""
+    d = recon - x
+    mse = float(np.mean(d * d))
+    if kind == "mse":
+        return mse, mse
+    r = np.clip(recon, 1e-7, 1 - 1e-7)
+    return float(-np.mean(x * np.log(r) + (1 - x) * np.log1p(-r))), mse
