@@ -5,8 +5,13 @@ Starts a virtual X server (Xvfb), launches ``python main.py --lesson LESSON`` on
 reports the same for a bare ``python -c "import PySide6.QtWidgets"`` window-less baseline, so the
 ratio says how much of the start-up is ours.  Target (issue #3): visible <= 2 s.
 
+``--lessons N`` lists N lessons in the browser: the real ones plus INFO-only fake packages in a
+temporary folder that extends the ``lessons`` package's path (see :func:`fake_lessons_path`), to check
+that start-up does not grow with the number of lessons (the browser reads only each package's
+``__init__``; only the opened lesson is imported).
+
 Needs Debian's xvfb and xdotool (see README, troubleshooting).  Usage:
-    python -m benchmarks.bench_startup [--runs 5] [--lesson mlp_digits]
+    python -m benchmarks.bench_startup [--runs 5] [--lesson mlp_digits] [--lessons 40]
 """
 from __future__ import annotations
 
@@ -16,10 +21,32 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+FAKE_INFO = """from visualizer.core.lesson import LessonInfo
+
+INFO = LessonInfo("{id}", "Fake lesson {n}", "{track}", "Benchmark book, ch. {n}", "An INFO-only package.", order={order})
+"""
+
+
+def fake_lessons_path(folder: Path, total: int) -> Path:
+    """Write a ``lessons`` package into ``folder`` whose path is itself plus the real lessons folder, with
+    INFO-only packages ``fake_01`` ... so that it lists ``total`` lessons in all.  Put ``folder`` first on
+    sys.path (a launcher's ``sys.path.insert(0, ...)``) to use it.  Returns ``folder``."""
+    real = sorted(p.parent.name for p in (ROOT / "lessons").glob("*/__init__.py"))
+    pkg = folder / "lessons"
+    pkg.mkdir(parents=True, exist_ok=True)
+    (pkg / "__init__.py").write_text(f"__path__.append({str(ROOT / 'lessons')!r})\n")
+    tracks = ("Foundations", "Vision", "Sequences & language", "Generative")
+    for n in range(1, max(0, total - len(real)) + 1):
+        sub = pkg / f"fake_{n:02d}"
+        sub.mkdir(exist_ok=True)
+        (sub / "__init__.py").write_text(FAKE_INFO.format(id=f"fake_{n:02d}", n=n, track=tracks[n % len(tracks)],
+                                                          order=500 + n))
+    return folder
 
 
 def start_xvfb(display: str) -> subprocess.Popen:
@@ -60,6 +87,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--lesson", default="mlp_digits")
+    ap.add_argument("--lessons", type=int, default=0, metavar="N",
+                    help="list N lessons (the real ones plus INFO-only fakes); default: the real ones")
     args = ap.parse_args()
     for tool in ("Xvfb", "xdotool"):
         if not shutil.which(tool):
@@ -72,14 +101,23 @@ def main() -> None:
                     "from PySide6.QtWidgets import QApplication, QMainWindow; a = QApplication([]); "
                     "w = QMainWindow(); w.setWindowTitle('Baseline Qt window'); w.show(); a.exec()"]
     app_cmd = [sys.executable, "main.py", "--lesson", args.lesson]
+    tmp = None
+    if args.lessons:
+        tmp = tempfile.TemporaryDirectory()
+        path = fake_lessons_path(Path(tmp.name), args.lessons)
+        app_cmd = [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(path)!r}); sys.argv = ['main.py', "
+                   f"'--lesson', {args.lesson!r}]; import runpy; runpy.run_path('main.py', run_name='__main__')"]
     try:
         time_to_window(app_cmd, env, "Deep Learning Visualizer")          # warm the file cache once
         app_t = [time_to_window(app_cmd, env, "Deep Learning Visualizer") for _ in range(args.runs)]
         base_t = [time_to_window(baseline_cmd, env, "Baseline Qt window") for _ in range(args.runs)]
     finally:
         xvfb.terminate()
+        if tmp is not None:
+            tmp.cleanup()
     app_med, base_med = statistics.median(app_t), statistics.median(base_t)
-    print(f"launch -> visible window, {args.runs} runs, lesson {args.lesson}")
+    listed = f", {args.lessons} lessons listed" if args.lessons else ""
+    print(f"launch -> visible window, {args.runs} runs, lesson {args.lesson}{listed}")
     print(f"  Deep Learning Visualizer: median {app_med:.3f} s  (min {min(app_t):.3f}, max {max(app_t):.3f})")
     print(f"  bare PySide6 window:      median {base_med:.3f} s  (min {min(base_t):.3f}, max {max(base_t):.3f})")
     print(f"  ratio app / bare Qt: {app_med / base_med:.2f}x   target: app <= 2.0 s -> "

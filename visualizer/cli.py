@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.list:
         from visualizer.core import registry
-        for lesson_id in registry.discover():
+        for lesson_id in registry.infos():          # metadata only: no lesson module is imported
             print(lesson_id)
         for name, message in registry.load_errors().items():
             print(f"warning: lesson package {name!r} could not be loaded: {message}", file=sys.stderr)
@@ -128,10 +128,9 @@ def main(argv: list[str] | None = None) -> int:
         return run_headless(args)
     if args.lesson:
         from visualizer.core import registry
-        try:
-            registry.get(args.lesson)
-        except registry.UnknownLessonError as e:
-            return _fail(EXIT_USAGE, str(e))
+        known = registry.infos()                   # the window imports the lesson when it opens it
+        if args.lesson not in known:
+            return _fail(EXIT_USAGE, f"no lesson called {args.lesson!r}; known lessons: {', '.join(known) or '(none)'}")
     from visualizer.ui.app import run_gui
     return run_gui(args.lesson)
 

@@ -25,7 +25,7 @@ def make_window(qtbot, settings, **kw):
 
 
 def test_browser_groups_lessons_by_track_with_chapters(qtbot):
-    browser = LessonBrowser(LESSONS)
+    browser = LessonBrowser({lesson_id: cls.info for lesson_id, cls in LESSONS.items()})
     qtbot.addWidget(browser)
     assert browser.lessons_by_track() == {"Foundations": ["toy", "all_kinds"], "Vision": ["vision_fake"]}
     assert browser.topLevelItem(0).text(0) == "Foundations"
@@ -132,4 +132,17 @@ def test_lessons_that_failed_to_load_are_named_in_the_status_bar(qtbot, settings
     assert window.view is not None                      # the good lessons still open
     assert "broken_lesson" in window.load_error_label.text()
     assert "SyntaxError" in window.load_error_label.toolTip()
+    window.close()
+
+
+def test_a_listed_lesson_is_imported_when_opened_and_a_broken_one_is_named(qtbot, settings):
+    from visualizer.core.lesson import LessonInfo
+
+    ghost = LessonInfo("ghost", "Not installed", "Vision", "none")      # listed by its info: registry.get on open
+    window = make_window(qtbot, settings, lessons={"toy": ToyLesson, "ghost": ghost}, lesson_id="toy")
+    assert window.browser.lessons_by_track() == {"Foundations": ["toy"], "Vision": ["ghost"]}
+    assert not window.load_error_label.isVisible()
+    assert window.open_lesson("ghost") is None
+    assert window.view.lesson_cls is ToyLesson                          # the open lesson keeps running
+    assert "ghost" in window.load_error_label.text() and "no lesson called 'ghost'" in window.load_error_label.toolTip()
     window.close()

@@ -1,13 +1,71 @@
-"""Start-up: no torch until a lesson needs it, and the PySide6 6.12.0 refcount guard."""
+"""Start-up: listing lessons imports no lesson module, no torch until a lesson needs it, and the PySide6
+6.12.0 refcount guard."""
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from benchmarks.bench_startup import fake_lessons_path
 from visualizer.ui.qt_compat import none_leak_per_call
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPORT_MODULES = ("import atexit, sys\n"
+                  "atexit.register(lambda: print('MODULES', *sorted(m for m in list(sys.modules) if m.startswith('lessons.') "
+                  "and m.count('.') > 1), 'torch' in sys.modules, 'PySide6' in sys.modules))\n")
+
+
+def run_main(args, lessons_path=None):
+    """``python main.py ARGS`` (optionally with ``lessons_path`` first on sys.path); returns (stdout lines before
+    the report, lesson modules imported beyond the packages, torch imported, PySide6 imported)."""
+    code = REPORT_MODULES + (f"sys.path.insert(0, {str(lessons_path)!r})\n" if lessons_path else "") + (
+        f"sys.argv = ['main.py', *{list(args)!r}]\n"
+        "import runpy; runpy.run_path('main.py', run_name='__main__')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-3000:]
+    lines = out.stdout.splitlines()
+    report = lines[-1].split()
+    assert report[0] == "MODULES"
+    return lines[:-1], report[1:-2], report[-2] == "True", report[-1] == "True"
+
+
+def test_list_imports_no_lesson_module():
+    from visualizer.core import registry
+
+    ids, modules, torch_loaded, qt_loaded = run_main(["--list"])
+    assert ids == list(registry.infos()) and len(ids) >= 19
+    assert modules == [] and not torch_loaded and not qt_loaded
+
+
+def test_forty_lessons_are_listed_from_their_packages_only(tmp_path):
+    ids, modules, torch_loaded, _ = run_main(["--list"], fake_lessons_path(tmp_path, 40))
+    assert len(ids) == 40 and "fake_01" in ids and "perceptron" in ids
+    assert modules == [] and not torch_loaded
+
+
+def test_the_window_imports_only_the_lesson_it_opens(tmp_path):
+    """40 lessons in the browser; opening one imports that one; a lesson without a module is named, not fatal."""
+    path = fake_lessons_path(tmp_path / "lessons_path", 40)
+    code = (
+        f"import sys, time\nsys.path.insert(0, {str(path)!r})\n"
+        "from PySide6.QtCore import QSettings\n"
+        "from visualizer.ui.app import create_app\n"
+        "from visualizer.ui.main_window import MainWindow\n"
+        "app = create_app([])\n"
+        f"w = MainWindow(lesson_id='perceptron', settings=QSettings({str(tmp_path / 's.ini')!r}, "
+        "QSettings.Format.IniFormat))\n"
+        "w.show()\n"
+        "n = sum(len(v) for v in w.browser.lessons_by_track().values())\n"
+        "opened = sorted({m.split('.')[1] for m in list(sys.modules) if m.startswith('lessons.') and m.count('.') > 1})\n"
+        "assert w.open_lesson('fake_03') is None and 'fake_03' in w.load_error_label.text()\n"
+        "assert w.view.lesson_cls.info.id == 'perceptron'\n"
+        "w.close()\n"
+        "print(n, *opened)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT,
+                         env=dict(os.environ, QT_QPA_PLATFORM="offscreen", DLVIS_TRAINING="thread"))
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.split()[-2:] == ["40", "perceptron"]
 
 
 def test_main_window_with_every_lesson_does_not_import_torch():
@@ -18,7 +76,7 @@ def test_main_window_with_every_lesson_does_not_import_torch():
         "from visualizer.ui.main_window import MainWindow\n"
         "from visualizer.core import registry\n"
         "app = create_app([])\n"
-        "lessons = registry.discover()\n"
+        "lessons = registry.infos()\n"
         "w = MainWindow(lessons=lessons, settings=QSettings(sys.argv[1], QSettings.Format.IniFormat))\n"
         "w.show()\n"
         "for lesson_id in lessons:\n"

@@ -52,11 +52,13 @@ def create_app(argv: list[str] | None = None) -> QApplication:
 def run_gui(lesson_id: str | None = None) -> int:
     """Open the main window (on ``lesson_id``, else the last lesson used) and run the event loop.
 
-    Returns the exit code.  Raises UnknownLessonError if ``lesson_id`` names no registered lesson."""
+    The lessons are listed from their packages' metadata (``registry.infos()``); only the lesson that
+    opens is imported.  Returns the exit code.  Raises UnknownLessonError if ``lesson_id`` names no
+    registered lesson."""
     from visualizer.core import registry
     from visualizer.ui.main_window import MainWindow
 
-    lessons = registry.discover()
+    lessons = registry.infos()
     if lesson_id is not None and lesson_id not in lessons:
         raise registry.UnknownLessonError(
             f"no lesson called {lesson_id!r}; known lessons: {', '.join(lessons) or '(none)'}")

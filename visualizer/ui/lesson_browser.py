@@ -1,4 +1,5 @@
-"""The lesson browser: lessons grouped by track, each with the book chapter it follows."""
+"""The lesson browser: lessons grouped by track, each with the book chapter it follows.  It shows metadata
+only (``LessonInfo``), so listing lessons imports no lesson's model code."""
 from __future__ import annotations
 
 from PySide6.QtCore import QRect, QSize, Qt, Signal
@@ -6,7 +7,9 @@ from PySide6.QtGui import QColor, QFontMetrics, QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTreeWidget,
                                QTreeWidgetItem, QWidget)
 
-from visualizer.core.lesson import TRACKS, Lesson
+from typing import Mapping
+
+from visualizer.core.lesson import TRACKS, LessonInfo
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 CHAPTER_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -57,13 +60,14 @@ class LessonItemDelegate(QStyledItemDelegate):
 class LessonBrowser(QTreeWidget):
     """A tree of tracks (in the order of ``TRACKS``; unknown tracks after them) with their lessons.
 
-    lessons: id -> Lesson class (as from ``registry.discover()``).  Each lesson row shows its title and,
+    lessons: id -> LessonInfo (as from ``registry.infos()``, which orders them by ``LessonInfo.order``),
+    listed in that order within each track.  Each lesson row shows its title and,
     below in grey, the chapter it follows; the tooltip has the summary.  ``lessonChosen(id)`` is
     emitted when the user picks a lesson."""
 
     lessonChosen = Signal(str)
 
-    def __init__(self, lessons: dict[str, type[Lesson]], parent: QWidget | None = None) -> None:
+    def __init__(self, lessons: Mapping[str, LessonInfo], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setHeaderHidden(True)
         self.setColumnCount(1)
@@ -75,7 +79,7 @@ class LessonBrowser(QTreeWidget):
         self.track_items: dict[str, QTreeWidgetItem] = {}
         self.lesson_items: dict[str, QTreeWidgetItem] = {}
         order = {t: i for i, t in enumerate(TRACKS)}
-        tracks = sorted({cls.info.track for cls in lessons.values()}, key=lambda t: (order.get(t, len(order)), t))
+        tracks = sorted({info.track for info in lessons.values()}, key=lambda t: (order.get(t, len(order)), t))
         for track in tracks:
             top = QTreeWidgetItem([track])
             font = top.font(0)
@@ -84,8 +88,7 @@ class LessonBrowser(QTreeWidget):
             top.setFlags(Qt.ItemFlag.ItemIsEnabled)
             self.addTopLevelItem(top)
             self.track_items[track] = top
-        for lesson_id, cls in lessons.items():
-            info = cls.info
+        for lesson_id, info in lessons.items():
             item = QTreeWidgetItem([info.title])
             item.setData(0, ID_ROLE, lesson_id)
             item.setData(0, CHAPTER_ROLE, info.chapter)

@@ -32,7 +32,7 @@ from visualizer.ui.hyperparameter_panel import HyperparameterPanel
 from visualizer.ui.narrative_panel import NarrativePanel
 from visualizer.ui.notices import ErrorPanel, MessageArea, ProgressRow
 from visualizer.ui.plot_frame import PlotFrame
-from visualizer.ui.plots import PlotView, make_plot_view
+from visualizer.ui.plots import CurvesView, PlotView, make_plot_view
 from visualizer.ui.transport import Transport
 
 REDRAW_HZ = 30
@@ -151,7 +151,7 @@ class LessonView(QWidget):
             view = make_plot_view(spec, lesson_cls)
             view.message.connect(self._on_plot_message)
             view.paramRequested.connect(self.apply_param)
-            if hasattr(view, "clearRunsRequested"):
+            if isinstance(view, CurvesView):                    # curves overlay earlier runs
                 view.clearRunsRequested.connect(self.clear_previous_runs)
             self.views[spec.id] = view
             self.frames[spec.id] = PlotFrame(view)
@@ -332,9 +332,9 @@ class LessonView(QWidget):
     def clear_previous_runs(self) -> None:
         """Forget the curves of earlier runs."""
         self.previous_runs.clear()
-        for spec in self.plot_specs:
-            if hasattr(self.views[spec.id], "set_previous_runs"):
-                self.views[spec.id].set_previous_runs([])
+        for view in self.views.values():
+            if isinstance(view, CurvesView):
+                view.set_previous_runs([])
 
     def _track_runs(self) -> None:
         """When a Reset starts a new run, keep the finished run's curves (if it trained at all)."""
@@ -353,8 +353,9 @@ class LessonView(QWidget):
         self.previous_runs.append((label, curves))
         del self.previous_runs[:-MAX_PREVIOUS_RUNS]
         for spec in self.plot_specs:
-            if spec.kind == "curves" and hasattr(self.views[spec.id], "set_previous_runs"):
-                self.views[spec.id].set_previous_runs([(lbl, c[spec.id]) for lbl, c in self.previous_runs])
+            view = self.views[spec.id]
+            if isinstance(view, CurvesView):
+                view.set_previous_runs([(lbl, c[spec.id]) for lbl, c in self.previous_runs])
 
     def visible_plots(self) -> list[str]:
         """Ids of the plots the current narrative step shows."""

@@ -6,12 +6,13 @@ The window geometry, the splitter and the last lesson are kept in QSettings.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Mapping
 
 from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
-from visualizer.core.lesson import Lesson
+from visualizer.core.lesson import Lesson, LessonInfo
 from visualizer.ui.lesson_browser import LessonBrowser
 from visualizer.ui.lesson_view import LessonView
 
@@ -30,13 +31,16 @@ Right-click a plot to export or copy it.</p>"""
 class MainWindow(QMainWindow):
     """The application window.
 
-    lessons: id -> Lesson class (default: ``registry.discover()``); lesson_id: the lesson to open
-    (default: the last one used, else the first); settings: where geometry and the last lesson are
-    kept (default: the application's QSettings; tests pass an INI file); load_errors: lesson packages
-    that failed to import, name -> message (default: ``registry.load_errors()`` when ``lessons`` is
-    discovered here), shown as a warning in the status bar."""
+    lessons: id -> LessonInfo (default: ``registry.infos()``, which imports only the lesson packages'
+    ``__init__``); a value may also be a Lesson class, which is then opened as it is (tests and benchmarks
+    pass classes that are not in the registry).  A lesson listed by its info is imported
+    (``registry.get``) only when it is opened.  lesson_id: the lesson to open (default: the last one
+    used, else the first); settings: where geometry and the last lesson are kept (default: the
+    application's QSettings; tests pass an INI file); load_errors: lesson packages that failed to import,
+    name -> message (default: ``registry.load_errors()`` when ``lessons`` is listed here), shown as a
+    warning in the status bar, together with lessons whose module fails to import when opened."""
 
-    def __init__(self, lessons: dict[str, type[Lesson]] | None = None, lesson_id: str | None = None,
+    def __init__(self, lessons: Mapping[str, LessonInfo | type[Lesson]] | None = None, lesson_id: str | None = None,
                  settings: QSettings | None = None, parent: QWidget | None = None,
                  load_errors: dict[str, str] | None = None) -> None:
         super().__init__(parent)
@@ -45,14 +49,16 @@ class MainWindow(QMainWindow):
         if lessons is None:
             from visualizer.core import registry
             try:
-                lessons = registry.discover()
-            except Exception as e:      # a broken lesson package: say so instead of not starting
+                lessons = registry.infos()
+            except Exception as e:      # a broken lessons folder: say so instead of not starting
                 lessons = {}
-                self.discovery_error = f"Could not load the lessons: {type(e).__name__}: {e}"
+                self.discovery_error = f"Could not list the lessons: {type(e).__name__}: {e}"
             if load_errors is None:
                 load_errors = registry.load_errors()
         self.load_errors = dict(load_errors or {})
-        self.lessons = dict(lessons)
+        self._classes: dict[str, type[Lesson]] = {k: v for k, v in lessons.items() if not isinstance(v, LessonInfo)}
+        self.lessons: dict[str, LessonInfo] = {k: v if isinstance(v, LessonInfo) else v.info
+                                               for k, v in lessons.items()}
         self.view: LessonView | None = None
         self.setWindowTitle(APP_TITLE)
 
@@ -62,7 +68,7 @@ class MainWindow(QMainWindow):
         self._container_layout = QVBoxLayout(self.container)
         self._container_layout.setContentsMargins(0, 0, 0, 0)
         self.placeholder = QLabel(self.discovery_error or "No lessons found: add a package under lessons/ "
-                                                          "that defines LESSON.")
+                                                          "that declares INFO.")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
         self._container_layout.addWidget(self.placeholder)
@@ -74,14 +80,10 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([220, 1300])
         self.setCentralWidget(self.splitter)
         self._build_menus()
-        if self.load_errors:
-            names = ", ".join(self.load_errors)
-            warning = QLabel(f"⚠ Not loaded: {names}")
-            warning.setStyleSheet("color: #b35900;")
-            warning.setToolTip("These lesson packages failed to import and were skipped:\n" + "\n".join(
-                f"{name}: {message}" for name, message in self.load_errors.items()))
-            self.statusBar().addPermanentWidget(warning)
-            self.load_error_label = warning
+        self.load_error_label = QLabel()
+        self.load_error_label.setStyleSheet("color: #b35900;")
+        self.statusBar().addPermanentWidget(self.load_error_label)
+        self._show_load_errors()
 
         geometry = self.settings.value("window/geometry")
         if isinstance(geometry, (QByteArray, bytes)) and self.restoreGeometry(QByteArray(geometry)):
@@ -98,6 +100,13 @@ class MainWindow(QMainWindow):
             start = next(iter(self.lessons), None)
         if start is not None:
             self.open_lesson(start)
+
+    def _show_load_errors(self) -> None:
+        """Name the lessons that failed to import in the status bar (hidden when there are none)."""
+        self.load_error_label.setVisible(bool(self.load_errors))
+        self.load_error_label.setText(f"⚠ Not loaded: {', '.join(self.load_errors)}")
+        self.load_error_label.setToolTip("These lessons failed to import:\n" + "\n".join(
+            f"{name}: {message}" for name, message in self.load_errors.items()))
 
     # ---- menus ------------------------------------------------------------------------------------
     def _build_menus(self) -> None:
@@ -137,9 +146,11 @@ class MainWindow(QMainWindow):
         with a status message."""
         if self.view is not None and self.view.lesson_cls.info.id == lesson_id:
             return self.view
-        cls = self.lessons.get(lesson_id)
-        if cls is None:
+        if lesson_id not in self.lessons:
             self.statusBar().showMessage(f"No lesson called {lesson_id!r}", 5000)
+            return None
+        cls = self.lesson_class(lesson_id)
+        if cls is None:
             return None
         self.close_lesson()
         self.placeholder.hide()
@@ -155,6 +166,23 @@ class MainWindow(QMainWindow):
             action.setEnabled(True)
         self.view.setFocus()
         return self.view
+
+    def lesson_class(self, lesson_id: str) -> type[Lesson] | None:
+        """The class of a listed lesson, imported now if it was listed by its info (``registry.get``).  A
+        lesson whose module fails to import is named in the status bar and returns None."""
+        cls = self._classes.get(lesson_id)
+        if cls is not None:
+            return cls
+        from visualizer.core import registry
+        try:
+            cls = registry.get(lesson_id)
+        except Exception as e:      # one broken lesson must not take the window down
+            self.load_errors[lesson_id] = f"{type(e).__name__}: {e}"
+            self._show_load_errors()
+            self.statusBar().showMessage(f"The lesson {lesson_id!r} could not be loaded: {type(e).__name__}: {e}")
+            return None
+        self._classes[lesson_id] = cls
+        return cls
 
     def close_lesson(self) -> bool:
         """Stop and remove the current lesson view.  True if its worker ended within 1 s."""

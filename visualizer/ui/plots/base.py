@@ -222,11 +222,14 @@ class PlotView(QWidget):
         for fmt in EXPORT_FORMATS:
             menu.addAction(f"Export {fmt.upper()}…", lambda f=fmt: self.export_interactively(f))
         menu.addAction("Copy to clipboard", self.copy_interactively)
-        reset = getattr(self, "reset_zoom", None)
-        if reset is not None:
+        if type(self).reset_zoom is not PlotView.reset_zoom:
             menu.addSeparator()
-            menu.addAction("Reset zoom", reset)
+            menu.addAction("Reset zoom", self.reset_zoom)
         return menu
+
+    def reset_zoom(self) -> None:
+        """Show the whole data again after the user zoomed or panned; views that zoom override it (and then
+        offer "Reset zoom" in their menu)."""
 
     def _show_context_menu(self, pos: QPoint) -> None:
         self.context_menu().exec(self.mapToGlobal(pos))
