@@ -1,6 +1,6 @@
 """Lesson ``attention``: an attention seq2seq rewrites dates; its attention weights as a live heatmap, and
-the learner's own dates (Saitoh, *Deep Learning from Scratch 2*, ch. 8).  The models are those of
-``lessons.seq2seq.models``."""
+the learner's own dates (Saitoh, *Deep Learning from Scratch 2*, ch. 8).  The model is
+``visualizer.models.attention_seq2seq``."""
 from visualizer.core.lesson import LessonInfo
 
 INFO = LessonInfo(

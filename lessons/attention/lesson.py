@@ -5,19 +5,21 @@ The date task of Saitoh, *Deep Learning from Scratch 2*, chapter 8: questions su
 The decoder scores every encoder state against its own state, turns the scores into weights with a
 softmax and reads their weighted average (Bahdanau, Cho & Bengio 2015; Luong, Pham & Manning 2015); the
 weights are drawn as a heatmap (input characters × output characters) for a chosen test question and for
-a date the learner types.  Background: Yoon, *Python raw-coding deep learning*, ch. 14.
+a date the learner types.  Background: Yoon, *Python raw-coding deep learning*, ch. 14.  The model is
+``visualizer.models.attention_seq2seq`` (and its torch twin); the base shared with ``seq2seq`` is
+``visualizer.models.seq2seq_task``.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from lessons.attention.narrative import NARRATIVE
-from lessons.seq2seq.task_lesson import SeqTaskLesson, shared_params
-from visualizer.data.seq_tasks import SeqFormatError, encode_question, generate_dates
-from visualizer.core.hyperparams import BoolParam, IntParam, TextParam
-from visualizer.core.lesson import LessonConfigError, LessonInfo
-from visualizer.core.plotdata import MatrixData, PlotData, PlotSpec
 from lessons.attention import INFO
+from lessons.attention.narrative import NARRATIVE
+from visualizer.core.hyperparams import BoolParam, IntParam, TextParam
+from visualizer.core.lesson import LessonConfigError
+from visualizer.core.plotdata import MatrixData, PlotData, PlotSpec
+from visualizer.data.seq_tasks import SeqFormatError, encode_question, generate_dates
+from visualizer.models.seq2seq_task import SeqTaskLesson, shared_params
 
 SPACE = "·"                     # how padding spaces are drawn on the heatmap's axes
 DEFAULT_DATE = "Tuesday, September 27, 1994"
@@ -102,6 +104,10 @@ class AttentionLesson(SeqTaskLesson):
             self._maps.pop("attention", None)
         super().set_live(name, value)
 
+    def load_checkpoint_state(self, state: dict) -> None:
+        super().load_checkpoint_state(state)
+        self._maps.clear()                          # the heatmaps show the loaded weights
+
     # ---- views -----------------------------------------------------------------------------------
     def translate(self, ids: np.ndarray) -> tuple[str, np.ndarray]:
         """ids (1, Tq) -> (greedy answer (Ta − 1 characters), attention weights (Ta − 1, Tq) float64)."""
@@ -120,8 +126,8 @@ class AttentionLesson(SeqTaskLesson):
 
     def _cached(self, key: str, build) -> MatrixData:
         hit = self._maps.get(key)
-        if hit is None or hit[0] != self.t:
-            hit = (self.t, build())
+        if hit is None or hit[0] != self.last_step:
+            hit = (self.last_step, build())
             self._maps[key] = hit
         return hit[1]
 

@@ -1,6 +1,6 @@
 """Lesson ``seq2seq``: an encoder-decoder LSTM learns addition as text; baseline, reversed input and the
-peeky decoder compared (Saitoh, *Deep Learning from Scratch 2*, ch. 7).  ``models`` holds the NumPy
-models (also used by the ``attention`` lesson), ``torch_models`` their PyTorch twins."""
+peeky decoder compared (Saitoh, *Deep Learning from Scratch 2*, ch. 7).  The models (also used by the
+``attention`` lesson) are in ``visualizer.models`` (``encoder_decoder``, ``peeky`` and their torch twins)."""
 from visualizer.core.lesson import LessonInfo
 
 INFO = LessonInfo(

@@ -5,16 +5,17 @@ read character by character, the encoder squeezes them into one vector h, and th
 answer ``"91"`` one character at a time.  Three improvements are compared, each run kept on the curves:
 the baseline (7.3), reversed input (7.5.1, Sutskever et al. 2014) and the peeky decoder (7.5.2, after
 Cho et al. 2014), and both together.  Background: Yoon, *Python raw-coding deep learning*, ch. 12.
+The models and what this lesson shares with ``attention`` live in ``visualizer.models`` (``encoder_decoder``,
+``peeky``, ``seq2seq_trainer``, ``seq2seq_task``).
 """
 from __future__ import annotations
 
-from lessons.seq2seq.narrative import NARRATIVE
-from lessons.seq2seq.task_lesson import SeqTaskLesson, shared_params
-from visualizer.data.seq_tasks import generate_addition
-from visualizer.core.hyperparams import ChoiceParam
-from visualizer.core.lesson import LessonInfo
-from visualizer.core.plotdata import PlotData, PlotSpec
 from lessons.seq2seq import INFO
+from lessons.seq2seq.narrative import NARRATIVE
+from visualizer.core.hyperparams import ChoiceParam
+from visualizer.core.plotdata import PlotData, PlotSpec
+from visualizer.data.seq_tasks import generate_addition
+from visualizer.models.seq2seq_task import SeqTaskLesson, shared_params
 
 VARIANTS = ("baseline", "reversed", "peeky", "peeky+reversed")
 

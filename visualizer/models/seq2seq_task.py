@@ -1,6 +1,6 @@
-"""What the ``seq2seq`` and ``attention`` lessons share (Qt-free): the task's data (generated, or a user's
-file in the book's format), mini-batches, exact-match evaluation on a test subset, the predictions table,
-checkpoints and the engine interface.
+"""The base of the sequence-to-sequence lessons (``seq2seq``, ``attention``; Qt-free): the task's data
+(generated, or a user's file in the book's format), mini-batches, the trainer of either engine, exact-match
+evaluation on a test subset and the predictions table.
 
 Source: Saitoh, *Deep Learning from Scratch 2*, 7.3-7.5 (toy tasks, ``eval_seq2seq``: a question counts
 as right only when the whole greedy-decoded answer, padding included, equals the true one).
@@ -12,11 +12,13 @@ from typing import Callable
 
 import numpy as np
 
-from lessons.seq2seq.models import build_trainer
+from visualizer.core.errors import LessonConfigError
+from visualizer.core.hyperparams import FloatParam, IntParam, PathParam
+from visualizer.core.lesson import Lesson
 from visualizer.core.plotdata import PredictionsData
 from visualizer.data.seq_tasks import SeqFormatError, decode_ids, load_seq_file, parse_seq_lines, split_seq
-from visualizer.core.hyperparams import FloatParam, IntParam, PathParam
-from visualizer.core.lesson import Lesson, LessonConfigError
+from visualizer.models.seq2seq_trainer import build_trainer
+from visualizer.probes.predictions import exact_match, predictions_data
 
 TASK_FILE_FILTER = "Sequence tasks (*.txt);;All files (*)"
 
@@ -50,25 +52,27 @@ def shared_params(default_hidden: int, default_examples: int) -> tuple:
 
 class SeqTaskLesson(Lesson):
     """Base of the sequence-to-sequence lessons.  Subclasses set ``task_lines`` (the generator),
-    ``sample_count`` and implement :meth:`model_choice` -> (kind, reverse_input)."""
+    ``sample_count`` and implement :meth:`model_choice` -> (kind, reverse_input).  Construction raises
+    LessonConfigError for an unusable task file.  Questions (N, Tq) and answers (N, Ta) are int id arrays;
+    the trainer (``visualizer.models.seq2seq_trainer.build_trainer``) steps on (xs, ts) batches."""
 
     task_lines: Callable[[int, int], list[str]]          # staticmethod(generator)
     task_name = "task"
     sample_count = 12
     eval_every = 50
+    engine_comparison = True
 
     def __init__(self, hp, context=None) -> None:
         super().__init__(hp, context)
         self._load_data()
-        kind, reverse = self.model_choice()
-        self.kind, self.reverse_input = kind, reverse
-        self.trainer = build_trainer(hp["engine"], kind, len(self.char_to_id), hp["wordvec_size"],
-                                     hp["hidden_size"], hp["seed"], reverse, hp["lr"], hp["max_grad"],
+        self.kind, self.reverse_input = self.model_choice()
+        self.trainer = build_trainer(hp["engine"], self.kind, len(self.char_to_id), hp["wordvec_size"],
+                                     hp["hidden_size"], hp["seed"], self.reverse_input, hp["lr"], hp["max_grad"],
                                      hp["device"])
         self.rng = np.random.default_rng(hp["seed"])
         self._order = self.rng.permutation(len(self.x_train))
         self._pos = 0
-        self.t = 0
+        self.last_step = 0                                           # the session's step of the last update
         self._eval: tuple[int, int, np.ndarray] | None = None       # (step, count, predictions)
         self.accuracy: float | None = None
 
@@ -103,41 +107,32 @@ class SeqTaskLesson(Lesson):
     def steps_per_epoch(self) -> int:
         return math.ceil(len(self.x_train) / self.hp["batch_size"])
 
-    def _next_batch(self) -> np.ndarray:
+    def next_batch(self) -> tuple[np.ndarray, np.ndarray]:
+        """Questions (B, Tq) and answers (B, Ta) of the next shuffled mini-batch (a new order each epoch)."""
         if self._pos >= len(self._order):
             self._order = self.rng.permutation(len(self._order))
             self._pos = 0
         idx = self._order[self._pos:self._pos + self.hp["batch_size"]]
         self._pos += len(idx)
-        return idx
+        return self.x_train[idx], self.t_train[idx]
 
     # ---- training --------------------------------------------------------------------------------
-    def train_step(self) -> dict[str, float]:
-        idx = self._next_batch()
-        loss = self.trainer.train_step(self.x_train[idx], self.t_train[idx])
-        self.t += 1
-        return {"train_loss": float(loss)}
+    def train_step(self, step: int) -> None:
+        super().train_step(step)
+        self.last_step = step
 
     def _test_predictions(self) -> np.ndarray:
         """Greedy answers (M, Ta − 1) of the first M = test_examples test questions, cached per step."""
         m = min(self.hp["test_examples"], len(self.x_test))
-        if self._eval is None or self._eval[0] != self.t or self._eval[1] != m:
+        if self._eval is None or self._eval[0] != self.last_step or self._eval[1] != m:
             pred = self.trainer.generate(self.x_test[:m], self.start_id, self.answer_length)
-            self._eval = (self.t, m, pred)
+            self._eval = (self.last_step, m, pred)
         return self._eval[2]
 
     def evaluate(self) -> dict[str, float]:
         pred = self._test_predictions()
-        correct = np.all(pred == self.t_test[:len(pred), 1:], axis=1)
-        self.accuracy = float(correct.mean())
+        self.accuracy = float(exact_match(pred, self.t_test[:len(pred), 1:]).mean())
         return {"test_acc": self.accuracy}
-
-    def set_live(self, name, value) -> None:
-        if name == "lr":
-            self.trainer.lr = value
-        elif name == "max_grad":
-            self.trainer.max_grad_norm = value
-        super().set_live(name, value)
 
     # ---- views -----------------------------------------------------------------------------------
     def decode(self, ids: np.ndarray) -> list[str]:
@@ -148,22 +143,11 @@ class SeqTaskLesson(Lesson):
         """The first ``sample_count`` test questions with the model's answers, right or wrong."""
         pred = self._test_predictions()[:self.sample_count]
         k = len(pred)
-        truth = self.t_test[:k, 1:]
-        correct = np.all(pred == truth, axis=1)
-        return PredictionsData(self.decode(self.x_test[:k]), self.decode(truth), self.decode(pred),
-                               [bool(c) for c in correct], step=self.t, accuracy=self.accuracy)
-
-    def gradient_arrays(self) -> dict[str, np.ndarray]:
-        return self.trainer.gradient_arrays()
-
-    def checkpoint_state(self) -> dict[str, np.ndarray]:
-        return self.trainer.state_dict()
+        return predictions_data(self.x_test[:k], self.t_test[:k, 1:], pred, self.decode, step=self.last_step,
+                                accuracy=self.accuracy)
 
     def load_checkpoint_state(self, state: dict) -> None:
-        try:
-            self.trainer.load_state_dict(state)
-        except ValueError as e:
-            raise LessonConfigError(f"This checkpoint does not fit the model: {e}.") from None
+        super().load_checkpoint_state(state)
         self._eval = None
 
     def divergence_hint(self) -> str:
@@ -172,3 +156,4 @@ class SeqTaskLesson(Lesson):
 
     def close(self) -> None:
         self._eval = None
+        super().close()
