@@ -14,16 +14,44 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Callable
 from math import comb
 
 import numpy as np
 
+from visualizer.core.errors import LessonConfigError
+from visualizer.core.hyperparams import BoolParam, ChoiceParam, IntParam
 from visualizer.scratch.conv import conv_output_size, im2col
 
 INPUTS = ("digit", "photo", "pattern")
 KERNELS = ("edge_vertical", "edge_horizontal", "blur", "sharpen", "random", "learned")
 PHOTO_SIZE = 16          # the photo is shown as PHOTO_SIZE × PHOTO_SIZE grey levels in [0, 1]
 PATTERN_SIZE = 12
+
+#: The explainer's controls (live); LIVE: those that change its picture and are checked before they apply.
+PARAMS = (
+    ChoiceParam("explain_input", "Explainer input", "digit", INPUTS, live=True,
+                tooltip="digit: the chosen validation image (in grey levels, its luminance, for colour "
+                        "photos); photo: scikit-learn's bundled photo at 16×16; pattern: a square, a stroke "
+                        "and a faint block."),
+    ChoiceParam("explain_kernel", "Explainer kernel", "edge_vertical", KERNELS, live=True,
+                tooltip="edge filters (Sobel), blur (box), sharpen, random, or a learned first-layer "
+                        "filter of the network (its own size)."),
+    IntParam("explain_kernel_size", "Explainer kernel size K", 3, 1, 9, live=True,
+             tooltip="K×K kernel of the explainer. Larger than the padded input is an error."),
+    IntParam("explain_stride", "Explainer stride S", 1, 0, 4, live=True,
+             tooltip="How far the window moves per output pixel. Must be at least 1."),
+    IntParam("explain_padding", "Explainer padding P", 0, 0, 4, live=True,
+             tooltip="Zeros added around the input on each side."),
+    IntParam("explain_position", "Explainer position", 0, 0, 4095, live=True,
+             tooltip="Output pixel being computed, in reading order (wraps around). Click the "
+                     "explainer's input or output to move it."),
+    BoolParam("explain_follow", "Window follows the steps", False, live=True,
+              tooltip="Move the explainer's window one position per training step (set the speed limit "
+                      "to a few steps per second to watch)."),
+)
+LIVE = ("explain_input", "explain_kernel", "explain_kernel_size", "explain_stride", "explain_padding",
+        "explain_position")
 
 
 def output_size(size: int, kernel: int, stride: int, pad: int) -> int:
@@ -179,3 +207,51 @@ class ConvExplainerData:
             for j in range(ow):
                 rows.append(["output", i, j, "", "", float(e.output[i, j])])
         return ["part", "row", "col", "input", "kernel", "value"], rows
+
+
+def luminance(x: np.ndarray) -> np.ndarray:
+    """Grey levels of an RGB image x (3, H, W) in [0, 1]: Y = 0.299 R + 0.587 G + 0.114 B (ITU-R
+    BT.601, the weights of JPEG and PIL's "L" mode), (H, W) float64."""
+    return np.tensordot(np.array([0.299, 0.587, 0.114]), x.astype(np.float64), axes=1)
+
+
+def input_image(kind: str, sample: np.ndarray, sample_name: str) -> tuple[np.ndarray, str]:
+    """The explainer's input (H, W) float64 and its name: kind "photo", "pattern", or "digit": the
+    lesson's image ``sample`` (C, H, W) named ``sample_name`` (a colour photo in grey levels, its luminance)."""
+    if kind == "photo":
+        return photo(), f"photo {PHOTO_SIZE}×{PHOTO_SIZE}"
+    if kind == "pattern":
+        return pattern(), f"pattern {PATTERN_SIZE}×{PATTERN_SIZE}"
+    if sample.shape[0] == 3:
+        return luminance(sample), f"{sample_name} in grey: luminance Y = 0.299 R + 0.587 G + 0.114 B"
+    return sample[0].astype(np.float64), sample_name
+
+
+def learned_kernel(W: np.ndarray, f: int) -> tuple[np.ndarray, str]:
+    """Filter ``f`` (modulo F) of first-layer weights W (F, C, K, K) as an explainer kernel (K, K) float64
+    and its name; on a grey image (R = G = B) a colour filter acts as the sum of its channels' kernels."""
+    f = f % W.shape[0]
+    if W.shape[1] == 1:
+        return W[f, 0].astype(np.float64), f"learned filter {f} of conv 1"
+    return W[f].sum(axis=0).astype(np.float64), f"learned filter {f} of conv 1 (R + G + B weights)"
+
+
+def choose_kernel(name: str, size: int, seed: int, filter_index: int,
+                  first_layer: Callable[[], np.ndarray]) -> tuple[np.ndarray, str]:
+    """The explainer's kernel and its name: a preset (see :func:`kernel_preset`) of ``size``, or for "learned"
+    filter ``filter_index`` of the network's first-layer weights ``first_layer()`` (F, C, K, K)."""
+    if name == "learned":
+        return learned_kernel(first_layer(), filter_index)
+    return kernel_preset(name, size, seed=seed), name.replace("_", " ")
+
+
+def explainer_data(image: np.ndarray, input_name: str, kernel: np.ndarray, kernel_name: str, stride: int,
+                   pad: int, position: int) -> ConvExplainerData:
+    """:func:`explain_convolution` with a caption.  Raises LessonConfigError when the kernel does not fit in
+    the padded input or the stride is below 1."""
+    try:
+        e = explain_convolution(image, kernel, stride, pad, position)
+    except ValueError as err:
+        raise LessonConfigError(f"The explainer cannot convolve: {err}.") from None
+    k = kernel.shape[0]
+    return ConvExplainerData(e, f"{input_name} ⊛ {kernel_name} {k}×{k}")

@@ -5,10 +5,11 @@ import pytest
 
 from lessons.cnn_scratch.lesson import LESSON
 from lessons.cnn_scratch import explainer
-from lessons.cnn_scratch.attribution import gradient_ascent, forward_upto
 from lessons.cnn_scratch.explainer import ConvExplainerData, explain_convolution, kernel_preset, output_size
 from visualizer.core.lesson import LessonConfigError
 from visualizer.core.plotdata import ImageGridData
+from visualizer.probes.gradient_ascent import gradient_ascent
+from visualizer.probes.saliency import forward_upto
 
 NON_CURVE = {p.id: p.kind for p in LESSON.plots if p.kind != "curves"}
 
@@ -17,11 +18,18 @@ def build(**values):
     return LESSON(LESSON.hyperparameters(values))
 
 
+def step(lesson):
+    """One training step as the session runs it (the step number, then the flushed metrics)."""
+    lesson.n_steps = getattr(lesson, "n_steps", 0) + 1
+    lesson.train_step(lesson.n_steps)
+    return lesson.flush()
+
+
 @pytest.fixture(scope="module")
 def trained():
     """A NumPy lesson after 300 steps (shared by the read-only tests)."""
     lesson = build(seed=0)
-    metrics = [lesson.train_step() for _ in range(300)]
+    metrics = [step(lesson) for _ in range(300)]
     return lesson, metrics
 
 
@@ -122,7 +130,7 @@ def test_bad_explainer_settings_raise_and_keep_previous_state():
 def test_window_follows_training_steps():
     lesson = build(explain_follow=True, explain_position=2)
     for _ in range(3):
-        lesson.train_step()
+        step(lesson)
     assert lesson.snapshot()["explainer"].explanation.position == 5
 
 
@@ -130,7 +138,7 @@ def test_window_follows_training_steps():
 def test_engines_agree_for_20_steps():
     a, b = build(engine="numpy", seed=3), build(engine="torch", seed=3)
     for _ in range(20):
-        ma, mb = a.train_step(), b.train_step()
+        ma, mb = step(a), step(b)
         assert ma["train_loss"] == pytest.approx(mb["train_loss"], abs=1e-5)
         assert ma["train_acc"] == mb["train_acc"]
     ga, gb = a.gradient_arrays(), b.gradient_arrays()
@@ -177,7 +185,7 @@ def test_snapshot_plots_have_their_data_classes_and_shapes(trained):
 
 def test_snapshot_leaves_training_gradients_alone(trained):
     lesson, _ = trained
-    lesson.train_step()
+    step(lesson)
     before = lesson.gradient_arrays()
     lesson.set_live("sample_index", 5)
     lesson.set_live("filter_index", 3)
@@ -217,5 +225,8 @@ def test_checkpoint_round_trip_and_mismatch(trained):
     fresh = build(seed=0)
     fresh.load_checkpoint_state(state)
     assert fresh.evaluate()["val_acc"] == pytest.approx(lesson.evaluate()["val_acc"])
-    with pytest.raises(LessonConfigError, match="does not match"):
+    assert any(k.startswith("opt.adam.") for k in state)              # the optimizer's moments too
+    with pytest.raises(LessonConfigError, match="conv0.W' has shape"):
         build(filters1=8).load_checkpoint_state(state)
+    with pytest.raises(LessonConfigError, match="does not fit this model"):
+        build(optimizer="sgd").load_checkpoint_state(state)          # Adam's moments: another optimizer

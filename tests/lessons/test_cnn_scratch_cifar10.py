@@ -6,8 +6,8 @@ import hashlib
 import numpy as np
 import pytest
 
+from lessons.cnn_scratch.explainer import luminance
 from lessons.cnn_scratch.lesson import LESSON
-from lessons.cnn_scratch.lesson import luminance
 from tests.core.test_data_cifar10 import fake_cifar10
 from tests.core.test_data_download import unreachable_url
 from visualizer.data import cifar10
@@ -41,6 +41,13 @@ def build(ctx=None, **values):
     return LESSON(LESSON.hyperparameters({"dataset": "cifar10", **values}), ctx)
 
 
+def step(lesson):
+    """One training step as the session runs it (the step number, then the flushed metrics)."""
+    lesson.n_steps = getattr(lesson, "n_steps", 0) + 1
+    lesson.train_step(lesson.n_steps)
+    return lesson.flush()
+
+
 def test_engines_agree_on_colour_images(cached_cifar):
     ctx = RecordingContext()
     a, b = build(ctx, engine="numpy", seed=2, batch_size=8), build(ctx, engine="torch", seed=2, batch_size=8)
@@ -49,7 +56,7 @@ def test_engines_agree_on_colour_images(cached_cifar):
     assert a.x_train.shape == (20, 3, 32, 32) and a.x_val.shape == (5, 3, 32, 32)
     assert a.cnn.input_shape == (3, 32, 32) and a.cnn.layers[0].params[0].shape == (16, 3, 3, 3)
     for _ in range(6):
-        ma, mb = a.train_step(), b.train_step()
+        ma, mb = step(a), step(b)
         assert ma["train_loss"] == pytest.approx(mb["train_loss"], abs=1e-5)
         assert ma["train_acc"] == mb["train_acc"]
     ga, gb = a.gradient_arrays(), b.gradient_arrays()
@@ -65,8 +72,9 @@ def test_engines_agree_on_colour_images(cached_cifar):
 
     i = b.hp["sample_index"]
     x = torch.tensor(b.x_val[i:i + 1], requires_grad=True)
-    b.engine.model.eval()
-    z = b.engine.model(x)[0]
+    model = b.trainer.modules["model"]
+    model.eval()
+    z = model(x)[0]
     z[int(z.argmax())].backward()
     expected = x.grad[0].abs().amax(dim=0).numpy()                       # (H, W)
     s = b.snapshot()["saliency"].images[1]                                # (H, W, 3), grey
@@ -76,7 +84,7 @@ def test_engines_agree_on_colour_images(cached_cifar):
 def test_colour_snapshots(cached_cifar):
     lesson = build(seed=0, sample_index=3, filter_layer=1, filter_index=5)
     for _ in range(3):
-        lesson.train_step()
+        step(lesson)
     snap = lesson.snapshot()
     i = 3
     filters = snap["filters"]
@@ -132,7 +140,7 @@ def test_offline_falls_back_to_digits_with_notice(tmp_path, monkeypatch):
     assert ctx.notices[0].startswith("Could not download CIFAR-10 (could not connect to 127.0.0.1")
     assert ctx.notices[0].endswith("using the embedded 8×8 digits instead.")
     assert lesson.data.image_shape == (8, 8) and lesson.data.channels == 1
-    lesson.train_step()
+    step(lesson)
     assert lesson.snapshot()["filters"].images.shape == (16, 3, 3)
 
 

@@ -1,5 +1,5 @@
-"""What a trained CNN looks at: feature maps with their gradients, saliency, and filter visualization
-by gradient ascent, computed with the NumPy engine's layers.  Qt-free.
+"""What a trained CNN looks at: feature maps with their gradients and saliency maps, computed with the
+NumPy engine's layers (filter patterns by gradient ascent: ``visualizer.probes.gradient_ascent``).  Qt-free.
 
 Every function takes the list of layers of a scratch CNN (``visualizer.models.cnn.CNN.layers``:
 objects with ``forward``/``backward``, parameter gradients in ``grads``) and leaves the network as it
@@ -9,9 +9,7 @@ them (BatchNorm running statistics, no dropout).
 
 Sources: Saitoh, *Deep Learning from Scratch*, section 7.6 (visualizing a CNN); Simonyan, Vedaldi
 & Zisserman, "Deep Inside Convolutional Networks: Visualising Image Classification Models and
-Saliency Maps", ICLR workshop 2014 (saliency |∂S_c/∂x|); Erhan, Bengio, Courville & Vincent,
-"Visualizing Higher-Layer Features of a Deep Network", Univ. Montréal tech. report 1341 (2009), and
-Chollet, *Deep Learning with Python* 2e, section 9.4.2 (filter patterns by gradient ascent).
+Saliency Maps", ICLR workshop 2014 (saliency |∂S_c/∂x|).
 """
 from __future__ import annotations
 
@@ -90,33 +88,3 @@ def saliency(layers: Sequence, x: np.ndarray, cls: int) -> np.ndarray:
         dz[0, cls] = 1.0
         dx = backward_from(layers, len(layers) - 1, dz)[0]               # (1, C, H, W)
     return np.abs(dx[0].astype(np.float64)).max(axis=0)
-
-
-def gradient_ascent(layers: Sequence, layer: int, channel: int, x0: np.ndarray, steps: int = 40,
-                    step_size: float = 0.05) -> tuple[np.ndarray, float, float]:
-    """The input that excites one filter: maximize the mean activation of ``channel`` in the output
-    of layers[layer] by gradient ascent on the input, starting from x0 (1, C, H, W), pixels kept in
-    [0, 1] (Erhan et al. 2009; Chollet 2e, 9.4.2).
-
-    Each step normalizes the gradient to unit RMS (Chollet's recipe, so the step size is in pixel
-    units whatever the scale) and moves x by ``step_size`` along it.  Returns (x (C, H, W) float64,
-    the mean activation at x0, at the result)."""
-    x = np.array(x0, copy=True)
-    before = after = 0.0
-    with preserved(layers):
-        for i in range(steps + 1):
-            out = forward_upto(layers, x, layer)[-1]                      # (1, F, h, w)
-            act = float(out[0, channel].mean())
-            if i == 0:
-                before = act
-            after = act
-            if i == steps:
-                break
-            dout = np.zeros_like(out)
-            dout[0, channel] = 1.0 / out[0, channel].size
-            g = backward_from(layers, layer, dout)[0]                    # (1, C, H, W)
-            rms = float(np.sqrt(np.mean(g.astype(np.float64) ** 2)))
-            if rms == 0.0:                                               # dead filter here: no direction
-                break
-            x = np.clip(x + (step_size / rms) * g, 0.0, 1.0).astype(x0.dtype)
-    return x[0].astype(np.float64), before, after
