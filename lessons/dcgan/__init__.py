@@ -1,5 +1,5 @@
-"""Lesson ``dcgan``: a deep convolutional GAN draws digits (PyTorch).  ``nets.py`` holds the shared DCGAN
-generator and discriminator (imports torch; other Generative lessons may import it)."""
+"""Lesson ``dcgan``: a deep convolutional GAN draws digits (PyTorch; the networks are
+``visualizer.models.dcgan_torch``)."""
 from visualizer.core.lesson import LessonInfo
 
 INFO = LessonInfo(

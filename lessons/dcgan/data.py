@@ -1,4 +1,4 @@
-"""Training images for the GAN lessons (Qt-free, torch-free).
+"""Training images for the ``dcgan`` lesson (Qt-free, torch-free).
 
 The embedded scikit-learn 8×8 digits upscaled with bilinear interpolation to 16×16 (or 32×32), or MNIST's
 28×28 digits padded to 32×32 (resized to 16×16 when that size is chosen), scaled to [−1, 1] to match the
@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from visualizer.data.digits import digit_images
+from visualizer.data.fallback import load_with_fallback
+from visualizer.data.images import resize_bilinear
 
 
 @dataclass(frozen=True)
@@ -25,35 +29,12 @@ class GanImages:
         return int(self.images.shape[-1])
 
 
-def bilinear_resize(images: np.ndarray, size: int) -> np.ndarray:
-    """Bilinear interpolation of (N, H, W) images to (N, size, size), pixel centres aligned like
-    ``torch.nn.functional.interpolate(mode="bilinear", align_corners=False)``.  Returns float32."""
-    n, h, w = images.shape
-
-    def axis(src: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        pos = (np.arange(size) + 0.5) * (src / size) - 0.5           # (size,) source coordinates
-        pos = np.clip(pos, 0.0, src - 1)
-        lo = np.floor(pos).astype(np.int64)
-        hi = np.minimum(lo + 1, src - 1)
-        return lo, hi, (pos - lo).astype(np.float32)
-
-    r0, r1, fr = axis(h)
-    c0, c1, fc = axis(w)
-    x = images.astype(np.float32)
-    rows = x[:, r0, :] * (1 - fr)[None, :, None] + x[:, r1, :] * fr[None, :, None]      # (N, size, W)
-    return rows[:, :, c0] * (1 - fc)[None, None, :] + rows[:, :, c1] * fc[None, None, :]  # (N, size, size)
-
-
 def digits_images(image_size: int = 16) -> GanImages:
-    """All 1,797 embedded 8×8 digits (scikit-learn) upscaled to ``image_size`` and scaled to [−1, 1]:
-    images (1797, 1, S, S) float32, labels (1797,) int64."""
-    from sklearn.datasets import load_digits
-
-    bunch = load_digits()
-    x = (bunch.data / 16.0).reshape(-1, 8, 8)                          # (N, 8, 8) in [0, 1]
-    up = np.clip(bilinear_resize(x, image_size), 0.0, 1.0)
+    """All 1,797 embedded 8×8 digits upscaled (``visualizer.data.digits.digit_images``) to ``image_size`` and
+    scaled to [−1, 1]: images (1797, 1, S, S) float32, labels (1797,) int64."""
+    up, labels = digit_images(image_size)                              # (N, S, S) in [0, 1]
     return GanImages(f"8×8 digits (scikit-learn, embedded) upscaled to {image_size}×{image_size}",
-                     (up * 2.0 - 1.0)[:, None].astype(np.float32), bunch.target.astype(np.int64))
+                     (up * 2.0 - 1.0)[:, None].astype(np.float32), labels)
 
 
 def mnist_images(image_size: int = 32, max_train: int = 10_000, seed: int = 0, progress=None) -> GanImages:
@@ -66,15 +47,17 @@ def mnist_images(image_size: int = 32, max_train: int = 10_000, seed: int = 0, p
     if image_size == 32:
         x = np.pad(x, ((0, 0), (2, 2), (2, 2)))
     else:
-        x = np.clip(bilinear_resize(x, image_size), 0.0, 1.0)
+        x = resize_bilinear(x, image_size, clip=(0.0, 1.0), dtype=np.float32)
     return GanImages(f"MNIST ({len(x):,} training digits, {image_size}×{image_size})",
                      (x * 2.0 - 1.0)[:, None].astype(np.float32), split.y_train)
 
 
-def mean_pairwise_distance(x: np.ndarray) -> float:
-    """Mean Euclidean distance between all pairs of rows of x (N, D) (N ≥ 2)."""
-    x = x.reshape(len(x), -1).astype(np.float64)
-    sq = (x * x).sum(1)
-    d2 = np.maximum(sq[:, None] + sq[None, :] - 2 * x @ x.T, 0.0)
-    n = len(x)
-    return float(np.sqrt(d2)[~np.eye(n, dtype=bool)].mean())
+def load_images(context, dataset: str, image_size: int, seed: int) -> GanImages:
+    """The lesson's data set: "digits", or "mnist" with the embedded digits (and a notice through ``context``,
+    a LessonContext) when MNIST cannot be downloaded or read."""
+    digits = lambda: digits_images(image_size)                         # noqa: E731
+    if dataset != "mnist":
+        return digits()
+    return load_with_fallback(context, lambda: mnist_images(image_size, 10_000, seed, progress=context.progress),
+                              digits, what="MNIST",
+                              instead=f"the embedded 8×8 digits upscaled to {image_size}×{image_size}")

@@ -1,15 +1,12 @@
 """Lesson ``dcgan``: a deep convolutional GAN learns to draw digits (Qt-free; torch only on the build path).
 
-A generator G maps noise z ~ N(0, I) to a 16×16 (or 32×32) image; a discriminator D scores images as real or
-fake; the two play the minimax game of Goodfellow et al. (2014) with the DCGAN architecture of Radford, Metz &
-Chintala (2016), trained as in Ogawa, *PyTorch advanced deep learning* (つくりながら学ぶ！PyTorchによる発展
-ディープラーニング) ch. 5.1 (BCE-with-logits losses, Adam with β₁ = 0.5) and Chollet, *Deep Learning with
-Python* 2e ch. 12.5 (GANs).  Data: the embedded scikit-learn digits upscaled to 16×16 (bilinear), or MNIST padded
-to 32×32 when it can be downloaded (offline: a notice and the embedded digits).
-
-Views: samples from fixed noise, both losses, D(x) and D(G(z)), the generator's gradient norm, an interpolation
-between two samples in latent space, and a mode-collapse indicator (sample diversity relative to real images).
-The PyTorch code lives in ``engine.py`` / ``nets.py`` and is imported when the lesson is built.
+G maps noise z ~ N(0, I) to a 16×16 (or 32×32) image, D scores images as real or fake; they play the minimax game
+of Goodfellow et al. (2014) with the DCGAN architecture of Radford, Metz & Chintala (2016)
+(``visualizer.models.dcgan_torch``), trained as in Ogawa, *PyTorch advanced deep learning* ch. 5.1 (BCE with
+logits, Adam with β₁ = 0.5) and Chollet, *Deep Learning with Python* 2e ch. 12.5: a TorchTrainer with a D phase
+and a G phase (:meth:`DCGANLesson.d_losses`, :meth:`DCGANLesson.g_losses`).  Data: the embedded digits upscaled
+to 16×16, or MNIST padded to 32×32 when it can be downloaded.  Views: fixed-noise samples, losses, D(x) and
+D(G(z)), G's gradient norm, a latent-space interpolation and a mode-collapse indicator.
 """
 from __future__ import annotations
 
@@ -17,14 +14,13 @@ import math
 
 import numpy as np
 
-from lessons.dcgan.data import GanImages, digits_images, mean_pairwise_distance, mnist_images
-from lessons.dcgan.narrative import NARRATIVE
-from visualizer.data.download import DownloadError
-from visualizer.data.idx import DataFormatError
-from visualizer.core.hyperparams import ChoiceParam, FloatParam, IntParam
-from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
-from visualizer.core.plotdata import ImageGridData, PlotData, PlotSpec
 from lessons.dcgan import INFO
+from lessons.dcgan.data import load_images
+from lessons.dcgan.narrative import NARRATIVE, collapse_notice, d_wins_notice, d_wins_pause
+from visualizer.core.hyperparams import ChoiceParam, FloatParam, IntParam
+from visualizer.core.lesson import Lesson, LessonConfigError
+from visualizer.core.plotdata import ImageGridData, PlotData, PlotSpec
+from visualizer.probes.gan_health import GanHealth, Streak, diversity_ratio, mean_pairwise_distance
 
 N_FIXED = 64                 # fixed noise vectors: the grid, the interpolation ends, the diversity batch
 COLLAPSE_THRESHOLD = 0.5     # diversity below this share of the real images' spread counts as collapse
@@ -33,7 +29,6 @@ COLLAPSE_EVALS = 3           # consecutive evaluations below the threshold befor
 D_WINS_FAKE = 0.02           # D(G(z)) below this ...
 D_WINS_GRAD = 0.02           # ... and G's gradient norm below this share of its early value ...
 D_WINS_STEPS = 150           # ... for this many steps: D has won, training is paused
-CUDA_METRICS_EVERY = 10      # k: steps per metrics report on CUDA (one host sync per k steps)
 
 
 class DCGANLesson(Lesson):
@@ -115,106 +110,100 @@ class DCGANLesson(Lesson):
 
     def __init__(self, hp, context=None) -> None:
         super().__init__(hp, context)
+        self._check_interp(hp["interp_a"], hp["interp_b"])
         self.image_size = int(hp["image_size"])
-        self.data = self._load_data()
-        self.rng = np.random.default_rng(hp["seed"])
-        self.t = 0
-        real_idx = self.rng.choice(len(self.data.images), N_FIXED, replace=False)
+        self.data = load_images(self.context, hp["dataset"], self.image_size, hp["seed"])
+        real_idx = np.random.default_rng(hp["seed"]).choice(len(self.data.images), N_FIXED, replace=False)
         self.real_batch = self.data.images[real_idx, 0]                          # (64, S, S) host copy
         self.real_distance = mean_pairwise_distance(self.real_batch)
-        from lessons.dcgan.engine import GanEngine      # imports torch
+        self.health = GanHealth(Streak(min_steps=D_WINS_STEPS, rearm=True),
+                                Streak(COLLAPSE_EVALS, warmup=COLLAPSE_AFTER, rearm=True),
+                                collapse_ratio=COLLAPSE_THRESHOLD, one_verdict=False)
+        self._grad_ref: list[float] = []          # G's first 20 gradient norms: what "vanished" is relative to
+        self.last_step = 0
+        self._build(hp)
 
-        self.engine = GanEngine(self.data.images, z_dim=hp["z_dim"], width=hp["width"], seed=hp["seed"],
-                                device=hp["device"], g_lr=hp["g_lr"], d_lr=hp["d_lr"], beta1=hp["beta1"],
-                                n_fixed=N_FIXED, cpu_threads=hp["cpu_threads"])
-        self.metrics_every = CUDA_METRICS_EVERY if self.engine.device.type == "cuda" else 1
-        self._check_interp(hp["interp_a"], hp["interp_b"])
-        self._low_diversity = 0
-        self._collapse_told = False
-        self._d_wins_steps = 0
-        self._d_wins_told = False
-        self._grad_ref: list[float] = []
-        self.last_metrics: dict[str, float] = {}
+    def _build(self, hp) -> None:
+        """G and D (seeds s, s + 1), Adam for each, the images and 64 fixed noise vectors (CPU generator s + 2,
+        the same on every device) on the device; batches and noise from the trainer's generator (s + 3)."""
+        import torch
 
-    # ---- data ------------------------------------------------------------------------------------
-    def _load_data(self) -> GanImages:
-        if self.hp["dataset"] == "mnist":
-            try:
-                return mnist_images(self.image_size, 10_000, self.hp["seed"], progress=self.context.progress)
-            except DownloadError as e:
-                self.context.notice(f"Could not download MNIST ({e.reason}): using the embedded 8×8 digits "
-                                    f"upscaled to {self.image_size}×{self.image_size} instead.")
-            except DataFormatError as e:
-                self.context.notice(f"The MNIST files are damaged ({e}): using the embedded 8×8 digits instead. "
-                                    "Delete them from the cache folder to download them again.")
-        return digits_images(self.image_size)
+        from visualizer.models.dcgan_torch import build_dcgan
+        from visualizer.torch_backend.gan import gan_trainer, record_grad_norm
+
+        torch.manual_seed(hp["seed"])
+        G, D = build_dcgan(hp["z_dim"], self.image_size, self.data.images.shape[1], hp["width"], hp["seed"])
+        self.trainer = gan_trainer(G, D, self.d_losses, self.g_losses, lr_g=hp["g_lr"], lr_d=hp["d_lr"],
+                                   betas=(hp["beta1"], 0.999), lr_names=("g_lr", "d_lr"), beta1_name="beta1",
+                                   device=hp["device"], seed=hp["seed"] + 3, cpu_threads=hp["cpu_threads"])
+        record_grad_norm(self.trainer, "G", "g_grad_norm")
+        self.x = torch.as_tensor(self.data.images).to(self.trainer.device)               # (N, C, S, S)
+        cpu = torch.Generator().manual_seed(hp["seed"] + 2)
+        self.fixed_z = torch.randn(N_FIXED, hp["z_dim"], generator=cpu).to(self.trainer.device)   # (64, z_dim)
 
     @property
     def steps_per_epoch(self) -> int:
         return math.ceil(len(self.data.images) / self.hp["batch_size"])
 
-    # ---- training --------------------------------------------------------------------------------
-    def train_step(self) -> dict[str, float]:
-        """One D update and one G update.  Returns {} on most steps and the means of the last k steps'
-        metrics every k steps (k = 1 on the CPU, 10 on CUDA), so CUDA syncs with the host once per k steps."""
-        self.engine.step(self.hp["batch_size"], saturating=self.hp["g_loss"] == "minimax")
-        self.t += 1
-        if self.t % self.metrics_every:
-            return {}
-        m = self.engine.read_metrics()
-        self.last_metrics = m
-        self._watch_d_wins(m)
+    # ---- training: one D update, then one G update (Ogawa ch. 5.1, ``train_model``) ----------------------
+    def d_losses(self, batch, step):
+        """D minimizes BCE(D(x), 1) + BCE(D(G(z)), 0) on a real batch and a fake batch (logits: the sigmoid is
+        inside the loss).  The fakes are detached: this update changes only D."""
+        import torch
+        import torch.nn.functional as F
+
+        G, D, gen = self.trainer.modules["G"], self.trainer.modules["D"], self.trainer.generator
+        n = self.hp["batch_size"]
+        idx = torch.randint(0, len(self.x), (n,), device=self.x.device, generator=gen)
+        real = self.x[idx]                                                              # (B, C, S, S)
+        z = torch.randn(n, self.hp["z_dim"], device=self.x.device, generator=gen)     # (B, z_dim)
+        self._fake = G(z)                                                               # (B, C, S, S)
+        d_real, d_fake = D(real), D(self._fake.detach())                                # (B,) logits
+        d_loss = (F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real))
+                  + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake)))
+        return {"d_loss": d_loss, "d_real": torch.sigmoid(d_real.detach()).mean(),
+                "d_fake": torch.sigmoid(d_fake.detach()).mean()}
+
+    def g_losses(self, batch, step):
+        """G minimizes BCE(D(G(z)), 1) = −log D(G(z)) (non-saturating) or the minimax log(1 − D(G(z))), on the
+        same fakes, back-propagated through the just-updated D into G."""
+        import torch
+        import torch.nn.functional as F
+
+        g_logits = self.trainer.modules["D"](self._fake)                                # (B,)
+        self._fake = None
+        if self.hp["g_loss"] == "minimax":
+            return {"g_loss": -F.binary_cross_entropy_with_logits(g_logits, torch.zeros_like(g_logits))}
+        return {"g_loss": F.binary_cross_entropy_with_logits(g_logits, torch.ones_like(g_logits))}
+
+    def train_step(self, step: int) -> None:
+        self.last_step = step
+        self.trainer.step(None, step)
+
+    def flush(self) -> dict[str, float]:
+        m = self.trainer.flush()
+        if m:
+            self._watch_d_wins(self.last_step, m)
         return m
 
-    def _watch_d_wins(self, m: dict[str, float]) -> None:
+    def _watch_d_wins(self, step: int, m: dict[str, float]) -> None:
         """Pause when D rejects every fake (D(G(z)) ≈ 0) and G's gradient has (nearly) vanished for
         D_WINS_STEPS steps; tell the user once if D wins but the non-saturating loss still gives G a gradient."""
         g = m.get("g_grad_norm", math.nan)
-        if not math.isfinite(g):
-            return
-        if len(self._grad_ref) < 20:
-            self._grad_ref.append(g)
-        ref = float(np.median(self._grad_ref))
-        if m["d_fake"] < D_WINS_FAKE:
-            self._d_wins_steps += self.metrics_every
-        else:
-            self._d_wins_steps = 0
-            self._d_wins_told = False
-            return
-        if self._d_wins_steps < D_WINS_STEPS or self._d_wins_told:
-            return
-        self._d_wins_told = True
-        if g < D_WINS_GRAD * ref:
-            self.context.request_pause(
-                f"The discriminator has won: for {self._d_wins_steps} steps it gave the fakes D(G(z)) < "
-                f"{D_WINS_FAKE} and the generator's gradient fell to {g:.2g} (it started near {ref:.2g}). "
-                "With the minimax loss log(1 − D(G(z))) the gradient vanishes once D is confident, so G "
-                "cannot improve. Switch the generator loss to non-saturating (−log D(G(z))), lower the D "
-                "learning rate, or raise G's, then continue or press Reset (R).")
-        else:
-            self.context.notice(
-                f"The discriminator rejects every fake (D(G(z)) < {D_WINS_FAKE} for {self._d_wins_steps} "
-                "steps). The non-saturating loss still gives G a gradient, but if the samples do not improve "
-                "soon, lower the D learning rate or raise G's.")
+        if math.isfinite(g):
+            self._grad_ref = (self._grad_ref + [g])[:20]
+            ref = float(np.median(self._grad_ref))
+            if (verdict := self.health.update(step, d_wins=m["d_fake"] < D_WINS_FAKE)) and g < D_WINS_GRAD * ref:
+                self.context.request_pause(d_wins_pause(verdict.steps, D_WINS_FAKE, g, ref))
+            elif verdict:
+                self.context.notice(d_wins_notice(verdict.steps, D_WINS_FAKE))
 
     def evaluate(self) -> dict[str, float]:
         """Diversity of 64 fixed-noise fakes relative to 64 real images (and the collapse threshold)."""
-        fakes, _ = self.engine.samples(N_FIXED)                                    # (64, S, S)
-        div = mean_pairwise_distance(fakes) / max(self.real_distance, 1e-12)
-        if self.t >= COLLAPSE_AFTER and div < COLLAPSE_THRESHOLD:
-            self._low_diversity += 1
-            if self._low_diversity >= COLLAPSE_EVALS and not self._collapse_told:
-                self._collapse_told = True
-                self.context.notice(
-                    f"Mode collapse: the fakes are only {div:.0%} as varied as real digits (threshold "
-                    f"{COLLAPSE_THRESHOLD:.0%}). The generator has found a few images that fool D and maps "
-                    "(almost) every z to them; D then learns to reject those, G jumps to others, and the game "
-                    "cycles instead of covering all ten digits. Lower the learning rates, use β₁ = 0.5, or "
-                    "reset with another seed.")
-        else:
-            self._low_diversity = 0
-            if div >= COLLAPSE_THRESHOLD:
-                self._collapse_told = False
+        fakes, _ = self.samples(N_FIXED)                                            # (64, S, S)
+        div = diversity_ratio(fakes, self.real_distance)
+        if self.health.update(self.last_step, diversity=div) is not None:
+            self.context.notice(collapse_notice(div, COLLAPSE_THRESHOLD))
         return {"diversity": float(div), "collapse_threshold": COLLAPSE_THRESHOLD}
 
     def _check_interp(self, a: int, b: int) -> None:
@@ -228,22 +217,20 @@ class DCGANLesson(Lesson):
             b = value if name == "interp_b" else self.hp["interp_b"]
             self._check_interp(a, b)
         super().set_live(name, value)
-        if name == "g_lr":
-            self.engine.set_lr("g", value)
-        elif name == "d_lr":
-            self.engine.set_lr("d", value)
-        elif name == "beta1":
-            self.engine.set_beta1(value)
 
     # ---- views -----------------------------------------------------------------------------------
     def n_grid(self) -> int:
         return 36 if self.hp["grid"] == "6×6" else 64
 
+    def samples(self, n: int, interp: tuple[int, int, int, bool] | None = None):
+        """G(z) for the first n fixed noise vectors (n, S, S) and the interpolation row, as host copies."""
+        from lessons.dcgan.latent import sample_images
+        return sample_images(self.trainer.modules["G"], self.fixed_z, n, interp)
+
     def snapshot(self) -> dict[str, PlotData]:
         n = self.n_grid()
         a, b, steps = self.hp["interp_a"], self.hp["interp_b"], self.hp["interp_steps"]
-        spherical = self.hp["interpolation"] == "spherical"
-        grid, row = self.engine.samples(n, (a, b, steps, spherical))               # (n, S, S), (steps, S, S)
+        grid, row = self.samples(n, (a, b, steps, self.hp["interpolation"] == "spherical"))   # (n|steps, S, S)
         ts = np.linspace(0.0, 1.0, steps)
         caps = [f"z_{a}"] + [f"t={t:.2f}" for t in ts[1:-1]] + [f"z_{b}"]
         return {
@@ -258,20 +245,6 @@ class DCGANLesson(Lesson):
         return (f"The losses became NaN or infinite: the learning rates (G {self.hp['g_lr']:g}, D "
                 f"{self.hp['d_lr']:g}) are probably too high for the GAN game. Lower them (DCGAN uses 2e-4) "
                 "and press Reset (R).")
-
-    # ---- checkpoints -----------------------------------------------------------------------------
-    def checkpoint_state(self) -> dict[str, np.ndarray]:
-        return self.engine.state()
-
-    def load_checkpoint_state(self, state: dict) -> None:
-        try:
-            self.engine.load_state(state)
-        except ValueError as e:
-            raise LessonConfigError(f"This checkpoint does not fit the DCGAN built now: {e}. Load one saved "
-                                    "with the same noise size, image size and width.") from None
-
-    def close(self) -> None:
-        self.engine.close()
 
 
 LESSON = DCGANLesson

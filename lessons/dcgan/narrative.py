@@ -1,4 +1,5 @@
-"""The story of the ``dcgan`` lesson (Ogawa ch. 5.1, Radford et al. 2016, Chollet DLwP 2e ch. 12.5)."""
+"""The story of the ``dcgan`` lesson (Ogawa ch. 5.1, Radford et al. 2016, Chollet DLwP 2e ch. 12.5), and what it
+tells the user when the game fails (the discriminator wins, the generator collapses)."""
 from visualizer.core.lesson import NarrativeStep
 
 NARRATIVE = (
@@ -100,3 +101,28 @@ NARRATIVE = (
         plots=None,
     ),
 )
+
+
+def d_wins_pause(steps: int, d_fake_max: float, grad: float, ref: float) -> str:
+    """Why training pauses: D(G(z)) < ``d_fake_max`` for ``steps`` steps and G's gradient norm fell to ``grad``
+    (from about ``ref``)."""
+    return (f"The discriminator has won: for {steps} steps it gave the fakes D(G(z)) < {d_fake_max} and the "
+            f"generator's gradient fell to {grad:.2g} (it started near {ref:.2g}). With the minimax loss "
+            "log(1 − D(G(z))) the gradient vanishes once D is confident, so G cannot improve. Switch the generator "
+            "loss to non-saturating (−log D(G(z))), lower the D learning rate, or raise G's, then continue or "
+            "press Reset (R).")
+
+
+def d_wins_notice(steps: int, d_fake_max: float) -> str:
+    """D rejects every fake, but G still gets a gradient: a notice, no pause."""
+    return (f"The discriminator rejects every fake (D(G(z)) < {d_fake_max} for {steps} steps). The "
+            "non-saturating loss still gives G a gradient, but if the samples do not improve soon, lower the D "
+            "learning rate or raise G's.")
+
+
+def collapse_notice(diversity: float, threshold: float) -> str:
+    """Mode collapse: the fakes are only ``diversity`` (a share) as varied as real digits."""
+    return (f"Mode collapse: the fakes are only {diversity:.0%} as varied as real digits (threshold "
+            f"{threshold:.0%}). The generator has found a few images that fool D and maps (almost) every z to them; "
+            "D then learns to reject those, G jumps to others, and the game cycles instead of covering all ten "
+            "digits. Lower the learning rates, use β₁ = 0.5, or reset with another seed.")

@@ -7,8 +7,8 @@ batch normalization in both networks (not on G's output nor D's input layer), Re
 output, LeakyReLU(0.1) in D (Ogawa's slope), no fully connected hidden layers, weights drawn from
 N(0, 0.02²).
 
-Imports torch at the top: import this module only on the PyTorch code path (lazily from a lesson).
-Other lessons (sagan, anogan) may import it.
+Imports torch at the top: import this module only on the PyTorch code path (lazily, when a lesson builds).
+The ``dcgan`` lesson trains it; any lesson that needs a small image GAN may.
 """
 from __future__ import annotations
 
