@@ -4,8 +4,7 @@ and exports CSV and PNG."""
 import numpy as np
 from PySide6.QtGui import QImage
 
-from lessons.optimizers.lesson import LESSON
-from lessons.optimizers.racers import OPTIMIZERS
+from lessons.optimizers.lesson import LESSON, OPTIMIZERS
 from lessons.optimizers.view import PLOT_VIEWS, RaceView, arrow_segments
 from visualizer.ui.plots import make_plot_view
 

@@ -358,7 +358,7 @@ def test_changes_at_one_step_share_one_marker(qtbot):
 
 
 def test_dragging_a_3d_word_map_turns_it_and_asks_for_the_angles(qtbot):
-    from lessons.word_vectors.wordmap import view_3d
+    from visualizer.probes.word_map import view_3d
     from visualizer.core.plotdata import WordMapData
     from visualizer.ui.plots.word_map import DEGREES_PER_PX, WordMapView
 

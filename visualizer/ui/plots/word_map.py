@@ -11,8 +11,8 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QWidget
 
-from lessons.word_vectors.wordmap import view_3d, view_3d_label
 from visualizer.core.plotdata import PlotSpec, WordMapData
+from visualizer.probes.word_map import view_3d, view_3d_label
 from visualizer.ui.plots.base import PlotView
 from visualizer.ui.plots.colormaps import class_color, symbol_brush
 from visualizer.ui.plots.labels import Label, LabelsItem
