@@ -57,3 +57,9 @@ def test_diversity_of_copies_is_zero_and_of_the_data_is_one():
     assert d > 0 and mean_pairwise_distance(x[:2]) == pytest.approx(np.linalg.norm(a - b))
     assert diversity_ratio(x, d) == pytest.approx(1.0)
     assert diversity_ratio(np.repeat(x[:1], 5, axis=0), d) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_undecided_readings_neither_extend_nor_end_a_streak():
+    s = Streak(patience=3)
+    assert [s.update(t, bad) for t, bad in ((1, True), (2, None), (3, True), (4, None))] == [False] * 4
+    assert s.count == 2 and s.update(5, True) and s.steps == 5

@@ -43,8 +43,12 @@ class Streak:
         self.fired = False
         self._since = 0                       # step of the last reading that was not bad (or not judged)
 
-    def update(self, step: int, bad: bool) -> bool:
-        """Feed one reading at training ``step`` (counting from 1); True when the streak fires now."""
+    def update(self, step: int, bad: bool | None) -> bool:
+        """Feed one reading at training ``step`` (counting from 1); True when the streak fires now.  ``bad`` None:
+        an undecided reading (between the "bad" and the "recovered" thresholds of a hysteresis) that neither
+        extends nor ends the streak."""
+        if bad is None and step >= self.warmup:
+            return False
         if step < self.warmup or not bad:
             self._since = step
             self.count = self.steps = 0
