@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import threading
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -480,3 +481,35 @@ def contour_segments(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, levels: np.n
     if not out:
         return np.zeros((0, 2), np.float32)
     return np.concatenate(out).astype(np.float32)
+
+
+@dataclass
+class SurfaceMap:
+    """A surface's colour image, levels and contour segments, computed once per surface."""
+
+    key: str
+    image: np.ndarray
+    levels: tuple[float, float]
+    contours: np.ndarray
+    colorbar_label: str
+
+
+def surface_map(surface: Surface) -> SurfaceMap:
+    """The colour field (log10(f − f_min) on valley surfaces, else f), colour levels and iso-lines."""
+    xs, ys, z = surface.grid()
+    z = np.asarray(z, dtype=np.float64)
+    lv = contour_levels(z, surface.f_min, surface.log_levels)
+    segments = contour_segments(xs, ys, z, lv)
+    if surface.log_levels:
+        gap = np.maximum(z - surface.f_min, 0.0)
+        floor = max(float(np.percentile(gap, 0.5)), float(np.percentile(gap, 95)) * 1e-5, 1e-12)
+        image = np.log10(np.maximum(gap, floor))
+        levels = (math.log10(floor), float(np.percentile(image, 99)))
+        label = "log₁₀(f − f_min)"
+    else:
+        image = z
+        levels = (float(surface.f_min), float(np.percentile(z, 99)))
+        label = "f"
+    if not levels[1] > levels[0]:
+        levels = (levels[0], levels[0] + 1.0)
+    return SurfaceMap(uuid.uuid4().hex, image.astype(np.float32), levels, segments, label)

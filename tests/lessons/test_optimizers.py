@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from lessons.optimizers.lesson import LESSON
-from lessons.optimizers.lesson import RaceData, Trajectory
-from lessons.optimizers.racers import OPTIMIZERS
+from lessons.optimizers.point_optimizers import OPTIMIZERS
+from lessons.optimizers.race import RaceData, Trajectory
 from lessons.optimizers.surfaces import (SURFACES, contour_segments, make_surface, network_slice)
 from visualizer.core.checkpoint import load_checkpoint, save_checkpoint
 from visualizer.core.lesson import LessonConfigError, LessonContext
@@ -34,8 +34,14 @@ def only(*names, **values):
     return {**{f"use_{n}": n in names for n in OPTIMIZERS}, **values}
 
 
+def step(lesson):
+    """One training step as the session runs it (the next step number, then the flushed metrics)."""
+    lesson.train_step(lesson.trainer.last_step + 1)
+    return lesson.flush()
+
+
 def train(lesson, steps):
-    return [lesson.train_step() for _ in range(steps)]
+    return [step(lesson) for _ in range(steps)]
 
 
 NETWORK_LRS = {"lr_sgd": 0.05, "lr_momentum": 0.01, "lr_nesterov": 0.01, "lr_adagrad": 0.1, "lr_rmsprop": 0.01,
@@ -120,9 +126,9 @@ def test_numpy_and_torch_engines_give_the_same_trajectories():
             metrics = train(lesson, 80)
             runs[engine] = lesson, metrics
         (a, ma), (b, mb) = runs["numpy"], runs["torch"]
-        assert a.diverged == b.diverged, values
+        assert a.trainer.diverged == b.trainer.diverged, values
         for name in OPTIMIZERS:
-            ta, tb = a.trajectories[name].rows(), b.trajectories[name].rows()
+            ta, tb = a.trainer.trajectories[name].rows(), b.trainer.trajectories[name].rows()
             assert ta.shape == tb.shape
             err = np.abs(ta - tb) / np.maximum(1.0, np.abs(ta))          # absolute, relative for |f| > 1
             assert err.max() < 1e-9, (values["surface"], name, err.max())
@@ -132,7 +138,7 @@ def test_numpy_and_torch_engines_give_the_same_trajectories():
         ga, gb = a.gradient_arrays(), b.gradient_arrays()
         assert ga.keys() == gb.keys() and ga
         assert max(relative_error(ga[k], gb[k]) for k in ga) < 1e-9
-    assert runs["numpy"][0].diverged == {} and set(runs["numpy"][0].trajectories) == set(OPTIMIZERS)
+    assert runs["numpy"][0].trainer.diverged == {} and set(runs["numpy"][0].trainer.trajectories) == set(OPTIMIZERS)
 
 
 def test_adam_reaches_the_minimum_of_the_bowl():
@@ -141,19 +147,20 @@ def test_adam_reaches_the_minimum_of_the_bowl():
     assert set(metrics[-1]) == {"loss_adam"}
     assert metrics[0]["loss_adam"] > 1.0
     assert metrics[-1]["loss_adam"] < 1e-8
-    assert np.abs(lesson.racers["adam"].position).max() < 1e-3
+    assert np.abs(lesson.trainer.racers["adam"].position).max() < 1e-3
 
 
 def test_saitoh_race_sgd_zigzags_and_momentum_goes_further():
     lesson = build(**only("sgd", "momentum"))
     train(lesson, 30)
-    sgd = lesson.trajectories["sgd"].rows()
+    sgd = lesson.trainer.trajectories["sgd"].rows()
     y = sgd[:, 2]
     assert np.all(np.sign(y[1:11]) == -np.sign(y[:10]))             # y flips sign every step: the zig-zag
     assert sgd[-1, 1] == pytest.approx(-7.0 * 0.905 ** 30, rel=1e-9)   # x ← (1 − η/10) x
     slow = build(**only("sgd", "momentum", lr_sgd=0.1, lr_momentum=0.1))    # the same η: momentum goes further
     train(slow, 30)
-    assert abs(slow.trajectories["momentum"].rows()[-1, 1]) < 0.3 * abs(slow.trajectories["sgd"].rows()[-1, 1])
+    paths = slow.trainer.trajectories
+    assert abs(paths["momentum"].rows()[-1, 1]) < 0.3 * abs(paths["sgd"].rows()[-1, 1])
     tuned = build(**only("momentum", lr_momentum=1.336, momentum=0.4026))      # Polyak's optimal heavy ball
     m = train(tuned, 30)
     assert m[-1]["loss_momentum"] < 1e-6 < train(build(**only("sgd")), 30)[-1]["loss_sgd"]
@@ -164,8 +171,8 @@ def test_sgd_with_a_too_large_learning_rate_is_frozen_and_the_race_goes_on():
     lesson = build(context, **only("sgd", "adam", lr_sgd=1.2))         # y ← (1 − 2η) y = −1.4 y
     metrics = train(lesson, 200)
     assert all(math.isfinite(v) for m in metrics for v in m.values())
-    assert "sgd" in lesson.diverged
-    frozen_at = lesson.diverged["sgd"]
+    assert "sgd" in lesson.trainer.diverged
+    frozen_at = lesson.trainer.diverged["sgd"]
     assert "loss_sgd" in metrics[frozen_at - 2] and "loss_sgd" not in metrics[frozen_at - 1]
     assert all("loss_sgd" not in m for m in metrics[frozen_at:])
     assert all("loss_adam" in m for m in metrics)                      # the others race on
@@ -177,34 +184,35 @@ def test_sgd_with_a_too_large_learning_rate_is_frozen_and_the_race_goes_on():
     train(lesson, 5)
     assert len(context.notices) == 1                                   # reported once
     lesson.set_live("lr_sgd", 0.5)                                     # a smaller step restarts the race
-    assert lesson.diverged == {} and "loss_sgd" in lesson.train_step()
+    assert lesson.trainer.diverged == {} and "loss_sgd" in step(lesson)
 
 
 def test_changing_the_start_or_a_learning_rate_restarts_the_race():
     lesson = build()
     train(lesson, 20)
-    assert all(t.n == 21 for t in lesson.trajectories.values())
+    race = lesson.trainer
+    assert all(t.n == 21 for t in race.trajectories.values())
     lesson.set_live("start_x", 3.0)
-    for name, t in lesson.trajectories.items():
-        assert t.n == 1 and np.allclose(t.rows()[0, 1:3], (3.0, 2.0))
-        assert np.allclose(lesson.racers[name].position, (3.0, 2.0))
+    for name, t in race.trajectories.items():
+        assert t.n == 1 and np.allclose(t.rows()[0, 1:3], (3.0, 2.0)) and t.rows()[0, 0] == 20
+        assert np.allclose(race.racers[name].position, (3.0, 2.0))
     lesson.set_live("start_y", -1.5)
     assert np.allclose(lesson.snapshot()["race"].start, (3.0, -1.5))
     train(lesson, 5)
     lesson.set_live("lr_adam", 0.05)
-    assert all(t.n == 1 for t in lesson.trajectories.values())
-    assert lesson.racers["adam"].hyper.lr == 0.05
+    assert all(t.n == 1 for t in race.trajectories.values())
+    assert race.racers["adam"].hyper.lr == 0.05 and lesson.hp["lr_adam"] == 0.05
     lesson.set_live("use_sgd", False)
-    assert "sgd" not in lesson.racers and "loss_sgd" not in lesson.train_step()
+    assert "sgd" not in race.racers and "loss_sgd" not in step(lesson)
     train(lesson, 3)
     lesson.set_live("show_arrows", False)                              # not a restart
-    assert lesson.trajectories["adam"].n == 5 and lesson.snapshot()["race"].show_arrows is False
+    assert race.trajectories["adam"].n == 5 and lesson.snapshot()["race"].show_arrows is False
 
 
 def test_a_start_off_the_map_falls_back_to_the_surface_default_with_a_notice():
     context = RecordingContext()
     lesson = build(context, surface="network", start_x=-7.0, start_y=2.0)
-    assert np.allclose(lesson.start, make_surface("network").start)
+    assert np.allclose(lesson.trainer.start, make_surface("network").start)
     assert len(context.notices) == 1 and "outside the map" in context.notices[0]
 
 
@@ -233,8 +241,8 @@ def test_snapshot_race_data_and_its_table():
     grads = []
     probe = build(**only("adagrad"))
     for _ in range(7):
-        grads.append(probe.racers["adagrad"].grad.copy())
-        probe.train_step()
+        grads.append(probe.trainer.racers["adagrad"].grad.copy())
+        step(probe)
     h = np.sum(np.square(grads), axis=0)
     assert np.allclose(data.scales["adagrad"], 1.5 / (np.sqrt(h) + 1e-10))
     header, rows = data.table()
@@ -255,8 +263,23 @@ def test_checkpoint_round_trip_continues_the_same_race(tmp_path):
     state, _ = load_checkpoint(tmp_path / "race.npz", "optimizers")
     b.load_checkpoint_state(state)
     train(b, 10)
-    for name in a.racers:
-        assert np.allclose(a.trajectories[name].rows(), b.trajectories[name].rows(), rtol=0, atol=1e-12)
+    for name in a.trainer.racers:
+        assert np.allclose(a.trainer.trajectories[name].rows(), b.trainer.trajectories[name].rows(), rtol=0,
+                           atol=1e-12)
     c = build(**only("adam"))
     with pytest.raises(LessonConfigError, match="include the same ones"):
         c.load_checkpoint_state(state)
+    bad = dict(state, **{"adam.exp_avg": np.zeros(3)})
+    with pytest.raises(LessonConfigError, match="adam.exp_avg"):                # check_state names the array
+        b.load_checkpoint_state(bad)
+    assert np.allclose(b.trainer.trajectories["adam"].rows(), a.trainer.trajectories["adam"].rows())   # unchanged
+
+
+def test_a_checkpoint_with_a_frozen_racer_loads_and_stays_frozen():
+    a = build(**only("sgd", "adam", lr_sgd=1.2))
+    train(a, 60)
+    assert "sgd" in a.trainer.diverged
+    state = a.checkpoint_state()
+    b = build(**only("sgd", "adam", lr_sgd=1.2))
+    b.load_checkpoint_state(state)
+    assert b.trainer.diverged == a.trainer.diverged and "loss_sgd" not in step(b)

@@ -28,7 +28,7 @@ def test_view_draws_paths_points_and_arrows_uploading_the_surface_once(qtbot, mo
     view = make(qtbot)
     race = lesson()
     for _ in range(5):
-        race.train_step()
+        race.train_step(race.trainer.last_step + 1)
     uploads = []
     original = view.image_item.setImage
     monkeypatch.setattr(view.image_item, "setImage", lambda *a, **k: (uploads.append(1), original(*a, **k)))
@@ -36,7 +36,7 @@ def test_view_draws_paths_points_and_arrows_uploading_the_surface_once(qtbot, mo
     assert uploads                                              # (pyqtgraph re-enters setImage for its levels)
     uploads.clear()
     for _ in range(3):
-        race.train_step()
+        race.train_step(race.trainer.last_step + 1)
         view.set_data(race.snapshot()["race"])
     assert view.draw_count == 4 and uploads == []               # the image only when the surface changes
     assert view.image_item.image.shape == race.map.image.shape
@@ -60,7 +60,7 @@ def test_diverged_optimizer_is_marked_and_a_new_surface_is_uploaded(qtbot):
     view = make(qtbot)
     race = lesson(lr_sgd=1.2)
     for _ in range(60):
-        race.train_step()
+        race.train_step(race.trainer.last_step + 1)
     data = race.snapshot()["race"]
     assert data.diverged == ("sgd",)
     view.set_data(data)
@@ -93,7 +93,7 @@ def test_export_csv_and_png(qtbot, tmp_path):
     view = make(qtbot)
     race = lesson()
     for _ in range(4):
-        race.train_step()
+        race.train_step(race.trainer.last_step + 1)
     view.set_data(race.snapshot()["race"])
     view.export("csv", tmp_path / "race.csv")
     lines = (tmp_path / "race.csv").read_text().splitlines()
