@@ -1,5 +1,6 @@
 """NumPy helpers of the ``vae`` lesson (torch-free): the Gaussian KL term, the latent grid over the prior's
-quantiles and its mosaic, bilinear upscaling of the digits, and the posterior-collapse detector.
+quantiles and its mosaic.  (The posterior-collapse detector is ``visualizer.probes.vae_health``; the
+bilinear upscaling of the digits is ``visualizer.data.images.resize_bilinear``.)
 
 The KL term and the grid follow Kingma & Welling, "Auto-Encoding Variational Bayes" (ICLR 2014),
 appendix B (the closed-form KL) and figure 4 (the learned manifold over the inverse CDF of the prior).
@@ -9,8 +10,6 @@ from __future__ import annotations
 from statistics import NormalDist
 
 import numpy as np
-
-ACTIVE_KL = 0.02            # nats: a latent dimension whose KL stays below this carries (almost) no information
 
 
 def gaussian_kl(mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
@@ -65,61 +64,3 @@ def mosaic_extent(n: int, tile_px: int, gap: int = 0, low: float = 0.05,
     s = dp / (tile_px + gap)                        # quantile units per pixel
     first = low - s * (tile_px - 1) / 2             # centre of pixel 0
     return first, first + s * (n * (tile_px + gap) - gap - 1)
-
-
-def bilinear_matrix(n_in: int, n_out: int) -> np.ndarray:
-    """Interpolation weights A (n_out, n_in) of bilinear resizing along one axis (pixel centres aligned,
-    like ``align_corners=False``): a resized image is A_h @ img @ A_wᵀ."""
-    centres = (np.arange(n_out) + 0.5) * n_in / n_out - 0.5                # source coordinate of each output pixel
-    centres = np.clip(centres, 0.0, n_in - 1.0)
-    lo = np.floor(centres).astype(int)
-    hi = np.minimum(lo + 1, n_in - 1)
-    frac = centres - lo
-    a = np.zeros((n_out, n_in))
-    a[np.arange(n_out), lo] += 1.0 - frac
-    a[np.arange(n_out), hi] += frac
-    return a
-
-
-def upscale(x: np.ndarray, shape: tuple[int, int], size: int) -> np.ndarray:
-    """Bilinear upscaling of flattened images: x (N, H·W) -> (N, size·size), same dtype, still in [0, 1]."""
-    h, w = shape
-    ah, aw = bilinear_matrix(h, size), bilinear_matrix(w, size)
-    imgs = x.reshape(-1, h, w).astype(np.float64)
-    out = np.einsum("ih,nhw,jw->nij", ah, imgs, aw)                         # (N, size, size)
-    return np.clip(out, 0.0, 1.0).reshape(len(x), size * size).astype(x.dtype)
-
-
-class CollapseDetector:
-    """Posterior collapse: every latent dimension's KL stays near 0 (q(z|x) ≈ p(z), the code carries no
-    information about x) for ``patience`` consecutive training steps.
-
-    Feed it the mean KL per dimension (J,) of each window of ``steps`` training steps; ``update`` returns
-    True once when collapse is first detected, and again only after the KL has recovered in between.
-    Steps before ``warmup`` do not count (the untrained encoder starts at KL ≈ 0)."""
-
-    def __init__(self, threshold: float = ACTIVE_KL, patience: int = 300, warmup: int = 100) -> None:
-        self.threshold = threshold      # nats per dimension
-        self.patience = patience
-        self.warmup = warmup
-        self.step = 0
-        self.run = 0                    # consecutive steps with every dimension below the threshold
-        self.reported = False
-
-    def update(self, kl_per_dim: np.ndarray, steps: int = 1) -> bool:
-        self.step += steps
-        if self.step <= self.warmup:
-            return False
-        if float(np.max(kl_per_dim)) < self.threshold:
-            self.run += steps
-        else:
-            self.run = 0
-            self.reported = False
-        if self.run >= self.patience and not self.reported:
-            self.reported = True
-            return True
-        return False
-
-    @property
-    def collapsed(self) -> bool:
-        return self.run >= self.patience

@@ -5,7 +5,8 @@ through the decoder to p(x|z), and training minimizes reconstruction + β · KL 
 β = 1).  The pictures: the two loss terms as separate curves, the 2-D latent grid decoded into images
 over the prior's quantiles, the latent means of validation images by label, reconstructions, samples
 from the prior and the KL of each latent dimension (active units).  The model runs on PyTorch
-(``torch_vae.py``, imported only when the lesson is built).
+(``net_torch.py``, imported only when the lesson is built) through the kit's TorchTrainer; posterior
+collapse is watched by ``visualizer.probes.vae_health``.
 
 Follows Kingma & Welling, "Auto-Encoding Variational Bayes" (ICLR 2014); Higgins et al., "β-VAE:
 Learning basic visual concepts with a constrained variational framework" (ICLR 2017); Chollet, *Deep
@@ -19,30 +20,18 @@ import math
 
 import numpy as np
 
-from lessons.vae.latent import (
-    CollapseDetector,
-    grid_latents,
-    mosaic,
-    mosaic_extent,
-    upscale,
-)
+from lessons.vae import INFO
+from lessons.vae.latent import grid_latents, mosaic, mosaic_extent
 from lessons.vae.narrative import NARRATIVE
+from visualizer.core.hyperparams import ChoiceParam, FloatParam, IntParam
+from visualizer.core.lesson import Lesson
+from visualizer.core.plotdata import BarsData, ImageData, ImageGridData, PlotData, PlotSpec, ScatterData
 from visualizer.data.digits import load_digits_split
-from visualizer.data.download import DownloadError
-from visualizer.data.idx import DataFormatError
+from visualizer.data.fallback import load_with_fallback
+from visualizer.data.images import resize_bilinear
 from visualizer.data.mnist import SOURCES, load_idx_split
 from visualizer.data.split import DataSplit
-from visualizer.core.hyperparams import ChoiceParam, FloatParam, IntParam
-from visualizer.core.lesson import Lesson, LessonInfo
-from visualizer.core.plotdata import (
-    BarsData,
-    ImageData,
-    ImageGridData,
-    PlotData,
-    PlotSpec,
-    ScatterData,
-)
-from lessons.vae import INFO
+from visualizer.probes.vae_health import PosteriorCollapse, collapse_message
 
 DATASETS = ("digits", "digits16", "mnist")
 N_RECON = 12                 # validation images shown with their reconstructions
@@ -126,21 +115,25 @@ class VAELesson(Lesson):
         self.data = self._load_data()
         h, w = self.data.image_shape
         self.image_shape = (h, w)
-        self.rng = np.random.default_rng(hp["seed"])
-        self.sync_every = 1 if hp["device"] == "cpu" else 10     # steps per host copy of the loss sums
-        from lessons.vae.torch_vae import (  # lazy: importing torch is slow
-            VAEConfig,
-            VAETrainer,
-        )
+        self.rng = np.random.default_rng(hp["seed"])                # the batch order
+        from lessons.vae.net_torch import DeviceBatches, VAEConfig, VAEReadout, seeded_vae  # lazy: torch is slow
+        from visualizer.torch_backend.adam import Adam              # torch.optim would import torch._dynamo
+        from visualizer.torch_backend.trainer import TorchTrainer
 
         cfg = VAEConfig(image_size=h, latent_dim=hp["latent_dim"], hidden=hp["hidden"],
                         architecture=hp["architecture"], likelihood=hp["likelihood"])
-        self.trainer = VAETrainer(cfg, self.data.x_train, self.data.x_val[:VAL_LIMIT], device=hp["device"],
-                                  lr=hp["lr"], seed=hp["seed"], order_rng=self.rng, n_samples=N_SAMPLES)
-        self.t = 0
+        lr = hp["lr"]
+        self.trainer = TorchTrainer(seeded_vae(cfg, hp["seed"]), lambda m: Adam(m["model"].parameters(), lr=lr),
+                                    device=hp["device"], seed=hp["seed"], losses=self.losses,
+                                    hyper={"lr": TorchTrainer.param_group_setter("main", "lr")})
+        self.vae = VAEReadout(self.trainer.modules["model"], self.data.x_train, self.data.x_val[:VAL_LIMIT],
+                              hp["seed"], N_SAMPLES)
+        self.batches = DeviceBatches(self.vae.x_train, self.rng)
         self.eval_every = self._eval_interval()
-        self.collapse = CollapseDetector()
+        self.collapse = PosteriorCollapse()
         self.last_kl_dim = np.zeros(hp["latent_dim"])
+        self.step = 0                                                # the session's step of the last update
+        self._kl_sum, self._kl_steps = None, 0                      # KL per dimension since the last flush (device)
         if hp["latent_dim"] > 2:
             self.context.notice(f"The latent space has {hp['latent_dim']} dimensions: the latent grid varies z₁ "
                                 "and z₂ with the others at 0, and the scatter shows μ₁ and μ₂.")
@@ -148,20 +141,19 @@ class VAELesson(Lesson):
     # ---- data ------------------------------------------------------------------------------------
     def _load_data(self) -> DataSplit:
         hp = self.hp
+        seed = hp["seed"]
         if hp["dataset"] == "mnist":
-            try:
-                return load_idx_split("mnist", 0.2, hp["seed"], "float32", hp["max_train"],
-                                      progress=self.context.progress)
-            except DownloadError as e:
-                self.context.notice(f"Could not download {SOURCES['mnist'].title} ({e.reason}): using the "
-                                    "embedded 8×8 digits instead.")
-            except DataFormatError as e:
-                self.context.notice(f"The MNIST files are damaged ({e}): using the embedded 8×8 digits instead. "
-                                    "Delete them from the cache folder to download them again.")
-        d = load_digits_split(0.2, hp["seed"], "float32")
+            return load_with_fallback(
+                self.context, lambda: load_idx_split("mnist", 0.2, seed, "float32", hp["max_train"],
+                                                     progress=self.context.progress),
+                lambda: load_digits_split(0.2, seed, "float32"), what=SOURCES["mnist"].title,
+                instead="the embedded 8×8 digits")
+        d = load_digits_split(0.2, seed, "float32")
         if hp["dataset"] == "digits16":
-            d = DataSplit("8×8 digits upscaled to 16×16 (bilinear)", upscale(d.x_train, (8, 8), 16), d.y_train,
-                          upscale(d.x_val, (8, 8), 16), d.y_val, (16, 16), d.class_names)
+            def up(x: np.ndarray) -> np.ndarray:                     # (N, 64) -> (N, 256), bilinear
+                return resize_bilinear(x.reshape(-1, 8, 8), 16, clip=(0.0, 1.0)).reshape(len(x), 256)
+            d = DataSplit("8×8 digits upscaled to 16×16 (bilinear)", up(d.x_train), d.y_train, up(d.x_val), d.y_val,
+                          (16, 16), d.class_names)
         return d
 
     @property
@@ -169,42 +161,46 @@ class VAELesson(Lesson):
         return math.ceil(len(self.data.x_train) / self.hp["batch_size"])
 
     def _eval_interval(self) -> int:
-        every = max(1, round(self.steps_per_epoch / 2))
-        return max(self.sync_every, every - every % self.sync_every)
+        return max(1, round(self.steps_per_epoch / 2))             # twice per epoch
+
+    def next_batch(self):
+        return self.batches.next(self.hp["batch_size"])
 
     # ---- training --------------------------------------------------------------------------------
-    def train_step(self) -> dict[str, float]:
-        """One Adam step.  Returns {} on most steps and the window means (train_recon, train_kl,
-        train_loss) every ``sync_every`` steps: one host copy per window, none per step on a GPU."""
-        self.trainer.train_step(self.hp["batch_size"], float(self.hp["beta"]))
-        self.t += 1
-        if self.t % self.sync_every:
-            return {}
-        synced = self.trainer.sync()
-        if synced is None:
-            return {}
-        metrics, kl_dim = synced
-        self.last_kl_dim = kl_dim
-        if np.all(np.isfinite(kl_dim)) and self.collapse.update(kl_dim, self.sync_every):
-            self.context.notice(self.collapse_message())
+    def train_step(self, step: int) -> None:
+        self.step = step
+        super().train_step(step)
+
+    def losses(self, x, step: int) -> dict:
+        """One batch x (B, D) on the device: the negative β-ELBO and its terms; the KL per dimension is
+        summed on the device for the collapse detector (no host copy)."""
+        import torch
+        from lessons.vae.net_torch import vae_losses
+        eps = torch.randn(len(x), self.hp["latent_dim"], generator=self.trainer.generator, device=x.device)
+        out = vae_losses(self.trainer.modules["model"], x, eps, float(self.hp["beta"]))
+        kl_dim = out["kl_dim"].detach()
+        self._kl_sum = kl_dim.clone() if self._kl_sum is None else self._kl_sum + kl_dim
+        self._kl_steps += 1
+        return {"train_recon": out["recon"], "train_kl": out["kl"], "train_loss": out["loss"]}
+
+    def flush(self) -> dict[str, float]:
+        """The trainer's window means, and the KL per dimension (one more host copy per flush) fed to the
+        posterior-collapse detector."""
+        metrics = super().flush()
+        if self._kl_steps:
+            self.last_kl_dim = (self._kl_sum / self._kl_steps).double().cpu().numpy()
+            self._kl_sum, self._kl_steps = None, 0
+            if np.all(np.isfinite(self.last_kl_dim)) and self.collapse.update(self.step, self.last_kl_dim):
+                self.context.notice(collapse_message(self.collapse.run, self.collapse.threshold, self.hp["beta"]))
         return metrics
 
-    def collapse_message(self) -> str:
-        return (f"Posterior collapse: for {self.collapse.run} steps the KL of every latent dimension has stayed "
-                f"below {self.collapse.threshold:g} nats. The encoder's q(z|x) now equals the prior 𝒩(0, I) "
-                "for every image, so the code says nothing about x and the decoder draws the same average "
-                f"blur for every input. β = {self.hp['beta']:g} makes each nat of information cost more than "
-                "it buys in reconstruction. Lower β (to 1 or below) and the 'active units' come back.")
-
     def evaluate(self) -> dict[str, float]:
-        out = self.trainer.evaluate()
+        out = self.vae.evaluate()
         return out | {"val_loss": out["val_recon"] + float(self.hp["beta"]) * out["val_kl"]}
 
     def set_live(self, name, value) -> None:
         super().set_live(name, value)
-        if name == "lr":
-            self.trainer.set_lr(value)
-        elif name == "batch_size":
+        if name == "batch_size":
             self.eval_every = self._eval_interval()
 
     def divergence_hint(self) -> str:
@@ -218,7 +214,7 @@ class VAELesson(Lesson):
         n = n or self.hp["grid_size"]
         h, w = self.image_shape
         j = self.hp["latent_dim"]
-        tiles = self.trainer.decode(grid_latents(n, j)).reshape(n * n, h, w)            # (n², H, W)
+        tiles = self.vae.decode(grid_latents(n, j)).reshape(n * n, h, w)            # (n², H, W)
         img = mosaic(tiles, n, gap=1)[::-1]                                              # row 0 at the bottom
         x0, x1 = mosaic_extent(n, w, gap=1)
         y0, y1 = mosaic_extent(n, h, gap=1)
@@ -230,14 +226,14 @@ class VAELesson(Lesson):
     def snapshot(self) -> dict[str, PlotData]:
         h, w = self.image_shape
         j = self.hp["latent_dim"]
-        mu, kl_dim = self.trainer.encode_val(SCATTER_LIMIT)
+        mu, kl_dim = self.vae.encode_val(SCATTER_LIMIT)
         labels = self.data.y_val[:len(mu)]
-        recon = self.trainer.reconstruct_val(N_RECON).reshape(N_RECON, h, w)
+        recon = self.vae.reconstruct_val(N_RECON).reshape(N_RECON, h, w)
         originals = self.data.x_val[:N_RECON].reshape(N_RECON, h, w)
         pairs = np.stack([originals, recon], axis=1).reshape(2 * N_RECON, h, w).astype(np.float32)
         names = self.data.class_names
         pair_captions = [c for i in range(N_RECON) for c in (f"input {names[labels[i]]}", "output")]
-        samples = self.trainer.prior_samples().reshape(N_SAMPLES, h, w)
+        samples = self.vae.prior_samples().reshape(N_SAMPLES, h, w)
         return {
             "latent_grid": self.latent_grid(),
             "latent_means": ScatterData(mu[:, :2], labels, class_names=names, x_label="μ₁", y_label="μ₂"),
@@ -245,16 +241,6 @@ class VAELesson(Lesson):
             "samples": ImageGridData(samples.astype(np.float32), (), (0.0, 1.0), "gray", ncols=8),
             "active_units": BarsData([f"z{i + 1}" for i in range(j)], kl_dim, y_label="KL (nats)"),
         }
-
-    # ---- checkpoints -----------------------------------------------------------------------------
-    def checkpoint_state(self) -> dict[str, np.ndarray]:
-        return self.trainer.state_arrays()
-
-    def load_checkpoint_state(self, state: dict[str, np.ndarray]) -> None:
-        self.trainer.load_state_arrays(state)
-
-    def close(self) -> None:
-        self.trainer = None
 
 
 LESSON = VAELesson

@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
-from lessons.vae.latent import ACTIVE_KL
+from visualizer.probes.vae_health import ACTIVE_KL
 from visualizer.core.plotdata import BarsData, PlotSpec
 from visualizer.ui.plots.bars import BarsView
 from visualizer.ui.plots.colormaps import series_color

@@ -1,5 +1,5 @@
 """Lesson vae: the KL term, the reparameterization gradient, training, a live β, the latent grid,
-posterior-collapse detection, the host-sync window, checkpoints and bad settings."""
+posterior-collapse detection, metrics kept on the device between flushes, checkpoints and bad settings."""
 import subprocess
 import sys
 
@@ -9,16 +9,11 @@ import torch
 
 from lessons.vae.lesson import LESSON
 from lessons.vae import lesson as vae_model
-from lessons.vae.latent import (
-    CollapseDetector,
-    bilinear_matrix,
-    gaussian_kl,
-    grid_latents,
-    mosaic,
-    mosaic_extent,
-    upscale,
-)
-from lessons.vae.torch_vae import kl_per_dim, reparameterize
+from lessons.vae.latent import gaussian_kl, grid_latents, mosaic, mosaic_extent
+from lessons.vae.net_torch import kl_per_dim, reparameterize, vae_losses
+from visualizer.data.digits import load_digits_split
+from visualizer.data.images import resize_bilinear
+from visualizer.probes.vae_health import PosteriorCollapse
 from visualizer.data.download import DownloadError
 from visualizer.core.lesson import LessonConfigError, LessonContext
 from visualizer.core.plotdata import BarsData, ImageData, ImageGridData, ScatterData
@@ -45,8 +40,14 @@ def build(context=None, **values):
     return LESSON(LESSON.hyperparameters(values), context)
 
 
+def step(lesson):
+    """One step as the session runs it on the CPU: the session's step number, then the window flushed."""
+    lesson.train_step(lesson.step + 1)
+    return lesson.flush()
+
+
 def train(lesson, steps):
-    return [lesson.train_step() for _ in range(steps)]
+    return [step(lesson) for _ in range(steps)]
 
 
 @pytest.fixture(scope="module")
@@ -84,10 +85,10 @@ def test_kl_formula_matches_a_direct_computation():
 
 def test_lesson_kl_term_is_the_formula_on_its_encoder(trained):
     lesson, _, _ = trained
-    tr = lesson.trainer
+    vae = lesson.vae
     with torch.no_grad():
-        mu, logvar = tr.model.encode(tr.x_val)
-        out = tr.losses(tr.x_val, tr.val_eps, 1.0)
+        mu, logvar = vae.model.encode(vae.x_val)
+        out = vae_losses(vae.model, vae.x_val, vae.val_eps, 1.0)
     expected = gaussian_kl(mu.numpy(), logvar.numpy()).sum(axis=1).mean()
     assert float(out["kl"]) == pytest.approx(expected, rel=1e-5)
     assert lesson.evaluate()["val_kl"] == pytest.approx(expected, rel=1e-5)
@@ -104,11 +105,11 @@ def test_reparameterization_gradient_flows_to_mu_and_sigma():
     np.testing.assert_allclose(logvar.grad.numpy(), (0.5 * torch.exp(0.5 * logvar) * eps).detach().numpy())
     # in the lesson: with β = 0 the encoder learns only through z = μ + σ ⊙ ε
     lesson = build(beta=0.0, seed=3)
-    tr = lesson.trainer
-    tr.model.zero_grad()
-    out = tr.losses(tr.x_train[:32], torch.randn(32, 2, dtype=torch.float32), 0.0)
+    vae = lesson.vae
+    vae.model.zero_grad()
+    out = vae_losses(vae.model, vae.x_train[:32], torch.randn(32, 2, dtype=torch.float32), 0.0)
     out["loss"].backward()
-    first = tr.model.encoder[0].weight.grad
+    first = vae.model.encoder[0].weight.grad
     assert first is not None and float(first.abs().max()) > 1e-4
 
 
@@ -130,7 +131,7 @@ def test_beta_changes_live_and_larger_beta_lowers_kl():
     train(lesson, 300)
     kl_at_1 = lesson.evaluate()["val_kl"]
     lesson.set_live("beta", 5.0)
-    m = lesson.train_step()
+    m = step(lesson)
     assert m["train_loss"] == pytest.approx(m["train_recon"] + 5.0 * m["train_kl"], rel=1e-5)
     train(lesson, 250)
     kl_at_5 = lesson.evaluate()["val_kl"]
@@ -181,7 +182,7 @@ def test_snapshot_kinds_and_shapes(trained):
     assert list(snap["active_units"].labels) == ["z1", "z2"] and (snap["active_units"].values > 0.1).all()
     # the grid decodes the prior's quantiles: tile (row r, col c) = decoder(z of row r, col c), row 0 at the top
     z = grid_latents(15, 2)
-    tiles = lesson.trainer.decode(z[[0, 224]]).reshape(2, 8, 8)
+    tiles = lesson.vae.decode(z[[0, 224]]).reshape(2, 8, 8)
     top_down = grid.image[::-1]
     np.testing.assert_allclose(top_down[:8, :8], tiles[0], atol=1e-6)
     np.testing.assert_allclose(top_down[-8:, -8:], tiles[1], atol=1e-6)
@@ -196,40 +197,33 @@ def test_more_latent_dimensions_say_what_the_grid_shows():
     assert len(snap["active_units"].values) == 5 and snap["latent_means"].points.shape[1] == 2
 
 
-def test_collapse_detector_on_a_constructed_case():
-    det = CollapseDetector(threshold=0.02, patience=50, warmup=20)
-    zero, alive = np.full(4, 0.001), np.array([0.001, 0.5, 0.0, 0.0])
-    assert not any(det.update(zero) for _ in range(20))          # warm-up: an untrained encoder has KL ≈ 0
-    fired = [det.update(zero) for _ in range(80)]
-    assert fired.index(True) == 49 and fired.count(True) == 1 and det.collapsed
-    assert not det.update(alive) and not det.collapsed           # one dimension carries information again
-    fired = [det.update(zero, steps=10) for _ in range(6)]
-    assert fired == [False, False, False, False, True, False]    # counts steps, not calls
-
-
 def test_large_beta_collapses_and_the_lesson_says_so():
     ctx = RecordingContext()
     lesson = build(ctx, beta=10.0, seed=2)
-    lesson.collapse = CollapseDetector(patience=100, warmup=50)
+    lesson.collapse = PosteriorCollapse(patience=100, warmup=50)
     train(lesson, 300)
     assert lesson.last_kl_dim.max() < 0.02
     msgs = [n for n in ctx.notices if "Posterior collapse" in n]
     assert len(msgs) == 1 and "β = 10" in msgs[0] and "Lower β" in msgs[0]
 
 
-def test_no_host_copy_between_sync_windows():
+def test_metrics_stay_on_the_device_until_the_flush():
     lesson = build(seed=4)
-    lesson.sync_every = 10
-    out = train(lesson, 30)
-    assert [bool(m) for m in out] == [False] * 9 + [True] + [False] * 9 + [True] + [False] * 9 + [True]
-    assert lesson.trainer._count == 0
+    for t in range(1, 31):                                        # what the session does on a GPU: no flush
+        lesson.train_step(t)
+    sums = dict(lesson.trainer._sums)
+    assert set(sums) == {"train_recon", "train_kl", "train_loss"} and lesson.trainer._counts["train_kl"] == 30
+    assert all(isinstance(v, torch.Tensor) for v in sums.values()) and lesson._kl_steps == 30
+    assert set(lesson.flush()) == set(sums) and lesson.flush() == {} and lesson._kl_steps == 0
+    assert lesson.last_kl_dim.shape == (2,) and np.all(np.isfinite(lesson.last_kl_dim))
 
 
 def test_window_means_equal_the_per_step_values():
     a, b = build(seed=5), build(seed=5)
-    b.sync_every = 5
     per_step = train(a, 5)
-    window = train(b, 5)[-1]
+    for t in range(1, 6):
+        b.train_step(t)
+    window = b.flush()
     for k in window:
         assert window[k] == pytest.approx(np.mean([m[k] for m in per_step]), rel=1e-5)
 
@@ -237,8 +231,8 @@ def test_window_means_equal_the_per_step_values():
 def test_nan_metrics_and_the_hint():
     lesson = build(lr=0.5)
     with torch.no_grad():
-        lesson.trainer.model.encoder[0].weight.fill_(float("nan"))
-    m = lesson.train_step()
+        lesson.vae.model.encoder[0].weight.fill_(float("nan"))
+    m = step(lesson)
     assert not np.isfinite(m["train_loss"])
     assert "learning rate (0.5)" in lesson.divergence_hint() and "Reset" in lesson.divergence_hint()
 
@@ -256,9 +250,11 @@ def test_conv_architecture_and_upscaled_digits():
     snap = lesson.snapshot()
     assert snap["latent_grid"].image.shape == (15 * 17 - 1, 15 * 17 - 1)
     assert snap["samples"].images.shape == (32, 16, 16)
-    np.testing.assert_allclose(bilinear_matrix(8, 16).sum(axis=1), 1.0)
-    flat = np.full((2, 64), 0.25, dtype=np.float32)
-    np.testing.assert_allclose(upscale(flat, (8, 8), 16), 0.25, atol=1e-7)
+    small = load_digits_split(0.2, 0, "float32").x_val[:3]         # the shared resize, clipped to [0, 1]
+    np.testing.assert_array_equal(lesson.data.x_val[:3].reshape(3, 16, 16),
+                                  resize_bilinear(small.reshape(3, 8, 8), 16, clip=(0.0, 1.0)))
+    x = lesson.data.x_train
+    assert x.dtype == np.float32 and 0.0 <= x.min() <= x.max() <= 1.0
 
 
 def test_mnist_offline_falls_back_to_digits(monkeypatch):
@@ -278,25 +274,13 @@ def test_checkpoint_round_trip_and_wrong_shape():
     b = build(seed=7)
     b.load_checkpoint_state(a.checkpoint_state())
     z = grid_latents(5, 2)
-    np.testing.assert_allclose(b.trainer.decode(z), a.trainer.decode(z), atol=1e-6)
-    with pytest.raises(LessonConfigError, match="another shape"):
+    np.testing.assert_allclose(b.vae.decode(z), a.vae.decode(z), atol=1e-6)
+    assert any(k.startswith("opt.main.") for k in a.checkpoint_state())    # Adam's moments travel too
+    with pytest.raises(LessonConfigError, match="has shape"):
         build(latent_dim=3).load_checkpoint_state(a.checkpoint_state())
 
 
-def test_adam_matches_torch_optim_and_builds_without_dynamo():
-    from lessons.vae.torch_vae import Adam
-
-    torch.manual_seed(0)
-    w0 = torch.randn(5, 3, dtype=torch.float64)
-    a, b = w0.clone().requires_grad_(True), w0.clone().requires_grad_(True)
-    ours, ref = Adam([a], lr=0.01), torch.optim.Adam([b], lr=0.01)
-    x = torch.randn(7, 5, dtype=torch.float64)
-    for _ in range(20):
-        for w, opt in ((a, ours), (b, ref)):
-            opt.zero_grad()
-            (x @ w).tanh().pow(2).sum().backward()
-            opt.step()
-    np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12, atol=1e-14)
+def test_builds_and_trains_without_dynamo():
     code = ("import sys, torch; from lessons.vae.lesson import LESSON; l = LESSON(LESSON.hyperparameters({})); "
-            "l.train_step(); assert 'torch._dynamo' not in sys.modules, 'slow import'")
+            "l.train_step(1); l.flush(); assert 'torch._dynamo' not in sys.modules, 'slow import'")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
