@@ -32,18 +32,21 @@ class AllKindsLesson(Lesson):
         if hp["device"] == "cuda":
             raise LessonConfigError("CUDA is not available on this machine: choose the cpu device")
         self.w = 0.0
-        self.t = 0
+        self.metrics: dict[str, float] = {}
 
     @property
     def steps_per_epoch(self):
         return 10
 
-    def train_step(self):
-        self.t += 1
-        if self.hp["explode"] and self.t == 5:
+    def train_step(self, step):
+        if self.hp["explode"] and step == 5:
             raise RuntimeError("boom in train_step")
         self.w -= self.hp["lr"] * 2 * (self.w - 3)
-        return {"train_loss": float((self.w - 3) ** 2)}
+        self.metrics = {"train_loss": float((self.w - 3) ** 2)}
+
+    def flush(self):
+        metrics, self.metrics = self.metrics, {}
+        return metrics
 
     def evaluate(self):
         return {"val_loss": float((self.w - 3) ** 2)}
@@ -78,9 +81,10 @@ class TwoLossLesson(AllKindsLesson):
     info = LessonInfo("two_losses", "Two losses", "Foundations", "Test book, ch. 1",
                       summary="Reports d_loss and g_loss only.", engines=("numpy",))
 
-    def train_step(self):
-        out = super().train_step()["train_loss"]
-        return {"d_loss": out, "g_loss": 2 * out}
+    def train_step(self, step):
+        super().train_step(step)
+        out = self.metrics["train_loss"]
+        self.metrics = {"d_loss": out, "g_loss": 2 * out}
 
     def evaluate(self):
         return {"diversity": 1.0}

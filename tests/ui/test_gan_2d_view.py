@@ -32,8 +32,8 @@ def field_view(qtbot):
 
 def snapshot(**values):
     les = Gan2D(Gan2D.hyperparameters(values))
-    for _ in range(3):
-        les.train_step()
+    for step in range(1, 4):
+        les.train_step(step)
     return les.snapshot()["field"]
 
 
