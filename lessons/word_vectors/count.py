@@ -4,7 +4,8 @@ Vectorized where the book loops: ``co_occurrence`` counts every pair at one dist
 ``np.bincount`` (the only loop is over d = 1 … window), ``ppmi`` is one array expression (the book loops
 over every cell), and the SVD is LAPACK's.  ``canonical_signs`` fixes the sign of each singular vector
 (its largest-magnitude entry positive), so that NumPy and PyTorch, whose SVDs may return −u for u, give
-the same word map.  The PyTorch twins are in ``count_torch.py``.  Qt-free.
+the same word map.  The PyTorch twins are in ``count_torch.py``; cosine similarity and the queries in
+``visualizer.probes.similarity``.  Not a network (nothing here is trained), hence not ``net.py``.  Qt-free.
 """
 from __future__ import annotations
 
@@ -61,9 +62,3 @@ def svd_vectors(M: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     k = min(int(k), U.shape[1])
     return canonical_signs(U[:, :k]), s[:k]
 
-
-def cosine_similarities(vectors: np.ndarray, i: int) -> np.ndarray:
-    """Cosine similarity (V,) of every row of ``vectors`` (V, D) with row i (the book's ``cos_similarity``:
-    x·y / (‖x‖ ‖y‖), with 1e-8 added to each norm)."""
-    norms = np.linalg.norm(vectors, axis=1) + 1e-8
-    return (vectors @ vectors[i]) / (norms * norms[i])

@@ -3,10 +3,11 @@
 Pipeline: tokenize a corpus (``visualizer.data.corpus``), count co-occurrences within a window, turn
 counts into positive pointwise mutual information (PPMI), reduce with a truncated SVD to dense word vectors,
 and query them by cosine similarity (``count.py``; the torch engine computes PPMI and SVD with
-``torch.linalg`` in ``count_torch.py``).  There is no gradient training: each training step *reads* the
-next twentieth of the corpus, and the counts, PPMI and SVD are recomputed on everything read so far, so
-the word map can be watched forming as text comes in.  The window size is live (a recount of what was
-read, well under a second at the default size).  Qt-free.
+``torch.linalg`` in ``count_torch.py``; queries and the word map in ``visualizer.probes``).  There is no
+gradient training: each training step *reads* the next twentieth of the corpus (a NumpyTrainer without
+parameters steps it and checkpoints the counts), and the counts, PPMI and SVD are recomputed on everything
+read so far, so the word map can be watched forming as text comes in.  The window size is live (a recount
+of what was read, well under a second at the default size).  Qt-free.
 """
 from __future__ import annotations
 
@@ -14,20 +15,18 @@ from typing import Any
 
 import numpy as np
 
-from lessons.word_vectors.count import co_occurrence, ppmi, svd_vectors
-from lessons.word_vectors.narrative import NARRATIVE
-from lessons.word_vectors.similarity import lookup, most_similar
-from lessons.word_vectors.wordmap import MAX_MAP_WORDS, WordMapData
-from visualizer.data.corpus import generate_corpus, load_text_corpus, preprocess, tokenize, word_classes
-from visualizer.core.hyperparams import ChoiceParam, IntParam, PathParam, TextParam
-from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
-from visualizer.core.plotdata import BarsData, MatrixData, PlotData, PlotSpec
 from lessons.word_vectors import INFO
+from lessons.word_vectors.count import co_occurrence, ppmi, svd_vectors
+from lessons.word_vectors.data import load_tokens, rank_vocabulary
+from lessons.word_vectors.narrative import NARRATIVE
+from visualizer.core.hyperparams import ChoiceParam, IntParam, PathParam, TextParam
+from visualizer.core.lesson import Lesson
+from visualizer.core.plotdata import BarsData, MatrixData, PlotData, PlotSpec, WordMapData
+from visualizer.probes.similarity import class_agreement, lookup, most_similar, word_scores
+from visualizer.probes.word_map import MAX_MAP_WORDS, word_map
+from visualizer.scratch.trainer import NumpyTrainer
 
-TOY_TEXT = "You say goodbye and I say hello."
-GENERATED_VOCAB = 400          # the generated corpus's vocabulary: real English words only
 READ_STEPS = 20                # the corpus is read in this many training steps
-CLASS_NAMES = ("noun", "verb", "adjective", "determiner", "preposition", "pronoun", "other")
 NEIGHBOURS = 10
 
 PARAMS = (
@@ -92,9 +91,8 @@ PLOTS = (
 class WordVectorsLesson(Lesson):
     """Count-based word vectors: corpus (T,) ids -> counts C (V, V) -> PPMI (V, V) -> SVD -> vectors (V, k).
 
-    Word indices are frequency ranks (0 = the most frequent word; the toy sentence keeps the book's order of
-    first appearance).  Raises LessonConfigError at build for
-    a file corpus without a file, or a file that is missing, empty, binary or holds fewer than two words,
+    Word indices are frequency ranks (``data.rank_vocabulary``).  Raises LessonConfigError at build for a
+    file corpus without a file, or a file that is missing, empty, binary or holds fewer than two words,
     and from ``set_live`` for a query word that is not in the vocabulary (suggesting close words)."""
 
     info = INFO
@@ -106,57 +104,23 @@ class WordVectorsLesson(Lesson):
 
     def __init__(self, hp, context=None) -> None:
         super().__init__(hp, context)
-        tokens = self._tokens()
-        corpus, w2i, i2w = preprocess(tokens)
-        if len(w2i) < 2:
-            raise LessonConfigError(f"The corpus has a single distinct word ('{i2w[0]}'): word vectors need at "
-                                    "least two. Choose a longer text.")
-        freq = np.bincount(corpus, minlength=len(w2i))
-        if hp["corpus"] == "toy":
-            order = np.arange(len(w2i))[:hp["max_vocab"]]                    # the book's order: first appearance
-        else:
-            order = np.argsort(-freq, kind="stable")[:hp["max_vocab"]]      # (V,) ids by frequency
-        rank = np.full(len(w2i), -1, dtype=np.int64)
-        rank[order] = np.arange(order.size)
-        self.corpus = rank[corpus]                                           # (T,) frequency ranks, -1 = dropped
-        self.words = [i2w[int(i)] for i in order]
-        self.word_to_id = {w: i for i, w in enumerate(self.words)}
-        self.freq = freq[order]
+        ranked = rank_vocabulary(load_tokens(hp, self.context), hp["corpus"], hp["max_vocab"])
+        self.corpus, self.words, self.freq, self.classes = ranked.corpus, ranked.words, ranked.freq, ranked.classes
+        self.word_to_id = ranked.word_to_id
         self.V = len(self.words)
-        if hp["corpus"] == "generated":
-            classes = word_classes(GENERATED_VOCAB)
-            idx = {c: i for i, c in enumerate(CLASS_NAMES)}
-            self.classes = np.array([idx.get(classes.get(w, "other"), len(CLASS_NAMES) - 1) for w in self.words])
-        else:
-            self.classes = None
         self.engine = hp["engine"]
         if self.engine == "torch":
             from visualizer.torch_backend.device import resolve_device
             self.device = resolve_device(hp["device"])
         n = self.corpus.size
         self.read_ends = np.unique(np.linspace(0, n, min(READ_STEPS, n) + 1).round().astype(np.int64))[1:]
-        self.read_steps = 0
-        self.pos = 0
+        self.C = np.zeros((self.V, self.V))                   # counts of what was read, updated in place
+        self._position = np.zeros(2, dtype=np.int64)          # (tokens read, read steps done)
+        # no gradients: the trainer steps the reading and checkpoints the counts and the position
+        self.trainer = NumpyTrainer({}, {}, self._read,
+                                    extra_state={"cooccurrence": self.C, "position": self._position})
         self.query_id = self._initial_query()
         self._compute()
-
-    # ---- data ------------------------------------------------------------------------------------
-    def _tokens(self) -> list[str]:
-        hp = self.hp
-        if hp["corpus"] == "toy":
-            return tokenize(TOY_TEXT)
-        if hp["corpus"] == "file":
-            path = hp["corpus_path"].strip()
-            if not path:
-                raise LessonConfigError("Corpus is file but no file is chosen: pick a text file with 'Text file', "
-                                        "or choose the generated corpus.")
-            try:
-                tokens = load_text_corpus(path)
-            except ValueError as e:
-                raise LessonConfigError(f"Cannot use this text file: {e}.") from None
-            self.context.notice(f"Read {len(tokens):,} tokens from {path}.")
-            return tokens
-        return generate_corpus(hp["corpus_size"], GENERATED_VOCAB, hp["seed"])
 
     def _initial_query(self) -> int:
         q = self.hp["query"].strip().lower()
@@ -170,9 +134,18 @@ class WordVectorsLesson(Lesson):
         return fallback
 
     # ---- the pipeline ----------------------------------------------------------------------------
+    @property
+    def pos(self) -> int:
+        """Tokens of the corpus read so far."""
+        return int(self._position[0])
+
+    @property
+    def read_steps(self) -> int:
+        return int(self._position[1])
+
     def _compute(self) -> None:
         """Counts of the corpus read so far, PPMI and SVD (on the lesson's engine)."""
-        self.C = co_occurrence(self.corpus[:self.pos], self.V, self.hp["window_size"])
+        self.C[...] = co_occurrence(self.corpus[:self.pos], self.V, self.hp["window_size"])
         if self.engine == "torch":
             from lessons.word_vectors.count_torch import ppmi_torch, svd_vectors_torch
             M = ppmi_torch(self.C, self.device)
@@ -191,19 +164,15 @@ class WordVectorsLesson(Lesson):
     def steps_per_epoch(self) -> int:
         return len(self.read_ends)
 
-    def train_step(self) -> dict[str, float]:
-        """Read the next slice of the corpus and recompute counts, PPMI and SVD.  Once everything is read,
-        asks the session to pause (further steps change nothing)."""
+    def _read(self, batch, step: int) -> dict[str, float]:
+        """One training step: read the next slice of the corpus and recompute counts, PPMI and SVD.  Once
+        everything is read, asks the session to pause (further steps change nothing)."""
         if self.read_steps < len(self.read_ends):
-            self.pos = int(self.read_ends[self.read_steps])
-            self.read_steps += 1
+            self._position[:] = (self.read_ends[self.read_steps], self.read_steps + 1)
             self._compute()
         else:
             self.context.request_pause("The whole corpus is counted. Change the window size or the query to "
                                        "explore, or press Reset to read it again.")
-        return self._metrics()
-
-    def _metrics(self) -> dict[str, float]:
         s2 = self.s ** 2
         out = {"corpus_read": self.pos / max(1, self.corpus.size),
                "energy_2d": float(s2[:2].sum() / s2.sum()) if s2.sum() > 0 else 0.0,
@@ -215,19 +184,8 @@ class WordVectorsLesson(Lesson):
     def nearest_neighbour_agreement(self, top: int = 200) -> float:
         """Share of the ``top`` most frequent words (that occurred) whose nearest neighbour by cosine
         similarity of the word vectors has the same word class (generated corpus only)."""
-        n = min(top, self.V)
-        seen = np.flatnonzero(self.C[:n].sum(axis=1) > 0)
-        if seen.size < 2:
-            return 0.0
-        v = self.vectors[seen]
-        unit = v / (np.linalg.norm(v, axis=1, keepdims=True) + 1e-8)
-        sim = unit @ unit.T
-        np.fill_diagonal(sim, -np.inf)
-        nn = seen[sim.argmax(axis=1)]
-        return float(np.mean(self.classes[seen] == self.classes[nn]))
-
-    def evaluate(self) -> dict[str, float]:
-        return {}
+        seen = np.flatnonzero(self.C[:min(top, self.V)].sum(axis=1) > 0)
+        return class_agreement(self.vectors, self.classes, seen)
 
     # ---- live settings ---------------------------------------------------------------------------
     def set_live(self, name: str, value: Any) -> None:
@@ -241,8 +199,7 @@ class WordVectorsLesson(Lesson):
     def most_similar(self, word: str, top: int = NEIGHBOURS) -> list[tuple[str, float]]:
         """The ``top`` words most cosine-similar to ``word``: [(word, similarity)], best first.  Raises
         LessonConfigError for an unknown word."""
-        ids, sims = most_similar(self.vectors, lookup(word, self.word_to_id), top)
-        return [(self.words[int(i)], float(s)) for i, s in zip(ids, sims)]
+        return word_scores(self.words, *most_similar(self.vectors, lookup(word, self.word_to_id), top))
 
     # ---- views -----------------------------------------------------------------------------------
     def snapshot(self) -> dict[str, PlotData]:
@@ -262,34 +219,19 @@ class WordVectorsLesson(Lesson):
         }
 
     def _word_map(self, neighbours: np.ndarray) -> WordMapData:
+        """The ``map_words`` most frequent words, the query and its neighbours at (u₁, u₂)."""
         n = min(self.hp["map_words"], self.V)
-        extra = [i for i in [self.query_id, *map(int, neighbours)] if i >= n]
-        ids = np.array(list(range(n)) + extra, dtype=np.int64)[:MAX_MAP_WORDS + NEIGHBOURS + 1]
-        U = self.U
+        chosen = [self.query_id, *map(int, neighbours)]
+        ids = np.array(list(range(n)) + [i for i in chosen if i >= n], dtype=np.int64)[:MAX_MAP_WORDS + NEIGHBOURS + 1]
         pts = np.zeros((ids.size, 2))
-        pts[:, :min(2, U.shape[1])] = U[ids, :2]
-        pos = {int(w): j for j, w in enumerate(ids)}
-        highlight = [pos[i] for i in [self.query_id, *map(int, neighbours)] if i in pos]
-        if self.classes is not None:
-            classes, names = self.classes[ids].copy(), CLASS_NAMES
-        else:
-            classes, names = np.zeros(ids.size, dtype=np.int64), ("word",)
-        return WordMapData(pts, [self.words[int(i)] for i in ids], classes, names, highlight, "u₁", "u₂")
+        pts[:, :min(2, self.U.shape[1])] = self.U[ids, :2]
+        return word_map(ids, pts, self.words, self.classes, chosen, "u₁", "u₂")
 
     # ---- checkpoints -----------------------------------------------------------------------------
-    def checkpoint_state(self) -> dict[str, np.ndarray]:
-        """The counts read so far (V, V) and how far the corpus was read."""
-        return {"cooccurrence": self.C.copy(), "position": np.array([self.pos, self.read_steps], dtype=np.int64)}
-
     def load_checkpoint_state(self, state: dict) -> None:
-        try:
-            C, pos = np.asarray(state["cooccurrence"], dtype=np.float64), np.asarray(state["position"])
-        except KeyError as e:
-            raise LessonConfigError(f"The checkpoint has no {e.args[0]!r} array: it is not from this lesson.") from None
-        if C.shape != (self.V, self.V) or pos.shape != (2,):
-            raise LessonConfigError(f"The checkpoint's counts are {C.shape}, this corpus needs {(self.V, self.V)}: "
-                                    "it was saved with another corpus or vocabulary size.")
-        self.pos, self.read_steps = int(pos[0]), int(pos[1])
+        """Restore the counts (V, V) and how far the corpus was read (the trainer checks the arrays), then
+        recount what was read."""
+        super().load_checkpoint_state(state)
         self._compute()
 
     def divergence_hint(self) -> str:

@@ -8,7 +8,16 @@ from visualizer.core.lesson import LessonConfigError, LessonContext
 
 def build(**values):
     values.setdefault("corpus_size", 30_000)
-    return LESSON(LESSON.hyperparameters(values), LessonContext())
+    lesson = LESSON(LESSON.hyperparameters(values), LessonContext())
+    lesson.steps_done = 0
+    return lesson
+
+
+def step(lesson):
+    """One training step through the kit (the session's step number, then the metric window)."""
+    lesson.steps_done += 1
+    lesson.train_step(lesson.steps_done)
+    return lesson.flush()
 
 
 @pytest.mark.parametrize("adam", ["dense", "lazy"])
@@ -17,10 +26,10 @@ def test_engines_give_identical_losses_and_gradients(model, adam):
     a = build(model=model, engine="numpy", lr=0.01, adam=adam)
     b = build(model=model, engine="torch", lr=0.01, adam=adam)
     for _ in range(25):
-        la, lb = a.train_step()["train_loss"], b.train_step()["train_loss"]
+        la, lb = step(a)["train_loss"], step(b)["train_loss"]
         assert abs(la - lb) <= 1e-5 * max(1.0, abs(la))
     ga, gb = a.gradient_arrays(), b.gradient_arrays()
-    assert set(ga) == set(gb) == {"W_in", "W_out"}
+    assert set(ga) == set(gb) == {"model.W_in", "model.W_out"}
     for k in ga:
         assert ga[k].dtype == np.float64
         np.testing.assert_allclose(ga[k], gb[k], atol=1e-6)
@@ -33,9 +42,9 @@ def test_lazy_adam_moves_only_the_rows_looked_up():
     dense Adam moves them (their moments keep decaying), so the two runs differ after the first step."""
     lazy, dense = build(adam="lazy", lr=0.01), build(adam="dense", lr=0.01)
     for _ in range(3):
-        lazy.train_step(), dense.train_step()
+        step(lazy), step(dense)
     before = lazy.net.weights()
-    lazy.train_step()
+    step(lazy)
     after = lazy.net.weights()
     for w0, w1, g in zip(before, after, lazy.net.grads):
         moved = np.any(w0 != w1, axis=1)
@@ -47,7 +56,7 @@ def test_lazy_adam_moves_only_the_rows_looked_up():
 def test_cbow_learns_classes_and_analogies():
     lesson = build(corpus_size=100_000)
     first = lesson.evaluate()
-    losses = [lesson.train_step()["train_loss"] for _ in range(2 * lesson.steps_per_epoch)]
+    losses = [step(lesson)["train_loss"] for _ in range(2 * lesson.steps_per_epoch)]
     last = lesson.evaluate()
     assert np.mean(losses[-100:]) < 0.8 * np.mean(losses[:20])
     assert last["val_loss"] < 0.8 * first["val_loss"]
@@ -62,7 +71,7 @@ def test_cbow_learns_classes_and_analogies():
 
 def test_skipgram_loss_decreases():
     lesson = build(model="skipgram", window_size=2)
-    losses = [lesson.train_step()["train_loss"] for _ in range(lesson.steps_per_epoch)]
+    losses = [step(lesson)["train_loss"] for _ in range(lesson.steps_per_epoch)]
     assert np.mean(losses[-50:]) < 0.8 * np.mean(losses[:10])
 
 
@@ -100,13 +109,13 @@ def test_unknown_initial_words_fall_back_with_notices():
 def test_live_settings_and_projector():
     lesson = build()
     for _ in range(20):
-        lesson.train_step()
+        step(lesson)
     lesson.set_live("negatives", 2)
     lesson.set_live("batch_size", 37)
-    lesson.set_live("lr", 0.01)
-    lesson.train_step()
-    assert lesson.net.opt.lr == pytest.approx(0.01)
-    assert lesson.sampler.sample_size == 2
+    lesson.set_live("lr", 0.02)
+    step(lesson)
+    assert lesson.net.opt.lr == pytest.approx(0.02)
+    assert lesson.data.sampler.sample_size == 2
     snap = lesson.snapshot()
     proj = snap["projector"]
     assert proj.points.shape == (len(proj.words), 2) and len(proj.words) >= 100
@@ -122,21 +131,23 @@ def test_live_settings_and_projector():
 def test_checkpoint_round_trip():
     a = build()
     for _ in range(10):
-        a.train_step()
+        step(a)
     b = build()
     b.load_checkpoint_state(a.checkpoint_state())
     np.testing.assert_array_equal(a.vectors, b.vectors)
-    with pytest.raises(LessonConfigError, match="vector size"):
+    state = a.checkpoint_state()
+    assert any(k.startswith("opt.") for k in state)         # Adam's moments come along
+    assert all(np.array_equal(v, b.checkpoint_state()[k]) for k, v in state.items())
+    with pytest.raises(LessonConfigError, match="has shape"):
         build(hidden_size=10).load_checkpoint_state(a.checkpoint_state())
 
 
 def test_pca3d_projector_turns_the_cloud():
-    from lessons.word2vec.lesson import _pca
-    from lessons.word_vectors.wordmap import view_3d
+    from visualizer.probes.word_map import pca, view_3d
 
     lesson = build()
     for _ in range(20):
-        lesson.train_step()
+        step(lesson)
     flat = lesson.snapshot()["projector"]
     lesson.set_live("projection", "pca3d")
     lesson.set_live("azimuth", 0)
@@ -150,7 +161,7 @@ def test_pca3d_projector_turns_the_cloud():
     np.testing.assert_allclose(np.abs(side.depth), np.abs(front.points[:, 0]), atol=1e-9)
     assert "azimuth 90°" in side.x_label and side.table()[0][-1] == "depth"
     # a rotation keeps distances: the 3-D cloud is only turned, never stretched
-    cloud = _pca(np.random.default_rng(0).normal(size=(40, 6)), 3)
+    cloud = pca(np.random.default_rng(0).normal(size=(40, 6)), 3)
     screen, depth = view_3d(cloud, 37, -21)
     turned = np.column_stack([screen, depth])
     d0 = np.linalg.norm(cloud[:, None] - cloud[None], axis=-1)

@@ -9,7 +9,7 @@ the output-side vectors scored by ``NegativeSamplingLoss``.  Vectorized over the
   one ``NegativeSamplingLoss`` call; the loss is the book's sum over the 2w positions of the batch-mean
   losses, i.e. 2w × the mean over the N·2w rows.
 The negatives are given by the caller (the lesson draws them with its own generator, so the PyTorch twin in
-``torch_network.py`` scores the very same words).
+``net_torch.py`` scores the very same words).
 """
 from __future__ import annotations
 
@@ -17,13 +17,14 @@ import numpy as np
 
 from visualizer.scratch.embedding import Embedding
 from visualizer.scratch.negative_sampling import NegativeSamplingLoss
-from visualizer.scratch.optimizers import SparseAdam
+from visualizer.scratch.optimizers import Optimizer, SparseAdam
+from visualizer.scratch.trainer import NumpyTrainer
 
 MODELS = ("cbow", "skipgram")
 ADAM_MODES = ("dense", "lazy")
 
 
-class RowSparseAdam:
+class RowSparseAdam(Optimizer):
     """Adam with ``torch.optim.Adam``'s dense semantics (every row's moments decay at every step, every row
     moves), computed in fewer passes over the (V, H) matrices by using that only the rows looked up in this
     batch have a non-zero gradient:
@@ -33,11 +34,12 @@ class RowSparseAdam:
 
     the same update as torch's m / (√v / √(1 − β₂ᵗ) + ε) · lr / (1 − β₁ᵗ), rearranged (equal up to float
     round-off).  7 passes per matrix instead of the generic scratch Adam's 13: the optimizer was ~70 % of a
-    CBOW step at PTB's size.  ``step(rows)``: rows[i] are the (unique) row ids of params[i] with gradients."""
+    CBOW step at PTB's size.  ``step(rows)``: rows[i] are the (unique) row ids of params[i] with gradients.
+    Checkpoints hold the moments ``_m``, ``_v`` and the step count ``t`` (``Optimizer.state_arrays``)."""
 
     def __init__(self, params, grads, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8) -> None:
-        self.params, self.grads = list(params), list(grads)
-        self.lr, (self.beta1, self.beta2), self.eps = float(lr), betas, float(eps)
+        super().__init__(params, grads, lr)
+        (self.beta1, self.beta2), self.eps = betas, float(eps)
         self.t = 0
         self._m = [np.zeros_like(p) for p in self.params]
         self._v = [np.zeros_like(p) for p in self.params]
@@ -62,6 +64,18 @@ class RowSparseAdam:
             p -= buf
 
 
+def looked_up_rows(model: str, contexts: np.ndarray, target: np.ndarray,
+                   negatives: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of W_in and of W_out a batch reads (sorted, unique int ids): the only rows with a non-zero
+    gradient, and the rows lazy Adam updates.  CBOW reads the context rows of W_in and the target and
+    negative rows of W_out; skip-gram the target rows of W_in and the context and negative rows of W_out."""
+    cbow = model == "cbow"
+    rows_in = np.unique(contexts if cbow else target)
+    rows_out = np.unique(np.concatenate([np.asarray(target if cbow else contexts).reshape(-1),
+                                         np.asarray(negatives).reshape(-1)]))
+    return rows_in, rows_out
+
+
 def initial_weights(vocab_size: int, hidden_size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """W_in, W_out (V, H) float32 ~ 0.01 · N(0, 1), as the book (drawn from the seed)."""
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(7,)))
@@ -74,7 +88,8 @@ class NumpyWord2Vec:
     """CBOW or skip-gram with negative sampling and Adam.  contexts (N, 2w) int, target (N,) int, negatives
     (N, S) for CBOW or (N·2w, S) for skip-gram (row n·2w + j pairs target n with its j-th context word).
 
-    ``train_step`` returns the loss before the update; ``loss`` evaluates without updating.  adam: "dense"
+    ``train_step`` returns the loss before the update; ``loss`` evaluates without updating.  ``params`` /
+    ``grads``: [W_in, W_out] and their gradients, updated in place (the lesson's NumpyTrainer sees them).  adam: "dense"
     (``torch.optim.Adam``'s semantics, every row's moments decay at every step: :class:`RowSparseAdam`) or
     "lazy" (``torch.optim.SparseAdam``: only the rows the batch looked up are updated, a few hundred of
     the V rows, so a step no longer costs passes over both (V, H) matrices).  Raises ValueError for an
@@ -101,9 +116,6 @@ class NumpyWord2Vec:
     def W_in(self) -> np.ndarray:
         return self.params[0]
 
-    def set_lr(self, lr: float) -> None:
-        self.opt.lr = float(lr)
-
     def _forward(self, contexts: np.ndarray, target: np.ndarray, negatives: np.ndarray) -> float:
         if self.model == "cbow":
             h = self.embed.forward(contexts).mean(axis=1)                  # (N, H)
@@ -119,24 +131,26 @@ class NumpyWord2Vec:
     def train_step(self, contexts: np.ndarray, target: np.ndarray, negatives: np.ndarray) -> float:
         loss = self._forward(contexts, target, negatives)
         c = contexts.shape[1]
-        rows_in = np.unique(contexts if self.model == "cbow" else target)
-        rows_out = np.unique(np.concatenate([(target if self.model == "cbow" else contexts).reshape(-1),
-                                             negatives.reshape(-1)]))
+        rows = looked_up_rows(self.model, contexts, target, negatives)
         if self.model == "cbow":
             dh = self.ns_loss.backward(1.0)                                # (N, H)
             self.embed.backward(np.broadcast_to((dh / c)[:, None, :], dh.shape[:1] + (c,) + dh.shape[1:]))
         else:
             dh_rep = self.ns_loss.backward(float(c))                       # (N·2w, H)
             self.embed.backward(dh_rep.reshape(-1, c, dh_rep.shape[1]).sum(axis=1))     # (N, H)
-        self.opt.step([rows_in, rows_out])
+        self.opt.step(list(rows))
         return float(loss)
 
-    def gradient_arrays(self) -> dict[str, np.ndarray]:
-        return {"W_in": self.grads[0].astype(np.float64), "W_out": self.grads[1].astype(np.float64)}
-
     def weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """Copies of W_in and W_out (V, H)."""
         return self.params[0].copy(), self.params[1].copy()
 
-    def load_weights(self, W_in: np.ndarray, W_out: np.ndarray) -> None:
-        self.params[0][...] = W_in
-        self.params[1][...] = W_out
+
+def make_trainer(net: NumpyWord2Vec) -> NumpyTrainer:
+    """A NumpyTrainer stepping ``net`` on batches (contexts, target, negatives) with its Adam; the learning
+    rate is live ("lr").  Arrays are named as the TorchTrainer names the twin's ("model.W_in", "model.W_out"),
+    so that "Compare engines" matches them."""
+    opt = net.opt
+    return NumpyTrainer.from_lists(("model.W_in", "model.W_out"), net.params, net.grads,
+                                   lambda batch, step: {"train_loss": net.train_step(*batch)},
+                                   optimizers={"adam": opt}, hyper={"lr": lambda v: setattr(opt, "lr", v)})
