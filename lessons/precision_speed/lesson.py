@@ -15,18 +15,18 @@ from Scratch*, section 8.3 (16-bit floats); Micikevicius et al., "Mixed Precisio
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 
+from lessons.precision_speed import INFO
+from lessons.precision_speed.lockstep import LockstepTrainer, Slot
 from lessons.precision_speed.narrative import NARRATIVE
-from lessons.precision_speed.runs import NumpyRun, PrecisionConfig, TorchRun, initial_weights, make_run
+from lessons.precision_speed.net import PrecisionConfig, initial_weights, make_run
+from visualizer.core.hyperparams import BoolParam, FloatParam, IntParam
+from visualizer.core.lesson import Lesson, LessonConfigError
+from visualizer.core.plotdata import BarsData, PlotData, PlotSpec, TableData
 from visualizer.data.batches import EpochBatches
 from visualizer.data.digits import load_digits_split
-from visualizer.core.hyperparams import BoolParam, FloatParam, IntParam
-from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
-from visualizer.core.plotdata import BarsData, PlotData, PlotSpec, TableData
-from lessons.precision_speed import INFO
 
 #: Every configuration with the BoolParam that selects it.  NumPy float64 comes first: it is the reference
 #: for "speed vs NumPy f64" and "digits agreeing", and trains (unshown) even when not selected.
@@ -41,47 +41,6 @@ CONFIGS: tuple[tuple[PrecisionConfig, str], ...] = (
     (PrecisionConfig("cuda_f32", "PyTorch CUDA float32", "cuda f32", "torch", "float32", "cuda"), "torch_cuda"),
     (PrecisionConfig("cuda_f16", "PyTorch CUDA float16", "cuda f16", "torch", "float16", "cuda"), "torch_cuda"),
 )
-TABLE_COLUMNS = ("steps/s", "ms/step", "val acc", "final loss", "rel. speed")   # rel. speed: vs NumPy f64
-EMA = 0.05                 # weight of the newest step in the moving averages (about 20 steps)
-MAX_DIGITS = 16.0          # agreement with float64 is capped here (identical weights)
-FLOAT16_MAX = 65504.0
-
-
-class _Slot:
-    """Book-keeping of one configuration: its run (None when unavailable), timing and loss averages,
-    the step it froze at (0: running) and its last validation accuracy."""
-
-    def __init__(self, config: PrecisionConfig, run: NumpyRun | TorchRun | None, note: str = "",
-                 shown: bool = True) -> None:
-        self.config = config
-        self.run = run
-        self.shown = shown                # False: the float64 reference trains but is not reported
-        self.note = note                  # why it is not running ("not available", ...)
-        self.sec_per_step: float | None = None
-        self.timed_steps = 0
-        self.loss_avg: float | None = None
-        self.frozen_at = 0
-        self.val_acc = math.nan
-
-    @property
-    def active(self) -> bool:
-        return self.run is not None and not self.frozen_at
-
-    def record_time(self, seconds: float) -> None:
-        """Moving average of seconds per step; the first step (warm-up: caches, lazy kernels) is
-        replaced by the second."""
-        self.timed_steps += 1
-        if self.sec_per_step is None or self.timed_steps == 2:
-            self.sec_per_step = seconds
-        else:
-            self.sec_per_step += EMA * (seconds - self.sec_per_step)
-
-    def record_loss(self, loss: float) -> None:
-        self.loss_avg = loss if self.loss_avg is None else self.loss_avg + EMA * (loss - self.loss_avg)
-
-    @property
-    def steps_per_s(self) -> float:
-        return 1.0 / self.sec_per_step if self.sec_per_step else math.nan
 
 
 class PrecisionSpeed(Lesson):
@@ -160,8 +119,7 @@ class PrecisionSpeed(Lesson):
         self.params64 = initial_weights(sizes, hp["seed"])
         self.rng = np.random.default_rng(hp["seed"] + 1)
         self.batches = EpochBatches(len(d.y_train), self.rng)
-        self.t = 0
-        self.slots: list[_Slot] = []
+        slots: list[Slot] = []
         cuda_checked: bool | None = None
         if not any(hp[toggle] for _, toggle in CONFIGS):
             raise LessonConfigError("No configuration is selected: switch on at least one of the precisions.")
@@ -176,7 +134,7 @@ class PrecisionSpeed(Lesson):
                         self.context.notice("CUDA is not available (PyTorch finds no NVIDIA GPU): the CUDA rows "
                                             "stay empty and the other configurations train.")
                 if not cuda_checked:
-                    self.slots.append(_Slot(config, None, "not available"))
+                    slots.append(Slot(config, None, "not available"))
                     continue
             try:
                 run = make_run(config, self.params64, d.x_train, d.y_train, d.x_val, d.y_val,
@@ -184,27 +142,10 @@ class PrecisionSpeed(Lesson):
             except ImportError as e:
                 raise LessonConfigError(f"PyTorch is needed for the PyTorch configurations ({e}): install it "
                                         "or switch them off.") from None
-            self.slots.append(_Slot(config, run, shown=shown))
-        self.ref = self.slots[0]                 # NumPy float64, always first
-        self._last_diverged: str | None = None   # key of the configuration that diverged last
-        self._thread_limits: list = []          # callables that undo the thread limits
-        if hp["one_thread"]:
-            self._limit_threads()
-        for s in self.slots:
-            if s.run is not None:
-                s.val_acc = s.run.accuracy()
-
-    def _limit_threads(self) -> None:
-        """One thread for BLAS/OpenMP (threadpoolctl) and PyTorch until :meth:`close` restores them."""
-        from threadpoolctl import threadpool_limits
-
-        self._thread_limits.append(threadpool_limits(limits=1).restore_original_limits)
-        if any(isinstance(s.run, TorchRun) for s in self.slots):
-            import torch
-
-            old = torch.get_num_threads()
-            torch.set_num_threads(1)
-            self._thread_limits.append(lambda: torch.set_num_threads(old))
+            slots.append(Slot(config, run, shown=shown))
+        self.trainer = LockstepTrainer(slots, lr=hp["lr"], loss_scale=hp["loss_scale"],
+                                       master_weights=hp["master_weights"], one_thread=hp["one_thread"],
+                                       notice=self.context.notice)
 
     @staticmethod
     def _cuda_available() -> bool:
@@ -214,76 +155,19 @@ class PrecisionSpeed(Lesson):
             return False
         return bool(torch.cuda.is_available())
 
-    # ---- training --------------------------------------------------------------------------------
     @property
     def steps_per_epoch(self) -> int:
         return math.ceil(len(self.data.y_train) / self.hp["batch_size"])
 
-    def _next_batch(self) -> np.ndarray:
+    def next_batch(self) -> np.ndarray:
         """Indices of the next mini-batch (B,): slices of a permutation redrawn each epoch."""
         return self.batches.next(self.hp["batch_size"])
 
-    def train_step(self) -> dict[str, float]:
-        idx = self._next_batch()
-        self.t += 1
-        lr, scale = self.hp["lr"], self.hp["loss_scale"]
-        out: dict[str, float] = {}
-        for s in self.slots:
-            if not s.active:
-                continue
-            run = s.run
-            if isinstance(run, TorchRun):
-                run.synchronize()
-            t0 = time.perf_counter()
-            result = run.step(idx, lr, scale)
-            if isinstance(run, TorchRun):
-                run.synchronize()
-            seconds = time.perf_counter() - t0
-            if not result.finite:
-                s.frozen_at = self.t
-                if s.shown:
-                    self._last_diverged = s.config.key
-                    self.context.notice(self._overflow_message(s))
-                continue
-            s.record_time(seconds)
-            s.record_loss(result.loss)
-            if s.shown:
-                out[f"loss_{s.config.key}"] = float(result.loss)
-        if not out:                              # every shown configuration has diverged: pause the session
-            return {f"loss_{self._last_diverged or self.ref.config.key}": math.nan}
-        return out
-
-    def _overflow_message(self, s: _Slot) -> str:
-        c, t = s.config, self.t
-        scale = self.hp["loss_scale"]
-        if c.dtype == "float16":
-            return (f"{c.label} overflowed at step {t}: values above 65504 become inf; lower the loss scale "
-                    f"(now {scale:g}) or the learning rate, or use mixed precision. Its weights stay at step "
-                    f"{t - 1}; the other configurations keep training. (Mixed-precision trainers skip such a "
-                    "step and halve the scale: dynamic loss scaling.)")
-        return (f"{c.label} diverged at step {t}: the loss or a gradient became inf or NaN. {c.dtype} reaches "
-                f"about {'1.8e308' if c.dtype == 'float64' else '3.4e38'}, so the learning rate "
-                f"({self.hp['lr']:g}) is too high rather than the range too small. Its weights stay at step "
-                f"{t - 1}; the others keep training.")
-
     def evaluate(self) -> dict[str, float]:
-        out = {}
-        for s in self.slots:
-            if s.active:
-                s.val_acc = s.run.accuracy()
-                if s.shown:
-                    out[f"val_acc_{s.config.key}"] = s.val_acc
-        return out
-
-    def set_live(self, name, value) -> None:
-        super().set_live(name, value)
-        if name == "master_weights":
-            for s in self.slots:
-                if s.run is not None:
-                    s.run.set_master(bool(value))
+        return self.trainer.accuracies()
 
     def divergence_hint(self) -> str:
-        half = any(s.config.half for s in self.shown_slots if s.run is not None)
+        half = any(s.config.half for s in self.trainer.shown_slots if s.run is not None)
         text = (f"Every configuration has diverged. The learning rate ({self.hp['lr']:g}) is probably too high: "
                 "lower it and press Reset (R).")
         if half:
@@ -291,53 +175,16 @@ class PrecisionSpeed(Lesson):
                      f"loss scale (now {self.hp['loss_scale']:g}).")
         return text
 
-    # ---- views -----------------------------------------------------------------------------------
-    @property
-    def shown_slots(self) -> list[_Slot]:
-        """The selected configurations, in :data:`CONFIGS` order."""
-        return [s for s in self.slots if s.shown]
-
     def table(self) -> TableData:
-        """One row per selected configuration: steps/s, ms/step, val acc, final loss, rel. speed (steps/s
-        over NumPy float64's), each rounded to 3 significant digits; NaN where there is no value yet or
-        the configuration is unavailable."""
-        ref_sps = self.ref.steps_per_s
-        rows, labels = [], []
-        for s in self.shown_slots:
-            label = s.config.row
-            if s.note:
-                label += " (n/a)" if s.note == "not available" else f" ({s.note})"
-            elif s.frozen_at:
-                label += f" (stopped @ {s.frozen_at})"
-            labels.append(label)
-            if s.run is None:
-                rows.append([math.nan] * len(TABLE_COLUMNS))
-                continue
-            sps = s.steps_per_s
-            rows.append([sps, 1000.0 / sps if sps > 0 else math.nan, s.val_acc,
-                         math.nan if s.loss_avg is None else s.loss_avg, sps / ref_sps])
-        values = np.array(rows, dtype=np.float64).reshape(len(rows), len(TABLE_COLUMNS))
-        values = np.array([[float(f"{v:.3g}") for v in row] for row in values]).reshape(values.shape)
-        return TableData(values, labels, list(TABLE_COLUMNS), fmt="{:.5g}")
+        """The speed and accuracy table (see ``LockstepTrainer.table``)."""
+        return self.trainer.table()
 
     def agreement(self) -> np.ndarray:
-        """Decimal digits of every selected configuration's weights that agree with NumPy float64 (K,):
-        −log₁₀(max|w − w_f64| / max|w_f64|), capped to [0, 16]; NaN for unavailable ones."""
-        ref = self.ref.run.params64()
-        ref_flat = np.concatenate([p.ravel() for p in ref])
-        norm = float(np.abs(ref_flat).max()) or 1.0
-        out = []
-        for s in self.shown_slots:
-            if s.run is None:
-                out.append(math.nan)
-                continue
-            flat = np.concatenate([p.ravel() for p in s.run.params64()])
-            err = float(np.abs(flat - ref_flat).max()) / norm
-            out.append(MAX_DIGITS if err == 0 else float(np.clip(-math.log10(err), 0.0, MAX_DIGITS)))
-        return np.array(out)
+        """Decimal digits agreeing with NumPy float64 per selected configuration (``LockstepTrainer.agreement``)."""
+        return self.trainer.agreement()
 
     def snapshot(self) -> dict[str, PlotData]:
-        shown = self.shown_slots
+        shown = self.trainer.shown_slots
         names = [s.config.short for s in shown]
         lr = self.hp["lr"]
         lost = [100.0 * s.run.lost_update_fraction(lr) if s.run is not None else math.nan for s in shown]
@@ -347,45 +194,6 @@ class PrecisionSpeed(Lesson):
             "agreement": BarsData(names, self.agreement(), "decimal digits"),
             "lost_updates": BarsData(names, np.array(lost), "% of weights"),
         }
-
-    # ---- checkpoints -----------------------------------------------------------------------------
-    def checkpoint_state(self) -> dict[str, np.ndarray]:
-        """Float64 copies of every running configuration's weights: ``<key>.W<i>`` (D_in, D_out),
-        ``<key>.b<i>`` (D_out,) (exact: every precision here converts to float64 without rounding)."""
-        state = {}
-        for s in self.slots:
-            if s.run is None:
-                continue
-            for i, p in enumerate(s.run.params64()):
-                state[f"{s.config.key}.{'W' if i % 2 == 0 else 'b'}{i // 2}"] = p
-        return state
-
-    def load_checkpoint_state(self, state: dict) -> None:
-        current = self.checkpoint_state()
-        missing = sorted(set(current) - set(state))
-        extra = sorted(set(state) - set(current))
-        if missing or extra:
-            raise LessonConfigError("The checkpoint does not match these configurations: "
-                                    + "; ".join(filter(None, [f"missing {', '.join(missing)}" if missing else "",
-                                                              f"unexpected {', '.join(extra)}" if extra else ""]))
-                                    + ". Select the same configurations and layer sizes, then load it again.")
-        for name, ref in current.items():
-            a = np.asarray(state[name])
-            if a.shape != ref.shape or not np.all(np.isfinite(a)):
-                raise LessonConfigError(f"The checkpoint's {name} has shape {a.shape} or non-finite values; "
-                                        f"this network needs {ref.shape}.")
-        for s in self.slots:
-            if s.run is not None:
-                n = len(self.params64)
-                s.run.load_params64([state[f"{s.config.key}.{'W' if i % 2 == 0 else 'b'}{i // 2}"]
-                                     for i in range(n)])
-                s.val_acc = s.run.accuracy()
-
-    def close(self) -> None:
-        for undo in reversed(getattr(self, "_thread_limits", [])):
-            undo()
-        self._thread_limits = []
-        self.slots = []
 
 
 LESSON = PrecisionSpeed

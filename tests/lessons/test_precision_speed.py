@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from lessons.precision_speed.lesson import LESSON
-from lessons.precision_speed.lesson import TABLE_COLUMNS
+from lessons.precision_speed.lockstep import TABLE_COLUMNS
 from visualizer.core.lesson import LessonConfigError, LessonContext
-from visualizer.core.plotdata import BarsData, MatrixData
+from visualizer.core.plotdata import BarsData, TableData
 
 
 class RecordingContext(LessonContext):
@@ -27,8 +27,15 @@ def build(context=None, **values):
     return LESSON(LESSON.hyperparameters({"one_thread": False, **values}), context)
 
 
+def step(lesson):
+    """One training step as the session runs it (the next step number, then the flushed metrics)."""
+    lesson.n_steps = getattr(lesson, "n_steps", 0) + 1
+    lesson.train_step(lesson.n_steps)
+    return lesson.flush()
+
+
 def train(lesson, steps):
-    return [lesson.train_step() for _ in range(steps)]
+    return [step(lesson) for _ in range(steps)]
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +48,7 @@ def with_torch():
 
 def test_configurations_start_from_identical_weights(with_torch):
     lesson = with_torch
-    start = {s.config.key: s.run.params64() for s in lesson.slots if s.run is not None}
+    start = {s.config.key: s.run.params64() for s in lesson.trainer.slots if s.run is not None}
     ref = lesson.params64
     for key, params in start.items():
         dtype = {"f64": np.float64, "torch_f64": np.float64, "f32": np.float32, "torch_f32": np.float32,
@@ -80,8 +87,8 @@ def test_torch_float64_matches_numpy_and_all_learn(with_torch):
     acc = lesson.evaluate()
     assert set(acc) == {f"val_acc_{k}" for k in ("f64", "f32", "f16", "torch_f64", "torch_f32", "torch_bf16",
                                                    "torch_f16")} | (
-        {"val_acc_cuda_f32", "val_acc_cuda_f16"} if any(s.config.device == "cuda" and s.run for s in lesson.slots)
-        else set())
+        {"val_acc_cuda_f32", "val_acc_cuda_f16"}
+        if any(s.config.device == "cuda" and s.run for s in lesson.trainer.slots) else set())
     assert all(v > 0.5 for v in acc.values())
 
 
@@ -91,7 +98,7 @@ def test_table_has_a_row_per_selected_configuration(with_torch):
     lesson = with_torch
     train(lesson, 3)
     table = lesson.snapshot()["table"]
-    assert isinstance(table, MatrixData)
+    assert isinstance(table, TableData)
     assert list(table.col_labels) == list(TABLE_COLUMNS)
     assert table.values.shape == (9, 5)
     labels = list(table.row_labels)
@@ -104,7 +111,7 @@ def test_table_has_a_row_per_selected_configuration(with_torch):
     if not torch.cuda.is_available():
         assert labels[7:] == ["Torch CUDA f32 (n/a)", "Torch CUDA f16 (n/a)"]
         assert np.all(np.isnan(table.values[7:]))
-        assert not any(k.startswith("loss_cuda") for k in lesson.train_step())
+        assert not any(k.startswith("loss_cuda") for k in step(lesson))
     else:
         assert np.all(table.values[7:, 0] > 0)
 
@@ -117,13 +124,13 @@ def test_cuda_without_gpu_never_fails():
     lesson = build(ctx, numpy_f32=False, numpy_f16=False, torch_cuda=True)
     assert any("CUDA is not available" in n for n in ctx.notices)
     assert set(train(lesson, 2)[-1]) == {"loss_f64"}
-    assert [s.note for s in lesson.shown_slots] == ["", "not available", "not available"]
+    assert [s.note for s in lesson.trainer.shown_slots] == ["", "not available", "not available"]
 
 
 def test_float16_overflow_freezes_only_that_configuration():
     ctx = RecordingContext()
     lesson = build(ctx, loss_scale=65536.0, batch_size=2)
-    f16 = next(s for s in lesson.slots if s.config.key == "f16")
+    f16 = next(s for s in lesson.trainer.slots if s.config.key == "f16")
     records = train(lesson, 30)
     assert f16.frozen_at > 0
     n = f16.frozen_at
@@ -149,10 +156,10 @@ def test_loss_scaling_is_exact_for_powers_of_two():
 
 def test_all_configurations_diverging_returns_nan():
     lesson = build(numpy_f64=False, numpy_f32=False, loss_scale=65536.0, batch_size=1)
-    out = lesson.train_step()
+    out = step(lesson)
     assert list(out) == ["loss_f16"] and math.isnan(out["loss_f16"])
     assert "65504" in lesson.divergence_hint() and "loss scale" in lesson.divergence_hint()
-    assert math.isnan(lesson.train_step()["loss_f16"])
+    assert math.isnan(step(lesson)["loss_f16"])
 
 
 def test_nothing_selected_is_a_config_error():
@@ -171,7 +178,7 @@ def test_master_weights_stop_lost_updates():
     snap = lesson.snapshot()
     lost = dict(zip(["f64", "f32", "f16"], snap["lost_updates"].values))
     assert lost["f16"] < 1.0
-    f16 = next(s for s in lesson.slots if s.config.key == "f16")
+    f16 = next(s for s in lesson.trainer.slots if s.config.key == "f16")
     assert f16.run.master is not None and f16.run.master[0].dtype == np.float32
     # the float16 weights are the master weights rounded
     np.testing.assert_array_equal(f16.run.params[0], f16.run.master[0].astype(np.float16))
@@ -189,12 +196,18 @@ def test_hidden_reference_and_checkpoint_roundtrip():
     other.load_checkpoint_state(state)
     for key, value in other.checkpoint_state().items():
         np.testing.assert_array_equal(value, state[key])
-    with pytest.raises(LessonConfigError, match="does not match"):
+    with pytest.raises(LessonConfigError, match="does not fit this model"):
         build().load_checkpoint_state(state)
+    bad = dict(state, **{"f16.W1": np.full((32, 32), np.inf)})
+    with pytest.raises(LessonConfigError, match="'f16.W1' contains NaN or infinite"):
+        other.load_checkpoint_state(bad)
+    for key, value in other.checkpoint_state().items():              # nothing was assigned
+        np.testing.assert_array_equal(value, state[key])
 
 
 def test_model_module_does_not_import_torch():
-    code = ("import sys; import lessons.precision_speed as m; from lessons.precision_speed import lesson, runs; "
+    code = ("import sys; import lessons.precision_speed as m; "
+            "from lessons.precision_speed import lesson, lockstep, net; "
             "assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -208,7 +221,7 @@ def test_one_thread_limits_threads_until_close():
     try:
         assert torch.get_num_threads() == 1
         assert all(info["num_threads"] == 1 for info in threadpool_info())
-        assert lesson.train_step()["loss_torch_f32"] > 0
+        assert step(lesson)["loss_torch_f32"] > 0
     finally:
         lesson.close()
     assert torch.get_num_threads() == before
