@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from lessons.deep_nets.grad_history import GradientNormHistory
+from visualizer.probes.gradient_norms import GradientNormHistory
 from lessons.deep_nets.inception import BRANCHES, InceptionDemo
 from lessons.deep_nets.narrative import NARRATIVE
 from lessons.deep_nets.network import (

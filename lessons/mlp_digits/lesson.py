@@ -13,19 +13,18 @@ import math
 
 import numpy as np
 
-from lessons.mlp_digits.histograms import HistogramHistory
+from lessons.mlp_digits import INFO
 from lessons.mlp_digits.narrative import NARRATIVE
+from visualizer.core.hyperparams import BoolParam, ChoiceParam, FloatParam, IntParam
+from visualizer.core.lesson import Lesson
+from visualizer.core.plotdata import ImageGridData, MatrixData, PlotData, PlotSpec
 from visualizer.data.batches import EpochBatches
-from visualizer.models.classifier import MLPConfig, build_classifier
 from visualizer.data.digits import load_digits_split
-from visualizer.data.download import DownloadError
-from visualizer.data.idx import DataFormatError
+from visualizer.data.fallback import load_with_fallback
 from visualizer.data.mnist import SOURCES, load_idx_split
 from visualizer.data.split import DataSplit
-from visualizer.core.hyperparams import BoolParam, ChoiceParam, FloatParam, IntParam
-from visualizer.core.lesson import Lesson, LessonInfo
-from visualizer.core.plotdata import ImageGridData, MatrixData, PlotData, PlotSpec
-from lessons.mlp_digits import INFO
+from visualizer.models.classifier import MLPConfig, build_classifier
+from visualizer.probes.histograms import HistogramHistory
 
 DATASETS = ("digits", "mnist", "fashion_mnist")
 MAX_WEIGHT_TILES = 64
@@ -96,6 +95,7 @@ class DigitsMLP(Lesson):
     )
     narrative = NARRATIVE
     eval_every = 10
+    engine_comparison = True
 
     def __init__(self, hp, context=None) -> None:
         super().__init__(hp, context)
@@ -103,13 +103,14 @@ class DigitsMLP(Lesson):
         n_train = len(self.data.y_train)
         self.rng = np.random.default_rng(hp["seed"])
         self.batches = EpochBatches(n_train, self.rng)
-        self.t = 0
+        self.step = 0                        # the session's step number of the last update
         config = MLPConfig(
             n_inputs=self.data.n_features, hidden=(hp["hidden_units"],) * hp["hidden_layers"],
             n_classes=self.data.n_classes, activation=hp["activation"], init=hp["init"],
             dropout=hp["dropout"], batchnorm=hp["batchnorm"], dtype=hp["dtype"], seed=hp["seed"])
         self.model = build_classifier(config, engine=hp["engine"], device=hp["device"], optimizer=hp["optimizer"],
                                       lr=hp["lr"], momentum=hp["momentum"], l2=hp["l2"])
+        self.trainer = self.model.trainer    # applies lr, momentum and l2 live
         self.n_layers = hp["hidden_layers"] + 1
         self.eval_every = self._eval_interval()
         self._pred_cache: tuple[int, np.ndarray] | None = None
@@ -121,19 +122,17 @@ class DigitsMLP(Lesson):
     # ---- data ------------------------------------------------------------------------------------
     def _load_data(self) -> DataSplit:
         hp = self.hp
+
+        def digits() -> DataSplit:
+            return load_digits_split(hp["val_fraction"], hp["seed"], hp["dtype"])
+
         name = hp["dataset"]
-        if name != "digits":
-            title = SOURCES[name].title
-            try:
-                return load_idx_split(name, hp["val_fraction"], hp["seed"], hp["dtype"], hp["max_train"],
-                                      progress=self.context.progress)
-            except DownloadError as e:
-                self.context.notice(f"Could not download {title} ({e.reason}): using the embedded 8×8 digits "
-                                    "instead.")
-            except DataFormatError as e:
-                self.context.notice(f"The {title} files are damaged ({e}): using the embedded 8×8 digits "
-                                    "instead. Delete them from the cache folder to download them again.")
-        return load_digits_split(hp["val_fraction"], hp["seed"], hp["dtype"])
+        if name == "digits":
+            return digits()
+        return load_with_fallback(
+            self.context, lambda: load_idx_split(name, hp["val_fraction"], hp["seed"], hp["dtype"], hp["max_train"],
+                                                 progress=self.context.progress),
+            digits, what=SOURCES[name].title, instead="the embedded 8×8 digits")
 
     @property
     def steps_per_epoch(self) -> int:
@@ -142,30 +141,36 @@ class DigitsMLP(Lesson):
     def _eval_interval(self) -> int:
         return max(1, round(self.steps_per_epoch / 4))
 
-    def _next_batch(self) -> np.ndarray:
+    def next_indices(self) -> np.ndarray:
         """Indices of the next mini-batch (B,): consecutive slices of a permutation redrawn each epoch."""
         return self.batches.next(self.hp["batch_size"])
 
     # ---- training --------------------------------------------------------------------------------
-    def train_step(self) -> dict[str, float]:
-        idx = self._next_batch()
-        out = self.model.train_step(self.data.x_train[idx], self.data.y_train[idx])
-        self.t += 1
-        if self.weight_hist.due(self.t):
+    def next_batch(self) -> tuple[np.ndarray, np.ndarray]:
+        idx = self.next_indices()
+        return self.data.x_train[idx], self.data.y_train[idx]
+
+    def train_step(self, step: int) -> None:
+        self.step = step
+        self.trainer.step(self.next_batch(), step)
+
+    def flush(self) -> dict[str, float]:
+        """The trainer's metrics; the histograms read the chosen layer here, at the flush rate (after every
+        step on the CPU, at the redraw rate on a GPU), so no step waits for a copy to the host."""
+        metrics = super().flush()
+        if self.weight_hist.due(self.step):
             layer = self.hist_layer - 1
-            self.weight_hist.record(self.t, self.model.weights()[layer])
-            self.grad_hist.record(self.t, self.model.weight_grads()[layer])
-        return {"train_loss": float(out["loss"]), "train_acc": float(out["acc"])}
+            self.weight_hist.record(self.step, self.model.weights()[layer])
+            self.grad_hist.record(self.step, self.model.weight_grads()[layer])
+        return metrics
 
     def evaluate(self) -> dict[str, float]:
         out = self.model.evaluate(self.data.x_val, self.data.y_val)
         return {"val_loss": float(out["loss"]), "val_acc": float(out["acc"])}
 
     def set_live(self, name, value) -> None:
-        super().set_live(name, value)
-        if name in ("lr", "momentum", "l2"):
-            self.model.set_hyper(**{name: value})
-        elif name == "batch_size":
+        super().set_live(name, value)                  # lr, momentum, l2: the trainer
+        if name == "batch_size":
             self.eval_every = self._eval_interval()
         elif name == "histogram_layer":
             layer = self._clamp_layer(value, notify=True)
@@ -173,7 +178,7 @@ class DigitsMLP(Lesson):
                 self.hist_layer = layer
                 self.weight_hist.clear()
                 self.grad_hist.clear()
-                self.weight_hist.record(self.t, self.model.weights()[layer - 1])
+                self.weight_hist.record(self.step, self.model.weights()[layer - 1])
 
     def _clamp_layer(self, layer: int, notify: bool) -> int:
         if layer > self.n_layers:
@@ -186,9 +191,9 @@ class DigitsMLP(Lesson):
     # ---- views -----------------------------------------------------------------------------------
     def _val_predictions(self) -> np.ndarray:
         """Predicted class of every validation image (M,) int64, cached per training step."""
-        if self._pred_cache is None or self._pred_cache[0] != self.t:
+        if self._pred_cache is None or self._pred_cache[0] != self.step:
             proba = self.model.predict_proba(self.data.x_val)                      # (M, K)
-            self._pred_cache = (self.t, np.argmax(proba, axis=1))
+            self._pred_cache = (self.step, np.argmax(proba, axis=1))
         return self._pred_cache[1]
 
     def _caption_name(self, k: int) -> str:
@@ -224,17 +229,14 @@ class DigitsMLP(Lesson):
 
     def gradient_arrays(self) -> dict[str, np.ndarray]:
         """The last step's weight gradients, ``layer{i}.W`` -> (D_in, D_out) float64 (both engines)."""
-        return {f"layer{i + 1}.W": g for i, g in enumerate(self.model.weight_grads())}
-
-    # ---- checkpoints -----------------------------------------------------------------------------
-    def checkpoint_state(self) -> dict[str, np.ndarray]:
-        return self.model.state_dict()
+        return self.model.gradient_arrays()
 
     def load_checkpoint_state(self, state: dict[str, np.ndarray]) -> None:
-        self.model.load_state_dict(state)
+        super().load_checkpoint_state(state)          # weights and optimizer state, checked, atomic
         self._pred_cache = None
 
     def close(self) -> None:
+        super().close()
         self._pred_cache = None
 
 

@@ -16,21 +16,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from lessons.mlp_digits.histograms import HistogramHistory
+from lessons.regularization import INFO
+from lessons.regularization.data import MIN_VAL, N_DIGITS, check_sizes, load_data
+from lessons.regularization.generalization import SPARSE_EPS, measure, public, summary_matrix
 from lessons.regularization.narrative import NARRATIVE
+from visualizer.core.hyperparams import BoolParam, FloatParam, IntParam
+from visualizer.core.lesson import Lesson
+from visualizer.core.plotdata import PlotData, PlotSpec
 from visualizer.data.batches import EpochBatches
 from visualizer.models.classifier import MLPConfig, build_classifier
-from visualizer.data.digits import load_digits_split
-from visualizer.data.split import DataSplit
-from visualizer.core.hyperparams import BoolParam, FloatParam, IntParam
-from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
-from visualizer.core.plotdata import MatrixData, PlotData, PlotSpec
-from visualizer.scratch.layers import Dropout
-from lessons.regularization import INFO
+from visualizer.probes.histograms import HistogramHistory
 
-N_DIGITS = 1797                 # images in scikit-learn's digits
-MIN_VAL = 100                   # validation images the lesson keeps at least
-SPARSE_EPS = 0.01               # |w| below this counts as "near zero" for the sparsity curve
 
 
 class RegularizationLesson(Lesson):
@@ -114,23 +110,24 @@ class RegularizationLesson(Lesson):
                          "validation loss (the weights early stopping restores)."),
     )
     narrative = NARRATIVE
+    engine_comparison = True
 
     def __init__(self, hp, context=None) -> None:
         super().__init__(hp, context)
-        self._check_sizes(hp["train_size"], hp["batch_size"], hp["batchnorm"])
-        self.data = self._load_data(hp["train_size"], hp["seed"])
-        batch_seq, noise_seq, mask_seq = np.random.SeedSequence(hp["seed"]).spawn(3)
-        self.rng = np.random.default_rng(batch_seq)          # batch order
-        self.noise_rng = np.random.default_rng(noise_seq)    # input noise
-        self.mask_rng = np.random.default_rng(mask_seq)      # dropout masks, shared by both engines
+        check_sizes(hp["train_size"], hp["batch_size"], hp["batchnorm"])
+        self.data = load_data(hp["train_size"], hp["seed"])
+        seeds = np.random.SeedSequence(hp["seed"]).spawn(3)    # batch order, input noise, dropout masks
+        self.rng, self.noise_rng, self.mask_rng = (np.random.default_rng(s) for s in seeds)
         self.batches = EpochBatches(len(self.data.y_train), self.rng, full_only=True)
-        self.t = 0
+        self.step = 0                        # the session's step number of the last update
         config = MLPConfig(n_inputs=self.data.n_features, hidden=(hp["hidden_units"],) * hp["hidden_layers"],
                            n_classes=self.data.n_classes, activation="relu", init="he",
                            dropout=hp["dropout"], batchnorm=hp["batchnorm"], dtype="float32", seed=hp["seed"])
         self.model = build_classifier(config, engine=hp["engine"], device=hp["device"], optimizer="adam",
                                       lr=hp["lr"], l1=hp["l1"], l2=hp["l2"])
-        self._share_dropout_masks()
+        self.trainer = self.model.trainer    # applies lr live; checkpoints weights and Adam's moments
+        if hp["dropout"] > 0:           # both engines draw the same masks from mask_rng
+            self.model.share_dropout_rng(self.mask_rng)
         self.n_layers = hp["hidden_layers"] + 1
         self.eval_every = self.steps_per_epoch
         self.hist_layer = self._clamp_layer(hp["histogram_layer"], notify=False)
@@ -145,131 +142,78 @@ class RegularizationLesson(Lesson):
         self.stopped = False                 # early stopping fired: train_step is frozen
         self._frozen_metrics: dict[str, float] = {}
 
-    # ---- data ------------------------------------------------------------------------------------
-    @staticmethod
-    def _check_sizes(train_size: int, batch_size: int, batchnorm: bool) -> None:
-        if train_size > N_DIGITS - MIN_VAL:
-            raise LessonConfigError(
-                f"{train_size} training images leave fewer than {MIN_VAL} of the {N_DIGITS} digits for "
-                f"validation: choose at most {N_DIGITS - MIN_VAL} training images.")
-        if train_size < 10:
-            raise LessonConfigError(f"{train_size} training images cannot hold one of each of the 10 "
-                                    "digits: choose at least 10.")
-        if batch_size > train_size:
-            raise LessonConfigError(f"The batch size ({batch_size}) is larger than the training set "
-                                    f"({train_size} images): lower the batch size or raise Training images.")
-        if batchnorm and batch_size < 2:
-            raise LessonConfigError("Batch normalization needs batches of at least 2 images: raise the batch "
-                                    "size or switch batch normalization off.")
-
-    @staticmethod
-    def _load_data(train_size: int, seed: int) -> DataSplit:
-        """``train_size`` digits for training (stratified, seeded), the rest for validation."""
-        # scikit-learn takes ceil(val_fraction * N) validation images: aim half an image low.
-        val_fraction = (N_DIGITS - train_size - 0.5) / N_DIGITS
-        data = load_digits_split(val_fraction, seed, "float32")
-        assert len(data.y_train) == train_size, (len(data.y_train), train_size)
-        return data
-
     @property
     def steps_per_epoch(self) -> int:
         """Full mini-batches per pass over the training set (a partial last batch is dropped)."""
         return max(1, len(self.data.y_train) // self.hp["batch_size"])
 
-    def _next_batch(self) -> np.ndarray:
+    def next_indices(self) -> np.ndarray:
         """Indices of the next mini-batch (B,): consecutive full slices of a permutation redrawn each epoch."""
         return self.batches.next(self.hp["batch_size"])
 
-    def _share_dropout_masks(self) -> None:
-        """Make both engines draw dropout masks from ``self.mask_rng`` in the same order, so a seed gives
-        the same masks (and curves) on NumPy and PyTorch."""
-        if self.hp["dropout"] == 0.0:
-            return
-        if self.model.engine == "numpy":
-            for layer in self.model.model.layers:
-                if isinstance(layer, Dropout):
-                    layer.rng = self.mask_rng
-        else:
-            from visualizer.models.mlp_torch import NumpyMaskDropout          # imports torch
-            for module in self.model.model.net:
-                if isinstance(module, NumpyMaskDropout):
-                    module.rng = self.mask_rng
-
-    # ---- training --------------------------------------------------------------------------------
-    def train_step(self) -> dict[str, float]:
-        if self.stopped:                     # early stopping fired: the restored model, unchanged
-            self.context.request_pause("Early stopping holds the restored weights: switch Early stopping off "
-                                       "or raise Patience to train on.")
-            return dict(self._frozen_metrics)
-        idx = self._next_batch()
+    def next_batch(self) -> tuple[np.ndarray, np.ndarray]:
+        """Images (B, 64) with fresh Gaussian input noise (if σ > 0) and their labels (B,)."""
+        idx = self.next_indices()
         x = self.data.x_train[idx]                                             # (B, 64)
         sigma = self.hp["input_noise"]
         if sigma > 0:
             x = x + np.float32(sigma) * self.noise_rng.standard_normal(x.shape, dtype=np.float32)
-        out = self.model.train_step(x, self.data.y_train[idx])
-        self.t += 1
-        if self.weight_hist.due(self.t):
-            self.weight_hist.record(self.t, self.model.weights()[self.hist_layer - 1])
-        return {"train_loss": float(out["loss"]), "train_acc": float(out["acc"])}
+        return x, self.data.y_train[idx]
 
-    def _measure(self) -> dict[str, float]:
-        """Validation and whole-training-set metrics of the current weights (evaluation mode), the
-        gaps, the weight norm and the near-zero share."""
-        val = self.model.evaluate(self.data.x_val, self.data.y_val)
-        tr = self.model.evaluate(self.data.x_train, self.data.y_train)
-        weights = self.model.weights()
-        n = sum(w.size for w in weights)
-        norm = float(np.sqrt(sum(float(np.vdot(w, w)) for w in weights)))
-        near_zero = sum(int(np.count_nonzero(np.abs(w) < SPARSE_EPS)) for w in weights)
-        return {"val_loss": float(val["loss"]), "val_acc": float(val["acc"]),
-                "gap_acc": float(tr["acc"] - val["acc"]), "gap_loss": float(val["loss"] - tr["loss"]),
-                "weight_norm": norm, "sparsity": near_zero / n,
-                "_train_loss": float(tr["loss"]), "_train_acc": float(tr["acc"])}
+    # ---- training --------------------------------------------------------------------------------
+    def train_step(self, step: int) -> None:
+        if self.stopped:                     # early stopping fired: the restored model, unchanged
+            self.context.request_pause("Early stopping holds the restored weights: switch Early stopping off "
+                                       "or raise Patience to train on.")
+            self.trainer.record(self._frozen_metrics)
+            return
+        self.step = step
+        self.trainer.step(self.next_batch(), step)
+
+    def flush(self) -> dict[str, float]:
+        """The trainer's metrics; the histogram reads the chosen layer here, at the flush rate."""
+        metrics = super().flush()
+        if self.weight_hist.due(self.step):
+            self.weight_hist.record(self.step, self.model.weights()[self.hist_layer - 1])
+        return metrics
 
     def evaluate(self) -> dict[str, float]:
         if self.stopped and self.last_eval is not None:
-            return self._public(self.last_eval)
-        m = self._measure()
+            return public(self.last_eval)
+        m = measure(self.model, self.data)
         self.last_eval = m
         if self.best_eval is None or m["val_loss"] < self.best_eval["val_loss"]:
-            self.best_eval, self.best_step = m, self.t
-            self.best_state = self.model.state_dict()
+            self.best_eval, self.best_step = m, self.step
+            self.best_state = self.model.model_state()
             self.evals_since_best = 0
         else:
             self.evals_since_best += 1
             if self.hp["early_stopping"] and self.evals_since_best >= self.hp["patience"]:
                 self._stop_early()
-        return self._public(self.last_eval)
-
-    @staticmethod
-    def _public(m: dict[str, float]) -> dict[str, float]:
-        return {k: v for k, v in m.items() if not k.startswith("_")}
+        return public(self.last_eval)
 
     def _stop_early(self) -> None:
         """Restore the best weights, freeze training and tell the user."""
-        self.model.load_state_dict(self.best_state)
-        self.last_eval = self._measure()
+        self.model.load_model_state(self.best_state)       # the weights; Adam keeps its moments
+        self.last_eval = measure(self.model, self.data)
         self.stopped = True
         self._frozen_metrics = {"train_loss": self.last_eval["_train_loss"],
                                 "train_acc": self.last_eval["_train_acc"]}
         self.context.request_pause(
-            f"Early stopping at step {self.t}: the validation loss has not improved for "
+            f"Early stopping at step {self.step}: the validation loss has not improved for "
             f"{self.evals_since_best} evaluations. Restored the weights of step {self.best_step} (validation "
             f"loss {self.best_eval['val_loss']:.4f}, accuracy {self.best_eval['val_acc']:.1%}) and paused. "
             "Switch Early stopping off or raise Patience to train on.")
 
     def _resume(self) -> None:
-        self.stopped = False
-        self.evals_since_best = 0
+        self.stopped, self.evals_since_best = False, 0
         self.context.notice(f"Training resumes from the restored weights of step {self.best_step}.")
 
     def set_live(self, name, value) -> None:
         if name == "batch_size":
-            self._check_sizes(len(self.data.y_train), value, self.hp["batchnorm"])
-        super().set_live(name, value)
-        if name == "lr":
-            self.model.set_hyper(**{name: value})
-        elif name == "batch_size":
+            check_sizes(len(self.data.y_train), value, self.hp["batchnorm"])
+        super().set_live(name, value)                  # lr: the trainer
+        if name == "batch_size":
             self.eval_every = self.steps_per_epoch
         elif name in ("early_stopping", "patience") and self.stopped:
             if not self.hp["early_stopping"] or self.hp["patience"] > self.evals_since_best:
@@ -279,7 +223,7 @@ class RegularizationLesson(Lesson):
             if layer != self.hist_layer:
                 self.hist_layer = layer
                 self.weight_hist.clear()
-                self.weight_hist.record(self.t, self.model.weights()[layer - 1])
+                self.weight_hist.record(self.step, self.model.weights()[layer - 1])
 
     def _clamp_layer(self, layer: int, notify: bool) -> int:
         if layer > self.n_layers:
@@ -295,26 +239,12 @@ class RegularizationLesson(Lesson):
 
     # ---- views -----------------------------------------------------------------------------------
     def snapshot(self) -> dict[str, PlotData]:
-        rows, labels = [], []
-        for tag, m, step in (("now", self.last_eval, self.t), ("best val loss", self.best_eval, self.best_step)):
-            if m is not None:
-                rows.append([m["_train_acc"], m["val_acc"], m["gap_acc"]])
-                labels.append(f"{tag} (step {step})")
-        values = np.array(rows, dtype=np.float64) if rows else np.full((1, 3), np.nan)
-        summary = MatrixData(values, labels or ["not evaluated yet"], ["train acc", "val acc", "gap"],
-                             colormap="viridis", fmt="{:.3f}")
+        summary = summary_matrix(self.last_eval, self.step, self.best_eval, self.best_step)
         return {"weight_hist": self.weight_hist.image(f"layer {self.hist_layer} weight"), "summary": summary}
 
     def gradient_arrays(self) -> dict[str, np.ndarray]:
         """The last step's weight gradients (data loss + L1/L2 penalty), float64, ``layer{i}.W`` (D_in, D_out)."""
-        return {f"layer{i + 1}.W": g for i, g in enumerate(self.model.weight_grads())}
-
-    # ---- checkpoints -----------------------------------------------------------------------------
-    def checkpoint_state(self) -> dict[str, np.ndarray]:
-        return self.model.state_dict()
-
-    def load_checkpoint_state(self, state: dict[str, np.ndarray]) -> None:
-        self.model.load_state_dict(state)
+        return self.model.gradient_arrays()
 
 
 LESSON = RegularizationLesson

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from lessons.playground.lesson import LESSON
-from lessons.playground.lesson import GRID, NODE_GRID
+from lessons.playground.maps import GRID, NODE_GRID
 from visualizer.core.export import export_tables
 from visualizer.core.lesson import LessonConfigError
 from visualizer.core.plotdata import ImageData, NetworkData
@@ -17,8 +17,15 @@ def build(**values):
     return LESSON(LESSON.hyperparameters(values))
 
 
+def train_step(lesson):
+    """The session's way: the next step number (counted here, per lesson), then that step's metrics."""
+    lesson.steps_run = getattr(lesson, "steps_run", 0) + 1
+    lesson.train_step(lesson.steps_run)
+    return lesson.flush()
+
+
 def train(lesson, steps):
-    return [lesson.train_step() for _ in range(steps)]
+    return [train_step(lesson) for _ in range(steps)]
 
 
 def steps_to_reach(lesson, acc, max_steps, every=25):
@@ -74,7 +81,7 @@ def test_same_seed_same_curve_other_seed_other_curve():
 
 def test_train_step_metrics_and_grad_norm_per_layer():
     lesson = build(hidden_layers=6, neurons_1=3, neurons_2=4, neurons_3=5, neurons_4=6, neurons_5=7, neurons_6=8)
-    m = lesson.train_step()
+    m = train_step(lesson)
     assert set(m) == {"train_loss", "train_acc"} | {f"grad_norm_{k}" for k in range(1, 8)}
     assert all(isinstance(v, float) and np.isfinite(v) for v in m.values())
     ev = lesson.evaluate()
@@ -88,7 +95,7 @@ def test_epoch_visits_every_training_point_once():
     lesson = build(n_points=103, train_percent=50, batch_size=10)
     n_train = len(lesson.y_train)
     assert lesson.steps_per_epoch == -(-n_train // 10)
-    seen = np.concatenate([lesson._next_batch() for _ in range(lesson.steps_per_epoch)])
+    seen = np.concatenate([lesson.next_indices() for _ in range(lesson.steps_per_epoch)])
     assert sorted(seen) == list(range(n_train))
 
 
@@ -106,7 +113,7 @@ def test_binary_snapshot_shapes_and_meaning():
     # row 0 is the bottom (y = y0): the pixel at (row r, col c) is P(class 1) at (x_c, y_r)
     r, c = 10, 65
     xy = np.array([[x0 + c * (x1 - x0) / (GRID - 1), y0 + r * (y1 - y0) / (GRID - 1)]])
-    from lessons.playground import datasets
+    from lessons.playground import data as datasets
     feats = lesson.standardize(datasets.feature_matrix(xy, lesson.feature_names))
     assert dec.image[r, c] == pytest.approx(lesson.model.predict_proba(feats)[0, 1], abs=1e-5)
     ov = dec.overlay
@@ -168,8 +175,8 @@ def test_live_learning_rate_applies_at_the_next_step(engine):
     w_a, w_b = a.model.weights()[0], b.model.weights()[0]
     a.set_live("lr", 0.0003)
     assert a.hp["lr"] == 0.0003
-    a.train_step()
-    b.train_step()
+    train_step(a)
+    train_step(b)
     step_a = np.abs(a.model.weights()[0] - w_a).max()
     step_b = np.abs(b.model.weights()[0] - w_b).max()
     assert step_a == pytest.approx(step_b / 100, rel=0.05)   # Adam's step scales with the rate
@@ -187,7 +194,7 @@ def test_live_l1_shrinks_weights_and_batch_size_changes_batches():
         return np.mean(np.abs(np.concatenate([w.ravel() for w in lesson.model.weights()])) < 0.01)
     assert small(sparse) > 0.5 > small(plain)
     plain.set_live("batch_size", 3)
-    assert len(plain._next_batch()) <= 3 and plain.steps_per_epoch == -(-len(plain.y_train) // 3)
+    assert len(plain.next_indices()) <= 3 and plain.steps_per_epoch == -(-len(plain.y_train) // 3)
 
 
 def test_bad_settings_raise_config_errors(tmp_path):
@@ -249,7 +256,7 @@ def test_checkpoint_round_trip_and_mismatch(engine):
     b.load_checkpoint_state(state)
     np.testing.assert_allclose(b.model.predict_proba(a.x_test), a.model.predict_proba(a.x_test), atol=1e-6)
     other = build(engine=engine, hidden_layers=1)
-    with pytest.raises(LessonConfigError, match="does not match"):
+    with pytest.raises(LessonConfigError, match="does not fit this model"):
         other.load_checkpoint_state(state)
 
 
@@ -305,7 +312,7 @@ def test_cuda_without_a_gpu_is_a_config_error():
     import torch
     if torch.cuda.is_available():
         lesson = build(engine="torch", device="cuda", dataset="xor", n_points=100)
-        assert np.isfinite(lesson.train_step()["train_loss"])
+        assert np.isfinite(train_step(lesson)["train_loss"])
     else:
         with pytest.raises(LessonConfigError):
             build(engine="torch", device="cuda")

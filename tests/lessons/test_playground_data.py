@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from lessons.playground import datasets
+from lessons.playground import data as datasets
 from lessons.playground.lesson import PlaygroundLesson
 from visualizer.core.lesson import LessonConfigError
 

@@ -28,11 +28,17 @@ def build(context=None, **values):
     return LESSON(LESSON.hyperparameters(values), context)
 
 
+def train_step(lesson, step):
+    """The session's way: one step with its number, then the metrics of that step."""
+    lesson.train_step(step)
+    return lesson.flush()
+
+
 def run(lesson, steps):
     """Train like the session does (evaluate once per epoch); returns the last evaluation."""
     last = None
     for step in range(1, steps + 1):
-        lesson.train_step()
+        train_step(lesson, step)
         if step % lesson.eval_every == 0:
             last = lesson.evaluate()
     return last
@@ -49,7 +55,7 @@ def test_data_split_and_schedule():
     assert lesson.data.x_train.shape == (200, 64) and lesson.data.x_val.shape == (1597, 64)
     assert np.bincount(lesson.data.y_train, minlength=10).min() >= 19          # stratified
     assert lesson.steps_per_epoch == lesson.eval_every == 6                    # full batches only
-    seen = np.concatenate([lesson._next_batch() for _ in range(6)])
+    seen = np.concatenate([lesson.next_indices() for _ in range(6)])
     assert len(set(seen.tolist())) == 192
     assert build(train_size=137).data.y_train.shape == (137,)
 
@@ -83,8 +89,8 @@ def test_input_noise_and_dropout_narrow_the_gap(baseline):
     assert noisy["gap_loss"] < 0.7 * base["gap_loss"]
     assert noisy["gap_acc"] < base["gap_acc"]
     a, b = build(seed=0, dropout=0.3), build(seed=0, dropout=0.3)
-    la = [a.train_step()["train_loss"] for _ in range(30)]
-    assert la == [b.train_step()["train_loss"] for _ in range(30)]          # masks are seeded
+    la = [train_step(a, i)["train_loss"] for i in range(1, 31)]
+    assert la == [train_step(b, i)["train_loss"] for i in range(1, 31)]     # masks are seeded
     dropped = run(build(seed=0, dropout=0.3), STEPS)
     assert dropped["gap_loss"] < base["gap_loss"]
 
@@ -93,36 +99,36 @@ def test_early_stopping_restores_the_best_weights():
     ctx = RecordingContext()
     lesson = build(ctx, seed=0, early_stopping=True, patience=5)
     for step in range(1, 601):
-        lesson.train_step()
+        train_step(lesson, step)
         if step % lesson.eval_every == 0:
             m = lesson.evaluate()
             if lesson.stopped:
                 break
     assert lesson.stopped and step < 600
-    assert lesson.best_step < lesson.t == step
+    assert lesson.best_step < lesson.step == step
     assert m["val_loss"] == lesson.best_eval["val_loss"] and m["val_acc"] == lesson.best_eval["val_acc"]
-    state = lesson.model.state_dict()
+    state = lesson.model.model_state()
     assert all(np.array_equal(state[k], v) for k, v in lesson.best_state.items())
     assert len(ctx.pauses) == 1 and f"step {lesson.best_step}" in ctx.pauses[0]
     assert f"{lesson.best_eval['val_acc']:.1%}" in ctx.pauses[0] and "paused" in ctx.pauses[0]
-    frozen = lesson.train_step()                                              # training is frozen
-    assert frozen == lesson.train_step() and lesson.t == step
+    frozen = train_step(lesson, step + 1)                                     # training is frozen
+    assert frozen == train_step(lesson, step + 2) and lesson.step == step
     assert len(ctx.pauses) == 3 and "holds the restored weights" in ctx.pauses[-1]  # Play pauses again
     assert lesson.evaluate() == m
     snap = lesson.snapshot()["summary"]
     np.testing.assert_array_equal(snap.values[0], snap.values[1])             # now == best
     lesson.set_live("early_stopping", False)                                  # train on
     assert not lesson.stopped and "resumes" in ctx.notices[-1]
-    lesson.train_step()
-    assert lesson.t == step + 1
+    train_step(lesson, step + 3)
+    assert lesson.step == step + 3
 
 
 def test_engines_identical_with_every_toggle_on():
     values = dict(seed=5, l1=0.0005, l2=0.005, dropout=0.3, batchnorm=True, input_noise=0.2,
                   early_stopping=True, patience=1, batch_size=16, train_size=100)
     a, b = build(engine="numpy", **values), build(engine="torch", **values)
-    for step in range(20):
-        ma, mb = a.train_step(), b.train_step()
+    for step in range(1, 21):
+        ma, mb = train_step(a, step), train_step(b, step)
         np.testing.assert_allclose(mb["train_loss"], ma["train_loss"], rtol=1e-5, atol=1e-5)
         assert ma["train_acc"] == mb["train_acc"]
     ga, gb = a.gradient_arrays(), b.gradient_arrays()
@@ -135,8 +141,8 @@ def test_engines_identical_with_every_toggle_on():
         np.testing.assert_allclose(eb[k], ea[k], rtol=1e-5, atol=1e-5)
     # without the shared masks the engines would differ: dropout changes the loss
     c = build(engine="numpy", **dict(values, dropout=0.0))
-    assert [c.train_step()["train_loss"] for _ in range(3)] != [build(engine="numpy", **values).train_step()
-                                                                 ["train_loss"] for _ in range(3)]
+    d = build(engine="numpy", **values)
+    assert [train_step(c, i)["train_loss"] for i in (1, 2, 3)] != [train_step(d, i)["train_loss"] for i in (1, 2, 3)]
 
 
 def test_snapshot_and_live_settings():

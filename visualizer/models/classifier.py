@@ -1,7 +1,11 @@
 """The MLP classifier the lessons train, on either engine: the NumPy scratch engine or its PyTorch twin.
 
-``build_classifier(MLPConfig(...), engine="numpy" | "torch", ...)`` returns a ``Classifier`` whose
-methods take and return NumPy arrays and Python floats, so a lesson never touches the engine.  Given
+``build_classifier(MLPConfig(...), engine="numpy" | "torch", ...)`` returns a ``Classifier``: its
+``trainer`` (a kit ``NumpyTrainer`` or ``TorchTrainer``) performs the updates on batches ``(x, y)``,
+holds the metrics ``train_loss`` and ``train_acc`` until a flush, applies the live settings ``lr``,
+``momentum``, ``l1`` and ``l2`` and checkpoints weights with optimizer state; the classifier's own
+methods read the model for the views (NumPy arrays and Python floats), so a lesson never touches the
+engine.  Given
 the same config, seed, data and batches the two engines produce the same losses up to float rounding
 (tests/torch_backend/test_classifier.py), dropout included: the PyTorch twin draws its dropout masks from
 the NumPy engine's generator (``visualizer.models.mlp_torch.NumpyMaskDropout``).  Two classes use one sigmoid output and binary cross-entropy; three or more use a
@@ -17,12 +21,16 @@ from typing import Any
 
 import numpy as np
 
+from visualizer.core.checkpoint import check_state
 from visualizer.core.lesson import LessonConfigError
+from visualizer.core.trainer import Trainer
 from visualizer.scratch.init import INITS
 from visualizer.scratch.losses import SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy, softmax
-from visualizer.scratch.layers import sigmoid
+from visualizer.scratch.layers import Dropout, sigmoid
 from visualizer.models.mlp import ACTIVATIONS, DTYPES, MLP
+from visualizer.probes.gradient_norms import layer_norms
 from visualizer.scratch.optimizers import OPTIMIZERS, make_optimizer
+from visualizer.scratch.trainer import NumpyTrainer
 from visualizer.scratch.regularization import add_l1_grad, add_l2_grad, l1_penalty, l2_penalty
 
 ENGINES = ("numpy", "torch")
@@ -99,15 +107,18 @@ def validate_hypers(optimizer: str | None = None, **hypers: float) -> None:
 
 
 class Classifier(ABC):
-    """An MLP classifier on one engine; NumPy arrays in, NumPy arrays and Python floats out.
+    """An MLP classifier on one engine, stepped by its kit ``trainer``; the methods here read the model
+    (NumPy arrays and Python floats out) and never update it.
 
-    Inputs: x (N, D) float (converted to the model dtype), y (N,) integer labels in [0, K).
-    Bad shapes or labels raise LessonConfigError with a readable message."""
+    Inputs: x (N, D) float (converted to the model dtype), y (N,) integer labels in [0, K).  A training
+    batch for ``trainer.step`` is the pair ``(x, y)``; with batchnorm it needs at least 2 samples.  Bad
+    shapes or labels raise LessonConfigError with a readable message (at the step that receives them)."""
 
     config: MLPConfig
     engine: str
     device: str
     optimizer: str
+    trainer: Trainer
 
     def __init__(self, config: MLPConfig, optimizer: str, l1: float, l2: float) -> None:
         self.config = config
@@ -115,12 +126,6 @@ class Classifier(ABC):
         self.l1 = float(l1)
         self.l2 = float(l2)
         self.binary = config.n_classes == 2
-
-    @abstractmethod
-    def train_step(self, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
-        """One update on the batch.  Returns {"loss": mean data cross-entropy, "penalty": L1 + L2 penalty
-        value, "acc": batch accuracy in [0, 1]}, all measured before the update.  With batchnorm a batch
-        needs at least 2 samples (else LessonConfigError)."""
 
     @abstractmethod
     def evaluate(self, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
@@ -146,30 +151,52 @@ class Classifier(ABC):
 
     @abstractmethod
     def weight_grads(self) -> list[np.ndarray]:
-        """Float64 copies of the gradient each Linear weight matrix received in the last train_step,
+        """Float64 copies of the gradient each Linear weight matrix received in the last step,
         (D_in, D_out): the data loss gradient plus the L1/L2 penalty gradient, i.e. what the update
         used.  Zeros before the first step."""
 
     def grad_norms(self) -> list[float]:
-        """L2 (Frobenius) norm of each Linear layer's weight gradient from the last train_step."""
-        return [float(np.linalg.norm(g)) for g in self.weight_grads()]
+        """L2 (Frobenius) norm of each Linear layer's weight gradient from the last step
+        (``visualizer.probes.gradient_norms.layer_norms``)."""
+        return layer_norms(self.weight_grads())
+
+    def layer_grad_norms(self) -> list:
+        """The norms of :meth:`grad_norms` in the engine's own form, for a metric window: Python floats on
+        NumPy, 0-d float64 tensors left on the device on PyTorch (no host copy)."""
+        return self.grad_norms()
+
+    def gradient_arrays(self) -> dict[str, np.ndarray]:
+        """The last step's weight gradients, ``layer{i}.W`` -> (D_in, D_out) float64, i from 1: the same
+        names and layouts on both engines (for "Compare engines")."""
+        return {f"layer{i + 1}.W": g for i, g in enumerate(self.weight_grads())}
+
+    def penalty(self) -> float:
+        """The L1 + L2 penalty of the current weights, l1·Σ|w| + (l2/2)·Σw² over the weight matrices."""
+        weights = self.weights()
+        return l1_penalty(weights, self.l1) + l2_penalty(weights, self.l2)
 
     @abstractmethod
-    def set_hyper(self, **kw: float) -> None:
-        """Change lr, momentum, l1 or l2; applies at the next train_step.  Momentum only affects the
-        "momentum" and "nesterov" optimizers.  Raises LessonConfigError for invalid values."""
+    def share_dropout_rng(self, rng: np.random.Generator) -> None:
+        """Draw every dropout mask from ``rng`` from now on (both engines draw them with NumPy in the same
+        order, so two classifiers given generators in the same state drop the same units)."""
+
+    def _set_penalty(self, name: str, value: float) -> None:
+        validate_hypers(**{name: value})
+        setattr(self, name, float(value))
 
     @abstractmethod
-    def state_dict(self) -> dict[str, np.ndarray]:
+    def model_state(self) -> dict[str, np.ndarray]:
         """Copies of the arrays that define the model, in its dtype: ``linear{i}.W`` (D_in, D_out),
-        ``linear{i}.b`` (not for hidden layers followed by BatchNorm), and with BatchNorm ``bn{i}.gamma|beta|running_mean|running_var``.  The same names
-        and layouts on both engines.  Optimizer state is not included."""
+        ``linear{i}.b`` (not for hidden layers followed by BatchNorm), and with BatchNorm
+        ``bn{i}.gamma|beta|running_mean|running_var``.  The same names and layouts on both engines;
+        no optimizer state (``trainer.state_dict`` has it), e.g. the weights early stopping restores."""
 
     @abstractmethod
-    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        """Load arrays named as in ``state_dict`` (from either engine).  Raises LessonConfigError if a
-        name is missing or extra, a shape differs, or a value is not finite; the model is then unchanged.
-        Optimizer state is kept."""
+    def load_model_state(self, state: dict[str, np.ndarray]) -> None:
+        """Load arrays named as in ``model_state`` (from either engine), checked by
+        ``visualizer.core.checkpoint.check_state`` first: raises LessonConfigError if a name is missing or
+        extra, a shape differs, or a value is not finite; the model is then unchanged.  The optimizer
+        state is kept."""
 
     # shared input checks -------------------------------------------------------------------------
     def _check_x(self, x: Any) -> np.ndarray:
@@ -204,30 +231,23 @@ class Classifier(ABC):
                                     "raise the batch size or switch batch normalisation off.")
         return x, y
 
-    def _check_state(self, current: dict[str, np.ndarray], state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        missing = sorted(set(current) - set(state))
-        extra = sorted(set(state) - set(current))
-        if missing or extra:
-            raise LessonConfigError(
-                "The saved model does not match this network: "
-                + (f"missing {', '.join(missing)}" if missing else "")
-                + ("; " if missing and extra else "")
-                + (f"unexpected {', '.join(extra)}" if extra else "") + ".")
-        out = {}
-        for name, ref in current.items():
-            a = np.asarray(state[name])
-            if a.shape != ref.shape:
-                raise LessonConfigError(
-                    f"The saved model does not match this network: {name} expected shape {ref.shape}, "
-                    f"got {a.shape}.")
-            if a.dtype.kind not in "fiu" or not np.all(np.isfinite(a)):
-                raise LessonConfigError(f"The saved model's {name} holds values that are not finite numbers.")
-            out[name] = a.astype(ref.dtype)
-        return out
+
+def _param_names(model: MLP) -> tuple[list[str], list[np.ndarray], list[np.ndarray]]:
+    """Names (as ``MLP.state``), parameters and gradients of ``model``, for a NumpyTrainer."""
+    names, params, grads = [], [], []
+    for prefix, layers, keys in (("linear", model.linears, ("W", "b")), ("bn", model.batchnorms, ("gamma", "beta"))):
+        for i, layer in enumerate(layers):
+            for key, p, g in zip(keys, layer.params, layer.grads):
+                names.append(f"{prefix}{i}.{key}")
+                params.append(p)
+                grads.append(g)
+    return names, params, grads
 
 
 class NumpyClassifier(Classifier):
-    """``Classifier`` on the NumPy scratch engine (``visualizer.scratch``); always on the CPU."""
+    """``Classifier`` on the NumPy scratch engine (``visualizer.scratch``); always on the CPU.  Its
+    ``trainer`` is a NumpyTrainer checkpointing ``param.linear{i}.W`` etc., the BatchNorm running statistics
+    as ``state.bn{i}.running_mean|running_var`` and the optimizer's state as ``opt.main.*``."""
 
     engine = "numpy"
     device = "cpu"
@@ -243,6 +263,23 @@ class NumpyClassifier(Classifier):
         self._weights = self.model.weights         # live references, updated in place
         self._wgrads = self.model.weight_grads
         self._training: bool | None = None
+        names, params, grads = _param_names(self.model)
+        running = {f"bn{i}.{k}": getattr(bn, k) for i, bn in enumerate(self.model.batchnorms)
+                   for k in ("running_mean", "running_var")}
+        self.trainer = NumpyTrainer.from_lists(names, params, grads, self.update, optimizers={"main": self.opt},
+                                               hyper={"lr": self._set_lr, "momentum": self._set_momentum,
+                                                      "l1": lambda v: self._set_penalty("l1", v),
+                                                      "l2": lambda v: self._set_penalty("l2", v)},
+                                               extra_state=running)
+
+    def _set_lr(self, value: float) -> None:
+        validate_hypers(lr=value)
+        self.opt.lr = float(value)
+
+    def _set_momentum(self, value: float) -> None:
+        validate_hypers(momentum=value)
+        if hasattr(self.opt, "momentum"):
+            self.opt.momentum = float(value)
 
     def _mode(self, train: bool) -> None:
         if self._training is not train:
@@ -253,19 +290,20 @@ class NumpyClassifier(Classifier):
         pred = (logits[:, 0] > 0) if self.binary else logits.argmax(axis=1)
         return float(np.mean(pred == y))
 
-    def train_step(self, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
-        x, y = self._check_train_batch(x, y)
+    def update(self, batch: tuple[np.ndarray, np.ndarray], step: int) -> dict[str, float]:
+        """The trainer's update: one step on ``batch`` = (x (B, D), y (B,)).  Returns train_loss (mean data
+        cross-entropy, without the penalty) and train_acc, both measured before the update."""
+        x, y = self._check_train_batch(*batch)
         self._mode(True)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             logits = self.model.forward(x)         # (N, K) or (N, 1)
             loss = self.loss.forward(logits, y)
             acc = self._accuracy(logits, y)
             self.model.backward(self.loss.backward())
-            penalty = l1_penalty(self._weights, self.l1) + l2_penalty(self._weights, self.l2)
             add_l1_grad(self._weights, self._wgrads, self.l1)
             add_l2_grad(self._weights, self._wgrads, self.l2)
             self.opt.step()
-        return {"loss": loss, "penalty": penalty, "acc": acc}
+        return {"train_loss": loss, "train_acc": acc}
 
     def _logits(self, x: np.ndarray) -> np.ndarray:
         self._mode(False)
@@ -305,23 +343,17 @@ class NumpyClassifier(Classifier):
     def weight_grads(self) -> list[np.ndarray]:
         return [g.astype(np.float64) for g in self._wgrads]
 
-    def set_hyper(self, **kw: float) -> None:
-        validate_hypers(**kw)
-        if "lr" in kw:
-            self.opt.lr = float(kw["lr"])
-        if "momentum" in kw and hasattr(self.opt, "momentum"):
-            self.opt.momentum = float(kw["momentum"])
-        if "l1" in kw:
-            self.l1 = float(kw["l1"])
-        if "l2" in kw:
-            self.l2 = float(kw["l2"])
+    def share_dropout_rng(self, rng: np.random.Generator) -> None:
+        for layer in self.model.layers:
+            if isinstance(layer, Dropout):
+                layer.rng = rng
 
-    def state_dict(self) -> dict[str, np.ndarray]:
+    def model_state(self) -> dict[str, np.ndarray]:
         return {k: v.copy() for k, v in self.model.state().items()}
 
-    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+    def load_model_state(self, state: dict[str, np.ndarray]) -> None:
         current = self.model.state()
-        checked = self._check_state(current, state)
+        checked = check_state(current, state)
         for name, ref in current.items():
             ref[...] = checked[name]               # in place: the optimizer keeps its references
 

@@ -1,10 +1,11 @@
-"""``Classifier`` on the PyTorch engine: ``TorchMLP`` trained with ``torch.optim``.
+"""``Classifier`` on the PyTorch engine: ``TorchMLP`` trained with ``torch.optim`` through a kit TorchTrainer.
 
 Built through ``visualizer.models.classifier.build_classifier(..., engine="torch")``.  The initial
 weights are copied from the NumPy engine's model for the same config and seed.  The L1 and L2 penalty
-gradients are added to the weight matrices' ``.grad`` before ``optimizer.step()`` (for L2 exactly what
-``weight_decay`` does inside ``torch.optim``, restricted to weights), so ``.grad`` holds the gradient the
-update used, identical in meaning to the NumPy engine's.
+gradients are added to the weight matrices' ``.grad`` by an optimizer step pre-hook, i.e. after the
+backward pass and before ``optimizer.step()`` (for L2 exactly what ``weight_decay`` does inside
+``torch.optim``, restricted to weights), so ``.grad`` holds the gradient the update used, identical in
+meaning to the NumPy engine's.  The step's metrics stay on the device until the trainer's flush.
 """
 from __future__ import annotations
 
@@ -12,11 +13,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from visualizer.core.checkpoint import check_state
 from visualizer.models.classifier import Classifier, MLPConfig, validate_hypers
 from visualizer.core.lesson import LessonConfigError
 from visualizer.models.mlp import MLP
 from visualizer.torch_backend.device import resolve_device
-from visualizer.models.mlp_torch import TORCH_DTYPES, TorchMLP
+from visualizer.probes.gradient_norms import layer_norms
+from visualizer.models.mlp_torch import TORCH_DTYPES, NumpyMaskDropout, TorchMLP
+from visualizer.torch_backend.trainer import TorchTrainer
 
 
 def make_torch_optimizer(name: str, params: list[torch.nn.Parameter], lr: float,
@@ -39,7 +43,10 @@ def make_torch_optimizer(name: str, params: list[torch.nn.Parameter], lr: float,
 
 class TorchClassifier(Classifier):
     """``Classifier`` in PyTorch on "cpu" or "cuda".  Losses: ``F.binary_cross_entropy_with_logits``
-    (2 classes, one output) or ``F.cross_entropy``.  Raises LessonConfigError for CUDA without a GPU."""
+    (2 classes, one output) or ``F.cross_entropy``.  Its ``trainer`` is a TorchTrainer of the one module
+    ``model`` and the optimizer ``main``; a batch is (x, y) as NumPy arrays (checked, then copied to the
+    device without waiting for it) or as tensors already on the device.  Raises LessonConfigError for
+    CUDA without a GPU."""
 
     engine = "torch"
 
@@ -54,22 +61,38 @@ class TorchClassifier(Classifier):
                      batchnorm=config.batchnorm, dtype=config.dtype, seed=int(config.seed))
         self.model = TorchMLP(source, config.dropout, self._device, seed=int(config.seed))
         self._weights = [lin.weight for lin in self.model.linears]   # (D_out, D_in) each
-        self.opt = make_torch_optimizer(optimizer, list(self.model.parameters()), lr, momentum)
-        self._training: bool | None = None
 
-    def _mode(self, train: bool) -> None:
-        if self._training is not train:
-            self.model.train(train)
-            self._training = train
+        def make(modules):
+            opt = make_torch_optimizer(optimizer, list(modules["model"].parameters()), lr, momentum)
+            opt.register_step_pre_hook(lambda _opt, _args, _kwargs: self._add_penalty_grads())
+            return opt
 
-    def _tensors(self, x: np.ndarray, y: np.ndarray | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
-        xt = torch.as_tensor(x).to(self._device, self._dtype)       # (N, D)
-        yt = None if y is None else torch.as_tensor(y).to(self._device, torch.int64)  # (N,)
+        self.trainer = TorchTrainer({"model": self.model}, {"main": make}, device=self._device,
+                                    seed=int(config.seed), losses=self.losses,
+                                    hyper={"lr": self._set_lr, "momentum": self._set_momentum,
+                                           "l1": lambda _t, v: self._set_penalty("l1", v),
+                                           "l2": lambda _t, v: self._set_penalty("l2", v)})
+        self.opt = self.trainer.optimizers["main"]
+
+    def _set_lr(self, trainer: TorchTrainer, value: float) -> None:
+        validate_hypers(lr=value)
+        for group in self.opt.param_groups:
+            group["lr"] = float(value)
+
+    def _set_momentum(self, trainer: TorchTrainer, value: float) -> None:
+        validate_hypers(momentum=value)
+        if self.optimizer in ("momentum", "nesterov"):
+            for group in self.opt.param_groups:
+                group["momentum"] = float(value)
+
+    def _tensors(self, x, y=None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """x (N, D) and y (N,) on the device; NumPy inputs are copied without waiting for the device."""
+        xt = torch.as_tensor(x).to(self._device, self._dtype, non_blocking=True)                  # (N, D)
+        yt = None if y is None else torch.as_tensor(y).to(self._device, torch.int64, non_blocking=True)  # (N,)
         return xt, yt
 
     def _loss_correct(self, logits: torch.Tensor, yt: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean loss and the number of correct predictions (a count, exact in float32 up to 2**24,
-        so that accuracy = count / N is computed in Python floats exactly as the NumPy engine does)."""
+        """Mean loss and the number of correct predictions (a count, exact in float32 up to 2**24)."""
         if self.binary:
             z = logits[:, 0]                                          # (N,)
             loss = F.binary_cross_entropy_with_logits(z, yt.to(z.dtype))
@@ -79,34 +102,31 @@ class TorchClassifier(Classifier):
             correct = (logits.argmax(dim=1) == yt).to(logits.dtype).sum()
         return loss, correct
 
-    def train_step(self, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
-        x, y = self._check_train_batch(x, y)
+    def losses(self, batch, step: int) -> dict[str, torch.Tensor]:
+        """The trainer's loss: ``batch`` = (x, y); train_loss (mean data cross-entropy, without the
+        penalty, back-propagated) and train_acc, as device tensors."""
+        x, y = batch
+        if not isinstance(x, torch.Tensor):
+            x, y = self._check_train_batch(x, y)
         xt, yt = self._tensors(x, y)
-        self._mode(True)
-        self.opt.zero_grad(set_to_none=True)
         logits = self.model(xt)                                       # (N, K) or (N, 1)
         loss, correct = self._loss_correct(logits, yt)
-        loss.backward()
-        with torch.no_grad():
-            penalty = None
-            if self.l1 or self.l2:
-                penalty = torch.zeros((), dtype=self._dtype, device=self._device)
-                for w in self._weights:
-                    if self.l1:
-                        penalty += self.l1 * w.abs().sum()
-                        w.grad.add_(torch.sign(w), alpha=self.l1)
-                    if self.l2:
-                        penalty += 0.5 * self.l2 * (w * w).sum()
-                        w.grad.add_(w, alpha=self.l2)
-            values = [loss.detach(), correct] + ([penalty] if penalty is not None else [])
-            numbers = torch.stack(values).tolist()                    # one device sync
-        self.opt.step()
-        return {"loss": numbers[0], "penalty": numbers[2] if penalty is not None else 0.0,
-                "acc": numbers[1] / len(x)}
+        return {"train_loss": loss, "train_acc": correct.detach() / len(yt)}
+
+    @torch.no_grad()
+    def _add_penalty_grads(self) -> None:
+        """Add l1·sign(W) and l2·W to each weight matrix's gradient (before the optimizer step)."""
+        for w in self._weights:
+            if w.grad is None:
+                continue
+            if self.l1:
+                w.grad.add_(torch.sign(w), alpha=self.l1)
+            if self.l2:
+                w.grad.add_(w, alpha=self.l2)
 
     @torch.no_grad()
     def _logits(self, x: np.ndarray) -> torch.Tensor:
-        self._mode(False)
+        self.model.train(False)
         return self.model(self._tensors(x)[0])
 
     @torch.no_grad()
@@ -130,7 +150,7 @@ class TorchClassifier(Classifier):
     @torch.no_grad()
     def hidden_outputs(self, x: np.ndarray) -> list[np.ndarray]:
         xt = self._tensors(self._check_x(x))[0]
-        self._mode(False)
+        self.model.train(False)
         logits, hidden = self.model.forward_hidden(xt)
         return [h.to(torch.float64).cpu().numpy() for h in hidden] + [self._output_proba(logits)]
 
@@ -145,21 +165,22 @@ class TorchClassifier(Classifier):
         return [np.zeros(tuple(reversed(w.shape))) if w.grad is None
                 else w.grad.detach().T.to(torch.float64).cpu().numpy() for w in self._weights]
 
-    def set_hyper(self, **kw: float) -> None:
-        validate_hypers(**kw)
-        for group in self.opt.param_groups:
-            if "lr" in kw:
-                group["lr"] = float(kw["lr"])
-            if "momentum" in kw and self.optimizer in ("momentum", "nesterov"):
-                group["momentum"] = float(kw["momentum"])
-        if "l1" in kw:
-            self.l1 = float(kw["l1"])
-        if "l2" in kw:
-            self.l2 = float(kw["l2"])
+    def weight_grad_tensors(self) -> list[torch.Tensor]:
+        """The weight gradients of the last step as device tensors (D_out, D_in) (zeros before the first
+        step), for norms reduced on the device (``visualizer.probes.gradient_norms.layer_norms``)."""
+        return [torch.zeros_like(w) if w.grad is None else w.grad for w in self._weights]
 
-    def state_dict(self) -> dict[str, np.ndarray]:
+    def share_dropout_rng(self, rng: np.random.Generator) -> None:
+        for module in self.model.net:
+            if isinstance(module, NumpyMaskDropout):
+                module.rng = rng
+
+    def layer_grad_norms(self) -> list[torch.Tensor]:
+        return layer_norms(self.weight_grad_tensors())
+
+    def model_state(self) -> dict[str, np.ndarray]:
         return self.model.numpy_state()
 
-    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        checked = self._check_state(self.model.numpy_state(), state)
+    def load_model_state(self, state: dict[str, np.ndarray]) -> None:
+        checked = check_state(self.model.numpy_state(), state)
         self.model.load_numpy_state(checked)

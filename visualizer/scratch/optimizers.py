@@ -89,7 +89,9 @@ class Momentum(Optimizer):
         super().__init__(params, grads, lr)
         self.momentum = momentum
         self.nesterov = nesterov
-        self._v: list[np.ndarray | None] = [None] * len(self.params)   # velocity per parameter
+        # Velocity per parameter, zeros at the start: the first step gives v = mu 0 + g = g exactly (torch's
+        # "v = g on the first step"), and a checkpoint holds the same arrays before and after that step.
+        self._v: list[np.ndarray] = [np.zeros_like(p) for p in self.params]
 
     @property
     def momentum(self) -> float:

@@ -1,16 +1,19 @@
 """Distributions of a layer's weights or gradients over training, drawn as one image (Qt-free).
 
 Each record keeps a fixed random subset of the layer's values (the same entries every time), so
-memory is ``capacity * sample_size`` floats however long training runs.  When the buffer is full,
-every second record is dropped and the recording stride doubles: the image always spans the whole
-run, at a resolution that halves as the run grows (TensorBoard's histogram dashboard keeps a
-reservoir for the same reason).  The image is x = training step, y = value, colour = log(1 + count).
+memory is ``capacity * sample_size`` floats however long training runs.  The records live in a
+:class:`~visualizer.probes.snapshot_history.SnapshotHistory`: when it is full, every second record is
+dropped and the recording stride doubles, so the image always spans the whole run at a resolution that
+halves as the run grows (TensorBoard's histogram dashboard keeps a reservoir for the same reason).
+The image is x = training step, y = value, colour = log(1 + count).  Used by the lessons mlp_digits
+and regularization (Goodfellow, Bengio & Courville, *Deep Learning*, 8.4 on watching weight scales).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from visualizer.core.plotdata import ImageData
+from visualizer.probes.snapshot_history import SnapshotHistory
 
 
 class HistogramHistory:
@@ -32,12 +35,9 @@ class HistogramHistory:
 
     def clear(self) -> None:
         """Forget every record (e.g. when another layer is chosen)."""
-        self.stride = self.initial_stride
-        self._values: np.ndarray | None = None              # (capacity, k) float32, k <= sample_size
-        self._steps = np.zeros(self.capacity, dtype=np.int64)
+        self._records: SnapshotHistory | None = None         # (capacity, k) float32, k <= sample_size
         self._index: np.ndarray | None = None                # which entries of the array are sampled
         self._size = -1
-        self._n = 0
         self._version = getattr(self, "_version", 0) + 1
         self._image_cache: tuple[tuple[int, str], ImageData] | None = None
         self._counts = np.zeros((self.capacity, self.bins), dtype=np.int64)   # per record, under _counts_r
@@ -45,16 +45,25 @@ class HistogramHistory:
         self._counted = 0                                   # records whose counts are current
 
     def __len__(self) -> int:
-        return self._n
+        return len(self._records) if self._records is not None else 0
+
+    @property
+    def _n(self) -> int:
+        return len(self)
+
+    @property
+    def stride(self) -> int:
+        """Steps between records now (doubles on every compaction)."""
+        return self._records.stride if self._records is not None else self.initial_stride
 
     @property
     def steps(self) -> np.ndarray:
         """The training steps of the kept records, oldest first: (n,) int64."""
-        return self._steps[: self._n].copy()
+        return self._records.steps if self._records is not None else np.zeros(0, dtype=np.int64)
 
     def due(self, step: int) -> bool:
-        """True if a record should be taken at this step."""
-        return step % self.stride == 0
+        """True if a record should be taken at this step (see ``SnapshotHistory.due``)."""
+        return self._records is None or self._records.due(step)
 
     def record(self, step: int, values: np.ndarray) -> None:
         """Store a sample of ``values`` (any shape; flattened) taken at ``step``."""
@@ -64,20 +73,11 @@ class HistogramHistory:
             self._size = flat.size
             k = min(self.sample_size, flat.size)
             self._index = np.sort(self._rng.choice(flat.size, size=k, replace=False)) if k < flat.size else None
-            self._values = np.empty((self.capacity, k), dtype=np.float32)
-        if self._n == self.capacity:                         # full: keep every second record, halve the rate
-            self.stride *= 2
-            keep = np.flatnonzero(self._steps % self.stride == 0)
-            if len(keep) == 0 or len(keep) == self.capacity:
-                keep = np.arange(0, self.capacity, 2)
-            self._values[: len(keep)] = self._values[keep]
-            self._steps[: len(keep)] = self._steps[keep]
+            self._records = SnapshotHistory(self.capacity, k, np.float32, self.initial_stride)
+        keep = self._records.record(step, flat if self._index is None else flat[self._index])
+        if keep is not None:                                 # compacted: the bin counts follow the records
             self._counts[: len(keep)] = self._counts[keep]
             self._counted = int(np.count_nonzero(keep < self._counted))
-            self._n = len(keep)
-        self._values[self._n] = flat if self._index is None else flat[self._index]
-        self._steps[self._n] = step
-        self._n += 1
         self._version += 1
 
     def image(self, y_label: str = "value") -> ImageData:
@@ -97,7 +97,7 @@ class HistogramHistory:
         if self._n == 0:
             return ImageData(np.zeros((self.bins, 1), np.float32), (0.0, 1.0, -1.0, 1.0), (0.0, 1.0),
                              "viridis", x_label="step", y_label=y_label, colorbar_label="log(1 + count)")
-        v = self._values[: self._n]                           # (n, k)
+        v = self._records.rows                                # (n, k)
         flat = v.ravel()
         probe = np.abs(flat[:: max(1, flat.size // 20_000)])  # the range from <= ~20k values is plenty
         probe = probe[np.isfinite(probe)]
@@ -109,7 +109,7 @@ class HistogramHistory:
             self._counts_r, self._counted = r, 0
         r = self._counts_r
         if self._counted < self._n:
-            new = self._values[self._counted: self._n]
+            new = v[self._counted: self._n]
             if not np.isfinite(new).all():
                 new = np.nan_to_num(new, nan=0.0, posinf=r, neginf=-r)
             idx = np.clip(np.floor((new + r) * (self.bins / (2 * r))), 0, self.bins - 1).astype(np.int64)
@@ -118,7 +118,6 @@ class HistogramHistory:
                 idx.ravel(), minlength=len(new) * self.bins).reshape(len(new), self.bins)
             self._counted = self._n
         image = np.log1p(self._counts[: self._n].T).astype(np.float32)              # (bins, n)
-        steps = self._steps[: self._n]
-        x1 = float(steps[-1]) if self._n > 1 else float(steps[0]) + 1.0
-        return ImageData(image, (float(steps[0]), x1, -r, r), (0.0, float(image.max()) or 1.0), "viridis",
+        x0, x1 = self._records.extent_x()
+        return ImageData(image, (x0, x1, -r, r), (0.0, float(image.max()) or 1.0), "viridis",
                          x_label="step", y_label=y_label, colorbar_label="log(1 + count)")

@@ -1,21 +1,43 @@
-"""Per-layer gradient norms over training, kept as a bounded history and drawn as one heatmap (Qt-free).
+"""Gradient norm of every weight layer: the per-step readout and its bounded history as a heatmap (Qt-free).
 
-Each record is the vector (‖∂L/∂W₁‖, …, ‖∂L/∂W_L‖) of one step.  When the buffer is full every second
-record is dropped and the recording stride doubles, so the image always spans the whole run (as
-``lessons/mlp_digits/histograms.py`` does for histograms).  The image is x = step, y = layer,
+:func:`layer_norms` turns a model's weight gradients into one Euclidean (Frobenius) norm per layer, on
+either engine: NumPy arrays give Python floats, PyTorch tensors give 0-d float64 tensors left on their
+device (a lesson adds them to its trainer's device-side metric window, so no step copies to the host).
+
+:class:`GradientNormHistory` keeps the vector (‖∂L/∂W₁‖, …, ‖∂L/∂W_L‖) of recorded steps in a
+:class:`~visualizer.probes.snapshot_history.SnapshotHistory` (full: every second record dropped, the
+stride doubled), so the image always spans the whole run.  The image is x = step, y = layer,
 colour = log₁₀ of the norm: vanishing gradients are a dark band at the bottom (the first layers),
-exploding ones a bright band.
+exploding ones a bright band (Glorot & Bengio, AISTATS 2010; Goodfellow, Bengio & Courville, *Deep
+Learning*, 8.2.5).  Used by the lessons playground (per-layer norm curves) and deep_nets (the heatmap).
 """
 from __future__ import annotations
 
 import math
+from typing import Any, Sequence
 
 import numpy as np
 
 from visualizer.core.plotdata import ImageData
+from visualizer.probes.snapshot_history import SnapshotHistory
 
 FLOOR = -12.0            # log10 of a zero norm is drawn as this (ReLU units that never fire)
 SPAN = 12.0              # the colour levels span at most this many decades
+
+
+def layer_norms(grads: Sequence[Any]) -> list:
+    """‖g‖₂ over all entries of each gradient, computed in float64.
+
+    grads: one array per layer, any shapes: NumPy arrays (-> Python floats, ``np.linalg.norm`` of the
+    float64 copy) or PyTorch tensors (-> 0-d float64 tensors on the tensor's device, no host copy).
+    A tensor whose ``.grad`` was never filled should be passed as zeros by the caller."""
+    out = []
+    for g in grads:
+        if isinstance(g, np.ndarray):
+            out.append(float(np.linalg.norm(g.astype(np.float64, copy=False))))
+        else:                                  # a torch tensor: reduce on its device
+            out.append(g.detach().double().norm())
+    return out
 
 
 class GradientNormHistory:
@@ -28,40 +50,32 @@ class GradientNormHistory:
             raise ValueError(f"capacity must be an even number >= 2, got {capacity}")
         self.n_layers = int(n_layers)
         self.capacity = capacity
-        self.stride = 1
-        self._norms = np.zeros((capacity, self.n_layers), dtype=np.float64)   # (capacity, L)
-        self._steps = np.zeros(capacity, dtype=np.int64)
-        self._n = 0
+        self._records = SnapshotHistory(capacity, self.n_layers, np.float64)   # (capacity, L)
 
     def __len__(self) -> int:
-        return self._n
+        return len(self._records)
+
+    @property
+    def stride(self) -> int:
+        """Steps between records now (doubles on every compaction)."""
+        return self._records.stride
 
     def due(self, step: int) -> bool:
-        """True if a record should be taken at this step."""
-        return step % self.stride == 0
+        """True if a record should be taken at this step (see ``SnapshotHistory.due``)."""
+        return self._records.due(step)
 
     def record(self, step: int, norms: np.ndarray) -> None:
         """Store norms (L,) measured at ``step``."""
-        if self._n == self.capacity:
-            self.stride *= 2
-            keep = np.flatnonzero(self._steps % self.stride == 0)
-            if len(keep) == 0 or len(keep) == self.capacity:
-                keep = np.arange(0, self.capacity, 2)
-            self._norms[: len(keep)] = self._norms[keep]
-            self._steps[: len(keep)] = self._steps[keep]
-            self._n = len(keep)
-        self._norms[self._n] = norms
-        self._steps[self._n] = step
-        self._n += 1
+        self._records.record(step, norms)
 
     @property
     def steps(self) -> np.ndarray:
         """Steps of the kept records, oldest first: (n,) int64."""
-        return self._steps[: self._n].copy()
+        return self._records.steps
 
     def log_norms(self) -> np.ndarray:
         """log₁₀ of the kept norms, (n, L) float64; zeros become FLOOR, NaN stays NaN."""
-        v = self._norms[: self._n]
+        v = self._records.rows
         with np.errstate(divide="ignore", invalid="ignore"):
             out = np.log10(v)
         out[v == 0] = FLOOR
@@ -71,7 +85,7 @@ class GradientNormHistory:
         """ImageData (L, n) float32: row l - 1 = weight layer l (row 0 at the bottom = first layer),
         column = record; extent (first step, last step, 1, L); levels whole decades around the data,
         at most SPAN wide; colormap viridis."""
-        if self._n == 0:
+        if len(self) == 0:
             img = np.full((self.n_layers, 1), FLOOR, np.float32)
             return ImageData(img, (0.0, 1.0, 1.0, float(self.n_layers)), (FLOOR, 0.0), "viridis",
                              x_label="step", y_label="layer", colorbar_label="log₁₀ ‖∂L/∂W‖")
@@ -84,8 +98,7 @@ class GradientNormHistory:
                 hi = lo + 1
         else:
             lo, hi = FLOOR, 0.0
-        steps = self._steps[: self._n]
-        x1 = float(steps[-1]) if self._n > 1 else float(steps[0]) + 1.0
-        return ImageData(logs.T.astype(np.float32), (float(steps[0]), x1, 1.0, float(self.n_layers)),
+        x0, x1 = self._records.extent_x()
+        return ImageData(logs.T.astype(np.float32), (x0, x1, 1.0, float(self.n_layers)),
                          (float(lo), float(hi)), "viridis", x_label="step", y_label="layer (1 = input side)",
                          colorbar_label="log₁₀ ‖∂L/∂W‖")

@@ -310,3 +310,23 @@ def split_indices(n: int, train_fraction: float, rng: np.random.Generator) -> tu
     order = rng.permutation(n)
     n_train = int(min(max(round(train_fraction * n), 1), n - 1))
     return np.sort(order[:n_train]), np.sort(order[n_train:])
+
+
+def load_points(hp, rng: np.random.Generator, context) -> PointSet:
+    """The lesson's points: the chosen synthetic set (``n_points``, ``noise`` in %, ``n_classes`` for the
+    multiclass sets, drawn from ``rng``) or the user's CSV (``csv_path``).  Tells ``context`` what it loaded
+    or ignored.  Raises LessonConfigError for csv without a file or an unusable file."""
+    name = hp["dataset"]
+    if name == "csv":
+        path = hp["csv_path"].strip()
+        if not path:
+            raise LessonConfigError("Data set is csv but no file is chosen: pick a CSV file of x1,x2,label "
+                                    "lines with 'CSV file', or choose another data set.")
+        points = load_points_csv(path)
+        context.notice(f"Loaded {len(points)} points of {points.n_classes} classes from {path}.")
+        return points
+    k = hp["n_classes"]
+    if name not in MULTICLASS and k != 2:
+        context.notice(f"The {name} data set has two classes; 'Classes' = {k} applies to spiral and "
+                       "gaussians only.")
+    return make_dataset(name, hp["n_points"], hp["noise"] / 100, rng, k if name in MULTICLASS else 2)
