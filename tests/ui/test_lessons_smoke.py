@@ -38,6 +38,7 @@ def test_lesson_smoke(qtbot, settings, tmp_path, lesson_id):
     window.resize(1500, 1000)
     window.show()
     view = window.view
+    assert view is not None, f"the lesson did not open: {window.load_errors}"
     qtbot.waitUntil(lambda: view.builds >= 1, timeout=30_000)
     cls = view.lesson_cls
     view.session.step(12)
@@ -63,7 +64,7 @@ def test_lesson_smoke(qtbot, settings, tmp_path, lesson_id):
         view.plot_scroll.ensureWidgetVisible(view.frames[pid])
         qtbot.waitUntil(lambda: view.views[pid].has_data, timeout=5000)
     paths = view.export_all(tmp_path)
-    assert paths and not view.error_panel.isVisible()
+    assert paths and not view.error_panel.isVisible(), (view.messages.texts(), view.error_panel.isVisible())
     for p in paths:
         if p.suffix == ".png":
             assert not QImage(str(p)).isNull()
