@@ -9,17 +9,18 @@ Reference (../shared/data/dlfs2/README.md, the book's code, one thread): 0.0 % /
 epochs 1 / 2 / 3, about 150 s per epoch.  The issue's targets: >= 99.5 % by epoch 3 and >= 3x faster per
 epoch (<= 50 s).  One thread (threadpoolctl; torch.set_num_threads(1)).
 
-Adam follows the book's rule (``lessons.seq2seq.models.BookAdam``: ε = 1e-7 added to the uncorrected √v).
+Adam follows the book's rule (``visualizer.scratch.book_adam.BookAdam``: ε = 1e-7 added to the uncorrected √v).
 With PyTorch's placement (ε = 1e-8 added to the bias-corrected √v) the same run reached only 0.0 % / 1.2 % /
 30.2 %: that ε lets every weight with a gradient below ~1e-6 take full lr-sized steps along its noise.
 
-The book's code (``benchmarks/book_dlfs2.py``: ``ch08/attention_layer.py``, ``ch08/attention_seq2seq.py``,
-``common/optimizer.py`` Adam, ``common/trainer.py``; oreilly-japan/deep-learning-from-scratch-2, MIT License,
-(c) 2018 Koki Saitoh) is timed in the same run on the same batches, as in ``bench_seq2seq``: ``--book-iters N``
-(default 40, 0 = skip) after the training run, or ``--timing-only`` for N iterations of each engine side by side
-without training.
+The book's code, from a checkout of its repository (``--book-repo DIR``; ``ch08/attention_seq2seq.py`` with
+``ch08/attention_layer.py``, ``common/optimizer.py`` Adam and the iteration of ``common/trainer.py``; nothing of it
+is copied here), is timed in the same run on the same batches, as in ``bench_seq2seq``: ``--book-iters N``
+(default 40, 0 = skip) after the training run, or ``--timing-only`` for N iterations of each side by side without
+training.  Without ``--book-repo`` only this engine is timed.
 
-Usage:  python -m benchmarks.bench_attention [--epochs 3] [--engine numpy] [--book-iters 40] [--timing-only]
+Usage:  python -m benchmarks.bench_attention [--epochs 3] [--engine numpy] [--book-repo DIR] [--book-iters 40]
+                                             [--timing-only]
 """
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ from benchmarks.bench_seq2seq import (
     run,
     time_side_by_side,
 )
+from benchmarks.book_repo import not_timed_message
 
 
 def main() -> None:
@@ -56,17 +58,20 @@ def main() -> None:
     b = BOOK["date"]
     with threadpool_limits(1):
         if args.timing_only:
-            results = time_side_by_side("date", "attention", True, 16, 256, args.book_iters, args.engine)
+            results = time_side_by_side("date", "attention", True, 16, 256, args.book_iters, args.engine,
+                                        args.book_repo)
             print_side_by_side(results, args.engine, b["s_per_epoch"])
-            return
-        records = run("date", "attention", True, 16, 256, args.epochs, args.engine)
-        book_timed = None
-        if args.book_iters > 0:
-            book_timed = time_side_by_side("date", "attention", True, 16, 256, args.book_iters, args.engine,
-                                           ours=False)["book"]
-    book_acc = b["acc"].get(records[-1]["epoch"], b["acc"][3])
-    print("book, per epoch: " + ", ".join(f"{e}: {a:.1%}" for e, a in b["acc"].items()))
-    report(records, book_acc, records[-1]["epoch"], b["s_per_epoch"], 0.995, book_timed)
+        else:
+            records = run("date", "attention", True, 16, 256, args.epochs, args.engine)
+            book_timed = None
+            if args.book_iters > 0 and args.book_repo is not None:
+                book_timed = time_side_by_side("date", "attention", True, 16, 256, args.book_iters, args.engine,
+                                               args.book_repo, ours=False)["book"]
+            book_acc = b["acc"].get(records[-1]["epoch"], b["acc"][3])
+            print("book, per epoch: " + ", ".join(f"{e}: {a:.1%}" for e, a in b["acc"].items()))
+            report(records, book_acc, records[-1]["epoch"], b["s_per_epoch"], 0.995, book_timed)
+    if args.book_repo is None:
+        print(not_timed_message())
 
 
 if __name__ == "__main__":

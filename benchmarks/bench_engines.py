@@ -52,13 +52,43 @@ def batches(n_samples: int, batch: int, steps: int, seed: int) -> list[np.ndarra
     return out[:steps]
 
 
-def steps_per_second(clf, x: np.ndarray, y: np.ndarray, idx: list[np.ndarray]) -> float:
+def trainer_step(clf, device: str = "cpu"):
+    """``step(x, y, n)``: one training step of classifier ``clf`` as the session runs it: through its kit
+    trainer, flushed after every step on the CPU (as the session does there) and never on CUDA (the caller
+    flushes when it stops the clock; the session flushes at its redraw rate).  # PORT: a classifier not yet on
+    the kit has ``train_step(x, y)``."""
+    trainer = getattr(clf, "trainer", None)
+    if trainer is None:
+        return lambda x, y, n: clf.train_step(x, y)
+    if device == "cuda":
+        return lambda x, y, n: trainer.step((x, y), n)
+
+    def step(x, y, n):
+        trainer.step((x, y), n)
+        trainer.flush()
+    return step
+
+
+def steps_per_second(clf, x: np.ndarray, y: np.ndarray, idx: list[np.ndarray], device: str = "cpu") -> float:
+    """Training steps per second of ``clf`` over the batches ``idx`` of (x, y); on CUDA the clock is read after
+    ``torch.cuda.synchronize`` and the metric window is flushed once, inside the timing."""
     xb = [x[i] for i in idx]                       # batches cut before timing, for both engines alike
     yb = [y[i] for i in idx]
+    step = trainer_step(clf, device)
+    sync = _synchronize if device == "cuda" else (lambda: None)
+    sync()
     start = time.perf_counter()
-    for bx, by in zip(xb, yb):
-        clf.train_step(bx, by)
+    for n, (bx, by) in enumerate(zip(xb, yb), 1):
+        step(bx, by, n)
+    if device == "cuda" and hasattr(clf, "trainer"):
+        clf.trainer.flush()
+    sync()
     return len(idx) / (time.perf_counter() - start)
+
+
+def _synchronize() -> None:
+    import torch
+    torch.cuda.synchronize()
 
 
 def main() -> None:

@@ -11,19 +11,20 @@ Timing (no PTB here): a generated corpus of PTB's size (929,589 tokens, 10,000-w
 ``visualizer.data.corpus``).  Each engine runs ``--iters`` training iterations after a warm-up; the time per
 iteration is extrapolated to the epoch's 1,327 iterations (printed as such, not measured over a whole epoch):
 
-* ``numpy``: this lesson's model (``lessons/rnn_lm/network.py`` on ``visualizer.scratch``), its BatchStream,
+* ``numpy``: this lesson's model (``lessons/rnn_lm/net.py`` on ``visualizer.scratch``), its BatchStream,
   ``clip_grads`` and SGD;
-* ``book``: a faithful copy of the book's code, written out below (``BookTimeEmbedding`` with one ``Embedding`` per
-  step and ``np.add.at``, ``BookTimeLSTM`` calling an ``LSTM`` cell object per step with its own x_t W_x product,
-  ``BookTimeAffine``, ``BookTimeSoftmaxWithLoss``, the trainer's ``get_batch`` loops, ``remove_duplicate``,
-  ``clip_grads`` and ``SGD``) from ``common/time_layers.py``, ``common/layers.py``, ``common/trainer.py``,
-  ``common/optimizer.py`` and ``common/util.py`` of the book's repository (MIT License, (c) 2018 Koki Saitoh);
+* ``book``: the book's code, imported from a checkout of its repository (``--book-repo DIR``; nothing of it is
+  copied here): ``ch06/rnnlm.py`` Rnnlm (weights drawn by its own ``np.random.randn`` after
+  ``np.random.seed``), ``common/optimizer.py`` SGD and the iteration of ``common/trainer.py`` RnnlmTrainer.fit
+  (its ``get_batch``, forward, backward, ``remove_duplicate``, ``common/util.py`` ``clip_grads``, update).
+  Without ``--book-repo`` it is left out and the benchmark says so;
 * ``torch``: the lesson's PyTorch twin (``torch.nn.LSTM``, autograd, ``clip_grad_norm_``, ``torch.optim.SGD``).
 
 Everything runs on one thread (threadpoolctl for NumPy's BLAS, ``torch.set_num_threads(1)``) unless
 ``--threads N``.
 
 Usage:  python -m benchmarks.bench_lm [--iters 30] [--engines numpy,book,torch] [--threads 1]
+                                      [--book-repo DIR]
         python -m benchmarks.bench_lm --ptb /path/to/ptb_folder [--epochs 4] [--engine numpy]
 """
 from __future__ import annotations
@@ -37,7 +38,7 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from benchmarks.book_dlfs2 import BookRnnlm, BookRnnlmTrainer, BookSGD
+from benchmarks.book_repo import add_book_repo_option, import_book, not_timed_message
 
 PTB_TRAIN_TOKENS = 929_589
 PTB_VOCAB = 10_000
@@ -49,52 +50,66 @@ BOOK_EPOCH_SECONDS = 215.0          # the issue's figure for the book's code, on
 # Runners
 # ------------------------------------------------------------------------------------------------ #
 def _config(vocab):
-    from lessons.rnn_lm.network import LmConfig
+    from lessons.rnn_lm.net import LmConfig
 
     return LmConfig(vocab, WORDVEC, HIDDEN, "lstm", 1, 0.0, False)
 
 
-def numpy_runner(corpus, vocab, seed):
+def _kit_step(trainer, stream):
+    """``step() -> loss``: the next batch of ``stream`` through the lesson's kit trainer, flushed at once as the
+    session does on the CPU."""
+    count = 0
+
+    def step():
+        nonlocal count
+        count += 1
+        xs, ts = stream.next_batch()
+        trainer.step((xs, ts, MAX_GRAD), count)
+        return trainer.flush()["train_loss"]
+    return step
+
+
+def numpy_runner(corpus, vocab, seed, book_repo=None):
     from lessons.rnn_lm.data import BatchStream
-    from lessons.rnn_lm.network import NumpyLm, init_weights
-    from visualizer.scratch.clipping import clip_grads
-    from visualizer.scratch.optimizers import SGD
+    from lessons.rnn_lm.net import NumpyLm, init_weights, make_trainer
 
     config = _config(vocab)
     net = NumpyLm(config, init_weights(config, seed))
-    opt = SGD(net.params, net.grads, LR)
-    stream = BatchStream(corpus, BATCH, TIME)
+    return _kit_step(make_trainer(net, "sgd", LR), BatchStream(corpus, BATCH, TIME))
+
+
+def book_runner(corpus, vocab, seed, book_repo):
+    """One iteration of the book's ch. 6 language model from the checkout ``book_repo``: what
+    ``RnnlmTrainer.fit`` does per iteration, with the book's own get_batch, Rnnlm, remove_duplicate, clip_grads
+    and SGD."""
+    rnnlm, optimizer, trainer, util = import_book(book_repo, "ch06.rnnlm", "common.optimizer", "common.trainer",
+                                                  "common.util")
+    np.random.seed(seed)
+    model = rnnlm.Rnnlm(vocab, WORDVEC, HIDDEN)
+    sgd = optimizer.SGD(LR)
+    batches = trainer.RnnlmTrainer(model, sgd)
+    batches.time_idx = 0                          # fit() starts here
+    xs, ts = corpus[:-1], corpus[1:]
 
     def step():
-        xs, ts = stream.next_batch()
-        loss = net.forward(xs, ts)
-        net.backward()
-        clip_grads(net.grads, MAX_GRAD)
-        opt.step()
-        return loss
+        batch_x, batch_t = batches.get_batch(xs, ts, BATCH, TIME)
+        loss = model.forward(batch_x, batch_t)
+        model.backward()
+        params, grads = trainer.remove_duplicate(model.params, model.grads)
+        util.clip_grads(grads, MAX_GRAD)
+        sgd.update(params, grads)
+        return float(loss)
     return step
 
 
-def book_runner(corpus, vocab, seed):
-    model = BookRnnlm(vocab, WORDVEC, HIDDEN, np.random.default_rng(seed))
-    trainer = BookRnnlmTrainer(model, BookSGD(LR))
-    xs, ts = corpus[:-1], corpus[1:]
-    return lambda: trainer.iteration(xs, ts, BATCH, TIME, MAX_GRAD)
-
-
-def torch_runner(corpus, vocab, seed):
+def torch_runner(corpus, vocab, seed, book_repo=None):
     from lessons.rnn_lm.data import BatchStream
-    from lessons.rnn_lm.network import init_weights
-    from lessons.rnn_lm.torch_net import TorchTrainer
+    from lessons.rnn_lm.net import init_weights
+    from lessons.rnn_lm.net_torch import LmTorchTrainer
 
     config = _config(vocab)
-    trainer = TorchTrainer(config, init_weights(config, seed), np.random.default_rng(0), "sgd", LR, "cpu")
-    stream = BatchStream(corpus, BATCH, TIME)
-
-    def step():
-        xs, ts = stream.next_batch()
-        return trainer.step(xs, ts, MAX_GRAD)[0]
-    return step
+    trainer = LmTorchTrainer(config, init_weights(config, seed), np.random.default_rng(0), "sgd", LR, "cpu")
+    return _kit_step(trainer, BatchStream(corpus, BATCH, TIME))
 
 
 RUNNERS = {"numpy": numpy_runner, "book": book_runner, "torch": torch_runner}
@@ -123,8 +138,11 @@ def run_timing(args) -> None:
     print(f"setup: D = {WORDVEC}, H = {HIDDEN}, T = {TIME}, batch {BATCH}, SGD lr {LR:g}, clipping {MAX_GRAD}, "
           f"1-layer LSTM; {args.iters} timed iterations after 3 warm-up ones, extrapolated to the epoch")
     results = {}
-    for name in args.engines.split(","):
-        step = RUNNERS[name](ids, vocab, args.seed)
+    engines = args.engines.split(",")
+    if args.book_repo is None and "book" in engines:
+        engines.remove("book")
+    for name in engines:
+        step = RUNNERS[name](ids, vocab, args.seed, args.book_repo)
         per_iter, loss = time_per_iteration(step, args.iters)
         results[name] = per_iter * iters_per_epoch
         print(f"  {name:6s} {per_iter * 1e3:8.1f} ms / iteration  ->  {results[name]:7.1f} s / epoch "
@@ -137,6 +155,8 @@ def run_timing(args) -> None:
               f"{BOOK_EPOCH_SECONDS / results['numpy']:.2f}x")
         if "torch" in results:
             print(f"torch twin vs numpy engine: {results['numpy'] / results['torch']:.2f}x")
+    if "book" in args.engines.split(",") and args.book_repo is None:
+        print(not_timed_message())
 
 
 def run_ptb(args) -> None:
@@ -153,7 +173,8 @@ def run_ptb(args) -> None:
     t0 = time.perf_counter()
     losses = []
     for it in range(spe * args.epochs):
-        losses.append(lesson.train_step()["train_loss"])
+        lesson.train_step(it + 1)
+        losses.append(lesson.flush()["train_loss"])
         if (it + 1) % 100 == 0:
             print(f"  epoch {it // spe + 1} iter {it % spe + 1:5d}/{spe}  train ppl {math.exp(np.mean(losses)):8.2f}"
                   f"  {time.perf_counter() - t0:7.1f} s", flush=True)
@@ -170,7 +191,9 @@ def run_ptb(args) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--iters", type=int, default=30, help="timed iterations per engine")
-    parser.add_argument("--engines", default="numpy,book,torch", help="comma-separated: numpy, book, torch")
+    parser.add_argument("--engines", default="numpy,book,torch", help="comma-separated: numpy, book (needs "
+                        "--book-repo), torch")
+    add_book_repo_option(parser)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="BLAS / torch threads (default 1: the figures "
                         "to compare with the book's one-thread time)")

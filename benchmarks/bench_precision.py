@@ -4,7 +4,7 @@ and PyTorch CUDA: the configurations of lesson ``precision_speed``, each run on 
 Two sizes: the lesson's 64-64-10 MLP on the embedded 8×8 digits (batch 32), and a 784-512-512-10 MLP on
 synthetic data (x ~ N(0, 1) in 784 dimensions, labels the argmax of a fixed random linear map, batch 128)
 where matrix products dominate.  Every configuration starts from the same float64 weights, sees the same
-batches and takes plain SGD steps (the lesson's ``runs.py``); NumPy and PyTorch run on one thread each
+batches and takes plain SGD steps (the lesson's ``net.py``); NumPy and PyTorch run on one thread each
 (threadpoolctl for BLAS, ``torch.set_num_threads(1)``); CUDA rows appear when PyTorch sees a GPU, timed
 with ``torch.cuda.synchronize()`` before each clock read.  After a few untimed warm-up steps each
 configuration trains ``--steps`` steps (or until ``--max-seconds``); the table gives steps/s, ms/step,
@@ -22,7 +22,7 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from lessons.precision_speed.runs import PrecisionConfig, initial_weights, make_run
+from lessons.precision_speed.net import PrecisionConfig, initial_weights, make_run
 from visualizer.data.digits import load_digits_split
 
 WARMUP = 3

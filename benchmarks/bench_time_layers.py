@@ -1,20 +1,26 @@
 """Sequence layers of the NumPy engine vs PyTorch CPU and vs the book's loop-per-step code.
 
 1. TimeLSTM forward + backward: the scratch engine (``visualizer.scratch.time_layers.TimeLSTM``: input
-   projection of all steps in one matmul, only the recurrence in the time loop), a faithful copy of the
-   book's TimeLSTM (Saitoh, *Deep Learning from Scratch 2*, ``common/time_layers.py``: one LSTM cell object
-   per step, each multiplying its own x_t by Wx), and ``torch.nn.LSTM`` (autograd, CPU).  Shapes: the
+   projection of all steps in one matmul, only the recurrence in the time loop), the book's TimeLSTM
+   (Saitoh, *Deep Learning from Scratch 2*, ``common/time_layers.py``: one LSTM cell object per step, each
+   multiplying its own x_t by Wx), and ``torch.nn.LSTM`` (autograd, CPU).  Shapes: the
    book's PTB language model (batch 20, T 35, D = H = 100) and the addition task (batch 128, D 16, H 128,
    encoder T 7, decoder T 5).
 2. CBOW with negative sampling at PTB shapes (batch 100, window 5 -> 10 contexts, 5 negatives, vocab
    10,000, hidden 100): Embedding backward by sorted reduction vs the book's ``np.add.at``, and the
-   vectorized UnigramSampler vs the book's row-by-row sampler (``np.random.choice(..., replace=False,
-   p=p)`` per row) on a Zipf-distributed PTB-sized corpus (929,589 tokens).
+   vectorized UnigramSampler vs the book's row-by-row sampler (``ch04/negative_sampling_layer.py``:
+   ``np.random.choice(..., replace=False, p=p)`` per row) on a Zipf-distributed PTB-sized corpus (929,589
+   tokens).
+
+The book's code is imported from a checkout of its repository (``--book-repo DIR``, see
+``benchmarks/book_repo.py``; nothing of it is copied here).  Without ``--book-repo`` its columns are left out and
+the benchmark says so.
 
 Everything runs on one thread (threadpoolctl for NumPy's BLAS, ``torch.set_num_threads(1)``).  Each
 figure is the best of ``--repeats`` timed runs of ``--steps`` calls, after a warm-up.
 
 Usage:  python -m benchmarks.bench_time_layers [--steps 20] [--repeats 3] [--dtype float32]
+                                              [--book-repo DIR]
 """
 from __future__ import annotations
 
@@ -26,30 +32,12 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from benchmarks.book_dlfs2 import BookTimeLSTM
+from benchmarks.book_repo import add_book_repo_option, import_book, not_timed_message
 from visualizer.scratch.embedding import scatter_add_rows
 from visualizer.scratch.negative_sampling import UnigramSampler
 from visualizer.scratch.time_layers import TimeLSTM
 
 
-# ------------------------------------------------------------------------------------------------ #
-# The book's code (ch. 6 LSTM / TimeLSTM and ch. 4 UnigramSampler, CPU path), for the reference timings
-# ------------------------------------------------------------------------------------------------ #
-def book_negative_sample(word_p: np.ndarray, target: np.ndarray, sample_size: int) -> np.ndarray:
-    """The book's CPU UnigramSampler.get_negative_sample: one np.random.choice per row."""
-    batch_size = target.shape[0]
-    vocab_size = word_p.shape[0]
-    negative_sample = np.zeros((batch_size, sample_size), dtype=np.int32)
-    for i in range(batch_size):
-        p = word_p.copy()
-        target_idx = target[i]
-        p[target_idx] = 0
-        p /= p.sum()
-        negative_sample[i, :] = np.random.choice(vocab_size, size=sample_size, replace=False, p=p)
-    return negative_sample
-
-
-# ------------------------------------------------------------------------------------------------ #
 def best_time(fn, steps: int, repeats: int) -> float:
     """Best mean seconds per call over ``repeats`` runs of ``steps`` calls (after one warm-up call)."""
     fn()
@@ -62,14 +50,20 @@ def best_time(fn, steps: int, repeats: int) -> float:
     return best
 
 
-def bench_lstm(N, T, D, H, dtype, steps, repeats, torch) -> tuple[float, float, float]:
+def bench_lstm(N, T, D, H, dtype, steps, repeats, torch, book_repo=None) -> tuple[float, float | None, float]:
+    """Seconds per forward + backward of TimeLSTM on (N, T, D) inputs with hidden size H: (scratch, the book's
+    ``common/time_layers.py`` TimeLSTM from the checkout ``book_repo`` or None without one, torch)."""
     rng = np.random.default_rng(0)
     Wx = (rng.normal(size=(D, 4 * H)) / np.sqrt(D)).astype(dtype)
     Wh = (rng.normal(size=(H, 4 * H)) / np.sqrt(H)).astype(dtype)
     b = np.zeros(4 * H, dtype)
     xs = rng.normal(size=(N, T, D)).astype(dtype)
     dhs = rng.normal(size=(N, T, H)).astype(dtype)
-    ours, book = TimeLSTM(Wx, Wh, b), BookTimeLSTM(Wx.copy(), Wh.copy(), b.copy())
+    ours = TimeLSTM(Wx, Wh, b)
+    book = None
+    if book_repo is not None:
+        time_layers, = import_book(book_repo, "common.time_layers")
+        book = time_layers.TimeLSTM(Wx.copy(), Wh.copy(), b.copy())
 
     def run(layer):
         return lambda: layer.backward(dhs) if layer.forward(xs) is not None else None
@@ -84,8 +78,12 @@ def bench_lstm(N, T, D, H, dtype, steps, repeats, torch) -> tuple[float, float, 
         hs, _ = module(xt)
         hs.backward(dht)
 
-    return (best_time(run(ours), steps, repeats), best_time(run(book), steps, repeats),
+    return (best_time(run(ours), steps, repeats), None if book is None else best_time(run(book), steps, repeats),
             best_time(run_torch, steps, repeats))
+
+
+def _ms(seconds: float | None, width: int) -> str:
+    return f"{'-':>{width}}" if seconds is None else f"{seconds * 1e3:{width}.2f}"
 
 
 def main() -> None:
@@ -93,6 +91,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20, help="calls per timed run")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs; the best counts")
     parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    add_book_repo_option(parser)
     args = parser.parse_args()
     import torch  # imported here: lessons never need it at import
 
@@ -107,9 +106,10 @@ def main() -> None:
         for label, shape in [("PTB LM (20, 35, 100, 100)", (20, 35, 100, 100)),
                              ("addition enc (128, 7, 16, 128)", (128, 7, 16, 128)),
                              ("addition dec (128, 5, 16, 128)", (128, 5, 16, 128))]:
-            ours, book, tor = bench_lstm(*shape, np.dtype(args.dtype), args.steps, args.repeats, torch)
-            print(f"{label:28} {ours * 1e3:9.2f} {book * 1e3:9.2f} {tor * 1e3:9.2f} {book / ours:12.2f}x "
-                  f"{ours / tor:18.2f}x", flush=True)
+            ours, book, tor = bench_lstm(*shape, np.dtype(args.dtype), args.steps, args.repeats, torch,
+                                         args.book_repo)
+            ratio = f"{'-':>13}" if book is None else f"{book / ours:12.2f}x"
+            print(f"{label:28} {_ms(ours, 9)} {_ms(book, 9)} {_ms(tor, 9)} {ratio} {ours / tor:18.2f}x", flush=True)
 
         rng = np.random.default_rng(0)
         V, D, N, C, S = 10_000, 100, 100, 10, 5
@@ -134,8 +134,14 @@ def main() -> None:
         target = rng.integers(0, V, size=N)
         np.random.seed(0)
         vec = best_time(lambda: sampler.get_negative_sample(target), args.steps * 5, args.repeats)
-        book = best_time(lambda: book_negative_sample(sampler.word_p, target, S), max(args.steps // 4, 2),
-                         args.repeats)
+        if args.book_repo is None:
+            print(f"{'negative sampler (100 x 5)':30} vectorized {vec * 1e3:7.3f}")
+            print("\n" + not_timed_message())
+            return
+        negative_sampling, = import_book(args.book_repo, "ch04.negative_sampling_layer")
+        book_sampler = negative_sampling.UnigramSampler(np.arange(V), 0.75, S)   # vocabulary V ...
+        book_sampler.word_p = sampler.word_p                                   # ... drawn by the same p
+        book = best_time(lambda: book_sampler.get_negative_sample(target), max(args.steps // 4, 2), args.repeats)
         print(f"{'negative sampler (100 x 5)':30} vectorized {vec * 1e3:7.3f}  book row-by-row "
               f"{book * 1e3:8.3f}  book/vectorized {book / vec:8.1f}x")
 

@@ -2,7 +2,7 @@
 
 A seq2seq or language-model step is matrix products (BLAS) plus elementwise work, softmax, embedding gathers, clipping and
 Adam.  ``seq2seq_products`` lists every matrix product that one training iteration of
-``lessons.seq2seq.models`` makes with the scratch layers (``visualizer.scratch.time_layers``: the input
+``visualizer.models.seq2seq_trainer`` makes with the scratch layers (``visualizer.scratch.time_layers``: the input
 projection of all steps in one product, ``h_{t−1} W_h`` per step from the second step on, ``dA W_hᵀ`` per
 step, ``dW_x`` and ``dW_h`` in one product each, the peeky decoder's constant input once per sequence);
 ``time_products`` times them with the same shapes, dtype and count on one thread.  The result is a lower

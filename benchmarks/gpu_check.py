@@ -1,0 +1,372 @@
+"""Every CUDA measurement of the project in one command (about 8 minutes on one GPU), then a summary table.
+
+(a) engines: the scratch engine (NumPy, one thread) vs PyTorch on CUDA training the same MLP classifier on the
+    same digits batches (``visualizer.models.classifier.build_classifier``, as ``bench_engines`` does on the CPU):
+    steps per second and their ratio.
+(b) lessons: for every lesson that trains on PyTorch (``visualizer.core.registry``; each built and stepped through
+    the Lesson API only: ``train_step(step)``, ``flush()``, ``snapshot()``) on ``device=cuda``:
+      * bare: ``train_step`` only, one ``torch.cuda.synchronize`` before each clock read;
+      * visualized: the same plus what the app adds while it plays: ``flush()`` every 1/30 s (the session's
+        ``DEVICE_FLUSH_INTERVAL``) and ``snapshot()`` at the session's rate (at most ``lesson.snapshot_hz``,
+        and no more often than the snapshot budget allows: ``lesson.snapshot_budget`` or the app's 0.05);
+      the overhead is visualized / bare - 1 (target <= 10 %; evaluation is left out of both).  Then the host
+      syncs: ``torch.cuda.set_sync_debug_mode("warn")`` over ``--sync-steps`` (50) ``train_step`` calls after
+      the warm-up, counting PyTorch's warnings (target 0 per step), and over one ``flush()`` (expected 1).
+      A lesson that fails to build or step is reported as such and the others go on.  (This replaces
+      ``bench_gan_cuda``, which measured dcgan alone through its internals.)
+(c) precision: the CUDA rows of lesson ``precision_speed`` (``benchmarks/bench_precision.py``: float32,
+    float16, bfloat16 MLPs on the 8x8 digits and a 784-512-512-10 MLP), next to NumPy float32.
+
+Without a CUDA device it prints "no CUDA device: nothing measured" and exits 0.  ``--dry-run`` runs the same code
+on the CPU for 2-3 steps of each measurement (no timing worth reading), so a test can check the script still
+works as lessons change.  ``--budget-s`` (default 450) bounds the whole run: lessons left when it runs out are
+listed as skipped.
+
+Usage:  python -m benchmarks.gpu_check [--dry-run] [--only engines,lessons,precision] [--lessons id,id]
+                                       [--budget-s 450] [--sync-steps 50]
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import inspect
+import statistics
+import sys
+import time
+import traceback
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+SECTIONS = ("engines", "lessons", "precision")
+APP_SNAPSHOT_BUDGET = 0.05        # visualizer.ui.lesson_view.SNAPSHOT_BUDGET (not imported here: it is Qt)
+OVERHEAD_TARGET = 0.10
+
+
+@dataclass
+class Settings:
+    """How long each measurement runs: ``dry`` (CPU, a few steps) or the real CUDA run."""
+
+    device: str
+    dry: bool
+    warmup: int                 # untimed steps before timing
+    phase_s: float              # wall seconds aimed at per timed phase (bare or visualized)
+    min_steps: int
+    max_steps: int
+    rounds: int                 # bare / visualized alternations; the median counts
+    sync_steps: int
+    engine_steps: int
+    precision_steps: tuple[int, int]     # digits, large
+    deadline: float
+
+    def synchronize(self) -> None:
+        if self.device == "cuda":
+            import torch
+            torch.cuda.synchronize()
+
+    def left(self) -> float:
+        return self.deadline - time.perf_counter()
+
+
+@dataclass
+class Row:
+    """One line of the summary: section, what was measured, the figures, the target and a verdict."""
+
+    section: str
+    item: str
+    result: str
+    target: str = ""
+    verdict: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------------------------------------ #
+# Host syncs
+# ------------------------------------------------------------------------------------------------ #
+def count_syncs(fn: Callable[[], Any], device: str) -> int:
+    """Run ``fn()`` and count the synchronizing CUDA calls PyTorch reports under sync debug mode "warn"
+    (on the CPU, where there is nothing to sync, the mode cannot be set and the count is 0)."""
+    import torch
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if device == "cuda":
+            torch.cuda.set_sync_debug_mode("warn")
+        try:
+            fn()
+        finally:
+            if device == "cuda":
+                torch.cuda.set_sync_debug_mode("default")
+    return sum("synchroniz" in str(w.message).lower() for w in caught)
+
+
+# ------------------------------------------------------------------------------------------------ #
+# (a) engines
+# ------------------------------------------------------------------------------------------------ #
+def measure_engines(s: Settings) -> list[Row]:
+    """Steps per second of the scratch engine and PyTorch on ``s.device`` for MLP classifiers on the digits."""
+    from sklearn.datasets import load_digits
+    from threadpoolctl import threadpool_limits
+
+    from benchmarks.bench_engines import batches, steps_per_second
+    from visualizer.models.classifier import MLPConfig, build_classifier
+
+    x, y = load_digits(return_X_y=True)
+    x, y = (x / 16.0).astype(np.float32), y.astype(np.int64)
+    rows = []
+    print(f"\n(a) engines: NumPy (one thread) vs torch on {s.device}, digits, Adam lr 3e-3, float32, "
+          f"{s.engine_steps} steps each after a warm-up")
+    print(f"{'model':22} {'batch':>5} {'numpy steps/s':>14} {'torch steps/s':>14} {'torch/numpy':>12}")
+    for hidden, batch in (((128,), 32), ((128,), 128), ((512, 512), 512)):
+        config = MLPConfig(64, hidden, 10, activation="relu", dtype="float32", seed=0)
+        idx = batches(len(x), batch, s.engine_steps, 0)
+        rate = {}
+        with threadpool_limits(limits=1, user_api="blas"):
+            for engine, device in (("numpy", "cpu"), ("torch", s.device)):
+                clf = build_classifier(config, engine, device=device, optimizer="adam", lr=3e-3)
+                steps_per_second(clf, x, y, idx[:s.warmup], device)          # warm-up
+                rate[engine] = steps_per_second(clf, x, y, idx, device)
+        name = f"MLP 64-{'-'.join(map(str, hidden))}-10"
+        ratio = rate["torch"] / rate["numpy"]
+        print(f"{name:22} {batch:5d} {rate['numpy']:14.0f} {rate['torch']:14.0f} {ratio:11.2f}x", flush=True)
+        rows.append(Row("engines", f"{name}, batch {batch}",
+                        f"numpy {rate['numpy']:.0f}/s, torch {s.device} {rate['torch']:.0f}/s = {ratio:.2f}x",
+                        details=dict(rate, ratio=ratio)))
+    return rows
+
+
+# ------------------------------------------------------------------------------------------------ #
+# (b) lessons: visualization overhead and host syncs
+# ------------------------------------------------------------------------------------------------ #
+def torch_lessons() -> list[str]:
+    """Ids of the registered lessons that train on PyTorch (metadata only: no model code imported)."""
+    from visualizer.core import registry
+
+    return [lesson_id for lesson_id, info in registry.infos().items() if "torch" in info.engines]
+
+
+def _stepper(lesson) -> tuple[Callable[[int], Any], bool]:
+    """``train_step`` as a function of the step number, and whether the lesson is on the kit (a lesson not yet
+    ported takes no step argument and returns its metrics)."""
+    if len(inspect.signature(lesson.train_step).parameters) == 0:
+        return (lambda step: lesson.train_step()), False
+    return lesson.train_step, True
+
+
+def measure_lesson(lesson_cls, s: Settings) -> dict[str, Any]:
+    """Bare vs visualized step time and host syncs of one lesson class on ``s.device`` (see the module
+    docstring).  Returns bare_ms, visual_ms, overhead (fraction), flushes, snapshots, syncs_per_step,
+    flush_syncs, on_kit.  Exceptions of the lesson propagate."""
+    lesson = lesson_cls(lesson_cls.hyperparameters({"engine": "torch", "device": s.device}))
+    try:
+        step_fn, on_kit = _stepper(lesson)
+        step = 0
+
+        def advance() -> None:
+            nonlocal step
+            step += 1
+            step_fn(step)
+
+        t0 = time.perf_counter()
+        for _ in range(s.warmup):
+            advance()
+        lesson.flush()
+        t_snap = time.perf_counter()
+        lesson.snapshot()
+        s.synchronize()
+        snap_cost = time.perf_counter() - t_snap
+        per_step = max((t_snap - t0) / max(s.warmup, 1), 1e-6)
+        n = int(min(max(s.phase_s / per_step, s.min_steps), s.max_steps))
+        budget = lesson.snapshot_budget or APP_SNAPSHOT_BUDGET
+        hz = lesson.snapshot_hz
+
+        def bare() -> float:
+            s.synchronize()
+            start = time.perf_counter()
+            for _ in range(n):
+                advance()
+            s.synchronize()
+            elapsed = time.perf_counter() - start
+            lesson.flush()                                   # empties the window, outside the timing
+            return elapsed / n
+
+        def visualized() -> tuple[float, int, int]:
+            nonlocal snap_cost
+            flushes = snapshots = 0
+            s.synchronize()
+            start = last_flush = last_snap = time.perf_counter()
+            for _ in range(n):
+                advance()
+                now = time.perf_counter()
+                if now - last_flush >= 1 / 30:
+                    lesson.flush()
+                    flushes += 1
+                    last_flush = time.perf_counter()
+                if now - last_snap >= max(1 / hz, snap_cost / budget):
+                    t = time.perf_counter()
+                    lesson.snapshot()
+                    last_snap = time.perf_counter()
+                    snap_cost = last_snap - t
+                    snapshots += 1
+            lesson.flush()
+            flushes += 1
+            s.synchronize()
+            return (time.perf_counter() - start) / n, flushes, snapshots
+
+        bares, visual, flushes, snapshots = [], [], 0, 0
+        for _ in range(s.rounds):
+            bares.append(bare())
+            v, f, sn = visualized()
+            visual.append(v)
+            flushes, snapshots = flushes + f, snapshots + sn
+        b, v = statistics.median(bares), statistics.median(visual)
+
+        syncs = count_syncs(lambda: [advance() for _ in range(s.sync_steps)], s.device)
+        flush_syncs = count_syncs(lesson.flush, s.device)
+        return {"bare_ms": b * 1e3, "visual_ms": v * 1e3, "overhead": v / b - 1, "steps": n,
+                "flushes": flushes, "snapshots": snapshots, "syncs_per_step": syncs / max(s.sync_steps, 1),
+                "flush_syncs": flush_syncs, "on_kit": on_kit}
+    finally:
+        lesson.close()
+
+
+def measure_lessons(ids: list[str], s: Settings) -> list[Row]:
+    """:func:`measure_lesson` for each lesson id; a lesson that fails (or finds the time budget spent) gets
+    its row and the next one goes on."""
+    from visualizer.core import registry
+
+    print(f"\n(b) lessons on torch/{s.device}: bare vs visualized step time (flush at 30 Hz, snapshots at the "
+          f"app's rate), host syncs over {s.sync_steps} steps")
+    print(f"{'lesson':16} {'bare ms':>9} {'vis. ms':>9} {'overhead':>9} {'flushes':>8} {'snaps':>6} "
+          f"{'syncs/step':>11} {'per flush':>10}")
+    rows = []
+    for lesson_id in ids:
+        if s.left() < 20 and not s.dry:
+            rows.append(Row("lessons", lesson_id, "skipped: time budget spent", verdict="SKIP"))
+            print(f"{lesson_id:16} skipped: time budget spent", flush=True)
+            continue
+        try:
+            r = measure_lesson(registry.get(lesson_id), s)
+        except Exception as e:                     # one lesson's failure must not stop the check
+            message = f"{type(e).__name__}: {e}".splitlines()[0][:160]
+            print(f"{lesson_id:16} FAILED {message}", flush=True)
+            if s.dry:
+                traceback.print_exc(limit=3, file=sys.stdout)
+            rows.append(Row("lessons", lesson_id, f"FAILED {message}", verdict="ERROR"))
+            continue
+        finally:
+            gc.collect()
+            if s.device == "cuda":
+                import torch
+                torch.cuda.empty_cache()
+        ok = r["overhead"] <= OVERHEAD_TARGET and r["syncs_per_step"] == 0
+        kit = "" if r["on_kit"] else " (not on the kit yet)"
+        print(f"{lesson_id:16} {r['bare_ms']:9.3f} {r['visual_ms']:9.3f} {r['overhead']:8.1%} {r['flushes']:8d} "
+              f"{r['snapshots']:6d} {r['syncs_per_step']:11.2f} {r['flush_syncs']:10d}{kit}", flush=True)
+        rows.append(Row("lessons", lesson_id,
+                        f"{r['bare_ms']:.3f} -> {r['visual_ms']:.3f} ms/step ({r['overhead']:+.1%}), "
+                        f"{r['syncs_per_step']:.2f} syncs/step, {r['flush_syncs']} per flush{kit}",
+                        "<= 10 %, 0 syncs/step", "dry" if s.dry else "PASS" if ok else "FAIL", r))
+    return rows
+
+
+# ------------------------------------------------------------------------------------------------ #
+# (c) precision_speed's CUDA rows
+# ------------------------------------------------------------------------------------------------ #
+def measure_precision(s: Settings) -> list[Row]:
+    """``bench_precision``'s configurations on ``s.device`` (CUDA: float32, float16, bfloat16; a dry run: torch
+    CPU float32) next to NumPy float32, for both sizes."""
+    from threadpoolctl import threadpool_limits
+
+    from benchmarks import bench_precision as bp
+
+    import torch
+    torch.set_num_threads(1)
+    wanted = ("cuda_float32", "cuda_float16", "cuda_bfloat16") if s.device == "cuda" else ("cpu_float32",)
+    configs = [c for c in bp.configs(True) if c.key in ("np_float32",) + wanted]
+    if len(configs) < 1 + len(wanted):
+        raise RuntimeError(f"bench_precision offers {[c.key for c in configs]}, not all of {wanted}")
+    rows = []
+    print(f"\n(c) precision_speed on {s.device}: plain SGD, steps/s and validation accuracy")
+    with threadpool_limits(limits=1):
+        for size, steps in zip(("digits", "large"), s.precision_steps):
+            results = [(c, bp.bench(c, size, steps, 30.0 if not s.dry else 5.0)) for c in configs]
+            ref = results[0][1]["steps_per_s"]
+            for c, r in results:
+                acc = "-" if np.isnan(r["acc"]) else f"{r['acc']:.3f}"
+                line = f"{r['steps_per_s']:.0f} steps/s = {r['steps_per_s'] / ref:.2f}x NumPy f32, val acc {acc}"
+                line += "" if r["finite"] else " (overflowed)"
+                print(f"  {size:7} {c.label:22} {line}", flush=True)
+                rows.append(Row("precision", f"{size}: {c.label}", line, details=r))
+    return rows
+
+
+# ------------------------------------------------------------------------------------------------ #
+def print_summary(rows: list[Row], device_name: str) -> None:
+    print(f"\nSummary ({device_name})")
+    width = max([len(r.item) for r in rows] + [10])
+    print(f"{'section':10} {'item':{width}} {'verdict':7} result")
+    for r in rows:
+        print(f"{r.section:10} {r.item:{width}} {r.verdict:7} {r.result}")
+    failed = [r.item for r in rows if r.verdict in ("FAIL", "ERROR")]
+    print(f"{len(rows)} rows; {len(failed)} failing or broken" + (f": {', '.join(failed)}" if failed else ""))
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--dry-run", action="store_true", help="run the same code on the CPU for 2-3 steps each")
+    ap.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections of {', '.join(SECTIONS)}")
+    ap.add_argument("--lessons", default=None, help="comma-separated lesson ids (default: every torch lesson)")
+    ap.add_argument("--budget-s", type=float, default=450.0, help="wall-clock budget of the whole run (s)")
+    ap.add_argument("--sync-steps", type=int, default=50, help="steps counted for host syncs per lesson")
+    args = ap.parse_args(argv)
+    unknown = set(args.only.split(",")) - set(SECTIONS)
+    if unknown:
+        ap.error(f"unknown sections {sorted(unknown)}; choose from {', '.join(SECTIONS)}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the sections asked for; returns the exit status (0, also when nothing could be measured)."""
+    args = parse_args(argv)
+    import torch
+
+    if not args.dry_run and not torch.cuda.is_available():
+        print(f"gpu_check: no CUDA device: nothing measured (torch {torch.__version__}, built for CUDA "
+              f"{torch.version.cuda or 'none'}).  --dry-run runs the same code on the CPU.")
+        return 0
+    start = time.perf_counter()
+    if args.dry_run:
+        s = Settings("cpu", True, warmup=1, phase_s=0.0, min_steps=1, max_steps=1, rounds=1,
+                     sync_steps=min(args.sync_steps, 1), engine_steps=3, precision_steps=(2, 2),
+                     deadline=start + args.budget_s)
+        device_name = "dry run on the CPU: code paths only, no timing worth reading"
+    else:
+        s = Settings("cuda", False, warmup=20, phase_s=1.5, min_steps=20, max_steps=400, rounds=3,
+                     sync_steps=args.sync_steps, engine_steps=300, precision_steps=(400, 40),
+                     deadline=start + args.budget_s)
+        device_name = f"{torch.cuda.get_device_name()}, torch {torch.__version__}"
+    print(f"gpu_check: {device_name}; sections {args.only}")
+    sections = args.only.split(",")
+    rows: dict[str, list[Row]] = {}
+    runners = {"engines": lambda: measure_engines(s), "precision": lambda: measure_precision(s),
+               "lessons": lambda: measure_lessons(args.lessons.split(",") if args.lessons else torch_lessons(), s)}
+    for name in ("engines", "precision", "lessons"):    # the short, bounded ones first
+        if name not in sections:
+            continue
+        try:
+            rows[name] = runners[name]()
+        except Exception as e:                          # a broken section is reported, the others still run
+            message = f"{type(e).__name__}: {e}".splitlines()[0][:160]
+            print(f"({name}) FAILED {message}", flush=True)
+            traceback.print_exc(limit=3, file=sys.stdout)
+            rows[name] = [Row(name, "(section)", f"FAILED {message}", verdict="ERROR")]
+    print_summary([r for name in SECTIONS for r in rows.get(name, [])], device_name)
+    print(f"gpu_check took {time.perf_counter() - start:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

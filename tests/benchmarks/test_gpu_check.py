@@ -1,0 +1,40 @@
+"""benchmarks/gpu_check.py does not rot: without CUDA it says so and exits 0; --dry-run runs every measurement's
+code on the CPU for a few steps, reports a lesson that fails and goes on."""
+import pytest
+
+from benchmarks import gpu_check
+from tests.kit.tiny_torch_lesson import TinyTorchLesson
+
+
+def dry_settings() -> gpu_check.Settings:
+    return gpu_check.Settings("cpu", True, warmup=1, phase_s=0.0, min_steps=2, max_steps=2, rounds=1,
+                              sync_steps=2, engine_steps=3, precision_steps=(2, 2), deadline=float("inf"))
+
+
+def test_no_cuda_means_nothing_measured(capsys):
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA device")
+    assert gpu_check.main([]) == 0
+    assert "no CUDA device: nothing measured" in capsys.readouterr().out
+
+
+def test_measure_lesson_on_a_kit_lesson():
+    r = gpu_check.measure_lesson(TinyTorchLesson, dry_settings())
+    assert r["on_kit"] and r["steps"] == 2
+    assert r["bare_ms"] > 0 and r["visual_ms"] > 0 and r["flushes"] >= 1
+    assert r["syncs_per_step"] == 0 and r["flush_syncs"] == 0        # nothing to sync on the CPU
+
+
+def test_dry_run_covers_every_section_and_survives_a_broken_lesson(capsys):
+    lessons = gpu_check.torch_lessons()
+    assert lessons, "no lesson trains on torch?"
+    assert gpu_check.main(["--dry-run", "--lessons", ",".join(lessons + ["no_such_lesson"])]) == 0
+    out = capsys.readouterr().out
+    summary = out[out.index("\nSummary"):]
+    assert "(section)" not in summary                         # no section crashed
+    for section in ("engines", "precision"):
+        assert f"\n{section} " in summary
+    for lesson_id in lessons:
+        assert f"\nlessons    {lesson_id} " in summary
+    assert "no_such_lesson" in summary and "FAILED UnknownLessonError" in summary
