@@ -353,3 +353,18 @@ def most_informative_pair(x: np.ndarray, y: np.ndarray, task: str) -> tuple[int,
     order = np.argsort(-score, kind="stable")
     return int(order[0]), int(order[1])
 
+
+def load_table(hp, context) -> Table:
+    """The lesson's table: the embedded set ``hp["dataset"]`` with the task ``hp["task"]`` applied, or the
+    CSV ``hp["csv_path"]`` with its target column(s) ``hp["target"]``; a loaded CSV is announced through
+    ``context.notice``.  Raises LessonConfigError for csv without a file or an unusable file."""
+    if hp["dataset"] == "csv":
+        path = hp["csv_path"].strip()
+        if not path:
+            raise LessonConfigError("Data set is csv but no file is chosen: pick a CSV file with 'CSV file', "
+                                    "or choose another data set.")
+        table = load_csv(path, hp["target"], hp["task"])
+        context.notice(f"Loaded {len(table.y)} rows from {table.name}: {table.x.shape[1]} input "
+                       f"features, target {table.target_name} ({table.task}).")
+        return table
+    return apply_task(load_embedded(hp["dataset"]), hp["task"])

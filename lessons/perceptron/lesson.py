@@ -3,9 +3,10 @@
 Follows Yoon, *Python raw-coding deep learning*, ch. 1-3 (the single-layer perceptron: abalone
 regression, pulsar binary classification, steel-plate multiclass classification) with
 scikit-learn's embedded diabetes, breast cancer and wine sets in their place, or a user's CSV
-(``data.py``).  One Linear layer with the task's output rule and loss (``network.py``; the torch twin
-in ``torch_network.py``, imported only for the torch engine), trained on mini-batches the lesson
-draws from its own seeded NumPy generator, so both engines see the same batches.  Qt-free.
+(``data.py``).  One Linear layer with the task's output rule and loss (``net.py``; the torch twin
+in ``net_torch.py``, imported only for the torch engine), stepped by the engine's kit trainer on
+mini-batches the lesson draws from its own seeded NumPy generator, so both engines see the same
+batches.  The pictures are built in ``snapshots.py``.  Qt-free.
 """
 from __future__ import annotations
 
@@ -14,39 +15,20 @@ from typing import Any
 
 import numpy as np
 
-from lessons.perceptron import data as tabular
-from lessons.perceptron.metrics import (
-    classification_metrics,
-    confusion_matrix,
-    regression_metrics,
-)
-from lessons.perceptron.narrative import NARRATIVE
-from lessons.perceptron.network import OPTIMIZERS, NumpyPerceptron, initial_weights
-from visualizer.data.batches import EpochBatches
-from visualizer.core.hyperparams import (
-    BoolParam,
-    ChoiceParam,
-    FloatParam,
-    IntParam,
-    PathParam,
-    TextParam,
-)
-from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
-from visualizer.core.plotdata import (
-    BarsData,
-    ImageData,
-    MatrixData,
-    PlotData,
-    PlotSpec,
-    ScatterData,
-)
 from lessons.perceptron import INFO
+from lessons.perceptron import data as tabular
+from lessons.perceptron.metrics import scores
+from lessons.perceptron.narrative import NARRATIVE
+from lessons.perceptron.net import OPTIMIZERS, NumpyPerceptron, initial_weights
+from lessons.perceptron.snapshots import GRID, decision_map, results, sample_rows, weights_bars  # noqa: F401
+from visualizer.core.hyperparams import BoolParam, ChoiceParam, FloatParam, IntParam, PathParam, TextParam
+from visualizer.core.lesson import Lesson, LessonConfigError
+from visualizer.core.plotdata import PlotData, PlotSpec
+from visualizer.data.batches import EpochBatches
 
-GRID = 60                 # decision-map resolution (GRID x GRID)
 MAX_FEATURES = 200        # range of the feature_x / feature_y controls
 MAX_POINTS = 1500         # points drawn over the decision map
 AXIS_AUTO = 0
-MAX_NAMED_BARS = 10       # more features: the weight bars are labelled 1..D instead of by name
 
 PARAMS = (
     ChoiceParam("dataset", "Data set", "diabetes", tabular.DATASETS,
@@ -136,10 +118,11 @@ class PerceptronLesson(Lesson):
     plots = PLOTS
     narrative = NARRATIVE
     eval_every = 10
+    engine_comparison = True
 
     def __init__(self, hp, context=None) -> None:
         super().__init__(hp, context)
-        table = self._load_table()
+        table = tabular.load_table(hp, self.context)
         for note in table.notes:
             self.context.notice(note)
         seed = hp["seed"]
@@ -151,40 +134,19 @@ class PerceptronLesson(Lesson):
         self.n_features = table.x.shape[1]
         self.rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1,)))
         self.batches = EpochBatches(len(self.split.y_train), self.rng, lazy=True)
-        self.t = 0
         W0, b0 = initial_weights(self.n_features, table.n_outputs, seed, hp["dtype"])
         if hp["engine"] == "torch":
-            from lessons.perceptron.torch_network import TorchPerceptron
+            from lessons.perceptron.net_torch import TorchPerceptron
             self.model = TorchPerceptron(self.task, W0, b0, hp["optimizer"], hp["lr"], device=hp["device"])
         else:
-            self.model = NumpyPerceptron(self.task, W0, b0, hp["optimizer"], hp["lr"])
+            self.model = NumpyPerceptron(self.task, W0, b0, hp["optimizer"], hp["lr"], n_classes=table.n_classes)
+        self.trainer = self.model.trainer          # applies lr live; checkpoints W, b and the optimizer state
         self.eval_every = self._eval_interval()
         self._auto_axes = tabular.most_informative_pair(table.x[s.train_idx], table.y[s.train_idx], self.task)
         self.axes = self._resolve_axes(hp["feature_x"], hp["feature_y"], strict=False)
         self.weight_class = self._resolve_class(hp["weight_class"], strict=False)
         self._raw_mean = table.x[s.train_idx].mean(axis=0)                  # (D,) the held values
-        self._point_rows = self._sample_points()
-
-    # ---- data ------------------------------------------------------------------------------------
-    def _load_table(self) -> tabular.Table:
-        hp = self.hp
-        if hp["dataset"] == "csv":
-            path = hp["csv_path"].strip()
-            if not path:
-                raise LessonConfigError("Data set is csv but no file is chosen: pick a CSV file with 'CSV file', "
-                                        "or choose another data set.")
-            table = tabular.load_csv(path, hp["target"], hp["task"])
-            self.context.notice(f"Loaded {len(table.y)} rows from {table.name}: {table.x.shape[1]} input "
-                                f"features, target {table.target_name} ({table.task}).")
-            return table
-        return tabular.apply_task(tabular.load_embedded(hp["dataset"]), hp["task"])
-
-    def _sample_points(self) -> np.ndarray:
-        """Rows of the table drawn over the decision map (all, or MAX_POINTS of them)."""
-        n = len(self.table.y)
-        if n <= MAX_POINTS:
-            return np.arange(n)
-        return np.sort(np.random.default_rng(self.hp["seed"]).choice(n, MAX_POINTS, replace=False))
+        self._point_rows = sample_rows(len(table.y), MAX_POINTS, seed)      # drawn over the decision map
 
     # ---- live settings ---------------------------------------------------------------------------
     def _resolve_axes(self, fx: int, fy: int, strict: bool) -> tuple[int, int]:
@@ -231,10 +193,8 @@ class PerceptronLesson(Lesson):
             self.axes = self._resolve_axes(fx, fy, strict=True)
         elif name == "weight_class":
             self.weight_class = self._resolve_class(value, strict=True)
-        super().set_live(name, value)
-        if name == "lr":
-            self.model.set_lr(float(value))
-        elif name == "batch_size":
+        super().set_live(name, value)              # lr: the trainer
+        if name == "batch_size":
             self.eval_every = self._eval_interval()
 
     # ---- training --------------------------------------------------------------------------------
@@ -248,39 +208,22 @@ class PerceptronLesson(Lesson):
     def _eval_interval(self) -> int:
         return max(1, min(10, round(self.steps_per_epoch / 4)))
 
-    def _next_batch(self) -> np.ndarray:
+    def next_indices(self) -> np.ndarray:
         """Indices (B,) of the next mini-batch: consecutive slices of a permutation redrawn each epoch."""
         return self.batches.next(self._batch_size())
 
-    def _scores(self, out: np.ndarray, y: np.ndarray) -> dict[str, float]:
-        """Metrics of outputs (N, K) against targets (N,): see ``metrics.py``."""
-        if self.task == "regression":
-            return regression_metrics(out[:, 0], y)
-        return classification_metrics(self._classes(out), y, self.table.n_classes)
-
-    def _classes(self, out: np.ndarray) -> np.ndarray:
-        """Predicted class ids (N,) from outputs: P(class 1) > 0.5 for binary, argmax for multiclass."""
-        if self.task == "binary":
-            return (out[:, 0] > 0.5).astype(np.int64)
-        return out.argmax(axis=1)
-
-    def train_step(self) -> dict[str, float]:
-        """One update.  Returns train_loss (the mini-batch loss before the update) and train_acc
-        (classification) or train_rel_acc (regression) of the same batch."""
-        idx = self._next_batch()
-        y = self.split.y_train[idx]
-        loss, out = self.model.train_step(self.split.x_train[idx], y)
-        self.t += 1
-        s = self._scores(out, y)
-        if self.task == "regression":
-            return {"train_loss": float(loss), "train_rel_acc": s["rel_acc"]}
-        return {"train_loss": float(loss), "train_acc": s["acc"]}
+    def next_batch(self) -> tuple[np.ndarray, np.ndarray]:
+        """Rows x (B, D) and targets y (B,): the trainer's step records train_loss (before the update) and
+        train_acc (classification) or train_rel_acc (regression) of the same batch."""
+        idx = self.next_indices()
+        return self.split.x_train[idx], self.split.y_train[idx]
 
     def evaluate(self) -> dict[str, float]:
         """Validation loss and metrics, and the whole training split's MAE and R² (regression) or F1."""
         s = self.split
-        val = self._scores(self.model.predict(s.x_val), s.y_val)
-        train = self._scores(self.model.predict(s.x_train), s.y_train)
+        k = self.table.n_classes
+        val = scores(self.task, self.model.predict(s.x_val), s.y_val, k)
+        train = scores(self.task, self.model.predict(s.x_train), s.y_train, k)
         out = {"val_loss": self.model.loss(s.x_val, s.y_val)}
         if self.task == "regression":
             out.update(val_rel_acc=val["rel_acc"], val_mae=val["mae"], val_r2=val["r2"],
@@ -301,96 +244,7 @@ class PerceptronLesson(Lesson):
                     "features' or lower the learning rate, and press Reset (R).")
         return super().divergence_hint()
 
-    # ---- views -----------------------------------------------------------------------------------
     def snapshot(self) -> dict[str, PlotData]:
-        return {"weights": self._weights_bars(), "boundary": self._decision_map(), "results": self._results()}
-
-    def _weights_bars(self) -> BarsData:
-        W, b = self.model.weights()                                          # (D, K), (K,)
-        k = self.weight_class
-        names = list(self.table.feature_names)
-        if len(names) > MAX_NAMED_BARS:                 # names would overlap: number them as the map's controls do
-            names = [str(i + 1) for i in range(len(names))]
-        if self.task == "multiclass":
-            label = f"weight of {self.table.class_names[k]} (bias {b[k]:.3g})"
-        else:
-            label = f"weight (bias {b[0]:.3g})"
-        return BarsData(names, W[:, k].copy(), label)
-
-    def _axis_grid(self, j: int) -> np.ndarray:
-        v = self.table.x[:, j]
-        lo, hi = float(v.min()), float(v.max())
-        pad = 0.05 * (hi - lo) if hi > lo else 0.5
-        return np.linspace(lo - pad, hi + pad, GRID)
-
-    def _decision_map(self) -> ImageData:
-        """ImageData (GRID, GRID), row 0 at the bottom: the model's output over two raw features, the
-        other features at their training mean.  Binary: P(positive) in [0, 1]; multiclass: predicted
-        class k + 0.05 + 0.9·confidence on levels (0, K) (as in the playground); regression: ŷ."""
-        ix, iy = self.axes
-        gx, gy = self._axis_grid(ix), self._axis_grid(iy)
-        raw = np.tile(self._raw_mean, (GRID * GRID, 1))                      # (G², D)
-        mx, my = np.meshgrid(gx, gy)                                         # row 0 = smallest y
-        raw[:, ix] = mx.ravel()
-        raw[:, iy] = my.ravel()
-        out = self.model.predict(self.split.transform(raw))                  # (G², K)
-        names = self.table.feature_names
-        rows = self._point_rows
-        groups = np.where(np.isin(rows, self.split.val_idx), "val", "train")
-        points = np.stack([self.table.x[rows, ix], self.table.x[rows, iy]], axis=1)
-        extent = (float(gx[0]), float(gx[-1]), float(gy[0]), float(gy[-1]))
-        if self.task == "regression":
-            y_train = self.table.y[self.split.train_idx]
-            med = float(np.median(y_train))
-            half = float(max(np.percentile(y_train, 98) - med, med - np.percentile(y_train, 2))) or 1.0
-            labels = (self.table.y[rows] >= med).astype(np.int64)
-            classes = (f"below the median ({med:.4g})", f"median ({med:.4g}) or above")    # no '<': legends are HTML
-            overlay = ScatterData(points, labels, groups, classes, names[ix], names[iy])
-            image = out[:, 0].reshape(GRID, GRID).astype(np.float32)
-            return ImageData(image, extent, (med - half, med + half), "playground", overlay, names[ix], names[iy],
-                             f"predicted {self.table.target_name}")
-        overlay = ScatterData(points, self.table.y[rows].copy(), groups, self.table.class_names, names[ix], names[iy])
-        if self.task == "binary":
-            image = out[:, 0].reshape(GRID, GRID).astype(np.float32)
-            return ImageData(image, extent, (0.0, 1.0), "playground", overlay, names[ix], names[iy],
-                             f"P({self.table.class_names[1]})")
-        k = out.shape[1]
-        conf = (out.max(axis=1) - 1.0 / k) / (1.0 - 1.0 / k)
-        image = (out.argmax(axis=1) + 0.05 + 0.9 * np.clip(conf, 0.0, 1.0)).reshape(GRID, GRID).astype(np.float32)
-        return ImageData(image, extent, (0.0, float(k)), f"classes{k}", overlay, names[ix], names[iy],
-                         "predicted class + confidence")
-
-    def _results(self) -> MatrixData | ScatterData:
-        s = self.split
-        if self.task == "regression":
-            pred_t = self.model.predict(s.x_train)[:, 0]
-            pred_v = self.model.predict(s.x_val)[:, 0]
-            true = np.concatenate([s.y_train, s.y_val]).astype(np.float64)
-            pred = np.concatenate([pred_t, pred_v])
-            groups = np.array(["train"] * len(pred_t) + ["val"] * len(pred_v))
-            return ScatterData(np.stack([true, pred], axis=1), np.zeros(len(true), dtype=np.int64), groups,
-                               ("rows",), f"true {self.table.target_name}", "predicted")
-        k = self.table.n_classes
-        cm = confusion_matrix(s.y_val, self._classes(self.model.predict(s.x_val)), k).astype(np.float64)
-        names = list(self.table.class_names)
-        return MatrixData(cm, names, names, row_title="true", col_title="predicted", colormap="blues")
-
-    # ---- checkpoints -----------------------------------------------------------------------------
-    def checkpoint_state(self) -> dict[str, np.ndarray]:
-        """The weights W (D, K) and b (K,) (the optimizer's state is not saved: it restarts)."""
-        W, b = self.model.weights()
-        return {"W": W, "b": b}
-
-    def load_checkpoint_state(self, state: dict) -> None:
-        W, b = self.model.weights()
-        try:
-            new_w, new_b = np.asarray(state["W"]), np.asarray(state["b"])
-        except KeyError as e:
-            raise LessonConfigError(f"The checkpoint has no {e.args[0]!r} array: it is not from this lesson.") from None
-        if new_w.shape != W.shape or new_b.shape != b.shape:
-            raise LessonConfigError(f"The checkpoint's weights have shape {new_w.shape}, this model's {W.shape}: "
-                                    "it was saved with other data or another task.")
-        self.model.load_weights(new_w, new_b)
-
+        return {"weights": weights_bars(self), "boundary": decision_map(self), "results": results(self)}
 
 LESSON = PerceptronLesson

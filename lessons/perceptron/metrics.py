@@ -50,3 +50,18 @@ def classification_metrics(pred: np.ndarray, y: np.ndarray, k: int) -> dict[str,
     else:
         p, r, f = precision.mean(), recall.mean(), f1.mean()
     return {"acc": float(tp.sum() / max(len(y), 1)), "precision": float(p), "recall": float(r), "f1": float(f)}
+
+
+def classes(task: str, out: np.ndarray) -> np.ndarray:
+    """Predicted class ids (N,) from outputs (N, K): P(class 1) > 0.5 for "binary", argmax otherwise."""
+    if task == "binary":
+        return (out[:, 0] > 0.5).astype(np.int64)
+    return out.argmax(axis=1)
+
+
+def scores(task: str, out: np.ndarray, y: np.ndarray, k: int) -> dict[str, float]:
+    """Metrics of outputs (N, K) against targets (N,): :func:`regression_metrics` of column 0 for
+    "regression", else :func:`classification_metrics` of :func:`classes` over ``k`` classes."""
+    if task == "regression":
+        return regression_metrics(out[:, 0], y)
+    return classification_metrics(classes(task, out), y, k)

@@ -1,9 +1,10 @@
-"""The single-layer perceptron in PyTorch: the twin of ``network.NumpyPerceptron``.
+"""The single-layer perceptron in PyTorch: the twin of ``net.NumpyPerceptron``.
 
 ``nn.Linear`` with the NumPy engine's initial weights (W transposed into ``weight``), the same loss
 (``F.mse_loss``, ``F.binary_cross_entropy_with_logits``, ``F.cross_entropy``) and the same
 ``torch.optim`` rule the scratch optimizers reproduce; with the same batches both engines give the
-same numbers.  Imported only when the torch engine is chosen.
+same numbers.  Its ``trainer`` (a kit TorchTrainer) keeps the step's loss and score on the device until a
+flush.  Imported only when the torch engine is chosen.
 """
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import torch
 import torch.nn.functional as F
 
 from visualizer.models.classifier_torch import make_torch_optimizer
-from visualizer.torch_backend.device import resolve_device
 from visualizer.models.mlp_torch import TORCH_DTYPES
+from visualizer.torch_backend.device import resolve_device
+from visualizer.torch_backend.trainer import TorchTrainer
 
 
 class TorchPerceptron:
@@ -24,7 +26,7 @@ class TorchPerceptron:
     engine = "torch"
 
     def __init__(self, task: str, W0: np.ndarray, b0: np.ndarray, optimizer: str, lr: float,
-                 momentum: float = 0.9, device: str = "cpu") -> None:
+                 momentum: float = 0.9, device: str = "cpu", n_classes: int = 2) -> None:
         self.task = task
         self.device = resolve_device(device)
         self.tdtype = TORCH_DTYPES[str(W0.dtype)]
@@ -33,17 +35,46 @@ class TorchPerceptron:
         with torch.no_grad():
             self.linear.weight.copy_(torch.as_tensor(W0.T.copy()))      # (K, D)
             self.linear.bias.copy_(torch.as_tensor(b0))
-        self.opt = make_torch_optimizer(optimizer, list(self.linear.parameters()), lr, momentum)
+        self.trainer = TorchTrainer({"model": self.linear},
+                                    lambda m: make_torch_optimizer(optimizer, list(m["model"].parameters()), lr, momentum),
+                                    device=self.device, losses=self.losses,
+                                    hyper={"lr": TorchTrainer.param_group_setter("main", "lr")})
+        self.opt = self.trainer.optimizers["main"]
 
     def _x(self, x: np.ndarray) -> torch.Tensor:
-        return torch.as_tensor(x).to(self.device, self.tdtype)             # (N, D)
+        return torch.as_tensor(x).to(self.device, self.tdtype, non_blocking=True)   # (N, D)
 
-    def _loss(self, z: torch.Tensor, y: np.ndarray) -> torch.Tensor:
+    def _loss(self, z: torch.Tensor, y) -> torch.Tensor:
+        y = torch.as_tensor(y).to(self.device, non_blocking=True)
         if self.task == "regression":
-            return F.mse_loss(z, torch.as_tensor(y).to(self.device, self.tdtype).reshape(-1, 1))
+            return F.mse_loss(z, y.to(self.tdtype).reshape(-1, 1))
         if self.task == "binary":
-            return F.binary_cross_entropy_with_logits(z[:, 0], torch.as_tensor(y).to(self.device, self.tdtype))
-        return F.cross_entropy(z, torch.as_tensor(y).to(self.device, torch.int64))
+            return F.binary_cross_entropy_with_logits(z[:, 0], y.to(self.tdtype))
+        return F.cross_entropy(z, y.to(torch.int64))
+
+    def _score(self, z: torch.Tensor, y) -> dict[str, torch.Tensor]:
+        """``net.step_metrics`` on the device, in float64: train_rel_acc = 1 − mean(|ŷ − y| / |y|) over the
+        rows with y ≠ 0 (0 if none), or train_acc."""
+        out = z.detach().to(torch.float64)
+        y = torch.as_tensor(y).to(self.device, non_blocking=True)
+        if self.task == "regression":
+            y = y.to(torch.float64)
+            nz = y != 0
+            ratio = torch.where(nz, (out[:, 0] - y).abs() / torch.where(nz, y.abs(), 1.0), 0.0)
+            count = nz.sum()
+            rel = torch.where(count > 0, ratio.sum() / count.clamp_min(1), 1.0)
+            return {"train_rel_acc": 1.0 - rel}
+        if self.task == "binary":
+            pred = (torch.sigmoid(out[:, 0]) > 0.5).to(torch.int64)
+        else:
+            pred = torch.softmax(out, dim=1).argmax(dim=1)
+        return {"train_acc": (pred == y.to(torch.int64)).to(torch.float64).mean()}
+
+    def losses(self, batch, step: int) -> dict[str, torch.Tensor]:
+        """The trainer's loss on batch = (x (B, D), y (B,)): train_loss and the step's score, on the device."""
+        x, y = batch
+        z = self.linear(self._x(x))                                      # (B, K)
+        return {"train_loss": self._loss(z, y), **self._score(z, y)}
 
     def _outputs(self, z: torch.Tensor) -> np.ndarray:
         z = z.detach().to(torch.float64)
@@ -52,16 +83,6 @@ class TorchPerceptron:
         elif self.task == "multiclass":
             z = torch.softmax(z, dim=1)
         return z.cpu().numpy()
-
-    def train_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        """One update on x (B, D), y (B,); returns (loss, outputs (B, K) float64), both before the update."""
-        self.opt.zero_grad(set_to_none=True)
-        z = self.linear(self._x(x))                                      # (B, K)
-        loss = self._loss(z, y)
-        loss.backward()
-        out = self._outputs(z)
-        self.opt.step()
-        return float(loss.item()), out
 
     @torch.no_grad()
     def predict(self, x: np.ndarray) -> np.ndarray:
@@ -81,10 +102,6 @@ class TorchPerceptron:
             return {"W": np.zeros(tuple(reversed(w.shape))), "b": np.zeros(b.shape[0])}
         return {"W": w.grad.detach().T.to(torch.float64).cpu().numpy(),
                 "b": b.grad.detach().to(torch.float64).cpu().numpy()}
-
-    def set_lr(self, lr: float) -> None:
-        for group in self.opt.param_groups:
-            group["lr"] = float(lr)
 
     @torch.no_grad()
     def load_weights(self, W: np.ndarray, b: np.ndarray) -> None:

@@ -8,7 +8,9 @@ One Linear layer x (N, D) -> z (N, K) = x W + b, followed by the output rule of 
 * multiclass: p = softmax(z) (K classes), loss cross-entropy, computed from the logits.
 
 Initial weights are drawn here from the seed (normal, standard deviation ``INIT_STD``, biases 0) and
-copied into the PyTorch twin (``torch_network.py``), so both engines start from the same numbers.
+copied into the PyTorch twin (``net_torch.py``), so both engines start from the same numbers.  Each
+engine's ``trainer`` (a kit NumpyTrainer / TorchTrainer) steps batches (x (B, D), y (B,)) and keeps the
+step's train_loss and train_acc (classification) or train_rel_acc (regression) in its window.
 """
 from __future__ import annotations
 
@@ -21,10 +23,20 @@ from visualizer.scratch.losses import (
     SoftmaxCrossEntropy,
     softmax,
 )
+from lessons.perceptron.metrics import scores
 from visualizer.scratch.optimizers import make_optimizer
+from visualizer.scratch.trainer import NumpyTrainer
 
 INIT_STD = 0.01
 OPTIMIZERS = ("sgd", "momentum", "adam")
+
+
+def step_metrics(task: str, out: np.ndarray, y: np.ndarray, n_classes: int) -> dict[str, float]:
+    """A training step's score from its outputs (B, K) float64 (see ``_outputs``) and targets (B,):
+    {"train_rel_acc"} for regression, {"train_acc"} for classification (``metrics.py``)."""
+    if task == "regression":
+        return {"train_rel_acc": scores(task, out, y, n_classes)["rel_acc"]}
+    return {"train_acc": scores(task, out, y, n_classes)["acc"]}
 
 
 def initial_weights(n_inputs: int, n_outputs: int, seed: int, dtype: str) -> tuple[np.ndarray, np.ndarray]:
@@ -38,12 +50,14 @@ class NumpyPerceptron:
     """Single-layer perceptron on the NumPy engine.  x: (N, D) -> outputs (N, K).
 
     task: "regression", "binary" or "multiclass"; W0 (D, K), b0 (K,): initial weights (copied);
-    optimizer: one of ``OPTIMIZERS``.  Raises ValueError for an unknown task or optimizer."""
+    optimizer: one of ``OPTIMIZERS``; n_classes: K of the classification accuracy.  ``trainer`` checkpoints
+    ``param.W``, ``param.b`` and the optimizer state and sets ``lr`` live.  Raises ValueError for an unknown
+    task or optimizer."""
 
     engine = "numpy"
 
     def __init__(self, task: str, W0: np.ndarray, b0: np.ndarray, optimizer: str, lr: float,
-                 momentum: float = 0.9) -> None:
+                 momentum: float = 0.9, n_classes: int = 2) -> None:
         if task not in ("regression", "binary", "multiclass"):
             raise ValueError(f"unknown task {task!r}")
         self.task = task
@@ -53,6 +67,10 @@ class NumpyPerceptron:
         self.loss_fn = {"regression": MSE, "binary": SigmoidBinaryCrossEntropy,
                         "multiclass": SoftmaxCrossEntropy}[task]()
         self.opt = make_optimizer(optimizer, self.layer.params, self.layer.grads, lr, momentum)
+        self.n_classes = n_classes
+        self.trainer = NumpyTrainer.from_lists(("W", "b"), self.layer.params, self.layer.grads, self.update,
+                                               optimizers={"main": self.opt},
+                                               hyper={"lr": lambda v: setattr(self.opt, "lr", float(v))})
 
     def _target(self, y: np.ndarray) -> np.ndarray:
         return y.reshape(-1, 1).astype(self.dtype) if self.task == "regression" else y
@@ -66,15 +84,16 @@ class NumpyPerceptron:
             return softmax(z)
         return z
 
-    def train_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        """One update on a mini-batch x (B, D), y (B,).  Returns (mean loss before the update,
-        outputs (B, K) float64 before the update)."""
+    def update(self, batch: tuple[np.ndarray, np.ndarray], step: int) -> dict[str, float]:
+        """The trainer's update on a mini-batch x (B, D), y (B,): train_loss (mean loss) and the score of
+        :func:`step_metrics`, both before the update."""
+        x, y = batch
         z = self.layer.forward(x)                      # (B, K)
         loss = self.loss_fn.forward(z, self._target(y))
         self.layer.backward(self.loss_fn.backward())
         out = self._outputs(z)
         self.opt.step()
-        return loss, out
+        return {"train_loss": loss, **step_metrics(self.task, out, y, self.n_classes)}
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Outputs (N, K) float64 for x (N, D) (no caching, no update)."""
@@ -93,9 +112,6 @@ class NumpyPerceptron:
     def gradient_arrays(self) -> dict[str, np.ndarray]:
         """∂L/∂W (D, K) and ∂L/∂b (K,) of the last training step, float64 copies."""
         return {"W": self.layer.grads[0].astype(np.float64), "b": self.layer.grads[1].astype(np.float64)}
-
-    def set_lr(self, lr: float) -> None:
-        self.opt.lr = lr
 
     def load_weights(self, W: np.ndarray, b: np.ndarray) -> None:
         """Overwrite the weights in place (the optimizer keeps its references)."""
