@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from visualizer.data.download import DownloadError, ProgressCallback, cache_dir, fetch
+from visualizer.data.idx import DataFormatError
 
 SPLITS = ("train", "valid", "test")
 EOS = "<eos>"
@@ -28,9 +29,10 @@ UNK = "<unk>"
 MAX_FILE_BYTES = 64 * 2**20            # a PTB split is 5 MB; refuse to read anything far larger
 
 
-class PtbFormatError(ValueError):
+class PtbFormatError(DataFormatError):
     """A Penn Treebank folder or file is missing or is not in the standard layout.  The message names the
-    file and says what is wrong and what to do."""
+    file and says what is wrong and what to do.  A DataFormatError (and so a ValueError), so that
+    ``visualizer.data.fallback.load_with_fallback`` treats a damaged cached copy like other damaged data."""
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """PyTorch twin of the ``rnn_lm`` language model (imports torch: load only on the torch engine's path).
 
-Same weights as the NumPy model (``network.init_weights``), same batches, same dropout masks (drawn from the
+Same weights as the NumPy model (``net.init_weights``), same batches, same dropout masks (drawn from the
 lesson's NumPy generator in the NumPy engine's order and formula), so both engines give the same losses and
 gradients up to float32 round-off.  The recurrent layers are ``torch.nn.RNN/LSTM/GRU`` built by
 ``visualizer.models.sequence_torch.recurrent_from_scratch``.  torch adds two biases (b_ih + b_hh) where the
@@ -9,19 +9,24 @@ mask), or the two biases would both learn and the update would double.
 """
 from __future__ import annotations
 
+from collections import deque
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lessons.rnn_lm.network import LmConfig, make_recurrent, weight_names
+from lessons.rnn_lm.data import PPL_WINDOW, perplexity, train_perplexity
+from lessons.rnn_lm.net import LmConfig, make_recurrent, weight_names
 from visualizer.models.sequence_torch import recurrent_from_scratch
+from visualizer.torch_backend.device import resolve_device
+from visualizer.torch_backend.trainer import TorchTrainer
 
 
 class TorchLm(nn.Module):
     """The language model in PyTorch.  xs, ts: (N, T) long -> mean cross-entropy (0-d tensor).
 
-    weights: ``network.init_weights`` arrays (copied); rng: the numpy Generator of the dropout masks;
+    weights: ``net.init_weights`` arrays (copied); rng: the numpy Generator of the dropout masks;
     device: a ``torch.device``.  Stateful like the NumPy model: the detached last (h, c) of every layer start
     the next batch."""
 
@@ -140,44 +145,70 @@ class TorchLm(nn.Module):
                     m.bias_hh_l0[2 * H:] = torch.from_numpy(w[f"layer{k}.b_hn"])
 
 
-class TorchTrainer:
-    """One training step of :class:`TorchLm`: forward, backward, gradient clipping by the global norm
-    (``clip_grad_norm_``, the same rule as the NumPy ``clip_grads``), SGD or Adam."""
+class LmTorchTrainer(TorchTrainer):
+    """The kit's TorchTrainer for :class:`TorchLm`: a step is forward, backward, the global gradient norm before
+    clipping (``clip_grad_norm_``, the rule of the NumPy ``clip_grads``; a norm of 0 turns clipping off), SGD or
+    Adam.  It needs its own ``step`` because the norm before clipping is a metric and the threshold is live;
+    metrics stay on the device (``train_loss``, ``grad_norm``; ``clip_threshold`` on the host) and ``flush``
+    adds ``train_ppl``, exp of the mean loss of the last PPL_WINDOW steps.  Gradients come out in the NumPy
+    model's layout and names (``TorchLm.grads_numpy``), so "Compare engines" matches them.
+
+    batch: (xs, ts, max_grad_norm): ids (N, T) as NumPy ints and the clipping threshold.  The learning rate is
+    live ("lr")."""
 
     def __init__(self, config: LmConfig, weights: dict[str, np.ndarray], rng: np.random.Generator,
-                 optimizer: str, lr: float, device: str) -> None:
-        from visualizer.torch_backend.device import resolve_device
-
+                 optimizer: str, lr: float, device: str, seed: int = 0) -> None:
+        dev = resolve_device(device)
         torch.manual_seed(0)                   # nothing random is drawn by torch; keep it deterministic anyway
-        self.device = resolve_device(device)
-        self.model = TorchLm(config, weights, rng, self.device)
-        self.params = [p for p in self.model.parameters() if p.requires_grad]
         cls = torch.optim.SGD if optimizer == "sgd" else torch.optim.Adam
-        self.opt = cls(self.params, lr=lr)
+        super().__init__(TorchLm(config, weights, rng, dev),
+                         lambda m: cls([p for p in m["model"].parameters() if p.requires_grad], lr=lr),
+                         device=dev, seed=seed, phases=[],
+                         hyper={"lr": TorchTrainer.param_group_setter("main", "lr")})
+        self.model = self.modules["model"]
+        self.params = [p for p in self.model.parameters() if p.requires_grad]
+        self.recent: deque[torch.Tensor] = deque(maxlen=PPL_WINDOW)      # the last losses, on the device
 
-    def set_lr(self, lr: float) -> None:
-        for group in self.opt.param_groups:
-            group["lr"] = lr
+    def _ids(self, a: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(a.astype(np.int64)).to(self.device)
 
-    def step(self, xs: np.ndarray, ts: np.ndarray, max_grad_norm: float) -> tuple[float, float]:
-        """One update on a batch (N, T) of ids; returns (loss, gradient norm before clipping)."""
+    def step(self, batch, step: int) -> None:
+        """One update on (xs, ts, max_grad_norm); no host sync."""
+        xs, ts, max_norm = batch
+        self._pin_threads()
         self.model.train()
-        self.opt.zero_grad(set_to_none=False)
-        x = torch.from_numpy(xs.astype(np.int64)).to(self.device)
-        t = torch.from_numpy(ts.astype(np.int64)).to(self.device)
-        loss = self.model(x, t)
+        opt = self.optimizers["main"]
+        opt.zero_grad(set_to_none=False)
+        loss = self.model(self._ids(xs), self._ids(ts))
         loss.backward()
-        if max_grad_norm > 0:
-            norm = torch.nn.utils.clip_grad_norm_(self.params, max_grad_norm, foreach=False)
+        if max_norm > 0:
+            norm = torch.nn.utils.clip_grad_norm_(self.params, max_norm, foreach=False)
         else:
             norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(p.grad) for p in self.params]))
-        self.opt.step()
-        return float(loss.item()), float(norm.item())
+        opt.step()
+        self.recent.append(loss.detach())
+        self.record({"train_loss": loss, "grad_norm": norm} | ({"clip_threshold": max_norm} if max_norm > 0 else {}))
+
+    def flush(self) -> dict[str, float]:
+        out = super().flush()
+        if "train_loss" in out:
+            out["train_ppl"] = train_perplexity(torch.stack(list(self.recent)).tolist())
+        return out
+
+    def gradient_arrays(self) -> dict[str, np.ndarray]:
+        return self.model.grads_numpy()
 
     @torch.no_grad()
     def loss(self, xs: np.ndarray, ts: np.ndarray) -> float:
-        """Loss of a batch in evaluation mode (no dropout), carrying the state."""
+        """Loss of a batch in evaluation mode (no dropout), carrying the state (one host sync: evaluation only)."""
         self.model.eval()
-        x = torch.from_numpy(xs.astype(np.int64)).to(self.device)
-        t = torch.from_numpy(ts.astype(np.int64)).to(self.device)
-        return float(self.model(x, t).item())
+        return float(self.model(self._ids(xs), self._ids(ts)).item())
+
+    def perplexity(self, words: np.ndarray, batch_size: int, time_size: int) -> float:
+        """Perplexity of ``words`` from a zero state in evaluation mode; the training state is restored."""
+        saved = self.model.states
+        self.model.reset_state()
+        try:
+            return perplexity(self.loss, words, batch_size, time_size)
+        finally:
+            self.model.states = saved

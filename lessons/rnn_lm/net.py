@@ -6,7 +6,7 @@ the book's ``Rnnlm`` (Saitoh, *Deep Learning from Scratch 2*, 6.4) with dropout 
 weights tied to the embedding) with dropout > 0, two layers and ``tie_weights``.  Recurrent layers are stateful
 (truncated BPTT, 5.3): the hidden state of one batch starts the next.
 
-Weights live in a dict ``name -> array`` shared with the PyTorch twin (``torch_net.py``), gradient comparison
+Weights live in a dict ``name -> array`` shared with the PyTorch twin (``net_torch.py``), gradient comparison
 and checkpoints: ``embed.W`` (V, D); per recurrent layer k = 1, 2: ``layer{k}.Wx`` (D_in, G·H), ``layer{k}.Wh``
 (H, G·H), ``layer{k}.b`` (G·H,) and for a GRU ``layer{k}.b_hn`` (H,), with G = 1 (RNN), 4 (LSTM, gates i, f, g,
 o), 3 (GRU, gates r, z, n); ``affine.W`` (H, V) (absent when tied: the output layer uses embed.Wᵀ) and
@@ -14,11 +14,18 @@ o), 3 (GRU, gates r, z, n); ``affine.W`` (H, V) (absent when tied: the output la
 """
 from __future__ import annotations
 
+import math
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 
+from lessons.rnn_lm.data import PPL_WINDOW, perplexity, train_perplexity
+from visualizer.core.errors import LessonConfigError
+from visualizer.scratch.clipping import clip_grads
 from visualizer.scratch.embedding import TimeEmbedding
+from visualizer.scratch.optimizers import make_optimizer
+from visualizer.scratch.trainer import NumpyTrainer
 from visualizer.scratch.time_layers import TimeAffine, TimeDropout, TimeGRU, TimeLSTM, TimeRNN, TimeSoftmaxWithLoss
 
 CELLS = ("lstm", "gru", "rnn")
@@ -51,6 +58,19 @@ class LmConfig:
     def layer_input(self, k: int) -> int:
         """Input width of recurrent layer k (1-based)."""
         return self.embed_size if k == 1 else self.hidden_size
+
+
+def make_config(vocab_size: int, hp) -> LmConfig:
+    """The LmConfig of the lesson's settings (embed_size, hidden_size, cell, layers, dropout, tie_weights).
+    Raises LessonConfigError for weight tying with embedding size ≠ hidden size."""
+    try:
+        return LmConfig(vocab_size, hp["embed_size"], hp["hidden_size"], hp["cell"], hp["layers"], hp["dropout"],
+                        hp["tie_weights"])
+    except ValueError:
+        raise LessonConfigError(
+            f"Weight tying shares the embedding matrix (V×D) with the output layer (H×V), so it needs "
+            f"Embedding size = Hidden size (now {hp['embed_size']} and {hp['hidden_size']}): set them equal "
+            "or turn Weight tying off.") from None
 
 
 def weight_names(config: LmConfig) -> list[str]:
@@ -210,3 +230,38 @@ def gate_activations(cell: str, w: dict[str, np.ndarray], k: int, x: np.ndarray,
     rz = 1 / (1 + np.exp(-(gx[:, :2 * H] + gh[:, :2 * H])))
     n = np.tanh(gx[:, 2 * H:] + rz[:, :H] * (gh[:, 2 * H:] + w[f"layer{k}.b_hn"]))
     return np.concatenate([rz, n], axis=1)
+
+
+def make_trainer(net: NumpyLm, optimizer: str, lr: float) -> NumpyTrainer:
+    """A NumpyTrainer for ``net`` with the scratch optimizer ``optimizer`` ("sgd", "adam"; lr live): a step on
+    a batch (xs, ts, max_grad_norm) is forward, backward, the global gradient norm before clipping (clipped when
+    the threshold > 0, Pascanu et al. 2013), the update.  Metrics: train_loss, train_ppl (exp of the mean loss of
+    the last PPL_WINDOW steps), grad_norm and, when clipping, clip_threshold.  Arrays are named by
+    :func:`weight_names`, as the torch twin reports them."""
+    opt = make_optimizer(optimizer, net.params, net.grads, lr)
+    recent: deque[float] = deque(maxlen=PPL_WINDOW)
+
+    def update(batch, step: int) -> dict[str, float]:
+        xs, ts, max_norm = batch
+        loss = net.forward(xs, ts, train=True)
+        net.backward()
+        norm = clip_grads(net.grads, max_norm) if max_norm > 0 else math.sqrt(sum(float(np.vdot(g, g))
+                                                                                   for g in net.grads))
+        opt.step()
+        recent.append(loss)
+        out = {"train_loss": float(loss), "train_ppl": train_perplexity(recent), "grad_norm": float(norm)}
+        return out | ({"clip_threshold": max_norm} if max_norm > 0 else {})
+
+    return NumpyTrainer.from_lists(net.names, net.params, net.grads, update, optimizers={"main": opt},
+                                   hyper={"lr": lambda v: setattr(opt, "lr", v)})
+
+
+def fresh_perplexity(net: NumpyLm, words: np.ndarray, batch_size: int, time_size: int) -> float:
+    """Perplexity of ``words`` from a zero state in evaluation mode (``data.perplexity``); the model's training
+    state is restored afterwards."""
+    saved = net.state()
+    net.reset_state()
+    try:
+        return perplexity(lambda xs, ts: net.forward(xs, ts, train=False), words, batch_size, time_size)
+    finally:
+        net.set_state(saved)
