@@ -5,114 +5,35 @@ A generator G maps 2-D noise to points of the plane and a discriminator D scores
 blobs, a line or a distribution the learner draws.  What GAN Lab (Kahng et al., IEEE VIS 2018) shows is
 here: real and fake samples, D's decision heatmap, the generator's gradient field at the fakes, the
 generator manifold (a grid of noise pushed through G), both losses, D(x) and D(G(z)), plus an estimate
-of the JS and KL divergences (``divergence.py``), k discriminator steps per generator step, D-only and
-G-only training, and two failure detectors: a discriminator that wins completely (the generator's
-gradient vanishes) and a generator that collapses.
+of the JS and KL divergences (``visualizer.probes.divergence``), k discriminator steps per generator
+step, D-only and G-only training, and two failure detectors (``health.py``): a discriminator that wins
+completely (the generator's gradient vanishes) and a generator that collapses.
 
 Follows Yoon, *Python raw-coding deep learning*, ch. 15 (GAN) and Buduma et al., *Fundamentals of Deep
 Learning* 2e, ch. 10 (generative adversarial networks).  Both engines give the same numbers: the
 batches and noise come from the lesson's NumPy generator, the torch twin starts from the NumPy weights.
+The networks are ``net.py`` (NumPy, a NumpyTrainer) and ``net_torch.py`` (a TorchTrainer with D and G phases).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 import numpy as np
 
-from lessons.gan_2d import divergence
-from lessons.gan_2d.gan import G_LOSSES, OPTIMIZERS, GanConfig, NumpyGAN
-from lessons.gan_2d.narrative import NARRATIVE
-from lessons.gan_2d.targets import (
-    EXTENT,
-    MAX_DRAWN,
-    MIN_DRAWN,
-    TARGETS,
-    make_target,
-    parse_points,
-    too_few_message,
-)
-from visualizer.core.hyperparams import (
-    BoolParam,
-    ChoiceParam,
-    FloatParam,
-    IntParam,
-    TextParam,
-)
-from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
-from visualizer.core.plotdata import PlotData, PlotSpec, Table
 from lessons.gan_2d import INFO
+from lessons.gan_2d.field import N_DISPLAY, FieldProbe
+from lessons.gan_2d.health import GanWatch
+from lessons.gan_2d.narrative import NARRATIVE
+from lessons.gan_2d.net import G_LOSSES, OPTIMIZERS, GanConfig, NumpyGAN
+from lessons.gan_2d.targets import EXTENT, MAX_DRAWN, MIN_DRAWN, TARGETS, RealData, make_target, sample_noise
+from visualizer.core.hyperparams import BoolParam, ChoiceParam, FloatParam, IntParam, TextParam
+from visualizer.core.lesson import Lesson, LessonConfigError
+from visualizer.core.plotdata import PlotData, PlotSpec
+from visualizer.probes import divergence
 
 TRAIN_MODES = ("both", "D only", "G only")
 NOISES = ("uniform", "gaussian")
 ACTIVATIONS = ("relu", "leaky_relu", "tanh")
-HEATMAP_SIZE = 48               # D(x) is evaluated on a HEATMAP_SIZE² grid (one forward pass)
-N_DISPLAY = 400                 # real and fake points drawn
-N_ARROWS = 150                  # fakes that carry a gradient arrow
-MESH = 17                       # the manifold: MESH × MESH noise grid pushed through G
 N_EVAL = 2000                   # samples for the divergence estimates
 N_COVERAGE = 400                # samples for coverage (O(N²) distances)
-
-# Failure detection (see _watch_d_wins and _watch_collapse)
-D_WINS_FAKE = 0.03              # mean D(G(z)) below this ...
-D_WINS_REAL = 0.97              # ... and mean D(x) above this ...
-D_WINS_PATIENCE = 30            # ... for this many consecutive steps: the discriminator wins
-GRAD_VANISHED = 0.01            # mean per-sample |∂L_G/∂x| below this: the generator learns nothing
-COLLAPSE_MIN_G_STEPS = 500      # judge collapse only after the generator has had this many steps
-COLLAPSE_SPREAD = 0.3           # fake spread below this share of the real spread ...
-COLLAPSE_COVERAGE = 0.25        # ... or coverage below this ...
-COLLAPSE_PATIENCE = 3           # ... at this many consecutive evaluations: mode collapse
-
-
-@dataclass
-class GanFieldData:
-    """What the field view draws (Qt-free, picklable).
-
-    extent: (x_min, x_max, y_min, y_max); heatmap: (H, W) float32 D(x) in [0, 1], row 0 at y_min;
-    real: (N, 2) real samples; fake: (M, 2) G(z) of fixed display noise; arrows_from: (A, 2) fakes and
-    arrows: (A, 2) −∂ℓ/∂x there (the direction the generator's loss moves each fake); mesh: (L, L, 2)
-    G of an L × L grid of noise (the generator manifold); drawn: (K, 2) the drawn points in use (empty
-    unless target is "drawn"); target, description, g_loss: settings for the title; g_grad: the mean
-    per-sample gradient norm at the fakes; step."""
-
-    extent: tuple[float, float, float, float]
-    heatmap: np.ndarray
-    real: np.ndarray
-    fake: np.ndarray
-    arrows_from: np.ndarray
-    arrows: np.ndarray
-    mesh: np.ndarray
-    drawn: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
-    target: str = "ring"
-    description: str = ""
-    g_loss: str = "non-saturating"
-    g_grad: float = 0.0
-    step: int = 0
-
-    def table(self) -> Table:
-        """Rows: kind (real, fake, heatmap, manifold), x, y, value (D(x) for heatmap cells; the arrow's
-        dx, dy for fakes with an arrow)."""
-        rows: list[list] = []
-        for p in self.real:
-            rows.append(["real", float(p[0]), float(p[1]), "", ""])
-        n_arrows = len(self.arrows)
-        for i, p in enumerate(self.fake):
-            a = self.arrows[i] if i < n_arrows else None
-            rows.append(["fake", float(p[0]), float(p[1]), "" if a is None else float(a[0]),
-                         "" if a is None else float(a[1])])
-        h, w = self.heatmap.shape
-        x0, x1, y0, y1 = self.extent
-        xs, ys = np.linspace(x0, x1, w), np.linspace(y0, y1, h)
-        for r in range(h):
-            for c in range(w):
-                rows.append(["D(x)", float(xs[c]), float(ys[r]), float(self.heatmap[r, c]), ""])
-        for p in self.mesh.reshape(-1, 2):
-            rows.append(["manifold", float(p[0]), float(p[1]), "", ""])
-        return ["kind", "x", "y", "value_or_dx", "dy"], rows
-
-
-def _hidden(width: int, layers: int) -> tuple[int, ...]:
-    return (int(width),) * int(layers)
 
 
 class Gan2D(Lesson):
@@ -125,6 +46,7 @@ class Gan2D(Lesson):
     with the NumPy engine or without a GPU."""
 
     info = INFO
+    engine_comparison = True
     params = (
         ChoiceParam("target", "Target distribution", "ring", TARGETS, live=True,
                     tooltip="The real data. ring: 8 Gaussians on a circle. grid: 3 × 3 Gaussians. two_blobs: "
@@ -213,201 +135,103 @@ class Gan2D(Lesson):
 
     def __init__(self, hp, context=None) -> None:
         super().__init__(hp, context)
-        self.engine_name = hp["engine"]
-        if self.engine_name == "numpy" and hp["device"] == "cuda":
+        if hp["engine"] == "numpy" and hp["device"] == "cuda":
             raise LessonConfigError("The NumPy engine runs on the CPU only: choose the torch engine for CUDA, "
                                     "or the cpu device.")
-        self._drawn = parse_points(hp["drawn_points"])
-        self.target = make_target(hp["target"], self._drawn)
-        seq = np.random.SeedSequence([int(hp["seed"]), 7])
-        data_seq, eval_seq = seq.spawn(2)
+        data_seq, eval_seq = np.random.SeedSequence([int(hp["seed"]), 7]).spawn(2)
         self.rng = np.random.default_rng(data_seq)           # batches and noise of every training step
-        self._eval_seq = eval_seq
-        config = GanConfig(_hidden(hp["g_hidden"], hp["g_layers"]), _hidden(hp["d_hidden"], hp["d_layers"]),
+        config = GanConfig((int(hp["g_hidden"]),) * int(hp["g_layers"]), (int(hp["d_hidden"]),) * int(hp["d_layers"]),
                            hp["activation"], hp["opt_g"], hp["opt_d"], hp["lr_g"], hp["lr_d"], int(hp["seed"]))
         source = NumpyGAN(config)
-        self.sync_every = 1
-        if self.engine_name == "torch":
-            # lazy: importing torch is slow, and the app must start without it
-            from lessons.gan_2d.torch_gan import TorchGAN
-            from visualizer.torch_backend.device import resolve_device
-            device = resolve_device(hp["device"])
-            self.gan = TorchGAN(source, device)
-            self.sync_every = 10 if device.type == "cuda" else 1     # one host copy per sync_every steps
+        if hp["engine"] == "torch":
+            from lessons.gan_2d.net_torch import TorchGAN          # lazy: importing torch is slow
+            self.gan = TorchGAN(source, hp["device"], int(hp["seed"]))
+            self.trainer = self.gan.trainer
         else:
             self.gan = source
+            self.trainer = source.trainer(self.update)
+        self._set_phases()
         erng = np.random.default_rng(eval_seq.spawn(1)[0])
         self.z_display = self.sample_noise(N_DISPLAY, erng)          # fixed noise: the fakes drawn
         self.z_eval = self.sample_noise(N_EVAL, erng)                # fixed noise: the divergence estimates
-        r = 2.0 if hp["noise"] == "gaussian" else 1.0
-        g = np.linspace(-r, r, MESH)
-        self.z_mesh = np.stack(np.meshgrid(g, g), axis=-1).reshape(-1, 2)       # (MESH², 2)
-        x0, x1, y0, y1 = EXTENT
-        gx = np.linspace(x0, x1, HEATMAP_SIZE)
-        gy = np.linspace(y0, y1, HEATMAP_SIZE)
-        self.grid = np.stack(np.meshgrid(gx, gy), axis=-1).reshape(-1, 2)      # (H·W, 2), row 0 at y0
-        self.z_field = np.concatenate([self.z_display, self.z_mesh])
-        self.step_count = 0
-        self.g_steps = 0
-        self._new_target_samples()
-        self._reset_watch()
+        self.field = FieldProbe(self.z_display, hp["noise"] == "gaussian", EXTENT)
+        self.step = 0                                                # the session's step of the last update
+        self.g_steps = 0                                             # generator updates so far
+        self.watch = GanWatch(self.context)
+        self.real = RealData(hp["target"], hp["drawn_points"], eval_seq, N_EVAL, N_DISPLAY, N_COVERAGE)
 
     # ---- data --------------------------------------------------------------------------------------
     def sample_noise(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """n noise vectors (n, 2) float64: U[−1, 1]² or N(0, I)."""
-        if self.hp["noise"] == "gaussian":
-            return rng.standard_normal((n, 2))
-        return rng.uniform(-1.0, 1.0, (n, 2))
-
-    def _new_target_samples(self) -> None:
-        """Fixed real samples of the current target for the display and the estimates."""
-        erng = np.random.default_rng(self._eval_seq.spawn(1)[0])
-        self.real_eval = self.target.sample(N_EVAL, erng)
-        self.real_display = self.real_eval[:N_DISPLAY]
-        self.js_floor = divergence.noise_floor(self.real_eval, self.target.sample(N_EVAL, erng))
-        self.real_radii = divergence.knn_radii(self.real_eval[:N_COVERAGE])
-
-    def _reset_watch(self) -> None:
-        self._d_wins_run = 0
-        self._d_wins_noticed = False
-        self._collapse_run = 0
-        self._collapse_noticed = False
+        return sample_noise(self.hp["noise"], n, rng)
 
     @property
     def steps_per_epoch(self) -> int:
         return 100                           # an "epoch" of the lab: 100 training steps
 
     # ---- training ----------------------------------------------------------------------------------
-    def train_step(self) -> dict[str, float]:
-        """One step of the current train mode.  Returns the metrics' means (an empty dict on steps that
-        keep them on the device, see ``sync_every``)."""
-        hp = self.hp
-        b = int(hp["batch_size"])
-        mode = hp["train_mode"]
-        if mode != "G only":
-            for _ in range(int(hp["d_steps"])):
-                real = self.target.sample(b, self.rng)
-                z = self.sample_noise(b, self.rng)
-                self.gan.d_step(real, z)
-        if mode != "D only":
-            self.gan.g_step(self.sample_noise(b, self.rng), hp["g_loss"])
-            self.g_steps += 1
-        self.step_count += 1
-        if self.step_count % self.sync_every:
-            return {}
-        metrics = self.gan.pop_metrics()
-        self._watch_d_wins(metrics)
+    def next_batch(self):
+        """([(real (B, 2), z (B, 2)) for each of the k D steps], z (B, 2) of the G step or None), drawn in
+        this order from the lesson's generator (D-only and G-only modes draw only their part)."""
+        b, mode = int(self.hp["batch_size"]), self.hp["train_mode"]
+        d = [(self.real.target.sample(b, self.rng), self.sample_noise(b, self.rng))
+             for _ in range(int(self.hp["d_steps"]) if mode != "G only" else 0)]
+        return d, (self.sample_noise(b, self.rng) if mode != "D only" else None)
+
+    def _set_phases(self) -> None:
+        if self.hp["engine"] == "torch":
+            self.trainer.set_phases(self.gan.d_losses, lambda b, s: self.gan.g_losses(b, s, self.hp["g_loss"]),
+                                    self.hp["train_mode"], int(self.hp["d_steps"]))
+
+    def train_step(self, step: int) -> None:
+        """One step of the current train mode: k D steps then one G step ("both"), k D steps ("D only") or
+        one G step ("G only")."""
+        self.step = step
+        super().train_step(step)
+        self.g_steps += self.hp["train_mode"] != "D only"
+
+    def update(self, batch, step: int) -> dict[str, float]:
+        """NumPy: the D steps' metrics go into the window one by one (their mean is shown), then the G step."""
+        d_batches, z_g = batch
+        for real, z in d_batches:
+            self.trainer.record(self.gan.d_step(real, z))
+        return {} if z_g is None else self.gan.g_step(z_g, self.hp["g_loss"])
+
+    def flush(self) -> dict[str, float]:
+        metrics = super().flush()
+        self.watch.training(self.step, metrics, self.hp)
         return metrics
 
     def gradient_arrays(self) -> dict[str, np.ndarray]:
-        """The last D and G steps' gradients: ``D.linear0.W`` (2, H), ..., ``G.linear2.b`` (2,)."""
-        return self.gan.gradient_arrays()
+        """The last D and G steps' gradients: ``D.linear0.W`` (2, H), ..., ``G.linear2.b`` (2,), float64."""
+        return self.gan.gradient_arrays() if self.hp["engine"] == "numpy" else self.trainer.gradient_arrays()
 
     def evaluate(self) -> dict[str, float]:
         """js, kl (histogram estimates of 2000 fakes vs 2000 reals), js_floor, spread, coverage."""
         fake = self.gan.generate(self.z_eval)
         if not np.all(np.isfinite(fake)):
             return {}                                  # the training metrics report the divergence
-        js, kl = divergence.histogram_divergences(self.real_eval, fake)
-        spread = divergence.spread_ratio(self.real_eval, fake)
-        cov = divergence.coverage(self.real_eval[:N_COVERAGE], fake[:N_COVERAGE], radii=self.real_radii)
-        self._watch_collapse(spread, cov)
-        out = {"js": js, "kl": kl, "js_floor": self.js_floor, "spread": max(spread, 1e-3),
+        real = self.real
+        js, kl = divergence.histogram_divergences(real.sample, fake, EXTENT)
+        spread = divergence.spread_ratio(real.sample, fake)
+        cov = divergence.coverage(real.sample[:N_COVERAGE], fake[:N_COVERAGE], radii=real.radii)
+        self.watch.evaluation(self.step, self.g_steps, spread, cov)
+        out = {"js": js, "kl": kl, "js_floor": real.js_floor, "spread": max(spread, 1e-3),
                "coverage": max(cov, 1e-3)}                    # floors: the health plot has a log axis
         return {k: float(v) for k, v in out.items() if np.isfinite(v)}
 
-    # ---- failure detection -------------------------------------------------------------------------
-    def _watch_d_wins(self, m: dict[str, float]) -> None:
-        """D(x) → 1 and D(G(z)) → 0 for D_WINS_PATIENCE steps while G trains: a notice, and a pause
-        when the generator's gradient has vanished too (hopeless under the minimax loss)."""
-        if self.hp["train_mode"] == "D only" or "d_fake" not in m:
-            return
-        if m["d_fake"] < D_WINS_FAKE and m["d_real"] > D_WINS_REAL:
-            self._d_wins_run += self.sync_every
-        elif m["d_fake"] > 2 * D_WINS_FAKE:
-            self._d_wins_run = 0
-            self._d_wins_noticed = False              # re-arm once the game is back
-            return
-        if self._d_wins_run < D_WINS_PATIENCE or self._d_wins_noticed:
-            return
-        self._d_wins_noticed = True
-        grad = m.get("g_grad", float("nan"))
-        hp = self.hp
-        tips = []
-        if hp["g_loss"] == "minimax":
-            tips.append("switch the generator loss to non-saturating (−log D(G(z)) keeps a strong gradient "
-                        "when D rejects the fakes)")
-        tips.append(f"lower the D learning rate (now {hp['lr_d']:g}, try {hp['lr_d'] / 10:g})")
-        if hp["d_steps"] > 1:
-            tips.append(f"take fewer D steps per G step (k = {hp['d_steps']}, try 1)")
-        tips.append("or press Reset (R) to start the game again")
-        head = (f"The discriminator wins completely at step {self.step_count}: mean D(x) = {m['d_real']:.3f}, "
-                f"mean D(G(z)) = {m['d_fake']:.4f}. ")
-        if np.isfinite(grad) and grad < GRAD_VANISHED:
-            msg = (head + f"The generator's gradient has vanished (mean |∂L_G/∂x| = {grad:.2g}): the fakes "
-                   "no longer move, so training cannot recover. Try: " + "; ".join(tips) + ".")
-            if hp["auto_pause"]:
-                self.context.request_pause(msg)
-            else:
-                self.context.notice(msg)
-        else:
-            self.context.notice(head + "The fakes still get a gradient "
-                                f"(mean |∂L_G/∂x| = {grad:.2g}), but D is far ahead. If the fakes stop moving: "
-                                + "; ".join(tips) + ".")
-
-    def _watch_collapse(self, spread: float, cov: float) -> None:
-        """Fakes much narrower than the data, or covering only a few of its modes, at COLLAPSE_PATIENCE
-        evaluations in a row after COLLAPSE_MIN_G_STEPS generator steps: one notice per event."""
-        collapsed = self.g_steps >= COLLAPSE_MIN_G_STEPS and (spread < COLLAPSE_SPREAD or cov < COLLAPSE_COVERAGE)
-        if not collapsed:
-            self._collapse_run = 0
-            self._collapse_noticed = False
-            return
-        self._collapse_run += 1
-        if self._collapse_run < COLLAPSE_PATIENCE or self._collapse_noticed:
-            return
-        self._collapse_noticed = True
-        if spread < COLLAPSE_SPREAD:
-            what = (f"the fakes' spread is only {spread:.0%} of the real data's: G maps almost all noise to "
-                    "one small region")
-        else:
-            what = f"the fakes cover only {cov:.0%} of the real data: G produces a few modes and drops the rest"
-        self.context.notice(
-            f"Mode collapse at step {self.step_count}: {what}. D then learns to reject that region, G jumps to "
-            "another, and the game can cycle. Try: a lower G learning rate, more D steps per G step (k), a "
-            "wider or deeper discriminator, or Reset (R) with another seed.")
-
     # ---- live settings -----------------------------------------------------------------------------
-    def set_live(self, name: str, value: Any) -> None:
-        """target / drawn_points replace the real data (the networks keep training); learning rates
-        apply to the optimizers.  Raises LessonConfigError for a drawn target with fewer than 10
-        points or malformed text (the previous target is kept)."""
+    def set_live(self, name: str, value) -> None:
+        """target / drawn_points replace the real data (the networks keep training); lr_d, lr_g go to the
+        trainer.  Raises LessonConfigError for a drawn target with fewer than 10 points or malformed text
+        (the previous target is kept)."""
         if name == "drawn_points":
-            pts = parse_points(value)
-            if len(pts) < MIN_DRAWN and (self.hp["target"] == "drawn" or len(pts) > 0):
-                raise LessonConfigError(too_few_message(len(pts)))
-            super().set_live(name, value)
-            self._drawn = pts
-            if self.hp["target"] == "drawn":
-                self._set_target(make_target("drawn", pts))
-            return
-        if name == "target":
-            target = make_target(value, self._drawn)          # raises before anything changes
-            super().set_live(name, value)
-            self._set_target(target)
-            return
+            self.real.set_drawn(value, self.hp["target"])
+        elif name == "target":
+            self.real.use(make_target(value, self.real.drawn))       # raises before anything changes
         super().set_live(name, value)
-        if name == "lr_d":
-            self.gan.set_lr("d", value)
-        elif name == "lr_g":
-            self.gan.set_lr("g", value)
-        elif name in ("train_mode", "g_loss", "d_steps"):
-            self._reset_watch()
-
-    def _set_target(self, target) -> None:
-        self.target = target
-        self._new_target_samples()
-        self._reset_watch()
+        if name in ("train_mode", "g_loss", "d_steps", "target", "drawn_points"):
+            self._set_phases()
+            self.watch.reset(self.step)
 
     def divergence_hint(self) -> str:
         return (f"A loss became NaN or infinite: the learning rates (D {self.hp['lr_d']:g}, G "
@@ -417,36 +241,10 @@ class Gan2D(Lesson):
     def snapshot(self) -> dict[str, PlotData]:
         """``field``: :class:`GanFieldData`, one forward pass of D over the heatmap grid and the fakes and
         one of G over the display noise and the manifold grid."""
-        loss = self.hp["g_loss"]
-        p, fake_all, arrows = self.gan.field(self.grid, self.z_field, N_ARROWS, loss)
-        fake = fake_all[:N_DISPLAY]
-        mesh = fake_all[N_DISPLAY:].reshape(MESH, MESH, 2)
-        heat = p.reshape(HEATMAP_SIZE, HEATMAP_SIZE).astype(np.float32)
-        norms = np.hypot(arrows[:, 0], arrows[:, 1])
-        drawn = self._drawn if self.hp["target"] == "drawn" else np.zeros((0, 2))
-        data = GanFieldData(EXTENT, heat, self.real_display.copy(), fake, fake[:N_ARROWS].copy(),
-                            arrows, mesh, drawn.copy(), self.hp["target"],
-                            self.target.description, loss, float(np.mean(norms)), self.step_count)
+        drawn = self.real.drawn if self.hp["target"] == "drawn" else np.zeros((0, 2))
+        data = self.field.data(self.gan, self.real.display, drawn, self.hp["target"], self.real.target.description,
+                               self.hp["g_loss"], self.step)
         return {"field": data}
-
-    # ---- checkpoints -------------------------------------------------------------------------------
-    def checkpoint_state(self) -> dict:
-        """G's and D's weights (``G.linear0.W`` ...) and the step counters."""
-        out = dict(self.gan.state())
-        out["step"] = np.array(self.step_count)
-        out["g_steps"] = np.array(self.g_steps)
-        return out
-
-    def load_checkpoint_state(self, state: dict) -> None:
-        """Restore :meth:`checkpoint_state` (the optimizers keep their state).  Raises LessonConfigError if
-        the arrays do not fit these network sizes."""
-        try:
-            self.gan.load_state(state)
-            self.step_count = int(state["step"])
-            self.g_steps = int(state["g_steps"])
-        except (KeyError, ValueError) as e:
-            raise LessonConfigError(f"The checkpoint does not fit this GAN (other layer sizes?): {e}") from None
-        self._reset_watch()
 
 
 LESSON = Gan2D

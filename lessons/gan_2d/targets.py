@@ -124,3 +124,44 @@ def parse_points(text: str) -> np.ndarray:
 def format_points(points: np.ndarray) -> str:
     """The inverse of :func:`parse_points`: (N, 2) -> ``"x1,y1;x2,y2;..."`` with 2 decimals."""
     return ";".join(f"{x:.2f},{y:.2f}" for x, y in np.asarray(points, dtype=np.float64).reshape(-1, 2))
+
+
+def sample_noise(kind: str, n: int, rng: np.random.Generator) -> np.ndarray:
+    """n noise vectors z (n, 2) float64 for the generator: U[−1, 1]² ("uniform") or N(0, I) ("gaussian")."""
+    if kind == "gaussian":
+        return rng.standard_normal((n, 2))
+    return rng.uniform(-1.0, 1.0, (n, 2))
+
+
+class RealData:
+    """The lab's current target, the points the learner drew, and fixed samples of the target for the display
+    and the estimates: ``sample`` (n_eval, 2), ``display`` (its first n_display), ``js_floor`` (the JS estimate
+    between two samples of the target, bits) and ``radii`` (k-NN radii of its first n_coverage points, for
+    coverage).  Each new target draws its samples from a fresh child of ``eval_seq``.  Raises
+    LessonConfigError for a drawn target with too few points or malformed text (nothing changes then)."""
+
+    def __init__(self, name: str, drawn_text: str, eval_seq: np.random.SeedSequence, n_eval: int,
+                 n_display: int, n_coverage: int) -> None:
+        self.eval_seq, self.n_eval, self.n_display, self.n_coverage = eval_seq, n_eval, n_display, n_coverage
+        self.drawn = parse_points(drawn_text)
+        self.use(make_target(name, self.drawn))
+
+    def use(self, target: Target) -> None:
+        """Make ``target`` the real data and draw its fixed samples."""
+        from visualizer.probes import divergence
+        self.target = target
+        erng = np.random.default_rng(self.eval_seq.spawn(1)[0])
+        self.sample = target.sample(self.n_eval, erng)
+        self.display = self.sample[:self.n_display]
+        self.js_floor = divergence.noise_floor(self.sample, target.sample(self.n_eval, erng), EXTENT)
+        self.radii = divergence.knn_radii(self.sample[:self.n_coverage])
+
+    def set_drawn(self, text: str, current: str) -> None:
+        """New drawn points (``text``); the drawn target (if it is the ``current`` one) follows them.  Fewer than
+        MIN_DRAWN points are refused while the target is "drawn", and any non-empty drawing of too few points."""
+        pts = parse_points(text)
+        if len(pts) < MIN_DRAWN and (current == "drawn" or len(pts) > 0):
+            raise LessonConfigError(too_few_message(len(pts)))
+        self.drawn = pts
+        if current == "drawn":
+            self.use(make_target("drawn", pts))

@@ -20,7 +20,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from lessons.gan_2d.lesson import GanFieldData
+from lessons.gan_2d.field import GanFieldData
 from lessons.gan_2d.targets import MAX_DRAWN, MIN_DRAWN, format_points
 from visualizer.core.plotdata import PlotSpec
 from visualizer.ui.plots.base import PlotView

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from lessons.gan_2d.lesson import N_ARROWS, Gan2D
+from lessons.gan_2d.field import N_ARROWS
+from lessons.gan_2d.lesson import Gan2D
 from lessons.gan_2d.targets import MIN_DRAWN, parse_points
 from lessons.gan_2d.view import (
     PLOT_VIEWS,

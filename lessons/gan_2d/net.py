@@ -11,6 +11,7 @@ non-saturating loss L_G = −log D(G(z)) (Goodfellow et al. 2014, §3) or the mi
 L_G = log(1 − D(G(z))), whose gradient vanishes when D rejects the fakes.  The gradient reaches G
 through D's input: ∂L_G/∂x at each fake point is the "gradient field" the lesson draws.
 
+The lesson steps it through the kit's NumpyTrainer; ``net_torch.py`` is the PyTorch twin.
 Adam uses β₁ = 0.5, as in DCGAN (Radford et al., ICLR 2016).  Yoon, *Python raw-coding deep
 learning*, ch. 15; Buduma et al., *Fundamentals of Deep Learning* 2e, ch. 10.
 """
@@ -24,6 +25,7 @@ from visualizer.scratch.layers import sigmoid
 from visualizer.scratch.losses import SigmoidBinaryCrossEntropy
 from visualizer.models.mlp import MLP
 from visualizer.scratch.optimizers import SGD, Adam, Optimizer
+from visualizer.scratch.trainer import NumpyTrainer
 
 OPTIMIZERS = ("adam", "sgd")
 G_LOSSES = ("non-saturating", "minimax")
@@ -69,13 +71,12 @@ def _seeds(seed: int) -> tuple[int, int]:
 
 
 class NumpyGAN:
-    """G and D as float64 scratch MLPs with their optimizers.
+    """G and D as float64 scratch MLPs with their optimizers (Qt-free).
 
-    ``d_step(real, z)`` and ``g_step(z, loss)`` update one network each; their metrics accumulate
-    until ``pop_metrics()`` returns the means.  ``field(...)`` evaluates what the view draws.
+    ``d_step(real, z)`` and ``g_step(z, loss)`` update one network each and return that step's metrics;
+    ``gradient_arrays()`` keeps each network's gradients of its own last update (the G step's backward through
+    D's input overwrites D's live gradient arrays).  ``field(...)`` evaluates what the view draws.
     Raises ValueError for bad sizes or names."""
-
-    name = "numpy"
 
     def __init__(self, config: GanConfig) -> None:
         g_seed, d_seed = _seeds(config.seed)
@@ -86,19 +87,12 @@ class NumpyGAN:
         self.opt_g = make_numpy_optimizer(config.opt_g, self.G.params, self.G.grads, config.lr_g)
         self.opt_d = make_numpy_optimizer(config.opt_d, self.D.params, self.D.grads, config.lr_d)
         self.bce = SigmoidBinaryCrossEntropy()
-        self._sums: dict[str, float] = {}
-        self._counts: dict[str, int] = {}
         self._grads: dict[str, np.ndarray] = {}
 
     # ---- training ----------------------------------------------------------------------------------
-    def _add(self, **values: float) -> None:
-        for k, v in values.items():
-            self._sums[k] = self._sums.get(k, 0.0) + v
-            self._counts[k] = self._counts.get(k, 0) + 1
-
-    def d_step(self, real: np.ndarray, z: np.ndarray) -> None:
-        """One discriminator update on real (B, 2) and noise z (B, 2).  Accumulates d_loss, d_real
-        (mean D(x)) and d_fake (mean D(G(z))), measured before the update."""
+    def d_step(self, real: np.ndarray, z: np.ndarray) -> dict[str, float]:
+        """One discriminator update on real (B, 2) and noise z (B, 2).  Returns d_loss, d_real (mean D(x))
+        and d_fake (mean D(G(z))), measured before the update."""
         b = len(real)
         fake = self.G.forward(z)                                            # (B, 2)
         x = np.concatenate([real, fake])                                    # (2B, 2)
@@ -109,11 +103,11 @@ class NumpyGAN:
         self._grads.update({f"D.{k}": v.copy() for k, v in zip(self._names(self.D), self.D.grads)})
         self.opt_d.step()
         p = sigmoid(logits[:, 0])
-        self._add(d_loss=d_loss, d_real=float(p[:b].mean()), d_fake=float(p[b:].mean()))
+        return {"d_loss": float(d_loss), "d_real": float(p[:b].mean()), "d_fake": float(p[b:].mean())}
 
-    def g_step(self, z: np.ndarray, loss: str = "non-saturating") -> None:
-        """One generator update on noise z (B, 2) with L_G ``loss`` (one of G_LOSSES).  Accumulates
-        g_loss and g_grad (mean over fakes of |∂ℓᵢ/∂xᵢ|, the per-sample gradient at each fake)."""
+    def g_step(self, z: np.ndarray, loss: str = "non-saturating") -> dict[str, float]:
+        """One generator update on noise z (B, 2) with L_G ``loss`` (one of G_LOSSES).  Returns g_loss and
+        g_grad (mean over fakes of |∂ℓᵢ/∂xᵢ|, the per-sample gradient at each fake)."""
         b = len(z)
         fake = self.G.forward(z)                                            # (B, 2)
         logits = self.D.forward(fake)                                       # (B, 1)
@@ -127,24 +121,31 @@ class NumpyGAN:
         self.G.backward(dx)
         self._grads.update({f"G.{k}": v.copy() for k, v in zip(self._names(self.G), self.G.grads)})
         self.opt_g.step()
-        self._add(g_loss=g_loss, g_grad=float(np.mean(np.hypot(dx[:, 0], dx[:, 1])) * b))
-
-    def pop_metrics(self) -> dict[str, float]:
-        """Means of the metrics since the last call (then cleared): Python floats."""
-        out = {k: self._sums[k] / self._counts[k] for k in self._sums}
-        self._sums, self._counts = {}, {}
-        return out
+        return {"g_loss": float(g_loss), "g_grad": float(np.mean(np.hypot(dx[:, 0], dx[:, 1])) * b)}
 
     @staticmethod
     def _names(mlp: MLP) -> list[str]:
         return [f"linear{i}.{p}" for i, lin in enumerate(mlp.linears) for p in ("W", "b")[:len(lin.params)]]
 
+    def arrays(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """(params, grads): the live arrays of G and D by name (``G.linear0.W`` (2, H) ...), for the trainer."""
+        params, grads = {}, {}
+        for prefix, mlp in (("G", self.G), ("D", self.D)):
+            for name, p, g in zip(self._names(mlp), mlp.params, mlp.grads):
+                params[f"{prefix}.{name}"], grads[f"{prefix}.{name}"] = p, g
+        return params, grads
+
+    def trainer(self, update) -> NumpyTrainer:
+        """A NumpyTrainer of G and D (``update(batch, step)`` steps them), with both optimizers checkpointed
+        and the live settings ``lr_d``, ``lr_g``."""
+        params, grads = self.arrays()
+        return NumpyTrainer(params, grads, update, optimizers={"G": self.opt_g, "D": self.opt_d},
+                            hyper={"lr_d": lambda v: setattr(self.opt_d, "lr", float(v)),
+                                   "lr_g": lambda v: setattr(self.opt_g, "lr", float(v))})
+
     def gradient_arrays(self) -> dict[str, np.ndarray]:
         """The last D and G steps' parameter gradients: ``D.linear0.W`` (2, H) ... float64 copies."""
         return {k: v.copy() for k, v in self._grads.items()}
-
-    def set_lr(self, which: str, lr: float) -> None:
-        (self.opt_g if which == "g" else self.opt_d).lr = float(lr)
 
     # ---- views -------------------------------------------------------------------------------------
     def generate(self, z: np.ndarray) -> np.ndarray:
@@ -165,19 +166,3 @@ class NumpyGAN:
         dl = -(1.0 - p) if loss != "minimax" else -p
         dx = backward_to_input(self.D, dl[:, None])                         # (A, 2)
         return p_grid, fake, -dx
-
-    # ---- checkpoints -------------------------------------------------------------------------------
-    def state(self) -> dict[str, np.ndarray]:
-        """Copies of G's and D's weights: ``G.linear0.W`` ... ``D.linear2.b``."""
-        out = {f"G.{k}": v.copy() for k, v in self.G.state().items()}
-        out.update({f"D.{k}": v.copy() for k, v in self.D.state().items()})
-        return out
-
-    def load_state(self, state: dict[str, np.ndarray]) -> None:
-        """Copy weights named as in :meth:`state`.  Raises ValueError / KeyError if they do not fit."""
-        for prefix, mlp in (("G", self.G), ("D", self.D)):
-            for k, v in mlp.state().items():
-                src = np.asarray(state[f"{prefix}.{k}"])
-                if src.shape != v.shape:
-                    raise ValueError(f"{prefix}.{k} has shape {src.shape}, this model needs {v.shape}")
-                v[...] = src

@@ -1,7 +1,8 @@
-"""How far the fake distribution is from the real one, estimated from samples (Qt-free).
+"""How far a generator's samples on the plane are from the real ones, estimated from samples (Qt-free,
+engine-free; the GAN lab ``gan_2d`` reads them every evaluation).
 
 * :func:`histogram_divergences`: the plug-in estimator of the Jensen–Shannon divergence and of
-  KL(P_real ‖ Q_fake) on a smoothed 2-D histogram (bins of 0.1 on [-2, 2]², a Gaussian kernel of one
+  KL(P_real ‖ Q_fake) on a smoothed 2-D histogram (40 × 40 bins over EXTENT, a Gaussian kernel of one
   bin, a floor of 1e-6 per bin before renormalising): partition estimators of this kind are studied
   by Wang, Kulkarni & Verdú, IEEE Trans. Inf. Theory 51 (2005).  The estimate of two samples of the
   *same* distribution is not 0 (finite samples): :func:`noise_floor` measures it for the target.
@@ -14,18 +15,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from lessons.gan_2d.targets import EXTENT
-
+EXTENT = (-2.0, 2.0, -2.0, 2.0)          # default (x_min, x_max, y_min, y_max) of the histograms
 BINS = 40
 FLOOR = 1e-6
 _KERNEL = np.exp(-0.5 * np.arange(-2, 3) ** 2)
 _KERNEL /= _KERNEL.sum()                           # (5,) Gaussian, σ = 1 bin
 
 
-def smoothed_histogram(points: np.ndarray, bins: int = BINS) -> np.ndarray:
-    """A probability table (bins, bins) of ``points`` (N, 2) over EXTENT: counts (points outside go to
-    the border bins), blurred by a Gaussian of one bin, floored at FLOOR, summing to 1."""
-    x0, x1, y0, y1 = EXTENT
+def smoothed_histogram(points: np.ndarray, bins: int = BINS,
+                       extent: tuple[float, float, float, float] = EXTENT) -> np.ndarray:
+    """A probability table (bins, bins) float64 of ``points`` (N, 2) over ``extent`` (x_min, x_max, y_min,
+    y_max): counts (points outside go to the border bins), blurred by a Gaussian of one bin, floored at FLOOR,
+    summing to 1."""
+    x0, x1, y0, y1 = extent
     p = np.asarray(points, dtype=np.float64)
     ix = np.clip(((p[:, 0] - x0) / (x1 - x0) * bins).astype(np.int64), 0, bins - 1)
     iy = np.clip(((p[:, 1] - y0) / (y1 - y0) * bins).astype(np.int64), 0, bins - 1)
@@ -37,20 +39,22 @@ def smoothed_histogram(points: np.ndarray, bins: int = BINS) -> np.ndarray:
     return h / h.sum()
 
 
-def histogram_divergences(real: np.ndarray, fake: np.ndarray) -> tuple[float, float]:
-    """(JS divergence in bits, in [0, 1]; KL(real ‖ fake) in nats) of two samples (N, 2), (M, 2).
-    Non-finite fake points count as outside the plane (border bins)."""
+def histogram_divergences(real: np.ndarray, fake: np.ndarray,
+                          extent: tuple[float, float, float, float] = EXTENT) -> tuple[float, float]:
+    """(JS divergence in bits, in [0, 1]; KL(real ‖ fake) in nats) of two samples (N, 2), (M, 2) on
+    histograms over ``extent``.  Non-finite fake points count as outside the plane (border bins)."""
     fake = np.nan_to_num(np.asarray(fake, dtype=np.float64), nan=1e9, posinf=1e9, neginf=-1e9)
-    p, q = smoothed_histogram(real), smoothed_histogram(fake)
+    p, q = smoothed_histogram(real, extent=extent), smoothed_histogram(fake, extent=extent)
     m = 0.5 * (p + q)
     js = 0.5 * np.sum(p * np.log2(p / m)) + 0.5 * np.sum(q * np.log2(q / m))
     kl = np.sum(p * np.log(p / q))
     return float(max(js, 0.0)), float(max(kl, 0.0))
 
 
-def noise_floor(sample_a: np.ndarray, sample_b: np.ndarray) -> float:
-    """The JS estimate between two independent samples of one distribution: what 'learned' reads as."""
-    return histogram_divergences(sample_a, sample_b)[0]
+def noise_floor(sample_a: np.ndarray, sample_b: np.ndarray,
+                extent: tuple[float, float, float, float] = EXTENT) -> float:
+    """The JS estimate (bits) between two independent samples (N, 2) of one distribution: what 'learned' reads as."""
+    return histogram_divergences(sample_a, sample_b, extent)[0]
 
 
 def knn_radii(real: np.ndarray, k: int = 5) -> np.ndarray:
