@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from visualizer.core.plotdata import ImageGridData
 from visualizer.scratch.conv import Conv2d, MaxPool2d
 from visualizer.scratch.layers import Layer, ReLU
 
@@ -179,3 +180,27 @@ def inception_torch(weights: dict[str, np.ndarray], x: np.ndarray):
         b4 = conv("b4", F.max_pool2d(stem, 3, stride=1, padding=1))
         concat = torch.cat([b1, b2, b3, b4], dim=1)
     return stem.numpy(), [b.numpy() for b in (b1, b2, b3, b4)], concat.numpy()
+
+
+def inception_grid(demo: InceptionDemo, image: np.ndarray, label: str, engine: str,
+                   maps_per_row: int = 4) -> ImageGridData:
+    """The Inception view: a first row with the input ``image`` (H, W), the mean stem map and the mean of
+    the concatenated output; then one row per branch with its first ``maps_per_row`` feature maps, each
+    scaled to its own maximum (levels 0..1); blank tiles are NaN.  ``label`` captions the input."""
+    stem, branches, concat = demo.run(image, engine)
+
+    def unit(m: np.ndarray) -> np.ndarray:
+        peak = float(np.max(m))
+        return m / peak if peak > 0 else m
+
+    blank = np.full_like(image, np.nan, dtype=np.float64)
+    tiles = [image.astype(np.float64), unit(stem.mean(axis=0)), unit(concat.mean(axis=0))]
+    sizes = "+".join(str(b.shape[0]) for b in branches)
+    captions = [label, f"stem: {stem.shape[0]} maps", f"concat: {sizes}={concat.shape[0]} ch"]
+    tiles += [blank] * (maps_per_row - 3)
+    captions += [""] * (maps_per_row - 3)
+    for name, maps in zip(BRANCHES, branches):
+        for k in range(maps_per_row):
+            tiles.append(unit(maps[k]) if k < len(maps) else blank)
+            captions.append(f"{name} #{k + 1}" if k < len(maps) else "")
+    return ImageGridData(np.stack(tiles).astype(np.float32), captions, (0.0, 1.0), "viridis", ncols=maps_per_row)

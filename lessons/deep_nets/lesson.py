@@ -21,33 +21,19 @@ from typing import Any
 
 import numpy as np
 
-from visualizer.probes.gradient_norms import GradientNormHistory
-from lessons.deep_nets.inception import BRANCHES, InceptionDemo
+from lessons.deep_nets import INFO
+from lessons.deep_nets.activations import activation_image
+from lessons.deep_nets.inception import InceptionDemo, inception_grid
 from lessons.deep_nets.narrative import NARRATIVE
-from lessons.deep_nets.network import (
-    ACTIVATIONS,
-    INITS,
-    OPTIMIZERS,
-    DeepNetConfig,
-    NumpyTrainer,
-)
+from lessons.deep_nets.net import ACTIVATIONS, INITS, OPTIMIZERS, DeepNetConfig, NumpyDeepNet
+from visualizer.core.hyperparams import BoolParam, ChoiceParam, FloatParam, IntParam
+from visualizer.core.lesson import Lesson, LessonConfigError
+from visualizer.core.plotdata import BarsData, ImageData, ImageGridData, PlotData, PlotSpec
 from visualizer.data.batches import EpochBatches
 from visualizer.data.digits import load_digits_split
-from visualizer.core.hyperparams import BoolParam, ChoiceParam, FloatParam, IntParam
-from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
-from visualizer.core.plotdata import (
-    BarsData,
-    ImageData,
-    ImageGridData,
-    PlotData,
-    PlotSpec,
-)
-from lessons.deep_nets import INFO
+from visualizer.probes.gradient_norms import GradientNormHistory
 
 PROBE_SIZE = 256          # training images whose activations the histograms show (fixed per run)
-BINS = 41                 # activation histogram bins (odd: 0.5 and 0 fall mid-bin)
-SHARE_FLOOR = -3.0        # log10 share of an empty histogram bin
-INCEPTION_MAPS = 4        # feature maps shown per Inception branch
 VAL_FRACTION = 0.2
 
 PARAMS = (
@@ -110,11 +96,12 @@ PLOTS = (
 )
 
 
-def _trainer(config: DeepNetConfig, hp) -> Any:
+def _model(config: DeepNetConfig, hp, primary: bool = True) -> Any:
+    """The network with its kit trainer on the chosen engine (``primary``: the lesson's own, else the twin)."""
     if hp["engine"] == "torch":
-        from lessons.deep_nets.torch_net import TorchTrainer
-        return TorchTrainer(config, hp["optimizer"], hp["lr"], hp["device"])
-    return NumpyTrainer(config, hp["optimizer"], hp["lr"])
+        from lessons.deep_nets.net_torch import TorchDeepNetModel
+        return TorchDeepNetModel(config, hp["optimizer"], hp["lr"], hp["device"], primary=primary)
+    return NumpyDeepNet(config, hp["optimizer"], hp["lr"], primary=primary)
 
 
 class DeepNetsLesson(Lesson):
@@ -127,6 +114,7 @@ class DeepNetsLesson(Lesson):
     plots = PLOTS
     narrative = NARRATIVE
     eval_every = 25
+    engine_comparison = True
 
     def __init__(self, hp, context=None) -> None:
         super().__init__(hp, context)
@@ -136,17 +124,17 @@ class DeepNetsLesson(Lesson):
         self.data = load_digits_split(VAL_FRACTION, hp["seed"])
         self.rng = np.random.default_rng(hp["seed"])
         self.batches = EpochBatches(len(self.data.y_train), self.rng)
-        self.t = 0
+        self.step = 0                        # the session's step number of the last update
         self.probe_x = self.data.x_train[np.sort(self.rng.choice(len(self.data.y_train), PROBE_SIZE, replace=False))]
         config = DeepNetConfig(self.data.n_features, hp["width"], hp["depth"], self.data.n_classes,
                                residual=hp["residual"], batchnorm=hp["batchnorm"], activation=hp["activation"],
                                init=hp["init"], seed=hp["seed"])
         self.config = config
-        self.model = _trainer(config, hp)
-        self.twin = None
+        self.model = _model(config, hp)
+        self.trainer = self.model.trainer
+        self.twin = None                     # the same network with residual switched, on the same batches
         if hp["train_twin"]:
-            twin_config = DeepNetConfig(**{**config.__dict__, "residual": not config.residual})
-            self.twin = _trainer(twin_config, hp)
+            self.twin = _model(DeepNetConfig(**{**config.__dict__, "residual": not config.residual}), hp, False)
         self.history = GradientNormHistory(config.depth)
         self._norms = np.zeros(config.depth)
         self._probe_gradients()
@@ -159,12 +147,12 @@ class DeepNetsLesson(Lesson):
     def steps_per_epoch(self) -> int:
         return math.ceil(len(self.data.y_train) / self.hp["batch_size"])
 
-    def _next_batch(self) -> np.ndarray:
-        """Indices (B,) of the next mini-batch: consecutive slices of a permutation redrawn each epoch."""
+    def next_batch(self) -> tuple[np.ndarray, np.ndarray]:
+        """The next mini-batch (x (B, 64), y (B,)): consecutive slices of a permutation redrawn each epoch."""
         idx = self.batches.next(self.hp["batch_size"])
         if self.hp["batchnorm"] and len(idx) < 2:        # an epoch's last slice of 1 image: take the next epoch's
             idx = self.batches.next(self.hp["batch_size"])
-        return idx
+        return self.data.x_train[idx], self.data.y_train[idx]
 
     def _probe_gradients(self) -> None:
         """Record the gradient norms at initialization (step 0) from the first batch, without an update."""
@@ -174,20 +162,25 @@ class DeepNetsLesson(Lesson):
         self._norms = self.model.probe_gradients(self.data.x_train[idx], self.data.y_train[idx])
         self.history.record(0, self._norms)
 
-    def train_step(self) -> dict[str, float]:
-        idx = self._next_batch()
-        x, y = self.data.x_train[idx], self.data.y_train[idx]
-        loss, acc = self.model.train_step(x, y)
-        self.t += 1
-        self._norms = self.model.grad_norms()
-        if self.history.due(self.t):
-            self.history.record(self.t, self._norms)
-        name = "loss_residual" if self.config.residual else "loss_plain"
-        out = {"train_loss": float(loss), "train_acc": float(acc), name: float(loss)}
+    def train_step(self, step: int) -> None:
+        """One update of the network (and of the twin, on the same batch)."""
+        self.step = step
+        batch = self.next_batch()
+        self.trainer.step(batch, step)
         if self.twin is not None:
-            twin_loss, _ = self.twin.train_step(x, y)
-            out["loss_plain" if self.config.residual else "loss_residual"] = float(twin_loss)
-        return out
+            self.twin.trainer.step(batch, step)
+
+    def flush(self) -> dict[str, float]:
+        """Both networks' metrics; the gradient norms per layer are read here, at the flush rate (after every
+        step on the CPU, at the redraw rate on a GPU), so no step waits for a copy to the host."""
+        metrics = super().flush()
+        if self.twin is not None:
+            metrics.update(self.twin.trainer.flush())
+        if self.step:
+            self._norms = self.model.grad_norms()
+            if self.history.due(self.step):
+                self.history.record(self.step, self._norms)
+        return metrics
 
     def evaluate(self) -> dict[str, float]:
         loss, acc = self.model.evaluate(self.data.x_val, self.data.y_val)
@@ -197,11 +190,9 @@ class DeepNetsLesson(Lesson):
         if name == "batch_size" and self.hp["batchnorm"] and int(value) < 2:
             raise LessonConfigError("Batch normalization needs at least 2 images per batch: keep Batch size at "
                                     "2 or more, or switch batch normalization off and press Reset.")
-        super().set_live(name, value)
-        if name == "lr":
-            self.model.set_lr(value)
-            if self.twin is not None:
-                self.twin.set_lr(value)
+        super().set_live(name, value)              # lr: the trainer
+        if name == "lr" and self.twin is not None:
+            self.twin.trainer.set_hyper(lr=value)
 
     def gradient_arrays(self) -> dict[str, np.ndarray]:
         """The last step's parameter gradients as float64 copies: ``layer{l}.W`` (D_in, D_out),
@@ -220,61 +211,18 @@ class DeepNetsLesson(Lesson):
 
     # ---- views -----------------------------------------------------------------------------------
     def _activation_image(self) -> ImageData:
-        """Histograms of each hidden layer's activations on the probe images: image (BINS, n_hidden)
-        float32 of log10(share of values per bin), floor SHARE_FLOOR; row 0 = lowest values."""
-        if self._act_cache is not None and self._act_cache[0] == self.t:
-            return self._act_cache[1]
-        acts = self.model.activations(self.probe_x)                    # [(P, H)] * n_hidden
-        act = self.hp["activation"]
-        if act == "sigmoid":
-            lo, hi = 0.0, 1.0
-        elif act == "tanh":
-            lo, hi = -1.0, 1.0
-        else:
-            finite = np.concatenate([a[np.isfinite(a)] for a in acts])
-            lo, hi = 0.0, max(1.0, float(np.quantile(finite, 0.99)) if finite.size else 1.0)
-        edges = np.linspace(lo, hi, BINS + 1)
-        image = np.empty((BINS, len(acts)), dtype=np.float64)
-        for j, a in enumerate(acts):
-            v = np.clip(np.nan_to_num(a.ravel(), nan=lo, posinf=hi, neginf=lo), lo, hi)
-            counts = np.histogram(v, bins=edges)[0]
-            share = counts / max(1, v.size)
-            with np.errstate(divide="ignore"):
-                image[:, j] = np.maximum(np.log10(share), SHARE_FLOOR)
-        half = (hi - lo) / BINS / 2
-        data = ImageData(image.astype(np.float32), (1.0, float(len(acts)), lo + half, hi - half),
-                         (SHARE_FLOOR, 0.0), "viridis", x_label="hidden layer", y_label=f"{act} output",
-                         colorbar_label="log₁₀ share of values")
-        self._act_cache = (self.t, data)
-        return data
+        if self._act_cache is None or self._act_cache[0] != self.step:
+            acts = self.model.activations(self.probe_x)                # [(P, H)] * n_hidden
+            self._act_cache = (self.step, activation_image(acts, self.hp["activation"]))
+        return self._act_cache[1]
 
     def _inception_grid(self) -> ImageGridData:
         index = min(self.hp["inception_image"], len(self.data.y_val) - 1)
-        if self._inception_cache is not None and self._inception_cache[0] == index:
-            return self._inception_cache[1]
-        image = self.data.x_val[index].reshape(self.data.image_shape)              # (8, 8)
-        engine = "torch" if self.hp["engine"] == "torch" else "numpy"
-        stem, branches, concat = self.inception.run(image, engine)
-
-        def unit(m: np.ndarray) -> np.ndarray:
-            peak = float(np.max(m))
-            return m / peak if peak > 0 else m
-
-        blank = np.full_like(image, np.nan, dtype=np.float64)
-        tiles = [image.astype(np.float64), unit(stem.mean(axis=0)), unit(concat.mean(axis=0))]
-        sizes = "+".join(str(b.shape[0]) for b in branches)
-        captions = [f"digit {self.data.y_val[index]}", f"stem: {stem.shape[0]} maps",
-                    f"concat: {sizes}={concat.shape[0]} ch"]
-        tiles += [blank] * (INCEPTION_MAPS - 3)
-        captions += [""] * (INCEPTION_MAPS - 3)
-        for name, maps in zip(BRANCHES, branches):
-            for k in range(INCEPTION_MAPS):
-                tiles.append(unit(maps[k]) if k < len(maps) else blank)
-                captions.append(f"{name} #{k + 1}" if k < len(maps) else "")
-        data = ImageGridData(np.stack(tiles).astype(np.float32), captions, (0.0, 1.0), "viridis",
-                             ncols=INCEPTION_MAPS)
-        self._inception_cache = (index, data)
-        return data
+        if self._inception_cache is None or self._inception_cache[0] != index:
+            image = self.data.x_val[index].reshape(self.data.image_shape)          # (8, 8)
+            grid = inception_grid(self.inception, image, f"digit {self.data.y_val[index]}", self.hp["engine"])
+            self._inception_cache = (index, grid)
+        return self._inception_cache[1]
 
     def snapshot(self) -> dict[str, PlotData]:
         labels = [str(l) for l in range(1, self.config.depth + 1)]
@@ -285,19 +233,14 @@ class DeepNetsLesson(Lesson):
             "inception": self._inception_grid(),
         }
 
-    # ---- checkpoints -----------------------------------------------------------------------------
-    def checkpoint_state(self) -> dict[str, np.ndarray]:
-        return self.model.state_dict()
-
     def load_checkpoint_state(self, state: dict) -> None:
-        try:
-            self.model.load_state_dict(state)
-        except (KeyError, ValueError, RuntimeError) as e:
-            raise LessonConfigError(f"The checkpoint does not fit this network ({e}): build the same depth, width, "
-                                    "residual and batch-normalization settings it was saved with.") from None
+        super().load_checkpoint_state(state)      # checked by check_state, atomic; optimizer state included
         self._act_cache = None
 
     def close(self) -> None:
+        super().close()
+        if self.twin is not None:
+            self.twin.trainer.close()
         self._act_cache = self._inception_cache = None
 
 

@@ -13,7 +13,7 @@ from lessons.deep_nets.inception import (
     InceptionModule,
     he_conv_weights,
 )
-from lessons.deep_nets.network import DeepNetConfig, NumpyTrainer
+from lessons.deep_nets.net import DeepNetConfig, NumpyDeepNet
 from lessons.deep_nets.residual import ResidualBlock
 from visualizer.core.hyperparams import HyperparameterError
 from visualizer.core.lesson import LessonConfigError
@@ -37,6 +37,12 @@ def build(**values):
     return LESSON(LESSON.hyperparameters(values))
 
 
+def train_step(lesson):
+    """The session's way: the next step number, then that step's metrics."""
+    lesson.train_step(lesson.step + 1)
+    return lesson.flush()
+
+
 def grad_ratio(lesson) -> float:
     """‖∂L/∂W₁‖ / ‖∂L/∂W_L‖ at the last recorded step."""
     norms = lesson.snapshot()["grad_bars"].values
@@ -53,15 +59,15 @@ def test_plain_sigmoid_gradient_vanishes_and_residual_keeps_it():
     assert r_plain < 1e-8                                           # measured ~1e-12: 19 factors of σ' ≤ 1/4
     assert r_res > 1e-2                                             # measured ~0.1
     for _ in range(20):
-        plain.train_step(), residual.train_step()
+        train_step(plain), train_step(residual)
     assert grad_ratio(plain) < 1e-6 and grad_ratio(residual) > 1e-2
 
 
 def test_resnet_recipe_learns_and_plain_sigmoid_does_not():
     good, bad = build(**RESNET), build()
     for _ in range(200):
-        good.train_step()
-        m = bad.train_step()
+        train_step(good)
+        m = train_step(bad)
     assert good.evaluate()["val_acc"] > 0.9                         # measured 0.97 after 300 steps
     assert bad.evaluate()["val_acc"] < 0.2 and m["train_loss"] > 2.2   # stuck at chance, loss ≈ log 10
 
@@ -71,8 +77,8 @@ def test_twin_trains_plain_and_residual_on_the_same_batches():
     plain = build(residual=False, seed=5)
     residual = build(residual=True, seed=5)
     for _ in range(15):
-        m = twin.train_step()
-        p, r = plain.train_step(), residual.train_step()
+        m = train_step(twin)
+        p, r = train_step(plain), train_step(residual)
         assert m["loss_plain"] == p["train_loss"] == p["loss_plain"]
         assert m["loss_residual"] == m["train_loss"] == r["train_loss"]
     assert "loss_residual" not in p and "loss_plain" not in r
@@ -101,7 +107,7 @@ def test_engines_agree(settings):
     ga, gb = a.gradient_arrays(), b.gradient_arrays()                # the step-0 probe
     assert set(ga) == set(gb)
     for _ in range(15):
-        ma, mb = a.train_step(), b.train_step()
+        ma, mb = train_step(a), train_step(b)
         assert ma["train_acc"] == mb["train_acc"]
         np.testing.assert_allclose(mb["train_loss"], ma["train_loss"], rtol=1e-4)
     ga, gb = a.gradient_arrays(), b.gradient_arrays()
@@ -182,10 +188,10 @@ def test_residual_block_rejects_non_square_weights():
 def test_odd_depth_residual_has_two_stem_layers_and_every_layer_counted():
     cfg = DeepNetConfig(64, 16, 21, 10, residual=True)
     assert (cfg.n_stem, cfg.n_blocks) == (2, 9)
-    net = NumpyTrainer(cfg).net
+    net = NumpyDeepNet(cfg).net
     assert len(net.linears) == 21 and len(net.blocks) == 9
     lesson = build(depth=21, residual=True, width=16)
-    lesson.train_step()
+    train_step(lesson)
     snap = lesson.snapshot()
     assert len(snap["grad_bars"].values) == 21 and snap["grad_heatmap"].image.shape[0] == 21
     assert snap["activations"].image.shape[1] == 2 + 9
@@ -253,7 +259,7 @@ def test_snapshot_plots_and_heatmap_history():
     snap = lesson.snapshot()
     assert set(snap) == {p.id for p in LESSON.plots if p.kind != "curves"}
     for _ in range(10):
-        lesson.train_step()
+        train_step(lesson)
     snap = lesson.snapshot()
     bars, heat = snap["grad_bars"], snap["grad_heatmap"]
     assert isinstance(bars, BarsData) and list(bars.labels) == ["1", "2", "3", "4", "5", "6"]
@@ -277,7 +283,7 @@ def test_bad_settings():
     with pytest.raises(LessonConfigError, match="at least 2 images"):
         lesson.set_live("batch_size", 1)
     assert lesson.hp["batch_size"] == 64
-    build(batchnorm=False, batch_size=1).train_step()                 # fine without BN
+    train_step(build(batchnorm=False, batch_size=1))                 # fine without BN
     with pytest.raises(LessonConfigError, match="does not fit"):
         lesson.load_checkpoint_state(build(depth=5).checkpoint_state())
 
@@ -285,7 +291,7 @@ def test_bad_settings():
 def test_checkpoint_round_trip_and_divergence_hint():
     a = build(depth=6, batchnorm=True)
     for _ in range(5):
-        a.train_step()
+        train_step(a)
     b = build(depth=6, batchnorm=True, seed=9)
     b.load_checkpoint_state(a.checkpoint_state())
     x, y = a.data.x_val, a.data.y_val

@@ -1,4 +1,4 @@
-"""The PyTorch twin of ``network.DeepNet`` and its trainer (imported only for the torch engine).
+"""The PyTorch twin of ``net.DeepNet`` and the kit TorchTrainer that steps it (imported only for the torch engine).
 
 Same layers in the same order, weights copied from a NumPy ``DeepNet`` built from the same config and
 seed, same optimizer rule (``torch.optim``), same loss (``F.cross_entropy``): given the same batches the
@@ -11,9 +11,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lessons.deep_nets.network import DeepNet, DeepNetConfig
+from lessons.deep_nets.net import DeepNet, DeepNetConfig, metric_names
 from visualizer.models.classifier_torch import make_torch_optimizer
+from visualizer.probes.gradient_norms import layer_norms
 from visualizer.torch_backend.device import resolve_device
+from visualizer.torch_backend.trainer import Phase, TorchTrainer
 
 TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -140,37 +142,37 @@ def _grad(p: torch.Tensor) -> np.ndarray:
     return p.grad.detach().to(torch.float64).cpu().numpy().copy()
 
 
-class TorchTrainer:
-    """``NumpyTrainer``'s interface on PyTorch ("cpu" or "cuda"; LessonConfigError for CUDA without a GPU)."""
+class TorchDeepNetModel:
+    """``net.NumpyDeepNet``'s interface on PyTorch ("cpu" or "cuda"; LessonConfigError for CUDA without a
+    GPU): ``trainer`` is a kit TorchTrainer whose step keeps :func:`net.metric_names` on the device."""
 
     engine = "torch"
 
     def __init__(self, config: DeepNetConfig, optimizer: str = "momentum", lr: float = 0.01,
-                 device: str = "cpu") -> None:
+                 device: str = "cpu", primary: bool = True) -> None:
         self.config = config
         self._device = resolve_device(device)
         self._dtype = TORCH_DTYPES[config.dtype]
         self.net = TorchDeepNet(DeepNet(config), self._device)
-        self.opt = make_torch_optimizer(optimizer, list(self.net.parameters()), lr, 0.9)
-
-    def set_lr(self, lr: float) -> None:
-        for group in self.opt.param_groups:
-            group["lr"] = float(lr)
+        self.names = metric_names(config, primary)
+        self.trainer = TorchTrainer({"net": self.net},
+                                    lambda m: make_torch_optimizer(optimizer, list(m["net"].parameters()), lr, 0.9),
+                                    device=self._device, phases=[Phase(self.losses, loss=self.names[0])],
+                                    hyper={"lr": TorchTrainer.param_group_setter("main", "lr")})
+        self.opt = self.trainer.optimizers["main"]
 
     def _tensors(self, x: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        return (torch.as_tensor(x).to(self._device, self._dtype),
-                torch.as_tensor(y).to(self._device, torch.int64))
+        return (torch.as_tensor(x).to(self._device, self._dtype, non_blocking=True),
+                torch.as_tensor(y).to(self._device, torch.int64, non_blocking=True))
 
-    def train_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-        xt, yt = self._tensors(x, y)
-        self.net.train(True)
+    def losses(self, batch, step: int) -> dict[str, torch.Tensor]:
+        """The step on (x (B, D), y (B,)): mean cross-entropy and accuracy as device tensors."""
+        xt, yt = self._tensors(*batch)
         logits = self.net(xt)                                  # (B, K)
         loss = F.cross_entropy(logits, yt)
-        self.opt.zero_grad(set_to_none=False)
-        loss.backward()
-        self.opt.step()
-        correct = int((logits.detach().argmax(dim=1) == yt).sum())
-        return float(loss.detach()), correct / len(y)
+        acc = (logits.detach().argmax(dim=1) == yt).sum() / len(yt)
+        values = {"train_loss": loss, "train_acc": acc, self.names[-1]: loss}
+        return {k: values[k] for k in self.names}
 
     @torch.no_grad()
     def evaluate(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -215,13 +217,10 @@ class TorchTrainer:
         return self.grad_norms()
 
     def grad_norms(self) -> np.ndarray:
-        """‖∂L/∂W_l‖ of every weight layer from the last step, (L,) float64."""
+        """‖∂L/∂W_l‖ of every weight layer from the last step, (L,) float64 (one copy to the host)."""
         if any(lin.weight.grad is None for lin in self.net.linears):
             return np.zeros(len(self.net.linears))
-        with torch.no_grad():
-            norms = torch.stack([torch.linalg.vector_norm(lin.weight.grad.to(torch.float64))
-                                 for lin in self.net.linears])
-        return norms.cpu().numpy()
+        return torch.stack(layer_norms([lin.weight.grad for lin in self.net.linears])).cpu().numpy()
 
     def gradient_arrays(self) -> dict[str, np.ndarray]:
         """Float64 copies of the last step's gradients, named and laid out as ``DeepNet.state``."""
@@ -234,10 +233,3 @@ class TorchTrainer:
             out[f"bn{k}.gamma"] = _grad(bn.weight)
             out[f"bn{k}.beta"] = _grad(bn.bias)
         return out
-
-    def state_dict(self) -> dict[str, np.ndarray]:
-        return self.net.numpy_state()
-
-    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        self.net.load_numpy_state(state)
-

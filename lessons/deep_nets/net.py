@@ -1,9 +1,9 @@
 """A deep fully connected classifier, plain or residual, on the NumPy engine (Qt-free).
 
-``DeepNetConfig`` describes it; ``DeepNet`` is the NumPy network; ``NumpyTrainer`` trains it with
-softmax cross-entropy and an optimizer of ``visualizer.scratch.optimizers``.  The PyTorch twin
-(``torch_net.py``) copies the initial weights from a ``DeepNet`` of the same config, so both engines
-start identical.
+``DeepNetConfig`` describes it; ``DeepNet`` is the NumPy network; ``NumpyDeepNet`` holds it with
+softmax cross-entropy, an optimizer of ``visualizer.scratch.optimizers`` and the kit NumpyTrainer that
+steps it.  The PyTorch twin (``net_torch.py``) copies the initial weights from a ``DeepNet`` of the same
+config, so both engines start identical.
 
 Architecture (``depth`` L counts the weight layers, as "ResNet-20" does):
 
@@ -29,7 +29,9 @@ from visualizer.scratch.init import he, xavier
 from visualizer.scratch.layers import BatchNorm1d, Layer, Linear
 from visualizer.scratch.losses import SoftmaxCrossEntropy
 from visualizer.models.mlp import make_activation
+from visualizer.probes.gradient_norms import layer_norms
 from visualizer.scratch.optimizers import make_optimizer
+from visualizer.scratch.trainer import NumpyTrainer
 
 INITS = ("std_1", "std_0.01", "xavier", "he")
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
@@ -196,32 +198,48 @@ class DeepNet:
         return out
 
 
-class NumpyTrainer:
-    """A ``DeepNet`` with softmax cross-entropy and an optimizer; NumPy arrays in, Python floats out.
+def metric_names(config: DeepNetConfig, primary: bool) -> tuple[str, ...]:
+    """The metrics a training step reports: the network's loss as loss_plain or loss_residual (the
+    comparison plot), and for the lesson's own network (``primary``) also train_loss and train_acc."""
+    kind = "loss_residual" if config.residual else "loss_plain"
+    return ("train_loss", "train_acc", kind) if primary else (kind,)
+
+
+class NumpyDeepNet:
+    """A ``DeepNet`` with softmax cross-entropy and an optimizer, stepped by ``trainer`` (a kit
+    NumpyTrainer: parameters named as ``DeepNet.state``, BatchNorm running statistics as extra state,
+    the optimizer's state, ``lr`` live) on batches (x (B, D), y (B,) int).  The step's metrics are
+    :func:`metric_names` (a twin trained alongside reports only its loss).
 
     optimizer in OPTIMIZERS ("momentum" uses μ = 0.9), lr > 0.  Raises ValueError for bad names."""
 
     engine = "numpy"
 
-    def __init__(self, config: DeepNetConfig, optimizer: str = "momentum", lr: float = 0.01) -> None:
+    def __init__(self, config: DeepNetConfig, optimizer: str = "momentum", lr: float = 0.01,
+                 primary: bool = True) -> None:
         self.config = config
         self.net = DeepNet(config)
         self.loss = SoftmaxCrossEntropy()
         self.opt = make_optimizer(optimizer, self.net.params, self.net.grads, lr, 0.9)
         self.dtype = np.dtype(config.dtype)
+        self.names = metric_names(config, primary)
+        params, grads = self.net.state(), self.net.grad_state()
+        running = {k: v for k, v in params.items() if k.endswith(("running_mean", "running_var"))}
+        self.trainer = NumpyTrainer({k: v for k, v in params.items() if k not in running}, grads, self.update,
+                                    optimizers={"main": self.opt}, extra_state=running,
+                                    hyper={"lr": lambda v: setattr(self.opt, "lr", float(v))})
 
-    def set_lr(self, lr: float) -> None:
-        self.opt.lr = float(lr)
-
-    def train_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-        """One update on (x (B, D), y (B,) int); returns (mean cross-entropy, accuracy) before the update."""
+    def update(self, batch: tuple[np.ndarray, np.ndarray], step: int) -> dict[str, float]:
+        """One update on (x (B, D), y (B,) int): mean cross-entropy and accuracy before the update."""
+        x, y = batch
         self.net.set_train(True)
         logits = self.net.forward(np.asarray(x, self.dtype))         # (B, K)
         loss = self.loss.forward(logits, y)
         acc = int(np.count_nonzero(logits.argmax(axis=1) == y)) / len(y)
         self.net.backward(self.loss.backward())
         self.opt.step()
-        return loss, acc
+        values = {"train_loss": loss, "train_acc": acc, self.names[-1]: loss}
+        return {k: values[k] for k in self.names}
 
     def evaluate(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
         """(mean cross-entropy, accuracy) in evaluation mode, no update."""
@@ -263,20 +281,8 @@ class NumpyTrainer:
 
     def grad_norms(self) -> np.ndarray:
         """‖∂L/∂W_l‖ (Frobenius) of every weight layer l = 1..L from the last step, (L,) float64."""
-        return np.array([math.sqrt(float(np.sum(np.square(lin.grads[0], dtype=np.float64))))
-                         for lin in self.net.linears])
+        return np.array(layer_norms([lin.grads[0] for lin in self.net.linears]))
 
     def gradient_arrays(self) -> dict[str, np.ndarray]:
         """Float64 copies of the last step's gradients, named as ``DeepNet.state``."""
         return {k: np.array(v, dtype=np.float64) for k, v in self.net.grad_state().items()}
-
-    def state_dict(self) -> dict[str, np.ndarray]:
-        return {k: v.copy() for k, v in self.net.state().items()}
-
-    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        """Copy arrays named as ``DeepNet.state`` into the model.  Raises KeyError / ValueError on mismatch."""
-        for k, v in self.net.state().items():
-            src = np.asarray(state[k])
-            if src.shape != v.shape:
-                raise ValueError(f"{k}: expected shape {v.shape}, got {src.shape}")
-            v[...] = src
