@@ -1,8 +1,53 @@
-"""Judging an anomaly detector from its scores (NumPy, Qt-free): precision, recall and F1 at a threshold, and
-the area under the ROC curve."""
+"""Judging an anomaly detector from its scores (NumPy, Qt-free): precision, recall and F1 at a threshold, the
+area under the ROC curve, and the data of the lesson's two score plots (the search curve, the histograms)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+
+
+@dataclass
+class SearchCurveData:
+    """The ``search_curve`` plot kind: scores over the steps of the latent search (not training steps).
+
+    steps: (S,) int; residual, discrimination, score: (S,) float (L_R, L_D and A = (1 − λ)L_R + λL_D)."""
+
+    steps: np.ndarray
+    residual: np.ndarray
+    discrimination: np.ndarray
+    score: np.ndarray
+    title: str = ""
+
+    def table(self) -> tuple[list[str], list[list]]:
+        return (["search_step", "residual_loss", "discrimination_loss", "anomaly_score"],
+                [[int(s), float(r), float(d), float(a)] for s, r, d, a in
+                 zip(self.steps, self.residual, self.discrimination, self.score)])
+
+
+@dataclass
+class ScoreHistogramData:
+    """The ``score_histograms`` plot kind: anomaly scores of normal and anomalous test images with a threshold.
+
+    normal, anomalous: (N₀,), (N₁,) scores (empty before the test set is scored); threshold: flag score >
+    threshold; precision, recall, f1, auc: at that threshold (NaN when not scored); step: the training step the
+    scores belong to; status: one line on what is shown or running."""
+
+    normal: np.ndarray
+    anomalous: np.ndarray
+    threshold: float
+    precision: float = float("nan")
+    recall: float = float("nan")
+    f1: float = float("nan")
+    auc: float = float("nan")
+    best_threshold: float = float("nan")
+    step: int = -1
+    status: str = ""
+
+    def table(self) -> tuple[list[str], list[list]]:
+        rows = [["normal", float(s)] for s in self.normal] + [["anomalous", float(s)] for s in self.anomalous]
+        rows.append(["threshold", float(self.threshold)])
+        return ["group", "anomaly_score"], rows
 
 
 def precision_recall_f1(scores: np.ndarray, is_anomaly: np.ndarray, threshold: float) -> tuple[float, float, float]:

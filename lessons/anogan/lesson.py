@@ -1,94 +1,31 @@
 """Lesson ``anogan``: anomaly detection with a GAN trained on one digit (Qt-free).
 
 Follows Schlegl et al. 2017 (AnoGAN) and Ogawa, *PyTorch advanced deep learning*, ch. 6.  Play trains a DCGAN on
-the images of one class only (the "normal" data).  Alongside, a **latent search** finds for a chosen test image
-the z whose G(z) is closest to it, one Adam step per training step, against a frozen copy of the current G and D;
-its score A = (1 − λ)·L_R + λ·L_D measures how abnormal the image is.  Scoring the whole test set runs the same
-search batched over all 100 images for a fixed number of steps; it is expensive, so it runs only when asked
-(``score_test_set``) and then every ``score_every`` training steps, in chunks of ``SCORE_CHUNK`` search steps
-inside ``train_step`` so the window stays responsive.  Torch is imported only when the lesson builds.
+the images of one class only (the "normal" data): a TorchTrainer with a D phase and a G phase
+(:meth:`AnoganLesson.d_losses`, :meth:`AnoganLesson.g_losses`).  Alongside, a **latent search** finds for a chosen
+test image the z whose G(z) is closest to it, one Adam step per training step, against a frozen copy of the
+current G and D; its score A = (1 − λ)·L_R + λ·L_D measures how abnormal the image is.  Scoring the whole test set
+runs the same search batched over all 100 images for a fixed number of steps; it is expensive, so it runs only
+when asked (``score_test_set``) and then every ``score_every`` training steps, in chunks of ``SCORE_CHUNK`` search
+steps inside ``train_step`` so the window stays responsive.  Torch is imported only when the lesson builds.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from lessons.anogan.detection import best_f1_threshold, precision_recall_f1, roc_auc
-from lessons.anogan.narrative import NARRATIVE
-from lessons.sagan.data import digits_16
-from lessons.sagan.health import GanHealth
-from visualizer.core.hyperparams import BoolParam, ChoiceParam, FloatParam, IntParam
-from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
-from visualizer.core.plotdata import ImageGridData, PlotData, PlotSpec
 from lessons.anogan import INFO
+from lessons.anogan.data import N_TEST, N_TEST_NORMAL, load_data
+from lessons.anogan.detection import (ScoreHistogramData, SearchCurveData, best_f1_threshold, precision_recall_f1,
+                                      roc_auc)
+from lessons.anogan.narrative import NARRATIVE
+from visualizer.core.hyperparams import BoolParam, ChoiceParam, FloatParam, IntParam
+from visualizer.core.lesson import Lesson, LessonConfigError
+from visualizer.core.plotdata import ImageGridData, PlotData, PlotSpec
+from visualizer.probes.gan_health import GanHealth, Streak, d_wins_message
 
-N_TEST = 100
-N_TEST_NORMAL = 30
 SCORE_CHUNK = 10              # batched search steps per training step while scoring
 CLASSES = tuple(str(d) for d in range(10))
-
-
-@dataclass
-class SearchCurveData:
-    """The ``search_curve`` plot kind: scores over the steps of the latent search (not training steps).
-
-    steps: (S,) int; residual, discrimination, score: (S,) float (L_R, L_D and A = (1 − λ)L_R + λL_D)."""
-
-    steps: np.ndarray
-    residual: np.ndarray
-    discrimination: np.ndarray
-    score: np.ndarray
-    title: str = ""
-
-    def table(self) -> tuple[list[str], list[list]]:
-        return (["search_step", "residual_loss", "discrimination_loss", "anomaly_score"],
-                [[int(s), float(r), float(d), float(a)] for s, r, d, a in
-                 zip(self.steps, self.residual, self.discrimination, self.score)])
-
-
-@dataclass
-class ScoreHistogramData:
-    """The ``score_histograms`` plot kind: anomaly scores of normal and anomalous test images with a threshold.
-
-    normal, anomalous: (N₀,), (N₁,) scores (empty before the test set is scored); threshold: flag score >
-    threshold; precision, recall, f1, auc: at that threshold (NaN when not scored); step: the training step the
-    scores belong to; status: one line on what is shown or running."""
-
-    normal: np.ndarray
-    anomalous: np.ndarray
-    threshold: float
-    precision: float = float("nan")
-    recall: float = float("nan")
-    f1: float = float("nan")
-    auc: float = float("nan")
-    best_threshold: float = float("nan")
-    step: int = -1
-    status: str = ""
-
-    def table(self) -> tuple[list[str], list[list]]:
-        rows = [["normal", float(s)] for s in self.normal] + [["anomalous", float(s)] for s in self.anomalous]
-        rows.append(["threshold", float(self.threshold)])
-        return ["group", "anomaly_score"], rows
-
-
-def build_test_set(x_val: np.ndarray, y_val: np.ndarray, normal: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """30 normal validation images (indices 0–29) then 70 anomalous ones from the other nine classes in turn:
-    x (100, 1, 16, 16), labels (100,).  Raises LessonConfigError if a class has too few images."""
-    rng = np.random.default_rng([seed, 6])
-    norm = np.flatnonzero(y_val == normal)
-    if len(norm) < N_TEST_NORMAL:
-        raise LessonConfigError(f"Only {len(norm)} validation images of class {normal}: need {N_TEST_NORMAL}.")
-    others = [rng.permutation(np.flatnonzero(y_val == c)) for c in range(10) if c != normal]
-    anomalous = []
-    k = 0
-    while len(anomalous) < N_TEST - N_TEST_NORMAL:
-        pool = others[k % len(others)]
-        if k // len(others) < len(pool):
-            anomalous.append(int(pool[k // len(others)]))
-        k += 1
-    idx = np.concatenate([rng.permutation(norm)[:N_TEST_NORMAL], np.asarray(anomalous)])
-    return np.ascontiguousarray(x_val[idx]), y_val[idx]
+D_WINS_LOSS = 0.02            # D's loss below this counts as D winning
 
 
 class AnoganLesson(Lesson):
@@ -128,7 +65,7 @@ class AnoganLesson(Lesson):
                    tooltip="Flag a test image as anomalous when its score A exceeds this."),
     )
     plots = (
-        PlotSpec("losses", "GAN losses", "curves", series=("loss_D", "loss_G"), x_label="step", y_label="loss",
+        PlotSpec("losses", "GAN losses", "curves", series=("d_loss", "g_loss"), x_label="step", y_label="loss",
                  tooltip="Window means of D's and G's cross-entropy losses on the normal class."),
         PlotSpec("search", "Latent search", "image_grid",
                  tooltip="The query x, G(z) at the current search step, and the residual |x − G(z)| (black: 0, "
@@ -138,7 +75,7 @@ class AnoganLesson(Lesson):
         PlotSpec("histograms", "Scores: normal vs anomalous", "score_histograms",
                  tooltip="Histograms of the anomaly scores of the 30 normal and 70 anomalous test images (after "
                          "'Score the test set'), the threshold, and precision, recall, F1 and ROC AUC."),
-        PlotSpec("scores", "Discriminator outputs", "curves", series=("D_real", "D_fake"), x_label="step",
+        PlotSpec("scores", "Discriminator outputs", "curves", series=("d_real", "d_fake"), x_label="step",
                  y_label="D(·)", tooltip="Mean D(x) on real normal images and D(G(z)) on generated ones."),
         PlotSpec("query_score", "Search score and AUC", "curves", series=("query_score", "auc"), x_label="step",
                  y_label="score / AUC",
@@ -154,81 +91,110 @@ class AnoganLesson(Lesson):
         if hp["engine"] != "torch":
             raise LessonConfigError("AnoGAN runs on the torch engine only: choose engine torch.")
         normal = int(hp["normal_class"])
-        x_tr, y_tr, x_va, y_va = digits_16(hp["seed"])
-        self.x_train = np.ascontiguousarray(x_tr[y_tr == normal])
-        self.x_test, self.y_test = build_test_set(x_va, y_va, normal, hp["seed"])
+        self.x_train, self.x_test, self.y_test = load_data(normal, hp["seed"])
         self.is_anomaly = self.y_test != normal
-        from lessons.anogan.trainer import AnoganTrainer
-
-        self.trainer = AnoganTrainer(self.x_train, self.x_test, hp["device"], hp["seed"], hp["lr_g"], hp["lr_d"],
-                                     hp["batch_size"], hp["channels"])
-        self.sync_every = 10 if self.trainer.device.type == "cuda" else 1
-        self.t = 0
-        self.health = GanHealth(collapse_ratio=0.0)         # one class: low diversity is expected, not collapse
-        self._restart_search()
-        self.scores: np.ndarray | None = None
-        self.scores_step = -1
+        # pause when D's loss stays near 0 for 5 readings after step 300; no collapse check (one class is alike)
+        self.health = GanHealth(Streak(5, warmup=300), None)
+        self.last_step = 0
+        self._build(hp)
+        self._restart_search()                                # also sets _view_cache
+        self.scores, self.scores_step = None, -1              # the last scoring of the test set, and its step
         self._next_scoring: int | None = None
-        self._view_cache: tuple | None = None
+
+    def _build(self, hp) -> None:
+        """G and D (DCGAN initialization after ``torch.manual_seed(seed)``), Adam β₁ = 0.5 for each, the images
+        and the two latent searches on the device."""
+        import torch
+
+        from lessons.anogan.latent_search import AnomalySearch
+        from lessons.anogan.net_torch import Discriminator, Generator, init_weights
+        from visualizer.torch_backend.gan import gan_trainer
+
+        torch.manual_seed(hp["seed"])
+        G, D = Generator(20, hp["channels"]), Discriminator(hp["channels"])
+        init_weights(G)
+        init_weights(D)
+        self.trainer = gan_trainer(G, D, self.d_losses, self.g_losses, lr_g=hp["lr_g"], lr_d=hp["lr_d"],
+                                   betas=(0.5, 0.999), device=hp["device"], seed=hp["seed"])
+        # channel stride 1, as the lesson's arrays always had: oneDNN takes the same conv path, bit for bit
+        to_dev = lambda a: torch.as_tensor(a, device=self.trainer.device).as_strided(  # noqa: E731
+            a.shape, (a.shape[2] * a.shape[3], 1, a.shape[3], 1))
+        self.x, self.search = to_dev(self.x_train), AnomalySearch(to_dev(self.x_test), hp["seed"])
 
     @property
     def steps_per_epoch(self) -> int:
         return max(1, len(self.x_train) // self.hp["batch_size"])
 
+    # ---- training: one D update, then one G update (BCE with logits, non-saturating G loss) ---------------
+    def d_losses(self, batch, step):
+        """D's BCE on a real batch of the normal class and a detached fake batch; mean D(x) and D(G(z))."""
+        import torch
+        from torch.nn.functional import binary_cross_entropy_with_logits as bce
+
+        G, D, gen = self.trainer.modules["G"], self.trainer.modules["D"], self.trainer.generator
+        n = self.hp["batch_size"]
+        real = self.x[torch.randint(0, self.x.shape[0], (n,), generator=gen, device=self.x.device)]
+        self._fake = G(torch.randn(n, G.z_dim, generator=gen, device=self.x.device))    # (B, 1, 16, 16)
+        d_real, d_fake = D(real)[0], D(self._fake.detach())[0]                            # (B,) logits
+        return {"d_loss": bce(d_real, torch.ones_like(d_real)) + bce(d_fake, torch.zeros_like(d_fake)),
+                "d_real": torch.sigmoid(d_real.detach()).mean(), "d_fake": torch.sigmoid(d_fake.detach()).mean()}
+
+    def g_losses(self, batch, step):
+        """G's non-saturating loss −log D(G(z)) on the same fakes, through the just-updated D."""
+        import torch
+        from torch.nn.functional import binary_cross_entropy_with_logits as bce
+
+        d_gen = self.trainer.modules["D"](self._fake)[0]
+        self._fake = None
+        return {"g_loss": bce(d_gen, torch.ones_like(d_gen))}
+
     def _restart_search(self) -> None:
-        self.trainer.start_search(self.hp["test_index"], self.hp["lam"], self.hp["search_lr"],
-                                  self.hp["search_steps"])
+        self.search.start(self.trainer.modules["G"], self.trainer.modules["D"], self.hp["test_index"],
+                          self.hp["lam"], self.hp["search_lr"], self.hp["search_steps"])
         self._view_cache = None
 
-    def train_step(self) -> dict[str, float]:
-        out: dict[str, float] = {}
+    def train_step(self, step: int) -> None:
+        """A GAN step (unless 'Train the GAN' is off), a step of the search, and a chunk of the scoring."""
+        self.last_step = step
         if self.hp["train_gan"]:
-            self.trainer.step()
-        if self.trainer.search.steps >= self.hp["search_steps"]:
+            self.trainer.step(None, step)
+        if self.search.one.steps >= self.hp["search_steps"]:
             self._restart_search()
-        self.trainer.search_step()
-        self.t += 1
-        if self.t % self.sync_every == 0:
-            if self.trainer.count:
-                out.update(self.trainer.read_stats())
-            out["query_score"] = float(self.trainer.history[self.trainer.search.steps - 1, 2])
+        self.trainer.record({"query_score": self.search.step()})
         if self.hp["score_test_set"]:
-            out.update(self._advance_scoring())
-        if "loss_D" in out:
-            msg = self.health.update(self.t, out["loss_D"] < 0.02, out["D_real"], out["D_fake"], 1.0)
-            if msg:
-                self.context.request_pause(msg)
-        return out
+            self._advance_scoring(step)
 
-    def _advance_scoring(self) -> dict[str, float]:
-        tr = self.trainer
-        if tr.batch is None and (self._next_scoring is None or self.t >= self._next_scoring):
-            tr.start_scoring(self.hp["lam"], self.hp["search_lr"], self.hp["search_steps"])
-            self._scoring_started = self.t
-        if tr.batch is None:
-            return {}
-        scores = tr.scoring_chunk(SCORE_CHUNK)
-        if scores is None:
-            return {}
+    def flush(self) -> dict[str, float]:
+        """The window's metrics, and the check that pauses when D wins."""
+        m = self.trainer.flush()
+        if "d_loss" in m and (v := self.health.update(self.last_step, d_wins=m["d_loss"] < D_WINS_LOSS)):
+            self.context.request_pause(d_wins_message(v.steps, m["d_real"], m["d_fake"]))
+        return m
+
+    def _advance_scoring(self, step: int) -> None:
+        s = self.search
+        if s.batch is None and (self._next_scoring is None or step >= self._next_scoring):
+            s.start_scoring(self.trainer.modules["G"], self.trainer.modules["D"], self.hp["lam"],
+                            self.hp["search_lr"], self.hp["search_steps"])
+            self._scoring_started = step
+        if s.batch is None or (scores := s.scoring_chunk(SCORE_CHUNK)) is None:
+            return
         self.scores, self.scores_step = scores, self._scoring_started
-        self._next_scoring = self.t + self.hp["score_every"]
+        self._next_scoring = step + self.hp["score_every"]
         auc = roc_auc(scores, self.is_anomaly)
-        return {"auc": auc} if np.isfinite(auc) else {}
+        if np.isfinite(auc):
+            self.trainer.record({"auc": auc})
 
     def set_live(self, name, value) -> None:
         super().set_live(name, value)
-        if name == "lr_g":
-            self.trainer.set_lr(lr_g=value)
-        elif name == "lr_d":
-            self.trainer.set_lr(lr_d=value)
-        elif name in ("test_index", "lam", "search_lr"):
+        if name in ("test_index", "lam", "search_lr"):
             self._restart_search()
-        elif name == "search_steps" and self.trainer.search.steps > value:
+        elif name == "search_steps" and self.search.one.steps > value:
             self._restart_search()
         elif name == "score_test_set" and value:
             self._next_scoring = None                    # score as soon as the next step runs
         elif name == "score_test_set":
-            self.trainer.batch = None
+            self.search.batch = None
 
     def divergence_hint(self) -> str:
         return (f"The losses became NaN or infinite: the learning rates (G {self.hp['lr_g']:g}, D "
@@ -237,17 +203,17 @@ class AnoganLesson(Lesson):
 
     # ---- views --------------------------------------------------------------------------------------------
     def _search_view(self):
-        key = (self.t, self.trainer.search.steps, self.hp["test_index"])
+        key = (self.last_step, self.search.one.steps, self.hp["test_index"])
         if self._view_cache is None or self._view_cache[0] != key:
-            self._view_cache = (key, self.trainer.search_view())
+            self._view_cache = (key, self.search.view())
         return self._view_cache[1]
 
     def histogram_data(self) -> ScoreHistogramData:
         thr = float(self.hp["threshold"])
-        running = self.trainer.batch is not None
+        running = self.search.batch is not None
         if self.scores is None:
             status = ("scoring the test set: search step "
-                      f"{self.trainer.batch.steps}/{self.trainer.batch_total}" if running else
+                      f"{self.search.batch.steps}/{self.search.batch_total}" if running else
                       "not scored yet: turn on 'Score the test set'")
             return ScoreHistogramData(np.zeros(0), np.zeros(0), thr, status=status)
         p, r, f1 = precision_recall_f1(self.scores, self.is_anomaly, thr)
@@ -271,21 +237,14 @@ class AnoganLesson(Lesson):
             "histograms": self.histogram_data(),
         }
 
-    # ---- checkpoints --------------------------------------------------------------------------------------
-    def checkpoint_state(self) -> dict[str, np.ndarray]:
-        return self.trainer.state_numpy()
-
     def load_checkpoint_state(self, state: dict) -> None:
-        try:
-            self.trainer.load_numpy(state)
-        except (KeyError, RuntimeError, ValueError) as e:
-            raise LessonConfigError("The checkpoint does not fit this AnoGAN (base channels must be those it was "
-                                    f"saved with): {e}") from None
+        super().load_checkpoint_state(state)
         self._restart_search()
         self.scores = None
 
     def close(self) -> None:
-        self._view_cache = None
+        self._view_cache = self._fake = None
+        super().close()
 
 
 LESSON = AnoganLesson

@@ -1,7 +1,9 @@
 """Lesson ``sagan``: a self-attention GAN with spectral normalization and the hinge loss on 16×16 digits (Qt-free).
 
 Follows Ogawa, *PyTorch advanced deep learning*, ch. 5 (SAGAN), Zhang et al. 2019 (SAGAN) and Miyato et al. 2018
-(spectral normalization).  Torch is imported only when the lesson builds (``trainer.py``, ``nets.py``).  Views:
+(spectral normalization).  The networks are ``visualizer.models.sagan_torch``; one step is a TorchTrainer with a D
+phase and a G phase (:meth:`SaganLesson.d_losses`, :meth:`SaganLesson.g_losses`); torch is imported only when the
+lesson builds.  Views:
 samples from fixed noise, the losses and D scores, the attention strength γ of every attention layer over time,
 the largest singular value σ of each weight before normalization (curves and bars), and the attention map of a
 pixel the user clicks in a generated image.
@@ -12,18 +14,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lessons.sagan.data import digits_16
-from lessons.sagan.health import GanHealth
+from lessons.sagan import INFO
 from lessons.sagan.narrative import NARRATIVE
 from visualizer.core.hyperparams import BoolParam, ChoiceParam, FloatParam, IntParam
-from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
+from visualizer.core.lesson import Lesson, LessonConfigError
 from visualizer.core.plotdata import BarsData, ImageGridData, PlotData, PlotSpec
-from lessons.sagan import INFO
+from visualizer.data.digits import load_digit_images_split
+from visualizer.probes.gan_health import GanHealth, Streak, collapse_message, d_wins_message
 
 N_FIXED = 16
 ATTN_SIDE = 8                  # G's attention works on its 8×8 feature map
 IMAGE_SIDE = 16
-SLOW_EVERY = 10                # γ, σ and diversity are read back every this many steps
+SLOW_EVERY = 10                # γ, σ and diversity are measured every this many steps
+D_WINS_LOSS = 0.05             # D's loss below this (at a measurement) counts as D winning
 
 
 @dataclass
@@ -85,10 +88,10 @@ class SaganLesson(Lesson):
                  tooltip="The pixel (row · 16 + column) whose attention map is shown; click the image instead."),
     )
     plots = (
-        PlotSpec("losses", "Losses", "curves", series=("loss_D", "loss_G"), x_label="step", y_label="loss",
+        PlotSpec("losses", "Losses", "curves", series=("d_loss", "g_loss"), x_label="step", y_label="loss",
                  tooltip="Window means of the discriminator and generator losses. Hinge: D's loss is 0 when "
                          "every real score is above +1 and every fake score below −1."),
-        PlotSpec("scores", "Discriminator scores", "curves", series=("D_real", "D_fake"), x_label="step",
+        PlotSpec("scores", "Discriminator scores", "curves", series=("d_real", "d_fake"), x_label="step",
                  y_label="D (logit)",
                  tooltip="Mean raw output of D on real images D(x) and on generated ones D(G(z)). They drift "
                          "apart when D is winning."),
@@ -121,45 +124,88 @@ class SaganLesson(Lesson):
         super().__init__(hp, context)
         if hp["engine"] != "torch":
             raise LessonConfigError("SAGAN runs on the torch engine only: choose engine torch.")
-        self.x_train, self.y_train, _, _ = digits_16(hp["seed"])
-        from lessons.sagan.nets import SaganConfig
-        from lessons.sagan.trainer import SaganTrainer
-
-        cfg = SaganConfig(z_dim=20, ngf=hp["channels"], ndf=hp["channels"], sn=hp["spectral_norm"])
-        self.trainer = SaganTrainer(cfg, self.x_train, hp["device"], hp["seed"], hp["loss"], hp["lr_g"],
-                                    hp["lr_d"], hp["batch_size"])
-        self.sync_every = 10 if self.trainer.device.type == "cuda" else 1
-        self.t = 0
-        self.health = GanHealth()
+        data = load_digit_images_split(IMAGE_SIDE, 0.2, hp["seed"])
+        self.x_train = data.train_images() * 2.0 - 1.0                       # (N, 1, 16, 16) in [−1, 1]
+        # pause once, after five measurements in a row (50 steps) that show D winning or the samples collapsed
+        self.health = GanHealth(Streak(5, warmup=300), Streak(5, warmup=300), collapse_ratio=0.15)
+        self.last_step = 0
         self._fixed_cache: tuple | None = None
-        self.trainer.slow_stats()                   # σ of the initial weights for the bars
+        self._last: tuple | None = None
+        self._build(hp)
+
+    def _build(self, hp) -> None:
+        """G and D (spectral normalization, DCGAN initialization after ``torch.manual_seed(seed)``), Adam
+        β = (0, 0.9) for each (SAGAN), the images and 16 fixed noise vectors (the trainer's generator) on the
+        device."""
+        import torch
+
+        from lessons.sagan.readouts import layer_labels, slow_readings
+        from visualizer.models.sagan_torch import (Discriminator, Generator, SaganConfig, bce_d_loss, bce_g_loss,
+                                                   hinge_d_loss, hinge_g_loss, init_weights)
+        from visualizer.torch_backend.gan import gan_trainer
+
+        torch.manual_seed(hp["seed"])
+        self.cfg = SaganConfig(z_dim=20, ngf=hp["channels"], ndf=hp["channels"], sn=hp["spectral_norm"])
+        G, D = Generator(self.cfg), Discriminator(self.cfg)
+        init_weights(G)
+        init_weights(D)
+        hinge = hp["loss"] == "hinge"
+        self._d_loss, self._g_loss = (hinge_d_loss, hinge_g_loss) if hinge else (bce_d_loss, bce_g_loss)
+        self.trainer = gan_trainer(G, D, self.d_losses, self.g_losses, lr_g=hp["lr_g"], lr_d=hp["lr_d"],
+                                   betas=(0.0, 0.9), device=hp["device"], seed=hp["seed"])
+        dev = self.trainer.device
+        self.x = torch.as_tensor(self.x_train, device=dev)
+        self.fixed_z = torch.randn(N_FIXED, self.cfg.z_dim, generator=self.trainer.generator, device=dev)
+        self.layer_labels = layer_labels(G, D)
+        self.sigma_raw = slow_readings(G, D, None)[1]             # σ of the initial weights for the bars
 
     @property
     def steps_per_epoch(self) -> int:
         return max(1, len(self.x_train) // self.hp["batch_size"])
 
-    def train_step(self) -> dict[str, float]:
-        self.trainer.step()
-        self.t += 1
-        out: dict[str, float] = {}
-        if self.t % self.sync_every == 0:
-            out.update(self.trainer.read_stats())
-        if self.t % SLOW_EVERY == 0:
-            slow = self.trainer.slow_stats()
-            out.update({k: v for k, v in slow.items() if k != "diversity"})
-            if "loss_D" in out:
-                msg = self.health.update(self.t, out["loss_D"] < 0.05, out["D_real"], out["D_fake"],
-                                         slow["diversity"])
-                if msg:
-                    self.context.request_pause(msg)
-        return out
+    # ---- training: one D update on a real and a fake batch, then one G update on fresh fakes (Ogawa ch. 5) ----
+    def d_losses(self, batch, step):
+        """D's loss on a real batch and a (detached) fake batch, and its mean raw scores D(x), D(G(z))."""
+        import torch
 
-    def set_live(self, name, value) -> None:
-        super().set_live(name, value)
-        if name == "lr_g":
-            self.trainer.set_lr(lr_g=value)
-        elif name == "lr_d":
-            self.trainer.set_lr(lr_d=value)
+        G, D, gen = self.trainer.modules["G"], self.trainer.modules["D"], self.trainer.generator
+        n = self.hp["batch_size"]
+        idx = torch.randint(0, self.x.shape[0], (n,), generator=gen, device=self.x.device)
+        self._real = self.x[idx]                                                 # (B, 1, 16, 16)
+        fake = G(torch.randn(n, self.cfg.z_dim, generator=gen, device=self.x.device))
+        d_real, d_fake = D(self._real), D(fake.detach())                         # (B,), (B,)
+        return {"d_loss": self._d_loss(d_real, d_fake), "d_real": d_real.detach().mean(),
+                "d_fake": d_fake.detach().mean()}
+
+    def g_losses(self, batch, step):
+        """G's loss on a fresh fake batch, through the just-updated D."""
+        import torch
+
+        z = torch.randn(self.hp["batch_size"], self.cfg.z_dim, generator=self.trainer.generator,
+                        device=self.x.device)
+        fake = self.trainer.modules["G"](z)                                      # (B, 1, 16, 16)
+        self._last = (fake.detach(), self._real)
+        return {"g_loss": self._g_loss(self.trainer.modules["D"](fake))}
+
+    def train_step(self, step: int) -> None:
+        """One D and one G update; every SLOW_EVERY steps also γ, σ and the diversity (device tensors)."""
+        self.last_step = step
+        self.trainer.step(None, step)
+        if step % SLOW_EVERY == 0:
+            from lessons.sagan.readouts import slow_readings
+            readings, self.sigma_raw = slow_readings(self.trainer.modules["G"], self.trainer.modules["D"], self._last)
+            self.trainer.record(readings)
+
+    def flush(self) -> dict[str, float]:
+        """The window's metrics; when it holds a measurement, the health check (which may pause the run)."""
+        m = self.trainer.flush()
+        diversity = m.pop("diversity", None)
+        if diversity is not None and "d_loss" in m:
+            v = self.health.update(self.last_step, d_wins=m["d_loss"] < D_WINS_LOSS, diversity=diversity)
+            if v is not None:
+                self.context.request_pause(collapse_message(v.value) if v.kind == "collapse"
+                                           else d_wins_message(v.steps, m["d_real"], m["d_fake"]))
+        return m
 
     def divergence_hint(self) -> str:
         sn = "" if self.hp["spectral_norm"] else " Spectral normalization (on) keeps D's gradients bounded."
@@ -169,9 +215,9 @@ class SaganLesson(Lesson):
     # ---- views --------------------------------------------------------------------------------------------
     def _fixed(self) -> tuple[np.ndarray, np.ndarray]:
         """Fixed-noise samples (16, 16, 16) and their attention maps (16, 64, 64) as NumPy, once per step."""
-        if self._fixed_cache is None or self._fixed_cache[0] != self.t:
-            images, attn = self.trainer.fixed_samples()
-            self._fixed_cache = (self.t, images[:, 0].cpu().numpy(), attn.cpu().numpy())
+        if self._fixed_cache is None or self._fixed_cache[0] != self.last_step:
+            from lessons.sagan.readouts import fixed_samples
+            self._fixed_cache = (self.last_step, *fixed_samples(self.trainer.modules["G"], self.fixed_z))
         return self._fixed_cache[1], self._fixed_cache[2]
 
     def attention_of(self, sample: int, pixel: int) -> np.ndarray:
@@ -182,32 +228,23 @@ class SaganLesson(Lesson):
     def snapshot(self) -> dict[str, PlotData]:
         images, _ = self._fixed()
         s, p = self.hp["attention_sample"], self.hp["attention_pixel"]
-        g_vals, d_vals = self.trainer.sigma_raw
-        labels = self.trainer.g_layers + self.trainer.d_layers
+        gamma = float(self.trainer.modules["G"].attn8.gamma.detach().cpu())
         return {
             "samples": ImageGridData(images.astype(np.float32), [f"z{i}" for i in range(N_FIXED)], (-1.0, 1.0),
                                      "gray", ncols=4),
             "attention": AttentionPixelData(images[s].astype(np.float32), self.attention_of(s, p).astype(np.float32),
-                                            p, s, images.astype(np.float32),
-                                            float(self.trainer.G.attn8.gamma.detach().cpu())),
-            "sigma_layers": BarsData(labels, np.maximum(np.asarray(g_vals + d_vals, dtype=float), 1e-12),
+                                            p, s, images.astype(np.float32), gamma),
+            "sigma_layers": BarsData(self.layer_labels, np.maximum(self.sigma_raw.cpu().numpy().astype(float), 1e-12),
                                      y_label="σ(W) before normalization"),
         }
 
-    # ---- checkpoints --------------------------------------------------------------------------------------
-    def checkpoint_state(self) -> dict[str, np.ndarray]:
-        return self.trainer.state_numpy()
-
     def load_checkpoint_state(self, state: dict) -> None:
-        try:
-            self.trainer.load_numpy(state)
-        except (KeyError, RuntimeError, ValueError) as e:
-            raise LessonConfigError("The checkpoint does not fit this SAGAN (base channels and spectral "
-                                    f"normalization must be those it was saved with): {e}") from None
+        super().load_checkpoint_state(state)
         self._fixed_cache = None
 
     def close(self) -> None:
-        self._fixed_cache = None
+        self._fixed_cache = self._last = None
+        super().close()
 
 
 LESSON = SaganLesson

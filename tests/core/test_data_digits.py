@@ -46,3 +46,23 @@ def test_datasplit_checks_shapes():
     with pytest.raises(ValueError, match="labels"):
         DataSplit("x", np.zeros((3, 64)), np.zeros(2, np.int64), np.zeros((1, 64)), np.zeros(1, np.int64),
                   (8, 8), tuple("0123456789"))
+
+
+def test_one_reader_and_image_shaped_loaders():
+    from sklearn.datasets import load_digits
+
+    from visualizer.data.digits import digit_images, load_digit_images_split, read_digits
+    x, y = read_digits()
+    bunch = load_digits()
+    np.testing.assert_array_equal(x, (bunch.data / 16.0).astype(np.float32))
+    np.testing.assert_array_equal(y, bunch.target)
+    img8, _ = digit_images(8)
+    np.testing.assert_array_equal(img8.reshape(-1, 64), x)
+    img16, labels = digit_images(16)
+    assert img16.shape == (1797, 16, 16) and img16.dtype == np.float32 and 0.0 <= img16.min() <= img16.max() <= 1.0
+    d = load_digit_images_split(16, 0.2, seed=3)
+    assert d.train_images().shape[1:] == (1, 16, 16) and len(d.y_train) + len(d.y_val) == 1797
+    counts_val = np.bincount(d.y_val, minlength=10)
+    np.testing.assert_allclose(counts_val / np.bincount(labels, minlength=10), 0.2, atol=0.02)
+    np.testing.assert_array_equal(load_digit_images_split(16, 0.2, seed=3).x_val, d.x_val)
+    assert not np.array_equal(load_digit_images_split(16, 0.2, seed=4).y_val, d.y_val)

@@ -17,7 +17,7 @@ from visualizer.core import registry
 
 RECORD = json.loads(GOLDEN.read_text())
 # Metric names the port changed to the shared vocabulary (one name per quantity across lessons): old -> new.
-RENAMED: dict[str, str] = {}
+RENAMED: dict[str, str] = {"loss_D": "d_loss", "loss_G": "g_loss", "D_real": "d_real", "D_fake": "d_fake"}
 
 
 def _renamed(record: dict) -> dict:

@@ -7,8 +7,9 @@ torch = pytest.importorskip("torch")
 
 from lessons.anogan.lesson import LESSON  # noqa: E402
 from lessons.anogan.detection import precision_recall_f1, roc_auc  # noqa: E402
-from lessons.anogan.nets import (Discriminator, Generator, LatentSearch, anomaly_score,  # noqa: E402
-                                 discrimination_loss, residual_loss)
+from lessons.anogan.latent_search import (LatentSearch, anomaly_score, discrimination_loss,  # noqa: E402
+                                          residual_loss)
+from lessons.anogan.net_torch import Discriminator  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -72,13 +73,16 @@ def test_search_lowers_the_score_and_anomalies_score_higher():
 def test_lesson_trains_searches_and_scores(monkeypatch):
     monkeypatch.setattr("lessons.anogan.lesson.SCORE_CHUNK", 10)
     lesson = LESSON(LESSON.hyperparameters({"channels": 8, "batch_size": 8, "search_steps": 10}))
-    for _ in range(12):
-        out = lesson.train_step()
-    assert np.isfinite(out["loss_D"]) and "query_score" in out
+    for step in range(1, 13):
+        lesson.train_step(step)
+        out = lesson.flush()
+    assert np.isfinite(out["d_loss"]) and "query_score" in out
+    assert set(out) == {"d_loss", "g_loss", "d_real", "d_fake", "query_score"}
     curve = lesson.snapshot()["search_curve"]
     assert curve.score[-1] < curve.score[0]                      # the search lowered the score
     lesson.set_live("score_test_set", True)
-    out = lesson.train_step()
+    lesson.train_step(13)
+    out = lesson.flush()
     assert "auc" in out and 0.0 <= out["auc"] <= 1.0
     h = lesson.snapshot()["histograms"]
     assert len(h.normal) == 30 and len(h.anomalous) == 70
@@ -88,3 +92,23 @@ def test_lesson_trains_searches_and_scores(monkeypatch):
     truth = np.r_[np.zeros(30, bool), np.ones(70, bool)]
     assert (h2.precision, h2.recall) == precision_recall_f1(scores, truth, h2.threshold)[:2]
     lesson.load_checkpoint_state(lesson.checkpoint_state())
+
+
+def test_pauses_once_when_the_discriminator_wins_and_learning_rates_are_live():
+    from visualizer.core.lesson import LessonContext
+
+    class Recorder(LessonContext):
+        pauses = []
+
+        def request_pause(self, message):
+            self.pauses.append(message)
+
+    ctx = Recorder()
+    lesson = LESSON(LESSON.hyperparameters({"channels": 8, "batch_size": 8}), ctx)
+    lesson.trainer.flush = lambda: {"d_loss": 0.001, "g_loss": 7.0, "d_real": 0.999, "d_fake": 0.001}
+    for step in range(1, 320):
+        lesson.last_step = step
+        lesson.flush()
+    assert len(ctx.pauses) == 1 and "discriminator wins" in ctx.pauses[0]
+    lesson.set_live("lr_d", 1e-3)
+    assert lesson.trainer.optimizers["D"].param_groups[0]["lr"] == 1e-3

@@ -6,11 +6,10 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from lessons.sagan.lesson import LESSON  # noqa: E402
-from lessons.sagan.health import GanHealth  # noqa: E402
 from lessons.sagan.lesson import pixel_to_position  # noqa: E402
-from lessons.sagan.nets import (Discriminator, Generator, SaganConfig, SelfAttention, hinge_d_loss,  # noqa: E402
-                                hinge_g_loss, singular_values)
-from visualizer.core.lesson import LessonConfigError  # noqa: E402
+from visualizer.core.lesson import LessonConfigError, LessonContext  # noqa: E402
+from visualizer.models.sagan_torch import (Discriminator, Generator, SaganConfig, SelfAttention,  # noqa: E402
+                                           hinge_d_loss, hinge_g_loss, singular_values)
 
 
 @pytest.fixture(autouse=True)
@@ -75,9 +74,11 @@ def test_cuda_absent_is_a_config_error(monkeypatch):
 
 def test_lesson_trains_and_snapshots():
     lesson = LESSON(LESSON.hyperparameters({"channels": 8, "batch_size": 8}))
-    for _ in range(10):
-        out = lesson.train_step()
-    assert np.isfinite(out["loss_D"]) and "gamma_G8" in out and "sigma_D1" in out
+    for step in range(1, 11):
+        lesson.train_step(step)
+        out = lesson.flush()
+    assert np.isfinite(out["d_loss"]) and "gamma_G8" in out and "sigma_D1" in out
+    assert set(out) >= {"d_loss", "g_loss", "d_real", "d_fake"} and "diversity" not in out
     lesson.set_live("attention_pixel", 3 * 16 + 4)
     lesson.set_live("attention_sample", 5)
     snap = lesson.snapshot()
@@ -91,12 +92,33 @@ def test_lesson_trains_and_snapshots():
         lesson.load_checkpoint_state({k: v for k, v in list(state.items())[1:]})
 
 
-def test_health_detects_d_winning_after_patience():
-    h = GanHealth(warmup=10, patience=3)
-    assert h.update(5, True, 3.0, -3.0, 1.0) is None          # during warm-up
-    assert h.update(10, True, 3.0, -3.0, 1.0) is None
-    assert h.update(11, True, 3.0, -3.0, 1.0) is None
-    assert "discriminator wins" in h.update(12, True, 3.0, -3.0, 1.0)
-    h2 = GanHealth(warmup=0, patience=2)
-    h2.update(1, False, 0, 0, 0.05)
-    assert "Mode collapse" in h2.update(2, False, 0, 0, 0.05)
+class Recorder(LessonContext):
+    def __init__(self):
+        self.pauses = []
+
+    def request_pause(self, message):
+        self.pauses.append(message)
+
+
+def test_health_pauses_once_when_d_wins_after_warmup_and_patience():
+    ctx = Recorder()
+    lesson = LESSON(LESSON.hyperparameters({"channels": 8, "batch_size": 8}), ctx)
+    lesson.trainer.flush = lambda: {"d_loss": 0.01, "g_loss": 3.0, "d_real": 3.0, "d_fake": -3.0, "diversity": 1.0}
+    for step in range(10, 300, 10):                              # warm-up: no verdict
+        lesson.last_step = step
+        lesson.flush()
+    assert not ctx.pauses
+    for step in range(300, 400, 10):
+        lesson.last_step = step
+        assert "diversity" not in lesson.flush()
+    assert len(ctx.pauses) == 1 and "discriminator wins" in ctx.pauses[0]    # fired at the fifth, once
+
+
+def test_health_pauses_on_mode_collapse():
+    ctx = Recorder()
+    lesson = LESSON(LESSON.hyperparameters({"channels": 8, "batch_size": 8}), ctx)
+    lesson.trainer.flush = lambda: {"d_loss": 1.0, "g_loss": 1.0, "d_real": 0.0, "d_fake": 0.0, "diversity": 0.05}
+    for step in range(300, 350, 10):
+        lesson.last_step = step
+        lesson.flush()
+    assert len(ctx.pauses) == 1 and "Mode collapse" in ctx.pauses[0]

@@ -6,7 +6,8 @@ sets stratified by class with a seed.  No network needed.  Qt-free.
 
 :func:`read_digits` is the one reader: it reads scikit-learn's bundled ``digits.csv.gz`` directly, because
 importing scikit-learn costs seconds.  :func:`load_digits_split` (flattened rows, split with scikit-learn) and
-:func:`digit_images` (image-shaped, optionally upscaled, for the generative lessons) are built on it.
+:func:`digit_images` (image-shaped, optionally upscaled, for the generative lessons) and
+:func:`load_digit_images_split` (those images split by class without scikit-learn) are built on it.
 """
 from __future__ import annotations
 
@@ -75,3 +76,16 @@ def load_digits_split(val_fraction: float = 0.2, seed: int = 0, dtype: str = "fl
     x_tr, x_va, y_tr, y_va = train_test_split(x, y, test_size=val_fraction, random_state=seed, stratify=y)
     return DataSplit("8×8 digits (scikit-learn, embedded)", np.ascontiguousarray(x_tr), y_tr,
                      np.ascontiguousarray(x_va), y_va, (8, 8), DIGIT_NAMES)
+
+
+def load_digit_images_split(size: int = 16, val_fraction: float = 0.2, seed: int = 0) -> DataSplit:
+    """The digits upscaled to size×size (:func:`digit_images`), split by :func:`stratified_indices`: x rows
+    (N, size²) float32 in [0, 1] (``train_images()`` gives (N, 1, size, size)), y int64.  The same seed gives
+    the same split.  Raises ValueError if val_fraction is not in (0, 1)."""
+    if not 0.0 < val_fraction < 1.0:
+        raise ValueError(f"the validation fraction must be between 0 and 1, got {val_fraction:g}")
+    images, y = digit_images(size)                                         # (1797, size, size)
+    train, val = stratified_indices(y, val_fraction, seed)
+    x = images.reshape(len(images), -1)                                    # (1797, size²)
+    return DataSplit(f"8×8 digits (scikit-learn, embedded) upscaled to {size}×{size}", x[train], y[train],
+                     x[val], y[val], (size, size), DIGIT_NAMES)

@@ -1,8 +1,9 @@
 """SAGAN for 16×16 digits in PyTorch: self-attention, spectral normalization, hinge loss.
 
 Zhang, Goodfellow, Metaxas & Odena 2019, *Self-Attention Generative Adversarial Networks*; Miyato et al. 2018,
-*Spectral Normalization for GANs*; Ogawa, *PyTorch advanced deep learning*, ch. 5 (SAGAN).  Imported only when
-the ``sagan`` lesson builds (torch is heavy).
+*Spectral Normalization for GANs*; Ogawa, *PyTorch advanced deep learning*, ch. 5 (SAGAN).  Imports torch at the
+top: import it only when a lesson builds (the ``sagan`` lesson trains it).  Also here: SAGAN's hinge loss and the
+BCE losses it can switch to, and the largest singular value of every conv weight (:func:`singular_values`).
 """
 from __future__ import annotations
 
