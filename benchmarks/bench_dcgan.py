@@ -68,10 +68,11 @@ def main() -> None:
         while trained < args.limit:
             t0 = time.perf_counter()
             while time.perf_counter() - t0 < args.check:
-                lesson.train_step()
                 steps += 1
+                lesson.train_step(steps)
+                lesson.flush()
             trained += time.perf_counter() - t0
-            fakes = lesson.engine.samples(64)[0]                                       # (64, 16, 16)
+            fakes = lesson.samples(64)[0]                                       # (64, 16, 16)
             proba = clf.predict_proba(fakes.reshape(64, -1))
             confident = float((proba.max(1) >= CONFIDENCE).mean())
             diversity = lesson.evaluate()["diversity"]

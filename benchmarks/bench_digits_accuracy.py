@@ -33,8 +33,9 @@ def train_to_target(lesson, target: float, budget: float, max_steps: int | None 
     step = 0
     while clock < budget and (max_steps is None or step < max_steps):
         t0 = time.perf_counter()
-        lesson.train_step()
         step += 1
+        lesson.train_step(step)
+        lesson.flush()                     # the session flushes after every step on the CPU
         if step % lesson.eval_every == 0 or step % spe == 0:
             acc = lesson.evaluate()["val_acc"]
             clock += time.perf_counter() - t0

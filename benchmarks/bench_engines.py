@@ -55,11 +55,8 @@ def batches(n_samples: int, batch: int, steps: int, seed: int) -> list[np.ndarra
 def trainer_step(clf, device: str = "cpu"):
     """``step(x, y, n)``: one training step of classifier ``clf`` as the session runs it: through its kit
     trainer, flushed after every step on the CPU (as the session does there) and never on CUDA (the caller
-    flushes when it stops the clock; the session flushes at its redraw rate).  # PORT: a classifier not yet on
-    the kit has ``train_step(x, y)``."""
-    trainer = getattr(clf, "trainer", None)
-    if trainer is None:
-        return lambda x, y, n: clf.train_step(x, y)
+    flushes when it stops the clock; the session flushes at its redraw rate)."""
+    trainer = clf.trainer
     if device == "cuda":
         return lambda x, y, n: trainer.step((x, y), n)
 

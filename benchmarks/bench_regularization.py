@@ -36,7 +36,8 @@ def run(config: dict, seed: int, steps: int) -> dict:
     t0 = time.perf_counter()
     stop_step = None
     for step in range(1, steps + 1):
-        lesson.train_step()
+        lesson.train_step(step)
+        lesson.flush()
         if step % lesson.eval_every == 0:
             m = lesson.evaluate()
             if lesson.stopped and stop_step is None:

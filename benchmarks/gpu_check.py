@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import inspect
 import statistics
 import sys
 import time
@@ -147,21 +146,13 @@ def torch_lessons() -> list[str]:
     return [lesson_id for lesson_id, info in registry.infos().items() if "torch" in info.engines]
 
 
-def _stepper(lesson) -> tuple[Callable[[int], Any], bool]:
-    """``train_step`` as a function of the step number, and whether the lesson is on the kit (a lesson not yet
-    ported takes no step argument and returns its metrics)."""
-    if len(inspect.signature(lesson.train_step).parameters) == 0:
-        return (lambda step: lesson.train_step()), False
-    return lesson.train_step, True
-
-
 def measure_lesson(lesson_cls, s: Settings) -> dict[str, Any]:
     """Bare vs visualized step time and host syncs of one lesson class on ``s.device`` (see the module
     docstring).  Returns bare_ms, visual_ms, overhead (fraction), flushes, snapshots, syncs_per_step,
-    flush_syncs, on_kit.  Exceptions of the lesson propagate."""
+    flush_syncs.  Exceptions of the lesson propagate."""
     lesson = lesson_cls(lesson_cls.hyperparameters({"engine": "torch", "device": s.device}))
     try:
-        step_fn, on_kit = _stepper(lesson)
+        step_fn = lesson.train_step
         step = 0
 
         def advance() -> None:
@@ -227,7 +218,7 @@ def measure_lesson(lesson_cls, s: Settings) -> dict[str, Any]:
         flush_syncs = count_syncs(lesson.flush, s.device)
         return {"bare_ms": b * 1e3, "visual_ms": v * 1e3, "overhead": v / b - 1, "steps": n,
                 "flushes": flushes, "snapshots": snapshots, "syncs_per_step": syncs / max(s.sync_steps, 1),
-                "flush_syncs": flush_syncs, "on_kit": on_kit}
+                "flush_syncs": flush_syncs}
     finally:
         lesson.close()
 
@@ -262,12 +253,11 @@ def measure_lessons(ids: list[str], s: Settings) -> list[Row]:
                 import torch
                 torch.cuda.empty_cache()
         ok = r["overhead"] <= OVERHEAD_TARGET and r["syncs_per_step"] == 0
-        kit = "" if r["on_kit"] else " (not on the kit yet)"
         print(f"{lesson_id:16} {r['bare_ms']:9.3f} {r['visual_ms']:9.3f} {r['overhead']:8.1%} {r['flushes']:8d} "
-              f"{r['snapshots']:6d} {r['syncs_per_step']:11.2f} {r['flush_syncs']:10d}{kit}", flush=True)
+              f"{r['snapshots']:6d} {r['syncs_per_step']:11.2f} {r['flush_syncs']:10d}", flush=True)
         rows.append(Row("lessons", lesson_id,
                         f"{r['bare_ms']:.3f} -> {r['visual_ms']:.3f} ms/step ({r['overhead']:+.1%}), "
-                        f"{r['syncs_per_step']:.2f} syncs/step, {r['flush_syncs']} per flush{kit}",
+                        f"{r['syncs_per_step']:.2f} syncs/step, {r['flush_syncs']} per flush",
                         "<= 10 %, 0 syncs/step", "dry" if s.dry else "PASS" if ok else "FAIL", r))
     return rows
 

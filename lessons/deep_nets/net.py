@@ -19,7 +19,6 @@ N(0, 2 / fan_in) (He et al. 2015).  Biases and BN's beta start at 0, gamma at 1.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np

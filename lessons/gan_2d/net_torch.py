@@ -5,7 +5,6 @@ Algorithm 1).  Imports torch: import only when the torch engine is chosen.
 """
 from __future__ import annotations
 
-from typing import Mapping
 
 import numpy as np
 import torch
@@ -29,19 +28,8 @@ def make_torch_optimizer(name: str, params: list, lr: float) -> torch.optim.Opti
 
 
 class GanTrainer(TorchTrainer):
-    """TorchTrainer of the float64 GAN twins: metrics summed in float64 (the base class sums in float32, which
-    would hide the engines' agreement to round-off), gradients named and laid out as on the NumPy engine
+    """TorchTrainer of the float64 GAN twins: gradients named and laid out as on the NumPy engine
     (``G.linear0.W`` (D_in, D_out)), and the phases of a train mode (:meth:`set_phases`)."""
-
-    def record(self, metrics: Mapping[str, "torch.Tensor | float"]) -> None:
-        for k, v in metrics.items():
-            if isinstance(v, torch.Tensor):
-                v = v.detach()
-                v = v.mean() if v.ndim else v
-                self._sums[k] = self._sums[k] + v if k in self._sums else v.clone()
-                self._counts[k] = self._counts.get(k, 0) + 1
-            else:
-                self.host.add({k: v})
 
     def set_phases(self, d_fn, g_fn, mode: str, k: int) -> None:
         """Phases of one step: ``d_fn(i)`` for the i-th of k D steps (modes "both" and "D only"), then ``g_fn``

@@ -4,6 +4,7 @@ import numpy as np
 from visualizer.core.hyperparams import BoolParam, FloatParam
 from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo
 from visualizer.core.plotdata import BarsData, PlotSpec
+from visualizer.scratch.trainer import NumpyTrainer
 
 
 class ToyLesson(Lesson):
@@ -21,20 +22,28 @@ class ToyLesson(Lesson):
         if hp["fail_build"]:
             raise LessonConfigError("fail_build is on")
         self.rng = np.random.default_rng(hp["seed"])
-        self.w = np.float64(0.0)
-        self.t = 0
+        self.params = {"w": np.zeros(1)}
+        self.grads = {"w": np.zeros(1)}
+        self.trainer = NumpyTrainer(self.params, self.grads, self.update)
+
+    @property
+    def w(self):
+        return np.float64(self.params["w"][0])
 
     @property
     def steps_per_epoch(self):
         return 10
 
-    def train_step(self):
-        self.t += 1
-        if self.hp["explode"] and self.t == 5:
+    def checkpoint_state(self):
+        """The toy saves no checkpoints, so the session's report of that can be tested."""
+        raise NotImplementedError(f"{self.info.title} does not save checkpoints")
+
+    def update(self, batch, step):
+        if self.hp["explode"] and step == 5:
             raise RuntimeError("boom")
         t = self.hp["target"]
-        g = 2 * (self.w - t) + 0.1 * self.rng.standard_normal()
-        self.w -= self.hp["lr"] * g
+        self.grads["w"][0] = 2 * (self.w - t) + 0.1 * self.rng.standard_normal()
+        self.params["w"][0] -= self.hp["lr"] * self.grads["w"][0]
         return {"train_loss": float((self.w - t) * (self.w - t))}
 
     def evaluate(self):
@@ -55,16 +64,13 @@ class TwinToyLesson(ToyLesson):
 
     info = LessonInfo("twin_toy", "Twin toy", "Foundations", "none")
 
-    def train_step(self):
-        w_before = self.w
-        out = super().train_step()
-        self.g = (w_before - self.w) / self.hp["lr"]
-        if self.hp["engine"] == "torch":
-            self.g = np.float64(np.float32(self.g))
-        return out
+    engine_comparison = True
 
-    def gradient_arrays(self):
-        return {"w": np.array([getattr(self, "g", 0.0)], dtype=np.float64)}
+    def update(self, batch, step):
+        out = super().update(batch, step)
+        if self.hp["engine"] == "torch":
+            self.grads["w"][0] = np.float64(np.float32(self.grads["w"][0]))
+        return out
 
 
 class ToyViewLesson(ToyLesson):

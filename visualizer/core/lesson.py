@@ -139,8 +139,7 @@ class Lesson:
     @classmethod
     def supports_engine_comparison(cls) -> bool:
         """True if the lesson runs on both engines and implements :meth:`gradient_arrays`."""
-        legacy = getattr(cls.gradient_arrays, "__func__", cls.gradient_arrays) is not Lesson.gradient_arrays  # PORT: remove
-        return set(ENGINES) <= set(cls.info.engines) and (cls.engine_comparison or legacy)
+        return set(ENGINES) <= set(cls.info.engines) and cls.engine_comparison
 
     @classmethod
     def all_plots(cls) -> tuple[PlotSpec, ...]:
@@ -231,3 +230,7 @@ class Lesson:
         closed; the default closes the trainer."""
         if self.trainer is not None:
             self.trainer.close()
+
+
+__all__ = ["COMPARE_ENGINES", "ENGINES", "ENGINE_COMPARISON_PLOT", "DEVICES", "TRACKS", "Lesson", "LessonConfigError",
+           "LessonContext", "LessonInfo", "NarrativeStep", "common_params"]

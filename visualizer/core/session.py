@@ -26,11 +26,6 @@ EXACT_MATCH_FLOOR = 1e-17      # an exact engine match is recorded as this, so a
 DEVICE_FLUSH_INTERVAL = 1 / 30  # s between metric flushes of a lesson whose metrics live on a GPU
 
 
-def _legacy_step(lesson: Lesson) -> bool:
-    """PORT: True for a lesson not yet on the kit (``train_step()`` without the step number)."""
-    import inspect
-    return len(inspect.signature(lesson.train_step).parameters) == 0
-
 
 @dataclass(frozen=True)
 class SessionEvent:
@@ -433,9 +428,7 @@ class TrainingSession(SessionReadout):
 
     @staticmethod
     def _step_lesson(lesson: Lesson, step: int) -> dict[str, float]:
-        """One step of ``lesson`` and its metrics flushed at once (the twin, and lessons not yet on the kit)."""
-        if _legacy_step(lesson):
-            return lesson.train_step()
+        """One step of ``lesson`` and its metrics flushed at once (the engine-comparison twin)."""
         lesson.train_step(step)
         return lesson.flush()
 
@@ -454,17 +447,14 @@ class TrainingSession(SessionReadout):
         step = self.step_count + 1
         spe = max(1, lesson.steps_per_epoch)
         eval_due = step % lesson.eval_every == 0 or step % spe == 0
-        if _legacy_step(lesson):
-            metrics = lesson.train_step()
-        else:
-            lesson.train_step(step)
-            # on the CPU every step is flushed (a per-step curve costs nothing there); on a GPU the window
-            # is read at the redraw rate and before an evaluation, so no step waits for the host
-            device = lesson.metrics_on_device and self.twin is None
-            due = (not device or eval_due
-                   or time.perf_counter() - self._last_flush_t >= DEVICE_FLUSH_INTERVAL)
-            metrics = lesson.flush() if due else None
-            self._last_flush_t = time.perf_counter() if due else self._last_flush_t
+        lesson.train_step(step)
+        # on the CPU every step is flushed (a per-step curve costs nothing there); on a GPU the window is
+        # read at the redraw rate and before an evaluation, so no step waits for the host
+        device = lesson.metrics_on_device and self.twin is None
+        due = not device or eval_due or time.perf_counter() - self._last_flush_t >= DEVICE_FLUSH_INTERVAL
+        metrics = lesson.flush() if due else None
+        if due:
+            self._last_flush_t = time.perf_counter()
         self.step_count = step
         self._unflushed = 0 if metrics is not None else self._unflushed + 1
         if metrics is None:

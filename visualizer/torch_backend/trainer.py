@@ -124,7 +124,9 @@ class TorchTrainer(Trainer):
         """Add named values to the window: tensors stay on the device (summed there), floats on the host."""
         for k, v in metrics.items():
             if isinstance(v, torch.Tensor):
-                v = v.detach().float()
+                v = v.detach()
+                if v.dtype != torch.float64:      # a float64 model's metrics keep their precision
+                    v = v.float()
                 if v.ndim:
                     v = v.mean()
                 if k in self._sums:
@@ -140,7 +142,7 @@ class TorchTrainer(Trainer):
         out = self.host.flush()
         if self._sums:
             names = list(self._sums)
-            means = torch.stack([self._sums[k] / self._counts[k] for k in names]).tolist()
+            means = torch.stack([(self._sums[k] / self._counts[k]).double() for k in names]).tolist()
             out.update(zip(names, means))
             self._sums.clear()
             self._counts.clear()
