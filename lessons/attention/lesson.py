@@ -55,7 +55,7 @@ class AttentionLesson(SeqTaskLesson):
         PlotSpec("your_attention", "Attention weights (your date)", "matrix",
                  tooltip="The same for the date typed in 'Your date': its translation reads down the left "
                          "axis."),
-        PlotSpec("accuracy", "Test accuracy (exact match)", "curves", series=("test_acc",), x_label="step",
+        PlotSpec("accuracy", "Test accuracy (exact match)", "curves", series=("val_acc",), x_label="step",
                  y_label="accuracy",
                  tooltip="Share of test questions whose whole greedy-decoded answer (YYYY-MM-DD) is right."),
         PlotSpec("loss", "Training loss", "curves", series=("train_loss",), x_label="step",

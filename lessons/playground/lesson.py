@@ -94,11 +94,11 @@ PLOTS = (
     PlotSpec("network", "Network", "network",
              tooltip="Inputs, hidden neurons and outputs; each node shows its output over the plane, each edge "
                      "a weight (colour = sign, thickness = magnitude)."),
-    PlotSpec("loss", "Loss", "curves", series=("train_loss", "train_loss_full", "test_loss"),
+    PlotSpec("loss", "Loss", "curves", series=("train_loss", "train_loss_full", "val_loss"),
              x_label="step", y_label="cross-entropy",
-             tooltip="train_loss: the mini-batch of each step; train_loss_full and test_loss: the whole "
+             tooltip="train_loss: the mini-batch of each step; train_loss_full and val_loss (the test split): the whole "
                      "training and test splits, every 25 steps."),
-    PlotSpec("accuracy", "Accuracy", "curves", series=("train_acc", "train_acc_full", "test_acc"),
+    PlotSpec("accuracy", "Accuracy", "curves", series=("train_acc", "train_acc_full", "val_acc"),
              x_label="step", y_label="accuracy",
              tooltip="Fraction of points classified correctly (mini-batch, whole training split, test split)."),
     PlotSpec("grad_norms", "Gradient norm per layer", "curves",
@@ -188,11 +188,11 @@ class PlaygroundLesson(Lesson):
         self.trainer.record({f"grad_norm_{k}": g for k, g in enumerate(self.model.layer_grad_norms(), start=1)})
 
     def evaluate(self) -> dict[str, float]:
-        """test_loss, test_acc on the test split and train_loss_full, train_acc_full on the whole
+        """val_loss, val_acc on the test split and train_loss_full, train_acc_full on the whole
         training split (cross-entropy without the penalty)."""
         test = evaluate_chunks(self.model, self.x_test, self.y_test)
         train = evaluate_chunks(self.model, self.x_train, self.y_train)
-        return {"test_loss": float(test["loss"]), "test_acc": float(test["acc"]),
+        return {"val_loss": float(test["loss"]), "val_acc": float(test["acc"]),
                 "train_loss_full": float(train["loss"]), "train_acc_full": float(train["acc"])}
 
     def set_live(self, name: str, value: Any) -> None:

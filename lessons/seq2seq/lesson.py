@@ -31,7 +31,7 @@ class Seq2seqLesson(SeqTaskLesson):
                             "peeky+reversed: both (the book's best)."),
     ) + shared_params(default_hidden=128, default_examples=50_000)
     plots = (
-        PlotSpec("accuracy", "Test accuracy (exact match)", "curves", series=("test_acc",), x_label="step",
+        PlotSpec("accuracy", "Test accuracy (exact match)", "curves", series=("val_acc",), x_label="step",
                  y_label="accuracy",
                  tooltip="Share of test questions whose whole greedy-decoded answer is right. Earlier runs "
                          "(other variants) stay drawn, faded, after Reset."),

@@ -16,15 +16,6 @@ from tests.golden.record import GOLDEN, STEPS, compare, blas_kernel, run_lesson
 from visualizer.core import registry
 
 RECORD = json.loads(GOLDEN.read_text())
-# Metric names the port changed to the shared vocabulary (one name per quantity across lessons): old -> new.
-RENAMED: dict[str, str] = {"loss_D": "d_loss", "loss_G": "g_loss", "D_real": "d_real", "D_fake": "d_fake"}
-
-
-def _renamed(record: dict) -> dict:
-    def ren(d):
-        return {RENAMED.get(k, k): v for k, v in d.items()}
-    return {"train": [ren(d) for d in record["train"]], "eval": ren(record["eval"])}
-
 KERNEL = blas_kernel()
 TOL = 1e-5 if KERNEL == RECORD["blas_kernel"] else 1e-4
 
@@ -34,7 +25,7 @@ def test_lesson_metrics_match_the_golden_record(key):
     lesson_id, engine = key.split("/")
     cls = registry.get(lesson_id)
     got = run_lesson(cls, engine, STEPS)
-    worst = compare(_renamed(RECORD["lessons"][key]), got)
+    worst = compare(RECORD["lessons"][key], got)
     assert worst <= TOL, f"{key}: worst relative difference {worst:.3g} > {TOL:g} (kernel {KERNEL})"
 
 

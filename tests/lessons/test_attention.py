@@ -100,10 +100,10 @@ def test_attention_learns_a_tiny_task(tmp_path):
     (tmp_path / "rev.txt").write_text("\n".join(lines) + "\n")
     lesson = make(task_file=str(tmp_path / "rev.txt"), hidden_size=32, lr=0.01, batch_size=32,
                   reverse_input=False)
-    assert lesson.evaluate()["test_acc"] < 0.2
+    assert lesson.evaluate()["val_acc"] < 0.2
     for step in range(1, 301):
         lesson.train_step(step)
-    assert lesson.evaluate()["test_acc"] > 0.6
+    assert lesson.evaluate()["val_acc"] > 0.6
     # Writing a word backwards, output character t looks mostly at input character 3 − t.
     w = lesson.snapshot()["attention"].values
     assert (w.argmax(axis=1) == np.array([3, 2, 1, 0])).mean() >= 0.75

@@ -32,7 +32,7 @@ def steps_to_reach(lesson, acc, max_steps, every=25):
     """Training steps until test accuracy >= acc (checked every ``every`` steps), or None."""
     for step in range(every, max_steps + 1, every):
         train(lesson, every)
-        if lesson.evaluate()["test_acc"] >= acc:
+        if lesson.evaluate()["val_acc"] >= acc:
             return step
     return None
 
@@ -51,7 +51,7 @@ def test_xor_without_hidden_layer_or_feature_stays_near_chance_loss():
     lesson = build(dataset="xor", n_points=300, hidden_layers=0)
     train(lesson, 300)
     ev = lesson.evaluate()
-    assert ev["test_loss"] > 0.6 and ev["test_acc"] < 0.85
+    assert ev["val_loss"] > 0.6 and ev["val_acc"] < 0.85
 
 
 def test_engines_agree_step_by_step():
@@ -85,7 +85,7 @@ def test_train_step_metrics_and_grad_norm_per_layer():
     assert set(m) == {"train_loss", "train_acc"} | {f"grad_norm_{k}" for k in range(1, 8)}
     assert all(isinstance(v, float) and np.isfinite(v) for v in m.values())
     ev = lesson.evaluate()
-    assert set(ev) == {"test_loss", "test_acc", "train_loss_full", "train_acc_full"}
+    assert set(ev) == {"val_loss", "val_acc", "train_loss_full", "train_acc_full"}
     # the series the curve plots draw are exactly what the lesson records
     curves = {s for p in LESSON.plots if p.kind == "curves" for s in p.series}
     assert curves == set(m) | set(ev)
@@ -154,7 +154,7 @@ def test_multiclass_snapshot_encodes_class_and_confidence(engine):
     np.testing.assert_allclose(conf, (proba.max(axis=1) - 0.25) / 0.75, atol=1e-4)
     net = snap["network"]
     assert list(net.layer_sizes) == [2, 6, 4] and net.node_images[-1].shape == (4, NODE_GRID, NODE_GRID)
-    assert lesson.evaluate()["test_acc"] > 0.9
+    assert lesson.evaluate()["val_acc"] > 0.9
 
 
 def test_snapshot_is_cheap():
@@ -269,7 +269,7 @@ def test_session_runs_the_lesson_and_exports(tmp_path):
         assert session.wait_idle(30)
         assert session.step_count == 60 and session.applied["lr"] == 0.01
         assert [c.name for c in session.history.changes()] == ["lr"]
-        steps, values = session.history.series("test_acc")
+        steps, values = session.history.series("val_acc")
         assert len(steps) >= 2 and np.isfinite(values).all()
         snap = session.snapshot_now()
         assert {"decision", "network"} <= set(snap.plots)

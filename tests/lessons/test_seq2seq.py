@@ -85,12 +85,12 @@ def test_variants_build_different_models_and_curves():
 def test_accuracy_rises_on_a_tiny_task(tmp_path):
     lesson = make(task_file=str(reverse_task(tmp_path / "rev.txt")), variant="peeky+reversed", hidden_size=64,
                   batch_size=32, lr=0.01, test_examples=50)
-    assert lesson.evaluate()["test_acc"] < 0.2
+    assert lesson.evaluate()["val_acc"] < 0.2
     for step in range(1, 251):
         lesson.train_step(step)
         loss = lesson.flush()["train_loss"]
     assert loss < 0.3
-    assert lesson.evaluate()["test_acc"] > 0.6
+    assert lesson.evaluate()["val_acc"] > 0.6
 
 
 def test_predictions_table_marks_right_and_wrong(tmp_path):

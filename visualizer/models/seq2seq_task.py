@@ -132,7 +132,7 @@ class SeqTaskLesson(Lesson):
     def evaluate(self) -> dict[str, float]:
         pred = self._test_predictions()
         self.accuracy = float(exact_match(pred, self.t_test[:len(pred), 1:]).mean())
-        return {"test_acc": self.accuracy}
+        return {"val_acc": self.accuracy}
 
     # ---- views -----------------------------------------------------------------------------------
     def decode(self, ids: np.ndarray) -> list[str]:

@@ -52,7 +52,7 @@ def default_training_mode() -> str:
 MAX_PREVIOUS_RUNS = 6      # earlier runs whose curves stay overlaid
 MAX_LABEL_CHANGES = 3      # settings named in an earlier run's legend label
 STATUS_FIELDS = ("step", "epoch", "train_loss", "val_loss", "speed", "engine", "state")
-VAL_LOSS_NAMES = ("val_loss", "test_loss")
+VAL_LOSS_NAMES = ("val_loss",)
 
 
 def run_label(number: int, old: Mapping[str, Any], new: Mapping[str, Any], ignore: Collection[str] = ()) -> str:
