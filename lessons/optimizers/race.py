@@ -183,9 +183,7 @@ class RaceTrainer(Trainer):
 
     def set_hyper(self, **values: Any) -> None:
         """Apply new settings (names in RESTART) and restart the race."""
-        unknown = set(values) - self.hyper_names
-        if unknown:
-            raise LessonConfigError(f"these settings cannot change while training: {', '.join(sorted(unknown))}")
+        self.check_hyper(values)
         for name, value in values.items():
             if name in ("start_x", "start_y"):
                 self.start[0 if name == "start_x" else 1] = float(value)

@@ -19,7 +19,6 @@ import numpy as np
 
 from lessons.precision_speed.net import PrecisionConfig
 from visualizer.core.checkpoint import check_state
-from visualizer.core.errors import LessonConfigError
 from visualizer.core.plotdata import TableData
 from visualizer.core.trainer import MetricWindow, Trainer
 
@@ -153,9 +152,7 @@ class LockstepTrainer(Trainer):
         return self.window.flush()
 
     def set_hyper(self, **values: Any) -> None:
-        unknown = set(values) - self.hyper_names
-        if unknown:
-            raise LessonConfigError(f"these settings cannot change while training: {', '.join(sorted(unknown))}")
+        self.check_hyper(values)
         for name, value in values.items():
             setattr(self, name, value)
             if name == "master_weights":

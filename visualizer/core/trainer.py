@@ -13,6 +13,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from visualizer.core.errors import LessonConfigError
+
 
 class MetricWindow:
     """Sums of Python-float metrics since the last :meth:`flush`; the host-side twin of TorchTrainer's device
@@ -63,6 +65,12 @@ class Trainer:
         """Apply live settings (names in :attr:`hyper_names`) before the next step.  Raises
         LessonConfigError for a value that cannot apply (nothing changes then)."""
         raise NotImplementedError
+
+    def check_hyper(self, values: Mapping[str, Any]) -> None:
+        """Raise LessonConfigError unless every name in ``values`` is a live setting of this trainer."""
+        unknown = set(values) - self.hyper_names
+        if unknown:
+            raise LessonConfigError(f"these settings cannot change while training: {', '.join(sorted(unknown))}")
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """Weights, buffers and optimizer state: name -> NumPy copy."""

@@ -64,9 +64,7 @@ class NumpyTrainer(Trainer):
         return self.window.flush()
 
     def set_hyper(self, **values: Any) -> None:
-        unknown = set(values) - self.hyper_names
-        if unknown:
-            raise LessonConfigError(f"these settings cannot change while training: {', '.join(sorted(unknown))}")
+        self.check_hyper(values)
         for name, value in values.items():
             try:
                 self._hyper[name](value)

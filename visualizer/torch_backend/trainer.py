@@ -150,9 +150,7 @@ class TorchTrainer(Trainer):
 
     # ---- live settings -------------------------------------------------------------------------------
     def set_hyper(self, **values: Any) -> None:
-        unknown = set(values) - self.hyper_names
-        if unknown:
-            raise LessonConfigError(f"these settings cannot change while training: {', '.join(sorted(unknown))}")
+        self.check_hyper(values)
         for name, value in values.items():
             self._hyper[name](self, value)
 
