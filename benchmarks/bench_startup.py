@@ -49,20 +49,27 @@ def fake_lessons_path(folder: Path, total: int) -> Path:
     return folder
 
 
-def start_xvfb(display: str) -> subprocess.Popen:
-    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if subprocess.run(["xdpyinfo", "-display", display], capture_output=True).returncode == 0 \
-                if shutil.which("xdpyinfo") else Path(f"/tmp/.X11-unix/X{display[1:]}").exists():
-            return proc
-        time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("Xvfb did not start")
+def start_xvfb() -> tuple[subprocess.Popen, str]:
+    """Start Xvfb on a display it picks itself (``-displayfd``: it writes the number once it accepts
+    connections, so there is no race with a server that is still shutting down).  Returns (process, ":N")."""
+    r, w = os.pipe()
+    proc = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(w,))
+    os.close(w)
+    with os.fdopen(r) as f:
+        number = f.readline().strip()
+    if not number:
+        proc.kill()
+        raise RuntimeError("Xvfb did not start")
+    return proc, f":{number}"
 
 
-def time_to_window(cmd: list[str], env: dict, title: str, timeout: float = 30.0) -> float:
+def time_to_window(cmd: list[str], title: str, timeout: float = 30.0) -> float:
+    """Seconds from launching ``cmd`` to a visible window titled ``title``, on a fresh Xvfb of its own (one
+    server for many app launches stopped accepting clients after a few runs here)."""
+    xvfb, display = start_xvfb()
+    env = dict(os.environ, DISPLAY=display)
+    env.pop("QT_QPA_PLATFORM", None)
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -81,6 +88,8 @@ def time_to_window(cmd: list[str], env: dict, title: str, timeout: float = 30.0)
             proc.wait(5)
         except subprocess.TimeoutExpired:
             proc.kill()
+        xvfb.terminate()
+        xvfb.wait(10)
 
 
 def main() -> None:
@@ -93,10 +102,6 @@ def main() -> None:
     for tool in ("Xvfb", "xdotool"):
         if not shutil.which(tool):
             sys.exit(f"{tool} not found: apt-get install -y xvfb xdotool")
-    display = ":97"
-    xvfb = start_xvfb(display)
-    env = dict(os.environ, DISPLAY=display)
-    env.pop("QT_QPA_PLATFORM", None)
     baseline_cmd = [sys.executable, "-c",
                     "from PySide6.QtWidgets import QApplication, QMainWindow; a = QApplication([]); "
                     "w = QMainWindow(); w.setWindowTitle('Baseline Qt window'); w.show(); a.exec()"]
@@ -108,11 +113,10 @@ def main() -> None:
         app_cmd = [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(path)!r}); sys.argv = ['main.py', "
                    f"'--lesson', {args.lesson!r}]; import runpy; runpy.run_path('main.py', run_name='__main__')"]
     try:
-        time_to_window(app_cmd, env, "Deep Learning Visualizer")          # warm the file cache once
-        app_t = [time_to_window(app_cmd, env, "Deep Learning Visualizer") for _ in range(args.runs)]
-        base_t = [time_to_window(baseline_cmd, env, "Baseline Qt window") for _ in range(args.runs)]
+        time_to_window(app_cmd, "Deep Learning Visualizer")          # warm the file cache once
+        app_t = [time_to_window(app_cmd, "Deep Learning Visualizer") for _ in range(args.runs)]
+        base_t = [time_to_window(baseline_cmd, "Baseline Qt window") for _ in range(args.runs)]
     finally:
-        xvfb.terminate()
         if tmp is not None:
             tmp.cleanup()
     app_med, base_med = statistics.median(app_t), statistics.median(base_t)
