@@ -59,6 +59,20 @@ def test_torch_trainer_flush_is_the_mean_of_the_window_and_one_step_is_exact():
     assert mean3 == pytest.approx(np.mean(singles[3:]), rel=1e-6)
 
 
+def test_device_side_sums_give_the_host_means():
+    """The GPU path (metrics summed on the device, one copy per flush) exercised on the CPU."""
+    host = TinyTorchLesson(TinyTorchLesson.hyperparameters({"seed": 2}))
+    dev = TinyTorchLesson(TinyTorchLesson.hyperparameters({"seed": 2}))
+    dev.trainer.device_metrics = True
+    for step in range(1, 6):
+        host.train_step(step)
+        dev.train_step(step)
+    assert set(dev.trainer._sums) == {"train_loss", "train_acc"} and not host.trainer._sums
+    a, b = host.flush(), dev.flush()
+    assert a.keys() == b.keys() and all(b[k] == pytest.approx(a[k], rel=1e-6) for k in a)
+    assert dev.flush() == {} and not dev.trainer._sums
+
+
 @pytest.mark.parametrize("cls", [TinyNumpyLesson, TinyTorchLesson])
 def test_checkpoint_round_trip_and_a_bad_one_changes_nothing(cls):
     a = cls(cls.hyperparameters({"seed": 0}))

@@ -209,6 +209,7 @@ def test_large_beta_collapses_and_the_lesson_says_so():
 
 def test_metrics_stay_on_the_device_until_the_flush():
     lesson = build(seed=4)
+    lesson.trainer.device_metrics = True                          # the GPU path, on the CPU
     for t in range(1, 31):                                        # what the session does on a GPU: no flush
         lesson.train_step(t)
     sums = dict(lesson.trainer._sums)

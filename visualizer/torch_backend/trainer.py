@@ -81,7 +81,10 @@ class TorchTrainer(Trainer):
         self.hyper_names = frozenset(self._hyper)
         self._sums: dict[str, torch.Tensor] = {}
         self._counts: dict[str, int] = {}
-        self.host = MetricWindow()           # metrics the lesson computes on the host (rare)
+        self.host = MetricWindow()           # metrics summed on the host: floats, and every metric on the CPU
+        # Sum tensor metrics on the device (no sync per step) on a GPU; on the CPU reading a value is no sync
+        # and costs less than tensor arithmetic.  Tests set it to exercise the GPU path on the CPU.
+        self.device_metrics = self.device_type != "cpu"
 
     # ---- stepping ------------------------------------------------------------------------------------
     def _pin_threads(self) -> None:
@@ -89,8 +92,11 @@ class TorchTrainer(Trainer):
             torch.set_num_threads(self.cpu_threads)
 
     def train(self, mode: bool = True) -> None:
+        """Put every module in training (or evaluation) mode; a module already there is left alone (the
+        recursive ``nn.Module.train`` costs more than a small CPU step's arithmetic)."""
         for m in self.modules.values():
-            m.train(mode)
+            if m.training != mode:
+                m.train(mode)
 
     def step(self, batch: Any, step: int) -> None:
         """Run every due phase on ``batch``; add the returned tensors to the device sums (no host sync)."""
@@ -101,7 +107,10 @@ class TorchTrainer(Trainer):
                 continue
             opt = self.optimizers[phase.optimizer]
             opt.zero_grad(set_to_none=True)
-            with torch.autocast(self.device_type, dtype=torch.float16, enabled=self.amp):
+            if self.amp:
+                with torch.autocast(self.device_type, dtype=torch.float16):
+                    out = phase.fn(batch, step)
+            else:
                 out = phase.fn(batch, step)
             loss = out[phase.loss]
             if self.scaler is not None:
@@ -121,9 +130,12 @@ class TorchTrainer(Trainer):
             self.record(out)
 
     def record(self, metrics: Mapping[str, "torch.Tensor | float"]) -> None:
-        """Add named values to the window: tensors stay on the device (summed there), floats on the host."""
+        """Add named values to the window: on a GPU tensors stay on the device (summed there); on the CPU, and
+        for Python floats, they are summed on the host."""
         for k, v in metrics.items():
-            if isinstance(v, torch.Tensor):
+            if isinstance(v, torch.Tensor) and not self.device_metrics:
+                self.host.add({k: (v.detach().mean() if v.ndim else v.detach()).item()})
+            elif isinstance(v, torch.Tensor):
                 v = v.detach()
                 if v.dtype != torch.float64:      # a float64 model's metrics keep their precision
                     v = v.float()
