@@ -20,8 +20,9 @@ from visualizer.torch_backend.trainer import LossFn, Phase, TorchTrainer
 
 
 def gan_trainer(G: nn.Module, D: nn.Module, d_losses: LossFn, g_losses: LossFn, *, lr_g: float, lr_d: float,
-                betas: tuple[float, float], device: str = "cpu", seed: int = 0, cpu_threads: int | None = 1,
-                lr_names: tuple[str, str] = ("lr_g", "lr_d"), beta1_name: str | None = None) -> TorchTrainer:
+                betas: tuple[float, float], device: str = "cpu", seed: int = 0,
+                cpu_threads: int | str | None = "auto", lr_names: tuple[str, str] = ("lr_g", "lr_d"),
+                beta1_name: str | None = None) -> TorchTrainer:
     """A TorchTrainer for the GAN game: modules {"G", "D"}, ``torch.optim.Adam`` for each (``lr_g`` / ``lr_d``,
     ``betas``), phases D (back-propagates "d_loss", steps D's Adam) then G ("g_loss", G's Adam).
 

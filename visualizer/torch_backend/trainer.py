@@ -20,6 +20,7 @@ from torch import nn
 
 from visualizer.core.checkpoint import check_state
 from visualizer.core.errors import LessonConfigError
+from visualizer.core.threads import training_threads
 from visualizer.core.trainer import MetricWindow, Trainer
 from visualizer.torch_backend.device import resolve_device
 
@@ -49,7 +50,8 @@ class TorchTrainer(Trainer):
     (LessonConfigError without a GPU).  amp: autocast (float16 with a GradScaler) on CUDA; ignored on the CPU,
     where it does not speed these models up.  seed: seeds ``self.generator`` (on the device) for batches and
     noise the lesson draws there.  cpu_threads: torch's intra-op threads on the CPU, pinned while this trainer
-    lives (one training process per core).  hyper: live setting name -> setter(trainer, value); see
+    lives; "auto": the count chosen for this training process (visualizer.core.threads: 1 per process unless
+    ``--threads`` says otherwise).  hyper: live setting name -> setter(trainer, value); see
     :meth:`param_group_setter`."""
 
     def __init__(self, modules: Mapping[str, nn.Module] | nn.Module,
@@ -57,9 +59,11 @@ class TorchTrainer(Trainer):
                  *, device: str | torch.device = "cpu", amp: bool = False, seed: int = 0,
                  losses: LossFn | None = None, phases: list[Phase] | None = None,
                  hyper: Mapping[str, Callable[["TorchTrainer", Any], None]] | None = None,
-                 cpu_threads: int | None = 1) -> None:
+                 cpu_threads: int | str | None = "auto") -> None:
         self.device = device if isinstance(device, torch.device) else resolve_device(device)
         self.device_type = self.device.type
+        if cpu_threads == "auto":
+            cpu_threads = training_threads()
         self.cpu_threads = cpu_threads if self.device_type == "cpu" else None
         self._old_threads = torch.get_num_threads()
         self._pin_threads()
