@@ -528,8 +528,7 @@ class TrainingSession(SessionReadout):
             cmd()
             return
         if self.lesson is not None and (stepping or self._running.is_set()):
-            if self.state != "error":
-                self.state = "running"
+            self.state = "running"          # an earlier error stays shown until training goes on
             t0 = time.perf_counter()
             self._train_one()
             self._snapshot_wanted = True
