@@ -10,7 +10,6 @@ probability the decision map shows.  Qt-free.
 """
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from visualizer.data.text_file import read_text_file
+from visualizer.data.text_file import read_csv_rows
 from visualizer.core.lesson import LessonConfigError
 
 SYNTHETIC = ("circle", "xor", "gaussians", "spiral", "moons")
@@ -27,6 +26,9 @@ MULTICLASS = ("gaussians", "spiral")           # the synthetic sets that take 2.
 MAX_CLASSES = 5                                # synthetic sets
 MAX_CSV_CLASSES = 10
 MAX_CSV_POINTS = 50_000
+MAX_CSV_BYTES = 16 * 2**20                     # 50,000 lines of x1,x2,label take about 1.5 MB
+MAX_COORDINATE = 1e6                           # |x1|, |x2| of a CSV point (x² must stay far from overflow)
+MAX_LABEL = 1_000_000                          # |label| of a CSV point: labels are small integer class names
 MIN_POINTS = 4
 
 # (hyperparameter name, label shown on the network's input nodes), in input order.
@@ -184,37 +186,28 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _delimiter(line: str) -> str:
-    """The first of , ; tab that occurs in ``line`` (comma if none does)."""
-    for d in (",", ";", "\t"):
-        if d in line:
-            return d
-    return ","
-
-
-def load_points_csv(path: str | Path) -> PointSet:
+def load_points_csv(path: str | Path, max_points: int = MAX_CSV_POINTS,
+                    max_bytes: int = MAX_CSV_BYTES) -> PointSet:
     """Read a user's CSV of labelled points: columns ``x1, x2, label``, one point per line.
 
     A header line is optional: if present it must name the columns ``x1``, ``x2`` and ``label``
     (any order, other columns ignored) or have exactly three columns.  Commas, semicolons or tabs
-    separate fields; blank lines are skipped.  Coordinates must be finite numbers; labels integers
-    (e.g. 0/1 or -1/1), mapped in sorted order to class ids 0..K-1, whose names keep the original
-    values.  Returns a :class:`PointSet`.
+    separate fields; blank lines are skipped.  Coordinates must be finite numbers within
+    ±``MAX_COORDINATE``; labels integers within ±``MAX_LABEL`` (e.g. 0/1 or -1/1), mapped in sorted
+    order to class ids 0..K-1, whose names keep the original values.  The file is read in a stream
+    and refused as soon as it exceeds ``max_points`` points or ``max_bytes`` bytes.
+    Returns a :class:`PointSet`.
 
     Raises LessonConfigError naming the line and column for: a missing or unreadable file, missing
-    columns, text in a numeric field, NaN or Inf, a non-integer label, fewer than 4 points, a single
-    class, more than 10 classes or more than 50,000 points.
+    columns, text in a numeric field, NaN or Inf, a coordinate beyond ±1,000,000, a label that is not
+    an integer within ±1,000,000, fewer than 4 points, a single class, more than 10 classes, more
+    than ``max_points`` points or a file larger than ``max_bytes``.
     """
     path = Path(path)
     name = path.name
-    text = read_text_file(path)
-
-    lines = text.splitlines()
-    first = next((ln for ln in lines if ln.strip()), None)
-    if first is None:
+    rows = read_csv_rows(path, max_points, max_bytes, row_word="points", who="the playground")
+    if not rows:
         raise LessonConfigError(f"{name} is empty: it needs lines of x1,x2,label.")
-    rows = [(i + 1, [c.strip() for c in row]) for i, row in
-            enumerate(csv.reader(lines, delimiter=_delimiter(first))) if any(c.strip() for c in row)]
 
     columns = [0, 1, 2]                              # positions of x1, x2, label
     line0, head = rows[0]
@@ -230,9 +223,9 @@ def load_points_csv(path: str | Path) -> PointSet:
         rows = rows[1:]
     width = max(columns) + 1
 
-    if len(rows) > MAX_CSV_POINTS:
-        raise LessonConfigError(f"{name} has {len(rows)} points; the playground takes at most "
-                                f"{MAX_CSV_POINTS}. Use a sample of the file.")
+    if len(rows) > max_points:
+        raise LessonConfigError(f"{name} has {len(rows):,} points; the playground takes at most "
+                                f"{max_points:,}. Use a sample of the file.")
     points = np.empty((len(rows), 2), dtype=np.float64)
     raw_labels: list[int] = []
     for r, (line, row) in enumerate(rows):
@@ -249,6 +242,10 @@ def load_points_csv(path: str | Path) -> PointSet:
                 raise LessonConfigError(f"{where}: {cell!r} is not a number.") from None
             if not math.isfinite(v):
                 raise LessonConfigError(f"{where}: {cell!r} is not a finite number; remove or fix the point.")
+            if abs(v) > MAX_COORDINATE:
+                raise LessonConfigError(f"{where}: {cell} is too large; coordinates must lie between "
+                                        f"-{MAX_COORDINATE:,.0f} and {MAX_COORDINATE:,.0f}. Rescale the "
+                                        "column (for example divide it by a power of ten).")
             points[r, j] = v
         cell = row[columns[2]]
         where = f"{name}, line {line}, column {columns[2] + 1} (label)"
@@ -257,9 +254,10 @@ def load_points_csv(path: str | Path) -> PointSet:
         except ValueError:
             raise LessonConfigError(f"{where}: {cell!r} is not an integer class label "
                                     "(use numbers such as 0 and 1).") from None
-        if not math.isfinite(v) or v != int(v):
-            raise LessonConfigError(f"{where}: {cell!r} is not an integer class label "
-                                    "(use numbers such as 0 and 1).")
+        if not math.isfinite(v) or v != int(v) or abs(v) > MAX_LABEL:
+            raise LessonConfigError(f"{where}: {cell!r} is not an integer class label: labels lie between "
+                                    f"-{MAX_LABEL:,} and {MAX_LABEL:,} (use numbers such as 0 and 1, at most "
+                                    f"{MAX_CSV_CLASSES} different ones).")
         raw_labels.append(int(v))
 
     if len(rows) < MIN_POINTS:

@@ -179,3 +179,38 @@ def test_declared_plots_and_params():
     hp = PlaygroundLesson.hyperparameters()
     assert [s.name for s in hp.specs if s.live] == ["lr", "batch_size", "regularization", "reg_rate"]
     assert hp.spec("lr").log
+
+
+# ---- issue 14: limits checked while reading, label and coordinate magnitudes -----------------------------
+
+@pytest.mark.parametrize("text, match", [
+    ("x1,x2,label\n1,2,0\n3,4,1e30\n5,6,1\n7,8,0\n", r"line 3, column 3 \(label\): '1e30' is not an integer class"),
+    ("x1,x2,label\n1,2,0\n3,4,-2000000\n5,6,1\n7,8,0\n", r"line 3, column 3 \(label\).*between -1,000,000"),
+    ("x1,x2,label\n1,2,0\n1e300,4,1\n5,6,1\n7,8,0\n", r"line 3, column 1 \(x1\): 1e300 is too large"),
+    ("x1,x2,label\n1,2,0\n3,-1e300,1\n5,6,1\n7,8,0\n", r"line 3, column 2 \(x2\): -1e300 is too large"),
+])
+def test_huge_labels_and_coordinates_are_refused_naming_line_and_column(tmp_path, text, match):
+    with pytest.raises(LessonConfigError, match=match):
+        datasets.load_points_csv(_write(tmp_path, text))
+
+
+def test_coordinates_up_to_the_bound_load(tmp_path):
+    ps = datasets.load_points_csv(_write(tmp_path, "x1,x2,label\n1e6,2,0\n-1e6,4,1\n5,6,1\n7,8,-1\n"))
+    assert ps.points[:, 0].tolist() == [1e6, -1e6, 5, 7] and ps.class_names == ("-1", "0", "1")
+
+
+def test_too_many_points_are_refused_while_reading(tmp_path):
+    body = "x1,x2,label\n" + "".join(f"{i},{i},{i % 2}\n" for i in range(30))
+    path = _write(tmp_path, body + "1,2,not-read\n")       # the row after the limit is never parsed
+    with pytest.raises(LessonConfigError, match=r"more than 20 points; the playground takes at most 20"):
+        datasets.load_points_csv(path, max_points=20)
+    assert len(datasets.load_points_csv(_write(tmp_path, body, "ok.csv"), max_points=30)) == 30
+    headless = _write(tmp_path, body.split("\n", 1)[1], "headless.csv")      # 30 rows, none a header
+    with pytest.raises(LessonConfigError, match=r"has 30 points; the playground takes at most 29"):
+        datasets.load_points_csv(headless, max_points=29)
+
+
+def test_a_file_larger_than_the_byte_limit_is_refused_before_reading(tmp_path):
+    path = _write(tmp_path, "x1,x2,label\n" + "1,2,0\n3,4,1\n" * 100)
+    with pytest.raises(LessonConfigError, match=r"points.csv is 1,212 bytes; .* at most 1,000 bytes"):
+        datasets.load_points_csv(path, max_bytes=1000)
