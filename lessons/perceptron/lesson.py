@@ -38,7 +38,8 @@ PARAMS = (
                         "All embedded: no download."),
     PathParam("csv_path", "CSV file", "", "CSV files (*.csv *.txt);;All files (*)",
               tooltip="Used when Data set is csv: a header line naming the columns, then one row per example. "
-                      "Text columns are one-hot encoded; rows with empty cells are dropped."),
+                      "Text columns are one-hot encoded; rows with empty cells are dropped.",
+              used_when=("dataset", "csv")),
     TextParam("target", "Target column(s)", "", placeholder="last column",
               tooltip="For a CSV: the name of the target column (empty = the last column), or several "
                       "comma-separated one-hot columns for a multiclass target."),

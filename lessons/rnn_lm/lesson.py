@@ -73,7 +73,8 @@ class RnnLanguageModel(Lesson):
                   "ptb.test.txt);;Text files (*.txt);;All files (*)",
                   tooltip="The folder holding ptb.train.txt, ptb.valid.txt and ptb.test.txt (as in "
                           "simple-examples/data). The file dialog picks files: choose any one of the three and "
-                          "its folder is used, or type the folder's path."),
+                          "its folder is used, or type the folder's path.",
+                  used_when=("dataset", "ptb_folder")),
         IntParam("corpus_tokens", "Generated corpus words", 50_000, 5_000, 1_000_000, log=True,
                  tooltip="Length of the generated corpus (90% training, 10% validation)."),
         IntParam("vocab_size", "Generated vocabulary", 1000, 150, 10_000, log=True,

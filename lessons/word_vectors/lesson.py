@@ -35,7 +35,8 @@ PARAMS = (
                         "offline from the seed, 400 real words. toy: the book's sentence 'You say goodbye and I "
                         "say hello.' file: your own text file (lower-cased, punctuation split off)."),
     PathParam("corpus_path", "Text file", "", "Text files (*.txt);;All files (*)",
-              tooltip="Used when Corpus is file: a plain-text file in UTF-8 (or Latin-1)."),
+              tooltip="Used when Corpus is file: a plain-text file in UTF-8 (or Latin-1).",
+              used_when=("corpus", "file")),
     IntParam("corpus_size", "Generated tokens", 20_000, 1_000, 300_000, log=True,
              tooltip="Length of the generated corpus in words (sentences end with <eos>, as in the Penn "
                      "Treebank). More text gives steadier counts; the PPMI and SVD cost depends on the "

@@ -130,7 +130,11 @@ class BoolParam:
 class PathParam:
     """A file chosen by the user (e.g. a CSV of points); empty string for none.  The UI shows a
     file picker with ``file_filter`` (Qt syntax, e.g. ``"CSV files (*.csv)"``).  Existence and
-    format are checked by the lesson when it builds, which raises LessonConfigError."""
+    format are checked by the lesson when it builds, which raises LessonConfigError.
+
+    used_when: ``(choice name, choice value)`` when the file is read only while a ChoiceParam has that
+    value (the CSV of ``dataset=csv``); a path given without that choice selects it, one given with
+    another choice is an error (see :func:`select_data_sets`)."""
 
     name: str
     label: str
@@ -138,6 +142,7 @@ class PathParam:
     file_filter: str = "All files (*)"
     live: bool = False
     tooltip: str = ""
+    used_when: tuple[str, str] | None = None
 
     def validate(self, value: Any) -> str:
         """Return ``value`` as a string path.  Raises HyperparameterError for non-strings."""
@@ -187,6 +192,7 @@ class Hyperparameters:
     values: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        check_links(self.specs)
         given = dict(self.values)
         self.values = {s.name: s.default for s in self.specs}
         for name, value in given.items():
@@ -218,6 +224,62 @@ class Hyperparameters:
 
     def copy(self) -> "Hyperparameters":
         return Hyperparameters(self.specs, dict(self.values))
+
+
+DATA_CHOICE_NAMES = ("dataset", "corpus")      # choices that name a lesson's data set by convention
+
+
+def check_links(specs: tuple[ParamSpec, ...]) -> None:
+    """Check that every PathParam's ``used_when`` names a ChoiceParam of ``specs`` and one of its
+    choices.  Raises HyperparameterError naming the path setting (a mistake in a lesson's declarations)."""
+    choices = {s.name: s for s in specs if isinstance(s, ChoiceParam)}
+    for s in specs:
+        if isinstance(s, PathParam) and s.used_when is not None:
+            choice, value = s.used_when
+            if choice not in choices or value not in choices[choice].choices:
+                raise HyperparameterError(f"{s.name}: used_when={s.used_when!r} names no choice of this lesson")
+
+
+def select_data_sets(specs: tuple[ParamSpec, ...], given: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Make the user's settings ``given`` (name -> value, as typed: ``--set``) say which data they use.
+
+    A non-empty path whose data set is not among ``given`` selects it: the file says what the user
+    wants, and training on the generated data instead would ignore it silently.  A path whose data set
+    ``given`` sets to another value is an error: two settings contradict each other and only the user
+    knows which one was meant.  Returns (a copy of ``given`` with the selections, one note per
+    selection for the user).  Raises HyperparameterError for a contradiction or an unknown name."""
+    values = dict(given)
+    notes: list[str] = []
+    by_name = {s.name: s for s in specs}
+    for s in specs:
+        if not isinstance(s, PathParam) or s.used_when is None or not str(given.get(s.name, "")).strip():
+            continue
+        choice, wanted = s.used_when
+        label = by_name[choice].label
+        if choice not in given:
+            values[choice] = wanted
+            notes.append(f"{label} set to {wanted} ({choice}={wanted}) because {s.label} ({s.name}) was given")
+        elif str(given[choice]).strip() != wanted:
+            raise HyperparameterError(
+                f"{s.label} ({s.name}) is read only when {label} is {wanted}, but {choice}={given[choice]} was "
+                f"given: set {choice}={wanted} to use the file, or leave {s.name} out")
+    return values, notes
+
+
+def data_settings(hp: "Hyperparameters") -> dict[str, Any]:
+    """The settings that say which data a lesson trains on, name -> value, in declaration order: its
+    data-set choices (those a PathParam's ``used_when`` names, and those called ``dataset`` or
+    ``corpus``) and the paths it reads (a linked path only while its choice selects it; an unlinked
+    one when not empty).  Empty for a lesson with none."""
+    linked = {s.used_when[0] for s in hp.specs if isinstance(s, PathParam) and s.used_when is not None}
+    out: dict[str, Any] = {}
+    for s in hp.specs:
+        if isinstance(s, ChoiceParam) and (s.name in linked or s.name in DATA_CHOICE_NAMES):
+            out[s.name] = hp[s.name]
+        elif isinstance(s, PathParam) and hp[s.name]:
+            if s.used_when is None or hp[s.used_when[0]] == s.used_when[1]:
+                out[s.name] = hp[s.name]
+    return out
 
 
 def parse_assignment(text: str) -> tuple[str, str]:
