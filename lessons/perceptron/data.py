@@ -14,14 +14,13 @@ the standard library's ``csv`` module.
 """
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from visualizer.data.text_file import read_text_file
+from visualizer.data.text_file import read_csv_rows
 from visualizer.core.lesson import LessonConfigError
 
 DATASETS = ("diabetes", "breast_cancer", "wine", "csv")
@@ -30,6 +29,7 @@ MAX_INT_CLASSES = 10            # an integer target with at most this many value
 MAX_CATEGORIES = 30             # distinct values a text feature column may have (one-hot columns)
 MAX_CLASSES = 20
 MAX_ROWS = 100_000
+MAX_BYTES = 32 * 2**20          # 100,000 rows of about 30 numbers
 MIN_ROWS = 10
 
 
@@ -121,19 +121,12 @@ def _number(text: str) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """Header and (line number, cells) of every non-blank line.  Raises LessonConfigError."""
-    text = read_text_file(path)
-    lines = text.splitlines()
-    first = next((ln for ln in lines if ln.strip()), None)
-    if first is None:
+def _read_rows(path: Path, max_rows: int, max_bytes: int) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Header and (line number, cells) of every non-blank line, read in a stream (at most ``max_rows`` rows
+    after the header, ``max_bytes`` bytes).  Raises LessonConfigError."""
+    rows = read_csv_rows(path, max_rows, max_bytes, who="this lesson")
+    if not rows:
         raise LessonConfigError(f"{path.name} is empty: it needs a header line and rows of values.")
-    delimiter = next((d for d in (",", ";", "\t") if d in first), ",")
-    try:
-        rows = [(i + 1, [c.strip() for c in row]) for i, row in enumerate(csv.reader(lines, delimiter=delimiter))
-                if any(c.strip() for c in row)]
-    except csv.Error as e:
-        raise LessonConfigError(f"{path.name} is not valid CSV: {e}.") from None
     header = rows[0][1]
     if all(_number(c) is not None for c in header):
         raise LessonConfigError(f"{path.name} has no header line: add a first line naming the columns "
@@ -144,47 +137,118 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     return header, rows[1:]
 
 
-def load_csv(path: str | Path, target: str = "", task: str = "auto") -> Table:
-    """Read a user's CSV into a :class:`Table`.
+def _numeric_columns(fname: str, header: list[str], lines: list[int], columns: list[tuple[str, ...]]
+                     ) -> list[bool]:
+    """Which columns are numeric.  A column whose cells are mostly numbers (``float`` reads more than half
+    of them, NaN and Inf included) is numeric, and then every cell must be a finite number; a column of
+    mostly text is a text column (one-hot encoded, or class names as a target).
 
-    target: "" for the last column, one column name, or several comma-separated names of one-hot
-    columns (a multiclass target).  task: one of ``TASKS``.  Rows with an empty cell are dropped
-    (noted in ``Table.notes``).
+    Raises LessonConfigError naming the line and column of a NaN, an Inf or a typo in a numeric column."""
+    numeric = []
+    for j, col in enumerate(columns):
+        values = []
+        for c in col:
+            try:
+                values.append(float(c))
+            except ValueError:
+                values.append(None)
+        readable = sum(v is not None for v in values)
+        if 2 * readable <= len(values):
+            numeric.append(False)
+            continue
+        for i, v in enumerate(values):
+            if v is None or not math.isfinite(v):
+                what = "is not a number" if v is None else "is not a finite number"
+                raise LessonConfigError(
+                    f"{fname}, line {lines[i]}, column {j + 1} ({header[j]}): {col[i]!r} {what}, but the "
+                    f"column's other values are numbers. Fix the value, or empty the cell to drop the row.")
+        numeric.append(True)
+    return numeric
 
-    Raises LessonConfigError with the problem and the fix for: a missing or unreadable file, no
-    header, rows of the wrong length, no numeric column, an unknown target column, a constant
-    target, a single class, a non-numeric target forced to regression, a binary task on more than two
-    classes, one-hot target columns that are not 0/1 with a single 1, a text column with too many
-    values, and fewer than ``MIN_ROWS`` complete rows."""
+
+def one_hot_groups(header: list[str], columns: list[tuple[str, ...]], numeric: list[bool]) -> list[list[int]]:
+    """Groups of adjacent columns that look like one-hot labels: at least two columns of 0 and 1, each with
+    some 1, that sum to exactly 1 in every row (the longest such run, left to right).  Returns lists of
+    column indices."""
+    def binary(j: int) -> np.ndarray | None:
+        if not numeric[j]:
+            return None
+        v = np.array([float(c) for c in columns[j]])
+        return v if np.isin(v, (0.0, 1.0)).all() and v.any() else None
+
+    cols = [binary(j) for j in range(len(header))]
+    groups, a = [], 0
+    while a < len(cols):
+        best = None
+        total = np.zeros(len(columns[0])) if cols[a] is not None else None
+        for b in range(a, len(cols)):
+            if cols[b] is None:
+                break
+            total = total + cols[b]
+            if b > a and (total == 1).all():
+                best = b
+        if best is not None:
+            groups.append(list(range(a, best + 1)))
+            a = best + 1
+        else:
+            a += 1
+    return groups
+
+
+def load_csv(path: str | Path, target: str = "", task: str = "auto", max_rows: int = MAX_ROWS,
+             max_bytes: int = MAX_BYTES) -> Table:
+    """Read a user's CSV into a :class:`Table`, in a stream (refused as soon as it exceeds ``max_rows``
+    data rows or ``max_bytes`` bytes).
+
+    target: "" for the default, one column name, or several comma-separated names of one-hot
+    columns (a multiclass target).  The default is the last column, or, when the last columns are a
+    one-hot group (see :func:`one_hot_groups`), that group; a one-hot group among the inputs is noted.
+    task: one of ``TASKS``.  Rows with an empty cell are dropped (noted in ``Table.notes``).
+
+    Raises LessonConfigError with the problem and the fix for: a missing or unreadable file, a file
+    over the limits, no header, rows of the wrong length, no numeric column, a NaN, Inf or text in a
+    numeric column (naming line and column), an unknown target column, a constant target, a single
+    class, a non-numeric target forced to regression, a binary task on more than two classes, one-hot
+    target columns that are not 0/1 with a single 1, a text column with too many values, and fewer
+    than ``MIN_ROWS`` complete rows."""
     path = Path(path)
     fname = path.name
-    header, rows = _read_rows(path)
+    header, rows = _read_rows(path, max_rows, max_bytes)
     ncol = len(header)
     if ncol < 2:
         raise LessonConfigError(f"{fname} has a single column ({header[0]}); it needs at least one feature "
                                 "column and a target column, separated by commas, semicolons or tabs.")
-    if len(rows) > MAX_ROWS:
-        raise LessonConfigError(f"{fname} has {len(rows)} rows; this lesson takes at most {MAX_ROWS}. "
+    if len(rows) > max_rows:
+        raise LessonConfigError(f"{fname} has {len(rows):,} rows; this lesson takes at most {max_rows:,}. "
                                 "Use a sample of the file.")
     for line, row in rows:
         if len(row) != ncol:
             raise LessonConfigError(f"{fname}, line {line}: expected {ncol} values (one per header column), "
                                     f"found {len(row)}.")
-    complete = [row for _, row in rows if all(row)]
+    kept = [(line, row) for line, row in rows if all(row)]
     notes = []
-    if len(complete) < len(rows):
-        notes.append(f"{fname}: dropped {len(rows) - len(complete)} rows with empty cells.")
-    if len(complete) < MIN_ROWS:
-        raise LessonConfigError(f"{fname} has only {len(complete)} complete rows; a training and a validation "
+    if len(kept) < len(rows):
+        notes.append(f"{fname}: dropped {len(rows) - len(kept)} rows with empty cells.")
+    if len(kept) < MIN_ROWS:
+        raise LessonConfigError(f"{fname} has only {len(kept)} complete rows; a training and a validation "
                                 f"split need at least {MIN_ROWS}.")
-    columns = list(zip(*complete))                                        # ncol tuples of str
-    numeric = [all(_number(c) is not None for c in col) for col in columns]
+    lines = [line for line, _ in kept]
+    columns = list(zip(*(row for _, row in kept)))                        # ncol tuples of str
+    numeric = _numeric_columns(fname, header, lines, columns)
     if not any(numeric):
         raise LessonConfigError(f"{fname} has no numeric columns: every column holds text. A perceptron "
                                 "computes with numbers; check the delimiter (comma, semicolon or tab) and "
                                 "the decimal point (use 1.5, not 1,5).")
 
-    names = [t.strip() for t in target.split(",")] if target.strip() else [header[-1]]
+    groups = one_hot_groups(header, columns, numeric)
+    if target.strip():
+        names = [t.strip() for t in target.split(",")]
+    elif groups and groups[-1][-1] == ncol - 1:
+        names = [header[j] for j in groups[-1]]
+        notes.append(f"{fname}: the last columns {', '.join(names)} hold one 1 per row, so they are taken "
+                     "together as the class label (one-hot). To predict a single column, name it as the target.")
+    else:
+        names = [header[-1]]
     missing = [n for n in names if n not in header]
     if missing:
         raise LessonConfigError(f"Target column {', '.join(repr(m) for m in missing)} not found in {fname}; "
@@ -192,6 +256,12 @@ def load_csv(path: str | Path, target: str = "", task: str = "auto") -> Table:
     target_cols = [header.index(n) for n in names]
     if len(set(target_cols)) != len(target_cols):
         raise LessonConfigError("The target names a column twice; list each one-hot column once.")
+    for group in groups:
+        inputs = [header[j] for j in group if j not in target_cols]
+        if len(inputs) >= 2 and len(target_cols) == 1:
+            notes.append(f"{fname}: the columns {', '.join(inputs)} look like one-hot class labels (0/1, one 1 "
+                         "per row) and are used as inputs. To predict them, enter them as the target, "
+                         f"separated by commas: {','.join(header[j] for j in group)}.")
     y, task, class_names = _target(fname, names, [columns[j] for j in target_cols],
                                    [numeric[j] for j in target_cols], task)
 

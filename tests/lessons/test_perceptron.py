@@ -360,3 +360,63 @@ def test_compare_engines_mode_finds_identical_gradients():
         assert diff.max() < 1e-9
     finally:
         assert session.stop(2.0)
+
+
+# ---- issue 14: bad numbers in numeric columns, one-hot label groups, limits while reading -------------------
+def _numeric_csv(bad_row: int | None = None, bad: str = "", column: str = "b") -> str:
+    rows = ["a,b,label"]
+    for i in range(20):
+        b = bad if i == bad_row and column == "b" else f"{i * 0.5:.1f}"
+        label = bad if i == bad_row and column == "label" else str(i % 2)
+        rows.append(f"{i},{b},{label}")
+    return "\n".join(rows) + "\n"
+
+
+@pytest.mark.parametrize("bad, column, message", [
+    ("nan", "b", r"line 5, column 2 \(b\): 'nan' is not a finite number"),
+    ("inf", "b", r"line 5, column 2 \(b\): 'inf' is not a finite number"),
+    ("-Infinity", "b", r"line 5, column 2 \(b\): '-Infinity' is not a finite number"),
+    ("1.2.3", "b", r"line 5, column 2 \(b\): '1.2.3' is not a number, but the column's other values are numbers"),
+    ("NaN", "label", r"line 5, column 3 \(label\): 'NaN' is not a finite number"),
+    ("x", "label", r"line 5, column 3 \(label\): 'x' is not a number"),
+])
+def test_nan_inf_or_a_typo_in_a_numeric_column_is_refused_naming_line_and_column(tmp_path, bad, column, message):
+    path = write(tmp_path, _numeric_csv(3, bad, column))
+    with pytest.raises(LessonConfigError, match=message):
+        load_csv(path)
+
+
+def test_a_mostly_text_column_is_still_one_hot_encoded(tmp_path):
+    rows = ["a,colour,label"] + [f"{i},{('red', 'blue', '3')[i % 3]},{i % 2}" for i in range(21)]
+    table = load_csv(write(tmp_path, "\n".join(rows)))
+    assert table.feature_names == ("a", "colour=3", "colour=blue", "colour=red")
+
+
+def _onehot_csv() -> str:
+    rows = ["f1,f2,setosa,versicolor,virginica"]
+    for i in range(30):
+        c = i % 3
+        rows.append(f"{c + 0.01 * i},{i % 7}," + ",".join("1" if j == c else "0" for j in range(3)))
+    return "\n".join(rows) + "\n"
+
+
+def test_last_one_hot_columns_are_the_default_multiclass_target(tmp_path):
+    table = load_csv(write(tmp_path, _onehot_csv()))
+    assert table.task == "multiclass" and table.class_names == ("setosa", "versicolor", "virginica")
+    assert table.feature_names == ("f1", "f2")                       # no label column leaks into the inputs
+    np.testing.assert_array_equal(table.y[:4], [0, 1, 2, 0])
+    assert any("taken together as the class label" in n for n in table.notes)
+
+
+def test_one_hot_label_columns_used_as_inputs_are_noted(tmp_path):
+    table = load_csv(write(tmp_path, _onehot_csv()), target="f1")
+    assert table.task == "regression" and "setosa" in table.feature_names
+    assert any("look like one-hot class labels" in n and "setosa,versicolor,virginica" in n for n in table.notes)
+
+
+def test_rows_beyond_the_limit_are_refused_while_reading(tmp_path):
+    path = write(tmp_path, _numeric_csv() + "1,2,garbage-never-read\n" * 5)
+    with pytest.raises(LessonConfigError, match=r"more than 20 rows; this lesson takes at most 20"):
+        load_csv(path, max_rows=20)
+    with pytest.raises(LessonConfigError, match=r"at most 100 bytes"):
+        load_csv(path, max_bytes=100)
