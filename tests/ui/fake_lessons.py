@@ -88,3 +88,19 @@ class TwoLossLesson(AllKindsLesson):
 
     def evaluate(self):
         return {"diversity": 1.0}
+
+
+class OnceFailingLesson(AllKindsLesson):
+    """Raises at step 5 the first time only: after the error, Play trains normally."""
+    info = LessonInfo("once_failing", "Fails once", "Foundations", "none", engines=("numpy",))
+    narrative = ()
+
+    def __init__(self, hp, context=None):
+        super().__init__(hp, context)
+        self.failed = False
+
+    def train_step(self, step):
+        if step == 5 and not self.failed:
+            self.failed = True
+            raise RuntimeError("a one-off failure")
+        super().train_step(step)

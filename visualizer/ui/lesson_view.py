@@ -53,6 +53,8 @@ MAX_PREVIOUS_RUNS = 6      # earlier runs whose curves stay overlaid
 MAX_LABEL_CHANGES = 3      # settings named in an earlier run's legend label
 STATUS_FIELDS = ("step", "epoch", "train_loss", "val_loss", "speed", "engine", "state")
 VAL_LOSS_NAMES = ("val_loss",)
+STOPPED_MESSAGE = ("The training process stopped, so nothing can train now. The data so far is kept and can be "
+                   "exported; press Reset (R) to start a new training process.")
 
 
 def run_label(number: int, old: Mapping[str, Any], new: Mapping[str, Any], ignore: Collection[str] = ()) -> str:
@@ -126,6 +128,7 @@ class LessonView(QWidget):
         self._failed_plots: set[str] = set()
         self._pending: list[str] = []
         self._status_cache: dict[str, str] = {}
+        self._reset_requested = False
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
         # ---- widgets ------------------------------------------------------------------------------
@@ -227,7 +230,9 @@ class LessonView(QWidget):
 
     # ---- commands ---------------------------------------------------------------------------------
     def play(self) -> None:
-        """Train continuously."""
+        """Train continuously (on a stopped training process: say so, and Play stays Play)."""
+        if not self._can_train():
+            return
         self.session.play()
         self.transport.set_playing(True)
 
@@ -241,16 +246,29 @@ class LessonView(QWidget):
     def step(self) -> None:
         """One mini-batch, then pause."""
         self.pause()
-        self.session.step(1)
+        if self._can_train():
+            self.session.step(1)
 
     def step_epoch(self) -> None:
         """One epoch of mini-batches, then pause."""
         self.pause()
-        self.session.step_epoch()
+        if self._can_train():
+            self.session.step_epoch()
+
+    def _can_train(self) -> bool:
+        """True if the training process (or worker) is there to train; else False, with a banner that
+        says so and how to go on (Reset starts a new one)."""
+        if self.session.alive:
+            return True
+        self.transport.set_playing(False)
+        self.messages.add("error", STOPPED_MESSAGE)
+        return False
 
     def reset(self) -> None:
-        """Rebuild the lesson with the current settings (pending structural changes apply)."""
+        """Rebuild the lesson with the current settings (pending structural changes apply).  Once it is
+        built, the banners and the error panel of earlier problems go."""
         self.transport.set_playing(False)
+        self._reset_requested = True
         self.session.reset()
 
     def set_speed(self, limit: float | None) -> None:
@@ -458,8 +476,10 @@ class LessonView(QWidget):
         if kind == "built":
             self.builds += 1
             self.progress.finish()
-            if self.builds > 1:         # a successful reset: earlier problems are history
+            if self.builds > 1 or self._reset_requested:     # a successful reset: earlier problems are history
                 self.messages.clear(("error", "warning"))
+                self.error_panel.dismiss()
+            self._reset_requested = False
             self._failed_plots.clear()
             self.set_visible_plots(self._step_plots)
             self.statusMessage.emit(event.message)
