@@ -118,6 +118,8 @@ class MetricHistory:
         self._lock = threading.Lock()
         self._changes_added = 0
         self.version = 0
+        self._epoch = _EpochSums()           # training metrics of the epoch under way
+        self._last_epoch: dict | None = None  # epoch_means() of the last complete epoch
 
     def append(self, step: int, metrics: dict[str, float]) -> None:
         """Record ``metrics`` (name -> float) at ``step``."""
@@ -128,6 +130,32 @@ class MetricHistory:
                     s = self._series[name] = DecimatingSeries(self.capacity)
                 s.append(float(step), float(value))
             self.version += 1
+
+    def record_training(self, first_step: int, last_step: int, metrics: dict[str, float]) -> None:
+        """Record training ``metrics`` (name -> float: each the mean over steps ``first_step`` ..
+        ``last_step``, one step on the CPU, a flush window on a GPU) at ``last_step``, and add them,
+        weighted by their step count, to the current epoch's means (see :meth:`epoch_means`)."""
+        self.append(last_step, metrics)
+        with self._lock:
+            self._epoch.add(first_step, last_step, metrics)
+
+    def end_epoch(self, step: int) -> None:
+        """The epoch ends at ``step``: its means become :meth:`epoch_means`, and a new epoch starts."""
+        with self._lock:
+            if self._epoch.steps:
+                self._last_epoch = self._epoch.summary(complete=True)
+            self._epoch = _EpochSums()
+            self.version += 1
+
+    def epoch_means(self) -> dict | None:
+        """Means of the training metrics over the last complete epoch, or over every step so far while
+        the first epoch is under way: ``{"from_step": a, "to_step": b, "complete_epoch": bool,
+        "metrics": {name: mean}}`` (steps a..b inclusive); None before any training metric.  Unlike
+        :meth:`last`, not the last (often partial) mini-batch."""
+        with self._lock:
+            if self._last_epoch is not None:
+                return {**self._last_epoch, "metrics": dict(self._last_epoch["metrics"])}
+            return self._epoch.summary(complete=False) if self._epoch.steps else None
 
     def add_change(self, change: ParamChange) -> None:
         with self._lock:
@@ -167,7 +195,8 @@ class MetricHistory:
             for name, s in self._series.items():
                 series[name] = s.delta(*cursor.get(name, (-1, 0)))
                 new_cursor[name] = (s.generation, s._n)
-            d = {"series": series, "version": self.version}
+            d = {"series": series, "version": self.version, "epoch": self._epoch.copy(),
+                 "last_epoch": self._last_epoch}
             if cursor.get(self._CHANGES_KEY) != self._changes_added:
                 d["changes"] = list(self._changes)
             new_cursor[self._CHANGES_KEY] = self._changes_added
@@ -183,9 +212,42 @@ class MetricHistory:
                 s.apply_delta(sd)
             if "changes" in d:
                 self._changes = deque(d["changes"], maxlen=self._changes.maxlen)
+            if "epoch" in d:
+                self._epoch, self._last_epoch = d["epoch"].copy(), d["last_epoch"]
             self.version = d["version"]
 
     def nbytes(self) -> int:
         """Bytes held by the series buffers (for the memory benchmark)."""
         with self._lock:
             return sum(s._x.nbytes + s._y.nbytes for s in self._series.values())
+
+
+class _EpochSums:
+    """Step-weighted sums of training metrics over a range of steps (one epoch).  Not thread-safe."""
+
+    def __init__(self) -> None:
+        self.first_step = 0
+        self.last_step = 0
+        self.steps = 0
+        self.sums: dict[str, float] = {}
+        self.counts: dict[str, int] = {}
+
+    def add(self, first_step: int, last_step: int, metrics: dict[str, float]) -> None:
+        weight = max(1, last_step - first_step + 1)
+        if not self.steps:
+            self.first_step = first_step
+        self.last_step = last_step
+        self.steps += weight
+        for name, value in metrics.items():
+            self.sums[name] = self.sums.get(name, 0.0) + float(value) * weight
+            self.counts[name] = self.counts.get(name, 0) + weight
+
+    def summary(self, complete: bool) -> dict:
+        return {"from_step": self.first_step, "to_step": self.last_step, "complete_epoch": complete,
+                "metrics": {n: self.sums[n] / self.counts[n] for n in self.sums}}
+
+    def copy(self) -> "_EpochSums":
+        c = _EpochSums()
+        c.first_step, c.last_step, c.steps = self.first_step, self.last_step, self.steps
+        c.sums, c.counts = dict(self.sums), dict(self.counts)
+        return c

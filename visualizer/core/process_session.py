@@ -24,8 +24,6 @@ from __future__ import annotations
 import itertools
 import multiprocessing as mp
 import multiprocessing.connection
-import os
-import sys
 import threading
 import time
 import traceback
@@ -35,6 +33,7 @@ from typing import Any, Callable, Mapping
 from visualizer.core.history import MetricHistory
 from visualizer.core.lesson import Lesson
 from visualizer.core.session import SessionEvent, SessionReadout, Snapshot, TrainingSession
+from visualizer.core.threads import apply_threads, choose_threads
 
 UPDATE_HZ = 30.0
 
@@ -44,9 +43,10 @@ class ProcessSession(SessionReadout):
 
     lesson_cls: a Lesson subclass importable by the child; values: initial hyperparameters
     (validated here: HyperparameterError if invalid); snapshot_budget, max_snapshot_hz,
-    history_capacity: as for TrainingSession; blas_threads: BLAS threads of the child (1 leaves
-    the other cores to the GUI; None keeps the library default); update_hz: how often the child
-    sends what changed.
+    history_capacity: as for TrainingSession; threads: BLAS and PyTorch CPU threads of the child
+    (None: :func:`visualizer.core.threads.choose_threads`'s choice, 1, which leaves the other cores
+    to the GUI; ValueError if not in [1, MAX_THREADS]); update_hz: how often the child sends what
+    changed.
 
     Every control returns at once.  Reads (``history``, ``latest_snapshot()``, ``step_count``,
     ``state``, ``applied``) return the latest mirrored values, at most ``1 / update_hz`` s old.
@@ -54,7 +54,7 @@ class ProcessSession(SessionReadout):
 
     def __init__(self, lesson_cls: type[Lesson], values: Mapping[str, Any] | None = None, *,
                  snapshot_budget: float = 0.1, max_snapshot_hz: float = 20.0, history_capacity: int = 4096,
-                 blas_threads: int | None = 1, update_hz: float = UPDATE_HZ) -> None:
+                 threads: int | None = None, update_hz: float = UPDATE_HZ) -> None:
         self.lesson_cls = lesson_cls
         self.hp = lesson_cls.hyperparameters(values)
         self.applied = self.hp.copy()
@@ -64,8 +64,9 @@ class ProcessSession(SessionReadout):
         self.initial_hyperparameters: dict[str, Any] = {}
         self._steps_per_epoch = 1
         self._options = {"snapshot_budget": snapshot_budget, "max_snapshot_hz": max_snapshot_hz,
-                         "history_capacity": history_capacity, "blas_threads": blas_threads,
+                         "history_capacity": history_capacity, "threads": choose_threads(threads),
                          "update_hz": update_hz}
+        self.run_notes: dict[str, Any] = {"threads": self._options["threads"]}
         self._events: deque[SessionEvent] = deque(maxlen=500)
         self._snapshot = Snapshot(0, 0)
         self._running = False
@@ -286,23 +287,9 @@ class ProcessSession(SessionReadout):
         return self._sps
 
 
-def _limit_blas_threads(n: int | None) -> None:
-    """Limit the child's BLAS and PyTorch CPU threads to ``n`` (None: library defaults).  PyTorch reads
-    OMP_NUM_THREADS when a lesson first imports it; if it is already imported, it is told directly.
-    (With its default pool of one thread per core, a small model on a busy 2-core machine ran 50x
-    slower: dcgan measured 0.13 instead of 6.4 steps/s.)"""
-    if n is None:
-        return
-    from threadpoolctl import threadpool_limits
-    threadpool_limits(limits=n, user_api="blas")
-    os.environ["OMP_NUM_THREADS"] = str(n)
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(n)
-
-
 def _child_main(conn, lesson_cls: type[Lesson], values: dict, options: dict) -> None:
     """The child's main thread: a TrainingSession plus the command/update loop (see the module doc)."""
-    _limit_blas_threads(options["blas_threads"])
+    apply_threads(options["threads"])          # the same choice as a headless run (visualizer/core/threads.py)
     session = TrainingSession(lesson_cls, values, snapshot_budget=options["snapshot_budget"],
                               max_snapshot_hz=options["max_snapshot_hz"],
                               history_capacity=options["history_capacity"])

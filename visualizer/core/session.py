@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from visualizer.core.history import MetricHistory, ParamChange
-from visualizer.core.hyperparams import HyperparameterError, Hyperparameters
+from visualizer.core.hyperparams import HyperparameterError, Hyperparameters, data_settings
 from visualizer.core.lesson import Lesson, LessonConfigError, LessonContext
 from visualizer.core.plotdata import PlotData
 from visualizer.core.trainer import relative_error
@@ -76,6 +76,7 @@ class SessionReadout:
     initial_hyperparameters: dict[str, Any]
     _events: deque[SessionEvent]
     _snapshot: "Snapshot"
+    run_notes: dict[str, Any]          # extra run.json entries from the caller (set in __init__)
 
     def drain_events(self) -> list[SessionEvent]:
         """The events since the last call, oldest first (the queue keeps the latest 500)."""
@@ -104,19 +105,30 @@ class SessionReadout:
         """Epochs trained so far (fractional)."""
         return self.step_count / max(1, self.steps_per_epoch)
 
+    def data_source(self) -> dict[str, Any]:
+        """The data the lesson was built with: its data-set choices and the files they read (see
+        :func:`visualizer.core.hyperparams.data_settings`); empty for a lesson without any."""
+        return data_settings(self.applied)
+
     def run_record(self) -> dict[str, Any]:
-        """What ``run.json`` holds: lesson, engine, seed, hyperparameters, live changes, final metrics."""
+        """What ``run.json`` holds: lesson, engine, seed, data, hyperparameters, live changes, final
+        metrics (``final_metrics``: the last value of each; ``epoch_means``: the training metrics'
+        means over the last complete epoch, see :meth:`MetricHistory.epoch_means`), plus
+        ``run_notes`` (what the caller adds, e.g. the CLI's threads and why a run stopped)."""
         return {
             "lesson": self.lesson_cls.info.id,
             "title": self.lesson_cls.info.title,
             "engine": self.applied["engine"],
             "device": self.applied["device"],
             "seed": self.applied["seed"],
+            "data": self.data_source(),
             "hyperparameters": dict(self.initial_hyperparameters),
             "live_changes": [c.as_dict() for c in self.history.changes()],
             "steps": self.step_count,
             "epochs": round(self.epoch(), 4),
             "final_metrics": self.history.last(),
+            "epoch_means": self.history.epoch_means(),
+            **self.run_notes,
         }
 
 
@@ -147,6 +159,7 @@ class TrainingSession(SessionReadout):
         self.min_snapshot_interval = 1.0 / max_snapshot_hz
         self.max_steps_per_second: float | None = None
         self.initial_hyperparameters: dict[str, Any] = {}
+        self.run_notes: dict[str, Any] = {}
         self._history_capacity = history_capacity
         self._events: deque[SessionEvent] = deque(maxlen=500)
         self._commands: deque[Callable[[], None]] = deque()
@@ -163,6 +176,8 @@ class TrainingSession(SessionReadout):
         self._unflushed = 0                  # steps whose metrics are still in the lesson's (device) window
         self._last_flush_t = 0.0
         self._idle = threading.Event()
+        self._flushed_through = 0            # the last step whose training metrics are in the history
+        self._build_queued = True            # a build is queued and not started: a reset joins it
         self._commands.append(self._build)
         self._thread = threading.Thread(target=self._run, name=f"train-{lesson_cls.info.id}", daemon=True)
         self._thread.start()
@@ -190,10 +205,15 @@ class TrainingSession(SessionReadout):
 
     def reset(self) -> None:
         """Rebuild the lesson with the current hyperparameters (pending structural changes apply);
-        the history starts afresh.  If the build fails the previous lesson and its data are kept."""
+        the history starts afresh.  If the build fails the previous lesson and its data are kept.
+        Resets coalesce: while a rebuild is queued and not started, another reset joins it (the build
+        reads the settings when it starts), so 200 presses of Reset build at most twice."""
         self._running.clear()
         with self._lock:
             self._steps_pending = 0
+            if self._build_queued:
+                return
+            self._build_queued = True
         self._submit(self._build)
 
     def set_param(self, name: str, value: Any, apply_now: bool = True) -> bool:
@@ -323,6 +343,8 @@ class TrainingSession(SessionReadout):
         self._events.append(SessionEvent(kind, message, self.step_count, tb))
 
     def _build(self) -> None:
+        with self._lock:
+            self._build_queued = False           # a reset from now on needs a build of its own
         values = self.hp.as_dict()
         self.state = "building"
         try:
@@ -345,6 +367,7 @@ class TrainingSession(SessionReadout):
         self.initial_hyperparameters = dict(values)
         self.step_count = 0
         self._unflushed = 0
+        self._flushed_through = 0
         self._rate_window.clear()
         self._snapshot_wanted = True
         self.state = "paused"
@@ -437,9 +460,11 @@ class TrainingSession(SessionReadout):
         self._unflushed = 0
         self._last_flush_t = time.perf_counter()
         metrics = self.lesson.flush()
+        first, self._flushed_through = self._flushed_through + 1, self.step_count
         if not metrics:
             return True
-        self.history.append(self.step_count, {k: v for k, v in metrics.items() if math.isfinite(v)})
+        self.history.record_training(first, self.step_count,
+                                     {k: v for k, v in metrics.items() if math.isfinite(v)})
         return self._check_finite(metrics)
 
     def _train_one(self) -> None:
@@ -462,8 +487,11 @@ class TrainingSession(SessionReadout):
             return
         extra = self._twin_metrics(metrics) if self.twin is not None else {}
         finite = {k: v for k, v in (metrics | extra).items() if math.isfinite(v)}
+        first, self._flushed_through = self._flushed_through + 1, self.step_count
         if finite:
-            self.history.append(self.step_count, finite)
+            self.history.record_training(first, self.step_count, finite)
+        if self.step_count % spe == 0:
+            self.history.end_epoch(self.step_count)
         if not self._check_finite(metrics):
             return
         if eval_due:
