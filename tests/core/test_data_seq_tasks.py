@@ -120,3 +120,14 @@ def test_split_needs_enough_examples():
     x = np.zeros((5, 3), np.int32)
     with pytest.raises(ValueError):
         split_seq(x, x)
+
+
+def test_a_task_file_over_the_limits_is_refused_while_reading(tmp_path):
+    path = tmp_path / "big.txt"
+    path.write_text("".join(f"{i % 10}+{i % 7} _{i % 10 + i % 7:<2}\n" for i in range(50)) + "\x00 never read\n")
+    with pytest.raises(SeqFormatError, match=r"more than 30 lines; a task file here holds at most 30"):
+        load_seq_file(path, max_lines=30)
+    with pytest.raises(SeqFormatError, match=r"big.txt is .* bytes; a task file here may hold at most 200 bytes"):
+        load_seq_file(path, max_bytes=200)
+    with pytest.raises(SeqFormatError, match=r"binary data, line 51"):
+        load_seq_file(path)

@@ -27,11 +27,16 @@ from typing import Sequence
 
 import numpy as np
 
+from visualizer.core.errors import LessonConfigError
+from visualizer.data.text_file import text_lines
+
 ADDITION_QUESTION_WIDTH = 7          # "999+999"
 ADDITION_ANSWER_WIDTH = 5            # "_1998"
 DATE_QUESTION_WIDTH = 29             # "wednesday, september 27, 1994"
 DATE_ANSWER_WIDTH = 11               # "_1994-09-27"
 DEFAULT_LINES = 50_000
+MAX_FILE_LINES = 200_000             # a task file's examples (the book's files have 50,000)
+MAX_FILE_BYTES = 16 * 2**20          # the book's date.txt is 2 MB
 BOOK_SPLIT_SEED = 1984
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -182,19 +187,27 @@ def _codes(strings: list[str]) -> np.ndarray:
     return np.frombuffer("".join(strings).encode("utf-32-le"), dtype=np.uint32).reshape(n, width).astype(np.int64)
 
 
-def load_seq_file(path: str | Path) -> tuple[np.ndarray, np.ndarray, dict[str, int], dict[int, str]]:
-    """Read a sequence file (UTF-8) -> (x (N, Tq), t (N, Ta), char_to_id, id_to_char), see
-    :func:`parse_seq_lines`.  Raises SeqFormatError for a missing, unreadable or malformed file."""
+def load_seq_file(path: str | Path, max_lines: int = MAX_FILE_LINES, max_bytes: int = MAX_FILE_BYTES
+                  ) -> tuple[np.ndarray, np.ndarray, dict[str, int], dict[int, str]]:
+    """Read a sequence file (UTF-8) in a stream -> (x (N, Tq), t (N, Ta), char_to_id, id_to_char), see
+    :func:`parse_seq_lines`.  The file is refused as soon as it exceeds ``max_lines`` lines or ``max_bytes``
+    bytes (from its size on disk, and again while reading).
+
+    Raises SeqFormatError for a missing, unreadable, binary, too large or malformed file."""
     p = Path(path)
+    lines: list[str] = []
+    reader = text_lines(p, max_bytes, "task file")
     try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SeqFormatError(f"the file {p} does not exist: choose another file.") from None
-    except UnicodeDecodeError:
-        raise SeqFormatError(f"the file {p} is not UTF-8 text.") from None
-    except OSError as e:
-        raise SeqFormatError(f"the file {p} cannot be read ({e.strerror or e}).") from None
-    return parse_seq_lines(text.splitlines(), source=p.name)
+        for line in reader:
+            if len(lines) >= max_lines:
+                raise SeqFormatError(f"{p.name} has more than {max_lines:,} lines; a task file here holds at "
+                                     f"most {max_lines:,} examples. Use a sample of the file.")
+            lines.append(line)
+    except LessonConfigError as e:
+        raise SeqFormatError(str(e)) from None
+    finally:
+        reader.close()
+    return parse_seq_lines(lines, source=p.name)
 
 
 def split_seq(x: np.ndarray, t: np.ndarray, seed: int | None = BOOK_SPLIT_SEED, test_fraction: float = 0.1
