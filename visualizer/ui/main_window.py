@@ -1,22 +1,25 @@
 """The main window: lesson browser on the left, the current lesson view on the right, and the menus.
 
 Switching lesson or closing the window stops the current lesson's worker (``session.stop(1.0)``).
-The window geometry, the splitter and the last lesson are kept in QSettings.
+The window geometry, the splitter and the last lesson are kept in QSettings; every value read back
+is checked (:mod:`visualizer.ui.window_settings`) and a bad one gives way to the default.
 """
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Mapping
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from visualizer.core.lesson import Lesson, LessonInfo
 from visualizer.ui.lesson_browser import LessonBrowser
+from visualizer.ui import window_settings
 from visualizer.ui.lesson_view import LessonView
 
 APP_TITLE = "Deep Learning Visualizer"
+DEFAULT_SPLITTER = [220, 1300]          # pixels: browser, lesson (scaled to the window's width)
 SHORTCUTS_HELP = """<table cellspacing=6>
 <tr><td><b>Space</b></td><td>Play / pause training</td></tr>
 <tr><td><b>S</b></td><td>Step: train on one mini-batch</td></tr>
@@ -77,7 +80,8 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.container)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([220, 1300])
+        self.splitter.setChildrenCollapsible(False)     # a pane dragged to nothing would be lost for good
+        self.splitter.setSizes(DEFAULT_SPLITTER)
         self.setCentralWidget(self.splitter)
         self._build_menus()
         self.load_error_label = QLabel()
@@ -85,21 +89,22 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.load_error_label)
         self._show_load_errors()
 
-        geometry = self.settings.value("window/geometry")
-        if isinstance(geometry, (QByteArray, bytes)) and self.restoreGeometry(QByteArray(geometry)):
-            pass
-        else:
-            screen = self.screen().availableGeometry()
-            self.resize(min(1500, int(screen.width() * 0.95)), min(950, int(screen.height() * 0.92)))
-        splitter_state = self.settings.value("window/splitter")
-        if isinstance(splitter_state, (QByteArray, bytes)):
-            self.splitter.restoreState(QByteArray(splitter_state))
-
-        start = lesson_id or str(self.settings.value("window/last_lesson", "") or "")
+        self._restore_window()
+        start = lesson_id or window_settings.text(self.settings.value("window/last_lesson"))
         if start not in self.lessons:
             start = next(iter(self.lessons), None)
         if start is not None:
             self.open_lesson(start)
+
+    def _restore_window(self) -> None:
+        """Geometry and splitter from the settings, each checked; the defaults for anything bad."""
+        if not window_settings.restore_geometry(self, self.settings.value("window/geometry")):
+            screen = self.screen().availableGeometry()
+            self.setWindowState(Qt.WindowState.WindowNoState)
+            self.resize(min(1500, int(screen.width() * 0.95)), min(950, int(screen.height() * 0.92)))
+            self.move(screen.center() - self.rect().center())
+        sizes = window_settings.splitter_sizes(self.settings.value("window/splitter"))
+        self.splitter.setSizes(sizes or DEFAULT_SPLITTER)
 
     def _show_load_errors(self) -> None:
         """Name the lessons that failed to import in the status bar (hidden when there are none)."""
@@ -199,8 +204,13 @@ class MainWindow(QMainWindow):
         return ended
 
     def save_settings(self) -> None:
+        """Keep the geometry, the splitter and the lesson; a splitter with a collapsed pane is not kept
+        (the default comes back next time)."""
         self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/splitter", self.splitter.saveState())
+        if window_settings.sane_sizes(self.splitter.sizes()):
+            self.settings.setValue("window/splitter", self.splitter.saveState())
+        else:
+            self.settings.remove("window/splitter")
         if self.view is not None:
             self.settings.setValue("window/last_lesson", self.view.lesson_cls.info.id)
         self.settings.sync()
@@ -212,7 +222,8 @@ class MainWindow(QMainWindow):
 
     # ---- export and weights -----------------------------------------------------------------------
     def _last_dir(self) -> str:
-        return str(self.settings.value("export/last_dir", str(Path.home())))
+        """The folder of the last export or checkpoint, if it still exists; else the home folder."""
+        return window_settings.folder(self.settings.value("export/last_dir"), str(Path.home()))
 
     def export_all_interactively(self) -> None:
         """Ask for a folder and export every plot and run.json into it; the result shows in a banner."""

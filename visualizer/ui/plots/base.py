@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QFileDialog, QGraphicsItem, QLabel, QMenu, QVBoxLa
 
 from visualizer.core.export import ExportError, atomic_write, write_csv
 from visualizer.core.plotdata import PlotSpec, Table
+from visualizer.ui.window_settings import folder
 
 EXPORT_FORMATS = {"png": "PNG image (*.png)", "svg": "SVG vector image (*.svg)", "csv": "CSV table (*.csv)"}
 
@@ -238,8 +239,7 @@ class PlotView(QWidget):
         """Ask for a file name and export; report the result through ``message``.  Returns the path
         written or None (cancelled or failed)."""
         settings = self.settings if self.settings is not None else QSettings()
-        folder = str(settings.value("export/last_dir", str(Path.home())))
-        suggested = str(Path(folder) / f"{self.spec.id}.{fmt}")
+        suggested = str(Path(self.last_export_dir()) / f"{self.spec.id}.{fmt}")
         path, _ = QFileDialog.getSaveFileName(self, f"Export '{self.spec.title}'", suggested, EXPORT_FORMATS[fmt])
         if not path:
             return None
@@ -247,6 +247,11 @@ class PlotView(QWidget):
             path += f".{fmt}"
         settings.setValue("export/last_dir", str(Path(path).parent))
         return self.export_to(fmt, path)
+
+    def last_export_dir(self) -> str:
+        """The folder of the last export (from the settings) if it still exists, else the home folder."""
+        settings = self.settings if self.settings is not None else QSettings()
+        return folder(settings.value("export/last_dir"), str(Path.home()))
 
     def export_to(self, fmt: str, path: Path | str) -> str | None:
         """Export and report through ``message`` instead of raising.  Returns the path or None."""
