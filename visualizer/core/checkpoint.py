@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Mapping
 
@@ -34,25 +35,157 @@ def save_checkpoint(path: Path | str, lesson_id: str, state: dict[str, np.ndarra
 def load_checkpoint(path: Path | str, lesson_id: str) -> tuple[dict[str, np.ndarray], dict]:
     """Read a checkpoint written by :func:`save_checkpoint` for ``lesson_id``: (state, meta).
 
-    Raises CheckpointError if the file is missing, truncated, not a checkpoint or of another lesson."""
+    state: name -> array as saved (any dtype NumPy stores without pickle; :func:`check_state` then checks
+    them against the model); meta: the JSON object saved alongside.  The archive is read member by member:
+    every array header is checked before its data is read (no object arrays, so no pickle ever runs; no
+    array larger than its member), and the header is checked before any array is read.
+
+    Raises CheckpointError, with a message naming the file and what to do, if the path is missing, a folder
+    or empty; if the file is not a zip archive (e.g. a single ``.npy``), damaged or truncated (CRC checked);
+    if its header is not this format's JSON object; if it belongs to another lesson; or if an array holds
+    Python objects or is malformed."""
     path = Path(path)
+    name = path.name or str(path)
+    if not path.exists():
+        raise CheckpointError(f"{path} does not exist. Choose a file saved with Save weights.")
+    if path.is_dir():
+        raise CheckpointError(f"{name} is a folder, not a checkpoint file. Choose a .npz file saved with "
+                              "Save weights.")
+    if not path.is_file():
+        raise CheckpointError(f"{name} is not a regular file (a device or a pipe). Choose a .npz file saved "
+                              "with Save weights.")
     try:
-        with np.load(path, allow_pickle=False) as z:
-            if "__header__" not in z.files:
-                raise CheckpointError(f"{path.name} is not a Deep Learning Visualizer checkpoint")
-            header = json.loads(str(z["__header__"]))
-            state = {k[len("array/"):]: z[k] for k in z.files if k.startswith("array/")}
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            magic = f.read(6)
+        if size == 0:
+            raise CheckpointError(f"{name} is empty (0 bytes): it was not written completely. Choose another "
+                                  "checkpoint.")
+        if magic == b"\x93NUMPY":
+            raise CheckpointError(f"{name} holds a single NumPy array (a .npy file renamed), not a checkpoint. "
+                                  "Choose a file saved with Save weights.")
+        if not zipfile.is_zipfile(path):
+            raise CheckpointError(f"{name} is not a complete .npz archive: it is truncated, or not a checkpoint "
+                                  "at all. Choose a file saved with Save weights.")
+        with zipfile.ZipFile(path) as z:
+            members = {info.filename: info for info in z.infolist()}
+            total = sum(info.file_size for info in members.values())
+            if total > MAX_BYTES:
+                raise CheckpointError(f"{name} unpacks to {total / 2**30:.1f} GiB, more than any checkpoint of "
+                                      "this app: it is damaged or not a checkpoint.")
+            if "__header__.npy" not in members:
+                raise CheckpointError(f"{name} is not a Deep Learning Visualizer checkpoint (it has no header). "
+                                      "Choose a file saved with Save weights.")
+            header = _read_header(z, members["__header__.npy"], name)
+            _check_header(header, name, lesson_id)
+            state = {}
+            for member, info in members.items():
+                if member.startswith("array/"):
+                    key = member[len("array/"):].removesuffix(".npy")
+                    state[key] = _read_array(z, info, name, key)
     except CheckpointError:
         raise
-    except FileNotFoundError:
-        raise CheckpointError(f"{path} does not exist") from None
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as e:
-        raise CheckpointError(f"{path.name} is damaged or truncated and cannot be read ({e})") from None
-    if header.get("format") != FORMAT:
-        raise CheckpointError(f"{path.name} has an unknown checkpoint format {header.get('format')!r}")
-    if header.get("lesson") != lesson_id:
-        raise CheckpointError(f"{path.name} belongs to lesson {header.get('lesson')!r}, not {lesson_id!r}")
+    except PermissionError:
+        raise CheckpointError(f"No permission to read {name}. Check the file's permissions or copy it "
+                              "somewhere readable.") from None
+    except RuntimeError as e:                       # zipfile: encrypted members
+        raise CheckpointError(f"{name} is password-protected or damaged and cannot be read "
+                              f"({_reason(e)}).") from None
+    except (zipfile.BadZipFile, EOFError, zlib.error, ValueError, KeyError, NotImplementedError) as e:
+        raise CheckpointError(f"{name} is damaged or truncated and cannot be read ({_reason(e)}). Save the "
+                              "weights again or choose another checkpoint.") from None
+    except OSError as e:
+        raise CheckpointError(f"{name} cannot be read: {_reason(e)}.") from None
     return state, header.get("meta", {})
+
+
+# The most bytes a checkpoint may unpack to: far above every lesson's model (a few MB), far below memory.
+MAX_BYTES = 4 * 2**30
+
+
+def _reason(e: BaseException) -> str:
+    """An exception's text for a user: the OS's words without "[Errno N]", no exception class names."""
+    if isinstance(e, OSError) and e.strerror:
+        return e.strerror.lower()
+    text = str(e).strip().rstrip(".") or "unexpected end of data"
+    return text[0].lower() + text[1:] if text[1:2].islower() else text
+
+
+def _read_member_header(f, name: str, key: str) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """The .npy header of one archive member: (shape, fortran_order, dtype).  Raises CheckpointError."""
+    from numpy.lib import format as npy
+    try:
+        version = npy.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = npy.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, fortran, dtype = npy.read_array_header_2_0(f)
+    except (ValueError, EOFError, SyntaxError, TypeError):
+        raise CheckpointError(f"{name}: the array {key!r} is damaged (its header cannot be read). Save the weights "
+                              "again or choose another checkpoint.") from None
+    if version not in ((1, 0), (2, 0)):
+        raise CheckpointError(f"{name}: the array {key!r} is stored in .npy version {version[0]}.{version[1]}, "
+                              "which checkpoints do not use: the file is damaged or not a checkpoint.")
+    if any(int(n) < 0 for n in shape):
+        raise CheckpointError(f"{name}: the array {key!r} has a negative size: the file is damaged.")
+    if dtype.hasobject:
+        raise CheckpointError(f"{name}: the array {key!r} holds Python objects, which a checkpoint never does. "
+                              "The file is not loaded (reading it could run code hidden in it).")
+    return tuple(int(n) for n in shape), bool(fortran), dtype
+
+
+def _read_array(z: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, key: str) -> np.ndarray:
+    """One member's array, read after its header is checked; a new, writable array."""
+    with z.open(info) as f:
+        shape, fortran, dtype = _read_member_header(f, name, key)
+        count = int(np.prod(shape, dtype=object)) if shape else 1
+        nbytes = count * dtype.itemsize
+        if nbytes > info.file_size:
+            raise CheckpointError(f"{name}: the array {key!r} claims {nbytes:,} bytes in a member of "
+                                  f"{info.file_size:,}: the file is damaged.")
+        data = f.read(nbytes)
+        f.read()                                   # to the member's end: zipfile checks its CRC there
+    if len(data) != nbytes:
+        raise CheckpointError(f"{name}: the array {key!r} is cut short: the file is damaged or truncated.")
+    flat = np.frombuffer(data, dtype=dtype, count=count)
+    arr = flat.reshape(shape[::-1]).T if fortran else flat.reshape(shape)
+    return np.array(arr, copy=True)
+
+
+def _read_header(z: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> dict:
+    """The checkpoint's JSON header as a dict.  Raises CheckpointError."""
+    arr = _read_array(z, info, name, "__header__")
+    not_ours = (f"{name} is not a Deep Learning Visualizer checkpoint (its header is not one). Choose a file "
+                "saved with Save weights.")
+    if arr.shape != () or arr.dtype.kind not in "US":
+        raise CheckpointError(not_ours)
+    try:
+        text = arr.item().decode("utf-8") if arr.dtype.kind == "S" else str(arr.item())
+        header = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise CheckpointError(not_ours) from None
+    if not isinstance(header, dict):
+        raise CheckpointError(not_ours)
+    return header
+
+
+def _check_header(header: dict, name: str, lesson_id: str) -> None:
+    fmt, lesson, meta = header.get("format"), header.get("lesson"), header.get("meta", {})
+    if fmt is None:
+        raise CheckpointError(f"{name} is not a Deep Learning Visualizer checkpoint (its header names no format). "
+                              "Choose a file saved with Save weights.")
+    if fmt != FORMAT:
+        shown = repr(fmt) if isinstance(fmt, str) else "none"
+        raise CheckpointError(f"{name} has the checkpoint format {shown}; this app reads {FORMAT!r}. It was saved "
+                              "by another program or another version of this app.")
+    if not isinstance(lesson, str):
+        raise CheckpointError(f"{name}'s header names no lesson: the file is damaged. Save the weights again.")
+    if lesson != lesson_id:
+        raise CheckpointError(f"{name} belongs to the lesson {lesson!r}, not {lesson_id!r}. Open that lesson to "
+                              "load it, or choose a checkpoint of this one.")
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{name}'s header is damaged (its settings are not a JSON object). Save the weights "
+                              "again.")
 
 
 def check_state(expected: Mapping[str, np.ndarray | tuple[tuple[int, ...], np.dtype | str]],
