@@ -11,9 +11,31 @@ from __future__ import annotations
 import numpy as np
 
 from visualizer.core.errors import LessonConfigError
+from visualizer.core.hyperparams import ChoiceParam, PathParam
+from visualizer.data.corpus import generate_corpus_ids, load_text_corpus, preprocess, word_classes
+from visualizer.data.ptb import PtbFormatError, file_name, ptb_folder_of, read_ptb_file
+from visualizer.probes.word_map import class_indices
 from visualizer.scratch.negative_sampling import UnigramSampler
 
 EVAL_WINDOWS = 2000
+DATASETS = ("generated", "ptb_folder", "file")
+CLASS_VOCAB = 600                # the grammar's real words: word classes of a corpus read from a file
+
+# The corpus, named as in rnn_lm (dataset / ptb_folder) and word_vectors (corpus_path).
+CORPUS_PARAMS = (
+    ChoiceParam("dataset", "Corpus", "generated", DATASETS,
+                tooltip="generated: an English-like corpus made on the spot (sizes below). ptb_folder: the training "
+                        "split (ptb.train.txt) of the Penn Treebank folder chosen below, read as the book does. "
+                        "file: your own text file (lower-cased, punctuation split off; a file named ptb.*.txt is "
+                        "read as the Penn Treebank)."),
+    PathParam("ptb_folder", "Penn Treebank folder", "", "Penn Treebank (ptb.train.txt ptb.valid.txt "
+              "ptb.test.txt);;Text files (*.txt);;All files (*)",
+              tooltip="The folder holding ptb.train.txt (as in simple-examples/data); choose that file or type "
+                      "the folder's path.", used_when=("dataset", "ptb_folder")),
+    PathParam("corpus_path", "Text file", "", "Text files (*.txt);;All files (*)",
+              tooltip="Used when Corpus is file: a plain-text file in UTF-8 (or Latin-1).",
+              used_when=("dataset", "file")),
+)
 MAX_ANALOGY_QUESTIONS = 400
 
 # Relations the grammar builds in, for the analogy accuracy: gender pairs and singular/plural pairs.
@@ -26,6 +48,37 @@ PLURAL_PAIRS = (("cat", "cats"), ("dog", "dogs"), ("bird", "birds"), ("horse", "
                 ("train", "trains"), ("boat", "boats"), ("house", "houses"), ("garden", "gardens"),
                 ("king", "kings"), ("queen", "queens"), ("man", "men"), ("woman", "women"), ("child", "children"),
                 ("mouse", "mice"), ("box", "boxes"), ("key", "keys"), ("egg", "eggs"), ("river", "rivers"))
+
+
+def load_corpus(hp, context) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """The corpus ``hp["dataset"]`` names -> (ids (T,) int64, words (V,), classes (V,) int64 indices into
+    ``probes.word_map.CLASS_NAMES``).  generated: ``corpus_size`` tokens of a ``vocab_size``-word vocabulary from
+    ``seed``; ptb_folder: ptb.train.txt of ``hp["ptb_folder"]``; file: ``hp["corpus_path"]``, both read by the
+    shared reader (``visualizer.data.corpus_file``; ids in order of first appearance, as the book's
+    ``preprocess``) with their word classes from the grammar's word list where it knows the word ("other"
+    elsewhere), and announced through ``context.notice``.
+
+    Raises LessonConfigError for a missing path, an unreadable, too large or wordless file."""
+    kind = hp["dataset"]
+    if kind == "generated":
+        ids, words = generate_corpus_ids(hp["corpus_size"], hp["vocab_size"], hp["seed"])
+        return ids.astype(np.int64), list(words), class_indices(words, word_classes(hp["vocab_size"]))
+    if kind == "ptb_folder":
+        try:
+            path = ptb_folder_of(hp["ptb_folder"]) / file_name("train")
+            tokens = read_ptb_file(path)
+        except PtbFormatError as e:
+            raise LessonConfigError(str(e)) from None
+    else:
+        path = hp["corpus_path"].strip()
+        if not path:
+            raise LessonConfigError("Corpus is file but no file is chosen: pick a text file with 'Text file', "
+                                    "or choose the generated corpus.")
+        tokens = load_text_corpus(path)
+    corpus, word_to_id, _ = preprocess(tokens)
+    words = list(word_to_id)
+    context.notice(f"Read {len(tokens):,} tokens ({len(words):,} distinct words) from {path}.")
+    return corpus.astype(np.int64), words, class_indices(words, word_classes(CLASS_VOCAB))
 
 
 class Windows:

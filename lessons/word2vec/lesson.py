@@ -1,5 +1,5 @@
 """Lesson ``word2vec``: CBOW and skip-gram with negative sampling (Saitoh, *Deep Learning from Scratch 2*,
-ch. 3-4; Mikolov et al. 2013) on the generated English-like corpus.
+ch. 3-4; Mikolov et al. 2013) on the generated English-like corpus, the Penn Treebank or a text file.
 
 The lesson owns the data and the randomness (``data.py``): the corpus (``visualizer.data.corpus``), the order
 of the training windows and the negative samples all come from its seeded NumPy generators and are handed to
@@ -16,22 +16,22 @@ from typing import Any
 import numpy as np
 
 from lessons.word2vec import INFO
-from lessons.word2vec.data import Windows, analogy_questions
+from lessons.word2vec.data import CORPUS_PARAMS, Windows, analogy_questions, load_corpus
 from lessons.word2vec.narrative import NARRATIVE
 from lessons.word2vec.net import ADAM_MODES, MODELS, NumpyWord2Vec, initial_weights
 from lessons.word2vec.net import make_trainer as make_numpy_trainer
 from visualizer.core.hyperparams import ChoiceParam, FloatParam, IntParam, TextParam
 from visualizer.core.lesson import Lesson, LessonConfigError
 from visualizer.core.plotdata import BarsData, PlotData, PlotSpec, WordMapData
-from visualizer.data.corpus import generate_corpus_ids, word_classes
 from visualizer.probes.similarity import (analogy, analogy_accuracy, class_agreement, lookup, most_similar,
                                          parse_analogy, word_scores)
-from visualizer.probes.word_map import MAX_MAP_WORDS, Projector, class_indices, word_map
+from visualizer.probes.word_map import MAX_MAP_WORDS, Projector, word_map
 
 NEIGHBOURS = 10
 TSNE_EVERY = 300          # steps between t-SNE layouts (each costs ~0.2-0.5 s on 150 words)
 
 PARAMS = (
+    *CORPUS_PARAMS,
     ChoiceParam("model", "Model", "cbow", MODELS,
                 tooltip="cbow: predict the centre word from the mean of its context vectors (fast). skipgram: "
                         "predict each context word from the centre word (2w predictions per window: slower, "
@@ -123,14 +123,11 @@ class Word2VecLesson(Lesson):
     def __init__(self, hp, context=None) -> None:
         super().__init__(hp, context)
         seed = hp["seed"]
-        ids, words = generate_corpus_ids(hp["corpus_size"], hp["vocab_size"], seed)
-        self.corpus = ids.astype(np.int64)                               # (T,)
-        self.words = list(words)
+        self.corpus, self.words, self.classes = load_corpus(hp, self.context)   # (T,), (V,), (V,)
         self.word_to_id = {w: i for i, w in enumerate(self.words)}
         self.V = len(self.words)
         self.data = Windows(self.corpus, self.V, hp["window_size"], hp["model"], hp["negatives"], seed)
         self.by_freq = np.argsort(-np.bincount(self.corpus, minlength=self.V), kind="stable")   # (V,) ids
-        self.classes = class_indices(self.words, word_classes(hp["vocab_size"]))
         W_in, W_out = initial_weights(self.V, hp["hidden_size"], seed)
         if hp["engine"] == "torch":
             from lessons.word2vec.net_torch import TorchWord2Vec, make_trainer
@@ -159,8 +156,11 @@ class Word2VecLesson(Lesson):
         try:
             return parse_analogy(text, self.word_to_id)
         except LessonConfigError as e:
-            self.context.notice(f"{e} Using man : woman = king : ? instead.")
-            return parse_analogy("man woman king", self.word_to_id)
+            top = [self.words[int(i)] for i in self.by_freq[:3]]
+            fallback = "man woman king" if all(w in self.word_to_id for w in ("man", "woman", "king")) \
+                else " ".join(top)
+            self.context.notice(f"{e} Using {' : '.join(fallback.split()[:2])} = {fallback.split()[2]} : ? instead.")
+            return parse_analogy(fallback, self.word_to_id)
 
     # ---- training --------------------------------------------------------------------------------
     @property

@@ -168,3 +168,43 @@ def test_pca3d_projector_turns_the_cloud():
     np.testing.assert_allclose(np.linalg.norm(turned[:, None] - turned[None], axis=-1), d0, atol=1e-9)
     with pytest.raises(ValueError, match=r"\(N, 3\)"):
         view_3d(cloud[:, :2], 0, 0)
+
+
+# ---- issue 14: a corpus file (the Penn Treebank's layout), through the shared reader ---------------------------
+PTB_LINES = " the cat sat on the mat \n a dog ran to the <unk> \n the man and the woman saw a king \n"
+
+
+@pytest.mark.parametrize("how", ["ptb_folder", "ptb_file", "file"])
+def test_a_penn_treebank_file_is_the_corpus(tmp_path, how):
+    folder = tmp_path / "ptb"
+    folder.mkdir()
+    for split in ("train", "valid", "test"):
+        (folder / f"ptb.{split}.txt").write_text(PTB_LINES * 40)
+    notes = []
+
+    class Ctx(LessonContext):
+        def notice(self, message):
+            notes.append(message)
+
+    values = {"ptb_folder": {"dataset": "ptb_folder", "ptb_folder": str(folder)},
+              "ptb_file": {"dataset": "ptb_folder", "ptb_folder": str(folder / "ptb.train.txt")},
+              "file": {"dataset": "file", "corpus_path": str(folder / "ptb.train.txt")}}[how]
+    lesson = LESSON(LESSON.hyperparameters({**values, "window_size": 2, "batch_size": 20}), Ctx())
+    assert lesson.words[:7] == ["the", "cat", "sat", "on", "mat", "<eos>", "a"]   # the book's first-appearance ids
+    assert lesson.corpus.size == 40 * (7 + 7 + 9) and "<unk>" in lesson.word_to_id
+    assert any("Read 920 tokens" in n for n in notes)
+    lesson.steps_done = 0
+    first = step(lesson)["train_loss"]
+    for _ in range(30):
+        last = step(lesson)["train_loss"]
+    assert np.isfinite(last) and last < first
+    assert lesson.solve_analogy("man woman king")                   # the words are in this corpus
+
+
+def test_a_corpus_file_that_is_missing_or_not_chosen_is_a_config_error(tmp_path):
+    with pytest.raises(LessonConfigError, match="no file is chosen"):
+        build(dataset="file")
+    with pytest.raises(LessonConfigError, match="does not exist"):
+        build(dataset="ptb_folder", ptb_folder=str(tmp_path / "nope"))
+    with pytest.raises(LessonConfigError, match="does not exist"):
+        build(dataset="file", corpus_path=str(tmp_path / "nope.txt"))

@@ -479,34 +479,17 @@ def preprocess(text_or_tokens) -> tuple[np.ndarray, dict[str, int], dict[int, st
     return corpus, word_to_id, id_to_word
 
 
-def load_text_corpus(path) -> list[str]:
-    """Tokens of a user's UTF-8 (or Latin-1) text file: lower-cased, punctuation split off (see ``tokenize``).
+def load_text_corpus(path, max_bytes: int | None = None, max_tokens: int | None = None) -> list[str]:
+    """Tokens of a user's UTF-8 (or Latin-1) text file: lower-cased, punctuation split off (see ``tokenize``);
+    a Penn Treebank file (``ptb.train.txt``...) is cut as the book does (words as they are, ``<eos>`` per line).
+    Read in a stream by ``visualizer.data.corpus_file.read_corpus_tokens``, which refuses a file past
+    ``max_bytes`` bytes or ``max_tokens`` tokens (its defaults when None) as it reads.
 
-    Raises ValueError with a message fit for the user for a missing, unreadable, empty or binary file, or
-    one without words."""
-    p = Path(path).expanduser()
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise ValueError(f"{p} does not exist: choose a text file") from None
-    except IsADirectoryError:
-        raise ValueError(f"{p} is a folder: choose a text file") from None
-    except OSError as exc:
-        raise ValueError(f"cannot read {p}: {exc.strerror or exc}") from None
-    if not data.strip():
-        raise ValueError(f"{p.name} is empty: choose a text file with some sentences in it")
-    head = data[:65536]
-    controls = sum(head.count(bytes([c])) for c in range(32) if c not in (9, 10, 12, 13))
-    if b"\x00" in head or controls > 0.05 * len(head):
-        raise ValueError(f"{p.name} looks like a binary file, not text: choose a plain-text (.txt) file")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
-    tokens = tokenize(text)
-    if not any(t[0].isalnum() for t in tokens):
-        raise ValueError(f"{p.name} holds no words: choose a text file with some sentences in it")
-    return tokens
+    Raises ValueError (a LessonConfigError) with a message fit for the user for a missing, unreadable, empty,
+    binary or too large file, or one without words."""
+    from visualizer.data import corpus_file                 # it imports this module's tokenize
+    limits = {k: v for k, v in (("max_bytes", max_bytes), ("max_tokens", max_tokens)) if v is not None}
+    return corpus_file.read_corpus_tokens(path, "auto", **limits)
 
 
 def word_classes(vocab_size: int = 1000) -> dict[str, str]:

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from visualizer.core.errors import LessonConfigError
+from visualizer.data.corpus_file import read_corpus_tokens
 from visualizer.data.download import DownloadError, ProgressCallback, cache_dir, fetch
 from visualizer.data.idx import DataFormatError
 
@@ -27,6 +29,7 @@ SPLITS = ("train", "valid", "test")
 EOS = "<eos>"
 UNK = "<unk>"
 MAX_FILE_BYTES = 64 * 2**20            # a PTB split is 5 MB; refuse to read anything far larger
+MAX_FILE_TOKENS = 3_000_000            # ... and at most 929,589 tokens
 
 
 class PtbFormatError(DataFormatError):
@@ -61,41 +64,23 @@ def file_name(split: str) -> str:
     return f"ptb.{split}.txt"
 
 
-def read_ptb_file(path: Path | str) -> list[str]:
+def read_ptb_file(path: Path | str, max_bytes: int = MAX_FILE_BYTES, max_tokens: int = MAX_FILE_TOKENS
+                  ) -> list[str]:
     """The tokens of one split file: each line's words followed by ``<eos>`` (the book's
-    ``read().replace('\\n', '<eos>').split()``).  Raises PtbFormatError if the file is missing, unreadable,
-    binary, not UTF-8 text, empty, or has no line breaks (not one sentence per line)."""
+    ``read().replace('\\n', '<eos>').split()``), read in a stream by the shared corpus reader
+    (``visualizer.data.corpus_file``, style "ptb").  Raises PtbFormatError if the file is missing, unreadable,
+    binary, not UTF-8 text, larger than ``max_bytes`` or ``max_tokens`` tokens, empty, or has no line breaks
+    (not one sentence per line)."""
     path = Path(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise PtbFormatError(f"{path.name} is {size / 2**20:.0f} MB; a Penn Treebank split is about 5 MB. "
-                                 "Choose the folder that holds ptb.train.txt, ptb.valid.txt and ptb.test.txt.")
-        raw = path.read_bytes()
-    except FileNotFoundError:
+    if not path.exists():
         raise PtbFormatError(f"{path.name} is missing from {path.parent}: a Penn Treebank folder holds "
                              f"{', '.join(file_name(s) for s in SPLITS)} (the layout of "
-                             "simple-examples/data).") from None
-    except IsADirectoryError:
-        raise PtbFormatError(f"{path} is a folder, not a text file.") from None
-    except OSError as e:
-        raise PtbFormatError(f"Cannot read {path}: {e.strerror or e}.") from None
-    if b"\x00" in raw:
-        raise PtbFormatError(f"{path.name} is not a text file (it holds binary data). Use the plain-text "
-                             "files of the Penn Treebank, one sentence per line.")
+                             "simple-examples/data).")
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise PtbFormatError(f"{path.name} is not UTF-8 text (byte {e.start}). Use the plain-text files of "
-                             "the Penn Treebank.") from None
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    tokens = text.replace("\n", f" {EOS} ").split()
-    if not tokens or all(t == EOS for t in tokens):
-        raise PtbFormatError(f"{path.name} holds no words.")
-    if EOS not in tokens:
-        raise PtbFormatError(f"{path.name} has no line breaks: the Penn Treebank layout is one sentence per "
-                             "line, words separated by spaces.")
-    return tokens
+        return read_corpus_tokens(path, "ptb", max_bytes, max_tokens)
+    except LessonConfigError as e:
+        raise PtbFormatError(f"{e} Use the plain-text files of the Penn Treebank, one sentence per line."
+                             if "UTF-8" in str(e) or "binary" in str(e) else str(e)) from None
 
 
 def ptb_folder_of(path: Path | str) -> Path:
