@@ -4,6 +4,7 @@ rate diverges."""
 from visualizer.core.hyperparams import BoolParam, ChoiceParam, FloatParam, IntParam
 from visualizer.core.lesson import Lesson, LessonConfigError, LessonInfo, NarrativeStep
 from visualizer.core.plotdata import PlotSpec
+from tests.core.toy_lesson import ToyLesson
 from tests.ui.sample_data import KINDS, sample
 
 
@@ -104,3 +105,9 @@ class OnceFailingLesson(AllKindsLesson):
             self.failed = True
             raise RuntimeError("a one-off failure")
         super().train_step(step)
+
+
+class SavingToyLesson(ToyLesson):
+    """The toy lesson with checkpoints (its trainer's state)."""
+    info = LessonInfo("saving_toy", "Toy with checkpoints", "Foundations", "none", engines=("numpy",))
+    checkpoint_state = Lesson.checkpoint_state

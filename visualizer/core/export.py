@@ -22,16 +22,60 @@ from visualizer.core.plotdata import CurvesData, PlotSpec, Table
 
 
 class ExportError(OSError):
-    """Export failed (read-only folder, full disk, ...).  The message says which file and why."""
+    """Export failed (read-only folder, full disk, ...).  ``str(e)`` is the message for the user, which
+    names the file and says what to do (never "[Errno N]"); ``e.errno`` keeps the code when there is one."""
+
+    def __str__(self) -> str:
+        return self.strerror if self.strerror is not None else super().__str__()
+
+
+def _file_in_the_way(path: Path) -> Path | None:
+    """The first folder on the way to ``path`` that exists but is a file, if any."""
+    for folder in reversed(path.parents):
+        try:
+            if folder.exists() and not folder.is_dir():
+                return folder
+        except OSError:
+            return None
+    return None
 
 
 def describe_os_error(e: OSError, path: Path | str) -> str:
-    """A user-facing sentence for an OSError raised while writing ``path``."""
-    if e.errno == errno.ENOSPC:
-        return f"The disk is full: could not write {path}. Free some space or choose another folder."
-    if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return f"No permission to write {path}: the folder is read-only. Choose another folder."
-    return f"Could not write {path}: {e.strerror or e}"
+    """A sentence for the user about an OSError raised while writing ``path``: what is wrong, in plain
+    words, and what to do.  Never the bare "[Errno N] ..." of ``str(e)``."""
+    path = Path(path)
+    folder = path.parent
+    code = e.errno
+    head = f"Could not write {path}"
+    if code in (errno.EEXIST, errno.ENOTDIR):
+        blocker = _file_in_the_way(path)
+        if blocker is not None:
+            return f"{head}: {blocker} is a file, not a folder: choose a folder."
+    if code == errno.EISDIR:
+        return f"{head}: it is a folder, not a file: choose another file name."
+    if code == errno.ENOSPC:
+        return f"{head}: the disk is full: free some space or choose another folder, the run is kept."
+    if code == getattr(errno, "EDQUOT", None):
+        return (f"{head}: your disk quota is used up (the disk is full for you): free some space or choose "
+                f"another folder, the run is kept.")
+    if code == errno.EROFS:
+        return f"{head}: {folder} is on a read-only disk: choose another folder."
+    if code in (errno.EACCES, errno.EPERM):
+        return (f"{head}: no permission to write into {folder} (it is read-only or belongs to another user): "
+                f"choose another folder.")
+    if code == errno.ENAMETOOLONG:
+        return f"{head}: the name is too long for this disk: choose a shorter file or folder name."
+    if code == errno.ENOENT:
+        return (f"{head}: the folder {folder} does not exist (it was removed, or its disk is gone): "
+                f"choose another folder.")
+    if code == errno.EINVAL:
+        return f"{head}: this disk does not allow that name: choose a name without special characters."
+    if code == errno.EIO:
+        return f"{head}: the disk reported a read or write error: check the disk or choose another folder."
+    if code in (errno.EMFILE, errno.ENFILE):
+        return f"{head}: too many files are open: close some programs and try again."
+    reason = (e.strerror or "the system refused").rstrip(".")
+    return f"{head}: {reason[:1].lower()}{reason[1:]}: check the folder, or choose another one, and try again."
 
 
 def atomic_write(path: Path | str, write: Callable[[Any], None], mode: str = "w") -> None:
@@ -43,7 +87,7 @@ def atomic_write(path: Path | str, write: Callable[[Any], None], mode: str = "w"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        kwargs = {"newline": ""} if "b" not in mode else {}
+        kwargs = {"newline": "", "encoding": "utf-8"} if "b" not in mode else {}
         with os.fdopen(fd, mode, **kwargs) as f:
             write(f)
             f.flush()
