@@ -28,7 +28,7 @@ def load_tokens(hp, context) -> list[str]:
         try:
             tokens = load_text_corpus(path)
         except ValueError as e:
-            raise LessonConfigError(f"Cannot use this text file: {e}.") from None
+            raise LessonConfigError(f"Cannot use this text file: {str(e).rstrip('.')}.") from None
         context.notice(f"Read {len(tokens):,} tokens from {path}.")
         return tokens
     return generate_corpus(hp["corpus_size"], GENERATED_VOCAB, hp["seed"])

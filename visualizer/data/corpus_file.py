@@ -24,7 +24,7 @@ from visualizer.data.text_file import text_lines
 
 MB = 2**20
 MAX_CORPUS_BYTES = 64 * MB              # Penn Treebank's training split is 5 MB
-MAX_CORPUS_TOKENS = 3_000_000           # ... and 929,589 tokens
+MAX_CORPUS_TOKENS = 2_000_000           # ... and 929,589 tokens
 PTB_FILE_NAMES = ("ptb.train.txt", "ptb.valid.txt", "ptb.test.txt")
 STYLES = ("auto", "ptb", "text")
 _SNIFF_CHARS = 65536                    # the start of the file checked for control characters

@@ -29,7 +29,7 @@ SPLITS = ("train", "valid", "test")
 EOS = "<eos>"
 UNK = "<unk>"
 MAX_FILE_BYTES = 64 * 2**20            # a PTB split is 5 MB; refuse to read anything far larger
-MAX_FILE_TOKENS = 3_000_000            # ... and at most 929,589 tokens
+MAX_FILE_TOKENS = 2_000_000            # ... and at most 929,589 tokens
 
 
 class PtbFormatError(DataFormatError):
