@@ -145,12 +145,20 @@ class PathParam:
     used_when: tuple[str, str] | None = None
 
     def validate(self, value: Any) -> str:
-        """Return ``value`` as a string path.  Raises HyperparameterError for non-strings."""
+        """Return ``value`` as a string path.  Raises HyperparameterError for non-strings, undecodable
+        bytes and text with a NUL character (no file name can hold one)."""
         if value is None:
             return ""
         if not isinstance(value, (str, bytes)) and not hasattr(value, "__fspath__"):
             raise HyperparameterError(f"{self.label}: {value!r} is not a file path")
-        return str(value) if not isinstance(value, bytes) else value.decode()
+        try:
+            path = str(value) if not isinstance(value, bytes) else value.decode()
+        except UnicodeDecodeError:
+            raise HyperparameterError(f"{self.label}: {value!r} is not a file path (not UTF-8 text)") from None
+        if "\0" in path:
+            raise HyperparameterError(f"{self.label}: a file name cannot contain a NUL character; choose the file "
+                                      f"again")
+        return path
 
 
 @dataclass(frozen=True)
