@@ -289,6 +289,13 @@ class PathControl(ParamControl):
             self._set_and_commit(path)
 
     def _set_and_commit(self, path: str) -> None:
+        """Commit ``path``; one the spec refuses is reported (``invalid``) and the box shows the old one."""
+        try:
+            self.spec.validate(path)
+        except HyperparameterError as e:
+            self.box.setText(self._value)
+            self.invalid.emit(self.name, str(e))
+            return
         self._value = path
         self._commit(path)
 
