@@ -221,9 +221,11 @@ class RnnLanguageModel(Lesson):
 
     # ---- checkpoints --------------------------------------------------------------------------------------
     def load_checkpoint_state(self, state: dict) -> None:
-        """Weights and optimizer state (checked by the trainer); the hidden state restarts from zero."""
+        """Weights and optimizer state (checked by the trainer); the hidden state restarts from zero, and so does
+        train_ppl's window (its losses were of the weights before the load)."""
         super().load_checkpoint_state(state)
         (self.trainer.model if self.net is None else self.net).reset_state()
+        self.trainer.recent.clear()
         self._probe_cache = self._text_cache = None
 
     def close(self) -> None:

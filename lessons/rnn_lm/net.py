@@ -252,8 +252,10 @@ def make_trainer(net: NumpyLm, optimizer: str, lr: float) -> NumpyTrainer:
         out = {"train_loss": float(loss), "train_ppl": train_perplexity(recent), "grad_norm": float(norm)}
         return out | ({"clip_threshold": max_norm} if max_norm > 0 else {})
 
-    return NumpyTrainer.from_lists(net.names, net.params, net.grads, update, optimizers={"main": opt},
-                                   hyper={"lr": lambda v: setattr(opt, "lr", v)})
+    trainer = NumpyTrainer.from_lists(net.names, net.params, net.grads, update, optimizers={"main": opt},
+                                      hyper={"lr": lambda v: setattr(opt, "lr", v)})
+    trainer.recent = recent                 # the train_ppl window, as on LmTorchTrainer (a checkpoint load clears it)
+    return trainer
 
 
 def fresh_perplexity(net: NumpyLm, words: np.ndarray, batch_size: int, time_size: int) -> float:
