@@ -149,3 +149,20 @@ def test_text_is_written_as_utf8(tmp_path):
     assert "0.1 → 0.2" in path.read_bytes().decode("utf-8")
     atomic_write(tmp_path / "b.bin", lambda f: f.write(b"\x00\xff"), mode="wb")
     assert (tmp_path / "b.bin").read_bytes() == b"\x00\xff"
+
+
+def test_run_json_is_strict_json_whatever_the_values(tmp_path):
+    """NumPy scalars (a float32 NaN too), arrays and paths in a record give valid JSON, NaN as null."""
+    import json
+    from pathlib import Path
+
+    from visualizer.core.export import write_json
+
+    def no_constants(name):
+        raise AssertionError(f"{name} is not JSON")
+    record = {"loss": np.float32("nan"), "acc": np.float32(0.5), "sizes": np.arange(3), "folder": Path("/data"),
+              "curve": [np.float64("inf"), 1.0], "pair": (np.int64(2), None)}
+    write_json(record, tmp_path / "run.json")
+    back = json.loads((tmp_path / "run.json").read_text(), parse_constant=no_constants)
+    assert back == {"loss": None, "acc": 0.5, "sizes": [0, 1, 2], "folder": "/data", "curve": [None, 1.0],
+                    "pair": [2, None]}

@@ -120,26 +120,29 @@ def write_csv(table: Table, path: Path | str) -> None:
     atomic_write(path, write)
 
 
-def _json_default(o: Any) -> Any:
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, float) and not math.isfinite(o):
+def _json_value(x: Any) -> Any:
+    """``x`` as plain JSON values: NumPy scalars and arrays as numbers and lists, paths as text, NaN and
+    infinities as None (null).  Raises TypeError for anything else that JSON cannot hold."""
+    if isinstance(x, dict):
+        return {str(k): _json_value(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple, np.ndarray)):
+        return [_json_value(v) for v in x]
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
         return None
-    raise TypeError(f"not JSON serializable: {type(o).__name__}")
+    if isinstance(x, os.PathLike):
+        return os.fspath(x)
+    if x is None or isinstance(x, (str, int, float, bool)):
+        return x
+    raise TypeError(f"not JSON serializable: {type(x).__name__}")
 
 
 def write_json(data: dict, path: Path | str) -> None:
-    """Write ``data`` as indented JSON (NaN/Inf become null).  Raises ExportError."""
-    def clean(x: Any) -> Any:
-        if isinstance(x, dict):
-            return {k: clean(v) for k, v in x.items()}
-        if isinstance(x, (list, tuple)):
-            return [clean(v) for v in x]
-        if isinstance(x, float) and not math.isfinite(x):
-            return None
-        return x
-
-    atomic_write(path, lambda f: json.dump(clean(data), f, indent=2, default=_json_default))
+    """Write ``data`` as indented, strict JSON (NaN/Inf become null; NumPy values and paths are
+    converted).  Raises ExportError."""
+    value = _json_value(data)
+    atomic_write(path, lambda f: json.dump(value, f, indent=2, allow_nan=False))
 
 
 def curves_data(spec: PlotSpec, history) -> CurvesData:
