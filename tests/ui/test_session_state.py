@@ -48,6 +48,8 @@ def test_play_on_a_dead_training_process_says_so_and_reset_clears_the_crash(qtbo
         assert "training process stopped" in banner.text and "Reset (R)" in banner.text
     assert len(view.messages.banners()) == 1                 # said once, not once per press
     assert state_text(view) == "error"
+    assert view.status_fields["speed"].text() == "0 steps/s"      # not the last rate of the dead process
+    assert not view.error_panel.toggle.isVisible()              # no traceback to show: no toggle for one
     assert view.session.step_count == 6                      # the data so far is kept
 
     view.transport.reset_action.trigger()

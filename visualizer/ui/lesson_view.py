@@ -527,7 +527,7 @@ class LessonView(QWidget):
             "epoch": f"epoch {s.epoch():.2f}",
             "train_loss": f"{train_name} {_fmt(last.get(train_key))}",
             "val_loss": val_text,
-            "speed": f"{s.steps_per_second():.0f} steps/s",
+            "speed": f"{s.steps_per_second() if s.alive else 0.0:.0f} steps/s",      # a stopped process: none
             "engine": f"{applied['engine']} · {applied['device']}",
             "state": s.state,
         }

@@ -159,6 +159,7 @@ class ErrorPanel(QFrame):
         """Show ``message`` (and ``traceback`` under the toggle, expanded)."""
         self.message.setText(message + "\nThe app keeps running; the data so far can still be exported.")
         self.details.setPlainText(traceback or "(no traceback)")
+        self.toggle.setVisible(bool(traceback))         # e.g. a killed training process leaves none
         self.toggle.setChecked(bool(traceback))
         self.set_expanded(bool(traceback))
         self.show()
