@@ -1,12 +1,11 @@
 """Lesson ``perceptron``: a single-layer network for regression, binary and multiclass classification.
 
-Follows Yoon, *Python raw-coding deep learning*, ch. 1-3 (the single-layer perceptron: abalone
-regression, pulsar binary classification, steel-plate multiclass classification) with
-scikit-learn's embedded diabetes, breast cancer and wine sets in their place, or a user's CSV
-(``data.py``).  One Linear layer with the task's output rule and loss (``net.py``; the torch twin
-in ``net_torch.py``, imported only for the torch engine), stepped by the engine's kit trainer on
-mini-batches the lesson draws from its own seeded NumPy generator, so both engines see the same
-batches.  The pictures are built in ``snapshots.py``.  Qt-free.
+Follows Yoon, *Python raw-coding deep learning*, ch. 1-3 (the single-layer perceptron: abalone regression, pulsar
+binary classification, steel-plate multiclass classification) with scikit-learn's embedded diabetes, breast cancer
+and wine sets in their place, or a user's CSV (``data.py``). One Linear layer with the task's output rule and loss
+(``net.py``; the torch twin in ``net_torch.py``, imported only for the torch engine), stepped by the engine's kit
+trainer on mini-batches the lesson draws from its own seeded NumPy generator, so both engines see the same batches.
+The pictures are built in ``snapshots.py``. Qt-free.
 """
 from __future__ import annotations
 
@@ -17,7 +16,7 @@ import numpy as np
 
 from lessons.perceptron import INFO
 from lessons.perceptron import data as tabular
-from lessons.perceptron.metrics import scores
+from lessons.perceptron.metrics import SaturationWatch, scores
 from lessons.perceptron.narrative import NARRATIVE
 from lessons.perceptron.net import OPTIMIZERS, NumpyPerceptron, initial_weights
 from lessons.perceptron.snapshots import GRID, decision_map, results, sample_rows, weights_bars  # noqa: F401
@@ -109,10 +108,9 @@ PLOTS = (
 class PerceptronLesson(Lesson):
     """Single-layer perceptron: x (N, D) -> z = x W + b (N, K) -> identity / sigmoid / softmax.
 
-    Hyperparameters: ``PARAMS`` plus seed, engine and device.  The seed fixes the split, the initial
-    weights and the batch order.  Raises LessonConfigError at build for an unusable CSV (see
-    :func:`lessons.perceptron.data.load_csv`), csv without a file, a forced task the target cannot
-    have, or CUDA without a GPU."""
+    Hyperparameters: ``PARAMS`` plus seed, engine and device.  The seed fixes the split, the initial weights and
+    the batch order.  Raises LessonConfigError at build for an unusable CSV (see ``data.load_csv``), csv without a
+    file, a forced task the target cannot have, or CUDA without a GPU."""
 
     info = INFO
     params = PARAMS
@@ -148,6 +146,7 @@ class PerceptronLesson(Lesson):
         self.weight_class = self._resolve_class(hp["weight_class"], strict=False)
         self._raw_mean = table.x[s.train_idx].mean(axis=0)                  # (D,) the held values
         self._point_rows = sample_rows(len(table.y), MAX_POINTS, seed)      # drawn over the decision map
+        self.saturation = SaturationWatch(self.context.notice)               # tells once a run
 
     # ---- live settings ---------------------------------------------------------------------------
     def _resolve_axes(self, fx: int, fy: int, strict: bool) -> tuple[int, int]:
@@ -226,6 +225,7 @@ class PerceptronLesson(Lesson):
         val = scores(self.task, self.model.predict(s.x_val), s.y_val, k)
         train = scores(self.task, self.model.predict(s.x_train), s.y_train, k)
         out = {"val_loss": self.model.loss(s.x_val, s.y_val)}
+        self.saturation.check(self.task, s.x_val, s.y_val, *self.model.weights())
         if self.task == "regression":
             out.update(val_rel_acc=val["rel_acc"], val_mae=val["mae"], val_r2=val["r2"],
                        train_mae=train["mae"], train_r2=train["r2"])

@@ -65,3 +65,56 @@ def scores(task: str, out: np.ndarray, y: np.ndarray, k: int) -> dict[str, float
     if task == "regression":
         return regression_metrics(out[:, 0], y)
     return classification_metrics(classes(task, out), y, k)
+
+
+SATURATED_LOSS = -np.log(1e-10)    # 23.0: a row whose true class gets a probability below 1e-10 is saturated
+SATURATED_SHARE = 0.5              # the notice comes when saturated rows carry at least this share of the loss
+
+
+def sample_losses(task: str, logits: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Cross-entropy of every row (N,) float64 from logits (N, K) (binary: (N, 1) or (N,)) and class ids y (N,),
+    numerically stable (log-sum-exp, softplus), so a logit of 1e9 gives a loss of about 1e9, not inf."""
+    z = np.asarray(logits, dtype=np.float64)
+    y = np.asarray(y)
+    if task == "binary":
+        z = z.reshape(-1)
+        return np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+    top = z.max(axis=1, keepdims=True)
+    lse = top[:, 0] + np.log(np.exp(z - top).sum(axis=1))
+    return lse - z[np.arange(len(y)), y]
+
+
+def saturation_notice(task: str, logits: np.ndarray, y: np.ndarray, split: str = "validation") -> str | None:
+    """A message when the mean cross-entropy of (logits, y) is dominated by saturated rows: rows whose true class
+    gets a probability below 1e-10 (loss above ``SATURATED_LOSS``) that carry ``SATURATED_SHARE`` or more of the
+    total.  None otherwise, and for regression."""
+    if task == "regression" or not len(y):
+        return None
+    loss = sample_losses(task, logits, y)
+    total = float(loss.sum())
+    hot = loss > SATURATED_LOSS
+    if not hot.any() or not np.isfinite(total) or loss[hot].sum() < SATURATED_SHARE * total:
+        return None
+    return (f"The {split} loss ({total / len(loss):.3g}) is dominated by saturated rows: {int(hot.sum())} of "
+            f"{len(loss)} rows are confidently wrong (their true class gets a probability below 1e-10; loss up "
+            f"to {loss.max():.3g} each) and carry {loss[hot].sum() / total:.0%} of it. Cross-entropy grows with "
+            "the size of the logits, so such rows swamp the mean (code that clips the log at 1e-10, as the book's "
+            "does, counts at most 23 per row). Turn on 'Standardize features' or lower the learning rate, and "
+            "press Reset (R).")
+
+
+class SaturationWatch:
+    """Tells ``notice`` once (per lesson build) when :func:`saturation_notice` finds the loss dominated by
+    saturated rows.  ``check(task, x (N, D), y (N,), W (D, K), b (K,))`` computes the logits in float64."""
+
+    def __init__(self, notice) -> None:
+        self.notice = notice
+        self.told = False
+
+    def check(self, task: str, x: np.ndarray, y: np.ndarray, W: np.ndarray, b: np.ndarray) -> None:
+        if self.told:
+            return
+        message = saturation_notice(task, np.asarray(x, dtype=np.float64) @ W + b, y)
+        if message:
+            self.notice(message)
+            self.told = True

@@ -13,7 +13,7 @@ from lessons.perceptron.metrics import (
     confusion_matrix,
     regression_metrics,
 )
-from visualizer.core.lesson import LessonConfigError
+from visualizer.core.lesson import LessonConfigError, LessonContext
 from visualizer.core.plotdata import BarsData, ImageData, MatrixData, ScatterData
 from visualizer.core.session import TrainingSession
 
@@ -420,3 +420,45 @@ def test_rows_beyond_the_limit_are_refused_while_reading(tmp_path):
         load_csv(path, max_rows=20)
     with pytest.raises(LessonConfigError, match=r"at most 100 bytes"):
         load_csv(path, max_bytes=100)
+
+
+# ---- issue 14: a loss dominated by saturated rows is told, per-row losses stable at huge logits -------------
+def test_a_loss_dominated_by_saturated_rows_is_told_once(tmp_path):
+    notes = []
+
+    class Ctx(LessonContext):
+        def notice(self, message):
+            notes.append(message)
+
+    raw = LESSON(LESSON.hyperparameters({"dataset": "breast_cancer", "standardize": False}), Ctx())
+    for i in range(1, 81):
+        raw.train_step(i)
+        if i % 10 == 0:
+            raw.evaluate()
+    told = [n for n in notes if "dominated by saturated rows" in n]
+    assert len(told) == 1 and "Standardize features" in told[0]
+    notes.clear()
+    fine = LESSON(LESSON.hyperparameters({"dataset": "breast_cancer"}), Ctx())
+    for i in range(1, 81):
+        fine.train_step(i)
+        if i % 10 == 0:
+            fine.evaluate()
+    assert not any("saturated" in n for n in notes)
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass"])
+def test_per_row_cross_entropy_is_stable_and_matches_torch(task):
+    torch = pytest.importorskip("torch")
+    from lessons.perceptron.metrics import sample_losses, saturation_notice
+    rng = np.random.default_rng(0)
+    k = 1 if task == "binary" else 3
+    z = rng.normal(size=(40, k)) * np.logspace(0, 9, 40)[:, None]            # logits up to 1e9
+    y = rng.integers(0, 2 if task == "binary" else 3, 40)
+    ours = sample_losses(task, z, y)
+    zt, yt = torch.tensor(z), torch.tensor(y)
+    ref = (torch.nn.functional.binary_cross_entropy_with_logits(zt[:, 0], yt.double(), reduction="none")
+           if task == "binary" else torch.nn.functional.cross_entropy(zt, yt, reduction="none")).numpy()
+    assert np.isfinite(ours).all() and ours.max() > 1e8
+    np.testing.assert_allclose(ours, ref, rtol=1e-12, atol=1e-12)
+    assert "dominated by saturated rows" in saturation_notice(task, z, y)
+    assert saturation_notice(task, z / 1e9, y) is None

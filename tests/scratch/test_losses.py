@@ -78,3 +78,25 @@ def test_bad_labels_raise_clear_errors():
         SigmoidBinaryCrossEntropy().forward(np.zeros((3, 1)), np.array([0, 1, 2]))
     with pytest.raises(ValueError, match="shapes differ"):
         MSE().forward(np.zeros((3, 2)), np.zeros((3, 1)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropies_stay_exact_at_logits_of_1e9_as_torch(dtype):
+    """Unstandardized inputs give logits of 1e9: the fused losses (log-sum-exp, softplus) must return the true
+    mean loss (about 1e9), finite, as torch does, and gradients of softmax/sigmoid minus the target."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    z = (rng.normal(size=(16, 4)) * np.logspace(0, 9, 16)[:, None]).astype(dtype)
+    y = rng.integers(0, 4, 16)
+    ce = SoftmaxCrossEntropy()
+    loss = ce.forward(z, y)
+    ref = torch.nn.functional.cross_entropy(torch.tensor(z, dtype=torch.float64), torch.tensor(y)).item()
+    assert np.isfinite(loss) and loss == pytest.approx(ref, rel=1e-6) and loss > 1e6
+    assert np.isfinite(ce.backward()).all()
+    zb, t = z[:, 0].copy(), (y % 2).astype(dtype)
+    bce = SigmoidBinaryCrossEntropy()
+    loss = bce.forward(zb, t)
+    ref = torch.nn.functional.binary_cross_entropy_with_logits(torch.tensor(zb, dtype=torch.float64),
+                                                               torch.tensor(t, dtype=torch.float64)).item()
+    assert np.isfinite(loss) and loss == pytest.approx(ref, rel=1e-6)
+    assert np.isfinite(bce.backward()).all()
