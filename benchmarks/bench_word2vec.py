@@ -16,7 +16,10 @@ timed.  The issue quotes ~33 minutes per epoch for the book's code on PTB.
 Our engine is timed twice: with Adam (torch.optim.Adam's dense update, as the book) and with lazy Adam
 (``SparseAdam``, torch.optim.SparseAdam's rule: only the embedding rows of the batch are updated).
 
-Usage: python -m benchmarks.bench_word2vec [--batches 300] [--book-repo DIR]
+``--corpus FILE`` times the real corpus instead (e.g. ``ptb.train.txt``), read by the lessons' shared reader
+(``visualizer.data.corpus_file``: a ``ptb.*.txt`` file cut as the book does), ids in order of first appearance.
+
+Usage: python -m benchmarks.bench_word2vec [--batches 300] [--book-repo DIR] [--corpus ptb.train.txt]
 """
 from __future__ import annotations
 
@@ -27,7 +30,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from benchmarks.book_repo import add_book_repo_option, import_book, not_timed_message
-from visualizer.data.corpus import generate_corpus_ids
+from visualizer.data.corpus import generate_corpus_ids, preprocess
+from visualizer.data.corpus_file import read_corpus_tokens
 from visualizer.scratch.negative_sampling import UnigramSampler
 
 T, V, H, WINDOW, BATCH, NEG = 929_589, 10_000, 100, 5, 100, 5
@@ -43,7 +47,7 @@ def time_book(book_repo, corpus, batches, rng):
     ``remove_duplicate`` and Adam update, as one iteration of its ``Trainer.fit``."""
     cbow, optimizer, trainer = import_book(book_repo, "ch04.cbow", "common.optimizer", "common.trainer")
     np.random.seed(0)
-    model, opt = cbow.CBOW(V, H, WINDOW, corpus), optimizer.Adam()
+    model, opt = cbow.CBOW(int(corpus.max()) + 1, H, WINDOW, corpus), optimizer.Adam()
     t = time.perf_counter()
     for _ in range(batches):
         contexts, target = windows(corpus, rng.integers(WINDOW, corpus.size - WINDOW, BATCH))
@@ -57,9 +61,9 @@ def time_book(book_repo, corpus, batches, rng):
 def time_ours(corpus, batches, rng, adam="dense"):
     from lessons.word2vec.net import NumpyWord2Vec, initial_weights
 
-    W_in, W_out = initial_weights(V, H, 0)
+    W_in, W_out = initial_weights(int(corpus.max()) + 1, H, 0)
     net = NumpyWord2Vec("cbow", W_in, W_out, corpus, 0.001, adam=adam)
-    sampler = UnigramSampler(corpus, 0.75, NEG, np.random.default_rng(1), vocab_size=V)
+    sampler = UnigramSampler(corpus, 0.75, NEG, np.random.default_rng(1), vocab_size=int(corpus.max()) + 1)
     t = time.perf_counter()
     for _ in range(batches):
         contexts, target = windows(corpus, rng.integers(WINDOW, corpus.size - WINDOW, BATCH))
@@ -70,17 +74,24 @@ def time_ours(corpus, batches, rng, adam="dense"):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--batches", type=int, default=300, help="batches timed per engine (default 300)")
+    ap.add_argument("--corpus", default="", help="a corpus file such as ptb.train.txt (default: a generated corpus "
+                                                 "of PTB's size)")
     add_book_repo_option(ap)
     args = ap.parse_args()
-    ids, _ = generate_corpus_ids(T, V, seed=0)
+    if args.corpus:
+        ids, word_to_id, _ = preprocess(read_corpus_tokens(args.corpus))
+        what = f"corpus {args.corpus}"
+    else:
+        ids, word_to_id = generate_corpus_ids(T, V, seed=0)
+        what = "PTB-sized generated corpus"
     corpus = ids.astype(np.int64)
-    per_epoch = -(-(T - 2 * WINDOW) // BATCH)
+    per_epoch = -(-(corpus.size - 2 * WINDOW) // BATCH)
     with threadpool_limits(1):
         ours = time_ours(corpus, args.batches, np.random.default_rng(0))
         lazy = time_ours(corpus, args.batches, np.random.default_rng(0), adam="lazy")
         book = None if args.book_repo is None else time_book(args.book_repo, corpus, args.batches,
                                                             np.random.default_rng(0))
-    print(f"CBOW + negative sampling, PTB-sized generated corpus ({T:,} tokens, V = {V:,}), window {WINDOW}, "
+    print(f"CBOW + negative sampling, {what} ({corpus.size:,} tokens, V = {len(word_to_id):,}), window {WINDOW}, "
           f"H = {H}, batch {BATCH}, {NEG} negatives, Adam, one thread")
     print(f"timed on {args.batches} batches each; epoch = {per_epoch:,} batches (extrapolated)")
     if book is not None:
