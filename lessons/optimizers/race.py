@@ -220,8 +220,7 @@ class RaceTrainer(Trainer):
                 expected[key] = (got, np.float64)          # (0,): no velocity yet
             else:
                 expected[key] = ref
-        frozen = {n for n in names if f"{n}.diverged" in state and np.asarray(state[f"{n}.diverged"]).size == 1
-                  and int(np.asarray(state[f"{n}.diverged"])) >= 0}
+        frozen = {n for n in names if _diverged_step(state.get(f"{n}.diverged")) >= 0}
         checked = check_state(expected, state, allow_nonfinite=frozenset(
             k for k in expected if k.split(".", 1)[0] in frozen and not k.endswith(".trajectory")))
         self.start[...] = checked["start"]
@@ -231,3 +230,11 @@ class RaceTrainer(Trainer):
             self.trajectories[name].load(sub["trajectory"])
         self.diverged = {n: int(checked[f"{n}.diverged"]) for n in self.racers if int(checked[f"{n}.diverged"]) >= 0}
         self.last_step = int(checked["step"])
+
+
+def _diverged_step(value: Any) -> int:
+    """The step a checkpoint says a racer diverged at (-1: it did not, or the entry is no integer scalar, which
+    check_state then rejects by name)."""
+    arr = np.asarray(value) if value is not None else np.asarray(-1)
+    return int(arr.reshape(-1)[0]) if arr.size == 1 and arr.dtype.kind in "iu" else -1
+

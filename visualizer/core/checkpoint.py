@@ -65,8 +65,8 @@ def load_checkpoint(path: Path | str, lesson_id: str) -> tuple[dict[str, np.ndar
             raise CheckpointError(f"{name} holds a single NumPy array (a .npy file renamed), not a checkpoint. "
                                   "Choose a file saved with Save weights.")
         if not zipfile.is_zipfile(path):
-            raise CheckpointError(f"{name} is not a complete .npz archive: it is truncated, or not a checkpoint "
-                                  "at all. Choose a file saved with Save weights.")
+            raise CheckpointError(f"{name} is damaged or truncated (not a complete .npz archive), or not a "
+                                  "checkpoint at all. Choose a file saved with Save weights.")
         with zipfile.ZipFile(path) as z:
             members = {info.filename: info for info in z.infolist()}
             total = sum(info.file_size for info in members.values())
@@ -181,7 +181,7 @@ def _check_header(header: dict, name: str, lesson_id: str) -> None:
     if not isinstance(lesson, str):
         raise CheckpointError(f"{name}'s header names no lesson: the file is damaged. Save the weights again.")
     if lesson != lesson_id:
-        raise CheckpointError(f"{name} belongs to the lesson {lesson!r}, not {lesson_id!r}. Open that lesson to "
+        raise CheckpointError(f"{name} belongs to lesson {lesson!r}, not {lesson_id!r}. Open that lesson to "
                               "load it, or choose a checkpoint of this one.")
     if not isinstance(meta, dict):
         raise CheckpointError(f"{name}'s header is damaged (its settings are not a JSON object). Save the weights "

@@ -189,7 +189,8 @@ class TorchTrainer(Trainer):
         for name, opt in self.optimizers.items():
             for idx, st in opt.state_dict()["state"].items():
                 for key, value in st.items():
-                    out[f"opt.{name}.{idx}.{key}"] = torch.as_tensor(value)
+                    if value is not None:          # e.g. SGD's momentum_buffer while momentum is 0
+                        out[f"opt.{name}.{idx}.{key}"] = torch.as_tensor(value)
         return out
 
     def state_dict(self) -> dict[str, np.ndarray]:
@@ -197,20 +198,43 @@ class TorchTrainer(Trainer):
         return {k: v.detach().cpu().numpy().copy() for k, v in arrays.items()}
 
     def _expected_optimizer_state(self, state: Mapping[str, np.ndarray]) -> dict[str, tuple]:
-        """What the optimizer entries of ``state`` must look like: shapes of the parameters they belong to
-        (moments) or scalars (step counts).  Raises LessonConfigError for an index no parameter has."""
-        expected = {}
+        """What the optimizer entries of ``state`` must be: name -> (shape, dtype).  An optimizer the checkpoint
+        holds no entry for starts afresh (saved before its first step); one it holds entries for needs
+        ``opt.<optimizer>.<i>.<entry>`` for every parameter index ``i`` it trains, with every entry that optimizer
+        keeps per parameter (:func:`_state_layout`): moments shaped as parameter ``i``, scalars (step counts)
+        0-d.  check_state then names a missing or extra entry.  Raises LessonConfigError for an entry of an
+        optimizer or parameter index this model does not have."""
+        indices: dict[str, set[int]] = {name: set() for name in self.optimizers}
+        given: dict[str, set[str]] = {name: set() for name in self.optimizers}
         for key in state:
             if not key.startswith("opt."):
                 continue
-            _, name, idx, entry = key.split(".", 3) if key.count(".") >= 3 else (None,) * 4
-            opt = self.optimizers.get(name) if name else None
-            params = [p for g in opt.param_groups for p in g["params"]] if opt else []
-            if opt is None or not idx.isdigit() or int(idx) >= len(params):
-                raise LessonConfigError(f"The checkpoint's array {key!r} belongs to no optimizer of this model.")
-            value = np.asarray(state[key])
-            shape = () if value.ndim == 0 else tuple(params[int(idx)].shape)
-            expected[key] = (shape, value.dtype if value.dtype.kind in "fiub" else np.float32)
+            parts = key.split(".", 3)
+            opt = self.optimizers.get(parts[1]) if len(parts) == 4 else None
+            n_params = sum(len(g["params"]) for g in opt.param_groups) if opt is not None else 0
+            if opt is None or not parts[2].isdigit() or int(parts[2]) >= n_params:
+                raise LessonConfigError(f"The checkpoint's array {key!r} belongs to no optimizer of this model. "
+                                        "It was saved with other settings or by another lesson.")
+            indices[parts[1]].add(int(parts[2]))
+            given[parts[1]].add(parts[3])
+        expected: dict[str, tuple] = {}
+        for name, opt in self.optimizers.items():
+            if not indices[name]:
+                continue
+            params = [p for g in opt.param_groups for p in g["params"]]
+            trained = {i for i, p in enumerate(params) if p.requires_grad}
+            layout = _state_layout(opt)
+            if layout is None:       # unknown (an optimizer that cannot be probed): the entries the file has
+                layout = {e: (e == "step", None) for e in given[name]}
+            for i in sorted(indices[name] | trained):
+                p = params[i]
+                for entry, (scalar, dtype) in layout.items():
+                    key = f"opt.{name}.{i}.{entry}"
+                    value = np.asarray(state[key]) if key in state else None
+                    if dtype is None:
+                        dtype = value.dtype if value is not None and value.dtype.kind in "fiub" else np.float32
+                    expected[key] = (() if scalar else tuple(p.shape),
+                                     dtype if scalar else torch.empty(0, dtype=p.dtype).numpy().dtype)
         return expected
 
     def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
@@ -244,3 +268,38 @@ class TorchTrainer(Trainer):
             torch.set_num_threads(self._old_threads)
         if self.device_type == "cuda":
             torch.cuda.empty_cache()
+
+
+def _state_layout(opt) -> dict[str, tuple[bool, np.dtype]] | None:
+    """The entries ``opt`` keeps per parameter: entry -> (0-d?, dtype of a 0-d entry), e.g. Adam's
+    {"step": (True, float32), "exp_avg": (False, ...), "exp_avg_sq": (False, ...)}; {} for an optimizer that
+    keeps none (SGD without momentum).  Read from the optimizer's state if it has stepped, else from a probe:
+    the same class with the same settings stepped once on a one-element parameter.  None if the probe fails
+    (e.g. SparseAdam, which needs sparse gradients)."""
+    def layout(st: Mapping[str, Any]) -> dict[str, tuple[bool, np.dtype]]:
+        out = {}
+        for k, v in st.items():
+            if v is None:
+                continue
+            t = torch.as_tensor(v)
+            out[k] = (t.ndim == 0, t.detach().cpu().numpy().dtype)
+        return out
+
+    for st in opt.state_dict()["state"].values():
+        if st:
+            return layout(st)
+    try:
+        q = torch.zeros(1, requires_grad=True)
+        defaults = dict(getattr(opt, "defaults", {}))
+        defaults.pop("fused", None)                       # fused kernels need CUDA; the layout is the same
+        try:
+            probe = type(opt)([q], **defaults)
+        except TypeError:
+            probe = type(opt)([q])
+        q.grad = torch.zeros_like(q)
+        probe.step()
+        states = list(probe.state_dict()["state"].values())
+    except Exception:                                      # noqa: BLE001 - any optimizer we cannot probe
+        return None
+    return layout(states[0]) if states else {}
+
