@@ -122,7 +122,7 @@ class SessionReadout:
             "device": self.applied["device"],
             "seed": self.applied["seed"],
             "data": self.data_source(),
-            "hyperparameters": dict(self.initial_hyperparameters),
+            "hyperparameters": dict(self.initial_hyperparameters or self.hp.as_dict()),   # not built: asked for
             "live_changes": [c.as_dict() for c in self.history.changes()],
             "steps": self.step_count,
             "epochs": round(self.epoch(), 4),
@@ -191,6 +191,14 @@ class TrainingSession(SessionReadout):
     def pause(self) -> None:
         """Stop after the current step."""
         self._running.clear()
+        self._wake.set()
+
+    def stop_training(self) -> None:
+        """Stop after the current step and drop the steps still pending; the lesson and its data stay
+        (a run stopped by the CLI's --timeout or Ctrl+C is exported afterwards)."""
+        self._running.clear()
+        with self._lock:
+            self._steps_pending = 0
         self._wake.set()
 
     def step(self, n: int = 1) -> None:
