@@ -180,7 +180,11 @@ class LockstepTrainer(Trainer):
         return state
 
     def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
-        checked = check_state(self.state_dict(), state)          # raises before anything changes
+        """Every configuration's weights, saved as float64; each must also fit its run's own precision (1e6 is
+        inf in float16).  Raises LessonConfigError before anything changes."""
+        checked = check_state(self.state_dict(), state)
+        own = {k: (v.shape, _range_dtype(k.split(".", 1)[0], self.slots)) for k, v in checked.items()}
+        check_state(own, checked)
         for s in self.slots:
             if s.run is not None:
                 n = len(s.run.params64())
@@ -236,3 +240,10 @@ class LockstepTrainer(Trainer):
             err = float(np.abs(flat - ref_flat).max()) / norm
             out.append(MAX_DIGITS if err == 0 else float(np.clip(-math.log10(err), 0.0, MAX_DIGITS)))
         return np.array(out)
+
+
+def _range_dtype(key: str, slots) -> np.dtype:
+    """A NumPy dtype with the value range of configuration ``key``'s weights (bfloat16: float32's range)."""
+    dtype = next(s.config.dtype for s in slots if s.config.key == key)
+    return np.dtype(np.float32 if dtype == "bfloat16" else dtype)
+

@@ -247,6 +247,69 @@ def test_nan_or_inf_in_any_float_array_is_rejected(built, lesson_id, engine, set
     assert not _same_state(good, b.lesson.checkpoint_state())
 
 
+@pytest.mark.parametrize("lesson_id, engine, settings", CASES)
+def test_a_value_beyond_the_models_precision_is_rejected(built, lesson_id, engine, settings):
+    """1e300 is finite in the file's float64 but inf in a float32 (or float16) model."""
+    b = built(lesson_id, engine, settings)
+    b.train(1, WARMUP)
+    good = b.lesson.checkpoint_state()
+    narrow = [k for k, v in good.items() if np.asarray(v).dtype in (np.float32, np.float16) and np.asarray(v).size]
+    accepted = []
+    for name in narrow[:2] + narrow[-2:]:
+        bad = dict(good)
+        bad[name] = np.array(good[name], dtype=np.float64)
+        bad[name].reshape(-1)[0] = 1e300
+        try:
+            b.lesson.load_checkpoint_state(bad)
+        except LessonConfigError as e:
+            assert name in str(e), str(e)
+        else:
+            accepted.append(name)
+            b.lesson.load_checkpoint_state(good)
+    assert not accepted, f"values that overflow the model's dtype accepted: {accepted}"
+    assert not _same_state(good, b.lesson.checkpoint_state())
+
+
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+def test_precision_speed_rejects_weights_a_half_precision_run_cannot_hold(built, engine):
+    """The lesson saves every configuration's weights as float64; 1e6 fits float32 but is inf in float16."""
+    b = built("precision_speed", engine, {**TINY["precision_speed"],
+                                          **({"torch_cpu_half": True} if engine == "torch" else {})})
+    b.train(1, 2)
+    good = b.lesson.checkpoint_state()
+    half = [k for k in good if k.startswith(("f16.", "bf16.", "tc16.")) or ".f16" in k]
+    assert half, sorted(good)
+    bad = dict(good)
+    bad[half[0]] = np.array(good[half[0]], copy=True)
+    bad[half[0]].reshape(-1)[0] = 1e6
+    with pytest.raises(LessonConfigError, match=re.escape(half[0])):
+        b.lesson.load_checkpoint_state(bad)
+    assert not _same_state(good, b.lesson.checkpoint_state())
+
+
+@pytest.mark.parametrize("lesson_id, engine, settings", CASES)
+def test_a_negative_step_count_or_squared_average_is_rejected(built, lesson_id, engine, settings):
+    """Adam's t = -1 becomes 0 at the next step: its bias correction 1 - beta**0 divides by zero."""
+    b = built(lesson_id, engine, settings)
+    b.train(1, WARMUP)
+    good = b.lesson.checkpoint_state()
+    counts = [k for k in good if k.startswith("opt.") and re.search(r"\.(step|t|exp_avg_sq)$", k)]
+    accepted = []
+    for name in counts[:3] + counts[-3:]:
+        bad = dict(good)
+        bad[name] = np.array(good[name], copy=True)
+        bad[name].reshape(-1)[0] = -1
+        try:
+            b.lesson.load_checkpoint_state(bad)
+        except LessonConfigError as e:
+            assert name in str(e) and "negative" in str(e), str(e)
+        else:
+            accepted.append(name)
+            b.lesson.load_checkpoint_state(good)
+    assert not accepted, f"negative counts or squared averages accepted: {accepted}"
+    assert not _same_state(good, b.lesson.checkpoint_state())
+
+
 # ---- 3. round trip -----------------------------------------------------------------------------------------
 def _random_sources(root) -> list:
     """Every NumPy and torch random generator reachable from ``root`` (the lesson), with the global ones."""

@@ -189,13 +189,17 @@ def _check_header(header: dict, name: str, lesson_id: str) -> None:
 
 
 def check_state(expected: Mapping[str, np.ndarray | tuple[tuple[int, ...], np.dtype | str]],
-                state: Mapping[str, object], *, allow_nonfinite: frozenset[str] = frozenset()) -> dict[str, np.ndarray]:
+                state: Mapping[str, object], *, allow_nonfinite: frozenset[str] = frozenset(),
+                nonnegative: frozenset[str] = frozenset()) -> dict[str, np.ndarray]:
     """Validate a checkpoint ``state`` against what a model holds, before anything is assigned.
 
     expected: name -> the model's current array (or a (shape, dtype) pair).  Every expected name must be in
     ``state`` with the same shape and a numeric dtype that casts safely to the expected kind (float arrays
-    accept any float or integer array; integer arrays only integers), and float arrays must be finite
-    (names in ``allow_nonfinite`` excepted).  Extra names are an error too: they mean another model.
+    accept any float, integer or bool array; integer arrays only integers and bools), with every value
+    representable in the expected dtype (an int64 count beyond int32 would wrap; a float64 beyond float32
+    would become inf).  Float arrays must be finite (names in ``allow_nonfinite`` excepted); names in
+    ``nonnegative`` (step counts, squared-gradient averages) must hold no negative value.  Extra names are an
+    error too: they mean another model.
 
     Returns name -> array converted to the expected dtype (new arrays, ready to assign).  Raises
     LessonConfigError naming the first offending array; nothing is assigned by this function."""
@@ -213,22 +217,40 @@ def check_state(expected: Mapping[str, np.ndarray | tuple[tuple[int, ...], np.dt
     for name, ref in expected.items():
         shape, dtype = ((tuple(ref.shape), ref.dtype) if isinstance(ref, np.ndarray)
                         else (tuple(ref[0]), np.dtype(ref[1])))
-        value = state[name]
+        dtype = np.dtype(dtype)
+        what = f"The checkpoint's array {name!r}"
         try:
-            arr = np.asarray(value)
-        except Exception as e:           # an object numpy cannot hold as an array
-            raise LessonConfigError(f"The checkpoint's array {name!r} is not an array ({type(e).__name__}).") from None
+            arr = np.asarray(state[name])
+        except (ValueError, TypeError):          # ragged lists and other things NumPy cannot hold as an array
+            raise LessonConfigError(f"{what} is not an array of numbers.") from None
         if arr.dtype.kind not in "fiub":
-            raise LessonConfigError(f"The checkpoint's array {name!r} holds {arr.dtype} values, not numbers.")
-        if np.dtype(dtype).kind in "iub" and arr.dtype.kind == "f":
-            raise LessonConfigError(f"The checkpoint's array {name!r} holds floats where this model keeps integers.")
+            if arr.dtype.kind == "c":
+                raise LessonConfigError(f"{what} holds complex numbers; this model keeps real ones.")
+            kind = {"U": "text", "S": "text", "O": "Python objects"}.get(arr.dtype.kind, f"{arr.dtype} values")
+            raise LessonConfigError(f"{what} holds {kind}, not numbers.")
+        if dtype.kind in "iub" and arr.dtype.kind == "f":
+            raise LessonConfigError(f"{what} holds floats where this model keeps integers.")
         if tuple(arr.shape) != shape:
-            raise LessonConfigError(f"The checkpoint's array {name!r} has shape {tuple(arr.shape)}; this model "
-                                    f"needs {shape}. It was saved with other layer sizes.")
+            raise LessonConfigError(f"{what} has shape {tuple(arr.shape)}; this model needs {shape}. It was saved "
+                                    "with other settings (layer sizes, vocabulary, data).")
+        if dtype.kind in "iu" and arr.dtype.kind in "iu" and arr.size:
+            info = np.iinfo(dtype)
+            low, high = int(arr.min()), int(arr.max())
+            if low < info.min or high > info.max:
+                raise LessonConfigError(f"{what} holds {low if low < info.min else high}, out of the range of "
+                                        f"this model's {dtype} ({info.min} to {info.max}): the file is damaged.")
+        if name in nonnegative and arr.size and arr.dtype.kind in "fi" and np.any(arr < 0):
+            raise LessonConfigError(f"{what} holds negative values where this model keeps counts or averages of "
+                                    "squares, which cannot be negative: the file is damaged.")
         if arr.dtype.kind == "f" and name not in allow_nonfinite and not np.all(np.isfinite(arr)):
-            raise LessonConfigError(f"The checkpoint's array {name!r} contains NaN or infinite values: it was "
-                                    "saved from a run that diverged.")
-        out[name] = np.array(arr, dtype=dtype, copy=True)
+            raise LessonConfigError(f"{what} contains NaN or infinite values: it was saved from a run that "
+                                    "diverged.")
+        with np.errstate(over="ignore", invalid="ignore"):
+            converted = np.array(arr, dtype=dtype, copy=True)
+        if dtype.kind == "f" and name not in allow_nonfinite and not np.all(np.isfinite(converted)):
+            raise LessonConfigError(f"{what} holds values too large for this model's {dtype} (they would become "
+                                    "infinite): the file is damaged.")
+        out[name] = converted
     return out
 
 

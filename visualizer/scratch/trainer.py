@@ -13,7 +13,10 @@ import numpy as np
 from visualizer.core.checkpoint import check_state
 from visualizer.core.errors import LessonConfigError
 from visualizer.core.trainer import MetricWindow, Trainer
-from visualizer.scratch.optimizers import Optimizer
+from visualizer.scratch.optimizers import Adam, AdaGrad, Optimizer, RMSProp
+
+# The scratch optimizers' averages of squared gradients (a negative one gives NaN at the next step).
+_SQUARED_STATE = ((Adam, "_v"), (AdaGrad, "_h"), (RMSProp, "_s"))
 
 
 class NumpyTrainer(Trainer):
@@ -81,8 +84,19 @@ class NumpyTrainer(Trainer):
     def state_dict(self) -> dict[str, np.ndarray]:
         return {k: np.array(v, copy=True) for k, v in self._arrays().items()}
 
+    def _nonnegative(self) -> frozenset[str]:
+        """Optimizer arrays that cannot be negative: step counts and averages of squared gradients."""
+        out = set()
+        for name, opt in self.optimizers.items():
+            squares = next((attr for cls, attr in _SQUARED_STATE if isinstance(opt, cls)), None)
+            for key in opt.state_arrays():
+                if key == "t" or key.rpartition(".")[0] == squares:
+                    out.add(f"opt.{name}.{key}")
+        return frozenset(out)
+
     def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
-        checked = check_state(self._arrays(), state)          # raises before anything changes
+        checked = check_state(self._arrays(), state,        # raises before anything changes
+                              nonnegative=self._nonnegative())
         for key, value in checked.items():
             kind, _, rest = key.partition(".")
             if kind == "param":

@@ -25,6 +25,9 @@ from visualizer.core.trainer import MetricWindow, Trainer
 from visualizer.torch_backend.device import resolve_device
 
 LossFn = Callable[[Any, int], Mapping[str, "torch.Tensor | float"]]
+# torch.optim state entries that cannot be negative: step counts and averages of squared gradients (a
+# negative one gives NaN at the next step: 1 - beta**0 = 0 in Adam's bias correction, the root of a negative).
+NONNEGATIVE_ENTRIES = frozenset({"step", "exp_avg_sq", "max_exp_avg_sq", "square_avg", "sum"})
 
 
 @dataclass
@@ -241,8 +244,9 @@ class TorchTrainer(Trainer):
         model_ref = {k: v.detach().cpu().numpy() for k, v in self._module_arrays().items()}
         model_state = {k: v for k, v in state.items() if not k.startswith("opt.")}
         opt_state = {k: v for k, v in state.items() if k.startswith("opt.")}
-        checked = check_state(model_ref, model_state) | check_state(self._expected_optimizer_state(opt_state),
-                                                                    opt_state)
+        checked = check_state(model_ref, model_state) | check_state(
+            self._expected_optimizer_state(opt_state), opt_state,
+            nonnegative=frozenset(k for k in opt_state if k.rsplit(".", 1)[-1] in NONNEGATIVE_ENTRIES))
         # every array fits: assign
         for m, mod in self.modules.items():
             own = mod.state_dict()
