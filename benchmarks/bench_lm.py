@@ -161,7 +161,7 @@ def run_timing(args) -> None:
 
 def run_ptb(args) -> None:
     """Train 4 epochs on a real PTB folder with the book's setup and report the test perplexity."""
-    from lessons.rnn_lm.lesson import LESSON
+    from lessons.rnn_lm.lesson import LESSON, VAL_HEAD
 
     hp = LESSON.hyperparameters({"dataset": "ptb_folder", "ptb_folder": args.ptb, "cell": "lstm", "layers": 1,
                                  "embed_size": WORDVEC, "hidden_size": HIDDEN, "dropout": 0.0, "tie_weights": False,
@@ -180,8 +180,10 @@ def run_ptb(args) -> None:
                   f"  {time.perf_counter() - t0:7.1f} s", flush=True)
             losses = []
         if (it + 1) % spe == 0:
+            m = lesson.evaluate()                    # an epoch end: the whole validation split too
             print(f"epoch {(it + 1) // spe}: {time.perf_counter() - t0:.1f} s so far; validation perplexity "
-                  f"{lesson.evaluate()['val_ppl']:.2f} (first 10,000 words)", flush=True)
+                  f"{m['val_ppl']:.2f} (whole split; its first 10,000 words: "
+                  f"{m.get(VAL_HEAD, m['val_ppl']):.2f})", flush=True)
     elapsed = time.perf_counter() - t0
     ppl = lesson.test_perplexity()
     print(f"test perplexity after {args.epochs} epochs: {ppl:.2f} (target <= 136; the book: ~136); "

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lessons.rnn_lm.data import BatchStream, eval_batches, sample_next
-from lessons.rnn_lm.lesson import LESSON
+from lessons.rnn_lm.lesson import LESSON, VAL_HEAD, VAL_TOKENS
 from lessons.rnn_lm.net import LmConfig, NumpyLm, init_weights
 from tests.core.test_data_ptb import write_ptb
 from visualizer.core.lesson import LessonConfigError, LessonContext
@@ -285,3 +285,59 @@ def test_init_is_the_books():
     assert w["embed.W"].std() == pytest.approx(0.01, rel=0.05)
     assert w["layer1.Wh"].std() == pytest.approx(0.1, rel=0.05) and w["layer1.Wx"].shape == (100, 400)
     assert not w["layer1.b"].any() and all(v.dtype == np.float32 for v in w.values())
+
+
+def _long_validation(**values):
+    """Generated corpus whose validation split (10 %: 15,000 words) is longer than the 10,000-word slice that the
+    frequent evaluations read; 10 steps per epoch."""
+    return build(corpus_tokens=150_000, vocab_size=200, hidden_size=8, embed_size=8, batch_size=128, time_size=100,
+                 seed=2, **values)
+
+
+def test_a_long_validation_split_is_evaluated_whole_at_each_epoch_end():
+    lesson = _long_validation()
+    assert len(lesson.corpus.valid) > VAL_TOKENS and lesson.corpus.test is None
+    spe = lesson.steps_per_epoch
+    assert spe == 10
+    assert set(lesson.evaluate()) == {VAL_HEAD}                 # before training: the slice only, named as such
+    for _ in range(spe - 1):
+        step(lesson)
+        assert set(lesson.evaluate()) == {VAL_HEAD}            # between epoch ends: the cheap slice
+    step(lesson)
+    m = lesson.evaluate()                                       # an epoch end: the whole split as well
+    assert set(m) == {VAL_HEAD, "val_ppl", "val_loss"}
+    # same code, same weights, same words (the generated corpus has no test split: test_perplexity reads the
+    # whole validation split), so the very same float
+    assert m["val_ppl"] == lesson.test_perplexity()
+    assert m["val_loss"] == pytest.approx(math.log(m["val_ppl"]), rel=1e-12)
+    assert m[VAL_HEAD] != m["val_ppl"]                          # the slice is another figure
+    spec = next(p for p in LESSON.plots if p.id == "perplexity")
+    assert VAL_HEAD in spec.series and "val_ppl" in spec.series
+    assert "first 10,000" in spec.tooltip and "whole validation split" in spec.tooltip
+
+
+def test_a_long_validation_split_in_a_session_gives_one_whole_figure_per_epoch():
+    from visualizer.core.session import TrainingSession
+
+    s = TrainingSession(LESSON, {"corpus_tokens": 150_000, "vocab_size": 200, "hidden_size": 8, "embed_size": 8,
+                                 "batch_size": 128, "time_size": 100, "seed": 2})
+    try:
+        assert s.wait_idle(30)
+        s.step(20)
+        assert s.wait_idle(60) and s.step_count == 20
+        steps_whole, _ = s.history.series("val_ppl")
+        steps_head, _ = s.history.series(VAL_HEAD)
+        assert list(steps_whole) == [10, 20]                    # the epoch ends
+        assert {10, 20} <= set(steps_head) and len(steps_head) >= 2
+    finally:
+        s.stop()
+
+
+def test_a_short_validation_split_is_evaluated_whole_every_time():
+    lesson = build(seed=1, hidden_size=16, embed_size=16)       # 5,000 validation words
+    assert len(lesson.corpus.valid) <= VAL_TOKENS
+    assert set(lesson.evaluate()) == {"val_ppl", "val_loss"}
+    step(lesson)
+    m = lesson.evaluate()
+    assert set(m) == {"val_ppl", "val_loss"} and VAL_HEAD not in m
+    assert m["val_ppl"] == lesson.test_perplexity()
