@@ -25,9 +25,12 @@ SEED = 3
 
 
 def blas_kernel() -> str:
-    """The BLAS kernel NumPy's OpenBLAS chose (e.g. 'SkylakeX', 'Haswell')."""
+    """The BLAS kernel NumPy's OpenBLAS chose (e.g. 'SkylakeX', 'Haswell'); '' for a BLAS that names none.
+    NumPy is imported first: threadpoolctl sees only loaded libraries (the first record named no kernel)."""
+    import numpy  # noqa: F401  (loads the BLAS)
     from threadpoolctl import threadpool_info
-    return ",".join(sorted({str(i.get("architecture")) for i in threadpool_info() if i.get("user_api") == "blas"}))
+    return ",".join(sorted({str(i.get("architecture")) for i in threadpool_info()
+                            if i.get("user_api") == "blas" and i.get("architecture")}))
 
 
 def run_lesson(cls, engine: str, steps: int = STEPS) -> dict:

@@ -46,7 +46,13 @@ def test_engines_give_the_same_losses_gradients_and_answers(kind, gen):
     for name, wa in a.params.items():
         wb = sb[name].T if name.endswith((".Wx", ".Wh")) else sb[name]
         np.testing.assert_allclose(wa, wb, atol=1e-5)
-    np.testing.assert_array_equal(a.generate(x[:64], c2i["_"], 4), b.generate(x[:64], c2i["_"], 4))
+    # greedy answers: the argmax of float32 scores that the two engines compute to within about 1e-5 (the
+    # weights above agree to that).  Where a question's two best characters score closer than that (here the
+    # attention model has one gap of 1.2e-5 among its 64 × 4 choices) the engines may pick differently, and the
+    # rest of that answer follows; other BLAS kernels or thread counts move such near-ties.  So all but 2 of
+    # the 64 answers must be the same.
+    same = (a.generate(x[:64], c2i["_"], 4) == b.generate(x[:64], c2i["_"], 4)).all(axis=1)
+    assert same.sum() >= 62, f"{64 - same.sum()} of 64 answers differ between the engines"
 
 
 def test_initial_weights_have_the_books_shapes():
@@ -64,6 +70,8 @@ def test_generation_is_batched_and_equals_one_by_one():
         tr.step((x[:64], t[:64]), step)
     batch = tr.generate(x[:10], c2i["_"], 4)
     single = np.concatenate([tr.generate(x[i:i + 1], c2i["_"], 4) for i in range(10)])
+    # a (10, H) and a (1, H) product may round differently in the last bit, but here the two best scores
+    # of every choice lie at least 1e-2 apart: the characters are the same
     np.testing.assert_array_equal(batch, single)
 
 
