@@ -232,7 +232,7 @@ def check_state(expected: Mapping[str, np.ndarray | tuple[tuple[int, ...], np.dt
             raise LessonConfigError(f"{what} holds floats where this model keeps integers.")
         if tuple(arr.shape) != shape:
             raise LessonConfigError(f"{what} has shape {tuple(arr.shape)}; this model needs {shape}. It was saved "
-                                    "with other settings (layer sizes, vocabulary, data).")
+                                    "with other layer sizes or other data (another vocabulary).")
         if dtype.kind in "iu" and arr.dtype.kind in "iu" and arr.size:
             info = np.iinfo(dtype)
             low, high = int(arr.min()), int(arr.max())
