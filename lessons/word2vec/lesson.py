@@ -148,9 +148,10 @@ class Word2VecLesson(Lesson):
         w = word.strip().lower()
         if w in self.word_to_id:
             return self.word_to_id[w]
+        shown = self.word_to_id.get(fallback, int(self.by_freq[min(10, self.V - 1)]))
         if w:
-            self.context.notice(f"'{w}' is not in this vocabulary: showing '{fallback}' instead.")
-        return self.word_to_id.get(fallback, int(self.by_freq[min(10, self.V - 1)]))
+            self.context.notice(f"'{w}' is not in this vocabulary: showing '{self.words[shown]}' instead.")
+        return shown
 
     def _initial_analogy(self, text: str) -> tuple[int, int, int]:
         try:

@@ -208,3 +208,20 @@ def test_a_corpus_file_that_is_missing_or_not_chosen_is_a_config_error(tmp_path)
         build(dataset="ptb_folder", ptb_folder=str(tmp_path / "nope"))
     with pytest.raises(LessonConfigError, match="does not exist"):
         build(dataset="file", corpus_path=str(tmp_path / "nope.txt"))
+
+
+def test_the_fallback_notice_names_the_word_shown(tmp_path):
+    """A corpus without the default query word ('cat'): the notice names the word actually shown."""
+    path = tmp_path / "corpus.txt"
+    path.write_text("the dog ran to a house . a bird sang on the roof .\n" * 60)
+    notes = []
+
+    class Ctx(LessonContext):
+        def notice(self, message):
+            notes.append(message)
+
+    lesson = LESSON(LESSON.hyperparameters({"dataset": "file", "corpus_path": str(path), "query": "zebra",
+                                            "window_size": 2, "batch_size": 20}), Ctx())
+    shown = lesson.words[lesson.query_id]
+    note = next(n for n in notes if "'zebra' is not in this vocabulary" in n)
+    assert shown != "cat" and f"showing '{shown}' instead" in note
