@@ -59,3 +59,12 @@ def test_every_lesson_declares_valid_links():
             choices = {c.name for c in cls.all_params() if isinstance(c, ChoiceParam)}
             if s.used_when is None:                               # an unlinked path must not sit next to a data set
                 assert not {"dataset", "corpus"} & choices, (lesson_id, s.name)
+
+
+def test_a_path_too_long_for_the_system_is_refused_before_the_lesson_reads_it(tmp_path):
+    """A 300-character file name reached rnn_lm's loader as 'OSError: [Errno 36] File name too long' with a
+    traceback; a missing file stays the lesson's to report."""
+    spec = PathParam("ptb_folder", "Penn Treebank folder")
+    with pytest.raises(HyperparameterError, match="too long for this system"):
+        spec.validate(str(tmp_path / ("a" * 300)))
+    assert spec.validate(str(tmp_path / "missing.txt")) == str(tmp_path / "missing.txt")

@@ -7,7 +7,9 @@ Specs validate values, so the same rules guard the sliders, ``--set`` on the com
 """
 from __future__ import annotations
 
+import errno
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -158,6 +160,15 @@ class PathParam:
         if "\0" in path:
             raise HyperparameterError(f"{self.label}: a file name cannot contain a NUL character; choose the file "
                                       f"again")
+        if path.strip():
+            try:
+                os.stat(os.path.expanduser(path.strip()))
+            except OSError as e:            # a missing file is the lesson's to report; a name no disk can hold is not
+                if e.errno == errno.ENAMETOOLONG:
+                    raise HyperparameterError(f"{self.label}: the path is too long for this system "
+                                              f"({len(path)} characters); choose the file again") from None
+            except ValueError:
+                pass
         return path
 
 
