@@ -184,9 +184,8 @@ class PerceptronLesson(Lesson):
         return min(k, n_out) - 1
 
     def set_live(self, name: str, value: Any) -> None:
-        """Apply the learning rate, batch size, decision-map features or the weights' class.
-
-        Raises LessonConfigError for a feature or class number the data does not have."""
+        """Apply the learning rate, batch size, decision-map features or the weights' class.  Raises
+        LessonConfigError for a feature or class number the data does not have."""
         if name in ("feature_x", "feature_y"):
             fx = value if name == "feature_x" else self.hp["feature_x"]
             fy = value if name == "feature_y" else self.hp["feature_y"]
