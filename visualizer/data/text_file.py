@@ -147,11 +147,3 @@ def read_csv_rows(path: Path | str, max_rows: int, max_bytes: int = DEFAULT_MAX_
 def _chain(head: list[str], rest: Iterator[str]) -> Iterator[str]:
     yield from head
     yield from rest
-
-
-def read_text_file(path: Path | str, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
-    """The whole file as text (UTF-8, a byte-order mark dropped, newlines kept), for small files only.
-
-    Raises LessonConfigError as :func:`text_lines` (a missing, unreadable, binary, non-UTF-8 or too large
-    file)."""
-    return "".join(text_lines(path, max_bytes, "text file"))
