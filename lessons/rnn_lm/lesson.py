@@ -169,14 +169,10 @@ class RnnLanguageModel(Lesson):
         return fresh_perplexity(self.net, words, EVAL_BATCH, self.hp["time_size"])
 
     def evaluate(self) -> dict[str, float]:
-        """Validation perplexity, each figure a stateful pass from a zero state in evaluation mode.
-
-        ``val_ppl`` and ``val_loss`` (its log) read the whole validation split: at every evaluation when the split
-        holds at most VAL_TOKENS words (the generated corpus), else at each epoch end only.  A longer split (the
-        Penn Treebank's 73,760 words cost as much as about 33 training steps of the book's LSTM, and an epoch is
-        1,327 steps) gives ``VAL_HEAD``, the perplexity of its first VAL_TOKENS words, at every evaluation; those
-        words read harder than the whole split (after 4 epochs on the Penn Treebank 187, the test split 135),
-        hence the separate name."""
+        """Validation perplexity from a zero state in evaluation mode.  ``val_ppl``/``val_loss`` read the whole split:
+        every time for at most VAL_TOKENS words, else at epoch ends (PTB's 73,760 words cost about 33 training steps);
+        in between, ``VAL_HEAD`` is the perplexity of the first VAL_TOKENS words, which read harder (PTB, 4 epochs:
+        187 there, 135 on the test split), hence its own name."""
         out = {}
         whole_every_time = len(self.val_slice) == len(self.corpus.valid)
         if not whole_every_time:
