@@ -110,3 +110,13 @@ def test_the_training_process_pins_blas_to_the_shared_choice(threads, expected):
         assert s.run_record()["threads"] == expected
     finally:
         assert s.stop(5.0)
+
+
+def test_how_a_training_process_ended_is_said_in_words():
+    """The crash panel said 'exit code None' after a SIGKILL (the process not yet reaped)."""
+    from visualizer.core.process_session import describe_exit
+    assert describe_exit(None) == "it was killed or crashed"
+    assert describe_exit(-9).startswith("killed by SIGKILL") and "memory" in describe_exit(-9)
+    assert describe_exit(-11).startswith("killed by SIGSEGV")
+    assert describe_exit(3) == "exit code 3"
+    assert "None" not in describe_exit(None)

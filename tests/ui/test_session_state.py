@@ -31,6 +31,7 @@ def kill_training_process(qtbot, view):
     os.kill(view.session._process.pid, signal.SIGKILL)      # as the out-of-memory killer would
     qtbot.waitUntil(lambda: view.error_panel.isVisible(), timeout=5000)
     assert "ended unexpectedly" in view.error_panel.message.text()
+    assert "killed by SIGKILL" in view.error_panel.message.text()      # was 'exit code None': not yet reaped
 
 
 def test_play_on_a_dead_training_process_says_so_and_reset_clears_the_crash(qtbot, make_view):

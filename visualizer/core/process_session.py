@@ -22,6 +22,7 @@ stays here and exportable, and :meth:`ProcessSession.reset` starts a new child. 
 from __future__ import annotations
 
 import itertools
+import signal
 import multiprocessing as mp
 import multiprocessing.connection
 import threading
@@ -128,8 +129,9 @@ class ProcessSession(SessionReadout):
             self._running = False
             self.state = "error"
             self._events.append(SessionEvent(
-                "error", f"The training process ended unexpectedly (exit code {self._exitcode(process)}) at step "
-                         f"{self.step_count}. The data so far is kept; Reset starts a new one.", self.step_count))
+                "error", f"The training process ended unexpectedly at step {self.step_count} "
+                         f"({describe_exit(self._exitcode(process))}). The data so far is kept; Reset starts a new "
+                         "one.", self.step_count))
 
     def _apply(self, u: dict) -> None:
         if u.get("applied") is not None:
@@ -275,9 +277,16 @@ class ProcessSession(SessionReadout):
         with self._process_lock:
             return self._process.is_alive()
 
-    def _exitcode(self, process) -> int | None:
-        with self._process_lock:
-            return process.exitcode
+    def _exitcode(self, process, wait: float = 0.5) -> int | None:
+        """The ended process's exit code; None if it is not reaped within ``wait`` seconds (its pipe closes a
+        moment before the kernel reports the exit status, so the first look often finds none)."""
+        deadline = time.monotonic() + wait
+        while True:
+            with self._process_lock:
+                code = process.exitcode
+            if code is not None or time.monotonic() >= deadline:
+                return code
+            time.sleep(0.01)
 
     @property
     def running(self) -> bool:
@@ -285,6 +294,21 @@ class ProcessSession(SessionReadout):
 
     def steps_per_second(self) -> float:
         return self._sps
+
+
+def describe_exit(code: int | None) -> str:
+    """How a child process ended, in words: ``code`` is ``multiprocessing.Process.exitcode`` (None while it
+    is not yet reaped, -N when signal N ended it)."""
+    if code is None:
+        return "it was killed or crashed"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        why = {"SIGKILL": ", as the system does when memory runs out", "SIGSEGV": ", a crash in native code"}
+        return f"killed by {name}{why.get(name, '')}"
+    return f"exit code {code}"
 
 
 def _child_main(conn, lesson_cls: type[Lesson], values: dict, options: dict) -> None:
