@@ -9,6 +9,7 @@ the CLI.  Qt-free.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Sequence, Union
 
@@ -21,6 +22,9 @@ class PlotSpec:
     kind: a key of :data:`PLOT_KINDS` (the data class the plot shows), or a lesson's own kind for a
     one-off picture, whose widget the lesson's ``view`` module registers in its ``PLOT_VIEWS``.
     series: for ``kind="curves"``, the metric names drawn (keys of the step records).
+    y_range: a curve plot's fixed y axis (low, high) for a bounded metric; the axis widens only if a
+    value leaves it.  None: (0, 1) where :func:`share_plot` says the plot shows shares (accuracies,
+    precision, AUC, probabilities), else the axis follows the data; ``()``: always follow the data.
     """
 
     id: str
@@ -31,6 +35,31 @@ class PlotSpec:
     y_label: str = ""
     log_y: bool = False
     tooltip: str = ""
+    y_range: tuple[float, ...] | None = None
+
+
+SHARE_NAME = re.compile(r"(^|_)(acc|accuracy|precision|recall|f1|auc)(_at_\d+)?$")
+SHARE_LABELS = ("accuracy", "share", "probability")
+
+
+def share_plot(spec: PlotSpec) -> bool:
+    """True if a curve plot shows shares in [0, 1]: its y label starts with accuracy, share or
+    probability, or every series is named like ``val_acc``, ``precision_at_10``, ``auc``, ``train_f1``
+    (an engine twin ``name@torch`` counts as ``name``; a ``gap_…`` difference does not)."""
+    if spec.y_label.lower().startswith(SHARE_LABELS):
+        return True
+    names = [s.partition("@")[0] for s in spec.series]
+    return bool(names) and all(SHARE_NAME.search(n) and not n.startswith("gap") for n in names)
+
+
+def fixed_y_range(spec: PlotSpec) -> tuple[float, float] | None:
+    """The fixed y range of a curve plot (see :attr:`PlotSpec.y_range`), or None where the axis follows
+    the data (log axes always do)."""
+    if spec.log_y or spec.y_range == ():
+        return None
+    if spec.y_range is not None:
+        return (float(spec.y_range[0]), float(spec.y_range[1]))
+    return (0.0, 1.0) if share_plot(spec) else None
 
 
 Table = tuple[list[str], list[list]]

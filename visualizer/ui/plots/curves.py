@@ -8,7 +8,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QWidget
 
-from visualizer.core.plotdata import CurvesData, PlotSpec
+from visualizer.core.plotdata import CurvesData, PlotSpec, fixed_y_range
 from visualizer.ui.plots.base import PlotView
 from visualizer.ui.plots.colormaps import series_color
 
@@ -83,13 +83,16 @@ class StickyRange:
 class CurvesView(PlotView):
     """Line plot of ``spec.series`` against the training step, one colour per series (validation and
     test dashed), with a dashed vertical line and label at every live hyperparameter change.
-    ``spec.log_y`` draws a log10 y axis (non-positive values are left out).  The x axis grows in
-    steps of 1, 2, 2.5, 5 × 10^k; zooming with the mouse stops the automatic ranges until
-    "Reset zoom".
+    ``spec.log_y`` draws a log10 y axis (non-positive values are left out).  The x axis follows the
+    current run and grows in steps of 1, 2, 2.5, 5 × 10^k; a bounded metric (accuracy, a share, a
+    probability: :func:`fixed_y_range`) keeps a fixed y axis such as 0–1.  Zooming with the mouse
+    stops the automatic ranges until "Reset zoom"; "Show all runs" zooms out to the earlier runs too.
 
     A twin series ``name@engine`` (from "Compare engines") is drawn as a wide pale band of its
     series' colour under it: where the engines agree, the line runs inside the band.  Earlier runs
-    (:meth:`set_previous_runs`) are drawn thin and faded behind, one legend entry per run."""
+    (:meth:`set_previous_runs`) are drawn thin and faded behind, one legend entry per run; they are
+    context: they never widen the x axis (a 50,000-step earlier run squeezed a 3,000-step current run
+    against the left edge), only the y axis over the steps shown."""
 
     data_type = CurvesData
     clearRunsRequested = Signal()
@@ -114,6 +117,9 @@ class CurvesView(PlotView):
         self.previous: list[tuple[str, CurvesData]] = []
         self._previous_items: list[pg.PlotDataItem] = []
         self._previous_bounds: tuple[float, float, float, float] | None = None
+        self._previous_xy: list[tuple[np.ndarray, np.ndarray]] = []     # (x, y on the axis' scale)
+        self._previous_y: tuple[float | None, tuple[float, float]] = (None, (math.inf, -math.inf))
+        self._fixed_y = fixed_y_range(spec)
         self.markers: list[pg.InfiniteLine] = []
         self._marker_keys: list[tuple[int, str]] = []
         self._x_high: float | None = None
@@ -185,11 +191,21 @@ class CurvesView(PlotView):
                 y_lo, y_hi = min(y_lo, float(yv.min())), max(y_hi, float(yv.max()))
                 ends.append(float(np.mean(yv[-max(1, len(yv) // 10):])))
         self._draw_markers(list(data.markers))
-        if self._previous_bounds is not None:
-            a, b, c, d = self._previous_bounds
-            x_lo, x_hi, y_lo, y_hi = min(x_lo, a), max(x_hi, b), min(y_lo, c), max(y_hi, d)
+        if x_hi < x_lo and self._previous_bounds is not None:     # no current data yet: the earlier runs
+            x_lo, x_hi, y_lo, y_hi = self._previous_bounds
         if x_hi >= x_lo and not self.manual_zoom:
             self._update_ranges(x_lo, x_hi, y_lo, y_hi, ends)
+
+    def _previous_y_bounds(self, x_high: float) -> tuple[float, float]:
+        """The lowest and highest value of the earlier runs at steps <= x_high (cached per x_high)."""
+        if self._previous_y[0] != x_high:
+            lo, hi = math.inf, -math.inf
+            for x, y in self._previous_xy:
+                y = y[x <= x_high]
+                if len(y):
+                    lo, hi = min(lo, float(y.min())), max(hi, float(y.max()))
+            self._previous_y = (x_high, (lo, hi))
+        return self._previous_y[1]
 
     def _update_ranges(self, x_lo: float, x_hi: float, y_lo: float, y_hi: float, ends: list[float]) -> None:
         self._setting_range = True
@@ -197,7 +213,16 @@ class CurvesView(PlotView):
             if self._x_high is None or x_hi > self._x_high or x_hi < 0.4 * self._x_high:
                 self._x_high = nice_ceil(max(x_hi * 1.05, x_lo + 1))
                 self.plot_item.setXRange(min(0.0, x_lo), self._x_high, padding=0)
-            y_range = self._y_range.update(y_lo, y_hi)
+            p_lo, p_hi = self._previous_y_bounds(self._x_high)
+            y_lo, y_hi = min(y_lo, p_lo), max(y_hi, p_hi)
+            if self._fixed_y is not None:               # a bounded metric: 0–1, wider only if a value leaves it
+                y_lo, y_hi = min(y_lo, self._fixed_y[0]), max(y_hi, self._fixed_y[1])
+                pad = 0.02 * (y_hi - y_lo)              # a curve at 0 or 1 is drawn clear of the frame
+                fixed = (y_lo - pad, y_hi + pad)
+                y_range = None if fixed == self._y_range.range else fixed
+                self._y_range.range = fixed
+            else:
+                y_range = self._y_range.update(y_lo, y_hi)
             if y_range is not None:
                 self.plot_item.setYRange(*y_range, padding=0)
         finally:
@@ -219,6 +244,8 @@ class CurvesView(PlotView):
             self.legend.removeItem(item)
             self.plot_item.removeItem(item)
         self._previous_items.clear()
+        self._previous_xy.clear()
+        self._previous_y = (None, (math.inf, -math.inf))
         self.previous = list(runs)
         bounds = [math.inf, -math.inf, math.inf, -math.inf]
         n = len(runs)
@@ -243,6 +270,7 @@ class CurvesView(PlotView):
                 self._previous_items.append(item)
                 first = first or item
                 yv = np.log10(y) if self.spec.log_y else y
+                self._previous_xy.append((x[::stride], yv[::stride]))
                 bounds = [min(bounds[0], x[0]), max(bounds[1], x[-1]), min(bounds[2], yv.min()),
                           max(bounds[3], yv.max())]
             if first is not None:
@@ -254,8 +282,27 @@ class CurvesView(PlotView):
     def context_menu(self):
         menu = super().context_menu()
         if self.previous:
+            menu.addAction("Show all runs", self.show_all_runs)
             menu.addAction("Clear earlier runs", self.clearRunsRequested.emit)
         return menu
+
+    def show_all_runs(self) -> None:
+        """Zoom out to the earlier runs' steps as well as the current run's ("Reset zoom" goes back to
+        following the current run)."""
+        x_hi = self._x_high or 1.0
+        if self._previous_bounds is not None:
+            x_hi = max(x_hi, nice_ceil(self._previous_bounds[1] * 1.05))
+        self.manual_zoom = True
+        self._setting_range = True
+        try:
+            self.plot_item.setXRange(0.0, x_hi, padding=0)
+            lo, hi = self._previous_y_bounds(x_hi)
+            if self._y_range.range is not None:
+                lo, hi = min(lo, self._y_range.range[0]), max(hi, self._y_range.range[1])
+            if hi > lo:
+                self.plot_item.setYRange(lo, hi, padding=0.03)
+        finally:
+            self._setting_range = False
 
     def table(self):
         """The current run's table, followed by one column per series of each earlier run."""

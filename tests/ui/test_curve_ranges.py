@@ -1,0 +1,122 @@
+"""Curve plots' axes (issue #13): the x axis follows the current run, earlier runs are context; a bounded
+metric (accuracy, a share, a probability) keeps a fixed 0–1 y axis; log axes stay log."""
+import numpy as np
+import pytest
+
+from visualizer.core.plotdata import CurvesData, PlotSpec, fixed_y_range, share_plot
+from visualizer.ui.plots.curves import CurvesView
+
+LOSS = PlotSpec("loss", "Loss", "curves", series=("train_loss", "val_loss"), y_label="cross-entropy")
+ACCURACY = PlotSpec("accuracy", "Accuracy", "curves", series=("train_acc", "val_acc"), y_label="accuracy")
+
+
+def shown(qtbot, spec):
+    view = CurvesView(spec)
+    qtbot.addWidget(view)
+    view.resize(520, 380)
+    view.show()
+    qtbot.waitExposed(view)
+    return view
+
+
+def run(steps, value=lambda x: 2.0 * np.exp(-x / 2000.0), name="train_loss"):
+    x = np.arange(0.0, steps, 10.0)
+    return CurvesData({name: (x, value(x))})
+
+
+def x_range(view):
+    return view.plot_item.vb.viewRange()[0]
+
+
+def y_range(view):
+    return view.plot_item.vb.viewRange()[1]
+
+
+def test_a_short_current_run_is_not_squeezed_by_a_long_earlier_run(qtbot):
+    view = shown(qtbot, LOSS)
+    view.set_previous_runs([("run 1", run(50_000))])
+    view.set_data(run(3_000))
+    lo, hi = x_range(view)
+    assert lo <= 0 and 3_000 <= hi <= 5_000         # the current run fills most of the width
+    assert len(view._previous_items) == 1           # the earlier run is still drawn, as context
+
+
+def test_earlier_runs_shape_the_y_axis_only_over_the_steps_shown(qtbot):
+    view = shown(qtbot, LOSS)
+    early_high = run(50_000, lambda x: np.where(x < 1_000, 5.0, 0.1))
+    late_high = run(50_000, lambda x: np.where(x > 20_000, 50.0, 0.1))
+    view.set_previous_runs([("run 1", early_high), ("run 2", late_high)])
+    view.set_data(run(3_000))
+    lo, hi = y_range(view)
+    assert 5.0 <= hi < 50.0                          # run 1's start is in view, run 2's late spike is not
+
+
+def test_show_all_runs_zooms_out_and_reset_zoom_follows_the_current_run_again(qtbot):
+    view = shown(qtbot, LOSS)
+    view.set_previous_runs([("run 1", run(50_000))])
+    view.set_data(run(3_000))
+    assert "Show all runs" in [a.text() for a in view.context_menu().actions()]
+    view.show_all_runs()
+    assert x_range(view)[1] >= 50_000
+    view.set_data(run(3_100))                        # training goes on: the user's zoom stays
+    assert x_range(view)[1] >= 50_000
+    view.reset_zoom()
+    assert x_range(view)[1] <= 5_000
+
+
+def test_without_a_current_run_the_earlier_runs_set_the_axes(qtbot):
+    view = shown(qtbot, LOSS)
+    view.set_previous_runs([("run 1", run(50_000))])
+    view.set_data(CurvesData({"train_loss": (np.zeros(0), np.zeros(0))}))
+    assert x_range(view)[1] >= 50_000
+
+
+@pytest.mark.parametrize("value", [0.0, 0.37, 1.0])
+def test_an_accuracy_plot_keeps_0_to_1_even_when_the_values_are_constant(qtbot, value):
+    view = shown(qtbot, ACCURACY)
+    view.set_data(run(3_000, lambda x: np.full_like(x, value), name="val_acc"))
+    lo, hi = y_range(view)
+    assert -0.05 <= lo <= 0.0 and 1.0 <= hi <= 1.05
+
+
+def test_an_accuracy_plot_does_not_zoom_into_noise(qtbot):
+    view = shown(qtbot, PlotSpec("accuracy", "Test accuracy", "curves", series=("val_acc",), y_label="accuracy"))
+    noise = run(3_000, lambda x: 0.001 * (np.arange(len(x)) % 2), name="val_acc")    # seq2seq's 0–0.002
+    view.set_data(noise)
+    lo, hi = y_range(view)
+    assert lo <= 0.0 and hi >= 1.0
+
+
+def test_a_value_outside_the_fixed_range_is_still_shown(qtbot):
+    view = shown(qtbot, PlotSpec("acc", "Accuracy", "curves", series=("val_rel_acc",), y_label="accuracy"))
+    view.set_data(run(100, lambda x: np.linspace(-0.5, 0.9, len(x)), name="val_rel_acc"))
+    lo, hi = y_range(view)
+    assert lo <= -0.5 and hi >= 1.0
+
+
+def test_an_explicit_y_range_and_an_opt_out_win_over_the_names():
+    assert fixed_y_range(PlotSpec("g", "γ", "curves", series=("gamma",), y_range=(-1, 1))) == (-1.0, 1.0)
+    assert fixed_y_range(PlotSpec("a", "Accuracy", "curves", series=("val_acc",), y_range=())) is None
+
+
+@pytest.mark.parametrize("spec, bounded", [
+    (ACCURACY, True),
+    (PlotSpec("s", "Scores", "curves", series=("val_precision", "val_recall", "val_f1")), True),
+    (PlotSpec("p", "Precision@10", "curves", series=("precision_at_10",)), True),
+    (PlotSpec("q", "Quality", "curves", series=("analogy_acc", "nn_same_class"), y_label="share"), True),
+    (PlotSpec("d", "D(x)", "curves", series=("d_real", "d_fake"), y_label="probability 'real'"), True),
+    (PlotSpec("t", "Twins", "curves", series=("val_acc", "val_acc@torch")), True),
+    (LOSS, False),
+    (PlotSpec("gap", "Gap", "curves", series=("gap_acc", "gap_loss"), y_label="gap"), False),
+    (PlotSpec("s", "Scores", "curves", series=("val_f1", "val_r2"), y_label="score"), False),   # R² can be < 0
+])
+def test_which_plots_show_shares(spec, bounded):
+    assert share_plot(spec) is bounded
+
+
+def test_log_axes_stay_log(qtbot):
+    spec = PlotSpec("acc", "Accuracy", "curves", series=("val_acc",), y_label="accuracy", log_y=True)
+    assert fixed_y_range(spec) is None
+    view = shown(qtbot, spec)
+    view.set_data(run(3_000, lambda x: 1e-3 + x / 4e3, name="val_acc"))
+    assert view.plot_item.getAxis("left").logMode
