@@ -5,6 +5,8 @@ box showing the real value such as ``0.003``), a combo box for choices, a check 
 a file picker for paths, each with the spec's tooltip.  A row reports a value through
 ``valueCommitted(name, value)`` only when the user lets go of the slider, stops moving it with the
 keyboard (debounced), edits the box or picks an item, so a drag does not flood the training session.
+A slider or combo box changes on the mouse wheel only when it has the focus (a click or Tab gives it);
+otherwise the wheel scrolls the panel, so scrolling past a control never changes it.
 Values typed into a box are validated by the spec; an invalid one gives ``invalid(name, message)``
 and the control goes back to its previous value.
 
@@ -17,10 +19,10 @@ import math
 import random
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFrame, QGroupBox, QHBoxLayout, QLabel,
-                               QLineEdit, QPushButton, QScrollArea, QSlider, QSizePolicy, QToolButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtWidgets import (QAbstractSlider, QAbstractSpinBox, QApplication, QCheckBox, QComboBox, QFileDialog,
+                               QFrame, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea, QSlider,
+                               QSizePolicy, QToolButton, QVBoxLayout, QWidget)
 from superqt import QDoubleSlider
 from superqt.utils import qdebounced
 
@@ -335,6 +337,29 @@ class TextControl(ParamControl):
         self.box.setText(self._value)
 
 
+WHEEL_EDITORS = (QAbstractSlider, QAbstractSpinBox, QComboBox)   # widgets whose value the wheel changes
+
+
+class WheelGuard(QObject):
+    """Event filter: a wheel event over an editor without the focus scrolls ``scroll_area`` instead of
+    changing the editor's value (issue #13: scrolling the panel moved cnn_scratch's batch size 32 -> 14)."""
+
+    def __init__(self, scroll_area: QScrollArea) -> None:
+        super().__init__(scroll_area)
+        self.scroll_area = scroll_area
+
+    def guard(self, editor: QWidget) -> None:
+        """Let ``editor`` take the focus by click or Tab but not by the wheel, and filter its wheel events."""
+        editor.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        editor.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Wheel and isinstance(watched, QWidget) and not watched.hasFocus():
+            QApplication.sendEvent(self.scroll_area.viewport(), event)
+            return True
+        return False
+
+
 def make_control(spec: ParamSpec, value: Any) -> ParamControl:
     """The row widget for ``spec``.  Raises TypeError for an unknown spec class."""
     if isinstance(spec, (FloatParam, IntParam)):
@@ -417,6 +442,10 @@ class HyperparameterPanel(QScrollArea):
         hint.setStyleSheet("color: #5f6368;")
         layout.addWidget(hint)
         layout.addStretch(1)
+        self.wheel_guard = WheelGuard(self)
+        for editor in inner.findChildren(QWidget):
+            if isinstance(editor, WHEEL_EDITORS):
+                self.wheel_guard.guard(editor)
         inner.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         self.setWidget(inner)
         self.setMinimumWidth(250)

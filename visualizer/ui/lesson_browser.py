@@ -1,5 +1,6 @@
 """The lesson browser: lessons grouped by track, each with the book chapter it follows.  It shows metadata
-only (``LessonInfo``), so listing lessons imports no lesson's model code."""
+only (``LessonInfo``), so listing lessons imports no lesson's model code.  The main window's Go menu
+moves to the next / previous lesson in the listed order (Ctrl+PageDown / Ctrl+PageUp)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QRect, QSize, Qt, Signal
@@ -11,6 +12,8 @@ from typing import Mapping
 
 from visualizer.core.lesson import TRACKS, LessonInfo
 
+NEXT_LESSON_KEY = "Ctrl+PgDown"
+PREVIOUS_LESSON_KEY = "Ctrl+PgUp"
 ID_ROLE = Qt.ItemDataRole.UserRole
 CHAPTER_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -113,6 +116,21 @@ class LessonBrowser(QTreeWidget):
             self.blockSignals(True)
             self.setCurrentItem(item)
             self.blockSignals(False)
+
+    def order(self) -> list[str]:
+        """All lesson ids in the order shown, track after track."""
+        return [lesson_id for ids in self.lessons_by_track().values() for lesson_id in ids]
+
+    def neighbour(self, lesson_id: str | None, offset: int) -> str | None:
+        """The lesson ``offset`` rows after ``lesson_id`` in the shown order (before it when negative),
+        or None past either end; from no lesson (or an unknown one), the first or the last."""
+        ids = self.order()
+        if not ids:
+            return None
+        if lesson_id not in ids:
+            return ids[0] if offset > 0 else ids[-1]
+        i = ids.index(lesson_id) + offset
+        return ids[i] if 0 <= i < len(ids) else None
 
     def chapter(self, lesson_id: str) -> str:
         """The chapter shown under ``lesson_id``."""

@@ -6,6 +6,7 @@ is checked (:mod:`visualizer.ui.window_settings`) and a bad one gives way to the
 """
 from __future__ import annotations
 
+from importlib import metadata
 from pathlib import Path
 from typing import Mapping
 
@@ -14,21 +15,43 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from visualizer.core.lesson import Lesson, LessonInfo
-from visualizer.ui.lesson_browser import LessonBrowser
+from visualizer.ui.lesson_browser import NEXT_LESSON_KEY, PREVIOUS_LESSON_KEY, LessonBrowser
+from visualizer.ui.narrative_panel import BACK_STEP_KEY, NEXT_STEP_KEY
 from visualizer.ui import window_settings
 from visualizer.ui.lesson_view import LessonView
 
 APP_TITLE = "Deep Learning Visualizer"
+DISTRIBUTION = "deep-learning-visualizer"
+PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 DEFAULT_SPLITTER = [220, 1300]          # pixels: browser, lesson (scaled to the window's width)
 SHORTCUTS_HELP = """<table cellspacing=6>
 <tr><td><b>Space</b></td><td>Play / pause training</td></tr>
 <tr><td><b>S</b></td><td>Step: train on one mini-batch</td></tr>
 <tr><td><b>R</b></td><td>Reset: rebuild the model with the current settings</td></tr>
+<tr><td><b>{next_step} / {back_step}</b></td><td>Next / previous narrative step</td></tr>
+<tr><td><b>{next_lesson} / {previous_lesson}</b></td><td>Next / previous lesson</td></tr>
 <tr><td><b>Ctrl+E</b></td><td>Export all plots and run.json</td></tr>
 <tr><td><b>Ctrl+Q</b></td><td>Quit</td></tr>
 </table>
 <p>Space, S and R work while the focus is in the lesson (not while typing in a text box).
-Right-click a plot to export or copy it.</p>"""
+Right-click a plot to export or copy it.</p>""".format(next_step=NEXT_STEP_KEY, back_step=BACK_STEP_KEY,
+                                                       next_lesson=NEXT_LESSON_KEY,
+                                                       previous_lesson=PREVIOUS_LESSON_KEY)
+
+
+def app_version() -> str:
+    """The installed package's version (``importlib.metadata``); from a source tree that is not installed,
+    the version in pyproject.toml; "unknown" if neither can be read."""
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        pass
+    try:
+        import tomllib                  # Python 3.11+; on 3.10 an uninstalled tree says "unknown"
+        with open(PYPROJECT, "rb") as f:
+            return str(tomllib.load(f)["project"]["version"])
+    except (ImportError, OSError, KeyError, TypeError, ValueError):     # TOMLDecodeError is a ValueError
+        return "unknown"
 
 
 class MainWindow(QMainWindow):
@@ -127,6 +150,16 @@ class MainWindow(QMainWindow):
         quit_action = file_menu.addAction("Quit", self.close)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         self.lesson_menu = bar.addMenu("&Lesson")
+        go_menu = bar.addMenu("&Go")
+        self.next_step_action = go_menu.addAction("Next step", self.next_step)
+        self.next_step_action.setShortcut(QKeySequence(NEXT_STEP_KEY))
+        self.back_step_action = go_menu.addAction("Previous step", self.previous_step)
+        self.back_step_action.setShortcut(QKeySequence(BACK_STEP_KEY))
+        go_menu.addSeparator()
+        self.next_lesson_action = go_menu.addAction("Next lesson", lambda: self.next_lesson(1))
+        self.next_lesson_action.setShortcut(QKeySequence(NEXT_LESSON_KEY))
+        self.previous_lesson_action = go_menu.addAction("Previous lesson", lambda: self.next_lesson(-1))
+        self.previous_lesson_action.setShortcut(QKeySequence(PREVIOUS_LESSON_KEY))
         help_menu = bar.addMenu("&Help")
         help_menu.addAction("Keyboard shortcuts", self.show_shortcuts)
         help_menu.addAction("About", self.show_about)
@@ -171,6 +204,21 @@ class MainWindow(QMainWindow):
             action.setEnabled(True)
         self.view.setFocus()
         return self.view
+
+    def next_step(self) -> bool:
+        """Go to the current lesson's next narrative step (Go menu); False at the last step."""
+        return self.view is not None and self.view.narrative.go_next()
+
+    def previous_step(self) -> bool:
+        """Go to the current lesson's previous narrative step (Go menu); False at the first step."""
+        return self.view is not None and self.view.narrative.go_back()
+
+    def next_lesson(self, offset: int = 1) -> LessonView | None:
+        """Open the lesson ``offset`` places after the current one in the browser (before it when
+        negative); nothing happens past the first or the last lesson."""
+        current = self.view.lesson_cls.info.id if self.view is not None else None
+        lesson_id = self.browser.neighbour(current, offset)
+        return self.open_lesson(lesson_id) if lesson_id is not None else None
 
     def lesson_class(self, lesson_id: str) -> type[Lesson] | None:
         """The class of a listed lesson, imported now if it was listed by its info (``registry.get``).  A
@@ -272,10 +320,14 @@ class MainWindow(QMainWindow):
     def show_shortcuts(self) -> None:
         QMessageBox.information(self, "Keyboard shortcuts", SHORTCUTS_HELP)
 
-    def show_about(self) -> None:
+    def about_text(self) -> str:
+        """The About box's HTML: the app, its version and the number of lessons."""
         count = len(self.lessons)
-        QMessageBox.about(self, f"About {APP_TITLE}",
-                          f"<h3>{APP_TITLE}</h3><p>Watch deep-learning models train live, on a from-scratch "
-                          f"NumPy engine or on PyTorch, while you move the knobs.</p>"
-                          f"<p>{count} lesson{'s' if count != 1 else ''} installed.</p>"
-                          f"<p>Built with PySide6, pyqtgraph and superqt.</p>")
+        return (f"<h3>{APP_TITLE}</h3><p>Version {app_version()}</p>"
+                f"<p>Watch deep-learning models train live, on a from-scratch "
+                f"NumPy engine or on PyTorch, while you move the knobs.</p>"
+                f"<p>{count} lesson{'s' if count != 1 else ''} installed.</p>"
+                f"<p>Built with PySide6, pyqtgraph and superqt.</p>")
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, f"About {APP_TITLE}", self.about_text())

@@ -1,4 +1,5 @@
-"""The lesson's story: one Markdown page per narrative step, with Back / Next."""
+"""The lesson's story: one Markdown page per narrative step, with Back / Next (keys Alt+Left / Alt+Right,
+bound by the main window's Go menu)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
@@ -7,6 +8,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTextBrowser, QV
 
 from visualizer.core.lesson import LessonInfo, NarrativeStep
 
+NEXT_STEP_KEY = "Alt+Right"
+BACK_STEP_KEY = "Alt+Left"
 DOC_STYLE = "p, li { line-height: 130%; } code { background: #f1f3f4; } h1, h2, h3 { color: #174ea6; }"
 
 
@@ -50,9 +53,11 @@ class NarrativePanel(QWidget):
         layout.addWidget(self.text, 1)
         nav = QHBoxLayout()
         self.back = QPushButton("◀ Back")
-        self.back.clicked.connect(lambda: self.set_step(self.index - 1))
+        self.back.setToolTip(f"Previous step ({BACK_STEP_KEY})")
+        self.back.clicked.connect(self.go_back)
         self.next = QPushButton("Next ▶")
-        self.next.clicked.connect(lambda: self.set_step(self.index + 1))
+        self.next.setToolTip(f"Next step ({NEXT_STEP_KEY})")
+        self.next.clicked.connect(self.go_next)
         self.position = QLabel()
         self.position.setAlignment(Qt.AlignmentFlag.AlignCenter)
         nav.addWidget(self.back)
@@ -78,6 +83,20 @@ class NarrativePanel(QWidget):
         self.index = min(max(int(index), 0), len(self.steps) - 1)
         self._show()
         self.stepChanged.emit(self.index)
+
+    def go_next(self) -> bool:
+        """Enter the next step; False (nothing happens) at the last step or without narrative."""
+        if self.index + 1 >= len(self.steps):
+            return False
+        self.set_step(self.index + 1)
+        return True
+
+    def go_back(self) -> bool:
+        """Enter the previous step; False (nothing happens) at the first step."""
+        if self.index <= 0 or not self.steps:
+            return False
+        self.set_step(self.index - 1)
+        return True
 
     def _show(self) -> None:
         step = self.current
