@@ -7,12 +7,14 @@ items once and only update them in :meth:`PlotView._draw`.
 
 Export never goes through pyqtgraph's exporters for SVG (pyqtgraph 0.14's SVGExporter fails with
 current PySide6, pyqtgraph issue 3485): the widget is painted into a ``QSvgGenerator``, which keeps
-lines and text as vector paths.  Every file is written atomically through
+lines and text as vector paths, and :mod:`visualizer.ui.svg_export` rewrites Qt's dialect as plain SVG
+that librsvg, browsers and Inkscape draw alike.  Every file is written atomically through
 :func:`visualizer.core.export.atomic_write`, so errors arrive as ``ExportError`` with a user-readable
 message and never leave half-written files.
 """
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from contextlib import contextmanager
 from pathlib import Path
 from typing import ClassVar, Iterator
@@ -25,6 +27,7 @@ from PySide6.QtWidgets import QFileDialog, QGraphicsItem, QLabel, QMenu, QVBoxLa
 
 from visualizer.core.export import ExportError, atomic_write, write_csv
 from visualizer.core.plotdata import PlotSpec, Table
+from visualizer.ui.svg_export import standardize_svg
 from visualizer.ui.window_settings import folder
 
 EXPORT_FORMATS = {"png": "PNG image (*.png)", "svg": "SVG vector image (*.svg)", "csv": "CSV table (*.csv)"}
@@ -168,6 +171,7 @@ class PlotView(QWidget):
         gen.setOutputDevice(buf)
         gen.setSize(size)
         gen.setViewBox(QRect(0, 0, size.width(), size.height()))
+        gen.setResolution(96)            # CSS pixels: fonts get the size they have on screen
         gen.setTitle(self.spec.title)
         gen.setDescription(f"Deep Learning Visualizer plot '{self.spec.id}'")
         painter = QPainter(gen)
@@ -181,8 +185,12 @@ class PlotView(QWidget):
         return bytes(data)
 
     def export_svg(self, path: Path | str) -> None:
-        """Write the plot as SVG through QSvgGenerator.  Raises ExportError."""
-        payload = self.svg_bytes()
+        """Write the plot as SVG through QSvgGenerator, rewritten by :func:`standardize_svg` so that librsvg,
+        browsers and Inkscape draw it as Qt does.  Raises ExportError."""
+        try:
+            payload = standardize_svg(self.svg_bytes())
+        except ET.ParseError as exc:
+            raise ExportError(f"Could not write the plot '{self.spec.title}' as SVG: {exc}") from exc
         atomic_write(path, lambda f: f.write(payload), mode="wb")
 
     def export_csv(self, path: Path | str) -> None:
