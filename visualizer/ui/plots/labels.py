@@ -16,12 +16,14 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QTransform
 @dataclass(frozen=True)
 class Label:
     """A text at (x, y) in data units; anchor (ax, ay) in [0, 1] of the text box: (0.5, 0.5) centres
-    it, (0.5, 0) hangs it below the point (in a view whose y axis points down)."""
+    it, (0.5, 0) hangs it below the point (in a view whose y axis points down).  offset: where the text
+    box's top-left corner lies from the point, in pixels (as a label placer chose it), instead of the anchor."""
 
     x: float
     y: float
     text: str
     color: str = "#202124"
+    offset: tuple[float, float] | None = None
 
 
 class LabelsItem(pg.GraphicsObject):
@@ -57,6 +59,24 @@ class LabelsItem(pg.GraphicsObject):
         return max((self._metrics.horizontalAdvance(line) for l in self.labels for line in l.text.splitlines()),
                    default=0.0)
 
+    def text_size(self, text: str) -> tuple[float, float]:
+        """(width, height) in pixels of the box ``text`` is drawn in."""
+        lines = text.splitlines() or [""]
+        return (max(self._metrics.horizontalAdvance(line) for line in lines) + 2,
+                self._metrics.height() * len(lines))
+
+    def _rect(self, label: Label, p: QPointF) -> QRectF:
+        w, h = self.text_size(label.text)
+        if label.offset is not None:
+            return QRectF(p.x() + label.offset[0], p.y() + label.offset[1], w, h)
+        ax, ay = self.anchor
+        return QRectF(p.x() - ax * w, p.y() - ay * h, w, h)
+
+    def label_rects(self) -> list[QRectF]:
+        """The scene rectangle of every label's text box (for tests and hit tests)."""
+        transform = self.sceneTransform()
+        return [self._rect(label, transform.map(QPointF(label.x, label.y))) for label in self.labels]
+
     def boundingRect(self) -> QRectF:
         # the texts stick out of the anchor points by a few pixels; a margin in data units suffices
         # for repaint purposes because the whole view repaints when data change
@@ -70,14 +90,8 @@ class LabelsItem(pg.GraphicsObject):
         painter.setTransform(QTransform())
         painter.setFont(self.font)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
-        line_h = self._metrics.height()
-        ax, ay = self.anchor
         for label in self.labels:
-            p = transform.map(QPointF(label.x, label.y))
-            lines = label.text.splitlines() or [""]
-            w = max(self._metrics.horizontalAdvance(line) for line in lines) + 2
-            h = line_h * len(lines)
-            rect = QRectF(p.x() - ax * w, p.y() - ay * h, w, h)
+            rect = self._rect(label, transform.map(QPointF(label.x, label.y)))
             painter.setPen(QColor(label.color))
             painter.drawText(rect, int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop), label.text)
         painter.restore()

@@ -1,17 +1,23 @@
 """A :class:`WordMapData` (an embedding projector): words drawn as text next to coloured dots, the query and its
 neighbours emphasized; clicking a word makes it the query; a 3-D cloud turns while it is dragged.  Used by the
-word_vectors and word2vec lessons."""
+word_vectors and word2vec lessons.
+
+Labels never overlap: :func:`visualizer.probes.label_layout.place_labels` places them in screen pixels, the
+query and its neighbours first, then nearer words (3-D) or the data's order (the lessons list frequent words
+first); a word whose label finds no free place shows it in a tooltip on hover.  Placement is redone when the
+view's range or size changes (at most every PLACE_DELAY_MS).  The legend sits in the emptiest corner."""
 from __future__ import annotations
 
 import dataclasses
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QPointF, Qt, QTimer
+from PySide6.QtGui import QCursor, QFont
+from PySide6.QtWidgets import QToolTip, QWidget
 
 from visualizer.core.plotdata import PlotSpec, WordMapData
+from visualizer.probes.label_layout import corner_box, emptiest_corner, place_labels
 from visualizer.probes.word_map import view_3d, view_3d_label
 from visualizer.ui.plots.base import PlotView
 from visualizer.ui.plots.colormaps import class_color, symbol_brush
@@ -20,6 +26,8 @@ from visualizer.ui.plots.labels import Label, LabelsItem
 QUERY_COLOR = "#d62728"
 CLICK_RADIUS_PX = 14
 DEGREES_PER_PX = 0.5        # a drag across a 400 px plot turns a 3-D cloud by 200°
+PLACE_DELAY_MS = 40         # labels are placed again this long after a zoom, pan or resize
+LEGEND_MARGIN_PX = 5
 
 
 def _with_alpha(color: str, near: float) -> str:
@@ -54,16 +62,26 @@ class WordMapView(PlotView):
         self.strong.font.setWeight(QFont.Weight.Bold)
         self.strong.setZValue(6)
         self.plot_item.addItem(self.strong, ignoreBounds=True)
+        self._words: list[tuple[float, float, str, str, bool]] = []   # (x, y, word, colour, strong) by priority
+        self._shown_px = np.zeros((0, 2))                   # the points in scene pixels at the last placement
+        self._legend_corner = ""
+        self._place_timer = QTimer(self)
+        self._place_timer.setSingleShot(True)
+        self._place_timer.setInterval(PLACE_DELAY_MS)
+        self._place_timer.timeout.connect(self.place_labels)
         self._legend_key: tuple = ()
         self._legend_items: list[pg.ScatterPlotItem] = []
         self._axis_labels: tuple[str, str] | None = None
         self.graphics.scene().sigMouseClicked.connect(self._clicked)
+        self.graphics.scene().sigMouseMoved.connect(self._hovered)
         self._turn: tuple[float, float] | None = None       # (azimuth, elevation) shown while dragging,
         self._turn_sent: tuple[int, int] | None = None      # ... and after it until the lesson has them
         self._drag_start: tuple[float, float] | None = None
         vb = self.plot_item.getViewBox()
         self._pan_drag = vb.mouseDragEvent
         vb.mouseDragEvent = self._mouse_drag
+        vb.sigRangeChanged.connect(self._schedule_placement)
+        vb.sigResized.connect(self._schedule_placement)
 
     def _draw(self, data: WordMapData) -> None:
         if data.points3d is None or data.angles is None:
@@ -95,11 +113,12 @@ class WordMapView(PlotView):
             sizes[highlight[0]] = 12.0
             brushes[highlight[0]] = symbol_brush(QUERY_COLOR)
         self.dots.setData(pts[order, 0], pts[order, 1], brush=[brushes[i] for i in order], size=sizes[order])
-        hl = set(highlight)
-        self.labels.set_labels([Label(float(pts[i, 0]), float(pts[i, 1]), words[i], _with_alpha(colors[i], near[i]))
-                                for i in order if i not in hl])
-        self.strong.set_labels([Label(float(pts[i, 0]), float(pts[i, 1]), words[i],
-                                      QUERY_COLOR if j == 0 else "#202124") for j, i in enumerate(highlight)])
+        hl = set(highlight)                                         # by priority: the query, its neighbours,
+        self._words = [(float(pts[i, 0]), float(pts[i, 1]), words[i], QUERY_COLOR if j == 0 else "#202124", True)
+                       for j, i in enumerate(highlight)]
+        self._words += [(float(pts[i, 0]), float(pts[i, 1]), words[i], _with_alpha(colors[i], near[i]), False)
+                        # then the nearest (3-D) or the first (2-D: the lessons list frequent words first)
+                        for i in (order[::-1] if data.depth is not None else order) if i not in hl]
         key = tuple(data.class_names) if multi else ()
         if key != self._legend_key:
             self._legend_key = key
@@ -110,11 +129,69 @@ class WordMapView(PlotView):
                 self._legend_items.append(item)
                 self.legend.addItem(item, name)
             self.legend.setVisible(bool(key))
+            self._legend_corner = ""
         axis = (data.x_label or self.spec.x_label, data.y_label or self.spec.y_label)
         if axis != self._axis_labels:
             self._axis_labels = axis
             self.plot_item.setLabel("bottom", axis[0] or None)
             self.plot_item.setLabel("left", axis[1] or None)
+        self.place_labels()
+
+    def _schedule_placement(self, *args) -> None:
+        if not self._place_timer.isActive():
+            self._place_timer.start()
+
+    def _to_pixels(self, xy: np.ndarray) -> np.ndarray:
+        """(N, 2) data points → scene pixels (the view maps each axis linearly)."""
+        vb = self.plot_item.getViewBox()
+        o, ex, ey = (vb.mapViewToScene(QPointF(*p)) for p in ((0.0, 0.0), (1.0, 0.0), (0.0, 1.0)))
+        return np.column_stack([o.x() + xy[:, 0] * (ex.x() - o.x()), o.y() + xy[:, 1] * (ey.y() - o.y())])
+
+    def place_labels(self) -> None:
+        """Choose which words get a label, and where (none overlaps another or the legend), for the view's
+        present range and size; the legend goes to the corner with the fewest points."""
+        self._place_timer.stop()
+        vb = self.plot_item.getViewBox()
+        vb.prepareForPaint()                    # the auto-range for new data, which pyqtgraph defers to the paint
+        rect = vb.sceneBoundingRect()
+        bounds = (rect.left(), rect.top(), rect.right(), rect.bottom())
+        xy = np.array([(x, y) for x, y, *_ in self._words], dtype=np.float64).reshape(-1, 2)
+        px = self._to_pixels(xy) if len(xy) else np.zeros((0, 2))
+        self._shown_px = px
+        obstacles = []
+        if self.legend.isVisible() and self._legend_key:
+            size = self.legend.boundingRect()
+            w, h = size.width(), size.height()
+            corner = emptiest_corner(px, bounds, w, h, LEGEND_MARGIN_PX)
+            if corner != self._legend_corner:
+                self._legend_corner = corner
+                right, bottom = corner.endswith("right"), corner.startswith("bottom")
+                self.legend.anchor(itemPos=(float(right), float(bottom)), parentPos=(float(right), float(bottom)),
+                                   offset=(-LEGEND_MARGIN_PX if right else LEGEND_MARGIN_PX,
+                                           -LEGEND_MARGIN_PX if bottom else LEGEND_MARGIN_PX))
+            obstacles.append(corner_box(corner, bounds, w, h, LEGEND_MARGIN_PX))
+        items = [self.strong if strong else self.labels for *_, strong in self._words]
+        sizes = np.array([item.text_size(word) for item, (_, _, word, _, _) in zip(items, self._words)]).reshape(-1, 2)
+        placed = place_labels(px, sizes, bounds=bounds, obstacles=obstacles)
+        chosen: dict[bool, list[Label]] = {True: [], False: []}
+        for i in sorted(placed):
+            x, y, word, color, strong = self._words[i]
+            box = placed[i]
+            chosen[strong].append(Label(x, y, word, color, (box[0] - px[i, 0], box[1] - px[i, 1])))
+        self.strong.set_labels(chosen[True])
+        self.labels.set_labels(chosen[False])
+
+    def _hovered(self, scene_pos) -> None:
+        """A tooltip with the word under the pointer (the only way to read a word whose label did not fit)."""
+        px = self._shown_px
+        if not len(px) or len(px) != len(self._words):
+            return
+        d = (px[:, 0] - scene_pos.x()) ** 2 + (px[:, 1] - scene_pos.y()) ** 2
+        i = int(d.argmin())
+        if d[i] <= CLICK_RADIUS_PX ** 2:
+            QToolTip.showText(QCursor.pos(), self._words[i][2], self.graphics)
+        else:
+            QToolTip.hideText()
 
     def _mouse_drag(self, ev, axis=None) -> None:
         data = self.data
@@ -158,8 +235,12 @@ class WordMapView(PlotView):
             self.paramRequested.emit("query", str(data.words[i]))
 
     def point_count(self) -> int:
-        """Words on show (for tests)."""
-        return len(self.labels.labels) + len(self.strong.labels)
+        """Words on the map (for tests): labelled or not."""
+        return len(self._words)
+
+    def labelled_words(self) -> list[str]:
+        """The words whose label is drawn (for tests)."""
+        return self.strong.texts() + self.labels.texts()
 
     def reset_zoom(self) -> None:
         self.plot_item.enableAutoRange()
