@@ -14,7 +14,7 @@ import numpy as np
 
 from visualizer.core.plotdata import WordMapData
 
-MAX_MAP_WORDS = 150                      # the view draws every label: more would overlap into a blot
+MAX_MAP_WORDS = 150                      # every word is a point; labels that fit are drawn, the rest on hover
 CLASS_NAMES = ("noun", "verb", "adjective", "determiner", "preposition", "pronoun", "other")
 PROJECTIONS = ("pca", "pca3d", "tsne")
 
