@@ -306,7 +306,8 @@ class WordMapData:
     indices into class_names (colours); highlight: indices of points drawn emphasized (the query word
     first, then its neighbours).  N ≤ about 150 (the view labels the words that fit, highlighted first, and
     shows the rest on hover).  depth: (N,) float or None, for a 3-D cloud seen from one direction: larger is
-    nearer the viewer; the view draws nearer words larger and on top.  points3d: (N, 3) float, the cloud itself, and angles: (azimuth, elevation) in
+    nearer the viewer; the view draws nearer words larger and on top.  points3d: (N, 3) float, the cloud
+    itself, and angles: (azimuth, elevation) in
     degrees that gave points and depth; with both, the view can turn the cloud while the user drags."""
 
     points: np.ndarray
