@@ -6,11 +6,52 @@ confusion matrix needs 100 of them, which costs several milliseconds per repaint
 """
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
+from typing import Sequence
 
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QTransform
+
+
+LABEL_GAP_PX = 6.0        # the least room between two tick labels along their axis, in pixels
+
+
+def escape_label(text: str) -> str:
+    """``text`` as rich text that shows it literally: ``<``, ``>`` and ``&`` escaped.  pyqtgraph draws axis
+    labels and titles as HTML, so "share with |w| < 0.001" would otherwise lose "< 0.001"."""
+    return html.escape(str(text), quote=False)
+
+
+def _overlap(a: Sequence[float], b: Sequence[float], gap: float) -> bool:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    return ax < bx + bw + gap and bx < ax + aw + gap and ay < by + bh and by < ay + ah
+
+
+def thin_boxes(boxes: Sequence[Sequence[float]], evenly: bool = False, gap: float = LABEL_GAP_PX) -> list[int]:
+    """Indices of the label boxes to draw so that no two drawn boxes overlap (nor come closer than ``gap``
+    pixels side by side).  boxes: (x, y, width, height) in pixels, in priority order.
+
+    ``evenly``: the boxes are categories along an axis; keep every k-th one (in order of position) for the
+    smallest k with no overlap, so the shown labels are evenly spaced.  Otherwise keep boxes greedily in the
+    given order (a tick level's labels before the next level's).  Returns sorted indices."""
+    n = len(boxes)
+    if n == 0:
+        return []
+    if evenly:
+        order = sorted(range(n), key=lambda i: (boxes[i][0], boxes[i][1]))
+        for k in range(1, n + 1):
+            chosen = order[::k]
+            if all(not _overlap(boxes[a], boxes[b], gap) for j, a in enumerate(chosen) for b in chosen[j + 1:]):
+                return sorted(chosen)
+        return [order[0]]
+    kept: list[int] = []
+    for i in range(n):
+        if not any(_overlap(boxes[i], boxes[j], gap) for j in kept):
+            kept.append(i)
+    return sorted(kept)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,168 @@
+"""Plot text a learner can read (issue #13 points 6-8): axis labels and titles are escaped and elided, tick
+labels never overlap (categories, log axes), log-scale bars grow upward, histograms have a legend."""
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from visualizer.core.plotdata import BarsData, CurvesData, MatrixData, PlotSpec
+from visualizer.ui.plots import make_plot_view
+from visualizer.ui.plots.axes import format_log_value, log_ticks
+from visualizer.ui.plots.labels import thin_boxes
+
+
+def shown_view(qtbot, spec, width=640, height=400):
+    view = make_plot_view(spec)
+    qtbot.addWidget(view)
+    view.resize(width, height)
+    view.show()
+    qtbot.waitExposed(view)
+    return view
+
+
+def drawn_labels(view, axis):
+    """The tick labels the axis draws now: [(rect, text)] (paints the view first)."""
+    QApplication.processEvents()
+    view.grab()
+    return view.plot_item.getAxis(axis).drawn_labels
+
+
+def assert_apart(labels):
+    rects = [r for r, _ in labels]
+    for i, a in enumerate(rects):
+        for b in rects[i + 1:]:
+            assert not a.intersects(b), f"labels overlap: {labels}"
+
+
+def tick_value(text):
+    """The number a log axis' tick label stands for: "0.02", "500", "10⁻⁵", "2·10⁶"."""
+    sup = "⁰¹²³⁴⁵⁶⁷⁸⁹⁻"
+    if not any(c in sup for c in text):
+        return float(text)
+    mantissa, _, power = text.rpartition("10")
+    exponent = int(power.translate(str.maketrans(sup, "0123456789-")))
+    return float(mantissa.rstrip("·") or 1) * 10.0 ** exponent
+
+
+def curves(spec, series, ys):
+    steps = np.arange(len(ys[0]), dtype=float)
+    return CurvesData(series={name: (steps, np.asarray(y, float)) for name, y in zip(series, ys)})
+
+
+# ---- escaping and eliding ------------------------------------------------------------------------------
+@pytest.mark.parametrize("kind", ["curves", "bars", "image"])
+def test_a_less_than_sign_survives_in_an_axis_label(qtbot, kind):
+    spec = PlotSpec("sparsity", "Near-zero weights", kind, series=("sparsity",), x_label="a & b",
+                    y_label="share with |w| < 0.001")
+    view = shown_view(qtbot, spec)
+    view.plot_item.setLabel("left", "share with |w| < 0.001")
+    assert view.plot_item.getAxis("left").label.toPlainText() == "share with |w| < 0.001"
+    assert view.plot_item.getAxis("bottom").label.toPlainText() == "a & b"
+
+
+def test_a_long_title_is_elided_with_the_whole_text_in_its_tooltip(qtbot):
+    spec = PlotSpec("c", "c", "curves", series=("a",))
+    view = shown_view(qtbot, spec, width=300)
+    text = "trained: threshold 0.123 → precision 0.91, recall 0.80, F1 0.85; ROC AUC 0.93 (best F1 at 0.120) <x>"
+    view.plot_item.setTitle(text, size="9pt")
+    view.grab()
+    title = view.plot_item.titleLabel
+    assert title.shown_text().endswith("…") and len(title.shown_text()) < len(text)
+    assert title.toolTip() == text
+    assert title.sceneBoundingRect().right() <= view.graphics.sceneRect().right() + 1
+    assert view.plot_item.width() <= view.graphics.width() + 1     # the title did not widen the plot
+
+
+def test_a_long_axis_label_is_elided_with_a_tooltip(qtbot):
+    label = "a very long description of the quantity on this axis that cannot fit in a small plot"
+    view = shown_view(qtbot, PlotSpec("c", "c", "curves", series=("a",), x_label=label), width=280)
+    view.grab()
+    axis = view.plot_item.getAxis("bottom")
+    assert axis.shown_label().endswith("…") and axis.label.toolTip() == label
+    assert axis.label.boundingRect().width() <= axis.width()
+
+
+# ---- overlapping tick labels -----------------------------------------------------------------------------
+@pytest.mark.parametrize("width", [640, 1280])
+def test_thirty_category_labels_never_overlap(qtbot, width):
+    names = [f"feature_{i}_{'x' * (i % 7)}" for i in range(30)]
+    view = shown_view(qtbot, PlotSpec("weights", "Weights", "bars", y_label="weight"), width=width)
+    view.set_data(BarsData(names, np.linspace(-1, 1, 30)))
+    labels = drawn_labels(view, "bottom")
+    assert len(labels) >= 3
+    assert_apart(labels)
+    shown = [t for _, t in labels]
+    assert [names.index(t) for t in shown] == sorted(names.index(t) for t in shown)
+    steps = {names.index(b) - names.index(a) for a, b in zip(shown, shown[1:])}
+    assert len(steps) == 1                                  # evenly thinned
+
+
+def test_short_category_labels_all_show(qtbot):
+    view = shown_view(qtbot, PlotSpec("b", "b", "bars"))
+    view.set_data(BarsData(["duck", "elephant", "wolf"], np.array([0.2, 0.5, 0.3])))
+    assert [t for _, t in drawn_labels(view, "bottom")] == ["duck", "elephant", "wolf"]
+
+
+def test_matrix_labels_never_overlap(qtbot):
+    names = [f"class {i}" for i in range(20)]
+    view = shown_view(qtbot, PlotSpec("m", "m", "matrix"), width=400, height=300)
+    view.set_data(MatrixData(np.eye(20), names, names))
+    for axis in ("bottom", "left"):
+        labels = drawn_labels(view, axis)
+        assert labels
+        assert_apart(labels)
+
+
+@pytest.mark.parametrize("lo,hi", [(150.0, 950.0), (80.0, 2000.0), (1e-6, 10.0), (0.5, 0.9)])
+@pytest.mark.parametrize("height", [200, 420])
+def test_log_tick_labels_do_not_overlap(qtbot, lo, hi, height):
+    spec = PlotSpec("ppl", "Perplexity", "curves", series=("val_ppl",), y_label="perplexity", log_y=True)
+    view = shown_view(qtbot, spec, width=500, height=height)
+    view.set_data(curves(spec, ["val_ppl"], [np.geomspace(hi, lo, 50)]))
+    labels = drawn_labels(view, "left")
+    assert len(labels) >= 2
+    assert_apart(labels)
+    values = [tick_value(t) for _, t in labels]
+    assert all(lo * 0.7 <= v <= hi * 1.4 for v in values)
+
+
+def test_log_ticks_prefer_decades_then_two_and_five():
+    major, minor = log_ticks(0.0, 3.0, 90)                 # 30 px per decade: decades only
+    assert major[1] == [0.0, 1.0, 2.0, 3.0] and minor[1] == []
+    _, minor = log_ticks(0.0, 2.0, 400)
+    assert np.allclose(sorted(10 ** np.array(minor[1])), [2, 5, 20, 50])
+    assert log_ticks(-12.0, 12.0, 100)[0][0] >= 5           # decades thinned on a short axis
+    narrow = log_ticks(np.log10(300), np.log10(400), 300)[0][1]
+    assert len(narrow) >= 2 and all(np.log10(300) <= v <= np.log10(400) for v in narrow)
+    assert [format_log_value(v) for v in (0.001, 0.02, 500, 1e-5, 2e6, 350)] == [
+        "0.001", "0.02", "500", "10⁻⁵", "2·10⁶", "350"]
+
+
+def test_thin_boxes_greedy_keeps_priority_order():
+    boxes = [(0, 0, 30, 10), (100, 0, 30, 10), (20, 0, 30, 10), (60, 0, 20, 10)]
+    assert thin_boxes(boxes) == [0, 1, 3]
+    assert thin_boxes([(i * 10.0, 0, 25, 10) for i in range(9)], evenly=True, gap=0) == [0, 3, 6]
+
+
+# ---- log bars ---------------------------------------------------------------------------------------------
+def test_log_bars_grow_upward_longer_for_larger_values(qtbot):
+    spec = PlotSpec("grad_bars", "Gradient norm per layer", "bars", y_label="‖∂L/∂W‖", log_y=True)
+    view = shown_view(qtbot, spec)
+    values = np.array([1e-7, 3e-5, 2e-3, 0.4])
+    view.set_data(BarsData(["1", "2", "3", "4"], values))
+    rects = [view.bars.mapRectToScene(view.bars.boundingRect())]
+    heights = np.asarray(view.bars.opts["height"], float)
+    y0 = np.broadcast_to(np.asarray(view.bars.opts["y0"], float), heights.shape)
+    assert np.all(heights > 0)                              # every bar grows upward from the base line
+    assert np.all(np.diff(heights) > 0)                     # a larger value, a longer bar
+    assert np.allclose(y0 + heights, np.log10(values))      # the top of a bar sits at its value
+    assert np.all(y0 < np.log10(values.min()))
+    vmin, vmax = view.plot_item.viewRange()[1]
+    assert vmin <= y0.min() and vmax >= np.log10(values.max()) and rects
+    texts = [t for _, t in drawn_labels(view, "left")]
+    assert "0.001" in texts or "10⁻⁴" in texts or "0.01" in texts     # ticks read as values, not log10
+
+
+def test_bars_hover_names_the_bar(qtbot):
+    view = shown_view(qtbot, PlotSpec("b", "b", "bars"))
+    view.set_data(BarsData(["duck", "elephant", "wolf"], np.array([0.2, 0.5, 0.3])))
+    assert view.bar_at(1.1) == 1 and view.bar_at(1.45) is None and view.bar_at(7.0) is None
