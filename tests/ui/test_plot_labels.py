@@ -1,6 +1,7 @@
 """Plot text a learner can read (issue #13 points 6-8): axis labels and titles are escaped and elided, tick
 labels never overlap (categories, log axes), log-scale bars grow upward, histograms have a legend."""
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from PySide6.QtWidgets import QApplication
 
@@ -166,3 +167,62 @@ def test_bars_hover_names_the_bar(qtbot):
     view = shown_view(qtbot, PlotSpec("b", "b", "bars"))
     view.set_data(BarsData(["duck", "elephant", "wolf"], np.array([0.2, 0.5, 0.3])))
     assert view.bar_at(1.1) == 1 and view.bar_at(1.45) is None and view.bar_at(7.0) is None
+
+
+# ---- one-off views: anogan's histograms ---------------------------------------------------------------------
+def test_score_histogram_has_a_legend_of_both_classes_clear_of_the_bars(qtbot):
+    from lessons.anogan.detection import ScoreHistogramData
+    from lessons.anogan.view import ScoreHistogramView
+
+    rng = np.random.default_rng(0)
+    view = ScoreHistogramView(PlotSpec("histograms", "Scores: normal vs anomalous", "score_histograms"))
+    qtbot.addWidget(view)
+    view.resize(340, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    data = ScoreHistogramData(rng.normal(0.08, 0.01, 30), rng.normal(0.25, 0.02, 70), threshold=0.25,
+                              precision=0.9, recall=0.8, f1=0.85, auc=0.93, best_threshold=0.2, step=835,
+                              status="scores of step 835")
+    view.set_data(data)
+    QApplication.processEvents()
+    view.grab()
+    assert {"normal", "anomalous"} <= set(view.legend_names())
+    legend = view.legend.sceneBoundingRect()
+    assert view.plot.vb.sceneBoundingRect().contains(legend)
+    for curve in (view.normal, view.anomalous):
+        edges, counts = curve.getData()
+        for x0, x1, n in zip(edges[:-1], edges[1:], counts):
+            if n > 0:
+                bar = view.plot.vb.mapViewToScene(pg.QtCore.QRectF(x0, 0, x1 - x0, n)).boundingRect()
+                assert not bar.intersects(legend), "the legend covers a bar"
+    title = view.plot.titleLabel
+    assert "precision 0.90" in title.toolTip() + title.shown_text()
+    assert title.sceneBoundingRect().width() <= view.width()
+
+
+# ---- one-off views: sagan's attention ------------------------------------------------------------------------
+@pytest.mark.parametrize("width", [520, 700])
+def test_sagan_attention_header_fits_and_the_overlay_has_a_colour_bar(qtbot, width):
+    from lessons.sagan.lesson import AttentionPixelData, SaganLesson
+    from lessons.sagan.view import AttentionPixelView
+
+    rng = np.random.default_rng(0)
+    samples = rng.uniform(-1, 1, (16, 16, 16)).astype(np.float32)
+    att = rng.uniform(0, 1, (8, 8))
+    att /= att.sum()
+    view = AttentionPixelView(next(p for p in SaganLesson.plots if p.id == "attention"))
+    qtbot.addWidget(view)
+    view.resize(width, 320)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_data(AttentionPixelData(samples[2], att, 5 * 16 + 6, 2, samples, 0.1))
+    QApplication.processEvents()
+    view.grab()
+    scene_width = view.graphics.viewport().width()
+    for title in (view.left_title, view.right_title):
+        text_rect = title.mapRectToScene(title.itemRect())
+        assert 0 <= text_rect.left() and text_rect.right() <= scene_width + 1, title.shown_text()
+    assert "max β" in view.right_title.shown_text() + view.right_title.toolTip()
+    assert view.colorbar.levels() == pytest.approx((0.0, float(att.max())))
+    bar = view.colorbar.sceneBoundingRect()
+    assert bar.width() > 0 and bar.right() <= scene_width + 1
