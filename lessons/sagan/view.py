@@ -2,8 +2,8 @@
 
 Left: the 16 fixed-noise samples (click one to choose it, outlined in blue).  Right: the chosen sample in grey with
 the clicked pixel outlined in red and, overlaid in colour, the attention weights β_i· of the 8×8 position under it
-(each position covers 2×2 pixels), with a colour bar of the weights.  Clicks ask for the live parameters ``attention_sample`` and
-``attention_pixel``.  Imported only by the UI.
+(each position covers 2×2 pixels), with a colour bar of the weights.  Clicks ask for the live parameters
+``attention_sample`` and ``attention_pixel``.  Imported only by the UI.
 """
 from __future__ import annotations
 
