@@ -226,3 +226,54 @@ def test_sagan_attention_header_fits_and_the_overlay_has_a_colour_bar(qtbot, wid
     assert view.colorbar.levels() == pytest.approx((0.0, float(att.max())))
     bar = view.colorbar.sceneBoundingRect()
     assert bar.width() > 0 and bar.right() <= scene_width + 1
+
+
+# ---- bounded quantities ------------------------------------------------------------------------------------
+def test_probability_matrices_use_levels_zero_to_one(qtbot):
+    view = shown_view(qtbot, PlotSpec("attention", "Attention weights", "matrix"))
+    weights = np.array([[0.1, 0.6, 0.3], [0.2, 0.2, 0.6]])
+    view.set_data(MatrixData(weights, ["a", "b"], ["x", "y", "z"], fmt="", levels=(0.0, 1.0)))
+    assert tuple(view.image_item.getLevels()) == (0.0, 1.0)
+    assert tuple(view.colorbar.levels()) == (0.0, 1.0)
+
+
+def test_the_attention_lessons_maps_are_drawn_from_zero_to_one():
+    pytest.importorskip("torch")
+    from lessons.attention.lesson import LESSON
+
+    lesson = LESSON(LESSON.hyperparameters({"examples": 1000, "hidden_size": 16, "test_examples": 50}))
+    lesson.train_step(1)
+    snap = lesson.snapshot()
+    assert snap["attention"].levels == (0.0, 1.0) and snap["your_attention"].levels == (0.0, 1.0)
+
+
+@pytest.mark.parametrize("lesson,plot", [("gan_2d", "d_outputs"), ("anogan", "scores"), ("dcgan", "d_outputs")])
+def test_discriminator_probabilities_get_a_fixed_zero_to_one_axis(lesson, plot):
+    import importlib
+
+    from visualizer.core.plotdata import fixed_y_range
+    module = importlib.import_module(f"lessons.{lesson}.lesson")
+    specs = [s for cls in vars(module).values() if isinstance(cls, type) for s in getattr(cls, "plots", ())
+             if isinstance(s, PlotSpec) and s.id == plot]
+    assert specs and fixed_y_range(specs[0]) == (0.0, 1.0)
+
+
+# ---- texts drawn in data coordinates (captions, cell numbers) ------------------------------------------------
+def test_labels_item_never_draws_overlapping_texts(qtbot):
+    from visualizer.ui.plots.labels import Label, LabelsItem
+
+    widget = pg.PlotWidget()
+    qtbot.addWidget(widget)
+    widget.resize(260, 200)
+    widget.show()
+    qtbot.waitExposed(widget)
+    item = LabelsItem(point_size=8, anchor=(0.5, 0.0))
+    widget.getPlotItem().addItem(item)
+    item.set_labels([Label(float(i), 0.0, f"t={i / 9:.2f}") for i in range(10)])
+    widget.getPlotItem().setXRange(-0.5, 9.5, padding=0)
+    QApplication.processEvents()
+    widget.grab()
+    rects = item.label_rects()
+    drawn = [rects[i] for i in item.drawn]
+    assert 0 < len(drawn) < 10 and item.drawn[0] == 0
+    assert all(not a.intersects(b) for i, a in enumerate(drawn) for b in drawn[i + 1:])

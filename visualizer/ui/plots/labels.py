@@ -7,6 +7,7 @@ confusion matrix needs 100 of them, which costs several milliseconds per repaint
 from __future__ import annotations
 
 import html
+import math
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -67,8 +68,28 @@ class Label:
     offset: tuple[float, float] | None = None
 
 
+def visible_boxes(boxes: Sequence[Sequence[float]], gap: float = 1.0, cell: float = 48.0) -> list[int]:
+    """Indices of the boxes (x, y, width, height in pixels, in priority order) drawn when a box is dropped if it
+    overlaps one drawn before it (or comes closer than ``gap`` side by side).  Boxes are bucketed in
+    ``cell``-pixel squares, so the check is linear in the number of boxes for labels of about that size."""
+    grid: dict[tuple[int, int], list[int]] = {}
+    kept: list[int] = []
+    for i, box in enumerate(boxes):
+        x, y, w, h = box
+        cells = [(cx, cy) for cx in range(math.floor((x - gap) / cell), math.floor((x + w + gap) / cell) + 1)
+                 for cy in range(math.floor(y / cell), math.floor((y + h) / cell) + 1)]
+        if any(_overlap(box, boxes[j], gap) for c in cells for j in grid.get(c, ())):
+            continue
+        kept.append(i)
+        for c in cells:
+            grid.setdefault(c, []).append(i)
+    return kept
+
+
 class LabelsItem(pg.GraphicsObject):
-    """Draws ``labels`` (a list of :class:`Label`) with one font and one anchor."""
+    """Draws ``labels`` (a list of :class:`Label`) with one font and one anchor.  A label whose box would
+    overlap one drawn before it (earlier in the list) is not drawn, so texts never collide however the view is
+    zoomed; ``drawn`` holds the indices drawn last."""
 
     def __init__(self, point_size: float = 8.0, anchor: tuple[float, float] = (0.5, 0.5)) -> None:
         super().__init__()
@@ -78,6 +99,7 @@ class LabelsItem(pg.GraphicsObject):
         self.font.setPointSizeF(point_size)
         self._metrics = QFontMetricsF(self.font)
         self._bounds = QRectF()
+        self.drawn: list[int] = []
 
     def set_labels(self, labels: list[Label]) -> None:
         if labels == self.labels:
@@ -131,8 +153,10 @@ class LabelsItem(pg.GraphicsObject):
         painter.setTransform(QTransform())
         painter.setFont(self.font)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
-        for label in self.labels:
-            rect = self._rect(label, transform.map(QPointF(label.x, label.y)))
+        rects = [self._rect(label, transform.map(QPointF(label.x, label.y))) for label in self.labels]
+        self.drawn = visible_boxes([(r.x(), r.y(), r.width(), r.height()) for r in rects])
+        for i in self.drawn:
+            label, rect = self.labels[i], rects[i]
             painter.setPen(QColor(label.color))
             painter.drawText(rect, int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop), label.text)
         painter.restore()
