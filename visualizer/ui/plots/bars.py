@@ -17,13 +17,15 @@ BAR_WIDTH = 0.6
 
 
 def log_floor(values: np.ndarray) -> float:
-    """The base line (log10) of log-scale bars: a quarter decade or more below the smallest positive value,
-    rounded down to a decade, so every bar grows upward and a longer bar is a larger value.  0 if no value is
-    positive."""
+    """The base line (log10) of log-scale bars: the largest 1-2-5 value (…, 0.05, 0.1, 0.2, …) at most 2/3 of
+    the smallest positive value, so every bar grows upward, the shortest one still shows, and a longer bar is a
+    larger value.  0 (that is, 1) if no value is positive."""
     positive = values[np.isfinite(values) & (values > 0)]
     if positive.size == 0:
         return 0.0
-    return float(math.floor(math.log10(float(positive.min())) - 0.25))
+    limit = math.log10(float(positive.min()) / 1.5)
+    decade = math.floor(limit)
+    return max(decade + math.log10(m) for m in (1.0, 2.0, 5.0) if decade + math.log10(m) <= limit + 1e-12)
 
 
 class BarsView(PlotView):
