@@ -232,7 +232,7 @@ class DCGANLesson(Lesson):
         a, b, steps = self.hp["interp_a"], self.hp["interp_b"], self.hp["interp_steps"]
         grid, row = self.samples(n, (a, b, steps, self.hp["interpolation"] == "spherical"))   # (n|steps, S, S)
         ts = np.linspace(0.0, 1.0, steps)
-        caps = [f"z_{a}"] + [f"{'t=' * (i == 1)}{t:.2f}" for i, t in enumerate(ts[:-1]) if i] + [f"z_{b}"]
+        caps = [f"z_{a}"] + [f"{t:.2f}" for t in ts[1:-1]] + [f"z_{b}"]             # t between the two ends
         return {
             "samples": ImageGridData(grid.astype(np.float32), [str(i) for i in range(n)], (-1.0, 1.0), "gray",
                                      ncols=int(math.isqrt(n))),
