@@ -110,6 +110,21 @@ def test_short_category_labels_all_show(qtbot):
     assert [t for _, t in drawn_labels(view, "bottom")] == ["duck", "elephant", "wolf"]
 
 
+def test_crowded_category_labels_take_a_second_row_rather_than_collide(qtbot):
+    names = ["duck", "elephant", "wolf", "tiger", "monkey", "giraffe"]
+    view = shown_view(qtbot, PlotSpec("similar", "Most similar words", "bars", x_label="word"), width=280, height=260)
+    view.set_data(BarsData(names, np.linspace(0.9, 0.2, 6)))
+    labels = drawn_labels(view, "bottom")
+    labels = drawn_labels(view, "bottom")                  # after the axis grew for the second row
+    assert sorted(t for _, t in labels) == sorted(names)
+    assert_apart(labels)
+    assert len({round(r.top()) for r, _ in labels}) == 2
+    axis = view.plot_item.getAxis("bottom")
+    margin = axis.label.document().documentMargin()        # the text starts this far inside its item
+    title = axis.label.mapRectToParent(axis.label.boundingRect()).adjusted(margin, margin, -margin, -margin)
+    assert all(not r.intersects(title) and r.bottom() <= axis.boundingRect().bottom() for r, _ in labels)
+
+
 def test_matrix_labels_never_overlap(qtbot):
     names = [f"class {i}" for i in range(20)]
     view = shown_view(qtbot, PlotSpec("m", "m", "matrix"), width=400, height=300)

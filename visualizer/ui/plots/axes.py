@@ -5,7 +5,7 @@ they collide, and in log mode labels all of 1..9 × 10ⁿ.  These items fix that
 
 * :class:`FittedAxisItem` escapes its label (``"share with |w| < 0.001"`` keeps its ``< 0.001``), elides it to
   the axis' length with the whole text in a tooltip, draws only tick labels that do not overlap (categories are
-  thinned evenly, numbers keep the coarsest level first), and in log mode puts ticks at decades and, where there
+  thinned evenly, on two staggered rows where that shows more; numbers keep the coarsest level first), and in log mode puts ticks at decades and, where there
   is room, at 2 and 5 times a decade, labelled as plain numbers (``0.01``, ``200``) or powers (``10⁻⁵``);
 * :class:`FittedLabelItem` replaces a plot's title: escaped, one line per ``\\n``, each elided to the plot's
   width (never cut mid-word by the widget's edge), the whole text in a tooltip.
@@ -21,12 +21,13 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFont, QFontMetricsF
 
-from visualizer.ui.plots.labels import escape_label, thin_boxes
+from visualizer.ui.plots.labels import escape_label, stagger_boxes, thin_boxes
 
 SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 PLAIN_DECADES = range(-3, 5)       # 10^k written as a plain number (0.001 … 10000) for k in this range
 MIN_LOG_TICKS = 2                  # below this many 1-2-5 ticks in view, a log axis uses linear-spaced ticks
 TWO_FIVE_PX = 70                   # pixels per decade from which 2·10ⁿ and 5·10ⁿ get ticks
+MAX_CATEGORY_ROWS = 2              # category labels along a horizontal axis take up to this many rows
 
 
 def elide(text: str, font: QFont, width: float) -> str:
@@ -92,6 +93,7 @@ class FittedAxisItem(pg.AxisItem):
         self.drawn_labels: list[tuple[QRectF, str]] = []
         self.full_label = ""
         self._fitted_length = -1.0
+        self._text_rows = 1                # rows of tick labels (categories may take two)
 
     # ---- label ------------------------------------------------------------------------------------
     def _label_length(self) -> float:
@@ -131,10 +133,24 @@ class FittedAxisItem(pg.AxisItem):
             return None
         axis_spec, tick_specs, text_specs = specs
         boxes = [(r.x(), r.y(), r.width(), r.height()) for r, _, _ in text_specs]
-        keep = thin_boxes(boxes, evenly=self._tickLevels is not None)
-        text_specs = [text_specs[i] for i in keep]
+        rows: dict[int, int] = {}
+        if self._tickLevels is not None and self.orientation in ("bottom", "top"):
+            keep, rows = stagger_boxes(boxes, max_rows=MAX_CATEGORY_ROWS)       # categories: 1 or 2 rows
+        else:
+            keep = thin_boxes(boxes, evenly=self._tickLevels is not None)
+        n_rows = max(rows.values(), default=0) + 1
+        sign = 1 if self.orientation == "bottom" else -1
+        text_specs = [(QRectF(r).translated(0, sign * rows.get(i, 0) * r.height()), flags, text)
+                      for i, (r, flags, text) in enumerate(text_specs) if i in set(keep)]
+        if n_rows != self._text_rows:
+            self._text_rows = n_rows
+            height = max((r.height() for r, _, _ in text_specs), default=0.0)
+            super()._updateMaxTextSize(height * n_rows)
         self.drawn_labels = [(QRectF(r), s) for r, _, s in text_specs]
         return axis_spec, tick_specs, text_specs
+
+    def _updateMaxTextSize(self, x) -> None:                     # noqa: N802 (pyqtgraph's name)
+        super()._updateMaxTextSize(x * self._text_rows)          # room for every row of category labels
 
 
 class FittedLabelItem(pg.LabelItem):

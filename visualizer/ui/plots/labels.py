@@ -31,6 +31,17 @@ def _overlap(a: Sequence[float], b: Sequence[float], gap: float) -> bool:
     return ax < bx + bw + gap and bx < ax + aw + gap and ay < by + bh and by < ay + ah
 
 
+def _even_stride(boxes: Sequence[Sequence[float]], order: list[int], rows: int, gap: float) -> int:
+    """The smallest k for which every k-th box (in ``order``), dealt in turn to ``rows`` rows, overlaps no other
+    box of its row."""
+    for k in range(1, len(order) + 1):
+        chosen = order[::k]
+        if all(not _overlap(boxes[a], boxes[b], gap)
+               for j, a in enumerate(chosen) for b in chosen[j + rows::rows]):
+            return k
+    return len(order)
+
+
 def thin_boxes(boxes: Sequence[Sequence[float]], evenly: bool = False, gap: float = LABEL_GAP_PX) -> list[int]:
     """Indices of the label boxes to draw so that no two drawn boxes overlap (nor come closer than ``gap``
     pixels side by side).  boxes: (x, y, width, height) in pixels, in priority order.
@@ -38,21 +49,34 @@ def thin_boxes(boxes: Sequence[Sequence[float]], evenly: bool = False, gap: floa
     ``evenly``: the boxes are categories along an axis; keep every k-th one (in order of position) for the
     smallest k with no overlap, so the shown labels are evenly spaced.  Otherwise keep boxes greedily in the
     given order (a tick level's labels before the next level's).  Returns sorted indices."""
-    n = len(boxes)
-    if n == 0:
-        return []
     if evenly:
-        order = sorted(range(n), key=lambda i: (boxes[i][0], boxes[i][1]))
-        for k in range(1, n + 1):
-            chosen = order[::k]
-            if all(not _overlap(boxes[a], boxes[b], gap) for j, a in enumerate(chosen) for b in chosen[j + 1:]):
-                return sorted(chosen)
-        return [order[0]]
+        return stagger_boxes(boxes, gap=gap, max_rows=1)[0]
     kept: list[int] = []
-    for i in range(n):
+    for i in range(len(boxes)):
         if not any(_overlap(boxes[i], boxes[j], gap) for j in kept):
             kept.append(i)
     return sorted(kept)
+
+
+def stagger_boxes(boxes: Sequence[Sequence[float]], gap: float = LABEL_GAP_PX,
+                  max_rows: int = 2) -> tuple[list[int], dict[int, int]]:
+    """Category labels along a horizontal axis, thinned evenly and, where that shows more of them, dealt
+    alternately to up to ``max_rows`` rows.  boxes: (x, y, width, height) in pixels, all on one line.
+
+    Returns (the sorted indices drawn, {index: row}); row r is drawn r box heights lower.  A second row is used
+    only when it lets more labels show than one row does."""
+    if not boxes:
+        return [], {}
+    order = sorted(range(len(boxes)), key=lambda i: (boxes[i][0], boxes[i][1]))
+    best_rows, best_k = 1, _even_stride(boxes, order, 1, gap)
+    for rows in range(2, max_rows + 1):
+        if best_k == 1:
+            break
+        k = _even_stride(boxes, order, rows, gap)
+        if k < best_k:
+            best_rows, best_k = rows, k
+    chosen = order[::best_k]
+    return sorted(chosen), {i: j % best_rows for j, i in enumerate(chosen)}
 
 
 @dataclass(frozen=True)
