@@ -299,3 +299,22 @@ def test_labels_item_never_draws_overlapping_texts(qtbot):
     drawn = [rects[i] for i in item.drawn]
     assert 0 < len(drawn) < 10 and item.drawn[0] == 0
     assert all(not a.intersects(b) for i, a in enumerate(drawn) for b in drawn[i + 1:])
+
+
+# ---- the plot's frame title --------------------------------------------------------------------------------
+def test_a_long_frame_title_is_elided_and_does_not_widen_the_frame(qtbot):
+    from visualizer.ui.plot_frame import PlotFrame
+
+    title = "Largest singular value σ of the discriminator's weights before spectral normalization"
+    view = make_plot_view(PlotSpec("sigma", title, "curves", series=("a",), tooltip="σ(W) of each conv."))
+    frame = PlotFrame(view)
+    qtbot.addWidget(frame)
+    frame.resize(300, 320)
+    frame.show()
+    qtbot.waitExposed(frame)
+    assert frame.minimumSizeHint().width() <= 300
+    assert frame.title.text().endswith("…") and frame.title.text() != title
+    assert frame.title.toolTip().startswith(title) and "σ(W) of each conv." in frame.title.toolTip()
+    frame.resize(1400, 320)
+    QApplication.processEvents()
+    assert frame.title.text() == title and frame.title.toolTip() == "σ(W) of each conv."
