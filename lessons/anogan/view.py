@@ -89,7 +89,7 @@ class ScoreHistogramView(PlotView):
         pad = 0.02 * (edges[-1] - edges[0])
         self.plot.setXRange(edges[0] - pad, edges[-1] + pad, padding=0)
         self.plot.setYRange(0.0, max(1.0, float(max(c.max() for c in counts))) * self.HEADROOM, padding=0)
-        self.plot.setTitle(f"{data.status}: ROC AUC {data.auc:.2f}, threshold {data.threshold:.3f}\n"
+        self.plot.setTitle(f"ROC AUC {data.auc:.2f} · threshold {data.threshold:.3f} · {data.status}\n"
                            f"precision {data.precision:.2f} · recall {data.recall:.2f} · F1 {data.f1:.2f} "
                            f"(best F1 at {data.best_threshold:.3f})", size="9pt")
 
