@@ -76,7 +76,7 @@ class AnoganLesson(Lesson):
                  tooltip="Histograms of the anomaly scores of the 30 normal and 70 anomalous test images (after "
                          "'Score the test set'), the threshold, and precision, recall, F1 and ROC AUC."),
         PlotSpec("scores", "Discriminator outputs", "curves", series=("d_real", "d_fake"), x_label="step",
-                 y_label="D(·)", tooltip="Mean D(x) on real normal images and D(G(z)) on generated ones."),
+                 y_label="mean D(·)", y_range=(0, 1), tooltip="Mean D(x) on real normal images, D(G(z)) on fakes."),
         PlotSpec("query_score", "Search score and AUC", "curves", series=("query_score", "auc"), x_label="step",
                  y_label="score / AUC",
                  tooltip="The current search's score A for the chosen test image, and the ROC AUC of each test-set "

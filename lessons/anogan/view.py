@@ -43,10 +43,12 @@ class SearchCurveView(PlotView):
 
 
 class ScoreHistogramView(PlotView):
-    """A :class:`ScoreHistogramData`: two histograms on shared bins, the threshold as a vertical line, and
-    precision, recall, F1 and ROC AUC in the title."""
+    """A :class:`ScoreHistogramData`: two histograms on shared bins, the threshold as a vertical line, a one-row
+    legend (normal, anomalous) in a band kept free above the bars, and precision, recall, F1 and ROC
+    AUC in a two-line title."""
 
     data_type = ScoreHistogramData
+    HEADROOM = 1.35                 # the y axis reaches this many times the tallest bar: the legend's band
 
     def __init__(self, spec: PlotSpec, parent: QWidget | None = None) -> None:
         super().__init__(spec, parent)
@@ -55,14 +57,20 @@ class ScoreHistogramView(PlotView):
         self._quiet_plot_item(self.plot)
         self.plot.setLabel("bottom", "anomaly score A")
         self.plot.setLabel("left", "test images")
-        self.plot.addLegend(offset=(-10, 10))
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.legend = self.plot.addLegend(offset=(4, 2), colCount=2)
         self.normal = self.plot.plot([], [], stepMode="center", fillLevel=0, pen=pg.mkPen(NORMAL_COLOR, width=2),
                                      brush=pg.mkBrush(31, 119, 180, 90), name="normal")
         self.anomalous = self.plot.plot([], [], stepMode="center", fillLevel=0,
                                         pen=pg.mkPen(ANOMALY_COLOR, width=2), brush=pg.mkBrush(214, 39, 40, 90),
                                         name="anomalous")
-        self.line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#202124", width=2, style=Qt.PenStyle.DashLine))
+        line_pen = pg.mkPen("#202124", width=2, style=Qt.PenStyle.DashLine)
+        self.line = pg.InfiniteLine(angle=90, movable=False, pen=line_pen)
         self.plot.addItem(self.line)
+
+    def legend_names(self) -> list[str]:
+        """The legend's entries, in order."""
+        return [label.text for _, label in self.legend.items]
 
     def _draw(self, data: ScoreHistogramData) -> None:
         self.line.setValue(float(data.threshold))
@@ -70,14 +78,19 @@ class ScoreHistogramView(PlotView):
         if len(both) == 0:
             self.normal.setData([0.0, 1.0], [0.0])
             self.anomalous.setData([0.0, 1.0], [0.0])
+            self.plot.setYRange(0.0, self.HEADROOM, padding=0)
             self.plot.setTitle(data.status, size="9pt")
             return
         lo, hi = float(min(both.min(), data.threshold)), float(max(both.max(), data.threshold))
         edges = np.linspace(lo, hi + 1e-9, 26)
-        self.normal.setData(edges, np.histogram(data.normal, edges)[0].astype(float))
-        self.anomalous.setData(edges, np.histogram(data.anomalous, edges)[0].astype(float))
-        self.plot.setTitle(f"{data.status}: threshold {data.threshold:.3f} → precision {data.precision:.2f}, "
-                           f"recall {data.recall:.2f}, F1 {data.f1:.2f}; ROC AUC {data.auc:.2f} "
+        counts = [np.histogram(scores, edges)[0].astype(float) for scores in (data.normal, data.anomalous)]
+        self.normal.setData(edges, counts[0])
+        self.anomalous.setData(edges, counts[1])
+        pad = 0.02 * (edges[-1] - edges[0])
+        self.plot.setXRange(edges[0] - pad, edges[-1] + pad, padding=0)
+        self.plot.setYRange(0.0, max(1.0, float(max(c.max() for c in counts))) * self.HEADROOM, padding=0)
+        self.plot.setTitle(f"ROC AUC {data.auc:.2f} · threshold {data.threshold:.3f} · {data.status}\n"
+                           f"precision {data.precision:.2f} · recall {data.recall:.2f} · F1 {data.f1:.2f} "
                            f"(best F1 at {data.best_threshold:.3f})", size="9pt")
 
 

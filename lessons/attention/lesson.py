@@ -122,7 +122,8 @@ class AttentionLesson(SeqTaskLesson):
         out = answer.ljust(self.answer_length)
         mark = "" if truth is None else ("  ✓" if answer == truth else f"  ✗ (true {truth})")
         return MatrixData(weights, axis_labels(out), axis_labels(question), row_title="output",
-                          col_title=f"input: {question.rstrip()}  →  {answer}{mark}", colormap="viridis", fmt="")
+                          col_title=f"input: {question.rstrip()}  →  {answer}{mark}", colormap="viridis", fmt="",
+                          levels=(0.0, 1.0))
 
     def _cached(self, key: str, build) -> MatrixData:
         hit = self._maps.get(key)

@@ -90,7 +90,7 @@ class DCGANLesson(Lesson):
                  tooltip="Mean probability D gives real images (d_real) and fakes (d_fake). At the game's "
                          "equilibrium both are 0.5; d_fake stuck near 0 means D wins."),
         PlotSpec("interpolation", "Latent-space interpolation", "image_grid",
-                 tooltip="G along a path from z_a to z_b (the two chosen fixed-noise samples): a smooth "
+                 tooltip="G(z_t) from z_a (t = 0) to z_b (t = 1), the chosen noise samples (captions: t). A smooth "
                          "morph means G learned a continuous latent space rather than memorizing images."),
         PlotSpec("diversity", "Sample diversity (mode collapse)", "curves",
                  series=("diversity", "collapse_threshold"), x_label="step", y_label="relative spread",
@@ -232,7 +232,7 @@ class DCGANLesson(Lesson):
         a, b, steps = self.hp["interp_a"], self.hp["interp_b"], self.hp["interp_steps"]
         grid, row = self.samples(n, (a, b, steps, self.hp["interpolation"] == "spherical"))   # (n|steps, S, S)
         ts = np.linspace(0.0, 1.0, steps)
-        caps = [f"z_{a}"] + [f"t={t:.2f}" for t in ts[1:-1]] + [f"z_{b}"]
+        caps = [f"z_{a}"] + [f"{t:.2f}" for t in ts[1:-1]] + [f"z_{b}"]             # t between the two ends
         return {
             "samples": ImageGridData(grid.astype(np.float32), [str(i) for i in range(n)], (-1.0, 1.0), "gray",
                                      ncols=int(math.isqrt(n))),

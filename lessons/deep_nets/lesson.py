@@ -79,7 +79,7 @@ PLOTS = (
                      "A dark band at the bottom: vanishing gradients; the first layers barely learn."),
     PlotSpec("grad_bars", "Gradient norm per layer (last step)", "bars", x_label="layer", y_label="‖∂L/∂W‖",
              log_y=True,
-             tooltip="log₁₀ ‖∂L/∂W_l‖ per weight layer at the last step; −3 means a thousandth."),
+             tooltip="‖∂L/∂W_l‖ per weight layer at the last step (log axis): longer bar, larger gradient."),
     PlotSpec("activations", "Activation histograms per layer", "image", x_label="hidden layer",
              y_label="activation",
              tooltip="Saitoh fig. 6-10 style: each column is one hidden layer's activation values on 256 fixed "

@@ -108,9 +108,9 @@ class Gan2D(Lesson):
                          "equilibrium D(x) = ½ everywhere: L_D = 2 log 2 ≈ 1.386, non-saturating "
                          "L_G = log 2 ≈ 0.693."),
         PlotSpec("d_outputs", "D(x) and D(G(z))", "curves", series=("d_real", "d_fake"), x_label="step",
-                 y_label="mean D", tooltip="Mean discriminator output on real points and on fakes. Both "
-                                            "near ½: D cannot tell them apart. D(x) → 1 and D(G(z)) → 0: "
-                                            "D wins."),
+                 y_label="mean D", y_range=(0, 1),
+                 tooltip="Mean probability D gives real points and fakes. Both near ½: D cannot tell them apart. "
+                         "D(x) → 1 and D(G(z)) → 0: D wins."),
         PlotSpec("divergence", "JS and KL divergence (estimated)", "curves", series=("js", "kl", "js_floor"),
                  x_label="step", y_label="divergence", log_y=True,
                  tooltip="Plug-in estimates on a smoothed 40 × 40 histogram of 2000 real and 2000 fake "

@@ -2,8 +2,8 @@
 
 Left: the 16 fixed-noise samples (click one to choose it, outlined in blue).  Right: the chosen sample in grey with
 the clicked pixel outlined in red and, overlaid in colour, the attention weights β_i· of the 8×8 position under it
-(each position covers 2×2 pixels).  Clicks ask for the live parameters ``attention_sample`` and
-``attention_pixel``.  Imported only by the UI.
+(each position covers 2×2 pixels), with a colour bar of the weights.  Clicks ask for the live parameters
+``attention_sample`` and ``attention_pixel``.  Imported only by the UI.
 """
 from __future__ import annotations
 
@@ -15,11 +15,13 @@ from PySide6.QtWidgets import QGraphicsRectItem, QWidget
 
 from lessons.sagan.lesson import IMAGE_SIDE, AttentionPixelData
 from visualizer.core.plotdata import PlotSpec
+from visualizer.ui.plots.axes import FittedLabelItem
 from visualizer.ui.plots.base import PlotView
 from visualizer.ui.plots.colormaps import colormap
 
 GRID_COLS = 4
 PITCH = IMAGE_SIDE + 2          # tile size plus a 2-pixel gap in the samples mosaic
+OVERLAY_CMAP = "inferno"
 
 
 def _outline(color: str, width: float = 2.0) -> QGraphicsRectItem:
@@ -51,8 +53,10 @@ class AttentionPixelView(PlotView):
         super().__init__(spec, parent)
         self.setMinimumSize(520, 300)
         self.graphics = self._adopt(pg.GraphicsLayoutWidget())
-        self.left_title = self.graphics.addLabel("samples (click one)", row=0, col=0, size="9pt")
-        self.right_title = self.graphics.addLabel("attention of the clicked pixel", row=0, col=1, size="9pt")
+        self.left_title = FittedLabelItem("samples (click one)", size="9pt")
+        self.right_title = FittedLabelItem("attention of the clicked pixel", size="9pt")
+        self.graphics.addItem(self.left_title, row=0, col=0)
+        self.graphics.addItem(self.right_title, row=0, col=1, colspan=2)
         self.samples_box = self.graphics.addViewBox(row=1, col=0, lockAspect=True, invertY=True, enableMenu=False)
         self.image_box = self.graphics.addViewBox(row=1, col=1, lockAspect=True, invertY=True, enableMenu=False)
         for box in (self.samples_box, self.image_box):
@@ -72,6 +76,10 @@ class AttentionPixelView(PlotView):
         self.image_box.addItem(self.pixel_rect)
         self.image_frame = _outline("#9aa0a6", 1.0)            # a vector frame (and <path> in SVG exports)
         self.image_box.addItem(self.image_frame)
+        # the overlay's colours are mapped from 0 to the largest weight: its colour bar says which weight is which
+        self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=colormap(OVERLAY_CMAP), interactive=False,
+                                        width=12, label="attention weight β")
+        self.graphics.addItem(self.colorbar, row=1, col=2)
         self._n = 0
         self.graphics.scene().sigMouseClicked.connect(self._clicked)
 
@@ -92,15 +100,16 @@ class AttentionPixelView(PlotView):
         side = data.image.shape[0]
         self.image.setImage(np.asarray(data.image, np.float32), autoLevels=False, levels=(-1.0, 1.0))
         self.image.setRect(QRectF(0, 0, side, side))
-        self.overlay.setImage(attention_rgba(data.attention), autoLevels=False)
+        self.overlay.setImage(attention_rgba(data.attention, OVERLAY_CMAP), autoLevels=False)
         self.overlay.setRect(QRectF(0, 0, side, side))
         pr, pc = divmod(int(data.pixel), side)
         self.pixel_rect.setRect(QRectF(pc, pr, 1, 1))
         self.image_frame.setRect(QRectF(0, 0, side, side))
         self.image_box.setRange(QRectF(-0.5, -0.5, side + 1, side + 1), padding=0)
         peak = float(np.max(data.attention))
-        self.right_title.setText(f"sample {data.sample}, pixel ({pr}, {pc}): max β = {peak:.3f} "
-                                 f"(uniform {1 / data.attention.size:.3f}), γ = {data.gamma:.3f}")
+        self.colorbar.setLevels((0.0, peak if peak > 0 else 1.0))
+        self.right_title.setText(f"sample {data.sample}, pixel ({pr}, {pc}), γ = {data.gamma:.3f}\n"
+                                 f"max β = {peak:.3f} (uniform {1 / data.attention.size:.3f})")
 
     # ---- clicks ---------------------------------------------------------------------------------------
     def request_sample(self, index: int) -> None:

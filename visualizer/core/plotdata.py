@@ -167,7 +167,8 @@ class ImageGridData:
 @dataclass
 class MatrixData:
     """A labelled matrix drawn as a heatmap with its numbers: values (R, C).  Confusion matrices
-    put the true class on rows and the predicted class on columns."""
+    put the true class on rows and the predicted class on columns.  levels: the colour map's (low, high),
+    e.g. (0, 1) for probabilities such as attention weights; None: from min(0, smallest) to the largest."""
 
     values: np.ndarray
     row_labels: Sequence[str]
@@ -176,6 +177,7 @@ class MatrixData:
     col_title: str = ""
     colormap: str = "viridis"
     fmt: str = "{:.0f}"
+    levels: tuple[float, float] | None = None
 
     def table(self) -> Table:
         header = [f"{self.row_title or 'row'}\\{self.col_title or 'col'}"] + [str(c) for c in self.col_labels]

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMenu, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QMenu, QToolButton, QVBoxLayout, QWidget
 
+from visualizer.ui.elided_label import ElidedLabel
 from visualizer.ui.plots.base import EXPORT_FORMATS, PlotView
 
 
@@ -19,10 +20,9 @@ class PlotFrame(QFrame):
         layout.setContentsMargins(6, 4, 6, 6)
         layout.setSpacing(2)
         head = QHBoxLayout()
-        self.title = QLabel(view.spec.title)
+        self.title = ElidedLabel(view.spec.title)          # elided with a tooltip, never widening the grid
         self.title.setStyleSheet("font-weight: bold; color: #202124;")
-        if view.spec.tooltip:
-            self.title.setToolTip(view.spec.tooltip)
+        self.title.set_detail(view.spec.tooltip)
         head.addWidget(self.title, 1)
         self.export_button = QToolButton()
         self.export_button.setText("Export")

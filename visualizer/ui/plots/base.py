@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QFileDialog, QGraphicsItem, QLabel, QMenu, QVBoxLa
 
 from visualizer.core.export import ExportError, atomic_write, write_csv
 from visualizer.core.plotdata import PlotSpec, Table
+from visualizer.ui.plots.axes import install_fitted_items
 from visualizer.ui.svg_export import standardize_svg
 from visualizer.ui.window_settings import folder
 
@@ -104,6 +105,10 @@ class PlotView(QWidget):
 
     @staticmethod
     def _quiet_plot_item(item: pg.PlotItem) -> None:
+        """Set up a new plot item: fitted axes and title (escaped, elided with a tooltip, tick labels that never
+        overlap, readable log ticks; :mod:`visualizer.ui.plots.axes`), no pyqtgraph menu or buttons, a light
+        grid and cached axes.  Call it first, before labels, ticks or log mode are set."""
+        install_fitted_items(item)
         item.setMenuEnabled(False)
         item.hideButtons()
         item.showGrid(x=True, y=True, alpha=0.15)

@@ -16,8 +16,9 @@ MAX_CELL_TEXT = 900          # above this many cells the numbers would be unread
 
 class MatrixView(PlotView):
     """A :class:`MatrixData`: row 0 at the top, column labels along the bottom, row labels on the
-    left, axis titles from ``row_title`` / ``col_title``, and each value written in its cell in
-    black or white, whichever reads on the cell's colour."""
+    left (as many as fit without overlapping), axis titles from ``row_title`` / ``col_title``, colours
+    between ``levels`` (with a colour bar), and each value written in its cell in black or white,
+    whichever reads on the cell's colour."""
 
     data_type = MatrixData
 
@@ -45,8 +46,11 @@ class MatrixView(PlotView):
             raise ValueError(f"plot '{self.spec.id}': MatrixData.values must be (R, C), got {values.shape}")
         r, c = values.shape
         finite = values[np.isfinite(values)]
-        lo = min(0.0, float(finite.min())) if finite.size else 0.0
-        hi = float(finite.max()) if finite.size else 1.0
+        if data.levels is not None:
+            lo, hi = (float(v) for v in data.levels)
+        else:
+            lo = min(0.0, float(finite.min())) if finite.size else 0.0
+            hi = float(finite.max()) if finite.size else 1.0
         if not hi > lo:
             hi = lo + 1.0
         self.image_item.setImage(values.astype(np.float32), autoLevels=False, levels=(lo, hi))
