@@ -67,7 +67,7 @@ class AnoganLesson(Lesson):
     plots = (
         PlotSpec("losses", "GAN losses", "curves", series=("d_loss", "g_loss"), x_label="step", y_label="loss",
                  tooltip="Window means of D's and G's cross-entropy losses on the normal class."),
-        PlotSpec("search", "Latent search", "image_grid",
+        PlotSpec("search", "Latent search", "image_grid", main="wide",
                  tooltip="The query x, G(z) at the current search step, and the residual |x − G(z)| (black: 0, "
                          "white: 2). What G cannot draw lights up in the residual."),
         PlotSpec("search_curve", "Score over search steps", "search_curve",

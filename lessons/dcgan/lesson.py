@@ -78,7 +78,7 @@ class DCGANLesson(Lesson):
                  tooltip="Images in the interpolation row, both ends included."),
     )
     plots = (
-        PlotSpec("samples", "Samples G(z) from fixed noise", "image_grid",
+        PlotSpec("samples", "Samples G(z) from fixed noise", "image_grid", main="tall",
                  tooltip="The generator's images for the same 64 (or 36) noise vectors at every redraw: watch "
                          "blobs turn into digits. Numbers are the sample indices used by the interpolation."),
         PlotSpec("losses", "Losses", "curves", series=("d_loss", "g_loss"), x_label="step", y_label="BCE",

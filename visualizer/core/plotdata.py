@@ -25,6 +25,10 @@ class PlotSpec:
     y_range: a curve plot's fixed y axis (low, high) for a bounded metric; the axis widens only if a
     value leaves it.  None: (0, 1) where :func:`share_plot` says the plot shows shares (accuracies,
     precision, AUC, probabilities), else the axis follows the data; ``()``: always follow the data.
+    main: marks the lesson's main picture, which gets the room when a narrative step shows an odd number
+    of plots (so that no cell of the two-column plot grid stays empty): ``"tall"`` takes the left column
+    over two rows (a square picture: a digit grid, a 2-D field), ``"wide"`` takes a whole row (a strip of
+    images); ``""`` (default): not the main picture.  Raises ValueError for any other value.
     """
 
     id: str
@@ -36,7 +40,15 @@ class PlotSpec:
     log_y: bool = False
     tooltip: str = ""
     y_range: tuple[float, ...] | None = None
+    main: str = ""
 
+    def __post_init__(self) -> None:
+        if self.main not in MAIN_PLACES:
+            raise ValueError(f"plot '{self.id}': main must be one of {MAIN_PLACES}, not {self.main!r}")
+
+
+MAIN_PLACES = ("", "tall", "wide")
+"""Values of :attr:`PlotSpec.main`."""
 
 SHARE_NAME = re.compile(r"(^|_)(acc|accuracy|precision|recall|f1|auc)(_at_\d+)?$")
 SHARE_LABELS = ("accuracy", "share", "probability")

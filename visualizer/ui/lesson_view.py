@@ -31,7 +31,7 @@ from visualizer.ui.export_all import export_all
 from visualizer.ui.hyperparameter_panel import HyperparameterPanel
 from visualizer.ui.narrative_panel import NarrativePanel
 from visualizer.ui.notices import ErrorPanel, MessageArea, ProgressRow
-from visualizer.ui.plot_frame import PlotFrame
+from visualizer.ui.plot_frame import PlotFrame, place_plots
 from visualizer.ui.plots import CurvesView, PlotView, make_plot_view
 from visualizer.ui.transport import Transport
 
@@ -406,16 +406,10 @@ class LessonView(QWidget):
 
     # ---- layout -----------------------------------------------------------------------------------
     def _layout_plots(self) -> None:
-        for frame in self.frames.values():
-            self.plot_grid.removeWidget(frame)
-        visible = [self.frames[pid] for pid in self._shown_plots]
+        """Lay the plots on show out in two columns with no empty cell (:func:`place_plots`)."""
         for pid, frame in self.frames.items():
             frame.setVisible(pid in self._shown_plots)
-        cols = 1 if len(visible) <= 1 else 2
-        for i, frame in enumerate(visible):
-            self.plot_grid.addWidget(frame, i // cols, i % cols)
-        for c in range(2):
-            self.plot_grid.setColumnStretch(c, 1 if c < cols else 0)
+        place_plots(self.plot_grid, [self.frames[pid] for pid in self._shown_plots])
 
     # ---- the redraw timer -------------------------------------------------------------------------
     def tick(self) -> None:

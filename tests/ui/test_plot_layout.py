@@ -1,0 +1,79 @@
+"""The plot grid gives every plot a cell and leaves none empty, for every lesson and narrative step."""
+from types import SimpleNamespace
+
+import pytest
+from PySide6.QtWidgets import QGridLayout, QWidget
+
+from visualizer.core import registry
+from visualizer.core.lesson import ENGINE_COMPARISON_PLOT
+from visualizer.core.plotdata import PlotSpec
+from visualizer.ui.app import configure_pyqtgraph
+from visualizer.ui.lesson_view import LessonView
+from visualizer.ui.plot_frame import PlotFrame, plot_cells
+from visualizer.ui.plots import make_plot_view
+
+LESSONS = registry.discover()
+
+
+def step_plot_sets(lesson_cls):
+    """Each distinct set of plots a narrative step shows (None: all), as LessonView picks them."""
+    sets = []
+    for step in lesson_cls.narrative:
+        shown = [s.id for s in lesson_cls.all_plots() if s.id != ENGINE_COMPARISON_PLOT.id
+                 and (step.plots is None or s.id in step.plots)]
+        if shown not in sets:
+            sets.append(shown)
+    return sets
+
+
+def empty_cells(grid: QGridLayout, frames) -> list[tuple[int, int]]:
+    """Cells of the rows in use that no visible frame covers, by the frames' geometry on screen."""
+    shown = [f for f in frames if f.isVisible()]
+    rows = max(grid.getItemPosition(grid.indexOf(f))[0] + grid.getItemPosition(grid.indexOf(f))[2]
+               for f in shown)
+    empty = []
+    for r in range(rows):
+        for c in range(2):
+            centre = grid.cellRect(r, c).center()
+            if not any(f.geometry().contains(centre) for f in shown):
+                empty.append((r, c))
+    return empty
+
+
+@pytest.mark.parametrize("lesson_id", list(LESSONS))
+def test_no_empty_grid_cell_for_any_narrative_step(qtbot, lesson_id):
+    configure_pyqtgraph()
+    lesson_cls = LESSONS[lesson_id]
+    host = QWidget()
+    qtbot.addWidget(host)
+    grid = QGridLayout(host)
+    frames = {s.id: PlotFrame(make_plot_view(s, lesson_cls)) for s in lesson_cls.all_plots()}
+    view = SimpleNamespace(frames=frames, plot_grid=grid, _shown_plots=[])
+    host.resize(1280, 800)
+    host.show()
+    for shown in step_plot_sets(lesson_cls):
+        view._shown_plots = shown
+        LessonView._layout_plots(view)
+        grid.activate()
+        qtbot.wait(1)
+        assert sorted(f for f in frames if frames[f].isVisible()) == sorted(shown)
+        assert empty_cells(grid, frames.values()) == [], (lesson_id, shown)
+
+
+def spec(pid, main=""):
+    return PlotSpec(pid, pid, "curves", main=main)
+
+
+def test_plot_cells_put_the_main_picture_first_and_fill_the_grid():
+    assert plot_cells([spec("a")]) == [(0, 0, 1, 2)]
+    assert plot_cells([spec("a"), spec("b")]) == [(0, 0, 1, 1), (0, 1, 1, 1)]
+    assert plot_cells([spec("a"), spec("b"), spec("c")]) == [(0, 0, 1, 1), (0, 1, 1, 1), (1, 0, 1, 2)]
+    assert plot_cells([spec("a"), spec("b", "tall"), spec("c")]) == [(0, 1, 1, 1), (0, 0, 2, 1), (1, 1, 1, 1)]
+    assert plot_cells([spec("a"), spec("b", "wide"), spec("c")]) == [(1, 0, 1, 1), (0, 0, 1, 2), (1, 1, 1, 1)]
+    five = plot_cells([spec("a"), spec("b"), spec("m", "tall"), spec("c"), spec("d")])
+    assert five[2] == (0, 0, 2, 1) and sorted(five[:2] + five[3:]) == [(0, 1, 1, 1), (1, 1, 1, 1),
+                                                                       (2, 0, 1, 1), (2, 1, 1, 1)]
+    # an even number ignores the main mark: two by two
+    assert plot_cells([spec("a", "tall"), spec("b")]) == [(0, 0, 1, 1), (0, 1, 1, 1)]
+    with pytest.raises(ValueError, match="main"):
+        spec("a", "huge")
