@@ -5,6 +5,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QImage
 
 from visualizer.core.export import ExportError
@@ -429,17 +430,27 @@ def test_a_lesson_view_module_cannot_replace_a_shared_kind(monkeypatch):
         lesson_plot_views(DialLesson)
 
 
-def test_table_shades_each_column_on_its_own_scale(qtbot):
-    from visualizer.ui.plots.table import column_shades
+def test_table_is_a_sortable_table_widget_with_units_in_its_header(qtbot):
+    import dataclasses
+
+    from PySide6.QtWidgets import QTableWidget
 
     spec, data, _ = sample("table")
+    data = dataclasses.replace(data, row_title="configuration", units=("", "", "share"))
     view = shown_view(qtbot, spec)
     view.set_data(data)
-    shades = column_shades(data.values)
-    assert shades[0, 0] == 1.0 and shades[1, 0] == pytest.approx(380 / 1520)     # steps/s: its own maximum
-    assert shades[1, 1] == 1.0 and shades[1, 2] == 0.0                         # NaN: unshaded
-    texts = [label.text for label in view.cell_labels.labels]
-    assert "1.52e+03" in texts and "" in texts                                  # raw values, NaN blank
+    table = view.table_widget
+    assert isinstance(table, QTableWidget) and (table.rowCount(), table.columnCount()) == (2, 4)
+    assert view.header_labels() == ["configuration", "steps/s", "ms/step", "val acc (share)"]
+    assert [[view.cell_text(r, c) for c in range(4)] for r in range(2)] == [
+        ["NumPy f32", "1.52e+03", "0.66", "0.91"], ["NumPy f64", "380", "2.6", ""]]    # raw values, NaN blank
+    table.sortByColumn(1, Qt.SortOrder.AscendingOrder)                  # numerically: 380 before 1520
+    assert [view.cell_text(r, 0) for r in range(2)] == ["NumPy f64", "NumPy f32"]
+    table.sortByColumn(3, Qt.SortOrder.AscendingOrder)                  # an empty cell sorts last
+    assert [view.cell_text(r, 0) for r in range(2)] == ["NumPy f32", "NumPy f64"]
+    view.set_data(dataclasses.replace(data, values=data.values[::-1].copy(), row_labels=["NumPy f64", "NumPy f32"]))
+    assert [view.cell_text(r, 0) for r in range(2)] == ["NumPy f32", "NumPy f64"]   # a redraw keeps the order
+    assert view.table()[0] == ["configuration", "steps/s", "ms/step", "val acc (share)"]
 
 
 def test_text_and_predictions_views_show_their_rows(qtbot):

@@ -250,10 +250,20 @@ class CurvesData:
 
 @dataclass
 class TableData(MatrixData):
-    """A table of numbers: values (R, C) float with ``row_labels`` (R,) and ``col_labels`` (C,), each cell
-    written with ``fmt`` (an empty cell for NaN).  Unlike :class:`MatrixData` (one colour scale for a
-    confusion matrix), a table's columns hold different quantities (steps/s next to an accuracy), so the
-    view shades each cell by its value over its column's largest |value|.  ``colormap`` is unused."""
+    """A table of numbers, drawn as a table (not a heatmap): values (R, C) float with ``row_labels`` (R,)
+    and ``col_labels`` (C,), each cell written with ``fmt`` (an empty cell for NaN); ``row_title`` heads
+    the column of row labels; units: (C,) the unit of each column ("" for none, e.g. when the label is a
+    unit such as "steps/s"), shown in the header as "val acc (share)" and written into the CSV header.
+    Unlike a :class:`MatrixData` its columns hold different quantities (steps/s next to an accuracy), so
+    the view shows the numbers only; ``colormap`` is unused."""
+
+    units: Sequence[str] = ()
+
+    def table(self) -> Table:
+        header, rows = super().table()
+        units = list(self.units) + [""] * len(self.col_labels)
+        header = [self.row_title or "row"] + [f"{c} ({u})" if u else str(c) for c, u in zip(self.col_labels, units)]
+        return header, rows
 
 
 LINE_BREAK = "<eos>"      # in TextData words: a new line (the end-of-sentence token of the PTB corpus)
