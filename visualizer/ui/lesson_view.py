@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Collection, Mapping
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QFrame, QGridLayout, QLabel, QScrollArea, QSplitter, QStatusBar, QVBoxLayout,
+from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QSplitter, QStatusBar, QVBoxLayout,
                                QWidget)
 
 from visualizer.core.export import ExportError, curves_data
@@ -186,8 +186,11 @@ class LessonView(QWidget):
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.setSpacing(4)
-        right_layout.addWidget(self.transport)
-        right_layout.addWidget(self.messages)
+        top_row = QHBoxLayout()             # notices share the transport's line: they never push the plots down
+        top_row.setSpacing(8)
+        top_row.addWidget(self.transport)
+        top_row.addWidget(self.messages, 1)
+        right_layout.addLayout(top_row)
         right_layout.addWidget(self.progress)
         right_layout.addWidget(self.error_panel)
         right_layout.addWidget(self.plot_scroll, 1)
@@ -471,7 +474,7 @@ class LessonView(QWidget):
             self.builds += 1
             self.progress.finish()
             if self.builds > 1 or self._reset_requested:     # a successful reset: earlier problems are history
-                self.messages.clear(("error", "warning"))
+                self.messages.clear(("error", "warning"), keyed=True)
                 self.error_panel.dismiss()
             self._reset_requested = False
             self._failed_plots.clear()
@@ -488,7 +491,9 @@ class LessonView(QWidget):
             self.progress.finish()
             self.messages.add("error", event.message)
         elif kind == "notice":
-            self.messages.add("info", event.message)
+            self.messages.add("info", event.message, key=event.key)
+        elif kind == "notice_cleared":
+            self.messages.withdraw(event.key)
         elif kind == "param_rejected":
             self.messages.add("error", event.message)
             if event.param is not None and event.param[0] in self.panel.controls:
