@@ -463,3 +463,34 @@ def test_text_and_predictions_views_show_their_rows(qtbot):
     table.set_data(data)
     colours = table.row_colors()
     assert colours[0] == colours[2] != colours[1] and "2 of 3 shown right" in table.caption.text()
+
+
+def test_clicking_a_tile_opens_it_large_and_it_follows_the_data(qtbot):
+    from PySide6.QtCore import QPointF
+    from PySide6.QtTest import QTest
+
+    spec, data, _ = sample("image_grid")
+    view = shown_view(qtbot, spec)
+    view.resize(600, 500)
+    view.set_data(data)
+    qtbot.wait(20)
+    h, w = data.images.shape[1:3]
+    x0, y0 = view.tile_origins[3]
+    scene_pos = view.view_box.mapViewToScene(QPointF(x0 + w / 2, y0 + h / 2))
+    widget_pos = view.graphics.mapFromScene(scene_pos)
+    QTest.mouseClick(view.graphics.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     widget_pos)
+    qtbot.waitUntil(lambda: view.enlarged is not None and view.enlarged.isVisible())
+    dialog = view.enlarged
+    qtbot.addWidget(dialog)
+    assert dialog.index == 3 and np.array_equal(dialog.tile, data.images[3])
+    assert "pred 3" in dialog.caption.text() and "true 4" in dialog.caption.text()
+    assert dialog.colorbar.isVisible() and tuple(dialog.colorbar.levels()) == (-2.0, 2.0)
+    newer = data.images * 0.5
+    view.set_data(ImageGridData(newer, data.captions, data.levels, data.colormap))     # live: same tile, new data
+    assert np.array_equal(dialog.tile, newer[3])
+    x0, y0 = view.tile_origins[1]
+    QTest.mouseClick(view.graphics.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     view.graphics.mapFromScene(view.view_box.mapViewToScene(QPointF(x0 + 1, y0 + 1))))
+    qtbot.waitUntil(lambda: dialog.index == 1)
+    assert np.array_equal(dialog.tile, newer[1])
