@@ -494,3 +494,22 @@ def test_clicking_a_tile_opens_it_large_and_it_follows_the_data(qtbot):
                      view.graphics.mapFromScene(view.view_box.mapViewToScene(QPointF(x0 + 1, y0 + 1))))
     qtbot.waitUntil(lambda: dialog.index == 1)
     assert np.array_equal(dialog.tile, newer[1])
+
+
+@pytest.mark.parametrize("size", [(900, 400), (420, 760)])
+def test_vae_latent_grid_fills_its_view_box_with_square_pixels(qtbot, size):
+    from lessons.vae.lesson import LESSON as VAE
+    from visualizer.core.plotdata import ImageData
+
+    spec = next(s for s in VAE.all_plots() if s.id == "latent_grid")
+    view = shown_view(qtbot, spec, VAE)
+    view.resize(*size)
+    mosaic = np.random.default_rng(0).random((290, 290)).astype(np.float32)
+    view.set_data(ImageData(mosaic, extent=(-1.6, 1.6, -1.6, 1.6), levels=(0.0, 1.0), colormap="gray"))
+    qtbot.wait(30)
+    box = view.plot_item.vb.sceneBoundingRect()
+    image = view.image_item.sceneBoundingRect()
+    covered = image.intersected(box)
+    assert covered.width() * covered.height() >= 0.9 * box.width() * box.height()      # no empty band
+    assert image.width() == pytest.approx(image.height(), rel=0.02)                     # square pixels
+    assert max(box.width(), box.height()) >= 0.7 * min(view.width(), view.height())     # and it is large

@@ -115,7 +115,10 @@ class PointsOverlay:
 class ImageView(PlotView):
     """An :class:`ImageData` field: row 0 at the bottom, pixel centres spanning ``extent`` in data
     units, fixed colour levels with a colour bar, and the overlay points on top.  A colour picture
-    (H, W, 3) goes into a second image item as RGBA, and the colour bar is hidden while it is shown."""
+    (H, W, 3) goes into a second image item as RGBA, and the colour bar is hidden while it is shown.
+    A subclass that locks the aspect ratio (``plot_item.setAspectLocked(True)``: square pixels, e.g. a grid
+    of decoded digits) gets margins around the plot that give the view box the picture's shape, so the
+    picture fills its view box instead of floating in a band of empty space (:meth:`fit_aspect`)."""
 
     data_type = ImageData
 
@@ -145,6 +148,37 @@ class ImageView(PlotView):
             self.plot_item.setLabel("bottom", spec.x_label)
         if spec.y_label:
             self.plot_item.setLabel("left", spec.y_label)
+        self._margins = (0.0, 0.0)                                  # extra (horizontal, vertical) margin
+        self._fitting = False
+        self.plot_item.vb.sigResized.connect(lambda *_: self.fit_aspect())
+
+    def fit_aspect(self) -> None:
+        """With the aspect ratio locked, set the plot's margins so that its view box has the shape of the
+        picture's rectangle (in data units); without a lock or a picture, nothing."""
+        vb = self.plot_item.vb
+        if self._fitting or self._rect is None or not vb.state["aspectLocked"]:
+            return
+        rw, rh = abs(self._rect[2]), abs(self._rect[3])
+        ratio = rw / rh * float(vb.state["aspectLocked"]) if rw > 0 and rh > 0 else 0.0
+        if ratio <= 0:
+            return
+        mx, my = self._margins
+        aw, ah = vb.width() + mx, vb.height() + my                 # the room without extra margins
+        if aw <= 1 or ah <= 1:
+            return
+        if aw / ah > ratio:
+            margins = (aw - ah * ratio, 0.0)
+        else:
+            margins = (0.0, ah - aw / ratio)
+        if abs(margins[0] - mx) < 1 and abs(margins[1] - my) < 1:
+            return
+        self._margins = margins
+        self._fitting = True
+        try:
+            self.plot_item.setContentsMargins(margins[0] / 2, margins[1] / 2, margins[0] / 2, margins[1] / 2)
+            self.reset_zoom()
+        finally:
+            self._fitting = False
 
     def _draw(self, data: ImageData) -> None:
         img = np.asarray(data.image, dtype=np.float32)
@@ -168,6 +202,7 @@ class ImageView(PlotView):
             self._rect = rect
             self.plot_item.setRange(xRange=(rect[0], rect[0] + rect[2]), yRange=(rect[1], rect[1] + rect[3]),
                                     padding=0)
+            self.fit_aspect()
         labels = (data.x_label or self.spec.x_label, data.y_label or self.spec.y_label, data.colorbar_label)
         if labels != self._labels:
             self._labels = labels
