@@ -230,8 +230,8 @@ class AnoganLesson(Lesson):
         steps = np.arange(len(hist))
         return {
             "search": ImageGridData(np.stack([query, gx, residual - 1.0]).astype(np.float32),
-                                    [f"query #{i}: {self.y_test[i]} ({kind})", f"G(z), search step {len(hist) - 1}",
-                                     f"|x − G(z)|, mean {residual.mean():.3f}"], (-1.0, 1.0), "gray", ncols=3),
+                                    [f"query x, #{i} / digit {self.y_test[i]}, {kind}", f"G(z) / search step {len(hist) - 1}",
+                                     f"residual |x − G(z)| / mean {residual.mean():.3f}"], (-1.0, 1.0), "gray", ncols=3),
             "search_curve": SearchCurveData(steps, hist[:, 0], hist[:, 1], hist[:, 2],
                                             f"test image #{i} ({self.y_test[i]}, {kind}), λ = {self.hp['lam']:g}"),
             "histograms": self.histogram_data(),

@@ -90,7 +90,7 @@ class Autoencoder(Lesson):
         PlotSpec("reconstructions", "Input vs reconstruction", "image_grid", main="wide",
                  tooltip="One validation image of each digit. Top row: the input; bottom row: what the "
                          "network rebuilds from its code. With denoising on: clean image, corrupted input, "
-                         "reconstruction. The number under a reconstruction is its squared error ×1000."),
+                         "reconstruction. Click a tile to see it large."),
         PlotSpec("latent", "Latent space", "scatter", x_label="code 1", y_label="code 2",
                  tooltip="The code of every validation image, coloured by its digit (the labels are never "
                          "used in training). With 2 code units this is the code itself; with more, its "
