@@ -513,3 +513,16 @@ def test_vae_latent_grid_fills_its_view_box_with_square_pixels(qtbot, size):
     assert covered.width() * covered.height() >= 0.9 * box.width() * box.height()      # no empty band
     assert image.width() == pytest.approx(image.height(), rel=0.02)                     # square pixels
     assert max(box.width(), box.height()) >= 0.7 * min(view.width(), view.height())     # and it is large
+
+
+@pytest.mark.parametrize("size", [(900, 420), (420, 800)])
+def test_image_grid_tiles_fill_their_view_box(qtbot, size):
+    spec, data, _ = sample("image_grid")
+    view = shown_view(qtbot, spec)
+    view.resize(*size)
+    view.set_data(data)
+    qtbot.wait(30)
+    box = view.view_box.sceneBoundingRect()
+    mosaic = view.image_item.sceneBoundingRect().intersected(box)
+    assert mosaic.width() * mosaic.height() >= 0.8 * box.width() * box.height()
+    assert view.colorbar.sceneBoundingRect().left() - box.right() < 40          # the colour bar beside the tiles

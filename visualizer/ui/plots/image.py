@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QWidget
 from visualizer.core.plotdata import ImageData, PlotSpec, ScatterData
 from visualizer.ui.plots.base import PlotView
 from visualizer.ui.plots.colormaps import class_color, colormap
-from visualizer.ui.plots.image_grid import show_picture
+from visualizer.ui.plots.image_grid import aspect_margins, show_picture
 
 GROUP_SYMBOLS = {"train": "o", "test": "s", "val": "s", "validation": "s"}
 EXTRA_SYMBOLS = ("t", "d", "+", "x", "star")
@@ -162,15 +162,8 @@ class ImageView(PlotView):
         ratio = rw / rh * float(vb.state["aspectLocked"]) if rw > 0 and rh > 0 else 0.0
         if ratio <= 0:
             return
-        mx, my = self._margins
-        aw, ah = vb.width() + mx, vb.height() + my                 # the room without extra margins
-        if aw <= 1 or ah <= 1:
-            return
-        if aw / ah > ratio:
-            margins = (aw - ah * ratio, 0.0)
-        else:
-            margins = (0.0, ah - aw / ratio)
-        if abs(margins[0] - mx) < 1 and abs(margins[1] - my) < 1:
+        margins = aspect_margins(self._margins, vb.width(), vb.height(), ratio)
+        if abs(margins[0] - self._margins[0]) < 1 and abs(margins[1] - self._margins[1]) < 1:
             return
         self._margins = margins
         self._fitting = True

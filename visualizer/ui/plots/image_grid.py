@@ -42,6 +42,16 @@ def rgba_from_rgb(rgb: np.ndarray, levels: tuple[float, float]) -> np.ndarray:
     out[..., 3] = np.where(np.isnan(rgb).all(axis=2), 0, 255)
     return out
 
+def aspect_margins(margins: tuple[float, float], box_w: float, box_h: float, ratio: float) -> tuple[float, float]:
+    """Extra (horizontal, vertical) margins, in pixels, that give a view box of ``box_w`` × ``box_h`` pixels
+    (drawn with the extra ``margins`` already taken off) the width/height ``ratio`` of its picture, so an
+    aspect-locked picture fills its box; the other margin is 0."""
+    aw, ah = box_w + margins[0], box_h + margins[1]
+    if ratio <= 0 or aw <= 1 or ah <= 1:
+        return margins
+    return (aw - ah * ratio, 0.0) if aw / ah > ratio else (0.0, ah - aw / ratio)
+
+
 def show_picture(view, picture: np.ndarray, rgb: bool, levels: tuple[float, float], colormap_name) -> None:
     """Show ``picture`` in ``view`` (an image or image-grid view with ``image_item``, ``rgb_item``,
     ``colorbar``, ``rgb`` and ``_cmap_name``): grey values (H, W) through the colormap and colour bar at
@@ -143,6 +153,9 @@ class ImageGridView(PlotView):
         self.captions_fit = True
         self._pitch_x = 1.0
         self.view_box.sigResized.connect(lambda *_: self._fit_captions())
+        self._range: QRectF | None = None               # the mosaic's range (with its padding)
+        self._margins = (0.0, 0.0)
+        self.view_box.sigResized.connect(lambda *_: self._fit_aspect())
         self._tiles: np.ndarray | None = None          # the tiles last drawn, (N, H, W[, 3])
         self._levels: tuple[float, float] = (0.0, 1.0)
         self._captions: list[str] = []
@@ -187,7 +200,9 @@ class ImageGridView(PlotView):
             self._layout_key = key
             item = self.rgb_item if rgb else self.image_item
             item.setRect(QRectF(0, 0, mosaic.shape[1], mosaic.shape[0]))
-            self.view_box.setRange(QRectF(-pad, -pad, mosaic.shape[1] + pad, mosaic.shape[0] + pad), padding=0)
+            self._range = QRectF(-pad, -pad, mosaic.shape[1] + pad, mosaic.shape[0] + pad)
+            self.view_box.setRange(self._range, padding=0)
+            self._fit_aspect()
         self._pitch_x = float(pitch_x)
         self._draw_captions(data, n, h, w, has_captions)
         self._fit_captions()
@@ -195,6 +210,20 @@ class ImageGridView(PlotView):
         self._captions = [str(c) for c in data.captions]
         if self.enlarged is not None and self.enlarged.isVisible() and 0 <= self.enlarged.index < n:
             self.open_tile(self.enlarged.index)                     # the enlarged tile follows live
+
+    def _fit_aspect(self) -> None:
+        """Margins around the grid's layout that give the view box the mosaic's shape: the tiles fill it
+        and the colour bar stands next to them, not at the far edge of the plot."""
+        if self._range is None:
+            return
+        box = self.view_box.geometry()
+        margins = aspect_margins(self._margins, box.width(), box.height(), self._range.width() / self._range.height())
+        if abs(margins[0] - self._margins[0]) < 1 and abs(margins[1] - self._margins[1]) < 1:
+            return
+        self._margins = margins
+        self.graphics.ci.layout.setContentsMargins(margins[0] / 2 + 1, margins[1] / 2 + 1, margins[0] / 2 + 1,
+                                                   margins[1] / 2 + 1)
+        self.view_box.setRange(self._range, padding=0)
 
     def tile_at(self, x: float, y: float) -> int | None:
         """The index of the tile under the point (x, y) in the mosaic's coordinates, or None."""
