@@ -2,7 +2,7 @@
 from types import SimpleNamespace
 
 import pytest
-from PySide6.QtWidgets import QGridLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QScrollArea, QWidget
 
 from visualizer.core import registry
 from visualizer.core.lesson import ENGINE_COMPARISON_PLOT
@@ -58,6 +58,53 @@ def test_no_empty_grid_cell_for_any_narrative_step(qtbot, lesson_id):
         qtbot.wait(1)
         assert sorted(f for f in frames if frames[f].isVisible()) == sorted(shown)
         assert empty_cells(grid, frames.values()) == [], (lesson_id, shown)
+
+
+@pytest.mark.parametrize("lesson_id", list(LESSONS))
+def test_up_to_four_plots_fit_the_plot_area_without_scrolling(qtbot, lesson_id):
+    """At 1280x800 the plot area is about 930x650; two rows of plots fit, whatever the views hold (a
+    word-wrapped label in a view must not make the grid grow past the window)."""
+    configure_pyqtgraph()
+    lesson_cls = LESSONS[lesson_id]
+    area = QWidget()
+    grid = QGridLayout(area)
+    scroll = QScrollArea()
+    qtbot.addWidget(scroll)
+    scroll.setWidgetResizable(True)
+    scroll.setWidget(area)
+    frames = {s.id: PlotFrame(make_plot_view(s, lesson_cls)) for s in lesson_cls.all_plots()}
+    view = SimpleNamespace(frames=frames, plot_grid=grid, _shown_plots=[])
+    scroll.resize(930, 650)
+    scroll.show()
+    for shown in step_plot_sets(lesson_cls):
+        if len(shown) > 4:
+            continue
+        view._shown_plots = shown
+        LessonView._layout_plots(view)
+        qtbot.wait(1)
+        assert area.height() <= scroll.viewport().height(), (lesson_id, shown)
+
+
+def test_a_view_with_wrapped_text_does_not_grow_the_grid_past_the_window(qtbot):
+    """gan_2d's field (a word-wrapped status line) over two rows once made the grid height-for-width, and
+    the scroll area grew it past the window."""
+    configure_pyqtgraph()
+    lesson_cls = LESSONS["gan_2d"]
+    lesson = lesson_cls(lesson_cls.hyperparameters({}))
+    area = QWidget()
+    grid = QGridLayout(area)
+    scroll = QScrollArea()
+    qtbot.addWidget(scroll)
+    scroll.setWidgetResizable(True)
+    scroll.setWidget(area)
+    frames = {s.id: PlotFrame(make_plot_view(s, lesson_cls)) for s in lesson_cls.all_plots()}
+    frames["field"].view.set_data(lesson.snapshot()["field"])
+    scroll.resize(1030, 900)
+    scroll.show()
+    LessonView._layout_plots(SimpleNamespace(frames=frames, plot_grid=grid,
+                                             _shown_plots=["field", "losses", "d_outputs"]))
+    qtbot.wait(5)
+    assert area.height() <= scroll.viewport().height()
 
 
 def spec(pid, main=""):

@@ -97,3 +97,9 @@ class PlotFrame(QFrame):
         layout.addLayout(head)
         layout.addWidget(view, 1)
         self.setMinimumHeight(300)
+
+    def hasHeightForWidth(self) -> bool:
+        """False: a plot takes the cell it is given.  A word-wrapped label inside a view would otherwise make
+        the whole plot grid height-for-width, and the scroll area then grows it past the window (seen with
+        gan_2d's field spanning two rows at 1600x1000)."""
+        return False
