@@ -441,7 +441,11 @@ def test_table_is_a_sortable_table_widget_with_units_in_its_header(qtbot):
     view.set_data(data)
     table = view.table_widget
     assert isinstance(table, QTableWidget) and (table.rowCount(), table.columnCount()) == (2, 4)
-    assert view.header_labels() == ["configuration", "steps/s", "ms/step", "val acc (share)"]
+    assert view.header_labels() == ["configuration", "steps/s", "ms/step", "val acc\n(share)"]
+    head = table.horizontalHeader()
+    qtbot.wait(10)
+    for c, text in enumerate(view.header_labels()):                    # no header is cut
+        assert head.sectionSize(c) >= max(head.fontMetrics().horizontalAdvance(t) for t in text.split("\n"))
     assert [[view.cell_text(r, c) for c in range(4)] for r in range(2)] == [
         ["NumPy f32", "1.52e+03", "0.66", "0.91"], ["NumPy f64", "380", "2.6", ""]]    # raw values, NaN blank
     table.sortByColumn(1, Qt.SortOrder.AscendingOrder)                  # numerically: 380 before 1520

@@ -1,7 +1,7 @@
 """A :class:`TableData` drawn as a table: a read-only, sortable ``QTableWidget``.
 
 Rows are the data's ``row_labels`` (first column, headed ``row_title``), columns its ``col_labels`` with
-their units in the header ("val acc (share)"), and each cell the raw value written with ``fmt`` (an empty
+their units in the header ("val acc" over "(share)"), and each cell the raw value written with ``fmt`` (an empty
 cell for NaN).  Clicking a header sorts by that column, numerically, with empty cells last; a redraw keeps
 the order the user chose.  CSV export writes the raw values."""
 from __future__ import annotations
@@ -19,8 +19,9 @@ NUMBER_ALIGN = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
 def header_text(label: str, unit: str = "") -> str:
-    """A column header: the label, then the unit in brackets ("ms/step", "val acc (share)")."""
-    return f"{label} ({unit})" if unit else str(label)
+    """A column header: the label, then the unit in brackets on a second line ("ms/step", "val acc\n(share)"),
+    so that a narrow column still shows both whole."""
+    return f"{label}\n({unit})" if unit else str(label)
 
 
 class SortItem(QTableWidgetItem):
@@ -59,7 +60,8 @@ class TableView(PlotView):
         head.setSortIndicatorClearable(True)
         head.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)      # the data's own order until a click
         head.setSortIndicatorShown(True)
-        head.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        head.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)     # never cut a header or number
+        head.setStretchLastSection(True)
         head.setMinimumSectionSize(60)
         head.setStyleSheet("QHeaderView::section { font-weight: bold; padding: 3px 6px; }")
         t.setSortingEnabled(True)
@@ -81,7 +83,6 @@ class TableView(PlotView):
             self._headers = headers
             t.setColumnCount(len(headers))
             t.setHorizontalHeaderLabels(headers)
-            t.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         t.setRowCount(len(data.row_labels))
         for r, label in enumerate(data.row_labels):
             t.setItem(r, 0, SortItem(str(label), str(label)))
