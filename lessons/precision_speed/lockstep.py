@@ -23,7 +23,7 @@ from visualizer.core.plotdata import TableData
 from visualizer.core.trainer import MetricWindow, Trainer
 
 TABLE_COLUMNS = ("steps/s", "ms/step", "val acc", "final loss", "rel. speed")   # rel. speed: vs NumPy f64
-TABLE_UNITS = ("", "", "share", "cross-entropy", "× NumPy f64")      # shown in the table's header
+TABLE_UNITS = ("", "", "share", "nats", "× f64")      # shown in the table's header
 EMA = 0.05                 # weight of the newest step in the moving averages (about 20 steps)
 MAX_DIGITS = 16.0          # agreement with float64 is capped here (identical weights)
 

@@ -120,7 +120,10 @@ def test_plot_cells_put_the_main_picture_first_and_fill_the_grid():
     five = plot_cells([spec("a"), spec("b"), spec("m", "tall"), spec("c"), spec("d")])
     assert five[2] == (0, 0, 2, 1) and sorted(five[:2] + five[3:]) == [(0, 1, 1, 1), (1, 1, 1, 1),
                                                                        (2, 0, 1, 1), (2, 1, 1, 1)]
-    # an even number ignores the main mark: two by two
+    # four ignore the main mark: two by two; so do two with a tall one
     assert plot_cells([spec("a", "tall"), spec("b")]) == [(0, 0, 1, 1), (0, 1, 1, 1)]
+    assert plot_cells([spec("a", "wide"), spec("b"), spec("c"), spec("d")])[0] == (0, 0, 1, 1)
+    # two with a wide one (a table): a row each, the wide one on top
+    assert plot_cells([spec("a"), spec("t", "wide")]) == [(1, 0, 1, 2), (0, 0, 1, 2)]
     with pytest.raises(ValueError, match="main"):
         spec("a", "huge")

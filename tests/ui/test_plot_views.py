@@ -455,6 +455,14 @@ def test_table_is_a_sortable_table_widget_with_units_in_its_header(qtbot):
     view.set_data(dataclasses.replace(data, values=data.values[::-1].copy(), row_labels=["NumPy f64", "NumPy f32"]))
     assert [view.cell_text(r, 0) for r in range(2)] == ["NumPy f32", "NumPy f64"]   # a redraw keeps the order
     assert view.table()[0] == ["configuration", "steps/s", "ms/step", "val acc (share)"]
+    long_label = dataclasses.replace(data, row_labels=["NumPy float16 (stopped @ step 1)", "NumPy f64"])
+    view.resize(330, 260)                                               # half a plot grid at 1280x800
+    view.set_data(long_label)
+    qtbot.wait(20)
+    head = table.horizontalHeader()
+    assert table.horizontalScrollBar().maximum() == 0                  # every column on screen ...
+    for c in range(1, 4):                                               # ... and every number whole
+        assert head.sectionSize(c) >= table.sizeHintForColumn(c)
 
 
 def test_text_and_predictions_views_show_their_rows(qtbot):

@@ -22,7 +22,8 @@ def plot_cells(specs: Sequence[PlotSpec]) -> list[Cell]:
     * one plot takes the whole grid; an even number fills the rows two by two;
     * an odd number: the main picture (the first spec with :attr:`PlotSpec.main`) goes first, over the
       left column of the first two rows (``"tall"``) or across the first row (``"wide"``), and the others
-      fill the remaining cells in order; without a main picture the last plot takes the last row."""
+      fill the remaining cells in order; without a main picture the last plot takes the last row;
+    * two, one of them ``"wide"`` (a table, a strip of images): both take a whole row, the wide one first."""
     n = len(specs)
     if n == 0:
         return []
@@ -30,6 +31,9 @@ def plot_cells(specs: Sequence[PlotSpec]) -> list[Cell]:
         return [(0, 0, 1, GRID_COLUMNS)]
     cells: list[Cell | None] = [None] * n
     order = list(range(n))
+    wide = next((i for i, s in enumerate(specs) if s.main == "wide"), None)
+    if n == 2 and wide is not None:
+        return [(0, 0, 1, GRID_COLUMNS), (1, 0, 1, GRID_COLUMNS)][::1 if wide == 0 else -1]
     main = next((i for i, s in enumerate(specs) if s.main), None) if n % 2 else None
     if main is not None:
         order.remove(main)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTab
 from visualizer.core.plotdata import PlotSpec, TableData
 from visualizer.ui.plots.base import PlotView
 
+MIN_LABEL_WIDTH = 90        # px: the row-label column is never narrower
 NUMBER_ALIGN = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
@@ -55,7 +56,8 @@ class TableView(PlotView):
         t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         t.setAlternatingRowColors(True)
         t.verticalHeader().setVisible(False)
-        t.setWordWrap(False)
+        t.setWordWrap(True)                                   # a long row label wraps when room is short
+        t.setTextElideMode(Qt.TextElideMode.ElideNone)
         head = t.horizontalHeader()
         head.setSortIndicatorClearable(True)
         head.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)      # the data's own order until a click
@@ -92,6 +94,25 @@ class TableView(PlotView):
                 item.setTextAlignment(NUMBER_ALIGN)
                 t.setItem(r, c + 1, item)
         t.setSortingEnabled(True)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Number columns as wide as their contents; the row labels get what is left (at least
+        ``MIN_LABEL_WIDTH`` px, wrapping onto more lines), so that every number stays whole."""
+        t = self.table_widget
+        if t.columnCount() == 0:
+            return
+        head = t.horizontalHeader()
+        head.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        want = max(t.sizeHintForColumn(0), head.sectionSizeHint(0))
+        others = sum(max(t.sizeHintForColumn(c), head.sectionSizeHint(c)) for c in range(1, t.columnCount()))
+        room = t.viewport().width() - others
+        t.setColumnWidth(0, max(MIN_LABEL_WIDTH, min(want, room)))
+        t.resizeRowsToContents()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_columns()
 
     def cell_text(self, row: int, col: int) -> str:
         """The text of a cell as shown (after any sorting); col 0 holds the row label."""
