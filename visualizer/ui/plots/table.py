@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTab
 from visualizer.core.plotdata import PlotSpec, TableData
 from visualizer.ui.plots.base import PlotView
 
-MIN_LABEL_WIDTH = 90        # px: the row-label column is never narrower
+MIN_LABEL_WIDTH = 72        # px: the row-label column is never narrower
 NUMBER_ALIGN = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
@@ -65,7 +65,7 @@ class TableView(PlotView):
         head.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)     # never cut a header or number
         head.setStretchLastSection(True)
         head.setMinimumSectionSize(60)
-        head.setStyleSheet("QHeaderView::section { font-weight: bold; padding: 3px 6px; }")
+        head.setStyleSheet("QHeaderView::section { font-weight: bold; padding: 2px 3px; }")
         t.setSortingEnabled(True)
         if spec.tooltip:
             t.setToolTip(spec.tooltip)
