@@ -538,3 +538,13 @@ def test_image_grid_tiles_fill_their_view_box(qtbot, size):
     mosaic = view.image_item.sceneBoundingRect().intersected(box)
     assert mosaic.width() * mosaic.height() >= 0.8 * box.width() * box.height()
     assert view.colorbar.sceneBoundingRect().left() - box.right() < 40          # the colour bar beside the tiles
+
+
+def test_image_grid_leaves_caption_room_only_under_captioned_rows(qtbot):
+    spec, data, _ = sample("image_grid")
+    view = shown_view(qtbot, spec)
+    captions = ["z_0", "z_1"] + [""] * 7                                 # dcgan: only the two interpolation ends
+    view.set_data(ImageGridData(np.zeros((9, 8, 8), np.float32), captions, (0.0, 1.0), ncols=3))
+    ys = sorted({y for _, y in view.tile_origins})
+    assert ys[2] - ys[1] == ys[1] - ys[0] - round(0.4 * 8) and ys[2] - ys[1] == 8 + 1   # rows 2, 3: no band
+    assert [lbl.text for lbl in view.captions.labels if lbl.text] == ["z_0", "z_1"]

@@ -176,12 +176,14 @@ class ImageGridView(PlotView):
         pad = max(1, round(0.12 * max(h, w)))
         lines = max((caption_lines(c).count("\n") + 1 for c in data.captions), default=1) if has_captions else 0
         cap = max(2, round(0.4 * h * lines)) if has_captions else 0
-        pitch_x, pitch_y = w + pad, h + pad + cap
-        mosaic = np.full((rows * pitch_y, cols * pitch_x) + images.shape[3:], np.nan, dtype=np.float32)
+        pitch_x = w + pad
+        captioned = [any(str(c) for c in data.captions[r * cols:(r + 1) * cols]) for r in range(rows)]
+        row_y = np.cumsum([0] + [h + pad + (cap if captioned[r] else 0) for r in range(rows)])   # a row's top
+        mosaic = np.full((int(row_y[-1]), cols * pitch_x) + images.shape[3:], np.nan, dtype=np.float32)
         self.tile_origins = []
         for i in range(n):
             r, c = divmod(i, cols)
-            y0, x0 = r * pitch_y, c * pitch_x
+            y0, x0 = int(row_y[r]), c * pitch_x              # only rows with a caption leave room for it
             mosaic[y0:y0 + h, x0:x0 + w] = images[i]
             self.tile_origins.append((float(x0), float(y0)))
         if data.levels is not None:
@@ -195,7 +197,7 @@ class ImageGridView(PlotView):
         if not hi > lo:
             hi = lo + 1.0
         show_picture(self, mosaic, rgb, (lo, hi), data.colormap)
-        key = (n, h, w, rows, cols, cap, rgb)
+        key = (n, h, w, rows, cols, cap, rgb, tuple(captioned))
         if key != self._layout_key:          # an ImageItem scales its rect by its current image: set it after
             self._layout_key = key
             item = self.rgb_item if rgb else self.image_item
