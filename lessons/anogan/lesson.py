@@ -67,7 +67,7 @@ class AnoganLesson(Lesson):
     plots = (
         PlotSpec("losses", "GAN losses", "curves", series=("d_loss", "g_loss"), x_label="step", y_label="loss",
                  tooltip="Window means of D's and G's cross-entropy losses on the normal class."),
-        PlotSpec("search", "Latent search", "image_grid",
+        PlotSpec("search", "Latent search", "image_grid", main="wide",
                  tooltip="The query x, G(z) at the current search step, and the residual |x − G(z)| (black: 0, "
                          "white: 2). What G cannot draw lights up in the residual."),
         PlotSpec("search_curve", "Score over search steps", "search_curve",
@@ -230,8 +230,8 @@ class AnoganLesson(Lesson):
         steps = np.arange(len(hist))
         return {
             "search": ImageGridData(np.stack([query, gx, residual - 1.0]).astype(np.float32),
-                                    [f"query #{i}: {self.y_test[i]} ({kind})", f"G(z), search step {len(hist) - 1}",
-                                     f"|x − G(z)|, mean {residual.mean():.3f}"], (-1.0, 1.0), "gray", ncols=3),
+                                    [f"query x, #{i} / digit {self.y_test[i]}, {kind}", f"G(z) / search step {len(hist) - 1}",
+                                     f"residual |x − G(z)| / mean {residual.mean():.3f}"], (-1.0, 1.0), "gray", ncols=3),
             "search_curve": SearchCurveData(steps, hist[:, 0], hist[:, 1], hist[:, 2],
                                             f"test image #{i} ({self.y_test[i]}, {kind}), λ = {self.hp['lam']:g}"),
             "histograms": self.histogram_data(),

@@ -87,10 +87,10 @@ class Autoencoder(Lesson):
                  tooltip="Mean of (x′ − x)² over the pixels: of each training batch (against the clean "
                          "images), and of the validation set (its inputs corrupted with fixed noise when "
                          "denoising is on)."),
-        PlotSpec("reconstructions", "Input vs reconstruction", "image_grid",
+        PlotSpec("reconstructions", "Input vs reconstruction", "image_grid", main="wide",
                  tooltip="One validation image of each digit. Top row: the input; bottom row: what the "
                          "network rebuilds from its code. With denoising on: clean image, corrupted input, "
-                         "reconstruction. The number under a reconstruction is its squared error ×1000."),
+                         "reconstruction. Click a tile to see it large."),
         PlotSpec("latent", "Latent space", "scatter", x_label="code 1", y_label="code 2",
                  tooltip="The code of every validation image, coloured by its digit (the labels are never "
                          "used in training). With 2 code units this is the code itself; with more, its "

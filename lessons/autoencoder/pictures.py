@@ -19,14 +19,13 @@ QUERY_COLOR = "#1a73e8"
 def reconstruction_grid(clean: np.ndarray, shown: np.ndarray | None, recon: np.ndarray,
                         labels: np.ndarray) -> ImageGridData:
     """Rows of 8×8 tiles: clean images (K, 64), the corrupted inputs (K, 64) when denoising (``shown``
-    not None) and the reconstructions (K, 64), captioned with the digit, "noisy" and the squared
-    error ×1000."""
-    err = np.mean((recon - clean) ** 2, axis=1)                               # (K,)
+    not None) and the reconstructions (K, 64), captioned "input 3" (with the digit), "noisy" and
+    "output"."""
     rows = [clean, recon] if shown is None else [clean, shown, recon]
-    captions = [str(int(y)) for y in labels]
+    captions = [f"input {int(y)}" for y in labels]
     if shown is not None:
         captions += ["noisy"] * len(clean)
-    captions += [f"{1000 * e:.0f}" for e in err]
+    captions += ["output"] * len(clean)
     images = np.concatenate(rows).reshape(-1, 8, 8).astype(np.float32)
     return ImageGridData(images, captions, (0.0, 1.0), "gray", ncols=len(clean))
 

@@ -78,9 +78,9 @@ class DCGANLesson(Lesson):
                  tooltip="Images in the interpolation row, both ends included."),
     )
     plots = (
-        PlotSpec("samples", "Samples G(z) from fixed noise", "image_grid",
+        PlotSpec("samples", "Samples G(z) from fixed noise", "image_grid", main="tall",
                  tooltip="The generator's images for the same 64 (or 36) noise vectors at every redraw: watch "
-                         "blobs turn into digits. Numbers are the sample indices used by the interpolation."),
+                         "blobs turn into digits. z_a, z_b: the samples the interpolation joins (row by row from 0)."),
         PlotSpec("losses", "Losses", "curves", series=("d_loss", "g_loss"), x_label="step", y_label="BCE",
                  tooltip="d_loss = BCE(D(x), 1) + BCE(D(G(z)), 0); g_loss = −log D(G(z)) (non-saturating) or "
                          "log(1 − D(G(z))) (minimax). In a balanced game neither goes to zero; d_loss near "
@@ -234,8 +234,8 @@ class DCGANLesson(Lesson):
         ts = np.linspace(0.0, 1.0, steps)
         caps = [f"z_{a}"] + [f"{t:.2f}" for t in ts[1:-1]] + [f"z_{b}"]             # t between the two ends
         return {
-            "samples": ImageGridData(grid.astype(np.float32), [str(i) for i in range(n)], (-1.0, 1.0), "gray",
-                                     ncols=int(math.isqrt(n))),
+            "samples": ImageGridData(grid.astype(np.float32), [{a: f"z_{a}", b: f"z_{b}"}.get(i, "") for i in range(n)],
+                                     (-1.0, 1.0), "gray", ncols=int(math.isqrt(n))),
             "interpolation": ImageGridData(row.astype(np.float32), caps, (-1.0, 1.0), "gray", ncols=steps),
             "real": ImageGridData(self.real_batch[:n].astype(np.float32), [], (-1.0, 1.0), "gray",
                                   ncols=int(math.isqrt(n))),

@@ -17,6 +17,7 @@ COLLAPSE_MIN_G_STEPS = 500      # judge collapse only after the generator has ha
 COLLAPSE_SPREAD = 0.3           # fake spread below this share of the real spread ...
 COLLAPSE_COVERAGE = 0.25        # ... or coverage below this ...
 COLLAPSE_PATIENCE = 3           # ... at this many consecutive evaluations: mode collapse
+D_WINS_KEY, COLLAPSE_KEY = "gan_2d.d_wins", "gan_2d.collapse"   # notices withdrawn when their condition ends
 
 
 class GanWatch:
@@ -32,6 +33,8 @@ class GanWatch:
         self.d_wins = Streak(min_steps=D_WINS_PATIENCE, rearm=True)
         self.d_wins.update(step, False)                  # steps count from here
         self.collapse = Streak(COLLAPSE_PATIENCE, rearm=True)
+        for key in (D_WINS_KEY, COLLAPSE_KEY):          # the rules changed: what was said may not hold
+            self.context.clear_notice(key)
 
     def training(self, step: int, m: Mapping[str, float], hp) -> None:
         """D(x) → 1 and D(G(z)) → 0 for D_WINS_PATIENCE steps while G trains: a notice, and a pause when the
@@ -42,7 +45,9 @@ class GanWatch:
         if m["d_fake"] < D_WINS_FAKE and m["d_real"] > D_WINS_REAL:
             fired = self.d_wins.update(step, True)
         elif m["d_fake"] > 2 * D_WINS_FAKE:
-            fired = self.d_wins.update(step, False)      # the game is back: re-armed
+            fired = self.d_wins.update(step, False)      # the game is back: re-armed, the notice withdrawn
+            if self.d_wins.cleared:
+                self.context.clear_notice(D_WINS_KEY)
         else:
             return
         if not fired:
@@ -63,22 +68,25 @@ class GanWatch:
                    "no longer move, so training cannot recover. Try: " + "; ".join(tips) + ".")
             (self.context.request_pause if hp["auto_pause"] else self.context.notice)(msg)
         else:
-            self.context.notice(head + "The fakes still get a gradient "
-                                f"(mean |∂L_G/∂x| = {grad:.2g}), but D is far ahead. If the fakes stop moving: "
-                                + "; ".join(tips) + ".")
+            self.context.keyed_notice(D_WINS_KEY, head + "The fakes still get a gradient "
+                                      f"(mean |∂L_G/∂x| = {grad:.2g}), but D is far ahead. If the fakes stop "
+                                      "moving: " + "; ".join(tips) + ".")
 
     def evaluation(self, step: int, g_steps: int, spread: float, cov: float) -> None:
         """Fakes much narrower than the data, or covering only a few of its modes, at COLLAPSE_PATIENCE
-        evaluations in a row after COLLAPSE_MIN_G_STEPS generator steps: one notice per event."""
+        evaluations in a row after COLLAPSE_MIN_G_STEPS generator steps: one notice per event, withdrawn at the
+        first evaluation that finds the fakes spread out again."""
         collapsed = g_steps >= COLLAPSE_MIN_G_STEPS and (spread < COLLAPSE_SPREAD or cov < COLLAPSE_COVERAGE)
         if not self.collapse.update(step, collapsed):
+            if self.collapse.cleared:                    # the fakes spread out again: the notice is stale
+                self.context.clear_notice(COLLAPSE_KEY)
             return
         if spread < COLLAPSE_SPREAD:
             what = (f"the fakes' spread is only {spread:.0%} of the real data's: G maps almost all noise to "
                     "one small region")
         else:
             what = f"the fakes cover only {cov:.0%} of the real data: G produces a few modes and drops the rest"
-        self.context.notice(
-            f"Mode collapse at step {step}: {what}. D then learns to reject that region, G jumps to "
+        self.context.keyed_notice(
+            COLLAPSE_KEY, f"Mode collapse at step {step}: {what}. D then learns to reject that region, G jumps to "
             "another, and the game can cycle. Try: a lower G learning rate, more D steps per G step (k), a "
             "wider or deeper discriminator, or Reset (R) with another seed.")

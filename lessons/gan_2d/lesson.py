@@ -99,10 +99,10 @@ class Gan2D(Lesson):
     )
     plots = (
         PlotSpec("field", "Real vs fake: D(x), gradients, manifold", "gan_field", x_label="x₁", y_label="x₂",
-                 tooltip="Green dots: real samples. Purple dots: fakes G(z). Background: the discriminator's "
-                         "D(x) (green = 'real', purple = 'fake', white = 0.5). Arrows: −∂L_G/∂x at the fakes, "
-                         "where the generator's loss pushes each fake. Grey mesh: a grid of noise mapped "
-                         "through G (the generator manifold). Press Draw to draw your own target."),
+                 main="tall", tooltip="Green dots: real samples. Purple dots: fakes G(z). Background: the "
+                         "discriminator's D(x) (green = 'real', purple = 'fake', white = 0.5). Arrows: −∂L_G/∂x at "
+                         "the fakes, where the generator's loss pushes each fake. Grey mesh: a grid of noise "
+                         "mapped through G (the generator manifold). Press Draw to draw your own target."),
         PlotSpec("losses", "Losses", "curves", series=("d_loss", "g_loss"), x_label="step", y_label="loss",
                  tooltip="L_D = BCE(D(x), 1) + BCE(D(G(z)), 0) and the generator loss. At the game's "
                          "equilibrium D(x) = ½ everywhere: L_D = 2 log 2 ≈ 1.386, non-saturating "

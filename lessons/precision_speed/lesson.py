@@ -95,7 +95,7 @@ class PrecisionSpeed(Lesson):
                  series=tuple(f"loss_{c.key}" for c, _ in CONFIGS), x_label="step", y_label="cross-entropy",
                  log_y=True, tooltip="Cross-entropy of each mini-batch, one curve per configuration. All start "
                  "from the same weights and see the same batches: the curves part only by rounding."),
-        PlotSpec("table", "Speed and accuracy", "table",
+        PlotSpec("table", "Speed and accuracy", "table", main="wide",
                  tooltip="steps/s and ms/step: moving averages over about 20 steps of each configuration's "
                          "own step time. val acc: validation accuracy. final loss: training loss, moving "
                          "average. rel. speed: steps/s divided by NumPy float64's. n/a: not available here."),

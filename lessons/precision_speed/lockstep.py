@@ -23,6 +23,7 @@ from visualizer.core.plotdata import TableData
 from visualizer.core.trainer import MetricWindow, Trainer
 
 TABLE_COLUMNS = ("steps/s", "ms/step", "val acc", "final loss", "rel. speed")   # rel. speed: vs NumPy f64
+TABLE_UNITS = ("", "", "share", "nats", "× f64")      # shown in the table's header
 EMA = 0.05                 # weight of the newest step in the moving averages (about 20 steps)
 MAX_DIGITS = 16.0          # agreement with float64 is capped here (identical weights)
 
@@ -223,7 +224,7 @@ class LockstepTrainer(Trainer):
                          math.nan if s.loss_avg is None else s.loss_avg, sps / ref_sps])
         values = np.array(rows, dtype=np.float64).reshape(len(rows), len(TABLE_COLUMNS))
         values = np.array([[float(f"{v:.3g}") for v in row] for row in values]).reshape(values.shape)
-        return TableData(values, labels, list(TABLE_COLUMNS), fmt="{:.5g}")
+        return TableData(values, labels, list(TABLE_COLUMNS), "configuration", fmt="{:.5g}", units=TABLE_UNITS)
 
     def agreement(self) -> np.ndarray:
         """Decimal digits of every selected configuration's weights that agree with NumPy float64 (K,):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from visualizer.core.plotdata import MatrixData
+from visualizer.core.plotdata import TableData
 from visualizer.data.split import DataSplit
 from visualizer.models.classifier import Classifier
 
@@ -38,7 +38,7 @@ def public(m: dict[str, float]) -> dict[str, float]:
 
 
 def summary_matrix(last: dict[str, float] | None, step: int, best: dict[str, float] | None,
-                   best_step: int) -> MatrixData:
+                   best_step: int) -> TableData:
     """Rows "now (step s)" and "best val loss (step b)" of (train acc, val acc, gap) from two
     :func:`measure` results (a row is left out while its result is None; one NaN row before any)."""
     rows, labels = [], []
@@ -47,5 +47,5 @@ def summary_matrix(last: dict[str, float] | None, step: int, best: dict[str, flo
             rows.append([m["_train_acc"], m["val_acc"], m["gap_acc"]])
             labels.append(f"{tag} (step {at})")
     values = np.array(rows, dtype=np.float64) if rows else np.full((1, 3), np.nan)
-    return MatrixData(values, labels or ["not evaluated yet"], ["train acc", "val acc", "gap"],
-                      colormap="viridis", fmt="{:.3f}")
+    return TableData(values, labels or ["not evaluated yet"], ["train acc", "val acc", "gap"], "weights",
+                     fmt="{:.3f}", units=("share", "share", "share"))

@@ -104,7 +104,7 @@ class RegularizationLesson(Lesson):
                  y_label=f"share with |w| < {SPARSE_EPS:g}",
                  tooltip=f"Share of all weights with |w| < {SPARSE_EPS:g}, once per epoch. L1 drives it up "
                          "(a sparse network); L2 hardly does."),
-        PlotSpec("summary", "Summary: now vs best validation loss", "matrix",
+        PlotSpec("summary", "Summary: now vs best validation loss", "table",
                  tooltip="Training accuracy (whole training set, evaluation mode), validation accuracy and "
                          "their gap, for the current weights and for the evaluation with the lowest "
                          "validation loss (the weights early stopping restores)."),

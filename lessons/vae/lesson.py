@@ -89,7 +89,7 @@ class VAELesson(Lesson):
                          "and on the validation set. val_neg_elbo: reconstruction "
                          "+ KL on the validation set, the negative evidence lower bound (β = 1): an upper bound on "
                          "−log p(x), comparable across β."),
-        PlotSpec("latent_grid", "Latent grid decoded", "latent_grid",
+        PlotSpec("latent_grid", "Latent grid decoded", "latent_grid", main="tall",
                  tooltip="Each tile is the decoder's image of one latent point z on an n×n grid over the prior's "
                          "quantiles, z = Φ⁻¹(p) for p from 0.05 to 0.95 (Kingma & Welling fig. 4, Chollet fig. "
                          "12.19). With more than two latent dimensions the others are 0."),

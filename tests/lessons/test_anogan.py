@@ -80,6 +80,9 @@ def test_lesson_trains_searches_and_scores(monkeypatch):
     assert set(out) == {"d_loss", "g_loss", "d_real", "d_fake", "query_score"}
     curve = lesson.snapshot()["search_curve"]
     assert curve.score[-1] < curve.score[0]                      # the search lowered the score
+    search = lesson.snapshot()["search"]                          # each picture says what it is
+    assert [c.split(" / ")[0] for c in search.captions] == ["query x, #" + str(lesson.hp["test_index"]), "G(z)",
+                                                          "residual |x − G(z)|"]
     lesson.set_live("score_test_set", True)
     lesson.train_step(13)
     out = lesson.flush()

@@ -167,6 +167,7 @@ def test_denoising_corrupts_inputs_not_targets():
     assert np.abs(x_in - target).mean() > 0.1 and x_in.min() >= 0 and x_in.max() <= 1
     grid = lesson.snapshot()["reconstructions"]
     assert grid.images.shape == (30, 8, 8) and grid.captions[10] == "noisy"
+    assert grid.captions[0].startswith("input ") and set(grid.captions[20:]) == {"output"}    # no bare numbers
     assert not np.array_equal(grid.images[10:20], grid.images[:10])
     lesson.set_live("denoising", False)
     x_in, target, _ = lesson.training_inputs(idx)

@@ -74,6 +74,8 @@ def test_snapshot_shapes_and_training_changes_grid():
     assert snap["samples"].images.shape == (64, 16, 16)
     assert snap["interpolation"].images.shape == (10, 16, 16)
     assert snap["real"].images.shape == (64, 16, 16)
+    a, b = lesson.hp["interp_a"], lesson.hp["interp_b"]           # no index numbers but the two that matter
+    assert [(i, c) for i, c in enumerate(snap["samples"].captions) if c] == sorted([(a, f"z_{a}"), (b, f"z_{b}")])
     before = snap["samples"].images.copy()
     for step in range(1, 6):
         lesson.train_step(step)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from lessons.gan_2d.field import HEATMAP_SIZE, MESH, N_ARROWS, N_DISPLAY, GanFieldData
-from lessons.gan_2d.health import COLLAPSE_MIN_G_STEPS
+from lessons.gan_2d.health import COLLAPSE_KEY, COLLAPSE_MIN_G_STEPS
 from lessons.gan_2d.lesson import Gan2D
 from lessons.gan_2d.targets import (
     EXTENT,
@@ -245,6 +245,35 @@ def test_collapse_notice():
     for _ in range(3):
         out = les2.evaluate()
     assert out["coverage"] < 0.2 and len(les2.context.notices) == 1
+
+
+def test_collapse_notice_is_withdrawn_when_the_fakes_spread_out_again():
+    class Clearing(Recorder):
+        def __init__(self):
+            super().__init__()
+            self.keys, self.cleared = [], []
+
+        def keyed_notice(self, key, message):
+            self.keys.append(key)
+            self.notice(message)
+
+        def clear_notice(self, key):
+            self.cleared.append(key)
+
+    ctx = Clearing()
+    les = make(ctx)
+    ctx.cleared.clear()                                     # building clears whatever an earlier game said
+    far_tight_generator(les)
+    les.g_steps = COLLAPSE_MIN_G_STEPS
+    for _ in range(3):
+        les.evaluate()
+    assert len(ctx.notices) == 1 and ctx.keys == [COLLAPSE_KEY] and ctx.cleared == []
+    les.evaluate()                                          # still collapsed: the notice stays
+    assert ctx.cleared == []
+    les.watch.evaluation(les.step, les.g_steps, spread=0.9, cov=0.9)    # the ring is covered again
+    assert ctx.cleared == [COLLAPSE_KEY] and len(ctx.notices) == 1
+    les.watch.evaluation(les.step, les.g_steps, spread=0.9, cov=0.9)    # withdrawn once
+    assert ctx.cleared == [COLLAPSE_KEY]
 
 
 def test_no_collapse_notice_early():

@@ -7,7 +7,7 @@ import pytest
 from lessons.regularization.lesson import LESSON
 from lessons.regularization.lesson import SPARSE_EPS
 from visualizer.core.lesson import LessonConfigError, LessonContext
-from visualizer.core.plotdata import ImageData, MatrixData
+from visualizer.core.plotdata import ImageData, TableData
 from visualizer.core.session import TrainingSession
 
 STEPS = 300                      # 50 epochs of 6 batches of 32 out of 200 images
@@ -149,7 +149,7 @@ def test_snapshot_and_live_settings():
     ctx = RecordingContext()
     lesson = build(ctx, hidden_layers=2, histogram_layer=2)
     snap = lesson.snapshot()
-    assert isinstance(snap["weight_hist"], ImageData) and isinstance(snap["summary"], MatrixData)
+    assert isinstance(snap["weight_hist"], ImageData) and isinstance(snap["summary"], TableData)
     assert snap["summary"].row_labels == ["not evaluated yet"]
     run(lesson, 12)
     snap = lesson.snapshot()

@@ -63,3 +63,15 @@ def test_undecided_readings_neither_extend_nor_end_a_streak():
     s = Streak(patience=3)
     assert [s.update(t, bad) for t, bad in ((1, True), (2, None), (3, True), (4, None))] == [False] * 4
     assert s.count == 2 and s.update(5, True) and s.steps == 5
+
+
+def test_streak_says_when_a_fired_condition_has_cleared():
+    s = Streak(patience=2, rearm=False)
+    assert [s.update(i, True) for i in (1, 2)] == [False, True] and s.active and not s.cleared
+    assert not s.update(3, None) and not s.cleared and s.active          # undecided: still holds
+    assert not s.update(4, False) and s.cleared and not s.active        # the notice can go now
+    assert not s.update(5, False) and not s.cleared                     # said once
+    fresh = Streak(patience=3)
+    fresh.update(1, True)
+    fresh.update(2, False)
+    assert not fresh.cleared                                             # it never fired: nothing to withdraw

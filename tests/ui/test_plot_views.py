@@ -5,6 +5,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QImage
 
 from visualizer.core.export import ExportError
@@ -429,17 +430,39 @@ def test_a_lesson_view_module_cannot_replace_a_shared_kind(monkeypatch):
         lesson_plot_views(DialLesson)
 
 
-def test_table_shades_each_column_on_its_own_scale(qtbot):
-    from visualizer.ui.plots.table import column_shades
+def test_table_is_a_sortable_table_widget_with_units_in_its_header(qtbot):
+    import dataclasses
+
+    from PySide6.QtWidgets import QTableWidget
 
     spec, data, _ = sample("table")
+    data = dataclasses.replace(data, row_title="configuration", units=("", "", "share"))
     view = shown_view(qtbot, spec)
     view.set_data(data)
-    shades = column_shades(data.values)
-    assert shades[0, 0] == 1.0 and shades[1, 0] == pytest.approx(380 / 1520)     # steps/s: its own maximum
-    assert shades[1, 1] == 1.0 and shades[1, 2] == 0.0                         # NaN: unshaded
-    texts = [label.text for label in view.cell_labels.labels]
-    assert "1.52e+03" in texts and "" in texts                                  # raw values, NaN blank
+    table = view.table_widget
+    assert isinstance(table, QTableWidget) and (table.rowCount(), table.columnCount()) == (2, 4)
+    assert view.header_labels() == ["configuration", "steps/s", "ms/step", "val acc\n(share)"]
+    head = table.horizontalHeader()
+    qtbot.wait(10)
+    for c, text in enumerate(view.header_labels()):                    # no header is cut
+        assert head.sectionSize(c) >= max(head.fontMetrics().horizontalAdvance(t) for t in text.split("\n"))
+    assert [[view.cell_text(r, c) for c in range(4)] for r in range(2)] == [
+        ["NumPy f32", "1.52e+03", "0.66", "0.91"], ["NumPy f64", "380", "2.6", ""]]    # raw values, NaN blank
+    table.sortByColumn(1, Qt.SortOrder.AscendingOrder)                  # numerically: 380 before 1520
+    assert [view.cell_text(r, 0) for r in range(2)] == ["NumPy f64", "NumPy f32"]
+    table.sortByColumn(3, Qt.SortOrder.AscendingOrder)                  # an empty cell sorts last
+    assert [view.cell_text(r, 0) for r in range(2)] == ["NumPy f32", "NumPy f64"]
+    view.set_data(dataclasses.replace(data, values=data.values[::-1].copy(), row_labels=["NumPy f64", "NumPy f32"]))
+    assert [view.cell_text(r, 0) for r in range(2)] == ["NumPy f32", "NumPy f64"]   # a redraw keeps the order
+    assert view.table()[0] == ["configuration", "steps/s", "ms/step", "val acc (share)"]
+    long_label = dataclasses.replace(data, row_labels=["NumPy float16 (stopped @ step 1)", "NumPy f64"])
+    view.resize(330, 260)                                               # half a plot grid at 1280x800
+    view.set_data(long_label)
+    qtbot.wait(20)
+    head = table.horizontalHeader()
+    assert table.horizontalScrollBar().maximum() == 0                  # every column on screen ...
+    for c in range(1, 4):                                               # ... and every number whole
+        assert head.sectionSize(c) >= table.sizeHintForColumn(c)
 
 
 def test_text_and_predictions_views_show_their_rows(qtbot):
@@ -452,3 +475,76 @@ def test_text_and_predictions_views_show_their_rows(qtbot):
     table.set_data(data)
     colours = table.row_colors()
     assert colours[0] == colours[2] != colours[1] and "2 of 3 shown right" in table.caption.text()
+
+
+def test_clicking_a_tile_opens_it_large_and_it_follows_the_data(qtbot):
+    from PySide6.QtCore import QPointF
+    from PySide6.QtTest import QTest
+
+    spec, data, _ = sample("image_grid")
+    view = shown_view(qtbot, spec)
+    view.resize(600, 500)
+    view.set_data(data)
+    qtbot.wait(20)
+    h, w = data.images.shape[1:3]
+    x0, y0 = view.tile_origins[3]
+    scene_pos = view.view_box.mapViewToScene(QPointF(x0 + w / 2, y0 + h / 2))
+    widget_pos = view.graphics.mapFromScene(scene_pos)
+    QTest.mouseClick(view.graphics.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     widget_pos)
+    qtbot.waitUntil(lambda: view.enlarged is not None and view.enlarged.isVisible())
+    dialog = view.enlarged
+    qtbot.addWidget(dialog)
+    assert dialog.index == 3 and np.array_equal(dialog.tile, data.images[3])
+    assert "pred 3" in dialog.caption.text() and "true 4" in dialog.caption.text()
+    assert dialog.colorbar.isVisible() and tuple(dialog.colorbar.levels()) == (-2.0, 2.0)
+    newer = data.images * 0.5
+    view.set_data(ImageGridData(newer, data.captions, data.levels, data.colormap))     # live: same tile, new data
+    assert np.array_equal(dialog.tile, newer[3])
+    x0, y0 = view.tile_origins[1]
+    QTest.mouseClick(view.graphics.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     view.graphics.mapFromScene(view.view_box.mapViewToScene(QPointF(x0 + 1, y0 + 1))))
+    qtbot.waitUntil(lambda: dialog.index == 1)
+    assert np.array_equal(dialog.tile, newer[1])
+
+
+@pytest.mark.parametrize("size", [(900, 400), (420, 760)])
+def test_vae_latent_grid_fills_its_view_box_with_square_pixels(qtbot, size):
+    from lessons.vae.lesson import LESSON as VAE
+    from visualizer.core.plotdata import ImageData
+
+    spec = next(s for s in VAE.all_plots() if s.id == "latent_grid")
+    view = shown_view(qtbot, spec, VAE)
+    view.resize(*size)
+    mosaic = np.random.default_rng(0).random((290, 290)).astype(np.float32)
+    view.set_data(ImageData(mosaic, extent=(-1.6, 1.6, -1.6, 1.6), levels=(0.0, 1.0), colormap="gray"))
+    qtbot.wait(30)
+    box = view.plot_item.vb.sceneBoundingRect()
+    image = view.image_item.sceneBoundingRect()
+    covered = image.intersected(box)
+    assert covered.width() * covered.height() >= 0.9 * box.width() * box.height()      # no empty band
+    assert image.width() == pytest.approx(image.height(), rel=0.02)                     # square pixels
+    assert max(box.width(), box.height()) >= 0.7 * min(view.width(), view.height())     # and it is large
+
+
+@pytest.mark.parametrize("size", [(900, 420), (420, 800)])
+def test_image_grid_tiles_fill_their_view_box(qtbot, size):
+    spec, data, _ = sample("image_grid")
+    view = shown_view(qtbot, spec)
+    view.resize(*size)
+    view.set_data(data)
+    qtbot.wait(30)
+    box = view.view_box.sceneBoundingRect()
+    mosaic = view.image_item.sceneBoundingRect().intersected(box)
+    assert mosaic.width() * mosaic.height() >= 0.8 * box.width() * box.height()
+    assert view.colorbar.sceneBoundingRect().left() - box.right() < 40          # the colour bar beside the tiles
+
+
+def test_image_grid_leaves_caption_room_only_under_captioned_rows(qtbot):
+    spec, data, _ = sample("image_grid")
+    view = shown_view(qtbot, spec)
+    captions = ["z_0", "z_1"] + [""] * 7                                 # dcgan: only the two interpolation ends
+    view.set_data(ImageGridData(np.zeros((9, 8, 8), np.float32), captions, (0.0, 1.0), ncols=3))
+    ys = sorted({y for _, y in view.tile_origins})
+    assert ys[2] - ys[1] == ys[1] - ys[0] - round(0.4 * 8) and ys[2] - ys[1] == 8 + 1   # rows 2, 3: no band
+    assert [lbl.text for lbl in view.captions.labels if lbl.text] == ["z_0", "z_1"]

@@ -85,14 +85,23 @@ class LessonContext:
 
     ``progress(message, fraction)`` reports a long operation such as a download (fraction in [0, 1],
     or None if unknown); ``notice(message)`` shows a one-off message (e.g. "offline: using the
-    embedded digits"); ``request_pause(message)`` stops a running session after the current step.
-    The default does nothing, for tests and scripts."""
+    embedded digits"); ``keyed_notice(key, message)`` and ``clear_notice(key)`` show and withdraw a
+    message about a condition that can stop being true; ``request_pause(message)`` stops a running
+    session after the current step.  The default does nothing, for tests and scripts."""
 
     def progress(self, message: str, fraction: float | None = None) -> None:
         pass
 
     def notice(self, message: str) -> None:
         pass
+
+    def keyed_notice(self, key: str, message: str) -> None:
+        """A notice about a condition that can stop (mode collapse): it replaces an earlier notice with the
+        same ``key`` and stays until :meth:`clear_notice` withdraws it.  The default calls :meth:`notice`."""
+        self.notice(message)
+
+    def clear_notice(self, key: str) -> None:
+        """Withdraw the notice sent with ``key``, whose condition no longer holds.  The default does nothing."""
 
     def request_pause(self, message: str) -> None:
         """Pause training after the current step and tell the user why (e.g. early stopping fired).

@@ -25,6 +25,10 @@ class PlotSpec:
     y_range: a curve plot's fixed y axis (low, high) for a bounded metric; the axis widens only if a
     value leaves it.  None: (0, 1) where :func:`share_plot` says the plot shows shares (accuracies,
     precision, AUC, probabilities), else the axis follows the data; ``()``: always follow the data.
+    main: marks the lesson's main picture, which gets the room when a narrative step shows an odd number
+    of plots (so that no cell of the two-column plot grid stays empty): ``"tall"`` takes the left column
+    over two rows (a square picture: a digit grid, a 2-D field), ``"wide"`` takes a whole row (a strip of
+    images); ``""`` (default): not the main picture.  Raises ValueError for any other value.
     """
 
     id: str
@@ -36,7 +40,15 @@ class PlotSpec:
     log_y: bool = False
     tooltip: str = ""
     y_range: tuple[float, ...] | None = None
+    main: str = ""
 
+    def __post_init__(self) -> None:
+        if self.main not in MAIN_PLACES:
+            raise ValueError(f"plot '{self.id}': main must be one of {MAIN_PLACES}, not {self.main!r}")
+
+
+MAIN_PLACES = ("", "tall", "wide")
+"""Values of :attr:`PlotSpec.main`."""
 
 SHARE_NAME = re.compile(r"(^|_)(acc|accuracy|precision|recall|f1|auc)(_at_\d+)?$")
 SHARE_LABELS = ("accuracy", "share", "probability")
@@ -240,10 +252,20 @@ class CurvesData:
 
 @dataclass
 class TableData(MatrixData):
-    """A table of numbers: values (R, C) float with ``row_labels`` (R,) and ``col_labels`` (C,), each cell
-    written with ``fmt`` (an empty cell for NaN).  Unlike :class:`MatrixData` (one colour scale for a
-    confusion matrix), a table's columns hold different quantities (steps/s next to an accuracy), so the
-    view shades each cell by its value over its column's largest |value|.  ``colormap`` is unused."""
+    """A table of numbers, drawn as a table (not a heatmap): values (R, C) float with ``row_labels`` (R,)
+    and ``col_labels`` (C,), each cell written with ``fmt`` (an empty cell for NaN); ``row_title`` heads
+    the column of row labels; units: (C,) the unit of each column ("" for none, e.g. when the label is a
+    unit such as "steps/s"), shown in the header as "val acc (share)" and written into the CSV header.
+    Unlike a :class:`MatrixData` its columns hold different quantities (steps/s next to an accuracy), so
+    the view shows the numbers only; ``colormap`` is unused."""
+
+    units: Sequence[str] = ()
+
+    def table(self) -> Table:
+        header, rows = super().table()
+        units = list(self.units) + [""] * len(self.col_labels)
+        header = [self.row_title or "row"] + [f"{c} ({u})" if u else str(c) for c, u in zip(self.col_labels, units)]
+        return header, rows
 
 
 LINE_BREAK = "<eos>"      # in TextData words: a new line (the end-of-sentence token of the PTB corpus)

@@ -30,8 +30,10 @@ DEVICE_FLUSH_INTERVAL = 1 / 30  # s between metric flushes of a lesson whose met
 @dataclass(frozen=True)
 class SessionEvent:
     """Something the user should be told.  kind: ``built``, ``diverged``, ``error``, ``config_error``,
-    ``notice``, ``progress`` (with ``fraction`` in [0, 1] or None), ``param_rejected`` (a live value
-    the lesson could not apply; ``param`` = (name, the value kept)).  traceback is set for ``error``."""
+    ``notice`` (``key``: set for a notice its lesson may withdraw), ``notice_cleared`` (withdraw the notice
+    sent with ``key``: its condition stopped), ``progress`` (with ``fraction`` in [0, 1] or None),
+    ``param_rejected`` (a live value the lesson could not apply; ``param`` = (name, the value kept)).
+    traceback is set for ``error``."""
 
     kind: str
     message: str
@@ -39,6 +41,7 @@ class SessionEvent:
     traceback: str = ""
     fraction: float | None = None
     param: tuple[str, Any] | None = None
+    key: str = ""
 
 
 class _SessionContext(LessonContext):
@@ -50,6 +53,12 @@ class _SessionContext(LessonContext):
 
     def notice(self, message: str) -> None:
         self._session._emit("notice", message)
+
+    def keyed_notice(self, key: str, message: str) -> None:
+        self._session._events.append(SessionEvent("notice", message, self._session.step_count, key=key))
+
+    def clear_notice(self, key: str) -> None:
+        self._session._events.append(SessionEvent("notice_cleared", "", self._session.step_count, key=key))
 
     def request_pause(self, message: str) -> None:
         self._session._pause_request = message

@@ -14,7 +14,8 @@ fires the same way.  The API:
 
 * :class:`Streak`: one condition watched over a run; ``update(step, bad) -> bool`` is True exactly when it
   fires (after a warm-up, for ``patience`` consecutive readings covering at least ``min_steps`` steps; once,
-  or again after the condition has cleared when ``rearm``).
+  or again after the condition has cleared when ``rearm``); ``cleared`` says when a fired condition ended,
+  so that the notice it raised can be withdrawn (a stale notice misleads).
 * :class:`GanHealth`: the two failures together: ``update(step, d_wins=..., diversity=...) -> Verdict | None``.
 * :func:`mean_pairwise_distance` and :func:`diversity_ratio`: the diversity reading on host arrays.
 * :func:`d_wins_message` and :func:`collapse_message`: default texts to pause or notify with.
@@ -32,7 +33,9 @@ class Streak:
     warmup: readings at steps below it are not judged; patience: consecutive bad readings needed; min_steps:
     training steps the bad readings must cover, counted from the last reading that was not bad (so a reading
     every k steps covers k steps); rearm: fire again once a good reading has ended the streak (else once per
-    run).  Attributes: ``count`` (bad readings in a row), ``steps`` (steps they cover), ``fired``."""
+    run).  Attributes: ``count`` (bad readings in a row), ``steps`` (steps they cover), ``fired``, ``active``
+    (it fired and no good reading has come since: what it told the user still holds) and ``cleared`` (True
+    right after the update whose good reading ended an active streak: withdraw the notice now)."""
 
     def __init__(self, patience: int = 1, min_steps: int = 0, warmup: int = 0, rearm: bool = False) -> None:
         if patience < 1:
@@ -41,15 +44,19 @@ class Streak:
         self.count = 0
         self.steps = 0
         self.fired = False
+        self.active = False
+        self.cleared = False
         self._since = 0                       # step of the last reading that was not bad (or not judged)
 
     def update(self, step: int, bad: bool | None) -> bool:
         """Feed one reading at training ``step`` (counting from 1); True when the streak fires now.  ``bad`` None:
         an undecided reading (between the "bad" and the "recovered" thresholds of a hysteresis) that neither
-        extends nor ends the streak."""
+        extends nor ends the streak.  Sets ``cleared`` when a good reading ends a streak that fired."""
+        self.cleared = False
         if bad is None and step >= self.warmup:
             return False
         if step < self.warmup or not bad:
+            self.cleared, self.active = self.active, False
             self._since = step
             self.count = self.steps = 0
             if self.rearm and step >= self.warmup:
@@ -59,7 +66,7 @@ class Streak:
         self.steps = step - self._since
         if self.fired or self.count < self.patience or self.steps < self.min_steps:
             return False
-        self.fired = True
+        self.fired = self.active = True
         return True
 
 

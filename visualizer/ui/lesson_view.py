@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Collection, Mapping
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QFrame, QGridLayout, QLabel, QScrollArea, QSplitter, QStatusBar, QVBoxLayout,
+from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QSplitter, QStatusBar, QVBoxLayout,
                                QWidget)
 
 from visualizer.core.export import ExportError, curves_data
@@ -31,7 +31,7 @@ from visualizer.ui.export_all import export_all
 from visualizer.ui.hyperparameter_panel import HyperparameterPanel
 from visualizer.ui.narrative_panel import NarrativePanel
 from visualizer.ui.notices import ErrorPanel, MessageArea, ProgressRow
-from visualizer.ui.plot_frame import PlotFrame
+from visualizer.ui.plot_frame import PlotFrame, place_plots
 from visualizer.ui.plots import CurvesView, PlotView, make_plot_view
 from visualizer.ui.transport import Transport
 
@@ -186,8 +186,11 @@ class LessonView(QWidget):
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.setSpacing(4)
-        right_layout.addWidget(self.transport)
-        right_layout.addWidget(self.messages)
+        top_row = QHBoxLayout()             # notices share the transport's line: they never push the plots down
+        top_row.setSpacing(8)
+        top_row.addWidget(self.transport)
+        top_row.addWidget(self.messages, 1)
+        right_layout.addLayout(top_row)
         right_layout.addWidget(self.progress)
         right_layout.addWidget(self.error_panel)
         right_layout.addWidget(self.plot_scroll, 1)
@@ -406,16 +409,10 @@ class LessonView(QWidget):
 
     # ---- layout -----------------------------------------------------------------------------------
     def _layout_plots(self) -> None:
-        for frame in self.frames.values():
-            self.plot_grid.removeWidget(frame)
-        visible = [self.frames[pid] for pid in self._shown_plots]
+        """Lay the plots on show out in two columns with no empty cell (:func:`place_plots`)."""
         for pid, frame in self.frames.items():
             frame.setVisible(pid in self._shown_plots)
-        cols = 1 if len(visible) <= 1 else 2
-        for i, frame in enumerate(visible):
-            self.plot_grid.addWidget(frame, i // cols, i % cols)
-        for c in range(2):
-            self.plot_grid.setColumnStretch(c, 1 if c < cols else 0)
+        place_plots(self.plot_grid, [self.frames[pid] for pid in self._shown_plots])
 
     # ---- the redraw timer -------------------------------------------------------------------------
     def tick(self) -> None:
@@ -477,7 +474,7 @@ class LessonView(QWidget):
             self.builds += 1
             self.progress.finish()
             if self.builds > 1 or self._reset_requested:     # a successful reset: earlier problems are history
-                self.messages.clear(("error", "warning"))
+                self.messages.clear(("error", "warning"), keyed=True)
                 self.error_panel.dismiss()
             self._reset_requested = False
             self._failed_plots.clear()
@@ -494,7 +491,9 @@ class LessonView(QWidget):
             self.progress.finish()
             self.messages.add("error", event.message)
         elif kind == "notice":
-            self.messages.add("info", event.message)
+            self.messages.add("info", event.message, key=event.key)
+        elif kind == "notice_cleared":
+            self.messages.withdraw(event.key)
         elif kind == "param_rejected":
             self.messages.add("error", event.message)
             if event.param is not None and event.param[0] in self.panel.controls:

@@ -1,12 +1,12 @@
-"""What the lesson view tells the user: coloured message banners, a progress bar and the error panel."""
+"""What the lesson view tells the user: a one-line bar of coloured notices, a progress bar and the error panel."""
 from __future__ import annotations
 
 from collections import deque
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QFontDatabase, QPainter
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QPushButton,
-                               QToolButton, QVBoxLayout, QWidget)
+                               QSizePolicy, QToolButton, QVBoxLayout, QWidget)
 
 STYLES = {
     "info": ("#e8f0fe", "#1a73e8", "#174ea6", "ℹ"),
@@ -17,79 +17,206 @@ STYLES = {
 MAX_BANNERS = 3
 
 
-class Banner(QFrame):
-    """One dismissible coloured message.  kind: info, warning, error or success."""
+class ElidedLabel(QLabel):
+    """A one-line label that shows as much of its text as fits, ending in "…"; ``text()`` stays the whole
+    text (and is the tooltip when it does not fit)."""
 
-    def __init__(self, kind: str, text: str, parent: QWidget | None = None) -> None:
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+
+    def fits(self) -> bool:
+        """True if the whole text fits in the label's width."""
+        return self.fontMetrics().horizontalAdvance(self.text()) <= self.contentsRect().width()
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(40, self.fontMetrics().height())
+
+    def sizeHint(self) -> QSize:
+        return QSize(self.fontMetrics().horizontalAdvance(self.text()), self.fontMetrics().height())
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        rect = self.contentsRect()
+        text = self.fontMetrics().elidedText(self.text().replace("\n", " "), Qt.TextElideMode.ElideRight,
+                                             rect.width())
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        painter.drawText(rect, int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), text)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.setToolTip("" if self.fits() else self.text())
+
+
+class NoticeList(QFrame):
+    """A popup under the message bar with every notice on show in full (word-wrapped), newest last;
+    it closes on a click outside it."""
+
+    def __init__(self, banners: list["Banner"], parent: QWidget | None = None) -> None:
+        super().__init__(parent, Qt.WindowType.Popup)
+        self.setObjectName("noticeList")
+        self.setStyleSheet("#noticeList { background: white; border: 1px solid #dadce0; }")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(4)
+        self.labels: list[QLabel] = []
+        for b in banners:
+            bg, border, fg, icon = STYLES[b.kind]
+            label = QLabel(f"{icon}  {b.text}")
+            label.setWordWrap(True)
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            label.setStyleSheet(f"background: {bg}; color: {fg}; border-left: 4px solid {border}; padding: 4px;")
+            layout.addWidget(label)
+            self.labels.append(label)
+        self.setFixedWidth(560)
+
+
+class Banner(QFrame):
+    """One dismissible coloured message on one line: kind (info, warning, error or success), the text
+    cut to the width with "…", a "more" button that shows every notice in full, and ✕.  key: a name the
+    sender can withdraw it by (:meth:`MessageArea.withdraw`), "" for none."""
+
+    def __init__(self, kind: str, text: str, parent: QWidget | None = None, key: str = "") -> None:
         super().__init__(parent)
         self.kind = kind if kind in STYLES else "info"
+        self.key = key
+        self.dismissed = False
         bg, border, fg, icon = STYLES[self.kind]
         self.setObjectName("banner")
         self.setStyleSheet(f"#banner {{ background: {bg}; border: 1px solid {border}; border-left: 5px solid "
-                           f"{border}; border-radius: 4px; }} QLabel {{ color: {fg}; }}")
+                           f"{border}; border-radius: 4px; }} QLabel {{ color: {fg}; }} QToolButton {{ color: {fg}; "
+                           f"padding: 0 2px; }}")
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(8, 5, 4, 5)
+        layout.setContentsMargins(6, 1, 2, 1)
+        layout.setSpacing(4)
         icon_label = QLabel(icon)
-        icon_label.setStyleSheet(f"color: {border}; font-weight: bold; font-size: 14px;")
-        layout.addWidget(icon_label, 0, Qt.AlignmentFlag.AlignTop)
-        self.label = QLabel(text)
-        self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        icon_label.setStyleSheet(f"color: {border}; font-weight: bold;")
+        layout.addWidget(icon_label)
+        self.label = ElidedLabel(text)
         layout.addWidget(self.label, 1)
+        self.more_button = QToolButton()
+        self.more_button.setText("more")
+        self.more_button.setAutoRaise(True)
+        self.more_button.setToolTip("Show every notice in full")
+        self.more_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        layout.addWidget(self.more_button)
         close = QToolButton()
         close.setText("✕")
         close.setAutoRaise(True)
         close.setToolTip("Dismiss")
         close.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         close.clicked.connect(self.dismiss)
-        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(close)
         self.close_button = close
+        self.older = 0                     # notices waiting under this one
 
     @property
     def text(self) -> str:
         return self.label.text()
 
+    def set_older(self, older: int) -> None:
+        """Say how many notices wait under this one: "+N more", or "more" while the text is cut."""
+        self.older = older
+        self._update_more()
+
+    def _update_more(self) -> None:
+        self.more_button.setText(f"+{self.older} more" if self.older else "more")
+        self.more_button.setVisible(bool(self.older) or not self.label.fits())
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._update_more()
+
     def dismiss(self) -> None:
+        """Take the banner away (the area then shows the next newest)."""
+        if self.dismissed:
+            return
+        self.dismissed = True
         self.hide()
+        area = self.parent()
         self.deleteLater()
+        if isinstance(area, MessageArea):
+            area._refresh()
 
 
 class MessageArea(QWidget):
-    """Up to ``MAX_BANNERS`` banners, newest at the bottom; ``history`` keeps the last 200 messages."""
+    """The lesson's notices in a bar one line high, so that a notice never pushes the plots down: up to
+    ``MAX_BANNERS`` banners, of which the newest is on show (its "more" button, labelled "+N more" when
+    older ones wait under it, lists all of them in full); dismissing it shows the next.  A keyed notice
+    replaces the one with the same key and goes when the sender withdraws it (:meth:`withdraw`), for
+    conditions that can stop being true.  ``history`` keeps the last 200 messages."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._layout = QVBoxLayout(self)
+        self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
-        self._layout.setSpacing(3)
+        self._layout.setSpacing(0)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.history: deque[tuple[str, str]] = deque(maxlen=200)
+        self._banners: list[Banner] = []
+        self.popup: NoticeList | None = None
 
     def banners(self) -> list[Banner]:
-        """The banners on show."""
-        return [b for b in self.findChildren(Banner) if not b.isHidden()]
+        """The notices not dismissed, oldest first (only the last is drawn; the others wait under it)."""
+        self._banners = [b for b in self._banners if not b.dismissed]
+        return list(self._banners)
 
-    def add(self, kind: str, text: str) -> Banner:
-        """Show a message; an identical one on show is moved to the bottom instead of repeated."""
+    def add(self, kind: str, text: str, key: str = "") -> Banner:
+        """Show a message; an identical one, or one with the same non-empty ``key``, is replaced."""
         self.history.append((kind, text))
         for b in self.banners():
-            if b.kind == kind and b.text == text:
-                b.dismiss()
+            if (b.kind == kind and b.text == text) or (key and b.key == key):
+                b.dismissed = True
+                b.hide()
+                b.deleteLater()
         shown = self.banners()
         while len(shown) >= MAX_BANNERS:
-            shown.pop(0).dismiss()
-        banner = Banner(kind, text, self)
+            old = shown.pop(0)
+            old.dismissed = True
+            old.deleteLater()
+        banner = Banner(kind, text, self, key)
+        banner.more_button.clicked.connect(self.show_all)
+        self._banners.append(banner)
         self._layout.addWidget(banner)
-        banner.show()           # a child added to a visible widget stays hidden until shown
+        self._refresh()
         return banner
 
-    def clear(self, kinds: tuple[str, ...] | None = None) -> None:
-        """Dismiss all banners, or those of the given kinds."""
+    def withdraw(self, key: str) -> None:
+        """Take away the notice sent with ``key`` (its condition no longer holds); nothing if none."""
         for b in self.banners():
-            if kinds is None or b.kind in kinds:
+            if key and b.key == key:
+                b.dismiss()
+
+    def clear(self, kinds: tuple[str, ...] | None = None, keyed: bool = False) -> None:
+        """Dismiss all banners, or those of the given kinds (and, with ``keyed``, every keyed one)."""
+        for b in self.banners():
+            if kinds is None or b.kind in kinds or (keyed and b.key):
                 b.dismiss()
 
     def texts(self) -> list[str]:
         return [b.text for b in self.banners()]
+
+    def show_all(self) -> NoticeList:
+        """Open the popup that lists every notice in full, under the bar."""
+        if self.popup is not None:
+            self.popup.close()
+            self.popup.deleteLater()
+        self.popup = NoticeList(self.banners(), self)
+        self.popup.move(self.mapToGlobal(self.rect().bottomLeft()))
+        self.popup.show()
+        return self.popup
+
+    def _refresh(self) -> None:
+        """Draw only the newest banner; its "more" button counts the older ones."""
+        banners = self.banners()
+        for i, b in enumerate(banners):
+            newest = i == len(banners) - 1
+            b.setVisible(newest)
+            if newest:
+                b.set_older(len(banners) - 1)
 
 
 class ProgressRow(QWidget):

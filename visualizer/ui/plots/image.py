@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QWidget
 from visualizer.core.plotdata import ImageData, PlotSpec, ScatterData
 from visualizer.ui.plots.base import PlotView
 from visualizer.ui.plots.colormaps import class_color, colormap
-from visualizer.ui.plots.image_grid import show_picture
+from visualizer.ui.plots.image_grid import aspect_margins, show_picture
 
 GROUP_SYMBOLS = {"train": "o", "test": "s", "val": "s", "validation": "s"}
 EXTRA_SYMBOLS = ("t", "d", "+", "x", "star")
@@ -115,7 +115,10 @@ class PointsOverlay:
 class ImageView(PlotView):
     """An :class:`ImageData` field: row 0 at the bottom, pixel centres spanning ``extent`` in data
     units, fixed colour levels with a colour bar, and the overlay points on top.  A colour picture
-    (H, W, 3) goes into a second image item as RGBA, and the colour bar is hidden while it is shown."""
+    (H, W, 3) goes into a second image item as RGBA, and the colour bar is hidden while it is shown.
+    A subclass that locks the aspect ratio (``plot_item.setAspectLocked(True)``: square pixels, e.g. a grid
+    of decoded digits) gets margins around the plot that give the view box the picture's shape, so the
+    picture fills its view box instead of floating in a band of empty space (:meth:`fit_aspect`)."""
 
     data_type = ImageData
 
@@ -145,6 +148,30 @@ class ImageView(PlotView):
             self.plot_item.setLabel("bottom", spec.x_label)
         if spec.y_label:
             self.plot_item.setLabel("left", spec.y_label)
+        self._margins = (0.0, 0.0)                                  # extra (horizontal, vertical) margin
+        self._fitting = False
+        self.plot_item.vb.sigResized.connect(lambda *_: self.fit_aspect())
+
+    def fit_aspect(self) -> None:
+        """With the aspect ratio locked, set the plot's margins so that its view box has the shape of the
+        picture's rectangle (in data units); without a lock or a picture, nothing."""
+        vb = self.plot_item.vb
+        if self._fitting or self._rect is None or not vb.state["aspectLocked"]:
+            return
+        rw, rh = abs(self._rect[2]), abs(self._rect[3])
+        ratio = rw / rh * float(vb.state["aspectLocked"]) if rw > 0 and rh > 0 else 0.0
+        if ratio <= 0:
+            return
+        margins = aspect_margins(self._margins, vb.width(), vb.height(), ratio)
+        if abs(margins[0] - self._margins[0]) < 1 and abs(margins[1] - self._margins[1]) < 1:
+            return
+        self._margins = margins
+        self._fitting = True
+        try:
+            self.plot_item.setContentsMargins(margins[0] / 2, margins[1] / 2, margins[0] / 2, margins[1] / 2)
+            self.reset_zoom()
+        finally:
+            self._fitting = False
 
     def _draw(self, data: ImageData) -> None:
         img = np.asarray(data.image, dtype=np.float32)
@@ -168,6 +195,7 @@ class ImageView(PlotView):
             self._rect = rect
             self.plot_item.setRange(xRange=(rect[0], rect[0] + rect[2]), yRange=(rect[1], rect[1] + rect[3]),
                                     padding=0)
+            self.fit_aspect()
         labels = (data.x_label or self.spec.x_label, data.y_label or self.spec.y_label, data.colorbar_label)
         if labels != self._labels:
             self._labels = labels
