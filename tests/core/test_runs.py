@@ -46,3 +46,18 @@ def test_legend_text_is_cut_and_escaped():
     assert legend_text("share with |w| < 0.001", 40) == "share with |w| &lt; 0.001"
     cut = legend_text("Run 1: Learning rate 0.1, Hidden units 8, Activation tanh", 30)
     assert len(cut) == 30 and cut.endswith("…")
+
+
+def test_a_run_keeps_the_live_changes_it_trained_with_but_not_one_made_after_its_last_step():
+    from visualizer.core.history import MetricHistory, ParamChange
+    from visualizer.core.runs import run_params
+
+    history = MetricHistory()
+    assert history.last_step() == -1
+    for step in range(1, 11):
+        history.record_training(step, step, {"train_loss": 1.0 / step})
+    history.add_change(ParamChange(4, "lr", 0.1, 0.3))           # applied before step 5: trained with it
+    history.add_change(ParamChange(10, "lr", 0.3, 0.01))         # set after the last step, before Reset
+    assert history.last_step() == 10
+    params = run_params({"lr": 0.1, "hidden": 8}, history.changes(), history.last_step())
+    assert params == {"lr": 0.3, "hidden": 8}

@@ -48,6 +48,18 @@ def differing_settings(params: Mapping[str, Any], reference: Mapping[str, Any], 
             if n in reference and n not in ignore and params[n] != reference[n]]
 
 
+def run_params(built: Mapping[str, Any], changes: Iterable, steps_trained: int) -> dict[str, Any]:
+    """The settings a run trained with: those it was ``built`` with, updated by its live ``changes``
+    (ParamChange: applied before step ``step + 1``) that took effect before it stopped at
+    ``steps_trained``.  A change made after the last step (a new learning rate set just before
+    Reset) belongs to the next run, not to this one."""
+    params = dict(built)
+    for c in changes:
+        if c.step < steps_trained:
+            params[c.name] = c.new
+    return params
+
+
 @dataclass
 class Run:
     """One earlier run.  number: 1, 2, ... in the order the runs were trained; params: its settings

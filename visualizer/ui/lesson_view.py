@@ -25,7 +25,7 @@ from visualizer.core.export import ExportError, curves_data
 from visualizer.core.hyperparams import HyperparameterError
 from visualizer.core.lesson import ENGINE_COMPARISON_PLOT, Lesson, NarrativeStep
 from visualizer.core.process_session import UPDATE_HZ, ProcessSession
-from visualizer.core.runs import RunList
+from visualizer.core.runs import RunList, run_params
 from visualizer.core.session import SessionEvent, TrainingSession
 from visualizer.ui.app import use_short_gil_switch_interval
 from visualizer.ui.export_all import export_all
@@ -392,14 +392,14 @@ class LessonView(QWidget):
     def _track_runs(self) -> None:
         """When a Reset starts a new run, keep the finished run's curves (if it trained at all)."""
         history = self.session.history
-        if history is self._run_history:        # the run's settings: as built, plus live changes
-            self._run_params = self.session.applied.as_dict()
+        if history is self._run_history:
             return
-        old, old_params = self._run_history, self._run_params
+        old, built = self._run_history, self._run_params
         self._run_history = history
         self._run_params = new_params = self.session.hp.as_dict()     # what the reset built from
         if old is None or not old.names():
             return
+        old_params = run_params(built, old.changes(), old.last_step())  # as built, plus its live changes
         curves = {spec.id: curves_data(spec, old) for spec in self.plot_specs if spec.kind == "curves"}
         self.runs.add(old_params, curves, new_params)
         self._show_runs()
