@@ -133,12 +133,15 @@ def test_the_legend_never_covers_the_data_and_is_not_clipped(qtbot, size):
     view.set_data(CurvesData({"train_loss": run(3_000).series["train_loss"],
                               "val_loss": (np.arange(0.0, 3_000, 50.0), np.full(60, 2.0))}))  # data at the top
     qtbot.wait(50)                                  # the strip above the plot area is laid out
-    legend = view.legend.sceneBoundingRect()
+    legends = [view.legend, view.run_legend]
     plot_area = view.plot_item.vb.sceneBoundingRect()
-    assert len(view.legend.items) == 5
-    assert not legend.intersects(plot_area)
     widget = view.graphics.sceneRect()
-    assert widget.contains(legend)
-    labels = [label for _, label in view.legend.items]
+    assert [len(legend.items) for legend in legends] == [2, 3]
+    for legend in legends:
+        box = legend.sceneBoundingRect()
+        assert not box.intersects(plot_area)
+        assert widget.contains(box)
+    assert not legends[0].sceneBoundingRect().intersects(legends[1].sceneBoundingRect())
+    labels = [label for _, label in view.run_legend.items]
     assert all(len(label.text) <= 40 for label in labels)
     assert labels[-1].toolTip() == long.format(3)

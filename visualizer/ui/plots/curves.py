@@ -128,12 +128,11 @@ class CurvesView(PlotView):
         self.plot_item.disableAutoRange()
         # The legend: a strip above the plot area (row 0 of the PlotItem's layout, where a title would
         # go; the frame around the view shows the title), anchored to the top right.
-        self.legend = pg.LegendItem(labelTextSize="8pt", frame=False, verSpacing=-5)
-        self.legend.layout.setContentsMargins(2, 0, 2, 0)
-        self.legend.setParentItem(self.plot_item)
-        self.legend.anchor(itemPos=(1, 0), parentPos=(1, 0), offset=(-4, 0))
+        # Two legends: the current run's series in the first (short names, side by side), the earlier
+        # runs below it (long names, as many per row as fit).
+        self.legend = self._make_legend()
+        self.run_legend = self._make_legend()
         self._legend_height = -1
-        self._legend_columns = 0
         self.plot_item.vb.sigResized.connect(self._layout_legend)
         self.runs_kept = 0                  # earlier runs the lesson keeps, shown or not ("Runs…" in the menu)
         self.curves: dict[str, pg.PlotDataItem] = {}
@@ -320,40 +319,54 @@ class CurvesView(PlotView):
         return menu
 
     # ---- the legend strip -------------------------------------------------------------------------
+    def _make_legend(self) -> pg.LegendItem:
+        legend = pg.LegendItem(labelTextSize="8pt", frame=False, verSpacing=-5)
+        legend.layout.setContentsMargins(2, 0, 2, 0)
+        legend.setParentItem(self.plot_item)
+        legend.anchor(itemPos=(1, 0), parentPos=(1, 0), offset=(-4, 0))
+        legend.columns_laid = 0
+        return legend
+
     def _legend_add(self, item, text: str, max_chars: int | None = None) -> None:
         """A legend entry for ``item``: ``text`` (plain text), cut at ``max_chars`` with the whole text
-        in the entry's tooltip."""
-        self.legend.addItem(item, legend_text(text, max_chars) if max_chars else html.escape(text, quote=False))
-        label = self.legend.items[-1][1]
-        label.setToolTip(text)
-        current = set(map(id, self.curves.values()))     # the current run's series first, then earlier runs
-        self.legend.items.sort(key=lambda entry: id(entry[0].item) not in current)
-        self._legend_columns = 0                       # lay the entries out again
+        in the entry's tooltip.  Earlier runs' entries (``max_chars`` given) go to ``run_legend``."""
+        legend = self.run_legend if max_chars else self.legend
+        legend.addItem(item, legend_text(text, max_chars) if max_chars else html.escape(text, quote=False))
+        legend.items[-1][1].setToolTip(text)
+        legend.columns_laid = 0                        # lay the entries out again
         self._layout_legend()
 
     def _legend_remove(self, item) -> None:
-        self.legend.removeItem(item)
-        self._legend_columns = 0
+        for legend in (self.legend, self.run_legend):
+            legend.removeItem(item)
+            legend.columns_laid = 0
         self._layout_legend()
 
     def _layout_legend(self, *_args) -> None:
-        """Flow the legend's entries into as many columns as fit the plot's width and make the strip
-        above the plot area as tall as the rows, so the legend never covers the data."""
-        items = self.legend.items
+        """Flow each legend's entries into as many columns as fit the plot's width, stack the two
+        legends at the top right and make the strip above the plot area as tall as they are, so the
+        legend never covers the data."""
         height = 0
-        if items:
+        avail = max(120.0, self.plot_item.width() - 8)     # the strip spans the axis' column too
+        for legend in (self.legend, self.run_legend):
+            items = legend.items
+            legend.setVisible(bool(items))
+            if not items:
+                continue
             widths = [sample.boundingRect().width() + label.item.boundingRect().width() + 10
                       for sample, label in items]
-            avail = max(120.0, self.plot_item.vb.width() - 8)
-            cols = max(1, min(len(items), int(avail // max(widths))))
-            if cols != self._legend_columns:
-                self._legend_columns = cols
-                self.legend.columnCount = 0            # setColumnCount re-lays every entry when it changes
-                self.legend.setColumnCount(cols)
-            hint = self.legend.layout.preferredSize()         # LegendItem.updateSize ignores the row spacing
-            self.legend.setGeometry(QRectF(0, 0, hint.width(), hint.height()))
-            height = int(math.ceil(hint.height())) + LEGEND_ROW_GAP
-        self.legend.setVisible(bool(items))
+            # the most columns whose widest entries (entry i goes to column i % cols) fit side by side
+            cols = next((k for k in range(len(widths), 1, -1)
+                         if sum(max(widths[j::k]) for j in range(k)) <= avail), 1)
+            if cols != legend.columns_laid:
+                legend.columns_laid = cols
+                legend.columnCount = 0                 # setColumnCount re-lays every entry when it changes
+                legend.setColumnCount(cols)
+            hint = legend.layout.preferredSize()       # LegendItem.updateSize ignores the row spacing
+            legend.setGeometry(QRectF(0, 0, hint.width(), hint.height()))
+            legend.anchor(itemPos=(1, 0), parentPos=(1, 0), offset=(-4, height))
+            height += int(math.ceil(hint.height()))
+        height += LEGEND_ROW_GAP if height else 0
         if height != self._legend_height:
             self._legend_height = height
             self.plot_item.layout.setRowFixedHeight(0, height)
@@ -394,9 +407,14 @@ class CurvesView(PlotView):
                              f"{value:.4g}{where}")
             self.readout.setHtml("<br>".join(lines))
             (x0, x1), (y0, y1) = self.plot_item.vb.viewRange()
-            right = step > x0 + 0.6 * (x1 - x0)        # the box goes to the side with more room
-            self.readout.setAnchor((1, 0) if right else (0, 0))
-            self.readout.setPos(step, y1 if y is None else y)
+            per_px = (x1 - x0) / max(self.plot_item.vb.width(), 1.0)          # steps per pixel
+            w = (self.readout.boundingRect().width() + 4) * per_px             # the box's width in steps
+            # right of the line where it fits, else left of it, else as far right as it stays inside
+            left = step + 2 * per_px if step + w <= x1 else step - w if step - w >= x0 else max(x0, x1 - w)
+            y = y1 if y is None else y
+            below = y > (y0 + y1) / 2                               # below the mouse in the upper half
+            self.readout.setAnchor((0, 0 if below else 1))
+            self.readout.setPos(left, y)
             self.readout.setVisible(True)
         else:
             self.readout.setVisible(False)
