@@ -55,6 +55,7 @@ def test_the_run_manager_shows_hides_renames_and_deletes_runs_in_every_curve_plo
     for curves in plots:
         assert [lbl for lbl, _ in curves.previous] == ["Run 1: Learning rate 0.1", "fast start"]
         assert "fast start" in [label.text for _, label in curves.run_legend.items]
+    qtbot.waitUntil(lambda: manager.table.item(1, 1).text() == "fast start")     # refreshed after the edit
 
     manager.table.selectRow(0)
     manager.delete_button.click()                                        # delete run 1

@@ -3,7 +3,7 @@ renames and deletes them.  It edits a :class:`~visualizer.core.runs.RunList` thr
 which redraws every curve plot after each change."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel,
                                QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
@@ -65,10 +65,14 @@ class RunManager(QDialog):
         self.delete_all_button.clicked.connect(lambda: self.deleteRequested.emit([r.number for r in self.runs]))
         self.table.itemChanged.connect(self._on_item_changed)
         self._filling = False
+        self._in_change = False
         self.refresh()
 
     def refresh(self) -> None:
-        """Show the runs as they are now."""
+        """Show the runs as they are now (after the current edit, when called while a cell changes)."""
+        if self._in_change:                 # do not replace the item Qt is still committing an edit to
+            QTimer.singleShot(0, self.refresh)
+            return
         self._filling = True
         try:
             self.table.setRowCount(len(self.runs))
@@ -109,9 +113,13 @@ class RunManager(QDialog):
         if self._filling:
             return
         number = self.number(item.row())
-        if item.column() == SHOW_COLUMN:
-            self.visibilityChanged.emit(number, item.checkState() == Qt.CheckState.Checked)
-        elif item.column() == NAME_COLUMN:
-            run = self.runs.get(number)
-            text = item.text().strip()
-            self.renamed.emit(number, "" if text == run.auto_label else text)
+        self._in_change = True
+        try:
+            if item.column() == SHOW_COLUMN:
+                self.visibilityChanged.emit(number, item.checkState() == Qt.CheckState.Checked)
+            elif item.column() == NAME_COLUMN:
+                run = self.runs.get(number)
+                text = item.text().strip()
+                self.renamed.emit(number, "" if text == run.auto_label else text)
+        finally:
+            self._in_change = False
