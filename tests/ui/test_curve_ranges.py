@@ -120,3 +120,28 @@ def test_log_axes_stay_log(qtbot):
     view = shown(qtbot, spec)
     view.set_data(run(3_000, lambda x: 1e-3 + x / 4e3, name="val_acc"))
     assert view.plot_item.getAxis("left").logMode
+
+
+@pytest.mark.parametrize("size", [(520, 380), (330, 240)])
+def test_the_legend_never_covers_the_data_and_is_not_clipped(qtbot, size):
+    """Long run labels and many entries: the legend lies above the plot area, inside the widget,
+    with each run's label cut (the whole label in its tooltip)."""
+    view = shown(qtbot, LOSS)
+    view.resize(*size)
+    long = "Run {}: Learning rate 0.1, Hidden units 8, Activation tanh, x₁·x₂ on, Batch size 32"
+    view.set_previous_runs([(long.format(i), run(5_000 * i)) for i in (1, 2, 3)])
+    view.set_data(CurvesData({"train_loss": run(3_000).series["train_loss"],
+                              "val_loss": (np.arange(0.0, 3_000, 50.0), np.full(60, 2.0))}))  # data at the top
+    qtbot.wait(50)                                  # the strip above the plot area is laid out
+    legends = [view.legend, view.run_legend]
+    plot_area = view.plot_item.vb.sceneBoundingRect()
+    widget = view.graphics.sceneRect()
+    assert [len(legend.items) for legend in legends] == [2, 3]
+    for legend in legends:
+        box = legend.sceneBoundingRect()
+        assert not box.intersects(plot_area)
+        assert widget.contains(box)
+    assert not legends[0].sceneBoundingRect().intersects(legends[1].sceneBoundingRect())
+    labels = [label for _, label in view.run_legend.items]
+    assert all(len(label.text) <= 40 for label in labels)
+    assert labels[-1].toolTip() == long.format(3)

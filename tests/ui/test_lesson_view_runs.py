@@ -23,19 +23,19 @@ def test_earlier_runs_stay_overlaid_and_are_labelled_with_what_changed(qtbot, ma
     view.reset()
     qtbot.waitUntil(lambda: len(view.previous_runs) == 1, timeout=10_000)
     label, data = view.previous_runs[0]
-    assert label == "run 1: seed=0"
+    assert label == "Run 1: Seed 0"                            # the control's display label, not "seed=0"
     assert len(data["loss"].series["train_loss"][0]) == 20
-    assert [lbl for lbl, _ in curves.previous] == ["run 1: seed=0"]
+    assert [lbl for lbl, _ in curves.previous] == ["Run 1: Seed 0"]
     assert len(curves._previous_items) == 2                    # train and val curves of run 1
     train(qtbot, view, 5)
     qtbot.waitUntil(lambda: len(curves.data.series["train_loss"][0]) == 5)
     path = tmp_path / "loss.csv"
     curves.export_csv(path)
     header = next(csv.reader(path.open()))
-    assert header == ["step", "train_loss", "val_loss", "run 1: seed=0 | train_loss", "run 1: seed=0 | val_loss"]
+    assert header == ["step", "train_loss", "val_loss", "Run 1: Seed 0 | train_loss", "Run 1: Seed 0 | val_loss"]
     view.reset()                                               # a run with settings unchanged
     qtbot.waitUntil(lambda: len(view.previous_runs) == 2, timeout=10_000)
-    assert view.previous_runs[1][0] == "run 2"
+    assert view.previous_runs[1][0] == "Run 2: same settings"
     menu = curves.context_menu()
     clear = next(a for a in menu.actions() if a.text() == "Clear earlier runs")
     clear.trigger()
@@ -102,14 +102,3 @@ def test_a_narrative_step_that_rebuilds_gives_its_live_values_to_the_new_lesson(
     view.tick()
     assert not any("at or below 5" in t for t in view.messages.texts())
     assert view.session.hp["target"] == 7.0
-
-
-def test_a_run_label_names_at_most_three_changes():
-    from visualizer.ui.lesson_view import run_label
-
-    old = {"a": 1, "b": 0.123456, "c": "x", "d": True, "e": 5}
-    assert run_label(2, old, dict(old)) == "run 2"
-    assert run_label(2, old, dict(old, b=0.5)) == "run 2: b=0.1235"
-    new = {"a": 2, "b": 1.0, "c": "y", "d": False, "e": 5}
-    assert run_label(3, old, new) == "run 3: a=1, b=0.1235, c=x, +1 more"
-    assert run_label(3, old, new, ignore={"a", "c"}) == "run 3: b=0.1235, d=True"   # view settings left out

@@ -179,6 +179,12 @@ class MetricHistory:
         with self._lock:
             return list(self._changes)
 
+    def last_step(self) -> int:
+        """The highest step any metric was recorded at (-1 before any): the steps this run trained,
+        as the session records metrics at its step count after the step."""
+        with self._lock:
+            return int(max((s.last_step for s in self._series.values()), default=-1))
+
     def last(self) -> dict[str, float]:
         """The most recent raw value of every metric."""
         with self._lock:

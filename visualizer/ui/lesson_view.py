@@ -15,7 +15,7 @@ import time
 import traceback
 from collections import deque
 from pathlib import Path
-from typing import Any, Collection, Mapping
+from typing import Any, Mapping
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QSplitter, QStatusBar, QVBoxLayout,
@@ -25,6 +25,7 @@ from visualizer.core.export import ExportError, curves_data
 from visualizer.core.hyperparams import HyperparameterError
 from visualizer.core.lesson import ENGINE_COMPARISON_PLOT, Lesson, NarrativeStep
 from visualizer.core.process_session import UPDATE_HZ, ProcessSession
+from visualizer.core.runs import RunList, run_params
 from visualizer.core.session import SessionEvent, TrainingSession
 from visualizer.ui.app import use_short_gil_switch_interval
 from visualizer.ui.export_all import export_all
@@ -33,6 +34,7 @@ from visualizer.ui.narrative_panel import NarrativePanel
 from visualizer.ui.notices import ErrorPanel, MessageArea, ProgressRow
 from visualizer.ui.plot_frame import PlotFrame, place_plots
 from visualizer.ui.plots import CurvesView, PlotView, make_plot_view
+from visualizer.ui.runs import RunManager
 from visualizer.ui.transport import Transport
 
 REDRAW_HZ = 30
@@ -49,27 +51,10 @@ def default_training_mode() -> str:
     return mode if mode in TRAINING_MODES else "process"
 
 
-MAX_PREVIOUS_RUNS = 6      # earlier runs whose curves stay overlaid
-MAX_LABEL_CHANGES = 3      # settings named in an earlier run's legend label
 STATUS_FIELDS = ("step", "epoch", "train_loss", "val_loss", "speed", "engine", "state")
 VAL_LOSS_NAMES = ("val_loss",)
 STOPPED_MESSAGE = ("The training process stopped, so nothing can train now. The data so far is kept and can be "
                    "exported; press Reset (R) to start a new training process.")
-
-
-def run_label(number: int, old: Mapping[str, Any], new: Mapping[str, Any], ignore: Collection[str] = ()) -> str:
-    """Legend label of an earlier run: ``run 2: l2=0, dropout=0.3`` names the settings the run had
-    that differ from the new run's, at most ``MAX_LABEL_CHANGES`` of them (then ``+N more``), leaving out
-    ``ignore`` (the lesson's view settings, which do not change a run's curves)."""
-    changed = [f"{k}={_fmt_value(old[k])}" for k in old if k in new and old[k] != new[k] and k not in ignore]
-    if len(changed) > MAX_LABEL_CHANGES:          # a legend entry must stay inside its plot
-        changed = changed[:MAX_LABEL_CHANGES] + [f"+{len(changed) - MAX_LABEL_CHANGES} more"]
-    return f"run {number}" + (f": {', '.join(changed)}" if changed else "")
-
-
-def _fmt_value(v: Any) -> str:
-    """A hyperparameter value for a run label: floats in 4 significant digits."""
-    return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
 def _fmt(v: float | None) -> str:
@@ -146,16 +131,18 @@ class LessonView(QWidget):
         self._shown_plots: list[str] = []
         self.frames: dict[str, PlotFrame] = {}
         # curves of earlier runs (after each Reset), kept overlaid and labelled with what changed
-        self.previous_runs: list[tuple[str, dict[str, object]]] = []
+        self.runs = RunList(lesson_cls.all_params(), lesson_cls.view_params)
+        self.run_manager: RunManager | None = None
         self._run_history = None
         self._run_params: dict[str, Any] = {}
-        self._run_count = 0
         for spec in self.plot_specs:
             view = make_plot_view(spec, lesson_cls)
             view.message.connect(self._on_plot_message)
             view.paramRequested.connect(self.apply_param)
             if isinstance(view, CurvesView):                    # curves overlay earlier runs
                 view.clearRunsRequested.connect(self.clear_previous_runs)
+                view.runsDialogRequested.connect(self.show_run_manager)
+                view.hovered.connect(self._link_crosshair)
             self.views[spec.id] = view
             self.frames[spec.id] = PlotFrame(view)
         self.plot_area = QWidget()
@@ -350,33 +337,75 @@ class LessonView(QWidget):
                              or (pid != ENGINE_COMPARISON_PLOT.id and (ids is None or pid in ids))]
         self._layout_plots()
 
+    @property
+    def previous_runs(self) -> list[tuple[str, dict[str, object]]]:
+        """The earlier runs shown in the curve plots: [(label, {plot id: CurvesData})], oldest first."""
+        return [(r.label, r.curves) for r in self.runs.shown()]
+
     def clear_previous_runs(self) -> None:
         """Forget the curves of earlier runs."""
-        self.previous_runs.clear()
-        for view in self.views.values():
+        self.runs.clear()
+        self._show_runs()
+
+    def set_run_visible(self, number: int, visible: bool) -> None:
+        """Show or hide earlier run ``number`` in every curve plot."""
+        self.runs.set_visible(number, visible)
+        self._show_runs()
+
+    def rename_run(self, number: int, name: str) -> None:
+        """Name earlier run ``number`` in every legend (empty: the automatic name)."""
+        self.runs.rename(number, name)
+        self._show_runs()
+
+    def delete_runs(self, numbers) -> None:
+        """Forget the earlier runs numbered ``numbers`` in every curve plot."""
+        self.runs.delete(numbers)
+        self._show_runs()
+
+    def show_run_manager(self) -> RunManager:
+        """Open (or raise) the run manager window.  Returns it."""
+        if self.run_manager is None:
+            self.run_manager = RunManager(self.runs, self)
+            self.run_manager.visibilityChanged.connect(self.set_run_visible)
+            self.run_manager.renamed.connect(self.rename_run)
+            self.run_manager.deleteRequested.connect(self.delete_runs)
+        self.run_manager.refresh()
+        self.run_manager.show()
+        self.run_manager.raise_()
+        return self.run_manager
+
+    def _show_runs(self) -> None:
+        """Draw the shown earlier runs in every curve plot and refresh the run manager."""
+        shown = self.runs.shown()
+        for spec in self.plot_specs:
+            view = self.views[spec.id]
             if isinstance(view, CurvesView):
-                view.set_previous_runs([])
+                view.set_previous_runs([(r.label, r.curves[spec.id]) for r in shown if spec.id in r.curves],
+                                       kept=len(self.runs))
+        if self.run_manager is not None:
+            self.run_manager.refresh()
+
+    def _link_crosshair(self, step) -> None:
+        """The mouse is at ``step`` over one curve plot (None: it left): the same step in the others."""
+        source = self.sender()
+        for view in self.views.values():
+            if isinstance(view, CurvesView) and view is not source:
+                view.set_crosshair(step)
 
     def _track_runs(self) -> None:
         """When a Reset starts a new run, keep the finished run's curves (if it trained at all)."""
         history = self.session.history
-        if history is self._run_history:        # the run's settings: as built, plus live changes
-            self._run_params = self.session.applied.as_dict()
+        if history is self._run_history:
             return
-        old, old_params = self._run_history, self._run_params
+        old, built = self._run_history, self._run_params
         self._run_history = history
         self._run_params = new_params = self.session.hp.as_dict()     # what the reset built from
         if old is None or not old.names():
             return
-        self._run_count += 1
-        label = run_label(self._run_count, old_params, new_params, self.lesson_cls.view_params)
+        old_params = run_params(built, old.changes(), old.last_step())  # as built, plus its live changes
         curves = {spec.id: curves_data(spec, old) for spec in self.plot_specs if spec.kind == "curves"}
-        self.previous_runs.append((label, curves))
-        del self.previous_runs[:-MAX_PREVIOUS_RUNS]
-        for spec in self.plot_specs:
-            view = self.views[spec.id]
-            if isinstance(view, CurvesView):
-                view.set_previous_runs([(lbl, c[spec.id]) for lbl, c in self.previous_runs])
+        self.runs.add(old_params, curves, new_params)
+        self._show_runs()
 
     def visible_plots(self) -> list[str]:
         """Ids of the plots the current narrative step shows."""

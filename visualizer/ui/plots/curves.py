@@ -1,14 +1,16 @@
 """Curves over training steps (losses, accuracies, gradient norms) with live-change markers."""
 from __future__ import annotations
 
+import html
 import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtWidgets import QWidget
 
 from visualizer.core.plotdata import CurvesData, PlotSpec, fixed_y_range
+from visualizer.core.runs import legend_text
 from visualizer.ui.plots.base import PlotView
 from visualizer.ui.plots.colormaps import series_color
 
@@ -19,6 +21,10 @@ DENSE_POINTS = 400      # above this many points a curve is drawn 1 px wide: wid
                         # lines cost Qt's raster engine about 4x more per repaint
 DENSE_TURNS = 100       # ... and above this many changes of direction: a GAN's first few hundred noisy
                         # losses drawn 2 px wide took 3.5 ms per curve and repaint
+LEGEND_CHARS = 34       # a run's legend entry is cut here; its tooltip and the run manager show it all
+LEGEND_ROW_GAP = 3      # pixels between the legend strip and the plot area
+HOVER_HZ = 30           # mouse moves over a plot handled per second at most
+CROSSHAIR_COLOR = "#5f6368"
 
 
 def _short(text: str) -> str:
@@ -92,10 +98,22 @@ class CurvesView(PlotView):
     series' colour under it: where the engines agree, the line runs inside the band.  Earlier runs
     (:meth:`set_previous_runs`) are drawn thin and faded behind, one legend entry per run; they are
     context: they never widen the x axis (a 50,000-step earlier run squeezed a 3,000-step current run
-    against the left edge), only the y axis over the steps shown."""
+    against the left edge), only the y axis over the steps shown.
+
+    The legend sits in a strip above the plot area, never on the data: its entries flow into as many
+    columns as the width allows, a run's label is cut at ``LEGEND_CHARS`` (the whole text in its
+    tooltip).  Moving the mouse over the plot area draws a vertical crosshair and a readout of every
+    series at the nearest recorded step (at most ``HOVER_HZ`` times a second, nothing when the mouse is
+    elsewhere); :meth:`set_crosshair` draws the line alone, for plots linked to the one under the mouse.
+
+    Signals: ``clearRunsRequested()`` and ``runsDialogRequested()`` from the context menu ("Clear
+    earlier runs", "Runs…"); ``hovered(step)`` with the step under the mouse (a float), or None when the
+    mouse leaves the plot area."""
 
     data_type = CurvesData
     clearRunsRequested = Signal()
+    runsDialogRequested = Signal()
+    hovered = Signal(object)
 
     def __init__(self, spec: PlotSpec, parent: QWidget | None = None) -> None:
         super().__init__(spec, parent)
@@ -108,9 +126,15 @@ class CurvesView(PlotView):
         if spec.log_y:
             self.plot_item.setLogMode(y=True)
         self.plot_item.disableAutoRange()
-        self.legend = self.plot_item.addLegend(offset=(-10, 10), labelTextSize="8pt",
-                                               brush=pg.mkBrush(255, 255, 255, 210))
-        self._legend_corner = "top"
+        # The legend: a strip above the plot area (row 0 of the PlotItem's layout, where a title would
+        # go; the frame around the view shows the title), anchored to the top right.
+        # Two legends: the current run's series in the first (short names, side by side), the earlier
+        # runs below it (long names, as many per row as fit).
+        self.legend = self._make_legend()
+        self.run_legend = self._make_legend()
+        self._legend_height = -1
+        self.plot_item.vb.sigResized.connect(self._layout_legend)
+        self.runs_kept = 0                  # earlier runs the lesson keeps, shown or not ("Runs…" in the menu)
         self.curves: dict[str, pg.PlotDataItem] = {}
         for i, name in enumerate(spec.series):
             self.curves[name] = self._make_curve(name, i)
@@ -127,6 +151,17 @@ class CurvesView(PlotView):
         self.manual_zoom = False
         self._setting_range = False
         self.plot_item.getViewBox().sigRangeChangedManually.connect(self._on_manual_zoom)
+        self.crosshair = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(CROSSHAIR_COLOR, width=1))
+        self.crosshair.setZValue(20)
+        self.crosshair.setVisible(False)
+        self.plot_item.addItem(self.crosshair, ignoreBounds=True)
+        self.readout = pg.TextItem(anchor=(0, 0), color="#202124", fill=pg.mkBrush(255, 255, 255, 230),
+                                   border=pg.mkPen("#9aa0a6"))
+        self.readout.setZValue(30)
+        self.readout.setVisible(False)
+        self.plot_item.addItem(self.readout, ignoreBounds=True)
+        self._mouse_proxy = pg.SignalProxy(self.graphics.scene().sigMouseMoved, rateLimit=HOVER_HZ,
+                                           slot=self._on_mouse_moved)
 
     def _pen(self, name: str, i: int, dense: bool):
         # Dense curves are solid: Qt's dash stroker stops after a fixed number of dash repetitions,
@@ -158,7 +193,7 @@ class CurvesView(PlotView):
         return curve
 
     def _draw(self, data: CurvesData) -> None:
-        x_lo, x_hi, y_lo, y_hi, ends = math.inf, -math.inf, math.inf, -math.inf, []
+        x_lo, x_hi, y_lo, y_hi = math.inf, -math.inf, math.inf, -math.inf
         for name, (x, y) in data.series.items():
             curve = self.curves.get(name)
             if curve is None:
@@ -182,19 +217,18 @@ class CurvesView(PlotView):
             if bool(len(x)) != curve.in_legend:          # the legend lists only series with data
                 curve.in_legend = bool(len(x))
                 if curve.in_legend:
-                    self.legend.addItem(curve, curve.legend_label)
+                    self._legend_add(curve, curve.legend_label)
                 else:
-                    self.legend.removeItem(curve)
+                    self._legend_remove(curve)
             if len(x):
                 yv = np.log10(y) if self.spec.log_y else y
                 x_lo, x_hi = min(x_lo, float(x[0])), max(x_hi, float(x[-1]))
                 y_lo, y_hi = min(y_lo, float(yv.min())), max(y_hi, float(yv.max()))
-                ends.append(float(np.mean(yv[-max(1, len(yv) // 10):])))
         self._draw_markers(list(data.markers))
         if x_hi < x_lo and self._previous_bounds is not None:     # no current data yet: the earlier runs
             x_lo, x_hi, y_lo, y_hi = self._previous_bounds
         if x_hi >= x_lo and not self.manual_zoom:
-            self._update_ranges(x_lo, x_hi, y_lo, y_hi, ends)
+            self._update_ranges(x_lo, x_hi, y_lo, y_hi)
 
     def _previous_y_bounds(self, x_high: float) -> tuple[float, float]:
         """The lowest and highest value of the earlier runs at steps <= x_high (cached per x_high)."""
@@ -207,7 +241,7 @@ class CurvesView(PlotView):
             self._previous_y = (x_high, (lo, hi))
         return self._previous_y[1]
 
-    def _update_ranges(self, x_lo: float, x_hi: float, y_lo: float, y_hi: float, ends: list[float]) -> None:
+    def _update_ranges(self, x_lo: float, x_hi: float, y_lo: float, y_hi: float) -> None:
         self._setting_range = True
         try:
             if self._x_high is None or x_hi > self._x_high or x_hi < 0.4 * self._x_high:
@@ -227,21 +261,16 @@ class CurvesView(PlotView):
                 self.plot_item.setYRange(*y_range, padding=0)
         finally:
             self._setting_range = False
-        a, b = self._y_range.range
-        corner = "bottom" if ends and np.mean(ends) > a + 0.55 * (b - a) else "top"
-        if corner != self._legend_corner:      # keep the legend off the ends of the curves
-            self._legend_corner = corner
-            if corner == "top":
-                self.legend.anchor(itemPos=(1, 0), parentPos=(1, 0), offset=(-10, 10))
-            else:
-                self.legend.anchor(itemPos=(1, 1), parentPos=(1, 1), offset=(-10, -10))
 
     # ---- earlier runs -----------------------------------------------------------------------------
-    def set_previous_runs(self, runs: list[tuple[str, CurvesData]]) -> None:
+    def set_previous_runs(self, runs: list[tuple[str, CurvesData]], kept: int | None = None) -> None:
         """Draw earlier runs' curves faded behind the current ones: ``runs`` = [(label, data)], oldest
-        first.  Each run gets one legend entry (its label names the settings that changed)."""
+        first, the runs to show.  Each run gets one legend entry (its label names the settings that
+        changed; cut at ``LEGEND_CHARS``, the whole label in its tooltip).  kept: how many earlier runs
+        the lesson keeps, shown or hidden (default ``len(runs)``); with any, the menu offers "Runs…"."""
+        self.runs_kept = len(runs) if kept is None else kept
         for item in self._previous_items:
-            self.legend.removeItem(item)
+            self._legend_remove(item)
             self.plot_item.removeItem(item)
         self._previous_items.clear()
         self._previous_xy.clear()
@@ -274,17 +303,147 @@ class CurvesView(PlotView):
                 bounds = [min(bounds[0], x[0]), max(bounds[1], x[-1]), min(bounds[2], yv.min()),
                           max(bounds[3], yv.max())]
             if first is not None:
-                self.legend.addItem(first, label)
+                self._legend_add(first, label, max_chars=LEGEND_CHARS)
         self._previous_bounds = tuple(float(b) for b in bounds) if bounds[1] >= bounds[0] else None
         if self.has_data:
             self._draw(self.data)
 
     def context_menu(self):
         menu = super().context_menu()
-        if self.previous:
-            menu.addAction("Show all runs", self.show_all_runs)
+        if self.runs_kept:
+            menu.addSeparator()
+            menu.addAction("Runs…", self.runsDialogRequested.emit)
+            if self.previous:
+                menu.addAction("Show all runs", self.show_all_runs)
             menu.addAction("Clear earlier runs", self.clearRunsRequested.emit)
         return menu
+
+    # ---- the legend strip -------------------------------------------------------------------------
+    def _make_legend(self) -> pg.LegendItem:
+        legend = pg.LegendItem(labelTextSize="8pt", frame=False, verSpacing=-5)
+        legend.layout.setContentsMargins(2, 0, 2, 0)
+        legend.setParentItem(self.plot_item)
+        legend.anchor(itemPos=(1, 0), parentPos=(1, 0), offset=(-4, 0))
+        legend.columns_laid = 0
+        return legend
+
+    def _legend_add(self, item, text: str, max_chars: int | None = None) -> None:
+        """A legend entry for ``item``: ``text`` (plain text), cut at ``max_chars`` with the whole text
+        in the entry's tooltip.  Earlier runs' entries (``max_chars`` given) go to ``run_legend``."""
+        legend = self.run_legend if max_chars else self.legend
+        legend.addItem(item, legend_text(text, max_chars) if max_chars else html.escape(text, quote=False))
+        legend.items[-1][1].setToolTip(text)
+        legend.columns_laid = 0                        # lay the entries out again
+        self._layout_legend()
+
+    def _legend_remove(self, item) -> None:
+        for legend in (self.legend, self.run_legend):
+            legend.removeItem(item)
+            legend.columns_laid = 0
+        self._layout_legend()
+
+    def _layout_legend(self, *_args) -> None:
+        """Flow each legend's entries into as many columns as fit the plot's width, stack the two
+        legends at the top right and make the strip above the plot area as tall as they are, so the
+        legend never covers the data."""
+        height = 0
+        avail = max(120.0, self.plot_item.width() - 8)     # the strip spans the axis' column too
+        for legend in (self.legend, self.run_legend):
+            items = legend.items
+            legend.setVisible(bool(items))
+            if not items:
+                continue
+            widths = [sample.boundingRect().width() + label.item.boundingRect().width() + 10
+                      for sample, label in items]
+            # the most columns whose widest entries (entry i goes to column i % cols) fit side by side
+            cols = next((k for k in range(len(widths), 1, -1)
+                         if sum(max(widths[j::k]) for j in range(k)) <= avail), 1)
+            if cols != legend.columns_laid:
+                legend.columns_laid = cols
+                legend.columnCount = 0                 # setColumnCount re-lays every entry when it changes
+                legend.setColumnCount(cols)
+            hint = legend.layout.preferredSize()       # LegendItem.updateSize ignores the row spacing
+            legend.setGeometry(QRectF(0, 0, hint.width(), hint.height()))
+            legend.anchor(itemPos=(1, 0), parentPos=(1, 0), offset=(-4, height))
+            height += int(math.ceil(hint.height()))
+        height += LEGEND_ROW_GAP if height else 0
+        if height != self._legend_height:
+            self._legend_height = height
+            self.plot_item.layout.setRowFixedHeight(0, height)
+
+    # ---- hover readout and crosshair ---------------------------------------------------------------
+    def _on_mouse_moved(self, args) -> None:
+        pos = args[0]
+        vb = self.plot_item.vb
+        if self.has_data and vb.sceneBoundingRect().contains(pos):
+            p = vb.mapSceneToView(pos)
+            self.hover_at(p.x(), p.y())
+        elif self.readout.isVisible():
+            self.hover_at(None)
+
+    def leaveEvent(self, event) -> None:
+        if self.readout.isVisible():
+            self.hover_at(None)
+        super().leaveEvent(event)
+
+    def hover_at(self, step: float | None, y: float | None = None) -> None:
+        """Show the crosshair at ``step`` and a readout of each series' value at its nearest recorded
+        step, placed at height ``y`` (view coordinates; default: the top of the plot); None hides both.
+        Emits ``hovered(step)``."""
+        if step is None:
+            self.set_crosshair(None)
+            self.readout.setVisible(False)
+            self.hovered.emit(None)
+            return
+        self.set_crosshair(step)
+        rows = self.readout_values(step)
+        if rows:
+            at = rows[0][1]
+            lines = [f"<b>step {at:,.0f}</b>"]
+            for name, x, value in rows:
+                color = pg.mkColor(series_color(self._series_index(name))).name()
+                where = f" (step {x:,.0f})" if abs(x - at) >= 0.5 else ""
+                lines.append(f'<span style="color:{color}">&#9632;</span> {html.escape(series_label(name))} '
+                             f"{value:.4g}{where}")
+            self.readout.setHtml("<br>".join(lines))
+            (x0, x1), (y0, y1) = self.plot_item.vb.viewRange()
+            per_px = (x1 - x0) / max(self.plot_item.vb.width(), 1.0)          # steps per pixel
+            w = (self.readout.boundingRect().width() + 4) * per_px             # the box's width in steps
+            # right of the line where it fits, else left of it, else as far right as it stays inside
+            left = step + 2 * per_px if step + w <= x1 else step - w if step - w >= x0 else max(x0, x1 - w)
+            y = y1 if y is None else y
+            below = y > (y0 + y1) / 2                               # below the mouse in the upper half
+            self.readout.setAnchor((0, 0 if below else 1))
+            self.readout.setPos(left, y)
+            self.readout.setVisible(True)
+        else:
+            self.readout.setVisible(False)
+        self.hovered.emit(float(step))
+
+    def readout_values(self, step: float) -> list[tuple[str, float, float]]:
+        """(series name, step, value) of the point nearest ``step`` in each current series with data
+        (engine twins left out)."""
+        rows = []
+        for name, curve in self.curves.items():
+            if "@" in name or not curve.in_legend:
+                continue
+            x, y = curve.getOriginalDataset()
+            if x is None or not len(x):
+                continue
+            i = int(np.clip(np.searchsorted(x, step), 1, len(x) - 1)) if len(x) > 1 else 0
+            if i and abs(x[i - 1] - step) <= abs(x[i] - step):
+                i -= 1
+            rows.append((name, float(x[i]), float(y[i])))
+        return rows
+
+    def set_crosshair(self, step: float | None) -> None:
+        """Draw the vertical crosshair at ``step`` (None: hide it); for plots linked to the one under
+        the mouse."""
+        if step is None:
+            self.crosshair.setVisible(False)
+        else:
+            self.crosshair.setValue(step)
+            self.crosshair.setVisible(True)
 
     def show_all_runs(self) -> None:
         """Zoom out to the earlier runs' steps as well as the current run's ("Reset zoom" goes back to
