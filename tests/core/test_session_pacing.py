@@ -149,3 +149,14 @@ def test_every_lesson_declares_a_watchable_speed_and_a_finite_stop():
         pacing = registry.get(lesson_id).pacing()
         assert pacing.speed in SPEED_LIMITS, (lesson_id, pacing)          # a limit the Speed box offers
         assert pacing.stop is not None and pacing.stop >= 1 and pacing.unit in STOP_UNITS, (lesson_id, pacing)
+
+
+@pytest.mark.parametrize("lesson_id, title", [("attention", "Your own date"), ("seq2seq", "Which mistakes remain?"),
+                                               ("dcgan", "Walking through latent space")])
+def test_steps_that_picture_a_trained_model_train_up_to_it(lesson_id, title):
+    """A learner who skips ahead to these steps must not see an untrained model (attention at 0 %)."""
+    narrative = registry.get(lesson_id).narrative
+    index = next(i for i, s in enumerate(narrative) if s.title == title)
+    trained_before = sum(s.run_steps for s in narrative[:index])
+    assert narrative[index].run_steps > 0 or narrative[index].train_until >= min(trained_before, 3000)
+    assert narrative[index].train_until > 0 or narrative[index].run_steps > 0
