@@ -120,3 +120,19 @@ def test_step_epoch_shows_pause_while_its_steps_run(qtbot, make_view):
     assert view.session.step_count < 10
     qtbot.waitUntil(lambda: view.transport.play_action.text() == "Play", timeout=5000)
     assert view.session.step_count == 10
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1600, 1000)])
+def test_the_whole_transport_fits_the_window(qtbot, settings, size):
+    """Play/Pause, the speed and the whole 'Until' control stay on the toolbar, none behind its » menu."""
+    from visualizer.ui.main_window import MainWindow
+    window = MainWindow(lessons={"paced_toy": PacedToyLesson}, lesson_id="paced_toy", settings=settings)
+    qtbot.addWidget(window)
+    window.resize(*size)
+    window.show()
+    qtbot.waitExposed(window)
+    transport = window.view.transport
+    qtbot.waitUntil(lambda: transport.until_amount.isVisible(), timeout=3000)
+    for widget in (transport.speed, transport.until_unit, transport.until_amount):
+        assert widget.isVisible() and widget.geometry().right() <= transport.width()
+    window.close()

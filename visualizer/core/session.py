@@ -624,8 +624,7 @@ class TrainingSession(SessionReadout):
         self.state = "paused"
         amount, unit = self._limit
         where = f"epoch {amount:,}" if unit == "epochs" else f"step {self._stop_step:,}"
-        self._emit("stop_reached", f"Paused at {where}, the stop of this run. Play trains on for as long again; "
-                                   "'Run until' sets another stop.")
+        self._emit("stop_reached", f"Paused at {where}: the run's stop (Until).")
 
     def _announce(self) -> None:
         """Emit a ``state`` event when running, the limit or its stop changed (called once per loop)."""

@@ -81,7 +81,7 @@ class Transport(QToolBar):
         self.speed.currentIndexChanged.connect(lambda i: self.speedChanged.emit(SPEEDS[i][1]))
         self.addWidget(self.speed)
         self.addSeparator()
-        self.addWidget(QLabel(" Run until "))
+        self.addWidget(QLabel(" Until "))
         self.until_unit = QComboBox()
         for text, _unit in UNTIL_UNITS:
             self.until_unit.addItem(text)
@@ -91,8 +91,8 @@ class Transport(QToolBar):
         self.until_amount.setGroupSeparatorShown(True)
         self.until_amount.setKeyboardTracking(False)          # typing 3000 sends 3000, not 3, 30, 300
         self.until_amount.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        self.until_amount.setMinimumWidth(self.until_amount.fontMetrics().horizontalAdvance("10,000,000") + 30)
-        tip = ("Where Play pauses by itself: at a training step, after a number of epochs, or never "
+        self.until_amount.setMaximumWidth(self.until_amount.fontMetrics().horizontalAdvance("1,000,000") + 34)
+        tip = ("Run until: where Play pauses by itself: at a training step, after a number of epochs, or never "
                "(forever). A narrative step that trains sets it to its own last step. Play at the stop "
                "trains on for as long again.")
         for w in (self.until_unit, self.until_amount):
