@@ -123,16 +123,30 @@ def test_step_epoch_shows_pause_while_its_steps_run(qtbot, make_view):
 
 
 @pytest.mark.parametrize("size", [(1280, 800), (1600, 1000)])
-def test_the_whole_transport_fits_the_window(qtbot, settings, size):
-    """Play/Pause, the speed and the whole 'Until' control stay on the toolbar, none behind its » menu."""
+def test_the_whole_transport_fits_the_window(qtbot, qapp, settings, size):
+    """Play/Pause, the speed and the whole 'Run until' control stay on the toolbar, none behind its » menu
+    (seq2seq: a lesson whose controls make the left column wide; the app's Fusion style)."""
+    from visualizer.core import registry
     from visualizer.ui.main_window import MainWindow
-    window = MainWindow(lessons={"paced_toy": PacedToyLesson}, lesson_id="paced_toy", settings=settings)
+    previous_style = qapp.style().name()
+    qapp.setStyle("Fusion")
+    request_restore = lambda: qapp.setStyle(previous_style)      # noqa: E731
+    window = MainWindow(lessons={"seq2seq": registry.get("seq2seq")}, lesson_id="seq2seq", settings=settings)
     qtbot.addWidget(window)
     window.resize(*size)
     window.show()
     qtbot.waitExposed(window)
     transport = window.view.transport
+    qtbot.waitUntil(lambda: window.view.builds >= 1, timeout=10_000)
+    window.view.timer.stop()                              # no session event may undo the widest state:
+    transport.set_playing(True)                           # "Pause", "1,000,000 epochs", "1000 steps/s"
+    transport.show_run_limit(1_000_000, "epochs")
+    transport.speed.setCurrentIndex(1)                    # "1000 steps/s"
+    qtbot.wait(50)
     qtbot.waitUntil(lambda: transport.until_amount.isVisible(), timeout=3000)
-    for widget in (transport.speed, transport.until_unit, transport.until_amount):
-        assert widget.isVisible() and widget.geometry().right() <= transport.width()
-    window.close()
+    try:
+        for widget in (transport.speed, transport.until_unit, transport.until_amount):
+            assert widget.isVisible() and widget.geometry().right() <= transport.width()
+    finally:
+        window.close()
+        request_restore()

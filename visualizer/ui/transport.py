@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QComboBox, QLabel, QSpinBox, QStyle, QToolBar, QWidget
+from PySide6.QtWidgets import QComboBox, QSpinBox, QStyle, QToolBar, QWidget
 
 from visualizer.core.lesson import SPEED_LIMITS
 
@@ -21,7 +21,8 @@ SPEEDS: tuple[tuple[str, float | None], ...] = (("max", None),) + tuple(
     (f"{limit:g} step{'s' if limit != 1 else ''}/s", limit) for limit in SPEED_LIMITS)
 
 
-UNTIL_UNITS: tuple[tuple[str, str | None], ...] = (("step", "steps"), ("epoch", "epochs"), ("forever", None))
+UNTIL_UNITS: tuple[tuple[str, str | None], ...] = (("until step", "steps"), ("until epoch", "epochs"),
+                                                   ("forever", None))
 MAX_UNTIL = 10_000_000
 
 
@@ -72,16 +73,14 @@ class Transport(QToolBar):
         self.addAction(self.epoch_action)
         self.addAction(self.reset_action)
         self.addSeparator()
-        self.addWidget(QLabel(" Speed "))
-        self.speed = QComboBox()
-        self.speed.setToolTip("Upper limit on training steps per second")
+        self.speed = QComboBox()            # its entries say "steps/s": no label, so all fits at 1280 px
+        self.speed.setToolTip("Speed: upper limit on training steps per second")
         for text, _limit in SPEEDS:
             self.speed.addItem(text)
         self.speed.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.speed.currentIndexChanged.connect(lambda i: self.speedChanged.emit(SPEEDS[i][1]))
         self.addWidget(self.speed)
         self.addSeparator()
-        self.addWidget(QLabel(" Until "))
         self.until_unit = QComboBox()
         for text, _unit in UNTIL_UNITS:
             self.until_unit.addItem(text)
