@@ -265,6 +265,7 @@ class TrainingSession(SessionReadout):
             if self.step_count < target:
                 self._running.set()
         self._submit(run)
+
     def stop_training(self) -> None:
         """Stop after the current step and drop the steps still pending; the lesson and its data stay
         (a run stopped by the CLI's --timeout or Ctrl+C is exported afterwards)."""
@@ -624,7 +625,7 @@ class TrainingSession(SessionReadout):
         self.state = "paused"
         amount, unit = self._limit
         where = f"epoch {amount:,}" if unit == "epochs" else f"step {self._stop_step:,}"
-        self._emit("stop_reached", f"Paused at {where}: the run's stop (Until).")
+        self._emit("stop_reached", f"Paused at {where}, this run's stop.")
 
     def _announce(self) -> None:
         """Emit a ``state`` event when running, the limit or its stop changed (called once per loop)."""
