@@ -3,7 +3,7 @@ the real main window while training.
 
 Opens the main window on the ``gan_2d`` lesson (same approach as ``bench_optimizer_race.py``), plays
 for ``--warmup`` seconds (first paints, caches, the training process's imports: not measured), then
-``--seconds`` at the lesson's default speed limit (``Gan2D.default_speed``, 100 steps/s) and as fast
+``--seconds`` at the lesson's default speed limit (``INFO.pacing.speed``, 100 steps/s) and as fast
 as possible, and reports
   * field frames per second: redraws the field view actually performed (``PlotView.draw_count``);
   * event-loop latency: how late a 10 ms repeating QTimer fires (p50 / p99 / max, in ms);
@@ -43,7 +43,7 @@ def main() -> None:
     for pid in ("field", "losses"):                   # the first narrative step's plots, on screen
         view.plot_scroll.ensureWidgetVisible(view.frames[pid])
 
-    default_speed = lesson_cls.default_speed
+    default_speed = lesson_cls.pacing().speed
     view.transport.set_speed(default_speed)
     play_phase(app, window, args.warmup, "field")
     results = []

@@ -6,7 +6,7 @@ Opens the main window on the ``optimizers`` lesson (same approach as ``bench_gui
   * event-loop latency: how late a 10 ms repeating QTimer fires (p50 / p99 / max, in ms);
   * race steps per second (each step moves all six optimizers once).
 After ``--warmup`` seconds of play (first paints and caches, not measured), runs once at the lesson's
-default speed limit (``default_speed``, 60 steps/s) and once at ``--fast-speed``,
+default speed limit (``INFO.pacing.speed``, 60 steps/s) and once at ``--fast-speed``,
 where the snapshot rate rather than the step pacing limits the frames.  Target: >= 30 frames/s.
 
 The frame rate is capped by the lesson's rates (``OptimizerRace.redraw_hz`` / ``snapshot_hz``, 60 Hz)
@@ -48,7 +48,7 @@ def main() -> None:
     view.reset()
     wait_until(app, lambda: view.builds > 1 and view.session.state == "paused", 60)
 
-    default_speed = lesson_cls.default_speed
+    default_speed = lesson_cls.pacing().speed
     view.transport.set_speed(default_speed)
     play_phase(app, window, args.warmup, "race")        # first paints, pixmap caches, the child's imports: not measured
     results = []

@@ -31,6 +31,9 @@ def open_window(lesson_id: str, training: str | None = None, size: tuple[int, in
     window = MainWindow(lessons={lesson_id: lesson_cls}, lesson_id=lesson_id, settings=settings)
     window.resize(*size)
     window.show()
+    # throughput is what is measured: no watchable pace and no stop (the lesson's Pacing is for learners)
+    window.view.transport.set_speed(None)
+    window.view.transport.set_run_limit(None)
     return app, window
 
 

@@ -26,14 +26,14 @@ NARRATIVE = (
         "The decoder's output layer reads [cₜ ; hₜ] (2H numbers). Nothing here is told which input "
         "character matters: the weights are learned from the loss alone, by backpropagation through the "
         "softmax. As the book, the question is fed reversed, and the hidden size is H = 256.\n\n"
-        "We trained 300 steps. The loss has dropped: the model already writes the year's `19` or `20` "
-        "and the dashes, which never change.",
+        "This step trains 300 steps (the bar under the title shows how far). Then the loss has dropped: the "
+        "model already writes the year's `19` or `20` and the dashes, which never change.",
         plots=("attention", "loss", "accuracy"),
         run_steps=300,
     ),
     NarrativeStep(
         "Alignment appears",
-        "700 more steps. Watch the heatmap (press Play to keep training if it is still blurred: the loss "
+        "700 more steps (the bar under the title). Watch the heatmap (press Play to keep training if it is still blurred: the loss "
         "sits on a plateau for a while, then drops quickly): the rows for the year's last digits come to "
         "light up the year in the question, the month's rows the month name (or the number before the "
         "first `/`), the day's rows the day. The model learns an **alignment** between output and input, "
@@ -52,6 +52,7 @@ NARRATIVE = (
         "`.` was never seen), and keeps your previous date. Dates outside 1970–2017 or impossible ones "
         "(`February 30`) are fair game too: what does it do with them?",
         plots=("your_attention", "attention", "accuracy"),
+        train_until=1000,                # a model trained as in steps 2-3: an untrained one answers nothing right
     ),
     NarrativeStep(
         "What attention buys",

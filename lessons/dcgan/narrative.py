@@ -58,6 +58,7 @@ NARRATIVE = (
         "between the two paths, and watch a 3 turn into an 8 through in-between shapes rather than a "
         "cross-fade.",
         plots=("interpolation", "samples"),
+        train_until=800,                 # the interpolation needs the G of steps 2-3 (trains up to it if skipped)
     ),
     NarrativeStep(
         "Mode collapse",

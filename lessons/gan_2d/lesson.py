@@ -128,7 +128,6 @@ class Gan2D(Lesson):
     eval_every = 50
     # The field is cheap to compute (one forward pass of each net) and is the point of the lesson: animate
     # it at 30 Hz and let snapshots take up to 30 % of training time; start at a watchable pace.
-    default_speed = 100.0
     redraw_hz = 30.0
     snapshot_hz = 30.0
     snapshot_budget = 0.3

@@ -100,7 +100,6 @@ class OptimizerRace(Lesson):
     eval_every = 10**9
     # The race is cheap to step and to draw: animate it faster than the app's defaults (30 Hz redraw,
     # 20 Hz snapshots, 5 % of training time for snapshots), and pace it so it can be watched.
-    default_speed = 60.0
     redraw_hz = 60.0
     snapshot_hz = 60.0
     snapshot_budget = 0.3

@@ -1,5 +1,5 @@
 """Lesson ``playground``: a neural network playground on 2-D data (TensorFlow Playground and beyond)."""
-from visualizer.core.lesson import LessonInfo
+from visualizer.core.lesson import LessonInfo, Pacing
 
 INFO = LessonInfo(
     id="playground",
@@ -9,4 +9,5 @@ INFO = LessonInfo(
     summary="Train a small network on 2-D points and watch every neuron's map, the weights and the "
             "decision boundary change live (TensorFlow Playground and beyond).",
     order=10,
+    pacing=Pacing(speed=100.0, stop=100, unit="epochs"),
 )

@@ -28,9 +28,9 @@ NARRATIVE = (
         "answer character,  L = −(1/T) Σₜ log p(yₜ | y₍<t₎, h).\n\n"
         "To answer a new question it feeds back its own choice, the **greedy** argmax at each step. A "
         "question counts as right only if the whole answer matches, padding included.\n\n"
-        f"We just trained the baseline for {STEPS_PER_RUN} steps (Adam, learning rate 0.001, gradients "
-        "clipped at norm 5). The loss falls, yet the accuracy stays low: it knows the *length* and the "
-        "first digit roughly, not the sum.",
+        f"This step trains the baseline for {STEPS_PER_RUN:,} steps (Adam, learning rate 0.001, gradients "
+        "clipped at norm 5; the bar under the title shows how far). The loss falls, yet the accuracy stays "
+        "low: it knows the *length* and the first digit roughly, not the sum.",
         set_params={"variant": "baseline"},
         plots=("accuracy", "loss", "predictions"),
         run_steps=STEPS_PER_RUN,
@@ -43,7 +43,7 @@ NARRATIVE = (
         "and reversed, those digits sit right before the hand-over; the gradient from the first answer "
         "characters reaches them through fewer LSTM steps. The average distance stays the same, but the "
         "short paths make the start of learning much easier.\n\n"
-        f"The lesson has reset with **variant = reversed** and trained {STEPS_PER_RUN} steps. The "
+        f"The lesson has reset with **variant = reversed** and trains {STEPS_PER_RUN:,} steps. The "
         "baseline's curve stays drawn, faded: compare. (The book measured 10 % → 54 % after 25 epochs.)",
         set_params={"variant": "reversed"},
         plots=("accuracy", "loss", "predictions"),
@@ -56,8 +56,8 @@ NARRATIVE = (
         "step t is [h ; embed(yₜ₋₁)] (H + D numbers) and its affine layer reads [h ; hₜ] (2H numbers).\n\n"
         "More weights, and a shorter path from the question to each output. Its gradient with respect to "
         "h is the sum over all the places h was used:  ∂L/∂h = ∂L/∂h₀ + Σₜ ∂L/∂h|ₜ.\n\n"
-        f"Now **peeky + reversed**, {STEPS_PER_RUN} steps: the curve climbs far above the other two. Watch the sample "
-        "answers start to turn green. (The book: 98 % after 25 epochs.)",
+        f"Now **peeky + reversed**, {STEPS_PER_RUN:,} steps: once the bar under the title is full, its curve "
+        "has climbed far above the other two. Watch the sample answers start to turn green. (The book: 98 % after 25 epochs.)",
         set_params={"variant": "peeky+reversed"},
         plots=("accuracy", "loss", "predictions"),
         run_steps=STEPS_PER_RUN,
@@ -72,6 +72,7 @@ NARRATIVE = (
         "Try on your own: **variant = peeky** alone, a smaller **Hidden size H** (16 or 32: how much room "
         "does addition need?), or **Gradient clipping** 0.",
         plots=("accuracy", "predictions"),
+        train_until=STEPS_PER_RUN,       # the red rows of a trained model, not of an untrained one
     ),
     NarrativeStep(
         "Your own task",

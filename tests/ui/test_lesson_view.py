@@ -21,10 +21,12 @@ def wait_steps(qtbot, view, n, timeout=5000):
 def test_play_pause_step_and_epoch_buttons(qtbot, make_view):
     view = make_view(AllKindsLesson)
     view.transport.play_action.trigger()
-    assert view.session.running and view.transport.play_action.text() == "Pause"
+    assert view.session.running
+    qtbot.waitUntil(lambda: view.transport.play_action.text() == "Pause")     # once the worker trains
     wait_steps(qtbot, view, 20)
     view.transport.play_action.trigger()
     assert not view.session.running
+    qtbot.waitUntil(lambda: view.transport.play_action.text() == "Play")
     assert view.session.wait_idle(5)
     n = view.session.step_count
     view.transport.step_action.trigger()
@@ -229,7 +231,8 @@ def test_diverging_learning_rate_pauses_with_a_banner(qtbot, make_view):
     qtbot.waitUntil(lambda: any("Paused at step" in t for t in view.messages.texts()), timeout=5000)
     banner = view.messages.banners()[-1]
     assert banner.kind == "warning" and "learning rate (10)" in banner.text
-    assert not view.session.running and not view.transport.play_action.isChecked()
+    assert not view.session.running
+    qtbot.waitUntil(lambda: not view.transport.playing and view.transport.play_action.text() == "Play")
     assert view.views["loss"].has_data                  # data so far kept
     banner.close_button.click()
     qtbot.waitUntil(lambda: view.messages.texts() == [])
@@ -242,7 +245,7 @@ def test_lesson_exception_shows_traceback_and_app_keeps_running(qtbot, make_view
     assert "RuntimeError" in view.error_panel.message.text() and "boom" in view.error_panel.message.text()
     assert "Traceback" in view.error_panel.traceback_text and "train_step" in view.error_panel.traceback_text
     assert view.error_panel.details.isVisible()
-    assert not view.transport.play_action.isChecked()
+    qtbot.waitUntil(lambda: view.transport.play_action.text() == "Play")
     assert view.session.alive and view.session.step_count == 4
     paths = view.export_all(tmp_path)                    # the data so far can still be exported
     assert (tmp_path / "loss.csv").exists() and len(paths) > 3

@@ -42,7 +42,7 @@ def test_play_on_a_dead_training_process_says_so_and_reset_clears_the_crash(qtbo
     for action in (view.transport.play_action, view.transport.step_action, view.transport.epoch_action):
         action.trigger()
         view.tick()
-        assert view.transport.play_action.text() == "Play" and not view.transport.play_action.isChecked()
+        assert view.transport.play_action.text() == "Play" and not view.transport.playing
         assert not view.session.running
         banner = view.messages.banners()[-1]
         assert banner.kind == "error"
@@ -59,7 +59,7 @@ def test_play_on_a_dead_training_process_says_so_and_reset_clears_the_crash(qtbo
     assert view.messages.texts() == []
     qtbot.waitUntil(lambda: state_text(view) == "paused")
     view.transport.play_action.trigger()
-    assert view.transport.play_action.text() == "Pause"
+    qtbot.waitUntil(lambda: view.transport.play_action.text() == "Pause")
     qtbot.waitUntil(lambda: view.session.step_count >= 10, timeout=5000)
     assert state_text(view) == "running"
 

@@ -20,6 +20,31 @@ from visualizer.core.trainer import Trainer
 TRACKS = ("Foundations", "Vision", "Sequences & language", "Generative", "Reinforcement")
 ENGINES = ("numpy", "torch")
 DEVICES = ("cpu", "cuda")
+STOP_UNITS = ("steps", "epochs")
+SPEED_LIMITS = (1000.0, 300.0, 100.0, 60.0, 30.0, 10.0, 3.0, 1.0)   # steps/s the window's Speed box offers
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """How fast a lesson trains in the window and where a run stops by itself, so that its curves develop
+    while the learner watches (over some 10-60 s) instead of collapsing into an "L".
+
+    speed: the steps/s limit the window starts at, one of ``SPEED_LIMITS`` (None: as fast as possible); stop: the training step
+    (``unit`` "steps") or epoch (``unit`` "epochs") at which Play pauses by itself (None: never).  Only the
+    window uses it; a headless run trains the steps it is asked for, at full speed.
+    Raises ValueError for a unit not in ``STOP_UNITS``, a speed not in ``SPEED_LIMITS`` or a stop below 1."""
+
+    speed: float | None = None
+    stop: int | None = None
+    unit: str = "steps"
+
+    def __post_init__(self) -> None:
+        if self.unit not in STOP_UNITS:
+            raise ValueError(f"Pacing.unit must be one of {STOP_UNITS}, not {self.unit!r}")
+        if self.speed is not None and self.speed not in SPEED_LIMITS:
+            raise ValueError(f"Pacing.speed must be one of {SPEED_LIMITS} steps/s or None, not {self.speed!r}")
+        if self.stop is not None and self.stop < 1:
+            raise ValueError(f"Pacing.stop must be at least 1, not {self.stop!r}")
 
 
 @dataclass(frozen=True)
@@ -36,13 +61,17 @@ class LessonInfo:
     summary: str = ""
     engines: tuple[str, ...] = ENGINES
     order: int = 100          # position within its track in the browser (smaller first)
+    pacing: Pacing | None = None   # the window's default speed and stop (None: the lesson's default_speed, no stop)
 
 
 @dataclass(frozen=True)
 class NarrativeStep:
     """One page of a lesson's story (Markdown).  Entering the step applies ``set_params``, locks the
     controls in ``lock``, hides those in ``hide``, shows only ``plots`` (all when None) and, if
-    ``run_steps`` > 0, runs that many training steps."""
+    ``run_steps`` > 0, trains that many more steps (then pauses).  A step whose picture needs a trained model
+    but adds no training of its own sets ``train_until``: entering it trains up to that step count unless
+    the model is already there.  The narrative panel shows the progress and says when the picture is
+    ready."""
 
     title: str
     text: str
@@ -51,6 +80,7 @@ class NarrativeStep:
     hide: tuple[str, ...] = ()
     plots: tuple[str, ...] | None = None
     run_steps: int = 0
+    train_until: int = 0
 
 
 def common_params(engines: tuple[str, ...]) -> tuple[ParamSpec, ...]:
@@ -125,7 +155,8 @@ class Lesson:
     # (an optimizer race) raises them.  snapshot_budget: the share of training time snapshots may take
     # (None: the app's default, which protects training speed).
     redraw_hz: ClassVar[float] = 30.0
-    default_speed: ClassVar[float | None] = None     # steps/s the window starts at (None: as fast as possible)
+    # steps/s the window starts at (None: as fast as possible) when ``info.pacing`` does not say: see pacing()
+    default_speed: ClassVar[float | None] = None
     snapshot_hz: ClassVar[float] = 20.0
     snapshot_budget: ClassVar[float | None] = None
     # Live parameters that change only what the views show (a query word, the sample a plot picks, a 3-D
@@ -144,6 +175,12 @@ class Lesson:
         the engine comparison switch."""
         extra = (COMPARE_ENGINES,) if cls.supports_engine_comparison() else ()
         return tuple(cls.params) + common_params(cls.info.engines) + extra
+
+    @classmethod
+    def pacing(cls) -> Pacing:
+        """The window's default speed and stop: ``info.pacing`` where the lesson declares it, else
+        ``default_speed`` and no stop."""
+        return cls.info.pacing or Pacing(cls.default_speed)
 
     @classmethod
     def supports_engine_comparison(cls) -> bool:
@@ -242,4 +279,4 @@ class Lesson:
 
 
 __all__ = ["COMPARE_ENGINES", "ENGINES", "ENGINE_COMPARISON_PLOT", "DEVICES", "TRACKS", "Lesson", "LessonConfigError",
-           "LessonContext", "LessonInfo", "NarrativeStep", "common_params"]
+           "LessonContext", "LessonInfo", "NarrativeStep", "Pacing", "SPEED_LIMITS", "STOP_UNITS", "common_params"]

@@ -33,7 +33,7 @@ from typing import Any, Callable, Mapping
 
 from visualizer.core.history import MetricHistory
 from visualizer.core.lesson import Lesson
-from visualizer.core.session import SessionEvent, SessionReadout, Snapshot, TrainingSession
+from visualizer.core.session import RunState, SessionEvent, SessionReadout, Snapshot, TrainingSession, check_run_limit
 from visualizer.core.threads import apply_threads, choose_threads
 
 UPDATE_HZ = 30.0
@@ -73,6 +73,8 @@ class ProcessSession(SessionReadout):
         self._running = False
         self._sps = 0.0
         self._max_sps: float | None = None
+        self._limit: tuple[int | None, str] = (None, "steps")
+        self.run_state = RunState()
         self._send_lock = threading.Lock()
         self._sent = 0
         self._acked = 0
@@ -101,6 +103,8 @@ class ProcessSession(SessionReadout):
         self._reader.start()
         if self._max_sps:
             self._send("max_sps", self._max_sps)
+        if self._limit[0] is not None:
+            self._send("limit", *self._limit)
 
     def _send(self, op: str, *args: Any) -> None:
         with self._send_lock:
@@ -128,6 +132,9 @@ class ProcessSession(SessionReadout):
         if not self._stopping and process is self._process:
             self._running = False
             self.state = "error"
+            self.run_state = RunState(False, self.run_state.limit, self.run_state.start, self.run_state.stop,
+                                      self.run_state.tag)
+            self._events.append(SessionEvent("state", "stopped", self.step_count, run=self.run_state))
             self._events.append(SessionEvent(
                 "error", f"The training process ended unexpectedly at step {self.step_count} "
                          f"({describe_exit(self._exitcode(process))}). The data so far is kept; Reset starts a new "
@@ -155,6 +162,8 @@ class ProcessSession(SessionReadout):
             self.state = u["state"]
         self._events.extend(u["events"])
         for event in u["events"]:
+            if event.kind == "state" and event.run is not None:
+                self.run_state = event.run
             if event.kind == "param_rejected" and event.param is not None:
                 self.hp.set(*event.param)          # the lesson kept the old value: so does this mirror
         for request, error in u["done"]:
@@ -171,9 +180,21 @@ class ProcessSession(SessionReadout):
         self._send("play")
 
     def pause(self) -> None:
-        """Stop after the current step."""
+        """Stop after the current step; steps still pending from :meth:`step` are dropped."""
         self._running = False
         self._send("pause")
+
+    def set_run_limit(self, amount: int | None, unit: str = "steps") -> None:
+        """As :meth:`TrainingSession.set_run_limit` (ValueError for a bad unit or amount); a new training
+        process after a crash gets it too."""
+        self._limit = check_run_limit(amount, unit)
+        self._send("limit", *self._limit)
+
+    def play_until(self, stop: int, tag: str = "", relative: bool = False) -> None:
+        """As :meth:`TrainingSession.play_until` (ValueError for a stop below 0)."""
+        if int(stop) < 0:
+            raise ValueError(f"stop must be at least 0, not {stop!r}")
+        self._send("play_until", int(stop), tag, bool(relative))
 
     def step(self, n: int = 1) -> None:
         """Run ``n`` more steps (then pause)."""
@@ -384,6 +405,10 @@ def _apply_command(session: TrainingSession, op: str, args: tuple, done: list) -
             session.reset()
         elif op == "set":
             session.set_param(*args)
+        elif op == "limit":
+            session.set_run_limit(*args)
+        elif op == "play_until":
+            session.play_until(*args)
         elif op == "max_sps":
             session.max_steps_per_second = args[0]
         elif op == "call":

@@ -18,7 +18,7 @@ from typing import Any, Callable, Mapping
 
 from visualizer.core.history import MetricHistory, ParamChange
 from visualizer.core.hyperparams import HyperparameterError, Hyperparameters, data_settings
-from visualizer.core.lesson import Lesson, LessonConfigError, LessonContext
+from visualizer.core.lesson import STOP_UNITS, Lesson, LessonConfigError, LessonContext
 from visualizer.core.plotdata import PlotData
 from visualizer.core.trainer import relative_error
 
@@ -28,12 +28,36 @@ DEVICE_FLUSH_INTERVAL = 1 / 30  # s between metric flushes of a lesson whose met
 
 
 @dataclass(frozen=True)
+class RunState:
+    """Whether the worker trains, and where the run pauses by itself.
+
+    running: True while the worker trains (Play, or steps still pending from Step / Step epoch), the
+    only truth a Play/Pause button should show; limit: the "run until" setting as given, (amount, unit)
+    with unit "steps" or "epochs" and amount None for "forever"; start: the step count where the
+    current limited run began; stop: ``limit`` in steps (None: no stop; also None while an epoch limit
+    waits for the lesson's build); tag: the caller's name for a run started by :meth:`TrainingSession.play_until`
+    ("" once the limit is changed by :meth:`TrainingSession.set_run_limit`)."""
+
+    running: bool = False
+    limit: tuple[int | None, str] = (None, "steps")
+    start: int = 0
+    stop: int | None = None
+    tag: str = ""
+
+    def reached(self, step: int) -> bool:
+        """True if the run has a stop and ``step`` is at or past it."""
+        return self.stop is not None and step >= self.stop
+
+
+@dataclass(frozen=True)
 class SessionEvent:
     """Something the user should be told.  kind: ``built``, ``diverged``, ``error``, ``config_error``,
     ``notice`` (``key``: set for a notice its lesson may withdraw), ``notice_cleared`` (withdraw the notice
     sent with ``key``: its condition stopped), ``progress`` (with ``fraction`` in [0, 1] or None),
-    ``param_rejected`` (a live value the lesson could not apply; ``param`` = (name, the value kept)).
-    traceback is set for ``error``."""
+    ``param_rejected`` (a live value the lesson could not apply; ``param`` = (name, the value kept)),
+    ``state`` (the worker started or stopped training, or its stop moved: ``run`` holds the new
+    :class:`RunState`), ``stop_reached`` (a run paused by itself at its stop).  traceback is set for
+    ``error``."""
 
     kind: str
     message: str
@@ -42,6 +66,7 @@ class SessionEvent:
     fraction: float | None = None
     param: tuple[str, Any] | None = None
     key: str = ""
+    run: RunState | None = None
 
 
 class _SessionContext(LessonContext):
@@ -85,6 +110,7 @@ class SessionReadout:
     initial_hyperparameters: dict[str, Any]
     _events: deque[SessionEvent]
     _snapshot: "Snapshot"
+    run_state: RunState                # the latest RunState (what the last ``state`` event said)
     run_notes: dict[str, Any]          # extra run.json entries from the caller (set in __init__)
 
     def drain_events(self) -> list[SessionEvent]:
@@ -141,6 +167,15 @@ class SessionReadout:
         }
 
 
+def check_run_limit(amount: int | None, unit: str) -> tuple[int | None, str]:
+    """A validated run limit (amount, unit); ValueError for an unknown unit or an amount below 1."""
+    if unit not in STOP_UNITS:
+        raise ValueError(f"unit must be one of {STOP_UNITS}, not {unit!r}")
+    if amount is not None and int(amount) < 1:
+        raise ValueError(f"a run limit must be at least 1 {unit}, not {amount!r}")
+    return (None if amount is None else int(amount), unit)
+
+
 class TrainingSession(SessionReadout):
     """Owns one lesson instance and the worker thread that trains it.
 
@@ -167,6 +202,13 @@ class TrainingSession(SessionReadout):
         self.snapshot_budget = snapshot_budget
         self.min_snapshot_interval = 1.0 / max_snapshot_hz
         self.max_steps_per_second: float | None = None
+        self.run_state = RunState()
+        self._announced: tuple = (False, (None, "steps"), 0, None, "")
+        self._limit: tuple[int | None, str] = (None, "steps")     # the run-until setting (worker side)
+        self._run_start = 0
+        self._stop_step: int | None = None
+        self._run_tag = ""
+        self._span: tuple[int, str] | None = None     # how far a Play at the stop goes on: (amount, unit)
         self.initial_hyperparameters: dict[str, Any] = {}
         self.run_notes: dict[str, Any] = {}
         self._history_capacity = history_capacity
@@ -198,9 +240,40 @@ class TrainingSession(SessionReadout):
         self._wake.set()
 
     def pause(self) -> None:
-        """Stop after the current step."""
+        """Stop after the current step; steps still pending from :meth:`step` are dropped."""
         self._running.clear()
+        with self._lock:
+            self._steps_pending = 0
         self._wake.set()
+
+    def set_run_limit(self, amount: int | None, unit: str = "steps") -> None:
+        """Pause by itself when the step count reaches ``amount`` steps (``unit`` "steps") or ``amount``
+        epochs ("epochs"); None: train until paused.  The limit is absolute ("until step 3,000") and
+        outlives Reset.  Play at or past the limit goes on for as long again (the limit moves up by
+        ``amount``).  Raises ValueError for another unit or an amount below 1."""
+        limit = check_run_limit(amount, unit)
+
+        def run() -> None:
+            self._set_limit(limit, "", limit if limit[0] is not None else None)
+            if self._running.is_set() and self._stop_step is not None and self.step_count >= self._stop_step:
+                self._stop_reached()            # a limit set below the step count while playing: stop now
+        self._submit(run)
+
+    def play_until(self, stop: int, tag: str = "", relative: bool = False) -> None:
+        """Train until the step count reaches ``stop`` (``relative``: ``stop`` more steps than when the
+        worker gets to this command, e.g. after a queued Reset), then pause by itself.  Nothing trains if
+        the model is already there.  ``tag`` names the run in :attr:`run_state` (a narrative step's
+        progress).  Raises ValueError for a stop below 0."""
+        if int(stop) < 0:
+            raise ValueError(f"stop must be at least 0, not {stop!r}")
+
+        def run() -> None:
+            target = self.step_count + int(stop) if relative else int(stop)
+            span = int(stop) if relative else max(1, target - self.step_count)
+            self._set_limit((target, "steps"), tag, (span, "steps"))
+            if self.step_count < target:
+                self._running.set()
+        self._submit(run)
 
     def stop_training(self) -> None:
         """Stop after the current step and drop the steps still pending; the lesson and its data stay
@@ -291,7 +364,8 @@ class TrainingSession(SessionReadout):
 
     @property
     def running(self) -> bool:
-        return self._running.is_set()
+        """True while the worker trains: playing, or steps pending from :meth:`step`."""
+        return self._running.is_set() or self._steps_pending > 0
 
     def steps_per_second(self) -> float:
         w = list(self._rate_window)
@@ -387,6 +461,8 @@ class TrainingSession(SessionReadout):
         self._flushed_through = 0
         self._rate_window.clear()
         self._snapshot_wanted = True
+        self._run_start = 0
+        self._resolve_stop()
         self.state = "paused"
         self._emit("built", f"{self.lesson_cls.info.title}: ready ({values['engine']} on {values['device']})")
 
@@ -527,6 +603,49 @@ class TrainingSession(SessionReadout):
             self._emit("notice", message)
         self._rate_window.append((time.perf_counter(), self.step_count))
 
+    # ---- run limits (worker) ------------------------------------------------------------------------
+    def _set_limit(self, limit: tuple[int | None, str], tag: str, span: tuple[int | None, str] | None) -> None:
+        self._limit, self._run_tag = limit, tag
+        self._span = span if span is None or span[0] is not None else None
+        self._run_start = self.step_count
+        self._resolve_stop()
+
+    def _resolve_stop(self) -> None:
+        """The limit in steps: an epoch limit needs the built lesson's steps per epoch."""
+        amount, unit = self._limit
+        if amount is None or (unit == "epochs" and self.lesson is None):
+            self._stop_step = None
+        else:
+            self._stop_step = amount * (self.steps_per_epoch if unit == "epochs" else 1)
+
+    def _extend_limit(self) -> None:
+        """Play pressed at or past the stop: the limit moves up by its span from where the run is now."""
+        amount, unit = self._span or (self._limit[0] or 1, self._limit[1])
+        if unit == "epochs":
+            now = -(-self.step_count // self.steps_per_epoch)           # whole epochs begun
+            self._set_limit((now + amount, "epochs"), "", self._span)
+        else:
+            self._set_limit((max(self.step_count, self._stop_step or 0) + amount, "steps"), "", self._span)
+
+    def _stop_reached(self) -> None:
+        self._running.clear()
+        with self._lock:
+            self._steps_pending = 0
+        self.state = "paused"
+        amount, unit = self._limit
+        where = f"epoch {amount:,}" if unit == "epochs" else f"step {self._stop_step:,}"
+        self._emit("stop_reached", f"Paused at {where}, this run's stop.")
+
+    def _announce(self) -> None:
+        """Emit a ``state`` event when running, the limit or its stop changed (called once per loop)."""
+        key = (self.running, self._limit, self._run_start, self._stop_step, self._run_tag)
+        if key == self._announced:
+            return
+        self._announced = key
+        self.run_state = RunState(*key)
+        self._events.append(SessionEvent("state", "running" if key[0] else "paused", self.step_count,
+                                         run=self.run_state))
+
     def _take_snapshot(self) -> None:
         if self.lesson is None:
             return
@@ -557,6 +676,9 @@ class TrainingSession(SessionReadout):
                 self.state = "error"
                 self._emit("error", f"The lesson raised {type(e).__name__} at step {self.step_count}: {e}",
                            traceback.format_exc())
+            self._announce()
+        self._running.clear()
+        self._announce()
         if self.lesson is not None:
             self._close_lesson()
         self.state = "stopped"
@@ -573,9 +695,14 @@ class TrainingSession(SessionReadout):
             cmd()
             return
         if self.lesson is not None and (stepping or self._running.is_set()):
+            if not stepping and self._stop_step is not None and self.step_count >= self._stop_step:
+                self._extend_limit()        # Play at the stop: go on for as long again
             self.state = "running"          # an earlier error stays shown until training goes on
             t0 = time.perf_counter()
             self._train_one()
+            if (self._stop_step is not None and self.step_count >= self._stop_step
+                    and self._running.is_set()):
+                self._stop_reached()
             self._snapshot_wanted = True
             if self._snapshot_due(True):
                 self._take_snapshot()

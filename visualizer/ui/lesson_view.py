@@ -114,6 +114,10 @@ class LessonView(QWidget):
         self._pending: list[str] = []
         self._status_cache: dict[str, str] = {}
         self._reset_requested = False
+        self._narrative_tag = ""          # names the run the current narrative step started ("" : none)
+        self._narrative_seen = False      # the worker has started that run (its RunState carries the tag)
+        self._narrative_done: object = None     # the history the step's run finished in (its picture is ready)
+        self._narrative_runs = 0
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
         # ---- widgets ------------------------------------------------------------------------------
@@ -198,16 +202,19 @@ class LessonView(QWidget):
         self.panel.valueCommitted.connect(self.apply_param)
         self.panel.invalidValue.connect(lambda _name, msg: self.panel.show_error(msg))
         self.panel.resetRequested.connect(self.reset)
-        self.transport.playToggled.connect(lambda on: self.play() if on else self.pause())
+        self.transport.playPauseRequested.connect(self.toggle_play)
         self.transport.stepRequested.connect(self.step)
         self.transport.epochRequested.connect(self.step_epoch)
         self.transport.resetRequested.connect(self.reset)
         self.transport.speedChanged.connect(self.set_speed)
+        self.transport.runLimitChanged.connect(self.set_run_limit)
         self.narrative.stepChanged.connect(self.enter_step)
 
         self.set_visible_plots(None)
-        if lesson_cls.default_speed is not None:
-            self.transport.set_speed(lesson_cls.default_speed)       # emits speedChanged -> set_speed
+        pacing = lesson_cls.pacing()             # a watchable speed and a natural stop (Lesson.pacing)
+        if pacing.speed is not None:
+            self.transport.set_speed(pacing.speed)                    # emits speedChanged -> set_speed
+        self.transport.set_run_limit(pacing.stop, pacing.unit)        # emits runLimitChanged -> set_run_limit
         if start_error:
             self.messages.add("error", start_error)
         if self.steps:
@@ -220,17 +227,18 @@ class LessonView(QWidget):
 
     # ---- commands ---------------------------------------------------------------------------------
     def play(self) -> None:
-        """Train continuously (on a stopped training process: say so, and Play stays Play)."""
+        """Train until the "Run until" stop (on a stopped training process: say so, and Play stays Play).
+        The Play/Pause button changes when the session says it trains (its ``state`` event), not here."""
         if not self._can_train():
             return
         self.session.play()
-        self.transport.set_playing(True)
 
     def pause(self) -> None:
+        """Pause after the current step (steps pending from Step epoch or a narrative step are dropped)."""
         self.session.pause()
-        self.transport.set_playing(False)
 
     def toggle_play(self) -> None:
+        """Pause if the session was last asked to train (or trains), else play."""
         self.pause() if self.session.running else self.play()
 
     def step(self) -> None:
@@ -250,20 +258,23 @@ class LessonView(QWidget):
         says so and how to go on (Reset starts a new one)."""
         if self.session.alive:
             return True
-        self.transport.set_playing(False)
         self.messages.add("error", STOPPED_MESSAGE)
         return False
 
     def reset(self) -> None:
         """Rebuild the lesson with the current settings (pending structural changes apply).  Once it is
         built, the banners and the error panel of earlier problems go."""
-        self.transport.set_playing(False)
         self._reset_requested = True
         self.session.reset()
 
     def set_speed(self, limit: float | None) -> None:
         """Limit training to ``limit`` steps per second (None: as fast as possible)."""
         self.session.max_steps_per_second = limit
+
+    def set_run_limit(self, amount: int | None, unit: str = "steps") -> None:
+        """Where Play pauses by itself: at step ``amount`` (``unit`` "steps"), after ``amount`` epochs
+        ("epochs") or never (None).  The session pauses itself there, in its worker."""
+        self.session.set_run_limit(amount, unit)
 
     def apply_param(self, name: str, value: Any, apply_now: bool = True) -> bool:
         """Set a hyperparameter from a control or a narrative step.  Live values apply at the next
@@ -324,8 +335,47 @@ class LessonView(QWidget):
         if problems:
             self.messages.add("warning", f"Narrative step '{step.title}' names settings this lesson does not "
                                          f"accept: {', '.join(problems)}")
+        self._start_step_training(index, step)
+
+    def _start_step_training(self, index: int, step: NarrativeStep) -> None:
+        """A step that trains (``run_steps`` more, or up to ``train_until``) starts that run; the
+        narrative panel follows it (see :meth:`_update_narrative_progress`)."""
+        self._narrative_tag, self._narrative_seen, self._narrative_done = "", False, None
+        self.narrative.clear_training()
+        if step.run_steps <= 0 and step.train_until <= 0:
+            return
+        self._narrative_runs += 1
+        self._narrative_tag = f"narrative step {index + 1} (run {self._narrative_runs})"
+        if not self._can_train():
+            return
         if step.run_steps > 0:
-            self.session.step(step.run_steps)
+            self.session.play_until(step.run_steps, self._narrative_tag, relative=True)
+        else:
+            self.session.play_until(step.train_until, self._narrative_tag)
+
+    def _update_narrative_progress(self) -> None:
+        """The narrative step's training, from the session's run state and step count: "Training 1,200 /
+        3,000 steps" while it runs, and a line saying the picture is ready when the stop is reached.  If
+        the learner takes the run over (another "Run until", Reset) before then, the progress goes."""
+        if not self._narrative_tag:
+            return
+        run, step_count = self.session.run_state, self.session.step_count
+        if run.tag != self._narrative_tag:
+            if self._narrative_seen and not (self._narrative_done is not None
+                                             and self._narrative_done is self.session.history):
+                self._narrative_tag = ""
+                self.narrative.clear_training()
+            return
+        self._narrative_seen = True
+        if run.reached(step_count) and not run.running:
+            self._narrative_done = self.session.history
+            trained = run.stop - run.start
+            text = (f"✓ Ready: the model has already trained {step_count:,} steps." if trained <= 0 else
+                    f"✓ Done: {trained:,} steps trained (step {run.stop:,}). The plots now show what this "
+                    "step describes.")
+            self.narrative.show_ready(text)
+        else:
+            self.narrative.show_training(step_count - run.start, run.stop - run.start, run.running)
 
     def set_visible_plots(self, ids: tuple[str, ...] | None) -> None:
         """Show only the plots in ``ids`` (all when None); the engine comparison plot shows whenever
@@ -451,7 +501,7 @@ class LessonView(QWidget):
         for event in self.session.drain_events():
             self._handle_event(event)
         self._track_runs()
-        self.transport.set_playing(self.session.running)
+        self._update_narrative_progress()
         self._sync_pending()
         self._update_status()
         if self._redraw_plots():
@@ -510,11 +560,15 @@ class LessonView(QWidget):
             self.set_visible_plots(self._step_plots)
             self.statusMessage.emit(event.message)
             self.status_bar.showMessage(event.message, 5000)
+        elif kind == "state" and event.run is not None:       # the only source of the Play/Pause state
+            self.transport.set_playing(event.run.running)
+            self.transport.show_run_limit(*event.run.limit)
+        elif kind == "stop_reached":
+            self.status_bar.showMessage(event.message, 8000)
+            self.statusMessage.emit(event.message)
         elif kind == "diverged":
-            self.transport.set_playing(False)
             self.messages.add("warning", event.message)
         elif kind == "error":
-            self.transport.set_playing(False)
             self.error_panel.show_error(event.message, event.traceback)
         elif kind == "config_error":
             self.progress.finish()

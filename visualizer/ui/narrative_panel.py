@@ -1,10 +1,11 @@
 """The lesson's story: one Markdown page per narrative step, with Back / Next (keys Alt+Left / Alt+Right,
-bound by the main window's Go menu)."""
+bound by the main window's Go menu), and, for a step that trains, its progress ("Training 1,200 / 3,000
+steps") and when its picture is ready."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
 from visualizer.core.lesson import LessonInfo, NarrativeStep
 
@@ -43,6 +44,16 @@ class NarrativePanel(QWidget):
         self.title.setWordWrap(True)
         self.title.setStyleSheet("font-size: 14px; font-weight: bold; color: #174ea6; margin-top: 4px;")
         layout.addWidget(self.title)
+        # the step's training: a bar while it runs, a line when its picture is ready
+        self.training_bar = QProgressBar()
+        self.training_bar.setTextVisible(True)
+        self.training_bar.setMaximumHeight(22)
+        self.training_bar.setVisible(False)
+        layout.addWidget(self.training_bar)
+        self.training_note = QLabel()
+        self.training_note.setWordWrap(True)
+        self.training_note.setVisible(False)
+        layout.addWidget(self.training_note)
         self.text = QTextBrowser()
         self.text.setOpenExternalLinks(True)
         self.text.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
@@ -67,6 +78,41 @@ class NarrativePanel(QWidget):
         for w in (self.back, self.next):
             w.setVisible(bool(self.steps))
         self._show()
+
+    def show_training(self, done: int, total: int, running: bool) -> None:
+        """Show a step's training under its title: ``done`` of ``total`` steps, and whether it is going on
+        (paused half-way, it says how to finish)."""
+        done = min(max(int(done), 0), int(total))
+        text = f"Training {done:,} / {total:,} steps" + ("" if running else " · paused: press Play (Space) to finish")
+        if self.training_bar.format() != text:
+            self.training_bar.setRange(0, max(1, int(total)))
+            self.training_bar.setValue(done)
+            self.training_bar.setFormat(text)
+            self.training_bar.setToolTip("This step's picture needs a model trained this far. The plots "
+                                         "update while it trains; the step is ready when the bar is full.")
+        self.training_bar.setVisible(True)
+        self.training_note.setVisible(False)
+
+    def show_ready(self, text: str) -> None:
+        """Say the step's training is done and its picture ready (``text``, e.g. "✓ Done: 3,000 steps ...")."""
+        if self.training_note.text() != text:
+            self.training_note.setText(text)
+            self.training_note.setStyleSheet("color: #137333; font-weight: bold;")
+        self.training_note.setVisible(True)
+        self.training_bar.setVisible(False)
+
+    def clear_training(self) -> None:
+        """Hide the training progress (a step that does not train, or a run the user took over)."""
+        self.training_bar.setVisible(False)
+        self.training_note.setVisible(False)
+        self.training_bar.setFormat("")
+        self.training_note.setText("")
+
+    def training_text(self) -> str:
+        """What the panel says about the step's training ("" when nothing)."""
+        if not self.training_bar.isHidden():
+            return self.training_bar.format()
+        return self.training_note.text() if not self.training_note.isHidden() else ""
 
     @property
     def count(self) -> int:
