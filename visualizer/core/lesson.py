@@ -42,7 +42,11 @@ class LessonInfo:
 class NarrativeStep:
     """One page of a lesson's story (Markdown).  Entering the step applies ``set_params``, locks the
     controls in ``lock``, hides those in ``hide``, shows only ``plots`` (all when None) and, if
-    ``run_steps`` > 0, runs that many training steps."""
+    ``run_steps`` > 0, runs that many training steps.
+
+    ``snapshot`` names a pretrained snapshot the lesson ships for this step (``<lesson package>/snapshots/
+    <snapshot>.<engine>.npz``, see :mod:`visualizer.core.snapshots`): the narrative panel then offers
+    "Skip ahead", which loads it instead of waiting for the training the step describes."""
 
     title: str
     text: str
@@ -51,6 +55,7 @@ class NarrativeStep:
     hide: tuple[str, ...] = ()
     plots: tuple[str, ...] | None = None
     run_steps: int = 0
+    snapshot: str | None = None
 
 
 def common_params(engines: tuple[str, ...]) -> tuple[ParamSpec, ...]:
