@@ -26,7 +26,8 @@ def test_skip_ahead_loads_the_trained_attention_model(qtbot, make_view):
     view.narrative.set_step(step_index(view, "Your own date"))
     button = view.narrative.skip_ahead
     assert not button.isHidden() and button.isEnabled()
-    assert "trained 1,000 steps by assets/snapshots/train_snapshots.py" in view.narrative.skip_caption.text()
+    assert view.narrative.skip_caption.text() == "trained 1,000 steps · test accuracy 100.0 %"
+    assert "trained 1,000 steps by assets/snapshots/train_snapshots.py" in view.narrative.skip_caption.toolTip()
     assert view.session.step_count == 0
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     assert view.session.hp["hidden_size"] == 256 and view.panel.controls["hidden_size"] is not None

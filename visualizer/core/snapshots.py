@@ -55,10 +55,12 @@ class SnapshotInfo:
     curves: dict[str, tuple[list[float], list[float]]] = field(default_factory=dict)
     script: str = SCRIPT
 
-    def describe(self) -> str:
+    def describe(self, short: bool = False) -> str:
         """One line for the user, e.g. "trained 1,000 steps by assets/snapshots/train_snapshots.py (test
-        accuracy 97 %)"."""
+        accuracy 97.0 %)"; ``short``: without the script, "trained 1,000 steps · test accuracy 97.0 %"."""
         shown = [f"{_METRIC_NAMES.get(k, k)} {_fmt_metric(k, v)}" for k, v in sorted(self.metrics.items())]
+        if short:
+            return " · ".join([f"trained {self.steps:,} steps"] + shown)
         tail = f" ({', '.join(shown)})" if shown else ""
         return f"trained {self.steps:,} steps by {self.script}{tail}"
 
@@ -131,9 +133,10 @@ def read_snapshot(lesson_cls: type, name: str, engine: str) -> tuple[SnapshotInf
     return _info(lesson_cls.info.id, name, engine, path, meta), state
 
 
-def snapshot_caption(lesson_cls: type, name: str, engine: str) -> str:
-    """The Skip-ahead button's second line, read from the file's header only (cheap): "trained N steps by
-    <script>", or why it cannot be used (missing, damaged)."""
+def snapshot_caption(lesson_cls: type, name: str, engine: str, short: bool = False) -> str:
+    """The line under the Skip-ahead button, read from the file's header only (cheap): "trained N steps by
+    <script> (metrics)" (``short``: "trained N steps · metrics"), or why it cannot be used (missing,
+    damaged)."""
     path = snapshot_path(lesson_cls, name, engine)
     if not path.is_file():
         return f"not available for the {engine} engine in this installation"
@@ -142,7 +145,7 @@ def snapshot_caption(lesson_cls: type, name: str, engine: str) -> str:
         with zipfile.ZipFile(path) as z:
             header = _read_header(z, z.getinfo("__header__.npy"), path.name)
         _check_header(header, path.name, lesson_cls.info.id)
-        return _info(lesson_cls.info.id, name, engine, path, header.get("meta", {})).describe()
+        return _info(lesson_cls.info.id, name, engine, path, header.get("meta", {})).describe(short)
     except (CheckpointError, SnapshotError, KeyError, OSError, ValueError, zipfile.BadZipFile, EOFError):
         return f"{path.name} is damaged: it cannot be loaded"
 

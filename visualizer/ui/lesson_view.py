@@ -133,8 +133,8 @@ class LessonView(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
         # ---- widgets ------------------------------------------------------------------------------
-        self.narrative = NarrativePanel(lesson_cls.info, self.steps, snapshot_caption=lambda step: snapshot_caption(
-            lesson_cls, step.snapshot, self.session.hp["engine"]))
+        self.narrative = NarrativePanel(lesson_cls.info, self.steps, snapshot_caption=lambda step, short: (
+            snapshot_caption(lesson_cls, step.snapshot, self.session.hp["engine"], short)))
         self.panel = HyperparameterPanel(lesson_cls.all_params(), self.session.hp.as_dict())
         self.transport = Transport()
         for action in self.transport.actions_with_shortcuts():
