@@ -178,6 +178,7 @@ def test_session_load_snapshot_continues_from_its_step_with_its_curves():
         steps, acc = session.history.series("val_acc")
         assert len(steps) > 10 and steps[-1] == 3000 and acc[-1] >= info.metrics["val_acc"] - 1e-9
         assert any(e.kind == "notice" and "pretrained" in e.message for e in session.drain_events())
+        assert session.snapshot_now().plots["predictions"].step == 3000     # the sample answers say so too
         session.step(2)                                   # trains on from the snapshot
         assert session.wait_idle(60) and session.step_count == 3002
     finally:

@@ -351,6 +351,8 @@ class TrainingSession(SessionReadout):
                     for step, metrics in info.curve_points():
                         self.history.append(step, metrics)
                     self.step_count = self._flushed_through = info.steps
+                    if hasattr(self.lesson, "last_step"):     # lessons that label their pictures with the step
+                        self.lesson.last_step = self.step_count   # of the last update (SeqTaskLesson, rnn_lm)
                 val = self.lesson.evaluate()
                 if val:
                     val = dict(val, epoch=self.step_count / max(1, self.lesson.steps_per_epoch))
