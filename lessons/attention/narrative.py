@@ -2,6 +2,8 @@
 weights as a soft alignment, and the learner's own dates."""
 from visualizer.core.lesson import NarrativeStep
 
+SNAPSHOT = "dates_1000_steps"     # snapshots/<this>.<engine>.npz: the 300 + 700 steps of steps 2 and 3
+
 NARRATIVE = (
     NarrativeStep(
         "Dates, written every way",
@@ -43,6 +45,7 @@ NARRATIVE = (
         "reached 99.9 % after three epochs (1,056 steps).",
         plots=("attention", "accuracy", "predictions"),
         run_steps=700,
+        snapshot=SNAPSHOT,
     ),
     NarrativeStep(
         "Your own date",
@@ -53,6 +56,7 @@ NARRATIVE = (
         "(`February 30`) are fair game too: what does it do with them?",
         plots=("your_attention", "attention", "accuracy"),
         train_until=1000,                # a model trained as in steps 2-3: an untrained one answers nothing right
+        snapshot=SNAPSHOT,
     ),
     NarrativeStep(
         "What attention buys",

@@ -3,6 +3,7 @@ turn (every run stays on the accuracy curves, faded, after the next Reset)."""
 from visualizer.core.lesson import NarrativeStep
 
 STEPS_PER_RUN = 3000
+SNAPSHOT = "peeky_reversed_3000_steps"   # snapshots/<this>.<engine>.npz: peeky + reversed, STEPS_PER_RUN steps
 
 NARRATIVE = (
     NarrativeStep(
@@ -61,6 +62,7 @@ NARRATIVE = (
         set_params={"variant": "peeky+reversed"},
         plots=("accuracy", "loss", "predictions"),
         run_steps=STEPS_PER_RUN,
+        snapshot=SNAPSHOT,
     ),
     NarrativeStep(
         "Which mistakes remain?",
@@ -73,6 +75,7 @@ NARRATIVE = (
         "does addition need?), or **Gradient clipping** 0.",
         plots=("accuracy", "predictions"),
         train_until=STEPS_PER_RUN,       # the red rows of a trained model, not of an untrained one
+        snapshot=SNAPSHOT,
     ),
     NarrativeStep(
         "Your own task",

@@ -71,7 +71,11 @@ class NarrativeStep:
     ``run_steps`` > 0, trains that many more steps (then pauses).  A step whose picture needs a trained model
     but adds no training of its own sets ``train_until``: entering it trains up to that step count unless
     the model is already there.  The narrative panel shows the progress and says when the picture is
-    ready."""
+    ready.
+
+    ``snapshot`` names a pretrained snapshot the lesson ships for this step (``<lesson package>/snapshots/
+    <snapshot>.<engine>.npz``, see :mod:`visualizer.core.snapshots`): the narrative panel then offers
+    "Skip ahead", which loads it instead of waiting for the training the step describes."""
 
     title: str
     text: str
@@ -81,6 +85,7 @@ class NarrativeStep:
     plots: tuple[str, ...] | None = None
     run_steps: int = 0
     train_until: int = 0
+    snapshot: str | None = None
 
 
 def common_params(engines: tuple[str, ...]) -> tuple[ParamSpec, ...]:

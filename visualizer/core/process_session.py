@@ -248,6 +248,10 @@ class ProcessSession(SessionReadout):
         """Load weights saved by :meth:`save_checkpoint`; a bad file is reported, the model is kept."""
         self._checkpoint("load", path, on_done)
 
+    def load_snapshot(self, path, on_done: Callable[[str | None], None] | None = None) -> None:
+        """As :meth:`TrainingSession.load_snapshot`, in the child."""
+        self._checkpoint("load_snapshot", path, on_done)
+
     def _checkpoint(self, op: str, path, on_done) -> None:
         request = next(self._requests)
         if on_done is not None:
@@ -415,9 +419,10 @@ def _apply_command(session: TrainingSession, op: str, args: tuple, done: list) -
             session.call(args[0])
         elif op == "snapshot":
             session.request_snapshot()
-        elif op in ("save", "load"):
+        elif op in ("save", "load", "load_snapshot"):
             path, request = args
-            method = session.save_checkpoint if op == "save" else session.load_checkpoint
+            method = {"save": session.save_checkpoint, "load": session.load_checkpoint,
+                      "load_snapshot": session.load_snapshot}[op]
             method(path, lambda error, request=request: done.append((request, error)))
         else:
             raise ValueError(f"unknown command {op!r}")

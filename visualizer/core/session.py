@@ -416,6 +416,39 @@ class TrainingSession(SessionReadout):
                 on_done(err)
         self._submit(run)
 
+    def load_snapshot(self, path, on_done: Callable[[str | None], None] | None = None) -> None:
+        """Load a lesson's pretrained snapshot (:mod:`visualizer.core.snapshots`) into the current lesson,
+        through the same checks as :meth:`load_checkpoint`; the optimizer restarts afresh.  On a lesson that
+        has not trained since it was built, the run continues from the snapshot's step and the history
+        replays the curves of the run that made it; then the loaded model is evaluated once, so the plots
+        show it at once.  A missing or damaged file, or arrays that do not fit, are reported and the model
+        in memory is kept."""
+        def run() -> None:
+            from visualizer.core.snapshots import SnapshotError, load_into
+            err = None
+            try:
+                if self.lesson is None:
+                    raise NotImplementedError("the lesson is not built yet")
+                info = load_into(self.lesson, path)
+                if self.step_count == 0 and not self.history.names():
+                    for step, metrics in info.curve_points():
+                        self.history.append(step, metrics)
+                    self.step_count = self._flushed_through = info.steps
+                    if hasattr(self.lesson, "last_step"):     # lessons that label their pictures with the step
+                        self.lesson.last_step = self.step_count   # of the last update (SeqTaskLesson, rnn_lm)
+                val = self.lesson.evaluate()
+                if val:
+                    val = dict(val, epoch=self.step_count / max(1, self.lesson.steps_per_epoch))
+                    self.history.append(self.step_count, {k: v for k, v in val.items() if math.isfinite(v)})
+                self._snapshot_wanted = True
+                self._emit("notice", f"Loaded the pretrained model: {info.describe()}. Press Play to train on.")
+            except (SnapshotError, LessonConfigError, NotImplementedError) as e:
+                err = str(e)
+                self._emit("config_error", f"Could not load the pretrained model: {e}")
+            if on_done:
+                on_done(err)
+        self._submit(run)
+
     def snapshot_now(self, timeout: float = 30.0) -> Snapshot:
         """Compute a snapshot on the worker and wait for it (CLI/tests only)."""
         done = threading.Event()

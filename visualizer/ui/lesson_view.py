@@ -27,6 +27,7 @@ from visualizer.core.lesson import ENGINE_COMPARISON_PLOT, Lesson, NarrativeStep
 from visualizer.core.process_session import UPDATE_HZ, ProcessSession
 from visualizer.core.runs import RunList, run_params
 from visualizer.core.session import SessionEvent, TrainingSession
+from visualizer.core.snapshots import SnapshotError, read_snapshot, settings_to_apply, snapshot_caption
 from visualizer.ui.app import use_short_gil_switch_interval
 from visualizer.ui.export_all import export_all
 from visualizer.ui.hyperparameter_panel import HyperparameterPanel
@@ -121,7 +122,8 @@ class LessonView(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
         # ---- widgets ------------------------------------------------------------------------------
-        self.narrative = NarrativePanel(lesson_cls.info, self.steps)
+        self.narrative = NarrativePanel(lesson_cls.info, self.steps, snapshot_caption=lambda step, short: (
+            snapshot_caption(lesson_cls, step.snapshot, self.session.hp["engine"], short)))
         self.panel = HyperparameterPanel(lesson_cls.all_params(), self.session.hp.as_dict())
         self.transport = Transport()
         for action in self.transport.actions_with_shortcuts():
@@ -209,6 +211,7 @@ class LessonView(QWidget):
         self.transport.speedChanged.connect(self.set_speed)
         self.transport.runLimitChanged.connect(self.set_run_limit)
         self.narrative.stepChanged.connect(self.enter_step)
+        self.narrative.skipAheadRequested.connect(self.skip_ahead)
 
         self.set_visible_plots(None)
         pacing = lesson_cls.pacing()             # a watchable speed and a natural stop (Lesson.pacing)
@@ -291,6 +294,34 @@ class LessonView(QWidget):
         if name in self.panel.controls:
             self.panel.set_value(name, self.session.hp[name])
         self._sync_pending()
+        if name == "engine":
+            self.narrative.refresh_snapshot()          # the snapshot file is per engine
+        return True
+
+    def skip_ahead(self, index: int | None = None) -> bool:
+        """Load the pretrained snapshot of narrative step ``index`` (the current step when None) instead of
+        waiting for its training: the file is read and checked here first (a missing or damaged one is
+        reported and nothing changes), the settings are set to those it was trained with, the lesson is
+        rebuilt and the snapshot loaded into it through the checkpoint path of File > Load weights; the
+        plots then show the trained model.  Returns True if the load was started."""
+        if not self.steps:
+            return False
+        step = self.steps[self.narrative.index if index is None else index]
+        if not step.snapshot:
+            return False
+        try:
+            info, _weights = read_snapshot(self.lesson_cls, step.snapshot, self.session.hp["engine"])
+            changes = settings_to_apply(self.lesson_cls, info, self.session.hp.as_dict())
+        except SnapshotError as e:
+            self.messages.add("error", str(e))
+            return False
+        if not self._can_train():
+            return False
+        for name, value in changes.items():
+            self.apply_param(name, value, apply_now=False)
+        self.reset()
+        self.session.load_snapshot(info.path)
+        self.status_bar.showMessage(f"Loading the pretrained model, {info.describe()}…", 5000)
         return True
 
     def enter_step(self, index: int, initial: bool = False) -> None:

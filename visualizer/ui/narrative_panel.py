@@ -1,11 +1,14 @@
 """The lesson's story: one Markdown page per narrative step, with Back / Next (keys Alt+Left / Alt+Right,
-bound by the main window's Go menu), and, for a step that trains, its progress ("Training 1,200 / 3,000
-steps") and when its picture is ready."""
+bound by the main window's Go menu), for a step that trains, its progress ("Training 1,200 / 3,000
+steps") and when its picture is ready, and "Skip ahead" on a step that ships a pretrained snapshot."""
 from __future__ import annotations
+
+from typing import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QStyle, QTextBrowser, QVBoxLayout,
+                               QWidget)
 
 from visualizer.core.lesson import LessonInfo, NarrativeStep
 
@@ -19,15 +22,23 @@ class NarrativePanel(QWidget):
 
     ``stepChanged(index)`` is emitted when the user (or :meth:`set_step`) enters a step; the lesson
     view applies the step's parameters, locks, hidden controls, plots and training steps.  A lesson
-    without narrative shows its summary and the chapter it follows."""
+    without narrative shows its summary and the chapter it follows.
+
+    A step with a ``snapshot`` shows a "Skip ahead" button under its text; pressing it emits
+    ``skipAheadRequested(index)`` (the lesson view loads the snapshot).  ``snapshot_caption(step)``, when
+    given, returns the line under the button (``short``: "trained 1,000 steps · test accuracy 100 %"), and
+    its tooltip (not short: "trained 1,000 steps by assets/snapshots/train_snapshots.py (…)")."""
 
     stepChanged = Signal(int)
+    skipAheadRequested = Signal(int)
 
-    def __init__(self, info: LessonInfo, steps: tuple[NarrativeStep, ...], parent: QWidget | None = None) -> None:
+    def __init__(self, info: LessonInfo, steps: tuple[NarrativeStep, ...], parent: QWidget | None = None,
+                 snapshot_caption: Callable[[NarrativeStep, bool], str] | None = None) -> None:
         super().__init__(parent)
         self.info = info
         self.steps = tuple(steps)
         self.index = 0
+        self.snapshot_caption = snapshot_caption
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
@@ -62,6 +73,17 @@ class NarrativePanel(QWidget):
         font.setPointSizeF(font.pointSizeF() + 1)
         self.text.setFont(font)
         layout.addWidget(self.text, 1)
+        self.skip_ahead = QPushButton("Skip ahead: load a pretrained model")
+        self.skip_ahead.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaSeekForward))
+        self.skip_ahead.setToolTip("Load a model the project trained for this step, instead of waiting for the "
+                                   "training the text describes. The settings are set to the ones it was "
+                                   "trained with; press Play afterwards to train on.")
+        self.skip_ahead.clicked.connect(lambda: self.skipAheadRequested.emit(self.index))
+        self.skip_caption = QLabel()
+        self.skip_caption.setWordWrap(True)
+        self.skip_caption.setStyleSheet("color: #5f6368;")
+        layout.addWidget(self.skip_ahead)
+        layout.addWidget(self.skip_caption)
         nav = QHBoxLayout()
         self.back = QPushButton("◀ Back")
         self.back.setToolTip(f"Previous step ({BACK_STEP_KEY})")
@@ -144,8 +166,19 @@ class NarrativePanel(QWidget):
         self.set_step(self.index - 1)
         return True
 
+    def refresh_snapshot(self) -> None:
+        """Show or hide "Skip ahead" for the current step and update its caption (after the engine changed)."""
+        step = self.current
+        has = step is not None and bool(step.snapshot)
+        self.skip_ahead.setVisible(has)
+        caption = self.snapshot_caption(step, True) if has and self.snapshot_caption is not None else ""
+        self.skip_caption.setText(caption)
+        self.skip_caption.setToolTip(self.snapshot_caption(step, False) if caption else "")
+        self.skip_caption.setVisible(bool(caption))
+
     def _show(self) -> None:
         step = self.current
+        self.refresh_snapshot()
         if step is None:
             self.title.setText("About this lesson")
             self.text.setMarkdown(self.info.summary or "Press Play (Space) to start training.")
