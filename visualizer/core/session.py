@@ -31,7 +31,9 @@ DEVICE_FLUSH_INTERVAL = 1 / 30  # s between metric flushes of a lesson whose met
 class SessionEvent:
     """Something the user should be told.  kind: ``built``, ``diverged``, ``error``, ``config_error``,
     ``notice``, ``progress`` (with ``fraction`` in [0, 1] or None), ``param_rejected`` (a live value
-    the lesson could not apply; ``param`` = (name, the value kept)).  traceback is set for ``error``."""
+    the lesson could not apply; ``param`` = (name, the value kept)), ``substituted`` (the build used something
+    else for a setting, e.g. the embedded digits for MNIST offline; ``param`` = (name, what was used)).
+    traceback is set for ``error``."""
 
     kind: str
     message: str
@@ -53,6 +55,10 @@ class _SessionContext(LessonContext):
 
     def request_pause(self, message: str) -> None:
         self._session._pause_request = message
+
+    def substituted(self, name: str, used: str) -> None:
+        self._session._events.append(SessionEvent("substituted", f"{name}: {used} used instead",
+                                                  self._session.step_count, param=(name, used)))
 
 
 @dataclass

@@ -269,6 +269,7 @@ class LessonView(QWidget):
         built, the banners and the error panel of earlier problems go."""
         self.transport.set_playing(False)
         self._reset_requested = True
+        self.panel.clear_substitutes()          # the rebuild reports its own
         self.session.reset()
 
     def set_speed(self, limit: float | None) -> None:
@@ -501,6 +502,8 @@ class LessonView(QWidget):
                 self.panel.set_value(*event.param)
         elif kind == "progress":
             self.progress.show_progress(event.message, event.fraction)
+        elif kind == "substituted" and event.param is not None:
+            self.panel.show_substitute(*event.param)
 
     def _sync_pending(self) -> None:
         pending = self.session.pending_structural()
