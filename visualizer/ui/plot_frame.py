@@ -14,13 +14,14 @@ class PlotFrame(QFrame):
         super().__init__(parent)
         self.view = view
         self.setObjectName("plotFrame")
-        self.setStyleSheet("#plotFrame { background: white; border: 1px solid #dadce0; border-radius: 6px; }")
+        self.setStyleSheet("#plotFrame { background: palette(base); border: 1px solid palette(mid); "
+                           "border-radius: 6px; }")      # palette roles: the theme's colours
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 6)
         layout.setSpacing(2)
         head = QHBoxLayout()
         self.title = QLabel(view.spec.title)
-        self.title.setStyleSheet("font-weight: bold; color: #202124;")
+        self.title.setStyleSheet("font-weight: bold; color: palette(text);")
         if view.spec.tooltip:
             self.title.setToolTip(view.spec.tooltip)
         head.addWidget(self.title, 1)
