@@ -60,6 +60,9 @@ def test_theme_switch_restyles_the_open_plots_and_is_remembered(qtbot, settings)
     assert {background(v) for v in plot_widgets(window.view)} == {theme.DARK.background}
     assert {a.pen().color().name() for a in axes(window.view)} == {theme.DARK.foreground}
     assert {a.textPen().color().name() for a in axes(window.view)} == {theme.DARK.foreground}
+    legends = [it for v in plot_widgets(window.view) for it in v.scene().items() if isinstance(it, pg.LegendItem)]
+    assert legends and {lg.brush().color().name() for lg in legends} == {theme.DARK.background}
+    assert {lg.labelTextColor().name() for lg in legends} == {theme.DARK.foreground}
     assert QApplication.palette().window().color().name() == theme.DARK.window
     assert window.view.frames["loss"].grab().toImage().pixelColor(3, 30).name() == theme.DARK.base
     assert window.theme_actions["dark"].isChecked()
@@ -240,3 +243,13 @@ def test_exported_png_and_svg_carry_the_plot_and_lesson_titles(qtbot, make_view,
     svg = ET.fromstring(plot.svg_bytes())
     texts = " ".join("".join(el.itertext()) for el in svg.iter() if el.tag.endswith("text"))
     assert "Loss" in texts and "Toy" in texts
+
+
+def test_larger_text_reaches_widgets_with_a_style_sheet(qtbot, settings):
+    window = make_window(qtbot, settings, lesson_id="vision_fake")
+    title = window.view.frames["loss"].title                 # a label inside a frame with a style sheet
+    before = title.font().pointSizeF()
+    window.change_font_scale(+1)
+    QApplication.processEvents()
+    assert title.font().pointSizeF() == pytest.approx(before * theme.FONT_SCALE_STEP, abs=0.05)
+    window.close()

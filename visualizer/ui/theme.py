@@ -151,6 +151,11 @@ def _is_ink(color: QColor | None) -> bool:
     return color is None or color.name() in _INKS
 
 
+def _is_paper(color: QColor) -> bool:
+    """True for a legend background in a theme's paper colour (white or the dark background, any alpha)."""
+    return color.name() in {"#ffffff", *(t.background for t in THEMES.values())}
+
+
 def style_graphics(view: pg.GraphicsView, theme: Theme | None = None) -> None:
     """Give one pyqtgraph widget the theme's background and ink: axes (line, ticks, tick labels, axis
     titles), plot titles and text items whose colour is a theme ink.  Custom colours stay."""
@@ -158,7 +163,13 @@ def style_graphics(view: pg.GraphicsView, theme: Theme | None = None) -> None:
     view.setBackground(theme.background)
     ink = QColor(theme.foreground)
     for item in view.scene().items():
-        if isinstance(item, pg.AxisItem):
+        if isinstance(item, pg.LegendItem):
+            if _is_paper(item.brush().color()):
+                paper = QColor(theme.background)
+                paper.setAlpha(200)
+                item.setBrush(paper)
+            item.setLabelTextColor(ink)       # entries added later take it too
+        elif isinstance(item, pg.AxisItem):
             if _is_ink(item.pen().color()):
                 item.setPen(ink)
             if _is_ink(item.textPen().color()):
@@ -218,11 +229,16 @@ def apply_font_scale(scale: float, app: QApplication | None = None) -> float:
     font = QFont(app.font())
     font.setPointSizeF(base_pt * scale)
     app.setFont(font)
-    for widget in app.allWidgets():
+    widgets = app.allWidgets()
+    for widget in widgets:
         if widget.testAttribute(Qt.WidgetAttribute.WA_SetFont) and widget.font().pointSizeF() > 0:
             own = QFont(widget.font())
             own.setPointSizeF(_base_size(widget, own.pointSizeF(), before) * scale)
             widget.setFont(own)
+    for widget in widgets:
+        sheet = widget.styleSheet()
+        if sheet:                   # a styled widget resolved its font when polished: polish it again
+            widget.setStyleSheet(sheet)
     for view in _graphics_views(app.allWidgets()):
         scale_graphics_fonts(view, scale, before)
     return scale
@@ -240,7 +256,15 @@ def scale_graphics_fonts(view: pg.GraphicsView, scale: float, before: float | No
     before = _font_scale if before is None else before
     tick_pt = plot_point_size(scale)
     for item in view.scene().items():
-        if isinstance(item, pg.AxisItem):
+        if isinstance(item, pg.LegendItem):
+            size = item.opts.get("labelTextSize")
+            if isinstance(size, str) and size.endswith("pt"):
+                try:
+                    base = _base_size(item, float(size[:-2]), before)
+                except ValueError:
+                    continue
+                item.opts["labelTextSize"] = f"{base * scale:.1f}pt"     # for entries added later
+        elif isinstance(item, pg.AxisItem):
             font = QFont(item.style.get("tickFont") or QApplication.font())
             font.setPointSizeF(tick_pt)
             item.setTickFont(font)
