@@ -60,6 +60,7 @@ _INKS = {QColor(c).name() for t in THEMES.values() for c in (t.foreground, t.tex
 _current: Theme = LIGHT
 _font_scale: float = 1.0
 _base_app_point_size: float | None = None
+_palette_set = False
 
 
 def current() -> Theme:
@@ -126,14 +127,16 @@ def palette(theme: Theme) -> QPalette:
 def apply_theme(choice: str, app: QApplication | None = None) -> Theme:
     """Use the theme ``choice`` (``system``, ``light`` or ``dark``) from now on, for the open plots too.
     Returns the Theme in use."""
-    global _current
+    global _current, _palette_set
     theme = resolve(choice)
+    unchanged = theme is _current and _palette_set
     _current = theme
     pg.setConfigOptions(background=theme.background, foreground=theme.foreground)
     app = app or QApplication.instance()
-    if app is not None:
+    if app is not None and not unchanged:
         app.setPalette(palette(theme))
-        widgets = app.allWidgets()
+        _palette_set = True
+        widgets = live_widgets(app)
         for widget in widgets:
             sheet = widget.styleSheet()
             if "palette(" in sheet:             # Qt resolves palette() in a style sheet once: re-apply it
@@ -141,6 +144,16 @@ def apply_theme(choice: str, app: QApplication | None = None) -> Theme:
         for view in _graphics_views(widgets):
             style_graphics(view, theme)
     return theme
+
+
+def live_widgets(app: QApplication) -> list[QWidget]:
+    """Every widget under the application's top-level windows (not ``allWidgets()``, which also lists widgets
+    half-way through deletion: touching one of those crashed)."""
+    widgets: list[QWidget] = []
+    for top in app.topLevelWidgets():
+        widgets.append(top)
+        widgets.extend(top.findChildren(QWidget))
+    return list(dict.fromkeys(widgets))          # a dialog is a top level and its parent's child
 
 
 def _graphics_views(widgets: Iterable[QWidget]) -> list[pg.GraphicsView]:
@@ -229,7 +242,7 @@ def apply_font_scale(scale: float, app: QApplication | None = None) -> float:
     font = QFont(app.font())
     font.setPointSizeF(base_pt * scale)
     app.setFont(font)
-    widgets = app.allWidgets()
+    widgets = live_widgets(app)
     for widget in widgets:
         if widget.testAttribute(Qt.WidgetAttribute.WA_SetFont) and widget.font().pointSizeF() > 0:
             own = QFont(widget.font())
@@ -239,7 +252,7 @@ def apply_font_scale(scale: float, app: QApplication | None = None) -> float:
         sheet = widget.styleSheet()
         if sheet:                   # a styled widget resolved its font when polished: polish it again
             widget.setStyleSheet(sheet)
-    for view in _graphics_views(app.allWidgets()):
+    for view in _graphics_views(widgets):
         scale_graphics_fonts(view, scale, before)
     return scale
 
