@@ -23,4 +23,4 @@ def load_data(dataset: str, val_fraction: float, seed: int, dtype: str, context)
     else:
         return load_digits_split(*args[:3])
     return load_with_fallback(context, load, lambda: load_digits_split(*args[:3]), what=title,
-                              instead="the embedded 8×8 digits")
+                              instead="the embedded 8×8 digits", param="dataset")

@@ -132,7 +132,7 @@ class DigitsMLP(Lesson):
         return load_with_fallback(
             self.context, lambda: load_idx_split(name, hp["val_fraction"], hp["seed"], hp["dtype"], hp["max_train"],
                                                  progress=self.context.progress),
-            digits, what=SOURCES[name].title, instead="the embedded 8×8 digits")
+            digits, what=SOURCES[name].title, instead="the embedded 8×8 digits", param="dataset")
 
     @property
     def steps_per_epoch(self) -> int:

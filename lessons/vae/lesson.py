@@ -147,7 +147,7 @@ class VAELesson(Lesson):
                 self.context, lambda: load_idx_split("mnist", 0.2, seed, "float32", hp["max_train"],
                                                      progress=self.context.progress),
                 lambda: load_digits_split(0.2, seed, "float32"), what=SOURCES["mnist"].title,
-                instead="the embedded 8×8 digits")
+                instead="the embedded 8×8 digits", param="dataset")
         d = load_digits_split(0.2, seed, "float32")
         if hp["dataset"] == "digits16":
             def up(x: np.ndarray) -> np.ndarray:                     # (N, 64) -> (N, 256), bilinear

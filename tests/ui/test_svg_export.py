@@ -91,8 +91,9 @@ def test_curves_render_in_librsvg_as_lines_on_a_light_background(qtbot, tmp_path
     view = curve_view(qtbot)
     view.export_svg(tmp_path / "loss.svg")
     img = rsvg(tmp_path / "loss.svg", tmp_path / "loss.png")
-    assert img.shape[:2] == (380, 520)                            # pixels, not millimetres at 72 dpi
-    area = img[20:330, 60:500]                                    # inside the axes
+    band = view.export_title_height()                             # the title line above the plot
+    assert img.shape[:2] == (380 + band, 520)                     # pixels, not millimetres at 72 dpi
+    area = img[band + 20:band + 330, 60:500]                      # inside the axes
     light = (area.min(axis=2) > 200).mean()
     assert light > 0.85, f"only {light:.0%} of the plot area is background: curves drawn as filled shapes?"
     dark = (img.max(axis=2) < 90).mean()

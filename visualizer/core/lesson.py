@@ -122,7 +122,9 @@ class LessonContext:
     or None if unknown); ``notice(message)`` shows a one-off message (e.g. "offline: using the
     embedded digits"); ``keyed_notice(key, message)`` and ``clear_notice(key)`` show and withdraw a
     message about a condition that can stop being true; ``request_pause(message)`` stops a running
-    session after the current step.  The default does nothing, for tests and scripts."""
+    session after the current step; ``substituted(name, used)`` says that the value of hyperparameter
+    ``name`` could not be honoured and ``used`` stands in for it (MNIST offline: the embedded digits), so
+    its control can show it.  The default does nothing, for tests and scripts."""
 
     def progress(self, message: str, fraction: float | None = None) -> None:
         pass
@@ -141,6 +143,11 @@ class LessonContext:
     def request_pause(self, message: str) -> None:
         """Pause training after the current step and tell the user why (e.g. early stopping fired).
         The session turns it into a pause and a notice; the default does nothing."""
+
+    def substituted(self, name: str, used: str) -> None:
+        """Hyperparameter ``name`` keeps its value, but ``used`` (a short phrase: "the embedded 8×8 digits")
+        stands in for it in this build.  The session turns it into a ``substituted`` event for the window's
+        controls; the default does nothing."""
 
 
 class Lesson:

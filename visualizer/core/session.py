@@ -56,8 +56,9 @@ class SessionEvent:
     sent with ``key``: its condition stopped), ``progress`` (with ``fraction`` in [0, 1] or None),
     ``param_rejected`` (a live value the lesson could not apply; ``param`` = (name, the value kept)),
     ``state`` (the worker started or stopped training, or its stop moved: ``run`` holds the new
-    :class:`RunState`), ``stop_reached`` (a run paused by itself at its stop).  traceback is set for
-    ``error``."""
+    :class:`RunState`), ``stop_reached`` (a run paused by itself at its stop), ``substituted`` (the build
+    used something else for a setting, e.g. the embedded digits for MNIST offline; ``param`` = (name, what
+    was used)).  traceback is set for ``error``."""
 
     kind: str
     message: str
@@ -87,6 +88,10 @@ class _SessionContext(LessonContext):
 
     def request_pause(self, message: str) -> None:
         self._session._pause_request = message
+
+    def substituted(self, name: str, used: str) -> None:
+        self._session._events.append(SessionEvent("substituted", f"{name}: {used} used instead",
+                                                  self._session.step_count, param=(name, used)))
 
 
 @dataclass

@@ -10,11 +10,13 @@ T = TypeVar("T")
 
 
 def load_with_fallback(context, primary: Callable[[], T], fallback: Callable[[], T], *, what: str,
-                       instead: str) -> T:
+                       instead: str, param: str | None = None) -> T:
     """``primary()`` (e.g. download MNIST), or, if it fails with DownloadError or DataFormatError,
     ``fallback()`` (e.g. the embedded digits) after a notice through ``context.notice`` that names
     ``what`` failed, why, and what is used ``instead``.
 
+    param: the hyperparameter that chose ``primary`` (e.g. ``"dataset"``); on a fallback the context is also
+    told ``substituted(param, instead)`` so the window's control shows what is really used.
     context: a LessonContext (anything with ``notice(str)``).  Errors of ``fallback`` propagate."""
     try:
         return primary()
@@ -24,4 +26,6 @@ def load_with_fallback(context, primary: Callable[[], T], fallback: Callable[[],
     except DataFormatError as e:
         context.notice(f"The {what} files are damaged ({e}): using {instead} instead. Delete them from the "
                        "cache folder to download them again.")
+    if param is not None and hasattr(context, "substituted"):
+        context.substituted(param, instead)
     return fallback()

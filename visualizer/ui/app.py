@@ -13,10 +13,15 @@ APPLICATION = "Deep Learning Visualizer"
 
 
 def configure_pyqtgraph() -> None:
-    """White plots with dark text and antialiased lines, images row-major like NumPy."""
+    """Plots in the current theme's colours (light until the main window applies the saved theme), antialiased
+    lines, images row-major like NumPy."""
     import pyqtgraph as pg
 
-    pg.setConfigOptions(antialias=True, background="w", foreground="#3c4043", imageAxisOrder="row-major")
+    from visualizer.ui import theme
+
+    colors = theme.current()
+    pg.setConfigOptions(antialias=True, background=colors.background, foreground=colors.foreground,
+                        imageAxisOrder="row-major")
 
 
 GUI_SWITCH_INTERVAL = 5e-5      # seconds; see use_short_gil_switch_interval
@@ -65,4 +70,5 @@ def run_gui(lesson_id: str | None = None) -> int:
     app = create_app(sys.argv)
     window = MainWindow(lessons=lessons, lesson_id=lesson_id, load_errors=registry.load_errors())
     window.show()
+    window.maybe_show_welcome()         # the first launch only (or while the user keeps it on)
     return app.exec()

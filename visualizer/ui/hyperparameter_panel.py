@@ -73,6 +73,22 @@ class ParamControl(QWidget):
         self.setToolTip(tip)
         self.label = QLabel(spec.label + ("" if spec.live else "  ↻"))
         self.label.setToolTip(tip)
+        self.substitute_note = QLabel()       # what the last build used instead of the value (offline)
+        self.substitute_note.setWordWrap(True)
+        self.substitute_note.setStyleSheet("color: #b35900;")
+        self.substitute_note.hide()
+        self.substitute: str | None = None
+
+    def show_substitute(self, used: str | None) -> None:
+        """Say under the row that the last build used ``used`` instead of the value shown (None: clear)."""
+        self.substitute = used
+        if used is None:
+            self.substitute_note.hide()
+            return
+        self.substitute_note.setText(f"Offline: {used} used instead")
+        if self._layout.indexOf(self.substitute_note) < 0:
+            self._layout.addWidget(self.substitute_note)
+        self.substitute_note.show()
 
     def value(self) -> Any:
         raise NotImplementedError
@@ -223,22 +239,43 @@ class ChoiceControl(ParamControl):
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.label, 1)
         self.combo = QComboBox()
-        self.combo.addItems(list(spec.choices))
-        self.combo.setCurrentText(str(value))
+        for choice in spec.choices:
+            self.combo.addItem(str(choice), choice)     # the data is the value; the text may say more
+        self.combo.setCurrentIndex(max(0, self.combo.findData(value)))
         self.combo.setToolTip(self.toolTip())
         self.combo.setMinimumWidth(110)
         self.combo.setEnabled(len(spec.choices) > 1)
-        self.combo.currentTextChanged.connect(self._commit)
+        self.combo.currentIndexChanged.connect(lambda _i: self._commit(self.value()))
         row.addWidget(self.combo)
         self._layout.addLayout(row)
 
     def value(self) -> str:
-        return self.combo.currentText()
+        return self.combo.currentData()
 
     def set_value(self, value: Any) -> None:
+        index = self.combo.findData(value)
+        if index < 0:
+            return
         self.combo.blockSignals(True)
-        self.combo.setCurrentText(str(value))
+        if index != self.combo.currentIndex():
+            self.show_substitute(None)          # another value: the old substitute no longer applies
+        self.combo.setCurrentIndex(index)
         self.combo.blockSignals(False)
+
+    def show_substitute(self, used: str | None) -> None:
+        """The note under the row, and the current choice's text marked "(offline)" until the value changes."""
+        super().show_substitute(used)
+        self.combo.blockSignals(True)
+        for i in range(self.combo.count()):
+            choice = str(self.combo.itemData(i))
+            marked = used is not None and i == self.combo.currentIndex()
+            self.combo.setItemText(i, f"{choice} (offline)" if marked else choice)
+        self.combo.blockSignals(False)
+
+    def _commit(self, value: Any) -> None:
+        if self.substitute is not None:
+            self.show_substitute(None)
+        super()._commit(value)
 
     def set_locked(self, locked: bool) -> None:
         super().set_locked(locked)
@@ -480,6 +517,18 @@ class HyperparameterPanel(QScrollArea):
     def show_all(self) -> None:
         for c in self.controls.values():
             c.setVisible(True)
+
+    def show_substitute(self, name: str, used: str | None) -> None:
+        """Show under control ``name`` that the last build used ``used`` instead of its value (the embedded
+        digits for MNIST offline); None clears it.  Unknown names are ignored (a hidden common setting)."""
+        if name in self.controls:
+            self.controls[name].show_substitute(used)
+
+    def clear_substitutes(self) -> None:
+        """Forget every substitute (before a rebuild, which reports its own)."""
+        for control in self.controls.values():
+            if control.substitute is not None:
+                control.show_substitute(None)
 
     def set_pending(self, names: list[str]) -> None:
         """Highlight the structural controls changed since the last build and show the Reset bar."""

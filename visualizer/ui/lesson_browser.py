@@ -52,7 +52,8 @@ class LessonItemDelegate(QStyledItemDelegate):
         small = opt.font
         small.setPointSizeF(max(6.0, small.pointSizeF() - 1))
         painter.setFont(small)
-        painter.setPen(opt.palette.color(QPalette.ColorRole.HighlightedText) if selected else QColor("#5f6368"))
+        painter.setPen(opt.palette.color(QPalette.ColorRole.HighlightedText if selected      # muted, either theme
+                                         else QPalette.ColorRole.PlaceholderText))
         sfm = QFontMetrics(small)
         painter.drawText(QRect(rect.left(), rect.top() + fm.height() + 2, rect.width(), sfm.height()),
                          Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,

@@ -268,6 +268,7 @@ class LessonView(QWidget):
         """Rebuild the lesson with the current settings (pending structural changes apply).  Once it is
         built, the banners and the error panel of earlier problems go."""
         self._reset_requested = True
+        self.panel.clear_substitutes()          # the rebuild reports its own
         self.session.reset()
 
     def set_speed(self, limit: float | None) -> None:
@@ -614,6 +615,8 @@ class LessonView(QWidget):
                 self.panel.set_value(*event.param)
         elif kind == "progress":
             self.progress.show_progress(event.message, event.fraction)
+        elif kind == "substituted" and event.param is not None:
+            self.panel.show_substitute(*event.param)
 
     def _sync_pending(self) -> None:
         pending = self.session.pending_structural()

@@ -1,24 +1,27 @@
 """The main window: lesson browser on the left, the current lesson view on the right, and the menus.
 
 Switching lesson or closing the window stops the current lesson's worker (``session.stop(1.0)``).
-The window geometry, the splitter and the last lesson are kept in QSettings; every value read back
-is checked (:mod:`visualizer.ui.window_settings`) and a bad one gives way to the default.
+The window geometry, the splitter, the last lesson, the theme and the text size are kept in QSettings;
+every value read back is checked (:mod:`visualizer.ui.window_settings`, :mod:`visualizer.ui.theme`) and a
+bad one gives way to the default.  The welcome page (:mod:`visualizer.ui.welcome`) opens on the first
+launch when the application asks for it (:meth:`MainWindow.maybe_show_welcome`), and from Help > Welcome.
 """
 from __future__ import annotations
 
 from importlib import metadata
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from visualizer.core.lesson import Lesson, LessonInfo
 from visualizer.ui.lesson_browser import NEXT_LESSON_KEY, PREVIOUS_LESSON_KEY, LessonBrowser
 from visualizer.ui.narrative_panel import BACK_STEP_KEY, NEXT_STEP_KEY
-from visualizer.ui import window_settings
+from visualizer.ui import theme, window_settings
 from visualizer.ui.lesson_view import LessonView
+from visualizer.ui.welcome import SHOW_AT_START_KEY, START_LESSON, START_PARAMS, WelcomePage
 
 APP_TITLE = "Deep Learning Visualizer"
 DISTRIBUTION = "deep-learning-visualizer"
@@ -31,6 +34,7 @@ SHORTCUTS_HELP = """<table cellspacing=6>
 <tr><td><b>{next_step} / {back_step}</b></td><td>Next / previous narrative step</td></tr>
 <tr><td><b>{next_lesson} / {previous_lesson}</b></td><td>Next / previous lesson</td></tr>
 <tr><td><b>Ctrl+E</b></td><td>Export all plots and run.json</td></tr>
+<tr><td><b>Ctrl+= / Ctrl+- / Ctrl+0</b></td><td>Larger / smaller / default text</td></tr>
 <tr><td><b>Ctrl+Q</b></td><td>Quit</td></tr>
 </table>
 <p>Space, S and R work while the focus is in the lesson (not while typing in a text box).
@@ -52,6 +56,16 @@ def app_version() -> str:
             return str(tomllib.load(f)["project"]["version"])
     except (ImportError, OSError, KeyError, TypeError, ValueError):     # TOMLDecodeError is a ValueError
         return "unknown"
+
+
+def _flag(value: Any, default: bool) -> bool:
+    """A yes/no value read back from QSettings (a bool, or "true"/"false" from an INI file); ``default`` for
+    anything else."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return default
 
 
 class MainWindow(QMainWindow):
@@ -86,6 +100,12 @@ class MainWindow(QMainWindow):
         self.lessons: dict[str, LessonInfo] = {k: v if isinstance(v, LessonInfo) else v.info
                                                for k, v in lessons.items()}
         self.view: LessonView | None = None
+        self.welcome: WelcomePage | None = None
+        self.theme_choice = theme.checked_choice(self.settings.value(theme.THEME_KEY))
+        self.font_scale = theme.checked_scale(self.settings.value(theme.FONT_SCALE_KEY, 1.0))
+        theme.apply_theme(self.theme_choice)
+        if self.font_scale != theme.font_scale():
+            theme.apply_font_scale(self.font_scale)
         self.setWindowTitle(APP_TITLE)
 
         self.browser = LessonBrowser(self.lessons)
@@ -160,12 +180,61 @@ class MainWindow(QMainWindow):
         self.next_lesson_action.setShortcut(QKeySequence(NEXT_LESSON_KEY))
         self.previous_lesson_action = go_menu.addAction("Previous lesson", lambda: self.next_lesson(-1))
         self.previous_lesson_action.setShortcut(QKeySequence(PREVIOUS_LESSON_KEY))
+        self._build_view_menu(bar.addMenu("&View"))
         help_menu = bar.addMenu("&Help")
+        help_menu.addAction("Welcome", self.show_welcome)
         help_menu.addAction("Keyboard shortcuts", self.show_shortcuts)
         help_menu.addAction("About", self.show_about)
         self._lesson_dependent = [self.export_all_action, self.save_weights_action, self.load_weights_action]
         for action in self._lesson_dependent:
             action.setEnabled(False)
+
+    def _build_view_menu(self, view_menu) -> None:
+        """Theme (System / Light / Dark, one checked) and text size (larger, smaller, default)."""
+        theme_menu = view_menu.addMenu("Theme")
+        self.theme_group = QActionGroup(self)
+        self.theme_actions = {}
+        for choice in theme.THEME_CHOICES:
+            label = "System (follow the desktop)" if choice == "system" else choice.capitalize()
+            action = theme_menu.addAction(label, lambda c=choice: self.set_theme(c))
+            action.setCheckable(True)
+            action.setChecked(choice == self.theme_choice)
+            self.theme_group.addAction(action)
+            self.theme_actions[choice] = action
+        hints = QGuiApplication.styleHints()
+        if hasattr(hints, "colorSchemeChanged"):            # Qt 6.5+: follow the desktop while "system"
+            hints.colorSchemeChanged.connect(self._system_scheme_changed)
+        view_menu.addSeparator()
+        self.larger_text_action = view_menu.addAction("Larger text", lambda: self.change_font_scale(+1))
+        self.larger_text_action.setShortcuts([QKeySequence("Ctrl+="), QKeySequence("Ctrl++")])
+        self.smaller_text_action = view_menu.addAction("Smaller text", lambda: self.change_font_scale(-1))
+        self.smaller_text_action.setShortcut(QKeySequence("Ctrl+-"))
+        self.reset_text_action = view_menu.addAction("Default text size", lambda: self.change_font_scale(0))
+        self.reset_text_action.setShortcut(QKeySequence("Ctrl+0"))
+
+    # ---- theme and text size ----------------------------------------------------------------------
+    def set_theme(self, choice: str) -> theme.Theme:
+        """Use theme ``choice`` (system, light or dark) for the window and every open plot, and remember it.
+        An unknown choice means system.  Returns the Theme in use."""
+        self.theme_choice = theme.checked_choice(choice)
+        self.settings.setValue(theme.THEME_KEY, self.theme_choice)
+        self.theme_actions[self.theme_choice].setChecked(True)
+        return theme.apply_theme(self.theme_choice)
+
+    def _system_scheme_changed(self, *_args) -> None:
+        if self.theme_choice == "system":
+            theme.apply_theme("system")
+
+    def change_font_scale(self, direction: int) -> float:
+        """Larger (direction > 0), smaller (< 0) or default (0) text for the whole window, plots included;
+        remembered.  Returns the scale in use (clamped to theme.FONT_SCALE_MIN..FONT_SCALE_MAX)."""
+        if direction == 0:
+            scale = 1.0
+        else:
+            scale = self.font_scale * (theme.FONT_SCALE_STEP if direction > 0 else 1 / theme.FONT_SCALE_STEP)
+        self.font_scale = theme.apply_font_scale(round(scale, 4))
+        self.settings.setValue(theme.FONT_SCALE_KEY, self.font_scale)
+        return self.font_scale
 
     def _fill_lesson_menus(self) -> None:
         self.lesson_menu.clear()
@@ -179,10 +248,16 @@ class MainWindow(QMainWindow):
             self.export_plot_menu.addAction(f"{spec.title}…", lambda pid=spec.id: self.export_plot_interactively(pid))
 
     # ---- lessons ----------------------------------------------------------------------------------
-    def open_lesson(self, lesson_id: str) -> LessonView | None:
-        """Show ``lesson_id`` (stopping the current lesson's worker first).  Unknown ids are ignored
-        with a status message."""
+    def open_lesson(self, lesson_id: str, values: Mapping[str, Any] | None = None) -> LessonView | None:
+        """Show ``lesson_id`` (stopping the current lesson's worker first), starting from the hyperparameter
+        ``values`` if given (they win over the first narrative step's).  If the lesson is already open,
+        ``values`` are applied to it (a structural change resets it).  Unknown ids are ignored with a status
+        message."""
         if self.view is not None and self.view.lesson_cls.info.id == lesson_id:
+            for name, value in (values or {}).items():
+                self.view.apply_param(name, value)
+            if values and self.view.session.needs_reset():
+                self.view.reset()
             return self.view
         if lesson_id not in self.lessons:
             self.statusBar().showMessage(f"No lesson called {lesson_id!r}", 5000)
@@ -192,9 +267,10 @@ class MainWindow(QMainWindow):
             return None
         self.close_lesson()
         self.placeholder.hide()
-        self.view = LessonView(cls)
+        self.view = LessonView(cls, values)
         for plot_view in self.view.views.values():
             plot_view.settings = self.settings          # remember the export folder in our settings
+        theme.restyle(self.view)                        # its plots take the theme and the text size
         self._container_layout.addWidget(self.view)
         self.browser.select(lesson_id)
         self.settings.setValue("window/last_lesson", lesson_id)
@@ -315,6 +391,45 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getOpenFileName(self, "Load weights", self._last_dir(), "Checkpoint (*.npz)")
         if path:
             self.view.session.load_checkpoint(path)
+
+    # ---- welcome ----------------------------------------------------------------------------------
+    def maybe_show_welcome(self) -> WelcomePage | None:
+        """Show the welcome page if this is the first launch (or the user asked to see it at every start);
+        the application calls this once its window is up.  Returns the page, or None."""
+        if not _flag(self.settings.value(SHOW_AT_START_KEY), True):
+            return None
+        self.settings.setValue(SHOW_AT_START_KEY, False)    # first launch only, unless the box is unticked
+        return self.show_welcome(show_at_start=False)
+
+    def show_welcome(self, show_at_start: bool | None = None) -> WelcomePage:
+        """Open the welcome page (Help > Welcome), non-modal.  Its start button opens the playground on the
+        spiral (:meth:`start_playground`); its "don't show again" box is kept in the settings."""
+        if show_at_start is None:
+            show_at_start = _flag(self.settings.value(SHOW_AT_START_KEY), True)
+        if self.welcome is not None:
+            self.welcome.close()
+            self.welcome.deleteLater()
+        self.welcome = WelcomePage(can_start=START_LESSON in self.lessons, show_at_start=show_at_start, parent=self)
+        self.welcome.startRequested.connect(self.start_playground)
+        self.welcome.showAtStartChanged.connect(lambda on: self.settings.setValue(SHOW_AT_START_KEY, on))
+        self.welcome.show()
+        self.welcome.raise_()
+        return self.welcome
+
+    def start_playground(self) -> LessonView | None:
+        """Open the playground on the spiral: at its narrative step that trains on the spiral if it has one
+        (that step's settings and story), else with ``dataset = spiral``.  None if it is not installed."""
+        cls = self.lesson_class(START_LESSON) if START_LESSON in self.lessons else None
+        if cls is None:
+            return None
+        steps = tuple(cls.narrative)
+        index = next((i for i, step in enumerate(steps)
+                      if all(step.set_params.get(k) == v for k, v in START_PARAMS.items())), None)
+        values = dict(steps[index].set_params) if index is not None else dict(START_PARAMS)
+        view = self.open_lesson(START_LESSON, values)
+        if view is not None and index is not None:
+            view.narrative.set_step(index)
+        return view
 
     # ---- help -------------------------------------------------------------------------------------
     def show_shortcuts(self) -> None:

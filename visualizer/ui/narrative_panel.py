@@ -14,7 +14,16 @@ from visualizer.core.lesson import LessonInfo, NarrativeStep
 
 NEXT_STEP_KEY = "Alt+Right"
 BACK_STEP_KEY = "Alt+Left"
-DOC_STYLE = "p, li { line-height: 130%; } code { background: #f1f3f4; } h1, h2, h3 { color: #174ea6; }"
+# Rich text takes no palette(): a grey code background and a mid blue that read on the light and dark themes.
+DOC_STYLE = ("p, li { line-height: 130%; } code { background: rgba(128, 128, 128, 0.22); } "
+             "h1, h2, h3 { color: #3a76d8; }")
+
+
+def _enlarge(widget: QWidget, points: float) -> None:
+    """Give ``widget`` a font ``points`` larger than its default (an own font, so View > Larger text scales it)."""
+    font = QFont(widget.font())
+    font.setPointSizeF(font.pointSizeF() + points)
+    widget.setFont(font)
 
 
 class NarrativePanel(QWidget):
@@ -43,17 +52,19 @@ class NarrativePanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
         self.lesson_title = QLabel(f"<b>{info.title}</b>")
-        self.lesson_title.setStyleSheet("font-size: 15px; color: #202124;")
+        self.lesson_title.setStyleSheet("color: palette(text);")      # theme colours; size from the font
+        _enlarge(self.lesson_title, 2)
         self.lesson_title.setWordWrap(True)
         layout.addWidget(self.lesson_title)
         if info.chapter:
             chapter = QLabel(info.chapter)
             chapter.setWordWrap(True)
-            chapter.setStyleSheet("color: #5f6368;")
+            chapter.setEnabled(False)           # the palette's muted text, in either theme
             layout.addWidget(chapter)
         self.title = QLabel()
         self.title.setWordWrap(True)
-        self.title.setStyleSheet("font-size: 14px; font-weight: bold; color: #174ea6; margin-top: 4px;")
+        self.title.setStyleSheet("font-weight: bold; color: palette(link); margin-top: 4px;")
+        _enlarge(self.title, 1.5)
         layout.addWidget(self.title)
         # the step's training: a bar while it runs, a line when its picture is ready
         self.training_bar = QProgressBar()

@@ -78,13 +78,14 @@ class PlotFrame(QFrame):
         super().__init__(parent)
         self.view = view
         self.setObjectName("plotFrame")
-        self.setStyleSheet("#plotFrame { background: white; border: 1px solid #dadce0; border-radius: 6px; }")
+        self.setStyleSheet("#plotFrame { background: palette(base); border: 1px solid palette(mid); "
+                           "border-radius: 6px; }")      # palette roles: the theme's colours
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 6)
         layout.setSpacing(2)
         head = QHBoxLayout()
         self.title = ElidedLabel(view.spec.title)          # elided with a tooltip, never widening the grid
-        self.title.setStyleSheet("font-weight: bold; color: #202124;")
+        self.title.setStyleSheet("font-weight: bold; color: palette(text);")
         self.title.set_detail(view.spec.tooltip)
         head.addWidget(self.title, 1)
         self.export_button = QToolButton()

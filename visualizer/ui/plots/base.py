@@ -10,7 +10,8 @@ current PySide6, pyqtgraph issue 3485): the widget is painted into a ``QSvgGener
 lines and text as vector paths, and :mod:`visualizer.ui.svg_export` rewrites Qt's dialect as plain SVG
 that librsvg, browsers and Inkscape draw alike.  Every file is written atomically through
 :func:`visualizer.core.export.atomic_write`, so errors arrive as ``ExportError`` with a user-readable
-message and never leave half-written files.
+message and never leave half-written files.  An exported picture (PNG, SVG, clipboard) carries a title
+line above the plot: the plot's title and the lesson's, so a picture shown elsewhere says what it is.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from typing import ClassVar, Iterator
 
 import pyqtgraph as pg
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, QPoint, QRect, QSize, QSettings, Qt, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QGuiApplication, QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QFileDialog, QGraphicsItem, QLabel, QMenu, QVBoxLayout, QWidget
 
@@ -32,6 +33,7 @@ from visualizer.ui.svg_export import standardize_svg
 from visualizer.ui.window_settings import folder
 
 EXPORT_FORMATS = {"png": "PNG image (*.png)", "svg": "SVG vector image (*.svg)", "csv": "CSV table (*.csv)"}
+TITLE_MARGIN = 6                # pixels around the title line of an exported picture
 
 
 class PlotView(QWidget):
@@ -135,19 +137,68 @@ class PlotView(QWidget):
                 it.setCacheMode(mode)
 
     # ---- export -----------------------------------------------------------------------------------
+    def lesson_title(self) -> str:
+        """The title of the lesson this plot is shown in (the first parent with a ``lesson_cls``), or ""."""
+        widget = self.parentWidget()
+        while widget is not None:
+            cls = getattr(widget, "lesson_cls", None)
+            info = getattr(cls, "info", None)
+            if info is not None:
+                return str(info.title)
+            widget = widget.parentWidget()
+        return ""
+
+    def _title_fonts(self) -> tuple[QFont, QFont]:
+        bold = QFont(self.font())
+        bold.setPointSizeF(bold.pointSizeF() * 1.15)
+        bold.setBold(True)
+        return bold, QFont(self.font())
+
+    def export_title_height(self) -> int:
+        """Height in pixels of the title line above an exported picture."""
+        return QFontMetrics(self._title_fonts()[0]).height() + 2 * TITLE_MARGIN
+
+    def _paint_export(self, painter: QPainter, size: QSize) -> None:
+        """Paint the title line (plot title, then the lesson's in a muted colour) and the widget below it,
+        on the theme's plot background.  ``size``: the widget's size; the picture is taller by the title."""
+        from visualizer.ui import theme      # ui-internal; imported here to keep this module's imports light
+
+        colors = theme.current()
+        band = self.export_title_height()
+        painter.fillRect(QRect(0, 0, size.width(), size.height() + band), QColor(colors.background))
+        bold, plain = self._title_fonts()
+        painter.setFont(bold)
+        painter.setPen(QColor(colors.text))
+        metrics = QFontMetrics(bold)
+        baseline = TITLE_MARGIN + metrics.ascent()
+        width = size.width() - 2 * TITLE_MARGIN
+        title = metrics.elidedText(self.spec.title, Qt.TextElideMode.ElideRight, width)
+        painter.drawText(TITLE_MARGIN, baseline, title)
+        lesson = self.lesson_title()
+        rest = width - metrics.horizontalAdvance(title) - 16
+        if lesson and rest > 40:
+            painter.setFont(plain)
+            painter.setPen(QColor(colors.muted))
+            painter.drawText(TITLE_MARGIN + metrics.horizontalAdvance(title) + 16, baseline,
+                             QFontMetrics(plain).elidedText(f"— {lesson}", Qt.TextElideMode.ElideRight, rest))
+        painter.translate(0, band)
+        with self._uncached():
+            self.render(painter, QPoint(), renderFlags=QWidget.RenderFlag.DrawChildren)
+
     def render_image(self, scale: float = 2.0) -> QImage:
-        """The widget painted into an image ``scale`` times its size (white background)."""
+        """The widget painted into an image ``scale`` times its size, under a title line (the plot's and the
+        lesson's titles; :meth:`export_title_height` pixels), on the theme's plot background."""
         size = self.size()
         if size.width() < 10 or size.height() < 10:
             self.resize(max(size.width(), 640), max(size.height(), 420))
             size = self.size()
-        img = QImage(QSize(int(size.width() * scale), int(size.height() * scale)), QImage.Format.Format_ARGB32)
+        height = size.height() + self.export_title_height()
+        img = QImage(QSize(int(size.width() * scale), int(height * scale)), QImage.Format.Format_ARGB32)
         img.setDevicePixelRatio(scale)
         img.fill(QColor("white"))
         painter = QPainter(img)
         try:
-            with self._uncached():
-                self.render(painter, QPoint(), renderFlags=QWidget.RenderFlag.DrawChildren)
+            self._paint_export(painter, size)
         finally:
             painter.end()
         return img
@@ -169,21 +220,20 @@ class PlotView(QWidget):
         if size.width() < 10 or size.height() < 10:
             self.resize(640, 420)
             size = self.size()
+        height = size.height() + self.export_title_height()
         data = QByteArray()
         buf = QBuffer(data)
         buf.open(QIODevice.OpenModeFlag.WriteOnly)
         gen = QSvgGenerator()
         gen.setOutputDevice(buf)
-        gen.setSize(size)
-        gen.setViewBox(QRect(0, 0, size.width(), size.height()))
+        gen.setSize(QSize(size.width(), height))
+        gen.setViewBox(QRect(0, 0, size.width(), height))
         gen.setResolution(96)            # CSS pixels: fonts get the size they have on screen
         gen.setTitle(self.spec.title)
         gen.setDescription(f"Deep Learning Visualizer plot '{self.spec.id}'")
         painter = QPainter(gen)
         try:
-            painter.fillRect(QRect(0, 0, size.width(), size.height()), QColor("white"))
-            with self._uncached():
-                self.render(painter, QPoint(), renderFlags=QWidget.RenderFlag.DrawChildren)
+            self._paint_export(painter, size)
         finally:
             painter.end()
         buf.close()

@@ -6,6 +6,11 @@ pyqtgraph ships perceptual maps (viridis, magma, CET-*); matplotlib names that l
 runs from a pale to the full :func:`class_color` of class c, so a decision map "predicted class +
 confidence" matches the colours of the points drawn on it.  Unknown names fall back to viridis
 rather than failing a redraw.
+
+Series and class colours are colour-blind safe: the series cycle is the Okabe-Ito palette (Okabe & Ito,
+"Color Universal Design", 2002) without its black, which would vanish on the dark theme; the classes keep
+TensorFlow Playground's orange and blue for classes 0 and 1 and continue with Okabe-Ito.  Every view that
+draws series or classes takes its colours from :func:`series_color` and :func:`class_color`.
 """
 from __future__ import annotations
 
@@ -16,10 +21,13 @@ import pyqtgraph as pg
 
 ORANGE = "#f59322"          # TensorFlow Playground's negative / class 0 colour
 BLUE = "#0877bd"            # positive / class 1
-CLASS_COLORS = (ORANGE, BLUE, "#2ca02c", "#9467bd", "#d62728", "#8c564b", "#e377c2", "#17becf",
-                "#bcbd22", "#7f7f7f")
-SERIES_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-                 "#7f7f7f", "#bcbd22", "#17becf")
+# Okabe-Ito: blue, vermillion, bluish green, orange, reddish purple, sky blue, yellow (black left out)
+OKABE_ITO = ("#0072b2", "#d55e00", "#009e73", "#e69f00", "#cc79a7", "#56b4e9", "#f0e442")
+SERIES_COLORS = OKABE_ITO
+# Classes 0-6 stay apart for deuteranopes; no palette keeps ten hues apart, so 7-9 add grey, brown, indigo.
+CLASS_COLORS = (ORANGE, BLUE, "#009e73", "#cc79a7", "#d55e00", "#56b4e9", "#f0e442", "#999999", "#8c564b",
+                "#332288")
+COLORBLIND_SAFE_CLASSES = 7             # the first classes of CLASS_COLORS that stay distinct
 
 _CUSTOM: dict[str, tuple[tuple[float, ...], tuple[str, ...]]] = {
     "gray": ((0.0, 1.0), ("#000000", "#ffffff")),
@@ -68,12 +76,12 @@ def _class_bands(k: int) -> pg.ColorMap:
 
 
 def class_color(i: int) -> str:
-    """Colour of class ``i`` (cycles through ten distinguishable colours)."""
+    """Colour of class ``i`` (cycles through ten colours; the first seven are colour-blind safe)."""
     return CLASS_COLORS[int(i) % len(CLASS_COLORS)]
 
 
 def series_color(i: int) -> str:
-    """Colour of the i-th curve of a plot."""
+    """Colour of the i-th curve of a plot (cycles through the seven Okabe-Ito colours)."""
     return SERIES_COLORS[i % len(SERIES_COLORS)]
 
 

@@ -8,6 +8,7 @@ from PySide6.QtGui import QBrush, QColor, QPen
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsLineItem, QGraphicsRectItem, QWidget
 
 from visualizer.core.plotdata import NetworkData, PlotSpec
+from visualizer.ui import theme
 from visualizer.ui.plots.base import PlotView
 from visualizer.ui.plots.colormaps import BLUE, ORANGE, colormap
 
@@ -105,21 +106,21 @@ class NetworkView(PlotView):
                     vb.addItem(item)
                     items.append(item)
             self.node_items.append(items)
-            head = pg.TextItem(layer_title(layer, len(sizes)), color="#3c4043", anchor=(0.5, 1.0))
+            head = pg.TextItem(layer_title(layer, len(sizes)), color=theme.current().foreground, anchor=(0.5, 1.0))
             head.setPos(self._pos[layer][0][0] + NODE / 2, float(self._pos[layer][:, 1].min()) - 0.1)
             vb.addItem(head)
             self.text_items.append(head)
         labels = list(data.node_labels[0]) if len(data.node_labels) else []
         for j, text in enumerate(labels[: sizes[0]]):
             x, y = self._pos[0][j]
-            item = pg.TextItem(str(text), color="#202124", anchor=(1.0, 0.5))
+            item = pg.TextItem(str(text), color=theme.current().text, anchor=(1.0, 0.5))
             item.setPos(x - 0.1, y + NODE / 2)
             vb.addItem(item)
             self.text_items.append(item)
         if len(sizes) > 1 and len(data.node_labels) >= len(sizes):
             for j, text in enumerate(list(data.node_labels[-1])[: sizes[-1]]):
                 x, y = self._pos[-1][j]
-                item = pg.TextItem(str(text), color="#202124", anchor=(0.0, 0.5))
+                item = pg.TextItem(str(text), color=theme.current().text, anchor=(0.0, 0.5))
                 item.setPos(x + NODE + 0.1, y + NODE / 2)
                 vb.addItem(item)
                 self.text_items.append(item)
