@@ -42,7 +42,9 @@ class LessonInfo:
 class NarrativeStep:
     """One page of a lesson's story (Markdown).  Entering the step applies ``set_params``, locks the
     controls in ``lock``, hides those in ``hide``, shows only ``plots`` (all when None) and, if
-    ``run_steps`` > 0, runs that many training steps."""
+    ``run_steps`` > 0, runs that many training steps.  ``view_settings`` (plot id -> {setting: value})
+    go to plots that have controls of their own (``PlotView.apply_view_settings``): view settings, not
+    hyperparameters, so they never reach training, start no run and leave no marker."""
 
     title: str
     text: str
@@ -51,6 +53,7 @@ class NarrativeStep:
     hide: tuple[str, ...] = ()
     plots: tuple[str, ...] | None = None
     run_steps: int = 0
+    view_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def common_params(engines: tuple[str, ...]) -> tuple[ParamSpec, ...]:
