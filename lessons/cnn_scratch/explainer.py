@@ -244,6 +244,12 @@ class ConvExplainerData:
         kernel, bias, _ = self.kernel(s)
         return slide(self.images[s.input], kernel, s.stride, s.padding, filled, bias)
 
+    def output_shape(self, s: ExplainerSettings) -> tuple[int, int]:
+        """(OH, OW) for settings ``s``, without convolving.  Raises ValueError when the kernel does not fit."""
+        h, w = self.images[s.input].shape
+        kh, kw = self.kernel(s)[0].shape
+        return output_size(h, kh, s.stride, s.padding), output_size(w, kw, s.stride, s.padding)
+
     def caption(self, s: ExplainerSettings) -> str:
         """The input and kernel of settings ``s``, e.g. "pattern 12×12 ⊛ edge vertical 3×3"."""
         kernel, _, name = self.kernel(s)
@@ -287,10 +293,13 @@ class ConvSlide:
     @property
     def cells(self) -> int:
         """OH·OW for the current data and settings (0 without data or when the kernel does not fit)."""
-        try:
-            return self.explain().cells
-        except (ValueError, LookupError):
+        if self.data is None:
             return 0
+        try:
+            oh, ow = self.data.output_shape(self.settings)
+        except ValueError:
+            return 0
+        return oh * ow
 
     @property
     def done(self) -> bool:
@@ -326,7 +335,7 @@ class ConvSlide:
         old_shape = self._shape(self.settings)
         if self.data is not None:
             try:
-                new_shape = self.data.explain(new, 0).output.shape
+                new_shape = self.data.output_shape(new)
             except ValueError as err:
                 raise ValueError(f"The explainer cannot convolve: {err}.") from None
             if new_shape != old_shape:
@@ -337,7 +346,7 @@ class ConvSlide:
         if self.data is None:
             return None
         try:
-            return self.data.explain(s, 0).output.shape
+            return self.data.output_shape(s)
         except ValueError:
             return None
 

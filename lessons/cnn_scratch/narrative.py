@@ -22,7 +22,7 @@ NARRATIVE = (
         "light side and blue on the way back.",
         view_settings={"explainer": {"input": "pattern", "kernel": "edge_vertical", "size": 3, "stride": 1,
                                      "padding": 0, "filled": 0, "speed": 8, "playing": True}},
-        plots=("explainer", "accuracy"),
+        plots=("explainer",),
     ),
     NarrativeStep(
         "Padding, stride and the output size",

@@ -41,7 +41,6 @@ KERNEL_LABELS = {"edge_vertical": "edge vertical", "edge_horizontal": "edge hori
                  "sharpen": "sharpen", "random": "random", "learned": "learned (conv 1)"}
 MIN_WIDTH = 360        # two plots side by side fit the plot area of a 1280-pixel window (about 700 px)
 WIDE = 2.2                             # width / height of the picture above which the panels stand in one row
-MIN_CELL_PX = {"products": 64.0, "product": 30.0, "output": 30.0, "kernel": 30.0}   # to write numbers in cells
 
 
 def _rect(color: str, width: float = 2.5, dashed: bool = False) -> QGraphicsRectItem:
@@ -139,12 +138,12 @@ class ConvExplainerView(PlotView):
         self._build_controls()
         self.dot = QLabel()                       # the current cell's dot product
         self.dot.setTextFormat(Qt.TextFormat.PlainText)
+        self.dot.setWordWrap(True)
         self.dot.setStyleSheet("padding: 0 4px; font-weight: bold;")
         self.text = QLabel()                      # input, kernel, S, P and the output-size formula
         self.text.setWordWrap(True)
         self.text.setTextFormat(Qt.TextFormat.PlainText)
         self.text.setStyleSheet("padding: 0 4px; font-size: 9pt;")
-        self.text.setMinimumHeight(2 * self.text.fontMetrics().lineSpacing() + 4)
         self._layout.addWidget(self.dot)
         self._layout.addWidget(self.text)
         self.graphics = self._adopt(pg.GraphicsLayoutWidget())
@@ -164,6 +163,10 @@ class ConvExplainerView(PlotView):
         self.output.box.addItem(self.cell_rect)
         self.output_frame = _rect("#9aa0a6", 1.0)                  # the whole output map, filled or not
         self.output.box.addItem(self.output_frame)
+        self.colorbar = pg.ColorBarItem(values=(-1, 1), colorMap=colormap(DIVERGING), interactive=False,
+                                        orientation="horizontal", width=8)
+        self.colorbar.setToolTip("Output values: blue negative, white 0, red positive")
+        self.output.layout.addItem(self.colorbar, row=2, col=0)
         self.explanation: ConvExplanation | None = None          # what is drawn now
         self.error = ""                                          # why nothing can be drawn (kernel too large)
         self.graphics.scene().sigMouseClicked.connect(self._clicked)
@@ -227,8 +230,8 @@ class ConvExplainerView(PlotView):
                 if isinstance(item, tuple):
                     row.addWidget(self._label(*item))
                     item = item[1]
-                row.addWidget(item, 1 if isinstance(item, QComboBox) else 0)
-            row.addStretch(0 if items is layout_rows[1] else 1)
+                row.addWidget(item)
+            row.addStretch(1)
             rows.addLayout(row)
         self.input_box.currentIndexChanged.connect(lambda _i: self._changed("input", self.input_box.currentData()))
         self.kernel_box.currentIndexChanged.connect(lambda _i: self._changed("kernel", self.kernel_box.currentData()))
@@ -410,35 +413,49 @@ class ConvExplainerView(PlotView):
 
         k_levels = _symmetric(e.kernel)
         self.kernel.set_image(e.kernel, k_levels)
-        show = self.kernel.cell_pixels() >= MIN_CELL_PX["kernel"]
-        self.kernel.set_numbers(e.kernel, [f"{v:.2g}" if show else "" for v in e.kernel.ravel()], k_levels)
+        texts = [f"{v:.2g}" for v in e.kernel.ravel()]
+        self.kernel.set_numbers(e.kernel, texts if self._fits(self.kernel, texts) else [""] * len(texts), k_levels)
         p_levels = _symmetric(e.products)
         self.products.set_image(e.products, p_levels)
-        px = self.products.cell_pixels()
-        if px >= MIN_CELL_PX["products"]:
-            texts = [f"{x:.2f}×{w:.2g}\n= {p:.2f}" for x, w, p in
-                     zip(e.window.ravel(), e.kernel.ravel(), e.products.ravel())]
-        else:
-            texts = [f"{p + 0.0:.1f}" if px >= MIN_CELL_PX["product"] else "" for p in e.products.ravel().round(1)]
+        texts = [f"{x:.2f}×{w:.2g}\n= {p + 0.0:.2f}" for x, w, p in       # x·w = p, where that fits a cell
+                 zip(e.window.ravel(), e.kernel.ravel(), e.products.ravel().round(2))]
+        if not self._fits(self.products, texts):
+            texts = [f"{p + 0.0:.1f}" for p in e.products.ravel().round(1)]
+            if not self._fits(self.products, texts):
+                texts = [""] * len(texts)
         self.products.set_numbers(e.products, texts, p_levels)
-        self.products.title.setText(f"window ⊙ K,  Σ = {e.total:.2f}")
+        self.products.title.setText(f"window ⊙ K  (Σ = {e.total:.2f})")
 
         shown = e.partial_output
         o_levels = _symmetric(e.output)
         self.output.set_image(shown, o_levels)
-        show = self.output.cell_pixels() >= MIN_CELL_PX["output"]
-        self.output.set_numbers(shown, [f"{v + 0.0:.1f}" if (f and show) else "" for v, f in
-                                        zip(e.output.ravel().round(1), e.mask.ravel())], o_levels)
+        texts = [f"{v + 0.0:.1f}" if f else "" for v, f in zip(e.output.ravel().round(1), e.mask.ravel())]
+        self.output.set_numbers(shown, texts if self._fits(self.output, texts) else [""] * len(texts), o_levels)
         self.cell_rect.setRect(QRectF(e.col, e.row, 1, 1))
         self.cell_rect.setVisible(e.filled > 0)
         self.output_frame.setRect(QRectF(0, 0, ow, oh))
-        self.output.title.setText(f"output {oh}×{ow}: {e.filled} of {e.cells} cells")
+        self.output.title.setText(f"output {oh}×{ow}: {e.filled}/{e.cells}")
+        self.colorbar.setLevels(o_levels)
         if e.filled:
             self.dot.setText(f"y[{e.row}, {e.col}] = {e.dot_text()}")
         else:
             self.dot.setText("Press Play or Step (above): the window computes y[0, 0] first")
-        self.text.setText(f"{caption};  S = {e.stride}, P = {e.pad}:  {e.formula}")
+        self.text.setText(f"{caption}:  {e.formula}")
         self.error = ""
+        self._fit_text()
+
+    @staticmethod
+    def _fits(panel: _Panel, texts: list[str]) -> bool:
+        """True if every text fits inside one cell of ``panel`` as drawn now (numbers never overlap)."""
+        px = panel.cell_pixels()
+        return all(w <= px - 2 and h <= px - 2 for w, h in map(panel.numbers.text_size, filter(None, texts)))
+
+    def _fit_text(self) -> None:
+        """Give the two wrapped text lines the height their text needs at the current width (never clipped)."""
+        for label in (self.dot, self.text):
+            need = label.heightForWidth(max(label.width(), 50))
+            if need > 0 and need != label.minimumHeight():
+                label.setMinimumHeight(need)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -446,6 +463,7 @@ class ConvExplainerView(PlotView):
         self._arrange(4 if g.width() > WIDE * g.height() else 2)
         if self.explanation is not None:
             QTimer.singleShot(0, self._redraw)          # numbers in cells depend on the panels' pixel size
+        self._fit_text()
 
     def _arrange(self, columns: int) -> None:
         """Panels in one row (a wide plot) or two rows of two (input | kernel, products | output)."""

@@ -60,7 +60,7 @@ def test_steps_fill_the_output_and_move_the_window(view, tmp_path):
     assert f"y[1, 2] = sum of 9 products = {e.total:.2f} + bias 0.00 = {e.value:.2f}" == view.dot.text()
     assert "⌊(12 + 2·1 − 3) / 2⌋ + 1 = 6" in view.text.text()
     assert f"Σ = {e.total:.2f}" in view.products.title.text
-    assert "9 of 36 cells" in view.output.title.text
+    assert "output 6×6: 9/36" in view.output.title.text
     assert len(view.products.numbers.labels) == 9
     view.reset_button.click()
     assert view.slide.filled == 0 and np.isnan(view.output.image.image).all()
