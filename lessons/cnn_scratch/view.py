@@ -218,6 +218,7 @@ class ConvExplainerView(PlotView):
         for box in (self.input_box, self.kernel_box):
             box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             box.setMinimumContentsLength(9)
+            box.setMaximumWidth(box.fontMetrics().horizontalAdvance("validation image") + 48)   # no wider than its text
         layout_rows = (
             (self.play_button, self.step_button, self.reset_button, ("speed", self.speed_box)),
             (("input", self.input_box), ("kernel", self.kernel_box)),
@@ -230,7 +231,7 @@ class ConvExplainerView(PlotView):
                 if isinstance(item, tuple):
                     row.addWidget(self._label(*item))
                     item = item[1]
-                row.addWidget(item)
+                row.addWidget(item, 1 if item in (self.input_box, self.kernel_box) else 0)
             row.addStretch(1)
             rows.addLayout(row)
         self.input_box.currentIndexChanged.connect(lambda _i: self._changed("input", self.input_box.currentData()))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from lessons.cnn_scratch import explainer
-from lessons.cnn_scratch.explainer import ExplainerSettings, kernel_preset
+from lessons.cnn_scratch.explainer import kernel_preset
 from visualizer.core.plotdata import PlotSpec
 
 pytest.importorskip("pytestqt")
