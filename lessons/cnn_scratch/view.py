@@ -126,6 +126,7 @@ class ConvExplainerView(PlotView):
     (narrative steps use it); none of them is a lesson hyperparameter."""
 
     data_type = ConvExplainerData
+    table_from_view = True          # "Export all" writes the CSV of what this view shows (its own settings)
 
     def __init__(self, spec: PlotSpec, parent: QWidget | None = None) -> None:
         super().__init__(spec, parent)
@@ -168,7 +169,7 @@ class ConvExplainerView(PlotView):
         self.colorbar.setToolTip("Output values: blue negative, white 0, red positive")
         self.output.layout.addItem(self.colorbar, row=2, col=0)
         self.explanation: ConvExplanation | None = None          # what is drawn now
-        self.error = ""                                          # why nothing can be drawn (kernel too large)
+        self.error = ""                                          # why the last setting was refused
         self.graphics.scene().sigMouseClicked.connect(self._clicked)
         self._sync_controls()
 
@@ -291,6 +292,7 @@ class ConvExplainerView(PlotView):
 
     def _changed(self, name: str, value: Any) -> None:
         """A control moved: apply it to the slide, or say why not and put the control back."""
+        self.error = ""
         try:
             self.slide.configure(**{name: value})
         except ValueError as err:
@@ -299,9 +301,10 @@ class ConvExplainerView(PlotView):
         self._redraw()
 
     def error_note(self, text: str) -> None:
-        """Tell the user why a setting was refused (shown until the next redraw)."""
-        self.message.emit("error", text)
+        """Tell the user why a setting was refused: in the explainer's own text (until the next setting) and
+        in the status bar (an "info" message: no banner that would push the plots down)."""
         self.error = text
+        self.message.emit("info", text)
 
     # ---- animation --------------------------------------------------------------------------------
     @property
@@ -441,8 +444,8 @@ class ConvExplainerView(PlotView):
             self.dot.setText(f"y[{e.row}, {e.col}] = {e.dot_text()}")
         else:
             self.dot.setText("Press Play or Step (above): the window computes y[0, 0] first")
-        self.text.setText(f"{caption}:  {e.formula}")
-        self.error = ""
+        refused = f"\nRefused: {self.error}" if self.error else ""
+        self.text.setText(f"{caption}:  {e.formula}{refused}")
         self._fit_text()
 
     @staticmethod

@@ -113,8 +113,12 @@ def test_controls_change_the_picture_and_refuse_impossible_kernels(view, qtbot):
     view.stride_box.setValue(1)
     with qtbot.waitSignal(view.message) as blocker:
         view.size_box.setValue(9)                                                  # 9 > 8 + 2·0
-    assert blocker.args[0] == "error" and "larger than the padded input" in blocker.args[1]
+    assert blocker.args[0] == "info" and "larger than the padded input" in blocker.args[1]   # no banner
     assert view.size_box.value() == 3 and view.slide.settings.size == 3
+    assert "Refused: The explainer cannot convolve" in view.text.text()
+    view.padding_box.setValue(1)
+    assert "Refused" not in view.text.text()
+    view.padding_box.setValue(0)
     view.kernel_box.setCurrentIndex(view.kernel_box.findData("blur"))
     assert view.slide.settings.kernel == "blur"
     with pytest.raises(KeyError):

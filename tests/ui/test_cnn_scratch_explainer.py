@@ -43,7 +43,7 @@ def test_every_explainer_step_fits_the_window(qtbot, settings, size):
     window.close_lesson()
 
 
-def test_explainer_settings_leave_no_marker_and_start_no_run(make_view, qtbot):
+def test_explainer_settings_leave_no_marker_and_start_no_run(make_view, qtbot, tmp_path):
     cls = registry.get("cnn_scratch")
     view = make_view(cls, {"filters1": 4, "filters2": 4, "hidden": 8})
     assert not [name for name in view.session.hp.as_dict() if name.startswith("explain")]
@@ -68,6 +68,11 @@ def test_explainer_settings_leave_no_marker_and_start_no_run(make_view, qtbot):
     assert all(not v.markers for v in view.views.values() if isinstance(v, CurvesView))
     assert view.messages.texts() == []
     assert explainer.slide.settings.stride == 2 and explainer.slide.settings.kernel == "learned"
+    for _ in range(3):
+        explainer.step()
+    view.export_all(tmp_path)                                    # the CSV is what the explainer shows
+    rows = (tmp_path / "explainer.csv").read_text().splitlines()
+    assert sum(r.startswith("output,") for r in rows) == 3 and "learned" not in rows[0]
 
 
 def test_narrative_steps_set_the_explainer_and_report_unknown_view_settings(make_view, qtbot):
