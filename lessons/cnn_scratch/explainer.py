@@ -1,57 +1,71 @@
-"""The convolution explainer: one output value of a 2-D convolution, worked out with its numbers.
+"""The convolution explainer: a kernel sliding over an image, one output value per step, with its numbers.
 
 A kernel K (KH, KW) slides over an image zero-padded by P on each side, in steps of S; at each
-position the output is the dot product of the kernel with the window under it,
-``y[i, j] = Σ_{u,v} x_pad[i·S + u, j·S + v] · K[u, v]`` (Saitoh, *Deep Learning from Scratch*,
+position the output is the dot product of the kernel with the window under it plus the filter's bias,
+``y[i, j] = Σ_{u,v} x_pad[i·S + u, j·S + v] · K[u, v] + b`` (Saitoh, *Deep Learning from Scratch*,
 section 7.2; like every deep-learning library this is cross-correlation: the kernel is not
 flipped).  The output has ``OH = ⌊(H + 2P − KH) / S⌋ + 1`` rows and as many columns by the same rule
-(Saitoh, eq. 7.1).  :func:`explain_convolution` computes everything the explainer view draws:
-the padded input, the window, the elementwise products and their sum, and the output map filled up
-to the current position.  Inputs come from the lesson's data (a digit), a photo bundled with
-scikit-learn (``china.jpg``, downscaled) or a generated pattern.  Qt-free.
+(Saitoh, eq. 7.1).
+
+The lesson sends :class:`ConvExplainerData`: the inputs the explainer can show (the chosen validation
+image, a photo bundled with scikit-learn, a generated pattern) and the network's first-layer filters
+and biases, refreshed as it trains.  What the explainer shows of it is a view setting
+(:class:`ExplainerSettings`: input, kernel, size, stride, padding, learned filter), and where the
+window is, :class:`ConvSlide`: after k steps the first k output cells, in raster order, are computed.
+:func:`slide` works out the picture of one such moment.  Nothing here changes training.  Qt-free.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from functools import lru_cache
-from typing import Callable
 from math import comb
 
 import numpy as np
 
-from visualizer.core.errors import LessonConfigError
-from visualizer.core.hyperparams import BoolParam, ChoiceParam, IntParam
 from visualizer.scratch.conv import conv_output_size, im2col
 
 INPUTS = ("digit", "photo", "pattern")
 KERNELS = ("edge_vertical", "edge_horizontal", "blur", "sharpen", "random", "learned")
 PHOTO_SIZE = 16          # the photo is shown as PHOTO_SIZE × PHOTO_SIZE grey levels in [0, 1]
 PATTERN_SIZE = 12
+#: Inclusive ranges of the explainer's integer settings (kernel size K, stride S, padding P, learned filter).
+RANGES = {"size": (1, 9), "stride": (1, 4), "padding": (0, 4), "filter": (0, 127)}
 
-#: The explainer's controls (live); LIVE: those that change its picture and are checked before they apply.
-PARAMS = (
-    ChoiceParam("explain_input", "Explainer input", "digit", INPUTS, live=True,
-                tooltip="digit: the chosen validation image (in grey levels, its luminance, for colour "
-                        "photos); photo: scikit-learn's bundled photo at 16×16; pattern: a square, a stroke "
-                        "and a faint block."),
-    ChoiceParam("explain_kernel", "Explainer kernel", "edge_vertical", KERNELS, live=True,
-                tooltip="edge filters (Sobel), blur (box), sharpen, random, or a learned first-layer "
-                        "filter of the network (its own size)."),
-    IntParam("explain_kernel_size", "Explainer kernel size K", 3, 1, 9, live=True,
-             tooltip="K×K kernel of the explainer. Larger than the padded input is an error."),
-    IntParam("explain_stride", "Explainer stride S", 1, 0, 4, live=True,
-             tooltip="How far the window moves per output pixel. Must be at least 1."),
-    IntParam("explain_padding", "Explainer padding P", 0, 0, 4, live=True,
-             tooltip="Zeros added around the input on each side."),
-    IntParam("explain_position", "Explainer position", 0, 0, 4095, live=True,
-             tooltip="Output pixel being computed, in reading order (wraps around). Click the "
-                     "explainer's input or output to move it."),
-    BoolParam("explain_follow", "Window follows the steps", False, live=True,
-              tooltip="Move the explainer's window one position per training step (set the speed limit "
-                      "to a few steps per second to watch)."),
-)
-LIVE = ("explain_input", "explain_kernel", "explain_kernel_size", "explain_stride", "explain_padding",
-        "explain_position")
+
+@dataclass(frozen=True)
+class ExplainerSettings:
+    """What the explainer shows: a view setting, chosen in the explainer's own controls or by a narrative
+    step; changing it never changes training, starts no run and leaves no marker on the curves.
+
+    input: one of INPUTS; kernel: one of KERNELS; size: K of a preset kernel ("learned" kernels have the
+    network's own size); stride: S ≥ 1; padding: P ≥ 0; filter: which first-layer filter (modulo F) the
+    "learned" kernel is, i.e. which feature map of conv 1 the output is."""
+
+    input: str = "digit"
+    kernel: str = "edge_vertical"
+    size: int = 3
+    stride: int = 1
+    padding: int = 0
+    filter: int = 0
+
+    def __post_init__(self) -> None:
+        if self.input not in INPUTS:
+            raise ValueError(f"unknown explainer input {self.input!r}; choose one of {', '.join(INPUTS)}")
+        if self.kernel not in KERNELS:
+            raise ValueError(f"unknown explainer kernel {self.kernel!r}; choose one of {', '.join(KERNELS)}")
+        for name, (lo, hi) in RANGES.items():
+            v = getattr(self, name)
+            if not isinstance(v, (int, np.integer)) or not lo <= v <= hi:
+                raise ValueError(f"the explainer's {name} must be an integer from {lo} to {hi} (got {v!r})")
+
+    def with_changes(self, changes: dict) -> "ExplainerSettings":
+        """A copy with ``changes`` (setting name -> value) applied.  Raises KeyError for an unknown name,
+        ValueError for a value out of range."""
+        names = {f.name for f in fields(self)}
+        unknown = set(changes) - names
+        if unknown:
+            raise KeyError(f"the explainer has no setting {', '.join(sorted(unknown))}; it has {', '.join(names)}")
+        return replace(self, **changes)
 
 
 def output_size(size: int, kernel: int, stride: int, pad: int) -> int:
@@ -119,28 +133,46 @@ def pattern() -> np.ndarray:
 
 @dataclass
 class ConvExplanation:
-    """One convolution worked out at one output position.
+    """The convolution at one moment of the slide: ``filled`` output cells computed, in raster order.
 
-    padded: (H + 2P, W + 2P) input with its zero border; pad: P; kernel: (K, K); stride: S;
-    row, col: the output position (the window's top-left corner in ``padded`` is (row·S, col·S));
-    window: (K, K) the input values under the kernel; products: (K, K) window · kernel elementwise;
-    value: their sum = output[row, col] (+ bias, 0 here); output: (OH, OW) the whole output map;
-    filled: (OH, OW) bool, the positions computed up to this one in raster order; position: the
-    raster index row·OW + col; formula: the output-size formula with the numbers."""
+    padded: (H + 2P, W + 2P) input with its zero border; pad: P; kernel: (K, K); bias: b; stride: S;
+    output: (OH, OW) the whole output map (bias included); filled: how many cells are computed (0 … OH·OW);
+    mask: (OH, OW) bool, True for those cells; row, col: the current cell, the last one computed (the
+    first one, not yet computed, when filled = 0), whose window's top-left corner in ``padded`` is
+    (row·S, col·S); window: (K, K) the input values under the kernel; products: (K, K) window · kernel
+    elementwise; total: their sum; value: total + bias = output[row, col]; formula: the output-size
+    formula with the numbers."""
 
     padded: np.ndarray
     pad: int
     kernel: np.ndarray
+    bias: float
     stride: int
+    output: np.ndarray
+    filled: int
+    mask: np.ndarray
     row: int
     col: int
     window: np.ndarray
     products: np.ndarray
+    total: float
     value: float
-    output: np.ndarray
-    filled: np.ndarray
-    position: int
     formula: str
+
+    @property
+    def cells(self) -> int:
+        """OH·OW, the number of window positions."""
+        return self.output.size
+
+    @property
+    def partial_output(self) -> np.ndarray:
+        """(OH, OW) float64: the computed cells, NaN where the window has not been yet."""
+        return np.where(self.mask, self.output, np.nan)
+
+    def dot_text(self) -> str:
+        """The current cell's dot product in words, e.g. "sum of 9 products = 1.37 + bias 0.10 = 1.47"."""
+        return (f"sum of {self.products.size} products = {self.total:.2f} + bias {self.bias:.2f} = "
+                f"{self.value:.2f}")
 
 
 def convolve2d(image: np.ndarray, kernel: np.ndarray, stride: int, pad: int) -> np.ndarray:
@@ -156,57 +188,167 @@ def convolve2d(image: np.ndarray, kernel: np.ndarray, stride: int, pad: int) -> 
     return (col @ np.asarray(kernel, np.float64).ravel()).reshape(oh, ow)
 
 
-def explain_convolution(image: np.ndarray, kernel: np.ndarray, stride: int, pad: int,
-                        position: int) -> ConvExplanation:
-    """Everything the explainer shows for ``image`` (H, W) convolved with ``kernel`` (K, K) at output
-    position ``position`` (a raster index, taken modulo OH·OW so that it wraps around).
-
-    Raises ValueError (a message for the user) if stride < 1, pad < 0 or the kernel is larger than
-    the padded image."""
+def slide(image: np.ndarray, kernel: np.ndarray, stride: int, pad: int, filled: int,
+          bias: float = 0.0) -> ConvExplanation:
+    """``image`` (H, W) convolved with ``kernel`` (KH, KW) plus ``bias`` after ``filled`` steps of the sliding
+    window (clipped to 0 … OH·OW): the first ``filled`` cells in raster order are computed, the window is on
+    the last of them.  Raises ValueError (a message for the user) if stride < 1, pad < 0 or the kernel is
+    larger than the padded image."""
     image = np.asarray(image, dtype=np.float64)
     kernel = np.asarray(kernel, dtype=np.float64)
     h, w = image.shape
-    k = kernel.shape[0]
-    oh, ow = output_size(h, k, stride, pad), output_size(w, kernel.shape[1], stride, pad)
-    output = convolve2d(image, kernel, stride, pad)
+    kh, kw = kernel.shape
+    output = convolve2d(image, kernel, stride, pad) + float(bias)       # (OH, OW)
+    oh, ow = output.shape
+    filled = min(max(int(filled), 0), oh * ow)
     padded = np.pad(image, pad)                                        # (H + 2P, W + 2P)
-    position = int(position) % (oh * ow)
-    row, col = divmod(position, ow)
+    row, col = divmod(max(filled - 1, 0), ow)
     r0, c0 = row * stride, col * stride
-    window = padded[r0:r0 + k, c0:c0 + kernel.shape[1]].copy()        # (K, K)
+    window = padded[r0:r0 + kh, c0:c0 + kw].copy()                    # (KH, KW)
     products = window * kernel
-    filled = (np.arange(oh * ow) <= position).reshape(oh, ow)
-    formula = (f"OH = ⌊(H + 2P − K) / S⌋ + 1 = ⌊({h} + 2·{pad} − {k}) / {stride}⌋ + 1 = {oh}"
-               + ("" if w == h else f";  OW = ⌊({w} + 2·{pad} − {kernel.shape[1]}) / {stride}⌋ + 1 = {ow}"))
-    return ConvExplanation(padded, pad, kernel, stride, row, col, window, products, float(products.sum()),
-                           output, filled, position, formula)
+    mask = (np.arange(oh * ow) < filled).reshape(oh, ow)
+    formula = (f"OH = ⌊(H + 2P − K) / S⌋ + 1 = ⌊({h} + 2·{pad} − {kh}) / {stride}⌋ + 1 = {oh}"
+               + ("" if w == h else f";  OW = ⌊({w} + 2·{pad} − {kw}) / {stride}⌋ + 1 = {ow}"))
+    total = float(products.sum())
+    return ConvExplanation(padded, pad, kernel, float(bias), stride, output, filled, mask, row, col, window,
+                           products, total, total + float(bias), formula)
 
 
 @dataclass
 class ConvExplainerData:
-    """What the ``conv_explainer`` plot draws: a :class:`ConvExplanation` plus a caption.
+    """What the lesson sends the ``conv_explainer`` plot: the material, not the picture.
 
-    caption names the input and the kernel (e.g. "digit 7 ⊛ edge_vertical 3×3")."""
+    images: input kind (one of INPUTS) -> (H, W) float64 grey image; names: input kind -> its name
+    (e.g. "validation image 3 (a 7)"); filters: (F, K, K) float64 the first convolution's kernels as they
+    act on a grey image; biases: (F,) their biases; filter_note: how ``filters`` were made from the
+    weights (e.g. "R + G + B weights" for colour filters)."""
 
-    explanation: ConvExplanation
-    caption: str = ""
+    images: dict[str, np.ndarray]
+    names: dict[str, str]
+    filters: np.ndarray
+    biases: np.ndarray
+    filter_note: str = ""
 
-    def table(self) -> tuple[list[str], list[list]]:
-        """CSV rows: the dot product term by term (window value, kernel weight, product), its sum,
-        then the whole output map."""
-        e = self.explanation
+    def kernel(self, s: ExplainerSettings) -> tuple[np.ndarray, float, str]:
+        """(kernel (K, K), bias, name) of settings ``s``: a preset of size ``s.size`` with bias 0, or learned
+        filter ``s.filter`` (modulo F) with its bias."""
+        if s.kernel == "learned":
+            f = s.filter % len(self.filters)
+            note = f" ({self.filter_note})" if self.filter_note else ""
+            return self.filters[f], float(self.biases[f]), f"learned filter {f} of conv 1{note}"
+        return kernel_preset(s.kernel, s.size), 0.0, s.kernel.replace("_", " ")
+
+    def explain(self, s: ExplainerSettings, filled: int) -> ConvExplanation:
+        """:func:`slide` for settings ``s`` after ``filled`` steps.  Raises ValueError when the kernel does not
+        fit in the padded input."""
+        kernel, bias, _ = self.kernel(s)
+        return slide(self.images[s.input], kernel, s.stride, s.padding, filled, bias)
+
+    def output_shape(self, s: ExplainerSettings) -> tuple[int, int]:
+        """(OH, OW) for settings ``s``, without convolving.  Raises ValueError when the kernel does not fit."""
+        h, w = self.images[s.input].shape
+        kh, kw = self.kernel(s)[0].shape
+        return output_size(h, kh, s.stride, s.padding), output_size(w, kw, s.stride, s.padding)
+
+    def caption(self, s: ExplainerSettings) -> str:
+        """The input and kernel of settings ``s``, e.g. "pattern 12×12 ⊛ edge vertical 3×3"."""
+        kernel, _, name = self.kernel(s)
+        return f"{self.names[s.input]} ⊛ {name} {kernel.shape[0]}×{kernel.shape[1]}"
+
+    def table(self, s: ExplainerSettings | None = None, filled: int | None = None) -> tuple[list[str], list[list]]:
+        """CSV rows for settings ``s`` (default settings) after ``filled`` steps (default: all): the current
+        cell's dot product term by term (window value, kernel weight, product), the bias, the value, then
+        the output map (computed cells only)."""
+        s = s or ExplainerSettings()
+        e = self.explain(s, 10**9 if filled is None else filled)
         rows: list[list] = []
         k_h, k_w = e.kernel.shape
         for u in range(k_h):
             for v in range(k_w):
                 rows.append(["product", e.row * e.stride + u, e.col * e.stride + v, float(e.window[u, v]),
                              float(e.kernel[u, v]), float(e.products[u, v])])
-        rows.append(["sum", e.row, e.col, "", "", e.value])
+        rows.append(["bias", e.row, e.col, "", "", e.bias])
+        rows.append(["value", e.row, e.col, "", "", e.value])
         oh, ow = e.output.shape
         for i in range(oh):
             for j in range(ow):
-                rows.append(["output", i, j, "", "", float(e.output[i, j])])
+                if e.mask[i, j]:
+                    rows.append(["output", i, j, "", "", float(e.output[i, j])])
         return ["part", "row", "col", "input", "kernel", "value"], rows
+
+
+class ConvSlide:
+    """Where the explainer's window is: its settings and how many output cells are computed.
+
+    ``step()`` computes the next cell (raster order), ``reset()`` clears the output, ``seek(cell)`` jumps so
+    that the cells up to ``cell`` are computed.  ``data`` (a :class:`ConvExplainerData`, None until the
+    lesson sends one) may be replaced at any time (the learned filters change as the network trains): the
+    window stays where it is.  Changing a setting that changes the output's size restarts the slide."""
+
+    def __init__(self, settings: ExplainerSettings | None = None) -> None:
+        self.settings = settings or ExplainerSettings()
+        self.data: ConvExplainerData | None = None
+        self.filled = 0
+
+    @property
+    def cells(self) -> int:
+        """OH·OW for the current data and settings (0 without data or when the kernel does not fit)."""
+        if self.data is None:
+            return 0
+        try:
+            oh, ow = self.data.output_shape(self.settings)
+        except ValueError:
+            return 0
+        return oh * ow
+
+    @property
+    def done(self) -> bool:
+        """True when every output cell is computed."""
+        return self.filled >= self.cells
+
+    def explain(self) -> ConvExplanation:
+        """The picture now.  Raises LookupError before any data, ValueError when the kernel does not fit."""
+        if self.data is None:
+            raise LookupError("the explainer has no data yet: the lesson has not sent any")
+        return self.data.explain(self.settings, self.filled)
+
+    def step(self) -> bool:
+        """Compute one more output cell.  Returns False (and changes nothing) when all are computed."""
+        if self.done:
+            return False
+        self.filled += 1
+        return True
+
+    def reset(self) -> None:
+        """Clear the output: the window goes back to the top-left corner, nothing computed."""
+        self.filled = 0
+
+    def seek(self, cell: int) -> None:
+        """Compute the cells 0 … ``cell`` (raster index, clipped to the map)."""
+        self.filled = min(max(int(cell) + 1, 0), self.cells)
+
+    def configure(self, **changes) -> None:
+        """Change settings (names of :class:`ExplainerSettings`).  Raises KeyError for an unknown name and
+        ValueError (a message for the user) for a value out of range or a kernel larger than the padded
+        input; the previous settings stay then."""
+        new = self.settings.with_changes(changes)
+        old_shape = self._shape(self.settings)
+        if self.data is not None:
+            try:
+                new_shape = self.data.output_shape(new)
+            except ValueError as err:
+                raise ValueError(f"The explainer cannot convolve: {err}.") from None
+            if new_shape != old_shape:
+                self.filled = 0
+        self.settings = new
+
+    def _shape(self, s: ExplainerSettings) -> tuple[int, int] | None:
+        if self.data is None:
+            return None
+        try:
+            return self.data.output_shape(s)
+        except ValueError:
+            return None
 
 
 def luminance(x: np.ndarray) -> np.ndarray:
@@ -215,43 +357,17 @@ def luminance(x: np.ndarray) -> np.ndarray:
     return np.tensordot(np.array([0.299, 0.587, 0.114]), x.astype(np.float64), axes=1)
 
 
-def input_image(kind: str, sample: np.ndarray, sample_name: str) -> tuple[np.ndarray, str]:
-    """The explainer's input (H, W) float64 and its name: kind "photo", "pattern", or "digit": the
-    lesson's image ``sample`` (C, H, W) named ``sample_name`` (a colour photo in grey levels, its luminance)."""
-    if kind == "photo":
-        return photo(), f"photo {PHOTO_SIZE}×{PHOTO_SIZE}"
-    if kind == "pattern":
-        return pattern(), f"pattern {PATTERN_SIZE}×{PATTERN_SIZE}"
+def explainer_data(sample: np.ndarray, sample_name: str, W: np.ndarray, b: np.ndarray | None) -> ConvExplainerData:
+    """The explainer's material: validation image ``sample`` (C, H, W) named ``sample_name`` (a colour photo
+    in grey levels: its luminance), the bundled photo, the pattern, and first-layer weights W (F, C, K, K)
+    with biases b (F,) (None: no bias).  On a grey image (R = G = B) a colour filter acts as the sum of its
+    channels' kernels, so those are the explainer's learned kernels."""
     if sample.shape[0] == 3:
-        return luminance(sample), f"{sample_name} in grey: luminance Y = 0.299 R + 0.587 G + 0.114 B"
-    return sample[0].astype(np.float64), sample_name
-
-
-def learned_kernel(W: np.ndarray, f: int) -> tuple[np.ndarray, str]:
-    """Filter ``f`` (modulo F) of first-layer weights W (F, C, K, K) as an explainer kernel (K, K) float64
-    and its name; on a grey image (R = G = B) a colour filter acts as the sum of its channels' kernels."""
-    f = f % W.shape[0]
-    if W.shape[1] == 1:
-        return W[f, 0].astype(np.float64), f"learned filter {f} of conv 1"
-    return W[f].sum(axis=0).astype(np.float64), f"learned filter {f} of conv 1 (R + G + B weights)"
-
-
-def choose_kernel(name: str, size: int, seed: int, filter_index: int,
-                  first_layer: Callable[[], np.ndarray]) -> tuple[np.ndarray, str]:
-    """The explainer's kernel and its name: a preset (see :func:`kernel_preset`) of ``size``, or for "learned"
-    filter ``filter_index`` of the network's first-layer weights ``first_layer()`` (F, C, K, K)."""
-    if name == "learned":
-        return learned_kernel(first_layer(), filter_index)
-    return kernel_preset(name, size, seed=seed), name.replace("_", " ")
-
-
-def explainer_data(image: np.ndarray, input_name: str, kernel: np.ndarray, kernel_name: str, stride: int,
-                   pad: int, position: int) -> ConvExplainerData:
-    """:func:`explain_convolution` with a caption.  Raises LessonConfigError when the kernel does not fit in
-    the padded input or the stride is below 1."""
-    try:
-        e = explain_convolution(image, kernel, stride, pad, position)
-    except ValueError as err:
-        raise LessonConfigError(f"The explainer cannot convolve: {err}.") from None
-    k = kernel.shape[0]
-    return ConvExplainerData(e, f"{input_name} ⊛ {kernel_name} {k}×{k}")
+        digit, name = luminance(sample), f"{sample_name} in grey (luminance Y = 0.299 R + 0.587 G + 0.114 B)"
+    else:
+        digit, name = sample[0].astype(np.float64), sample_name
+    images = {"digit": digit, "photo": photo(), "pattern": pattern()}
+    names = {"digit": name, "photo": f"photo {PHOTO_SIZE}×{PHOTO_SIZE}", "pattern": f"pattern {PATTERN_SIZE}×{PATTERN_SIZE}"}
+    filters = W.sum(axis=1).astype(np.float64)                             # (F, K, K)
+    biases = np.zeros(len(W)) if b is None else np.asarray(b, np.float64).reshape(-1)
+    return ConvExplainerData(images, names, filters, biases, "R + G + B weights" if W.shape[1] == 3 else "")

@@ -1,7 +1,9 @@
 """Lesson ``cnn_scratch``: convolutions from scratch, then a small CNN trained live on digits (Qt-free).
 
-Part one is the convolution explainer (``explainer.py``): a kernel slides over a digit, a photo or a
-test pattern with a chosen size, stride and padding, and every number of one output value is shown.
+Part one is the convolution explainer (``explainer.py``, drawn by ``view.py``): a kernel slides over a
+digit, a photo or a test pattern, one output cell per step, with every number of the current value
+shown.  The lesson only sends it the images and the first layer's current filters; its animation and
+its settings (kernel, size, stride, padding) belong to the view and never touch training.
 Part two trains conv → ReLU → pool → conv → ReLU → pool → linear → ReLU → linear on scikit-learn's
 embedded 8×8 digits (or MNIST or the colour photos of CIFAR-10 when they can be downloaded) on the
 NumPy engine (im2col) or PyTorch, from the same initial weights and batches, and shows what it
@@ -27,7 +29,7 @@ from lessons.cnn_scratch.narrative import NARRATIVE
 from lessons.cnn_scratch.net import architecture, build_cnn, named_arrays, numpy_logits, validation_metrics
 from lessons.cnn_scratch.pictures import ASCENT_STEPS, CNNPictures
 from visualizer.core.hyperparams import ChoiceParam, FloatParam, IntParam
-from visualizer.core.lesson import Lesson, LessonConfigError
+from visualizer.core.lesson import Lesson
 from visualizer.core.plotdata import PlotData, PlotSpec
 from visualizer.data.batches import EpochBatches
 from visualizer.models.cnn import CNN
@@ -71,17 +73,18 @@ class ConvolutionLesson(Lesson):
                    tooltip="Share of the images held out to measure generalization."),
         IntParam("sample_index", "Validation image", 0, 0, 9999, live=True,
                  tooltip="Which validation image the feature maps, gradients and saliency show (also the "
-                         "explainer's digit)."),
+                         "explainer's input 'digit')."),
         IntParam("filter_layer", "Conv layer to inspect", 2, 1, 2, live=True,
                  tooltip="Which convolution the activation and gradient maps and the gradient ascent look at."),
         IntParam("filter_index", "Filter to visualize", 0, 0, 127, live=True,
-                 tooltip="Which filter of that layer gradient ascent visualizes (and, for conv 1, the "
-                         "explainer's 'learned' kernel)."),
-    ) + explainer.PARAMS
+                 tooltip="Which filter of that layer gradient ascent visualizes."),
+    )
     plots = (
         PlotSpec("explainer", "Convolution explainer", "conv_explainer",
-                 tooltip="The input with zero padding and the kernel's window (red), the kernel, the window "
-                         "times the kernel elementwise and their sum, and the output map computed so far."),
+                 tooltip="The kernel slides over the zero-padded input (its window in red), one output cell "
+                         "per step: the kernel, the window times the kernel elementwise, their sum plus the "
+                         "bias, and the output map computed so far. Its own Play, Step, Reset and speed, and "
+                         "its settings (input, kernel, K, S, P), change only this picture, never training."),
         PlotSpec("loss", "Loss", "curves", series=("train_loss", "val_loss"), x_label="step",
                  y_label="cross-entropy", log_y=True,
                  tooltip="Mean cross-entropy of each mini-batch and of the validation set."),
@@ -109,12 +112,13 @@ class ConvolutionLesson(Lesson):
                          f"{ASCENT_STEPS} steps of gradient ascent from grey (Erhan et al. 2009)."),
     )
     narrative = NARRATIVE
+    # What the pictures show, not how the network trains: no marker on the curves, not in run labels.
+    view_params = frozenset({"sample_index", "filter_layer", "filter_index"})
     eval_every = 10
     engine_comparison = True
 
     def __init__(self, hp, context=None) -> None:
         super().__init__(hp, context)
-        self._position = hp["explain_position"]
         self.data = load_data(hp["dataset"], hp["val_fraction"], hp["seed"], hp["dtype"], self.context)
         self.x_train = self.data.train_images()                           # (N, C, H, W)
         self.x_val = self.data.val_images()                               # (M, C, H, W)
@@ -139,7 +143,6 @@ class ConvolutionLesson(Lesson):
         self.pictures = CNNPictures(self.spec, self.conv_layers, self.x_val, self.data.y_val,
                                     self.data.class_names, hp["seed"])
         self.eval_every = self._eval_interval()
-        self._explanation()                     # raises LessonConfigError for impossible explainer settings
 
     @property
     def steps_per_epoch(self) -> int:
@@ -175,8 +178,6 @@ class ConvolutionLesson(Lesson):
     def train_step(self, step: int) -> None:
         super().train_step(step)
         self._views_step = step
-        if self.hp["explain_follow"]:
-            self._position += 1
 
     def evaluate(self) -> dict[str, float]:
         logits_of = self.trainer.logits if self.hp["engine"] == "torch" else (lambda x: numpy_logits(self.cnn, x))
@@ -185,17 +186,6 @@ class ConvolutionLesson(Lesson):
         return validation_metrics(logits, self.data.y_val)
 
     def set_live(self, name: str, value: Any) -> None:
-        if name in explainer.LIVE:
-            old_position = self._position
-            trial = self.hp.copy()
-            trial.set(name, value)
-            if name == "explain_position":
-                self._position = int(value)
-            try:
-                self._explanation(trial)
-            except LessonConfigError:
-                self._position = old_position
-                raise
         super().set_live(name, value)
         if name == "batch_size":
             self.eval_every = self._eval_interval()
@@ -206,17 +196,14 @@ class ConvolutionLesson(Lesson):
         self.pictures.clear()
 
     # ---- views -----------------------------------------------------------------------------------
-    def _explanation(self, hp=None) -> ConvExplainerData:
-        """The explainer's data for ``hp`` (default: the current values).  Raises LessonConfigError."""
-        hp = hp or self.hp
-        i = self._sample(hp)
+    def _explainer(self) -> ConvExplainerData:
+        """The explainer's material: the chosen validation image, the photo, the pattern and the first
+        convolution's current filters and biases (what it shows of them is the view's own setting)."""
+        i = self._sample()
+        conv = self._analysis_net().layers[self.conv_layers[0]]
         name = f"validation image {i} (a {self.data.class_names[int(self.data.y_val[i])]})"
-        image, input_name = explainer.input_image(hp["explain_input"], self.x_val[i], name)
-        kernel, kernel_name = explainer.choose_kernel(
-            hp["explain_kernel"], hp["explain_kernel_size"], hp["seed"], hp["filter_index"],
-            lambda: self._analysis_net().layers[self.conv_layers[0]].params[0])      # (F, C, K, K)
-        return explainer.explainer_data(image, input_name, kernel, kernel_name, hp["explain_stride"],
-                                        hp["explain_padding"], self._position)
+        return explainer.explainer_data(self.x_val[i], name, conv.params[0],                # (F, C, K, K)
+                                        conv.params[1] if len(conv.params) > 1 else None)
 
     def _sample(self, hp=None) -> int:
         return (hp or self.hp)["sample_index"] % len(self.x_val)
@@ -234,7 +221,7 @@ class ConvolutionLesson(Lesson):
     def snapshot(self) -> dict[str, PlotData]:
         grids = self.pictures.grids(self._analysis_net(), self._views_step, self._sample(),
                                     self.hp["filter_layer"], self.hp["filter_index"])
-        return {"explainer": self._explanation(), **grids}
+        return {"explainer": self._explainer(), **grids}
 
     def divergence_hint(self) -> str:
         return (f"The learning rate ({self.hp['lr']:g}) is probably too high for this CNN: lower it (Adam works "

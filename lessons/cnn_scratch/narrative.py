@@ -9,16 +9,20 @@ NARRATIVE = (
         "image, and at each position the output is the **dot product** of the kernel with the window "
         "under it:\n\n"
         "  y[i, j] = Σᵤ Σᵥ x[i·S + u, j·S + v] · K[u, v]  (+ bias)\n\n"
-        "The explainer shows one such position: the red window on the input, the kernel's numbers, the "
-        "nine products x·K and their sum Σ, which is exactly the output pixel outlined in red. (Deep-"
-        "learning libraries do not flip the kernel: strictly this is cross-correlation.)\n\n"
+        "The explainer slides the window over the input one position per tick and fills the output "
+        "feature map as it goes: the red window on the input, the kernel's numbers, the nine products "
+        "x·K, and above them the dot product, e.g. \"sum of 9 products = 2.00 + bias 0.00 = 2.00\", "
+        "which is exactly the output cell outlined in red. (Deep-learning libraries do not flip the "
+        "kernel: strictly this is cross-correlation.)\n\n"
+        "The explainer has its own **Play**, **Step**, **Reset** and speed, and its own settings (input, "
+        "kernel, K, S, P): they change only its picture, never the training of the CNN on the later "
+        "pages. Click a pixel of the input or a cell of the output to move the window there.\n\n"
         "The same nine weights are used at every position (**weight sharing**), so the layer finds a "
-        "pattern wherever it is. Click a pixel of the input to move the window, or tick **Window follows "
-        "the steps**, set the speed to a few steps per second and press Play (each step also trains the "
-        "CNN of the later pages, whose accuracy appears below).",
-        set_params={"explain_input": "pattern", "explain_kernel": "edge_vertical", "explain_kernel_size": 3,
-                    "explain_stride": 1, "explain_padding": 0, "explain_position": 0},
-        plots=("explainer", "accuracy"),
+        "pattern wherever it is: watch the vertical edges of the square light up, red on the dark-to-"
+        "light side and blue on the way back.",
+        view_settings={"explainer": {"input": "pattern", "kernel": "edge_vertical", "size": 3, "stride": 1,
+                                     "padding": 0, "filled": 0, "speed": 8, "playing": True}},
+        plots=("explainer",),
     ),
     NarrativeStep(
         "Padding, stride and the output size",
@@ -28,24 +32,27 @@ NARRATIVE = (
         "time and shrinks the output by about S in each direction. Together (Saitoh, eq. 7.1):\n\n"
         "  OH = ⌊(H + 2P − K) / S⌋ + 1\n\n"
         "Here H = 12, P = 1, K = 3, S = 2 gives ⌊11/2⌋ + 1 = 6. Try K = 5 with P = 2 and S = 1 (the "
-        "'same' padding P = ⌊K/2⌋ keeps 12), or a kernel bigger than the padded input: it cannot be "
-        "placed anywhere, so the lesson refuses it and keeps the previous setting. Stride 0 is refused "
-        "too: the window would never move.",
-        set_params={"explain_input": "pattern", "explain_padding": 1, "explain_stride": 2},
+        "'same' padding P = ⌊K/2⌋ keeps 12) in the explainer's own K, S and P boxes, or a kernel bigger "
+        "than the padded input: it cannot be placed anywhere, so the explainer refuses it and keeps the "
+        "previous setting. Watch the window jump two pixels at a time and the output come out 6×6.",
+        view_settings={"explainer": {"input": "pattern", "kernel": "edge_vertical", "size": 3, "padding": 1,
+                                     "stride": 2, "filled": 0, "speed": 4, "playing": True}},
         plots=("explainer",),
     ),
     NarrativeStep(
         "Kernels detect features",
-        "Switch the input to **photo** and compare kernels. **edge vertical** ([1 2 1]ᵀ·[−1 0 1], the "
+        "The input is now a **photo**: compare the explainer's kernels. **edge vertical** ([1 2 1]ᵀ·[−1 0 1], the "
         "Sobel filter) answers where brightness changes from left to right: positive (red) on a dark-to-"
         "light edge, negative (blue) on the way back, about 0 on flat areas. **edge horizontal** does the "
         "same vertically, **blur** averages the window, **sharpen** adds the pixel's difference from its "
         "surroundings.\n\n"
         "A CNN does not get these kernels from us: it learns its own, by gradient descent, like any other "
-        "weights. A real layer also has many filters (F output channels), and each filter spans all C "
-        "input channels: W has shape (F, C, K, K) and the output (N, F, OH, OW).",
-        set_params={"explain_input": "photo", "explain_kernel": "edge_vertical", "explain_stride": 1,
-                    "explain_padding": 1},
+        "weights. Choose the kernel **learned (conv 1)** to slide one of this network's filters, with its "
+        "bias, as it is now (**filter** picks which one, i.e. which feature map); train on the later pages "
+        "and come back to see it change. A real layer has many filters (F output channels), and each "
+        "filter spans all C input channels: W has shape (F, C, K, K) and the output (N, F, OH, OW).",
+        view_settings={"explainer": {"input": "photo", "kernel": "edge_vertical", "size": 3, "stride": 1,
+                                     "padding": 1, "filled": 0, "speed": 16, "playing": True}},
         plots=("explainer",),
     ),
     NarrativeStep(

@@ -5,7 +5,8 @@ import pytest
 
 from lessons.cnn_scratch.lesson import LESSON
 from lessons.cnn_scratch import explainer
-from lessons.cnn_scratch.explainer import ConvExplainerData, explain_convolution, kernel_preset, output_size
+from lessons.cnn_scratch.explainer import (ConvExplainerData, ConvSlide, ExplainerSettings, kernel_preset,
+                                           output_size, slide)
 from visualizer.core.lesson import LessonConfigError
 from visualizer.core.plotdata import ImageGridData
 from visualizer.probes.gradient_ascent import gradient_ascent
@@ -51,17 +52,86 @@ def naive_conv(image, kernel, stride, pad):
 def test_explainer_dot_product_is_the_output_value(k, stride, pad):
     image = explainer.photo()
     kernel = kernel_preset("random", k, seed=3)
-    ref = naive_conv(image, kernel, stride, pad)
-    for position in (0, 5, ref.size - 1, ref.size + 2):
-        e = explain_convolution(image, kernel, stride, pad, position)
+    ref = naive_conv(image, kernel, stride, pad) + 0.25
+    for filled in (1, 5, ref.size, ref.size + 2):
+        e = slide(image, kernel, stride, pad, filled, bias=0.25)
         np.testing.assert_allclose(e.output, ref, atol=1e-12)
+        assert e.filled == min(filled, ref.size) and (e.row, e.col) == divmod(e.filled - 1, ref.shape[1])
         assert e.value == pytest.approx(ref[e.row, e.col], abs=1e-12)
-        assert e.value == pytest.approx(float(np.sum(e.window * kernel)), abs=1e-12)
-        assert e.position == position % ref.size
-        assert e.filled.sum() == e.position + 1 and e.filled[e.row, e.col]
+        assert e.total == pytest.approx(float(np.sum(e.window * kernel)), abs=1e-12)
+        assert e.dot_text() == f"sum of {k * k} products = {e.total:.2f} + bias 0.25 = {e.value:.2f}"
         assert e.padded.shape == (16 + 2 * pad, 16 + 2 * pad)
         r0, c0 = e.row * stride, e.col * stride
         np.testing.assert_array_equal(e.window, e.padded[r0:r0 + k, c0:c0 + k])
+
+
+def material(seed=0, f=3, k=3):
+    """Explainer data as the lesson sends it, with random learned filters (F, K, K) and biases."""
+    rng = np.random.default_rng(seed)
+    sample = rng.random((1, 9, 7))                               # a non-square "digit"
+    return explainer.explainer_data(sample, "sample", rng.normal(size=(f, 1, k, k)), rng.normal(size=f))
+
+
+@pytest.mark.parametrize("settings", [dict(input="pattern"), dict(input="digit", stride=2, padding=1),
+                                      dict(input="photo", kernel="learned", filter=4, stride=3, padding=2),
+                                      dict(input="digit", kernel="blur", size=5, padding=2)])
+def test_slide_fills_the_output_cell_by_cell_in_raster_order(settings):
+    data = material()
+    s = ExplainerSettings(**settings)
+    slide_ = ConvSlide(s)
+    slide_.data = data
+    if s.kernel == "learned":
+        kernel, bias = data.filters[s.filter % 3], data.biases[s.filter % 3]
+    else:
+        kernel, bias = kernel_preset(s.kernel, s.size), 0.0
+    ref = naive_conv(data.images[s.input], kernel, s.stride, s.padding) + bias      # computed independently
+    oh, ow = ref.shape
+    e = slide_.explain()
+    assert e.filled == 0 and not e.mask.any() and np.isnan(e.partial_output).all()
+    for k in range(1, oh * ow + 1):
+        assert slide_.step()
+        e = slide_.explain()
+        assert e.mask.sum() == k
+        cells = [divmod(i, ow) for i in range(k)]                                    # raster order
+        assert all(e.mask[c] for c in cells)
+        assert (e.row, e.col) == cells[-1]
+        part = e.partial_output
+        np.testing.assert_allclose([part[c] for c in cells], [ref[c] for c in cells], atol=1e-12)
+        assert np.isnan(part).sum() == oh * ow - k
+        assert e.value == pytest.approx(ref[cells[-1]], abs=1e-12)
+    assert slide_.done and not slide_.step() and slide_.filled == oh * ow     # a full map stays full
+    slide_.seek(ow + 1)
+    assert slide_.explain().mask.sum() == ow + 2
+    slide_.reset()
+    assert slide_.filled == 0
+
+
+def test_stride_and_padding_set_the_output_size_and_restart_the_slide():
+    slide_ = ConvSlide(ExplainerSettings(input="pattern"))
+    slide_.data = material()
+    assert slide_.explain().output.shape == (10, 10)                 # 12 − 3 + 1
+    for _ in range(7):
+        slide_.step()
+    slide_.configure(kernel="blur")                                 # same size: the window stays
+    assert slide_.filled == 7
+    for stride, pad, size in [(2, 1, 6), (1, 1, 12), (3, 0, 4), (4, 4, 5), (1, 2, 14)]:
+        slide_.configure(stride=stride, padding=pad)
+        e = slide_.explain()
+        assert e.output.shape == (size, size) == naive_conv(explainer.pattern(), e.kernel, stride, pad).shape
+        assert e.padded.shape == (12 + 2 * pad,) * 2 and slide_.cells == size * size
+    slide_.configure(stride=1, padding=0)
+    slide_.step()
+    slide_.configure(padding=1)                                      # 10×10 -> 12×12: starts again
+    assert slide_.filled == 0
+    slide_.configure(input="digit", padding=0)                       # 9×7: OH and OW differ
+    assert slide_.explain().output.shape == (7, 5) and "OW = ⌊(7 + 2·0 − 3) / 1⌋ + 1 = 5" in slide_.explain().formula
+    with pytest.raises(ValueError, match="larger than the padded input"):
+        slide_.configure(size=9)                                     # 9 > 7 + 2·0
+    with pytest.raises(ValueError, match="stride"):
+        slide_.configure(stride=0)
+    with pytest.raises(KeyError):
+        slide_.configure(position=3)
+    assert slide_.settings == ExplainerSettings(input="digit", kernel="blur", padding=0)   # kept
 
 
 def test_output_size_formula_and_text():
@@ -70,7 +140,7 @@ def test_output_size_formula_and_text():
     assert output_size(28, 5, 2, 2) == 14
     assert output_size(12, 3, 2, 1) == 6                  # ⌊11/2⌋ + 1
     assert output_size(7, 7, 1, 0) == 1
-    e = explain_convolution(explainer.pattern(), kernel_preset("blur", 3), 2, 1, 0)
+    e = slide(explainer.pattern(), kernel_preset("blur", 3), 2, 1, 0)
     assert e.output.shape == (6, 6)
     assert e.formula.endswith("⌊(12 + 2·1 − 3) / 2⌋ + 1 = 6")
     with pytest.raises(ValueError, match="larger than the padded input"):
@@ -87,51 +157,43 @@ def test_kernel_presets():
     # a vertical edge kernel answers a left-to-right step, not a top-to-bottom one
     step = np.zeros((6, 6))
     step[:, 3:] = 1.0
-    assert np.abs(explain_convolution(step, kernel_preset("edge_vertical", 3), 1, 0, 0).output).max() == 4.0
-    assert np.abs(explain_convolution(step, kernel_preset("edge_horizontal", 3), 1, 0, 0).output).max() == 0.0
+    assert np.abs(slide(step, kernel_preset("edge_vertical", 3), 1, 0, 0).output).max() == 4.0
+    assert np.abs(slide(step, kernel_preset("edge_horizontal", 3), 1, 0, 0).output).max() == 0.0
     with pytest.raises(ValueError):
         kernel_preset("nope", 3)
 
 
-def test_lesson_explainer_snapshot_matches_settings():
-    lesson = build(explain_input="pattern", explain_kernel="sharpen", explain_kernel_size=3, explain_stride=2,
-                   explain_padding=1, explain_position=7)
+def test_lesson_sends_the_explainer_its_images_and_current_learned_filters():
+    lesson = build(sample_index=3)
+    assert not [p.name for p in LESSON.all_params() if p.name.startswith("explain")]   # view settings only
     data = lesson.snapshot()["explainer"]
     assert isinstance(data, ConvExplainerData)
-    e = data.explanation
-    assert e.output.shape == (6, 6) and (e.row, e.col) == (1, 1)
-    header, rows = data.table()
-    assert rows[9] == ["sum", 1, 1, "", "", pytest.approx(e.value)]
-    lesson.set_live("explain_kernel", "learned")
-    e = lesson.snapshot()["explainer"].explanation
-    np.testing.assert_allclose(e.kernel, lesson.cnn.layers[0].params[0][0, 0])
-
-
-def test_bad_explainer_settings_raise_and_keep_previous_state():
-    lesson = build(explain_input="digit", explain_kernel_size=3, explain_padding=0, explain_position=4)
-    before = lesson.snapshot()["explainer"].explanation
-    with pytest.raises(LessonConfigError, match="larger than the padded input"):
-        lesson.set_live("explain_kernel_size", 9)                  # 9 > 8 + 2·0
-    with pytest.raises(LessonConfigError, match="stride must be at least 1"):
-        lesson.set_live("explain_stride", 0)
-    assert lesson.hp["explain_kernel_size"] == 3 and lesson.hp["explain_stride"] == 1
-    after = lesson.snapshot()["explainer"].explanation
-    assert after.kernel.shape == (3, 3) and after.position == before.position
-    np.testing.assert_array_equal(after.output, before.output)
-    lesson.set_live("explain_padding", 1)                          # now a 9×9 kernel fits 8 + 2
-    lesson.set_live("explain_kernel_size", 9)
-    assert lesson.snapshot()["explainer"].explanation.output.shape == (2, 2)
-    with pytest.raises(LessonConfigError, match="stride"):
-        build(explain_stride=0)
-    with pytest.raises(LessonConfigError, match="larger than the padded input"):
-        build(explain_input="digit", explain_kernel_size=9, explain_padding=0)
-
-
-def test_window_follows_training_steps():
-    lesson = build(explain_follow=True, explain_position=2)
+    np.testing.assert_array_equal(data.images["digit"], lesson.x_val[3, 0])
+    assert data.images["pattern"].shape == (12, 12) and data.images["photo"].shape == (16, 16)
+    assert "validation image 3" in data.names["digit"]
     for _ in range(3):
         step(lesson)
-    assert lesson.snapshot()["explainer"].explanation.position == 5
+    data = lesson.snapshot()["explainer"]
+    conv = lesson.cnn.layers[0]
+    np.testing.assert_allclose(data.filters, conv.params[0][:, 0])         # as trained now
+    np.testing.assert_allclose(data.biases, conv.params[1])
+    kernel, bias, name = data.kernel(ExplainerSettings(kernel="learned", filter=17))
+    np.testing.assert_allclose(kernel, conv.params[0][1, 0])
+    assert bias == pytest.approx(float(conv.params[1][1])) and bias != 0.0      # trained: a bias of its own
+    assert name == "learned filter 1 of conv 1"
+    header, rows = data.table(ExplainerSettings(input="pattern", kernel="sharpen", stride=2, padding=1), 8)
+    assert rows[9][0] == "bias" and rows[10][:3] == ["value", 1, 1]
+    assert [r[0] for r in rows].count("output") == 8
+
+
+def test_explainer_settings_are_view_settings():
+    assert {"sample_index", "filter_layer", "filter_index"} <= LESSON.view_params
+    steps = [s for s in LESSON.narrative if "explainer" in s.view_settings]
+    assert len(steps) >= 3
+    for s in steps:
+        assert not any(k.startswith("explain") for k in s.set_params)
+        settings = {k: v for k, v in s.view_settings["explainer"].items() if k not in ("speed", "filled", "playing")}
+        ExplainerSettings(**settings)                                    # valid names and values
 
 
 # ---- training and engines ----------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import hashlib
 import numpy as np
 import pytest
 
-from lessons.cnn_scratch.explainer import luminance
+from lessons.cnn_scratch.explainer import ExplainerSettings, luminance
 from lessons.cnn_scratch.lesson import LESSON
 from tests.core.test_data_cifar10 import fake_cifar10
 from tests.core.test_data_download import unreachable_url
@@ -116,13 +116,12 @@ def test_colour_snapshots(cached_cifar):
     header, rows = ascent.table()
     assert header[2:5] == ["p0_0_R", "p0_0_G", "p0_0_B"] and len(rows[0]) == 2 + 32 * 32 * 3
 
-    lesson.set_live("explain_input", "digit")
     e = lesson.snapshot()["explainer"]
-    np.testing.assert_allclose(e.explanation.padded, luminance(lesson.x_val[i]))
-    assert "luminance" in e.caption and true_name in e.caption
-    lesson.set_live("explain_kernel", "learned")
-    e = lesson.snapshot()["explainer"].explanation
-    np.testing.assert_allclose(e.kernel, lesson.cnn.layers[0].params[0][5].sum(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(e.images["digit"], luminance(lesson.x_val[i]))
+    assert "luminance" in e.names["digit"] and true_name in e.names["digit"]
+    kernel, _, name = e.kernel(ExplainerSettings(kernel="learned", filter=5))
+    np.testing.assert_allclose(kernel, lesson.cnn.layers[0].params[0][5].sum(axis=0), rtol=1e-6)
+    assert "R + G + B" in name
 
 
 def test_luminance_weights():

@@ -117,7 +117,7 @@ def test_every_cnn_scratch_plot_draws_colour_data(qtbot, tmp_path, monkeypatch):
     folder = tmp_path / "cache" / cifar10.SOURCE.folder
     folder.mkdir(parents=True)
     point_source(monkeypatch, fake_cifar10(folder / cifar10.SOURCE.filename))
-    lesson = LESSON(LESSON.hyperparameters({"dataset": "cifar10", "explain_input": "digit", "filter_layer": 1}))
+    lesson = LESSON(LESSON.hyperparameters({"dataset": "cifar10", "filter_layer": 1}))
     lesson.train_step(1)
     snap = lesson.snapshot()
     assert lesson.data.channels == 3

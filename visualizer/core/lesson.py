@@ -75,7 +75,11 @@ class NarrativeStep:
 
     ``snapshot`` names a pretrained snapshot the lesson ships for this step (``<lesson package>/snapshots/
     <snapshot>.<engine>.npz``, see :mod:`visualizer.core.snapshots`): the narrative panel then offers
-    "Skip ahead", which loads it instead of waiting for the training the step describes."""
+    "Skip ahead", which loads it instead of waiting for the training the step describes.
+
+    ``view_settings`` (plot id -> {setting: value}) go to plots that have controls of their own
+    (``PlotView.apply_view_settings``): view settings, not hyperparameters, so they never reach training,
+    start no run and leave no marker."""
 
     title: str
     text: str
@@ -86,6 +90,7 @@ class NarrativeStep:
     run_steps: int = 0
     train_until: int = 0
     snapshot: str | None = None
+    view_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def common_params(engines: tuple[str, ...]) -> tuple[ParamSpec, ...]:

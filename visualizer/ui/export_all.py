@@ -53,8 +53,10 @@ def export_all(session, folder: Path | str, views: dict | None = None) -> list[P
 
     app = ensure_app()
     folder = Path(folder)
+    # curves with earlier runs, and views whose own settings decide what they show (the conv explainer)
     overrides = {pid: view.table() for pid, view in (views or {}).items()
-                 if getattr(view, "previous", None) and view.table() is not None}   # curves with earlier runs
+                 if (getattr(view, "previous", None) or getattr(view, "table_from_view", False))
+                 and view.table() is not None}
     written = export_tables(session, folder, overrides)
     with_csv = {p.stem for p in written if p.suffix == ".csv"}
     for spec in session.lesson_cls.all_plots():

@@ -363,6 +363,11 @@ class LessonView(QWidget):
                     setter(name, True)
                 except KeyError:
                     problems.append(name)
+        for pid, settings in step.view_settings.items():        # a plot's own controls: not hyperparameters
+            try:
+                self.views[pid].apply_view_settings(settings)
+            except (KeyError, ValueError) as e:
+                problems.append(f"{pid} ({e})")
         self.set_visible_plots(step.plots)
         if problems:
             self.messages.add("warning", f"Narrative step '{step.title}' names settings this lesson does not "

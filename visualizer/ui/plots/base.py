@@ -18,7 +18,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from contextlib import contextmanager
 from pathlib import Path
-from typing import ClassVar, Iterator
+from typing import Any, ClassVar, Iterator, Mapping
 
 import pyqtgraph as pg
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, QPoint, QRect, QSize, QSettings, Qt, Signal
@@ -290,6 +290,13 @@ class PlotView(QWidget):
             menu.addSeparator()
             menu.addAction("Reset zoom", self.reset_zoom)
         return menu
+
+    def apply_view_settings(self, settings: Mapping[str, Any]) -> None:
+        """Set this plot's own view settings (a narrative step's ``view_settings``; e.g. the convolution
+        explainer's kernel and stride).  Plots without settings of their own raise KeyError for any name;
+        subclasses that have some raise KeyError for an unknown name and ValueError for a bad value."""
+        if settings:
+            raise KeyError(f"the plot '{self.spec.id}' has no settings of its own ({', '.join(settings)})")
 
     def reset_zoom(self) -> None:
         """Show the whole data again after the user zoomed or panned; views that zoom override it (and then
