@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pyqtgraph as pg
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication
 
@@ -61,7 +62,9 @@ def test_theme_switch_restyles_the_open_plots_and_is_remembered(qtbot, settings)
     assert {a.pen().color().name() for a in axes(window.view)} == {theme.DARK.foreground}
     assert {a.textPen().color().name() for a in axes(window.view)} == {theme.DARK.foreground}
     legends = [it for v in plot_widgets(window.view) for it in v.scene().items() if isinstance(it, pg.LegendItem)]
-    assert legends and {lg.brush().color().name() for lg in legends} == {theme.DARK.background}
+    # legends drawn on a background (scatter) take the dark paper; the curve plots' legend strips have none
+    papers = {lg.brush().color().name() for lg in legends if lg.brush().style() != Qt.BrushStyle.NoBrush}
+    assert legends and papers == {theme.DARK.background}
     assert {lg.labelTextColor().name() for lg in legends} == {theme.DARK.foreground}
     assert QApplication.palette().window().color().name() == theme.DARK.window
     assert window.view.frames["loss"].grab().toImage().pixelColor(3, 30).name() == theme.DARK.base

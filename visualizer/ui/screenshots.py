@@ -6,7 +6,7 @@ Run it under a real (virtual) display so fonts and window sizes are those of a d
 
 It writes ``<out>/<width>x<height>/<lesson>/NN_<what>.png``: ``00_open``, ``01_play`` (after
 ``--play-seconds`` of training at the lesson's default speed), then one picture per narrative step,
-taken when the step's own training (``run_steps``) has finished or after ``--step-timeout`` seconds.
+taken when the step's own training (``run_steps`` or ``train_until``) has finished or after ``--step-timeout`` seconds.
 Pictures are for people to open and judge against STYLE.md's picture checklist; the project keeps
 only README's set in git (``assets/screenshots``).  Exit status: 0, or 1 if a lesson failed to open
 (the error is printed and the other lessons still run).
@@ -43,8 +43,10 @@ def _wait_step_done(app, view, timeout: float) -> bool:
 
 
 def shoot_lesson(app, lesson_id: str, size: tuple[int, int], out: Path, play_seconds: float,
-                 step_timeout: float) -> list[Path]:
+                 step_timeout: float, skip_ahead: bool = False) -> list[Path]:
     """Open ``lesson_id`` in a window of ``size`` (width, height) pixels and save its pictures in ``out``.
+    With ``skip_ahead``, a step that ships a pretrained snapshot loads it (the "Skip ahead" button)
+    instead of training.
 
     Returns the files written.  Raises whatever opening the lesson raises (the caller reports it)."""
     from visualizer.ui.main_window import MainWindow
@@ -71,7 +73,10 @@ def shoot_lesson(app, lesson_id: str, size: tuple[int, int], out: Path, play_sec
         shot("play")
         for i in range(1, len(view.steps)):
             win.next_step()
-            if view.steps[i].run_steps > 0:
+            if skip_ahead and view.steps[i].snapshot:
+                view.skip_ahead()
+                _pump(app, 1.0)
+            if view.steps[i].run_steps > 0 or view.steps[i].train_until > 0:
                 done = _wait_step_done(app, view, step_timeout)
                 if not done:
                     print(f"  {lesson_id} step {i + 1}: still training after {step_timeout:.0f} s", flush=True)
@@ -92,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--play-seconds", type=float, default=12.0, help="seconds of Play before '01_play'")
     parser.add_argument("--step-timeout", type=float, default=60.0,
                         help="longest wait, in seconds, for a narrative step's training")
+    parser.add_argument("--skip-ahead", action="store_true",
+                        help="on a step that ships a pretrained snapshot, load it instead of training")
     args = parser.parse_args(argv)
     m = re.fullmatch(r"(\d+)x(\d+)", args.size)
     if not m:
@@ -115,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         start = time.monotonic()
         try:
             files = shoot_lesson(app, lesson_id, size, Path(args.out) / args.size / lesson_id,
-                                 args.play_seconds, args.step_timeout)
+                                 args.play_seconds, args.step_timeout, args.skip_ahead)
         except Exception as e:              # report the lesson and go on with the others
             print(f"{lesson_id}: FAILED: {type(e).__name__}: {e}", flush=True)
             status = 1

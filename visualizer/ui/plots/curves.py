@@ -53,13 +53,15 @@ def faded(color, alpha: int):
 
 
 def nice_ceil(v: float) -> float:
-    """The smallest of 1, 2, 2.5, 5 × 10^k that is >= v (v > 0)."""
+    """The smallest of 1, 1.2, 1.5, 2, 2.5, 3, 3.5, 4, 5, 6, 7, 8 × 10^k that is >= v (v > 0): a round axis
+    end at most 25% past v, so the current run fills at least 4/5 of the width (with 1-2-2.5-5 a 3,000-step
+    run ended at 60% of an axis to 5,000)."""
     if v <= 0:
         return 1.0
     k = math.floor(math.log10(v))
-    for m in (1.0, 2.0, 2.5, 5.0, 10.0):
+    for m in (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0, 7.0, 8.0, 10.0):
         if m * 10 ** k >= v:
-            return m * 10 ** k
+            return float(f"{m * 10.0 ** k:.6g}")      # 120.0, not 120.00000000000001
     return 10.0 ** (k + 1)
 
 

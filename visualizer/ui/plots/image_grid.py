@@ -218,6 +218,7 @@ class ImageGridView(PlotView):
         and the colour bar stands next to them, not at the far edge of the plot."""
         if self._range is None:
             return
+        self.graphics.ci.layout.activate()     # lay out the last margins first: the box must already exclude them
         box = self.view_box.geometry()
         margins = aspect_margins(self._margins, box.width(), box.height(), self._range.width() / self._range.height())
         if abs(margins[0] - self._margins[0]) < 1 and abs(margins[1] - self._margins[1]) < 1:
