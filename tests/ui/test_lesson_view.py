@@ -98,7 +98,7 @@ def test_live_slider_change_reaches_session_and_leaves_a_marker(qtbot, make_view
     loss_view = view.views["loss"]
     qtbot.waitUntil(lambda: len(loss_view.markers) == 1)
     assert loss_view.markers[0].value() == 3
-    assert "lr: 0.1 → 0.316" in loss_view.markers[0].label.toPlainText()
+    assert "Learning rate: 0.1 → 0.316" in loss_view.markers[0].label.toPlainText()    # the display label
 
 
 def test_slider_drag_commits_once_on_release(qtbot, make_view):

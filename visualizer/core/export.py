@@ -13,7 +13,7 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -145,9 +145,11 @@ def write_json(data: dict, path: Path | str) -> None:
     atomic_write(path, lambda f: json.dump(value, f, indent=2, allow_nan=False))
 
 
-def curves_data(spec: PlotSpec, history) -> CurvesData:
+def curves_data(spec: PlotSpec, history, labels: Mapping[str, str] | None = None) -> CurvesData:
     """The data a ``curves`` plot shows: its series from the history and the live-change markers.
 
+    labels: hyperparameter name -> its control's display label ("train_mode" -> "Train"), used in the
+    markers' text ("Train: both → D only"); a name without one is shown as it is.
     With "Compare engines" on, the twin's series ``name@numpy`` / ``name@torch`` follow their own."""
     series = {name: history.series(name) for name in spec.series}
     recorded = history.names()
@@ -155,7 +157,8 @@ def curves_data(spec: PlotSpec, history) -> CurvesData:
         for engine in ENGINES:
             if f"{name}@{engine}" in recorded:
                 series[f"{name}@{engine}"] = history.series(f"{name}@{engine}")
-    markers = [(c.step, f"{c.name}: {c.old} → {c.new}") for c in history.changes()]
+    labels = labels or {}
+    markers = [(c.step, f"{labels.get(c.name, c.name)}: {c.old} → {c.new}") for c in history.changes()]
     return CurvesData(series, markers)
 
 

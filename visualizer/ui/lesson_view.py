@@ -88,6 +88,7 @@ class LessonView(QWidget):
         if self.training == "thread":
             use_short_gil_switch_interval()     # the redraws must not queue behind the worker's GIL slices
         self.lesson_cls = lesson_cls
+        self._param_labels = {p.name: p.label for p in lesson_cls.all_params()}   # markers say "Train", not "train_mode"
         self.steps: tuple[NarrativeStep, ...] = tuple(lesson_cls.narrative)
         start = dict(self.steps[0].set_params) if self.steps else {}
         start.update(values or {})
@@ -490,7 +491,8 @@ class LessonView(QWidget):
         if old is None or not old.names():
             return
         old_params = run_params(built, old.changes(), old.last_step())  # as built, plus its live changes
-        curves = {spec.id: curves_data(spec, old) for spec in self.plot_specs if spec.kind == "curves"}
+        curves = {spec.id: curves_data(spec, old, self._param_labels)
+                  for spec in self.plot_specs if spec.kind == "curves"}
         self.runs.add(old_params, curves, new_params)
         self._show_runs()
 
@@ -563,7 +565,7 @@ class LessonView(QWidget):
                 if drawn is not None and drawn[0] is history and drawn[1] == version:
                     continue
                 key = (history, version)
-                data = curves_data(spec, history)
+                data = curves_data(spec, history, self._param_labels)
             else:
                 data = snapshot.plots.get(spec.id)
                 if data is None or self._drawn.get(spec.id) == snapshot.version:
