@@ -385,41 +385,27 @@ class TrainingSession(SessionReadout):
     def save_checkpoint(self, path, on_done: Callable[[str | None], None] | None = None) -> None:
         """Save the lesson's weights to ``path`` on the worker (between steps).  ``on_done(error)`` is
         called on the worker with None or a message; failures are also reported as ``error`` events."""
-        def run() -> None:
+        def save() -> str:
             from visualizer.core.checkpoint import save_checkpoint
-            err = None
-            try:
-                if self.lesson is None:
-                    raise NotImplementedError("the lesson is not built yet")
-                save_checkpoint(path, self.lesson_cls.info.id, self.lesson.checkpoint_state(),
-                                {"step": self.step_count, "hyperparameters": self.applied.as_dict()})
-                self._emit("notice", f"Checkpoint saved to {path}")
-            except (NotImplementedError, OSError) as e:
-                err = str(e)
-                self._emit("config_error", f"Could not save the checkpoint: {e}")
-            if on_done:
-                on_done(err)
-        self._submit(run)
+            save_checkpoint(path, self.lesson_cls.info.id, self._built_lesson().checkpoint_state(),
+                            {"step": self.step_count, "hyperparameters": self.applied.as_dict()})
+            return f"Checkpoint saved to {path}"
+        self._submit_file_op(save, (NotImplementedError, OSError), "Could not save the checkpoint", on_done)
 
     def load_checkpoint(self, path, on_done: Callable[[str | None], None] | None = None) -> None:
         """Load weights saved by :meth:`save_checkpoint` into the current lesson (same structure).
         A damaged file or one of another model is reported and the model in memory is kept."""
-        def run() -> None:
-            from visualizer.core.checkpoint import CheckpointError, load_checkpoint
-            err = None
-            try:
-                if self.lesson is None:
-                    raise NotImplementedError("the lesson is not built yet")
-                state, _meta = load_checkpoint(path, self.lesson_cls.info.id)
-                self.lesson.load_checkpoint_state(state)
-                self._snapshot_wanted = True
-                self._emit("notice", f"Checkpoint loaded from {path}")
-            except (CheckpointError, LessonConfigError, NotImplementedError) as e:
-                err = str(e)
-                self._emit("config_error", f"Could not load the checkpoint: {e}")
-            if on_done:
-                on_done(err)
-        self._submit(run)
+        from visualizer.core.checkpoint import CheckpointError
+
+        def load() -> str:
+            from visualizer.core.checkpoint import load_checkpoint
+            lesson = self._built_lesson()
+            state, _meta = load_checkpoint(path, self.lesson_cls.info.id)
+            lesson.load_checkpoint_state(state)
+            self._snapshot_wanted = True
+            return f"Checkpoint loaded from {path}"
+        self._submit_file_op(load, (CheckpointError, LessonConfigError, NotImplementedError),
+                             "Could not load the checkpoint", on_done)
 
     def load_snapshot(self, path, on_done: Callable[[str | None], None] | None = None) -> None:
         """Load a lesson's pretrained snapshot (:mod:`visualizer.core.snapshots`) into the current lesson,
@@ -428,28 +414,44 @@ class TrainingSession(SessionReadout):
         replays the curves of the run that made it; then the loaded model is evaluated once, so the plots
         show it at once.  A missing or damaged file, or arrays that do not fit, are reported and the model
         in memory is kept."""
+        from visualizer.core.snapshots import SnapshotError
+
+        def load() -> str:
+            from visualizer.core.snapshots import load_into
+            lesson = self._built_lesson()
+            info = load_into(lesson, path)
+            if self.step_count == 0 and not self.history.names():
+                for step, metrics in info.curve_points():
+                    self.history.append(step, metrics)
+                self.step_count = self._flushed_through = info.steps
+                if hasattr(lesson, "last_step"):     # lessons that label their pictures with the step
+                    lesson.last_step = self.step_count   # of the last update (SeqTaskLesson, rnn_lm)
+            val = lesson.evaluate()
+            if val:
+                val = dict(val, epoch=self.step_count / max(1, lesson.steps_per_epoch))
+                self.history.append(self.step_count, {k: v for k, v in val.items() if math.isfinite(v)})
+            self._snapshot_wanted = True
+            return f"Loaded the pretrained model: {info.describe()}. Press Play to train on."
+        self._submit_file_op(load, (SnapshotError, LessonConfigError, NotImplementedError),
+                             "Could not load the pretrained model", on_done)
+
+    def _built_lesson(self) -> Lesson:
+        """The current lesson; raises NotImplementedError if it is not built yet."""
+        if self.lesson is None:
+            raise NotImplementedError("the lesson is not built yet")
+        return self.lesson
+
+    def _submit_file_op(self, work: Callable[[], str], errors: tuple[type[BaseException], ...], failure: str,
+                        on_done: Callable[[str | None], None] | None) -> None:
+        """Run ``work`` on the worker between steps: its message goes out as a ``notice``; one of ``errors``
+        as a ``config_error`` "<failure>: <error>".  ``on_done(None or the error's text)`` follows."""
         def run() -> None:
-            from visualizer.core.snapshots import SnapshotError, load_into
             err = None
             try:
-                if self.lesson is None:
-                    raise NotImplementedError("the lesson is not built yet")
-                info = load_into(self.lesson, path)
-                if self.step_count == 0 and not self.history.names():
-                    for step, metrics in info.curve_points():
-                        self.history.append(step, metrics)
-                    self.step_count = self._flushed_through = info.steps
-                    if hasattr(self.lesson, "last_step"):     # lessons that label their pictures with the step
-                        self.lesson.last_step = self.step_count   # of the last update (SeqTaskLesson, rnn_lm)
-                val = self.lesson.evaluate()
-                if val:
-                    val = dict(val, epoch=self.step_count / max(1, self.lesson.steps_per_epoch))
-                    self.history.append(self.step_count, {k: v for k, v in val.items() if math.isfinite(v)})
-                self._snapshot_wanted = True
-                self._emit("notice", f"Loaded the pretrained model: {info.describe()}. Press Play to train on.")
-            except (SnapshotError, LessonConfigError, NotImplementedError) as e:
+                self._emit("notice", work())
+            except errors as e:
                 err = str(e)
-                self._emit("config_error", f"Could not load the pretrained model: {e}")
+                self._emit("config_error", f"{failure}: {e}")
             if on_done:
                 on_done(err)
         self._submit(run)
