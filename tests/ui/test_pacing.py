@@ -41,7 +41,9 @@ def test_narrative_progress_follows_the_step_count_and_says_when_ready(qtbot, ma
     qtbot.waitUntil(progress_shown, timeout=10_000)
     counts = sorted(int(t.split()[1].replace(",", "")) for t in seen)
     assert all(t.endswith("/ 60 steps") for t in seen), seen
-    assert len(counts) >= 3 and counts[0] < 30 and 0 < counts[-1] < 60      # it moved with the step count
+    # it moved with the step count ("Training 60 / 60" may show for a redraw before the stop event lands)
+    moving = [c for c in counts if c < 60]
+    assert len(moving) >= 2 and moving[0] < 30 and counts[-1] <= 60
     assert view.narrative.training_text() == ("✓ Done: 60 steps trained (step 60). The plots now show what "
                                               "this step describes.")
     assert view.session.step_count == 60 and view.session.wait_idle(5)
