@@ -60,19 +60,25 @@ def test_no_empty_grid_cell_for_any_narrative_step(qtbot, lesson_id):
         assert empty_cells(grid, frames.values()) == [], (lesson_id, shown)
 
 
-@pytest.mark.parametrize("lesson_id", list(LESSONS))
-def test_up_to_four_plots_fit_the_plot_area_without_scrolling(qtbot, lesson_id):
-    """At 1280x800 the plot area is about 930x650; two rows of plots fit, whatever the views hold (a
-    word-wrapped label in a view must not make the grid grow past the window)."""
-    configure_pyqtgraph()
-    lesson_cls = LESSONS[lesson_id]
+def scrolled_grid(qtbot, lesson_cls):
+    """A plot grid in a scroll area, as the lesson view has it, and a frame for each of the lesson's plots:
+    (area, grid, scroll, {plot id: PlotFrame})."""
     area = QWidget()
     grid = QGridLayout(area)
     scroll = QScrollArea()
     qtbot.addWidget(scroll)
     scroll.setWidgetResizable(True)
     scroll.setWidget(area)
-    frames = {s.id: PlotFrame(make_plot_view(s, lesson_cls)) for s in lesson_cls.all_plots()}
+    return area, grid, scroll, {s.id: PlotFrame(make_plot_view(s, lesson_cls)) for s in lesson_cls.all_plots()}
+
+
+@pytest.mark.parametrize("lesson_id", list(LESSONS))
+def test_up_to_four_plots_fit_the_plot_area_without_scrolling(qtbot, lesson_id):
+    """At 1280x800 the plot area is about 930x650; two rows of plots fit, whatever the views hold (a
+    word-wrapped label in a view must not make the grid grow past the window)."""
+    configure_pyqtgraph()
+    lesson_cls = LESSONS[lesson_id]
+    area, grid, scroll, frames = scrolled_grid(qtbot, lesson_cls)
     view = SimpleNamespace(frames=frames, plot_grid=grid, _shown_plots=[])
     scroll.resize(930, 650)
     scroll.show()
@@ -91,13 +97,7 @@ def test_a_view_with_wrapped_text_does_not_grow_the_grid_past_the_window(qtbot):
     configure_pyqtgraph()
     lesson_cls = LESSONS["gan_2d"]
     lesson = lesson_cls(lesson_cls.hyperparameters({}))
-    area = QWidget()
-    grid = QGridLayout(area)
-    scroll = QScrollArea()
-    qtbot.addWidget(scroll)
-    scroll.setWidgetResizable(True)
-    scroll.setWidget(area)
-    frames = {s.id: PlotFrame(make_plot_view(s, lesson_cls)) for s in lesson_cls.all_plots()}
+    area, grid, scroll, frames = scrolled_grid(qtbot, lesson_cls)
     frames["field"].view.set_data(lesson.snapshot()["field"])
     scroll.resize(1030, 900)
     scroll.show()
