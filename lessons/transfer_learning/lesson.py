@@ -29,6 +29,7 @@ from visualizer.core.lesson import Lesson
 from visualizer.core.plotdata import ImageGridData, PlotData
 
 LR_PARAMS = frozenset({"lr", "lr_top", "lr_middle", "lr_bottom", "trainable_blocks"})
+EMA_RATE = 0.1                  # training curves: exponential moving average over about 10 batches
 PUBLISH_EVERY_S = 10.0          # the shelf gets the fine-tuned model at most this often (at evaluations)
 
 
@@ -59,7 +60,7 @@ class TransferLearningLesson(Lesson):
             "feature_extraction": lambda m: torch.optim.Adam(m["feature_extraction"].classifier.parameters(), lr),
             "fine_tuning": lambda m: torch.optim.Adam([{"params": g} for g in S.block_params(m["fine_tuning"])], lr),
         }
-        phases = [Phase(self._losses(name), f"train_loss_{name}", name) for name in NAMES]
+        phases = [Phase(self._losses(name), f"batch_loss_{name}", name) for name in NAMES]
         self.trainer = TorchTrainer(models, optimizers, device=hp["device"], seed=hp["seed"] + 3, phases=phases,
                                     cpu_threads=hp["cpu_threads"])
         dev = self.trainer.device
@@ -77,6 +78,7 @@ class TransferLearningLesson(Lesson):
         self.projector = Projector(hp["seed"])
         self.summary_rows = summary_rows(models["fine_tuning"], su.size, dev)
         self.batch = None
+        self.ema: dict = {}                    # strategy -> (2,) moving average of (loss, accuracy)
         self.last_step = 0
         self._versions = 0
         self._published = -math.inf
@@ -129,14 +131,19 @@ class TransferLearningLesson(Lesson):
 
     def _losses(self, name: str):
         def fn(batch, step):
+            import torch
             import torch.nn.functional as F
 
             net = self.trainer.modules[name]
             S.set_modes(net, self.frozen_blocks(name))
             x, y = batch
             logits, _ = S.forward(net, x, self.mean, self.std)                       # (B, K)
-            return {f"train_loss_{name}": F.cross_entropy(logits, y),
-                    f"train_acc_{name}": (logits.argmax(1) == y).float().mean()}
+            loss = F.cross_entropy(logits, y)
+            now = torch.stack([loss.detach(), (logits.argmax(1) == y).float().mean()])      # (2,) on the device
+            ema = self.ema.get(name)
+            self.ema[name] = now if ema is None else ema + EMA_RATE * (now - ema)
+            return {f"batch_loss_{name}": loss, f"train_loss_{name}": self.ema[name][0],
+                    f"train_acc_{name}": self.ema[name][1]}
         return fn
 
     def train_step(self, step: int) -> None:
@@ -211,6 +218,23 @@ class TransferLearningLesson(Lesson):
 
     def divergence_hint(self) -> str:
         return divergence_hint(self.hp["lr"])
+
+    def checkpoint_state(self) -> dict:
+        """The trainer's arrays plus the training curves' moving averages ("ema.<strategy>": (2,))."""
+        return self.trainer.state_dict() | {f"ema.{n}": v.cpu().numpy().copy() for n, v in self.ema.items()}
+
+    def load_checkpoint_state(self, state: dict) -> None:
+        """Check the moving averages (all three, or none in a checkpoint saved before the first step), then load
+        the trainer, which checks everything before assigning.  Raises LessonConfigError naming the array."""
+        import torch
+
+        from visualizer.core.checkpoint import check_state
+
+        ema = {k: v for k, v in state.items() if k.startswith("ema.")}
+        expected = {f"ema.{n}": ((2,), np.float32) for n in NAMES} if ema else {}      # all three or none
+        ema = check_state(expected, ema)
+        self.trainer.load_state_dict({k: v for k, v in state.items() if not k.startswith("ema.")})
+        self.ema = {k[4:]: torch.as_tensor(v, device=self.trainer.device) for k, v in ema.items()}
 
     def close(self) -> None:
         self.projector.close()

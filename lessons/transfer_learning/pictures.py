@@ -89,12 +89,12 @@ def tiles(images: np.ndarray) -> np.ndarray:
 
 
 def mistakes(images: np.ndarray, labels: np.ndarray, preds: np.ndarray, class_names) -> ImageGridData:
-    """Up to 16 misclassified images (N, 3, S, S) with "true → predicted" captions."""
+    """Up to 16 misclassified images (N, 3, S, S) with "true / → predicted" captions (two lines)."""
     wrong = np.flatnonzero(preds != labels)[:MAX_TILES]
     if not len(wrong):
         blank = np.full((1, images.shape[2], images.shape[3], 3), np.nan, np.float32)
         return ImageGridData(blank, ["no mistakes"], (0.0, 1.0), ncols=1)
-    caps = [f"{class_names[labels[i]]}→{class_names[preds[i]]}" for i in wrong]
+    caps = [f"{class_names[labels[i]]} / → {class_names[preds[i]]}" for i in wrong]     # two lines
     return ImageGridData(tiles(images[wrong]), caps, (0.0, 1.0), ncols=min(4, len(wrong)))
 
 
@@ -107,17 +107,21 @@ def confusion(labels: np.ndarray, preds: np.ndarray, class_names) -> MatrixData:
 
 def summary_rows(net, size: int, device) -> tuple[list[str], np.ndarray]:
     """torchinfo's summary of ``net`` for one (1, 3, size, size) input: a label per layer ("features.0
-    Conv2d → 16×32×32") and its parameter count (R,).  Trainable counts are read live by :func:`summary`."""
+    Conv2d → 16×32×32") and the layer modules (R,), leaving out layers without weights whose output has the shape
+    of the row above (ReLU, Dropout).  Trainable counts are read live by :func:`summary`."""
     from torchinfo import summary as torchinfo_summary
 
     stats = torchinfo_summary(net, input_size=(1, 3, size, size), device=device, verbose=0,
                               col_names=("output_size", "num_params"))
     names = dict((id(m), n) for n, m in net.named_modules())
-    labels, modules = [], []
+    labels, modules, last = [], [], None
     for layer in stats.summary_list:
         if layer.depth == 0 or not layer.is_leaf_layer:
             continue
         shape = "×".join(str(d) for d in (layer.output_size or [])[1:])
+        if shape == last and not any(True for _ in layer.module.parameters(recurse=False)):
+            continue                                     # ReLU, Dropout: no weights, the same shape as above
+        last = shape
         labels.append(f"{names.get(id(layer.module), layer.var_name)} {layer.class_name} → {shape}")
         modules.append(layer.module)
     return labels, modules

@@ -71,13 +71,14 @@ def _moved(strategy: str) -> tuple[str, ...]:
 MOVED_LABEL = "‖W − W₀‖ / ‖W₀‖ (log)"
 PLOTS = (
     PlotSpec("accuracy", "Accuracy: training (solid) and validation (dashed)", "curves",
-             series=_series("train_acc") + _series("val_acc"), x_label="step", y_label="accuracy",
-             tooltip="Share of images classified correctly: on each training batch (augmented) and on the "
-                     "validation images. Same batches, same head initialization: only the starting weights and "
+             series=_series("train_acc") + _series("val_acc"), x_label="step", y_label="accuracy", main="tall",
+             tooltip="Share of images classified correctly: on the training batches (augmented; a moving average "
+                     "over about 10 batches) and on the validation images. Same batches, same head initialization: only the starting weights and "
                      "what may change differ."),
     PlotSpec("loss", "Loss: training (solid) and validation (dashed)", "curves",
              series=_series("train_loss") + _series("val_loss"), x_label="step", y_label="cross-entropy",
-             tooltip="Cross-entropy of each strategy. ln 4 ≈ 1.39 is guessing among four classes."),
+             tooltip="Cross-entropy of each strategy (training: moving average over about 10 batches). ln 4 ≈ 1.39 "
+                     "is guessing among four classes."),
     PlotSpec("moved_fine_tuning", "Fine-tuning: how far each block moved", "curves", series=_moved("fine_tuning"),
              x_label="step", y_label=MOVED_LABEL, log_y=True,
              tooltip="Relative distance of each block's weights from the pretrained ones (the head: from its "

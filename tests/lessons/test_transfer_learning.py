@@ -182,7 +182,7 @@ def test_mistakes_and_confusion():
     images = np.random.default_rng(0).random((5, 3, 4, 4)).astype(np.float32)
     labels, preds = np.array([0, 1, 1, 2, 0]), np.array([0, 2, 1, 2, 1])
     g = mistakes(images, labels, preds, ("a", "b", "c"))
-    assert g.captions == ["b→c", "a→b"] and g.images.shape == (2, 4, 4, 3)
+    assert g.captions == ["b / → c", "a / → b"] and g.images.shape == (2, 4, 4, 3)
     c = confusion(labels, preds, ("a", "b", "c"))
     np.testing.assert_array_equal(c.values, [[1, 1, 0], [0, 1, 1], [0, 0, 1]])
 
