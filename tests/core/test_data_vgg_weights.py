@@ -180,7 +180,8 @@ def test_a_download_that_breaks_off_halfway_leaves_nothing(torch_home, tmp_path,
     data, digest = checkpoint_bytes(tmp_path)
     with serve(data, cut=len(data) // 2) as base:
         monkeypatch.setattr(vw, "weights_url", lambda arch: f"{base}/models/{arch}-{digest[:8]}.pth")
-        with pytest.raises(DownloadError, match="Could not download VGG16 ImageNet weights: the connection .* broke off.*Nothing was saved"):
+        with pytest.raises(DownloadError, match="Could not download VGG16 ImageNet weights: the connection "
+                                                ".* broke off.*Nothing was saved"):
             vw.load_vgg("vgg16")
     assert not vw.vgg_weights_present("vgg16")
     assert not list(vw.weights_path("vgg16").parent.iterdir())          # no partial file left
