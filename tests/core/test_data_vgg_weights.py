@@ -61,6 +61,9 @@ def test_build_vgg_has_torchvision_keys_and_shapes():
 
 
 def test_tiny_state_in_the_hub_cache_is_found_and_loads(torch_home, monkeypatch):
+    import requests
+
+    monkeypatch.setattr(requests.Session, "request", lambda *a, **k: pytest.fail("no network access expected"))
     assert not vw.vgg_weights_present("vgg16")
     path = vw.weights_path("vgg16")
     assert path == torch_home / "hub" / "checkpoints" / "vgg16-397923af.pth"      # where torchvision looks
@@ -121,6 +124,31 @@ def test_a_truncated_file_is_refused(torch_home):
     path.unlink()
     with pytest.raises(FileNotFoundError, match="not in"):
         vw.read_vgg_state("vgg16", download=False)
+
+
+def test_load_vgg_gives_torchvisions_model_loaded_in_eval_mode_without_inplace_relus(torch_home, monkeypatch):
+    """load_vgg's own path on a tiny file: torchvision's constructor (stood in for by a reduced-width twin with
+    torchvision's in-place ReLUs, to keep the test small) gets the weights, eval mode and hook-safe ReLUs."""
+    import torchvision
+
+    path = vw.weights_path("vgg16")
+    path.parent.mkdir(parents=True)
+    torch.save(tiny_state(4), path)
+
+    def tiny_torchvision_vgg16(weights=None):
+        assert weights is None
+        model = vw.build_vgg("vgg16", width_div=16, hidden=32, n_classes=5)
+        for m in model.modules():
+            if isinstance(m, torch.nn.ReLU):
+                m.inplace = True
+        return model
+
+    monkeypatch.setattr(torchvision.models, "vgg16", tiny_torchvision_vgg16)
+    model = vw.load_vgg("vgg16", download=False)
+    assert not model.training
+    assert same(model.state_dict(), tiny_state(4))
+    relus = [m for m in model.modules() if isinstance(m, torch.nn.ReLU)]
+    assert len(relus) == 15 and not any(m.inplace for m in relus)
 
 
 # ------------------------------------------------------------------------------------------------ #
