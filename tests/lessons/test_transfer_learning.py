@@ -337,3 +337,26 @@ def test_folder_errors_are_clear(monkeypatch, tmp_path):
 
 def test_defaults_are_the_shapes():
     assert LESSON.hyperparameters()["setup"] == SHAPES
+
+
+def test_a_real_image_folder_with_a_reduced_width_vgg16(monkeypatch, tmp_path):
+    """The real ImageFolder reader on PNG files (one unreadable) and build_vgg's torchvision key layout."""
+    from PIL import Image
+
+    from visualizer.data import vgg_weights
+    rng = np.random.default_rng(0)
+    for cls in ("cats", "dogs"):
+        (tmp_path / cls).mkdir()
+        for i in range(5):
+            Image.fromarray(rng.integers(0, 255, (20, 24, 3), dtype=np.uint8)).save(tmp_path / cls / f"{i}.png")
+    (tmp_path / "dogs" / "broken.png").write_bytes(b"not a png")
+    monkeypatch.setattr(vgg_weights, "load_vgg", lambda arch, *, download=True, progress=None:
+                        vgg_weights.build_vgg(arch, width_div=32, hidden=16).eval())
+    ctx = Recorder()
+    lesson = make(ctx, setup=FOLDER, image_folder=str(tmp_path), batch_size=8)
+    assert lesson.setup.kind == "vgg16" and lesson.n_blocks == 5 and lesson.class_names == ("cats", "dogs")
+    assert lesson.setup.train.images.shape[1:] == (3, 112, 112)
+    assert any("broken.png" in n for n in ctx.notices)
+    m = train(lesson, 2)
+    assert np.isfinite(m["train_loss_fine_tuning"]) and lesson.evaluate()["fine_tuning_block_5"] > 0
+    lesson.close()
