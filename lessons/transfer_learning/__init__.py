@@ -10,4 +10,4 @@ INFO = LessonInfo(
     "from random weights, one on top of a frozen pretrained base, one fine-tuning that base block by block. "
     "Accuracy and loss curves, how far each block's weights move, the features before and after (PCA, t-SNE), "
     "mistakes, the confusion matrix, augmentation and the model summary.", engines=("torch",), order=50,
-    pacing=Pacing(speed=30.0, stop=1500))
+    pacing=Pacing(speed=10.0, stop=600))

@@ -21,6 +21,11 @@ class Augmentation:
     flip: bool = True
     jitter: float = 0.3
 
+    @classmethod
+    def from_settings(cls, hp) -> "Augmentation":
+        """The lesson's live settings crop_pad, flip and jitter (a mapping)."""
+        return cls(hp["crop_pad"], hp["flip"], hp["jitter"])
+
     @property
     def active(self) -> bool:
         return self.crop_pad > 0 or self.flip or self.jitter > 0

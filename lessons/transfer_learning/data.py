@@ -29,16 +29,16 @@ VAL_PER_CLASS = 80
 @dataclass
 class Setup:
     """train, val: the target images; net: the pretrained network (its old head still on); kind: "small_vgg"
-    or "vgg16"; mean, std: (3,) float32 input normalization applied outside the network (VGG-16's ImageNet
-    statistics), None where the network centres its input itself; size: the image side fed to the network;
+    or "vgg16"; mean, std: (3,) float32 input normalization the lesson applies before ``net.features`` (VGG-16:
+    ImageNet's statistics; the small VGG: its own centring, 0.5 and 0.25); size: the image side fed to the network;
     note: one line for the UI on what is used."""
 
     train: LabelledImages
     val: LabelledImages
     net: Any
     kind: str
-    mean: np.ndarray | None
-    std: np.ndarray | None
+    mean: np.ndarray
+    std: np.ndarray
     size: int
     note: str
 
@@ -52,9 +52,15 @@ def shapes_setup(train_per_class: int, seed: int, context) -> Setup:
     net, info = load_source_model(progress=lambda d, t: context.progress("Pretraining the small VGG on the "
                                                                          "source shapes", d / max(t, 1)))
     acc = info.get("val_acc", float("nan"))
-    return Setup(train, val, net, "small_vgg", None, None, 32,
+    return Setup(train, val, net, "small_vgg", *small_vgg_centring(), 32,
                  f"Small VGG pretrained on 8 source shapes ({info.get('origin', 'shipped')}, source accuracy "
                  f"{acc:.2f}) → {len(train.class_names)} target shapes, {train_per_class} training images each.")
+
+
+def small_vgg_centring() -> tuple[np.ndarray, np.ndarray]:
+    """The small VGG's input centring ((x − 0.5) / 0.25, ``PIXEL_MEAN``/``PIXEL_STD``) as (3,) mean and std."""
+    from visualizer.models.small_vgg_torch import PIXEL_MEAN, PIXEL_STD
+    return np.full(3, PIXEL_MEAN, np.float32), np.full(3, PIXEL_STD, np.float32)
 
 
 def _folder_root(path: str) -> Path:
@@ -131,7 +137,7 @@ def build_setup(hp, context) -> Setup:
     def small() -> Setup:
         base = shapes_setup(hp["train_per_class"], seed, context)
         t, v = resized(train, 32), resized(val, 32)
-        return Setup(t, v, base.net, "small_vgg", None, None, 32,
+        return Setup(t, v, base.net, "small_vgg", base.mean, base.std, 32,
                      f"Small VGG pretrained on shapes → {', '.join(t.class_names)} at 32 px (VGG-16 unavailable).")
 
     return load_with_fallback(context, vgg16, small, what="VGG-16's ImageNet weights",

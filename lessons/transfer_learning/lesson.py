@@ -66,13 +66,8 @@ class TransferLearningLesson(Lesson):
         dev = self.trainer.device
         self.x, self.y = torch.as_tensor(su.train.images, device=dev), torch.as_tensor(su.train.labels, device=dev)
         self.xv, self.yv = torch.as_tensor(su.val.images, device=dev), torch.as_tensor(su.val.labels, device=dev)
-        if su.mean is None:                  # the small VGG centres its input: (x - 0.5) / 0.25
-            from visualizer.models.small_vgg_torch import PIXEL_MEAN, PIXEL_STD
-            mean, std = np.full(3, PIXEL_MEAN, np.float32), np.full(3, PIXEL_STD, np.float32)
-        else:
-            mean, std = su.mean, su.std
-        self.mean = torch.as_tensor(mean, device=dev).view(1, 3, 1, 1)
-        self.std = torch.as_tensor(std, device=dev).view(1, 3, 1, 1)
+        self.mean = torch.as_tensor(su.mean, device=dev).view(1, 3, 1, 1)              # (1, 3, 1, 1)
+        self.std = torch.as_tensor(su.std, device=dev).view(1, 3, 1, 1)
         self._apply_lrs()
         self.w0 = {n: S.snapshot_weights(models[n]) for n in ("fine_tuning", "from_scratch")}
         self.projector = Projector(hp["seed"])
@@ -125,8 +120,7 @@ class TransferLearningLesson(Lesson):
 
         hp, gen = self.hp, self.trainer.generator
         idx = torch.randint(0, len(self.x), (hp["batch_size"],), device=self.x.device, generator=gen)
-        aug = Augmentation(hp["crop_pad"], hp["flip"], hp["jitter"])
-        self.batch = (augment(self.x[idx], aug, gen), self.y[idx])
+        self.batch = (augment(self.x[idx], Augmentation.from_settings(hp), gen), self.y[idx])
         return self.batch
 
     def _losses(self, name: str):
@@ -142,8 +136,8 @@ class TransferLearningLesson(Lesson):
             now = torch.stack([loss.detach(), (logits.argmax(1) == y).float().mean()])      # (2,) on the device
             ema = self.ema.get(name)
             self.ema[name] = now if ema is None else ema + EMA_RATE * (now - ema)
-            return {f"batch_loss_{name}": loss, f"train_loss_{name}": self.ema[name][0],
-                    f"train_acc_{name}": self.ema[name][1]}
+            return {f"train_loss_{name}": self.ema[name][0], f"train_acc_{name}": self.ema[name][1],
+                    f"batch_loss_{name}": loss}
         return fn
 
     def train_step(self, step: int) -> None:
@@ -211,10 +205,18 @@ class TransferLearningLesson(Lesson):
             "confusion": confusion(val.labels, preds, classes),
             "summary": summary(*self.summary_rows),
         }
-        if self.batch is not None:
-            x, y = (t[:MAX_TILES].cpu().numpy() for t in self.batch)
-            out["augmented"] = ImageGridData(tiles(x), [classes[i] for i in y], (0.0, 1.0), ncols=4)
+        x, y = self.batch if self.batch is not None else self._preview()
+        x, y = x[:MAX_TILES].cpu().numpy(), y[:MAX_TILES].cpu().numpy()
+        out["augmented"] = ImageGridData(tiles(x), [classes[i] for i in y], (0.0, 1.0), ncols=4)
         return out
+
+    def _preview(self):
+        """Before the first step: the first training images augmented with a generator of their own (the
+        trainer's random draws stay untouched)."""
+        import torch
+
+        gen = torch.Generator(device=self.x.device).manual_seed(self.hp["seed"])
+        return augment(self.x[:MAX_TILES], Augmentation.from_settings(self.hp), gen), self.y[:MAX_TILES]
 
     def divergence_hint(self) -> str:
         return divergence_hint(self.hp["lr"])

@@ -48,10 +48,11 @@ NARRATIVE = (
         "Unfreeze from the top",
         "Chollet's recipe: first train the new head on a frozen base (a random head sends large gradients "
         "into the base), then **unfreeze the top blocks** and continue at a low rate.\n\n"
-        "*Trainable blocks* counts blocks from the head down. At 0, fine-tuning trains exactly what feature "
-        "extraction trains, on the same batches from the same head: Reset with 0 and the two curves coincide. "
-        "Raise it to 1, 2, 3 while training: each frozen block gets no gradient (`requires_grad = False`) and "
-        "keeps its batch-norm statistics; a block that thaws starts moving in the plot above.",
+        "*Trainable blocks* counts blocks from the head down; this step sets it to **1** and trains on: blocks 1 "
+        "and 2 freeze where they are (no gradient, `requires_grad = False`, batch norm in inference mode) and their "
+        "curves in the movement plot go flat. At 0, fine-tuning trains what feature extraction trains, on the same "
+        "batches from the same head (Reset with 0 and the two curves run together). Raise it again while training "
+        "and watch a thawed block start moving.",
         set_params={"trainable_blocks": 1},
         plots=("accuracy", "moved_fine_tuning", "summary"),
         run_steps=200,

@@ -106,14 +106,13 @@ def confusion(labels: np.ndarray, preds: np.ndarray, class_names) -> MatrixData:
 
 
 def summary_rows(net, size: int, device) -> tuple[list[str], np.ndarray]:
-    """torchinfo's summary of ``net`` for one (1, 3, size, size) input: a label per layer ("features.0
-    Conv2d → 16×32×32") and the layer modules (R,), leaving out layers without weights whose output has the shape
-    of the row above (ReLU, Dropout).  Trainable counts are read live by :func:`summary`."""
+    """torchinfo's summary of ``net`` for one (1, 3, size, size) input: a label per layer ("Conv2d
+    16×32×32", image side first) and the layer modules (R,), leaving out layers without weights whose output
+    has the shape of the row above (ReLU, Dropout).  Trainable counts are read live by :func:`summary`."""
     from torchinfo import summary as torchinfo_summary
 
     stats = torchinfo_summary(net, input_size=(1, 3, size, size), device=device, verbose=0,
                               col_names=("output_size", "num_params"))
-    names = dict((id(m), n) for n, m in net.named_modules())
     labels, modules, last = [], [], None
     for layer in stats.summary_list:
         if layer.depth == 0 or not layer.is_leaf_layer:
@@ -122,7 +121,7 @@ def summary_rows(net, size: int, device) -> tuple[list[str], np.ndarray]:
         if shape == last and not any(True for _ in layer.module.parameters(recurse=False)):
             continue                                     # ReLU, Dropout: no weights, the same shape as above
         last = shape
-        labels.append(f"{names.get(id(layer.module), layer.var_name)} {layer.class_name} → {shape}")
+        labels.append(f"{layer.class_name} {shape}")
         modules.append(layer.module)
     return labels, modules
 
@@ -132,5 +131,5 @@ def summary(labels: list[str], modules: list) -> TableData:
     total = [sum(p.numel() for p in m.parameters(recurse=False)) for m in modules]
     train = [sum(p.numel() for p in m.parameters(recurse=False) if p.requires_grad) for m in modules]
     values = np.array([total + [sum(total)], train + [sum(train)]], dtype=np.float64).T
-    return TableData(values, labels + ["total"], ["parameters", "trainable"], "layer → output shape",
+    return TableData(values, labels + ["total"], ["parameters", "trainable"], "layer, output",
                      fmt="{:,.0f}", units=("", ""))

@@ -70,34 +70,34 @@ def _moved(strategy: str) -> tuple[str, ...]:
 
 MOVED_LABEL = "‖W − W₀‖ / ‖W₀‖ (log)"
 PLOTS = (
-    PlotSpec("accuracy", "Accuracy: training (solid) and validation (dashed)", "curves",
+    PlotSpec("accuracy", "Accuracy (dashed: validation)", "curves",
              series=_series("train_acc") + _series("val_acc"), x_label="step", y_label="accuracy", main="tall",
              tooltip="Share of images classified correctly: on the training batches (augmented; a moving average "
-                     "over about 10 batches) and on the validation images. Same batches, same head initialization: only the starting weights and "
-                     "what may change differ."),
-    PlotSpec("loss", "Loss: training (solid) and validation (dashed)", "curves",
+                     "over about 10 batches) and on the validation images. Same batches, same head initialization: "
+                     "only the starting weights and what may change differ."),
+    PlotSpec("loss", "Loss (dashed: validation)", "curves",
              series=_series("train_loss") + _series("val_loss"), x_label="step", y_label="cross-entropy",
              tooltip="Cross-entropy of each strategy (training: moving average over about 10 batches). ln 4 ≈ 1.39 "
                      "is guessing among four classes."),
-    PlotSpec("moved_fine_tuning", "Fine-tuning: how far each block moved", "curves", series=_moved("fine_tuning"),
+    PlotSpec("moved_fine_tuning", "Fine-tuning: weights moved", "curves", series=_moved("fine_tuning"),
              x_label="step", y_label=MOVED_LABEL, log_y=True,
              tooltip="Relative distance of each block's weights from the pretrained ones (the head: from its "
                      "random start). Lower learning rates and frozen blocks keep the pretrained features."),
-    PlotSpec("moved_from_scratch", "From scratch: how far each block moved", "curves",
+    PlotSpec("moved_from_scratch", "From scratch: weights moved", "curves",
              series=_moved("from_scratch"), x_label="step", y_label=MOVED_LABEL, log_y=True,
              tooltip="The same distance for the model trained from random weights: every block must move."),
-    PlotSpec("features_before", "Features before: pretrained base (validation images)", "scatter",
+    PlotSpec("features_before", "Features before (pretrained)", "scatter",
              tooltip="Pooled features of the last convolutional block for every validation image, projected to "
                      "2-D, coloured by true class: what the pretrained base alone separates."),
-    PlotSpec("features_now", "Features now (inspected strategy)", "scatter",
+    PlotSpec("features_now", "Features now", "scatter",
              tooltip="The same projection for the inspected strategy's base now. Feature extraction's never "
                      "changes; fine-tuning pulls the classes apart."),
-    PlotSpec("mistakes", "Misclassified validation images (true → predicted)", "image_grid",
-             tooltip="Validation images the inspected strategy gets wrong, with the true and predicted class."),
-    PlotSpec("confusion", "Confusion matrix (validation, inspected strategy)", "matrix",
-             tooltip="Rows: true class; columns: predicted class; numbers: images."),
-    PlotSpec("augmented", "The augmented batch the three models see now", "image_grid",
+    PlotSpec("mistakes", "Mistakes (true → predicted)", "image_grid",
+             tooltip="Validation images the inspected strategy gets wrong, captioned true class → predicted class."),
+    PlotSpec("confusion", "Confusion matrix", "matrix",
+             tooltip="Validation images of the inspected strategy. Rows: true class; columns: predicted class."),
+    PlotSpec("augmented", "Augmented batch (all three models)", "image_grid",
              tooltip="The first images of the current training batch after crop, flip and colour jitter."),
-    PlotSpec("summary", "Model summary (torchinfo): fine-tuned model", "table",
-             tooltip="Each layer's output shape, parameters and how many of them train now."),
+    PlotSpec("summary", "Model summary (torchinfo)", "table",
+             tooltip="The fine-tuned model: each layer's output shape, parameters and how many of them train now."),
 )
