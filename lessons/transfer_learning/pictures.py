@@ -9,6 +9,7 @@ import numpy as np
 from visualizer.core.plotdata import ImageGridData, MatrixData, ScatterData, TableData
 
 MAX_TILES = 16
+MAX_MISTAKES = 8           # two rows of four: large enough for "hourglass / → crescent" under a tile at 1280 px
 
 
 def pca_2d(features: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
@@ -89,8 +90,8 @@ def tiles(images: np.ndarray) -> np.ndarray:
 
 
 def mistakes(images: np.ndarray, labels: np.ndarray, preds: np.ndarray, class_names) -> ImageGridData:
-    """Up to 16 misclassified images (N, 3, S, S) with "true / → predicted" captions (two lines)."""
-    wrong = np.flatnonzero(preds != labels)[:MAX_TILES]
+    """Up to 8 misclassified images (N, 3, S, S) with "true / → predicted" captions (two lines)."""
+    wrong = np.flatnonzero(preds != labels)[:MAX_MISTAKES]
     if not len(wrong):
         blank = np.full((1, images.shape[2], images.shape[3], 3), np.nan, np.float32)
         return ImageGridData(blank, ["no mistakes"], (0.0, 1.0), ncols=1)

@@ -360,3 +360,15 @@ def test_a_real_image_folder_with_a_reduced_width_vgg16(monkeypatch, tmp_path):
     m = train(lesson, 2)
     assert np.isfinite(m["train_loss_fine_tuning"]) and lesson.evaluate()["fine_tuning_block_5"] > 0
     lesson.close()
+
+
+def test_metrics_stay_on_the_device_until_flushed():
+    """The GPU path of the trainer's metric window, exercised on the CPU: no host copy per step."""
+    lesson = make()
+    lesson.trainer.device_metrics = True
+    for step in range(1, 4):
+        lesson.train_step(step)
+    assert lesson.trainer._sums and all(isinstance(v, torch.Tensor) for v in lesson.trainer._sums.values())
+    m = lesson.flush()
+    assert {f"train_acc_{n}" for n in S.STRATEGIES} <= set(m) and all(isinstance(v, float) for v in m.values())
+    lesson.close()
