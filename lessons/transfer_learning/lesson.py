@@ -57,7 +57,8 @@ class TransferLearningLesson(Lesson):
         lr = hp["lr"]
         optimizers = {
             "from_scratch": lambda m: torch.optim.Adam(m["from_scratch"].parameters(), lr),
-            "feature_extraction": lambda m: torch.optim.Adam(m["feature_extraction"].classifier.parameters(), lr),
+            "feature_extraction": lambda m: torch.optim.Adam(
+                [p for p in m["feature_extraction"].classifier.parameters() if p.requires_grad], lr),
             "fine_tuning": lambda m: torch.optim.Adam([{"params": g} for g in S.block_params(m["fine_tuning"])], lr),
         }
         phases = [Phase(self._losses(name), f"batch_loss_{name}", name) for name in NAMES]

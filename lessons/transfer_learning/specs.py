@@ -21,7 +21,9 @@ PARAMS = (
                 tooltip="small VGG on shapes: a small VGG pretrained in the app on 8 generated shapes transfers to "
                         "4 shapes it never saw (offline, seconds per epoch). VGG-16 ImageNet → ants/bees: Ogawa's "
                         "ch. 1 setup; downloads VGG-16's weights (528 MB) and hymenoptera (45 MB) once. Offline it "
-                        "falls back to the shapes and says so. Slow on a CPU (images 112 px there, 224 on CUDA)."),
+                        "falls back to the shapes and says so. Three VGG-16s with Adam need about 5 GB of memory and are slow "
+                        "on a CPU (images 112 px there, 224 on CUDA). Feature extraction then trains only the new "
+                        "last layer (Ogawa ch. 1.3)."),
     PathParam("image_folder", "Image folder", "", "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff);;"
               "All files (*)", used_when=("setup", FOLDER),
               tooltip="Your images in ImageFolder layout: one sub-folder per class (or train/ and val/ holding "

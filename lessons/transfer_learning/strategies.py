@@ -132,7 +132,8 @@ def build_models(net, kind: str, n_classes: int, seed: int) -> dict:
 
     fine_tuning and feature_extraction: copies of ``net`` with one new head (the same random weights, seed + 1):
     the whole classifier for the small VGG, the last Linear layer for VGG-16 (Ogawa ch. 1.3 replaces
-    ``classifier[6]``); from_scratch: the same architecture with random weights (seed + 2) and that same new head,
+    ``classifier[6]``, and feature extraction trains only that layer; fine-tuning trains the whole classifier at
+    the head's rate, as Ogawa ch. 1.5 trains classifier[0] and [3] too); from_scratch: the same architecture with random weights (seed + 2) and that same new head,
     so the three differ only in where their base starts and what may change."""
     import copy
 
@@ -159,4 +160,7 @@ def build_models(net, kind: str, n_classes: int, seed: int) -> dict:
                     m.reset_parameters()
     fe = copy.deepcopy(ft)
     freeze(fe)
+    if kind != "small_vgg":                # Ogawa ch. 1.3: only the new classifier[6] learns on VGG-16
+        for p in fe.classifier[:-1].parameters():
+            p.requires_grad_(False)
     return {"from_scratch": scratch.train(), "feature_extraction": fe.train(), "fine_tuning": ft.train()}

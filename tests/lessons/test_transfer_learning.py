@@ -297,6 +297,8 @@ def test_ants_bees_with_vgg16_trains_all_five_blocks(monkeypatch):
     e = lesson.evaluate()
     assert set(f"fine_tuning_block_{b}" for b in range(1, 6)) <= set(e)
     assert lesson.trainer.modules["fine_tuning"].classifier[-1].out_features == 2
+    fe = lesson.trainer.modules["feature_extraction"]                  # Ogawa 1.3: only classifier[6] learns
+    assert [p.requires_grad for p in fe.parameters()].count(True) == 2 and fe.classifier[-1].weight.requires_grad
     assert not (lesson.snapshot()["confusion"].values.sum() - 6)
     from visualizer.core import model_shelf
     assert model_shelf.available() == []                    # only the small VGG goes to the shelf
@@ -383,4 +385,18 @@ def test_pretrained_features_beat_random_ones_within_seconds():
     m = lesson.evaluate()
     assert m["val_acc_feature_extraction"] > m["val_acc_from_scratch"] + 0.15, m
     assert m["val_acc_fine_tuning"] > m["val_acc_from_scratch"] + 0.15, m
+    lesson.close()
+
+
+def test_the_real_hymenoptera_fetch_offline_falls_back_with_a_notice(monkeypatch, tmp_path):
+    from visualizer.data import image_folder
+
+    def offline(*args, **kwargs):
+        raise DownloadError("Could not reach download.pytorch.org", "no network")
+    monkeypatch.setattr(image_folder, "cache_dir", lambda: tmp_path)
+    monkeypatch.setattr(image_folder, "fetch", offline)
+    ctx = Recorder()
+    lesson = make(ctx, setup=ANTS_BEES)
+    assert lesson.setup.kind == "small_vgg" and len(lesson.class_names) == 4
+    assert any("no network" in n and "generated shapes" in n for n in ctx.notices), ctx.notices
     lesson.close()
