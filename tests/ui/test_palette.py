@@ -55,3 +55,18 @@ def test_class_colours_stay_apart_under_deuteranopia():
 def test_the_simulation_separates_a_palette_that_is_not_safe():
     tab10 = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
     assert closest_pair(tab10) < MIN_DELTA_E
+
+
+def test_each_model_keeps_one_colour_for_training_and_validation(qtbot):
+    """transfer_learning's race: three strategies, each solid (train) and dashed (validation) in one colour;
+    a single train/validation pair keeps two colours."""
+    from visualizer.core.plotdata import PlotSpec
+    from visualizer.ui.plots.curves import CurvesView
+    race = PlotSpec("acc", "Accuracy", "curves", series=("train_acc_a", "train_acc_b", "val_acc_a", "val_acc_b"))
+    view = CurvesView(race)
+    qtbot.addWidget(view)
+    assert view._series_index("val_acc_a") == view._series_index("train_acc_a") == 0
+    assert view._series_index("val_acc_b") == view._series_index("train_acc_b") == 1
+    single = CurvesView(PlotSpec("loss", "Loss", "curves", series=("train_loss", "val_loss")))
+    qtbot.addWidget(single)
+    assert single._series_index("val_loss") != single._series_index("train_loss")

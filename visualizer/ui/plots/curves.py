@@ -65,6 +65,11 @@ def nice_ceil(v: float) -> float:
     return 10.0 ** (k + 1)
 
 
+def _pairs(series: tuple[str, ...]) -> int:
+    """How many ``val_X``/``test_X`` series have a ``train_X`` partner in ``series``."""
+    return sum(1 for s in series if s.partition("_")[0] in ("val", "test") and f"train_{s.partition('_')[2]}" in series)
+
+
 class StickyRange:
     """An axis range that follows the data but changes only when the data leaves it or fills less
     than half of it, so axis labels and grid are re-laid out a few times per run instead of at every
@@ -174,9 +179,17 @@ class CurvesView(PlotView):
         return pg.mkPen(series_color(i), width=1 if dense else 2, style=style)
 
     def _series_index(self, name: str) -> int:
+        """The colour index of a series: its place in the spec.  In a plot that compares several models or
+        metrics (two or more train/validation pairs), ``val_X``/``test_X`` takes the colour of ``train_X``, so each
+        model keeps one colour, solid for training and dashed for validation."""
         base = name.partition("@")[0]
-        if base in self.spec.series:
-            return self.spec.series.index(base)
+        series = self.spec.series
+        if base in series:
+            prefix, _, rest = base.partition("_")
+            partner = f"train_{rest}"
+            if prefix in ("val", "test") and partner in series and _pairs(series) > 1:
+                return series.index(partner)
+            return series.index(base)
         return len(self.curves)
 
     def _make_curve(self, name: str, i: int) -> pg.PlotDataItem:
