@@ -11,7 +11,7 @@ from visualizer.ui.plots.image import PointsOverlay
 
 class ScatterView(PlotView):
     """A :class:`ScatterData` with a legend of classes and groups (train ○, test □), titled with the
-    data's ``title`` when it has one."""
+    data's ``title`` when it has one.  The legend sits in a margin right of the axes, never on the points."""
 
     data_type = ScatterData
 
@@ -22,12 +22,17 @@ class ScatterView(PlotView):
         self._quiet_plot_item(self.plot_item)
         legend = self.plot_item.addLegend(offset=(5, 5), labelTextSize="8pt", brush=pg.mkBrush(255, 255, 255, 190))
         legend.setVisible(False)
+        legend.setParentItem(self.plot_item)               # in the plot item's right margin, not the view box
+        legend.anchor(itemPos=(1, 0), parentPos=(1, 0), offset=(-2, 4))
+        self.legend = legend
+        self._legend_width = -1
         self.overlay = PointsOverlay(self.plot_item, legend)
         self._labels: tuple[str, str] | None = None
         self._title: str | None = None
 
     def _draw(self, data: ScatterData) -> None:
         self.overlay.set_points(data)
+        self._fit_legend()
         labels = (data.x_label or self.spec.x_label, data.y_label or self.spec.y_label)
         if labels != self._labels:
             self._labels = labels
@@ -36,6 +41,14 @@ class ScatterView(PlotView):
         if data.title != self._title:
             self._title = data.title
             self.plot_item.setTitle(data.title or None, size="9pt")
+
+    def _fit_legend(self) -> None:
+        """Make the plot item's right margin as wide as the legend, so the axes shrink beside it."""
+        width = int(self.legend.boundingRect().width()) + 6 if self.legend.isVisible() else 0
+        if width != self._legend_width:
+            self._legend_width = width
+            left, top, _, bottom = self.plot_item.layout.getContentsMargins()
+            self.plot_item.layout.setContentsMargins(left, top, width, bottom)
 
     def reset_zoom(self) -> None:
         self.plot_item.enableAutoRange()
