@@ -1,4 +1,4 @@
-"""Every CUDA measurement of the project in one command (about 8 minutes on one GPU), then a summary table.
+"""Every CUDA measurement of the project in one command (about 9 minutes on one GPU), then a summary table.
 
 (a) engines: the scratch engine (NumPy, one thread) vs PyTorch on CUDA training the same MLP classifier on the
     same digits batches (``visualizer.models.classifier.build_classifier``, as ``bench_engines`` does on the CPU):
@@ -16,13 +16,18 @@
       ``bench_gan_cuda``, which measured dcgan alone through its internals.)
 (c) precision: the CUDA rows of lesson ``precision_speed`` (``benchmarks/bench_precision.py``: float32,
     float16, bfloat16 MLPs on the 8x8 digits and a 784-512-512-10 MLP), next to NumPy float32.
+(d) vgg: the book's network at full size (torchvision's VGG-16, random weights, 224 px, batch 8, float32, SGD
+    with momentum; issue #15): ms per training step bare vs with what the interpretability views hook in
+    (``visualizer.torch_backend.capture.Capture``: the activation of every convolution's ReLU and the output
+    gradient of the last one, as Grad-CAM needs), armed and copied to the host with the loss at 30 Hz; the
+    overhead is hooked / bare - 1 (target <= 10 %).  The hooks are removed for the bare phases.
 
 Without a CUDA device it prints "no CUDA device: nothing measured" and exits 0.  ``--dry-run`` runs the same code
 on the CPU for 2-3 steps of each measurement (no timing worth reading), so a test can check the script still
 works as lessons change.  ``--budget-s`` (default 450) bounds the whole run: lessons left when it runs out are
 listed as skipped.
 
-Usage:  python -m benchmarks.gpu_check [--dry-run] [--only engines,lessons,precision] [--lessons id,id]
+Usage:  python -m benchmarks.gpu_check [--dry-run] [--only engines,lessons,precision,vgg] [--lessons id,id]
                                        [--budget-s 450] [--sync-steps 50]
 """
 from __future__ import annotations
@@ -39,7 +44,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-SECTIONS = ("engines", "lessons", "precision")
+SECTIONS = ("engines", "lessons", "precision", "vgg")
 APP_SNAPSHOT_BUDGET = 0.05        # visualizer.ui.lesson_view.SNAPSHOT_BUDGET (not imported here: it is Qt)
 OVERHEAD_TARGET = 0.10
 
@@ -294,6 +299,101 @@ def measure_precision(s: Settings) -> list[Row]:
 
 
 # ------------------------------------------------------------------------------------------------ #
+# (d) the full VGG-16 with the interpretability hooks
+# ------------------------------------------------------------------------------------------------ #
+def measure_vgg(s: Settings) -> list[Row]:
+    """Bare vs hooked training step of torchvision's VGG-16 at 224 px (see the module docstring): batch 8 on
+    CUDA; a dry run uses batch 1 and two steps in all (one bare, one hooked, no warm-up)."""
+    import torch
+    import torchvision
+
+    from visualizer.torch_backend.capture import Capture
+
+    batch = 1 if s.dry else 8
+    torch.manual_seed(0)
+    model = torchvision.models.vgg16(weights=None)
+    relus = {}
+    for i, m in enumerate(model.features):
+        if isinstance(m, torch.nn.ReLU):
+            m.inplace = False                 # as visualizer.data.vgg_weights.load_vgg: hooks see their own tensors
+            relus[f"features.{i}"] = m
+    last = list(relus)[-1]
+    model = model.to(s.device).train()
+    opt = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(batch, 3, 224, 224, generator=g).to(s.device)
+    y = torch.randint(0, 1000, (batch,), generator=g).to(s.device)
+    loss_sum = torch.zeros((), device=s.device)
+
+    def step() -> None:
+        opt.zero_grad(set_to_none=True)
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        loss_sum.add_(loss.detach())          # device-side metric, read at the flush only
+
+    warm = 0 if s.dry else s.warmup
+    t0 = time.perf_counter()
+    for _ in range(warm):
+        step()
+    s.synchronize()
+    per_step = max((time.perf_counter() - t0) / max(warm, 1), 1e-6)
+    n = 1 if s.dry else int(min(max(s.phase_s / per_step, s.min_steps), s.max_steps))
+
+    def bare() -> float:
+        s.synchronize()
+        start = time.perf_counter()
+        for _ in range(n):
+            step()
+        s.synchronize()
+        return (time.perf_counter() - start) / n
+
+    def hooked() -> tuple[float, int, int, int]:
+        acts = Capture(relus, "activation")
+        grads = Capture({last: relus[last]}, "gradient")
+        flushes = maps = nbytes = 0
+        try:
+            acts.request()
+            grads.request()
+            s.synchronize()
+            start = last_flush = time.perf_counter()
+            for i in range(n):
+                step()
+                now = time.perf_counter()
+                if now - last_flush >= 1 / 30 or i == n - 1:
+                    got = {**acts.latest(), **{f"grad {k}": v for k, v in grads.latest().items()}}
+                    float(loss_sum.item())
+                    maps, nbytes = len(got), sum(v.nbytes for v in got.values())
+                    acts.request()
+                    grads.request()
+                    flushes += 1
+                    last_flush = time.perf_counter()
+            s.synchronize()
+            return (time.perf_counter() - start) / n, flushes, maps, nbytes
+        finally:
+            acts.remove()
+            grads.remove()
+
+    bares, hooks, flushes, maps, nbytes = [], [], 0, 0, 0
+    for _ in range(1 if s.dry else s.rounds):
+        bares.append(bare())
+        h, f, maps, nbytes = hooked()
+        hooks.append(h)
+        flushes += f
+    b, h = statistics.median(bares), statistics.median(hooks)
+    overhead = h / b - 1
+    print(f"\n(d) vgg on {s.device}: torchvision VGG-16, 224 px, batch {batch}, float32, SGD; steps per phase: {n}")
+    print(f"  bare {b * 1e3:.1f} ms/step, hooked {h * 1e3:.1f} ms/step ({overhead:+.1%}); {flushes} flushes of "
+          f"{maps} maps ({len(relus)} activation maps + 1 gradient map, {nbytes / 2**20:.1f} MiB each flush)",
+          flush=True)
+    verdict = "dry" if s.dry else "PASS" if overhead <= OVERHEAD_TARGET else "FAIL"
+    return [Row("vgg", f"VGG-16 224 px batch {batch}",
+                f"{b * 1e3:.1f} -> {h * 1e3:.1f} ms/step ({overhead:+.1%}) with {maps} maps at 30 Hz",
+                "<= 10 %", verdict, {"bare_ms": b * 1e3, "hooked_ms": h * 1e3, "overhead": overhead,
+                                     "steps": n, "flushes": flushes, "maps": maps, "bytes": nbytes})]
+
+
+# ------------------------------------------------------------------------------------------------ #
 def print_summary(rows: list[Row], device_name: str) -> None:
     print(f"\nSummary ({device_name})")
     width = max([len(r.item) for r in rows] + [10])
@@ -342,8 +442,9 @@ def main(argv: list[str] | None = None) -> int:
     sections = args.only.split(",")
     rows: dict[str, list[Row]] = {}
     runners = {"engines": lambda: measure_engines(s), "precision": lambda: measure_precision(s),
+               "vgg": lambda: measure_vgg(s),
                "lessons": lambda: measure_lessons(args.lessons.split(",") if args.lessons else torch_lessons(), s)}
-    for name in ("engines", "precision", "lessons"):    # the short, bounded ones first
+    for name in ("engines", "precision", "vgg", "lessons"):    # the short, bounded ones first
         if name not in sections:
             continue
         try:

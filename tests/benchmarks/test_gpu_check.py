@@ -33,8 +33,10 @@ def test_dry_run_covers_every_section_and_survives_a_broken_lesson(capsys):
     out = capsys.readouterr().out
     summary = out[out.index("\nSummary"):]
     assert "(section)" not in summary                         # no section crashed
-    for section in ("engines", "precision"):
+    for section in ("engines", "precision", "vgg"):
         assert f"\n{section} " in summary
+    assert "(d) vgg on cpu: torchvision VGG-16, 224 px, batch 1" in out and "steps per phase: 1" in out
+    assert "flushes of 14 maps (13 activation maps + 1 gradient map" in out     # every ReLU and Grad-CAM's
     for lesson_id in lessons:
         assert f"\nlessons    {lesson_id} " in summary
     assert "no_such_lesson" in summary and "FAILED UnknownLessonError" in summary
