@@ -58,7 +58,8 @@ def load_subject(choice: str, seed: int, context):
             raise LessonConfigError("VGG-16's ImageNet weights are not on this computer yet: open the lesson "
                                     "transfer_learning and choose VGG-16 there to download them once (528 MB).")
         model = vgg_weights.load_vgg("vgg16", download=False)
-        names = getattr(model, "class_names", None) or tuple(f"ImageNet class {i}" for i in range(1000))
+        from torchvision.models import VGG16_Weights
+        names = tuple(VGG16_Weights.IMAGENET1K_V1.meta["categories"])      # shipped with torchvision, offline
         return (it.from_vgg_features(model, names, VGG16_SIDE, choice, mean=vgg_weights.IMAGENET_MEAN,
                                      std=vgg_weights.IMAGENET_STD), "VGG-16 with ImageNet weights (torchvision)")
     return _from_shelf(choice)
@@ -130,29 +131,19 @@ def _resize(images: np.ndarray, side: int) -> np.ndarray:
 
 
 def _user_image(path: str, side: int, channels: int) -> Images:
-    """One image file as (1, C, side, side) in [0, 1]: grayscale, RGBA, 16-bit and large images are converted."""
+    """One image file as (1, C, side, side) in [0, 1] (``visualizer.data.image_folder.read_image``: grayscale, RGBA,
+    16-bit and huge images are converted); C = 1 averages the colours."""
     import os
 
-    from skimage import io, transform
-    from skimage.color import gray2rgb, rgb2gray, rgba2rgb
+    from visualizer.data.image_folder import read_image
 
     if not path.strip():
         raise LessonConfigError("Choose an image file (PNG, JPEG, ...) under 'Image file'.")
     p = os.path.expanduser(path.strip())
     try:
-        img = np.asarray(io.imread(p))
-    except Exception as exc:                                          # noqa: BLE001 - any reader failure
-        raise LessonConfigError(f"Cannot read {os.path.basename(p)} as an image ({type(exc).__name__}: {exc}). "
-                                "The previous image is kept.") from None
-    if img.ndim not in (2, 3) or min(img.shape[:2]) < 2 or (img.ndim == 3 and img.shape[2] not in (1, 3, 4)):
-        raise LessonConfigError(f"{os.path.basename(p)} is not a 2-D picture (array of shape {img.shape}).")
-    img = img.astype(np.float64) / (65535.0 if img.dtype == np.uint16 else 255.0 if img.dtype == np.uint8 else
-                                    max(1.0, float(img.max())))
-    img = img[..., 0] if img.ndim == 3 and img.shape[2] == 1 else img
-    img = rgba2rgb(img) if img.ndim == 3 and img.shape[2] == 4 else img
-    img = gray2rgb(img) if img.ndim == 2 else img
-    if channels == 1:
-        img = rgb2gray(img)[..., None]
-    img = transform.resize(img, (side, side), anti_aliasing=True)      # (side, side, C)
-    x = np.clip(img.transpose(2, 0, 1), 0, 1).astype(np.float32)[None]
-    return Images(x, np.array([-1]), None, (), f"your image {os.path.basename(p)}")
+        x = read_image(p, side)                                          # (3, side, side)
+    except (OSError, ValueError) as exc:
+        raise LessonConfigError(f"Cannot read {os.path.basename(p)} as an image ({exc}). The previous image "
+                                "is kept.") from None
+    x = x.mean(axis=0, keepdims=True) if channels == 1 else x
+    return Images(x.astype(np.float32)[None], np.array([-1]), None, (), f"your image {os.path.basename(p)}")

@@ -44,6 +44,11 @@ class Inspected:
     image_size: int
     channels: int
     title: str
+    unit_names: dict[str, str] | None = None      # module path -> display name ("features.0" -> "block1_conv1")
+
+    def display_name(self, path: str) -> str:
+        """The readable name of the module at ``path`` (as ``model.named_modules`` gives it)."""
+        return (self.unit_names or {}).get(path, path)
 
     def copy(self) -> "Inspected":
         """A deep copy whose layers point into the copied model (for weight randomization)."""
@@ -52,7 +57,7 @@ class Inspected:
         mods = dict(model.named_modules())
         layers = {name: mods[index[id(m)]] for name, m in self.layers.items()}
         return Inspected(model, layers, self.cam_layer, self.class_names, self.image_size, self.channels,
-                         self.title)
+                         self.title, self.unit_names)
 
 
 def _conv_activations(seq: nn.Sequential) -> dict[str, nn.Module]:
@@ -83,8 +88,19 @@ def from_vgg_features(model: nn.Module, class_names, image_size: int, title: str
         raise ValueError("the network has no convolutional layers to look inside")
     net = Normalized(model, mean, std) if mean is not None else model
     first = next(m for m in model.features if isinstance(m, nn.Conv2d))
+    prefix = "net." if net is not model else ""
+    units, block, conv = {}, 1, 0
+    for i, m in enumerate(model.features):
+        if isinstance(m, nn.Conv2d):
+            conv += 1
+            units[f"{prefix}features.{i}"] = f"block{block}_conv{conv}"
+        elif isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
+            block, conv = block + 1, 0
+    linears = [n for n, m in model.classifier.named_modules() if isinstance(m, nn.Linear)]
+    for k, n in enumerate(linears):
+        units[f"{prefix}classifier.{n}"] = "logits" if k == len(linears) - 1 else f"fc{k + 1}"
     return Inspected(net.eval(), layers, list(layers)[-1], tuple(class_names), int(image_size),
-                     int(first.in_channels), title)
+                     int(first.in_channels), title, units)
 
 
 def from_torch_cnn(model: nn.Module, class_names, image_size: int, title: str) -> Inspected:

@@ -88,7 +88,7 @@ def cascading_randomization(inspected, x, target: int, *, methods=SANITY_METHODS
                 with torch.enable_grad():
                     for m in methods:
                         maps[m].append(explain(work, x, target, m))
-                depths.append(name)
+                depths.append(inspected.display_name(name))
     stacked = {m: np.stack(v).astype(np.float32) for m, v in maps.items()}
     sim = {m: np.array([rank_similarity(v[0], v[i]) for i in range(len(v))]) for m, v in stacked.items()}
     return SanityResult(depths, stacked, sim)
