@@ -153,6 +153,23 @@ class InterpretabilityLesson(Lesson):
         if name in ASCENT | FILTER | DREAM:
             self._restart(filter_=name in ASCENT | FILTER, dream=name in ASCENT | DREAM)
 
+    def checkpoint_state(self) -> dict[str, np.ndarray]:
+        """The two ascents' images, step counts and octaves (the network itself is not trained here)."""
+        return {f"{k}.{n}": v for k, a in (("filter", self.filter), ("dream", self.dream))
+                for n, v in a.state_arrays().items()}
+
+    def load_checkpoint_state(self, state: dict) -> None:
+        from visualizer.core.checkpoint import check_state
+        arrays = check_state(self.checkpoint_state(), state, nonnegative=frozenset(
+            f"{k}.{n}" for k in ("filter", "dream") for n in ("steps", "octave")))
+        parts = {k: {n.split(".")[1]: v for n, v in arrays.items() if n.startswith(k + ".")} for k in ("filter", "dream")}
+        for k, a in (("filter", self.filter), ("dream", self.dream)):
+            if int(parts[k]["octave"]) >= len(a.sizes):
+                raise LessonConfigError(f"The checkpoint's array '{k}.octave' names octave {int(parts[k]['octave'])}; "
+                                        f"this picture has {len(a.sizes)}.")
+        self.filter.load_state_arrays(parts["filter"])
+        self.dream.load_state_arrays(parts["dream"])
+
     # ---- views ------------------------------------------------------------------------------------------
     def class_maps(self) -> dict[str, np.ndarray]:
         from visualizer.probes.sanity_check import explain

@@ -13,14 +13,14 @@ CLASSES = ("predicted", "true class") + SOURCE_CLASSES + TARGET_CLASSES + DIGIT_
 DREAM_LAYERS = ("middle conv", "last conv", "middle + last")
 
 PARAMS = (
-    ChoiceParam("model", "Network", MODELS[0], MODELS,
-                tooltip="Whose network to look inside: the small VGG pretrained on the generated shapes (always "
-                        "there), the network you fine-tuned in 'transfer_learning' or the CNN you trained in "
-                        "'cnn_scratch' (train them there first), or VGG-16 with ImageNet weights once downloaded."),
     ChoiceParam("images", "Images", IMAGE_SETS[0], IMAGE_SETS,
                 tooltip="validation images: shapes of the classes the network was trained on (digits for the "
                         "digit CNN), never seen in training, each with its object's mask. shapes of unseen classes: "
                         "shapes it has no class for. your image file: the file below."),
+    ChoiceParam("model", "Network", MODELS[0], MODELS,
+                tooltip="Whose network to look inside: the small VGG pretrained on the generated shapes (always "
+                        "there), the network you fine-tuned in 'transfer_learning' or the CNN you trained in "
+                        "'cnn_scratch' (train them there first), or VGG-16 with ImageNet weights once downloaded."),
     PathParam("image_file", "Image file", file_filter="Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.gif)",
               used_when=("images", USER_FILE),
               tooltip="A picture of your own, resized to the network's input (grayscale, RGBA and 16-bit files "
@@ -61,6 +61,13 @@ PLOTS = (
     PlotSpec("filter", "Filter pattern by gradient ascent", "image",
              tooltip="The input that excites the chosen filter most, grown by gradient ascent with jitter and "
                      "octaves (Chollet 2e, 9.4.2). One training step is one ascent step."),
+    PlotSpec("ascent", "Gradient-ascent objectives", "curves", series=("filter_activation", "dream_objective"),
+             x_label="step", y_label="objective", y_range=(),
+             tooltip="filter_activation: the chosen filter's mean activation on the pattern; dream_objective: "
+                     "the mean squared activation of the DeepDream layers. Both climb; a jump marks a new octave."),
+    PlotSpec("dream", "DeepDream", "image",
+             tooltip="The image changed by gradient ascent to amplify whatever the chosen layers already see "
+                     "(Chollet 2e, 12.2), octave by octave, putting back the detail lost by shrinking."),
     PlotSpec("class_maps", "Grad-CAM and Grad-CAM++", "overlay_grid", main="wide",
              tooltip="Where the last convolutional layer found evidence for the class (Selvaraju et al. 2017; "
                      "Chattopadhay et al. 2018), upsampled bilinearly and laid over the image (inferno: bright "
@@ -72,13 +79,6 @@ PLOTS = (
                      "when a grey square hides each place (occlusion, Zeiler & Fergus 2014)."),
     PlotSpec("probabilities", "What the network answers", "bars", y_label="probability", y_range=(0.0, 1.0),
              tooltip="Softmax probabilities of the most likely classes for the image."),
-    PlotSpec("dream", "DeepDream", "image",
-             tooltip="The image changed by gradient ascent to amplify whatever the chosen layers already see "
-                     "(Chollet 2e, 12.2), octave by octave, putting back the detail lost by shrinking."),
-    PlotSpec("ascent", "Gradient-ascent objectives", "curves", series=("filter_activation", "dream_objective"),
-             x_label="step", y_label="objective", y_range=(),
-             tooltip="filter_activation: the chosen filter's mean activation on the pattern; dream_objective: "
-                     "the mean squared activation of the DeepDream layers. Both climb; a jump marks a new octave."),
     PlotSpec("sanity_maps", "Sanity check: maps as the weights are randomized", "image_grid", main="wide",
              tooltip="Adebayo et al. 2018: from the top (logits) down, each layer's weights are re-initialized in "
                      "turn (cumulatively, left to right). A map that still looks the same no longer depends on "

@@ -62,7 +62,7 @@ class _Ascent:
         self.sizes = octave_sizes(size, octaves, octave_scale)
         self.steps_per_octave = int(steps_per_octave)
         self.step_size, self.jitter = float(step_size), int(jitter)
-        self.rng = np.random.default_rng(seed)
+        self.seed = int(seed)
         self.steps = 0
         self.octave = 0
         self.original = torch.as_tensor(np.asarray(start, np.float32))[None]         # (1, C, S0, S0)
@@ -83,7 +83,8 @@ class _Ascent:
 
         if self.steps and self.steps % self.steps_per_octave == 0 and self.octave + 1 < len(self.sizes):
             self._grow()
-        dx, dy = (self.rng.integers(-self.jitter, self.jitter + 1, 2) if self.jitter else (0, 0))
+        rng = np.random.default_rng([self.seed, self.steps])             # the shift depends on the step alone
+        dx, dy = (rng.integers(-self.jitter, self.jitter + 1, 2) if self.jitter else (0, 0))
         x = torch.roll(self.image, shifts=(int(dy), int(dx)), dims=(2, 3)).requires_grad_(True)
         with torch.enable_grad():
             value = self.objective(x)
@@ -94,6 +95,26 @@ class _Ascent:
         self.steps += 1
         self.value = float(value.detach())
         return self.value
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        """What a checkpoint needs to go on exactly: "image" (1, C, S, S) float32 (the current octave's image in
+        its top-left corner, zeros elsewhere), "steps" and "octave" () int64."""
+        full = np.zeros((1, self.image.shape[1], self.sizes[-1], self.sizes[-1]), np.float32)
+        s = self.image.shape[-1]
+        full[..., :s, :s] = self.image.numpy()
+        return {"image": full, "steps": np.array(self.steps, np.int64), "octave": np.array(self.octave, np.int64)}
+
+    def load_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        """Restore :meth:`state_arrays` (checked by the caller for names, shapes and finite values).  Raises
+        ValueError for an octave outside this ascent's octaves (nothing changes then)."""
+        import torch
+
+        octave = int(arrays["octave"])
+        if not 0 <= octave < len(self.sizes):
+            raise ValueError(f"octave {octave} outside 0..{len(self.sizes) - 1}")
+        s = self.sizes[octave]
+        self.image = torch.as_tensor(np.array(arrays["image"][..., :s, :s], np.float32)).clamp(0, 1)
+        self.steps, self.octave, self.value = int(arrays["steps"]), octave, float("nan")
 
     def picture(self, side: int | None = None) -> np.ndarray:
         """The current image as (H, W, C) float32 in [0, 1], enlarged (bilinear) to ``side`` if given."""
