@@ -25,6 +25,7 @@ from visualizer.core.plotdata import PlotData
 ASCENT = frozenset({"octaves", "steps_per_octave"})          # restart both pictures
 FILTER = frozenset({"layer", "channel"})                     # restart the filter picture
 DREAM = frozenset({"dream_layers", "image_index"})           # restart the dream
+DREAM_STEP = 0.25                                            # the dream's step, relative to the filter's
 
 
 class InterpretabilityLesson(Lesson):
@@ -71,6 +72,11 @@ class InterpretabilityLesson(Lesson):
         if target not in ("predicted", "true class") and target not in self.subject.class_names:
             known = ", ".join(self.subject.class_names[:12]) + (" ..." if len(self.subject.class_names) > 12 else "")
             raise LessonConfigError(f"This network has no class {target!r}: it knows {known}.")
+
+    @property
+    def steps_per_epoch(self) -> int:
+        """An "epoch" is one octave of the ascents."""
+        return self.hp["steps_per_octave"]
 
     @property
     def index(self) -> int:
@@ -132,7 +138,7 @@ class InterpretabilityLesson(Lesson):
                      "middle + last": ["middle conv", "last conv"]}[hp["dream_layers"]]
             chosen = [layers[n] for n in dict.fromkeys(self.layer_name(c) for c in names)]
             self.dream = DeepDream(self.subject.model, chosen, self.data.images[self.index], size=self.dream_side,
-                                   step_size=hp["ascent_step"] / 2, **common)
+                                   step_size=hp["ascent_step"] * DREAM_STEP, **common)
 
     def train_step(self, step: int) -> None:
         self._metrics = {"filter_activation": self.filter.step(), "dream_objective": self.dream.step()}
@@ -148,7 +154,7 @@ class InterpretabilityLesson(Lesson):
             self._check_view(self.hp["target_class"], value)
         super().set_live(name, value)
         if name in ("ascent_step", "jitter"):
-            for ascent, scale in ((self.filter, 1.0), (self.dream, 0.5)):
+            for ascent, scale in ((self.filter, 1.0), (self.dream, DREAM_STEP)):
                 ascent.step_size, ascent.jitter = self.hp["ascent_step"] * scale, self.hp["jitter"]
         if name in ASCENT | FILTER | DREAM:
             self._restart(filter_=name in ASCENT | FILTER, dream=name in ASCENT | DREAM)
@@ -192,10 +198,10 @@ class InterpretabilityLesson(Lesson):
             self.subject, self.image(), t, max_depths=self.fast["max_depths"], seed=self.hp["seed"]))
 
     def _headline(self) -> str:
-        names, probs, t = self.subject.class_names, self.probs(), self.target()
+        names, probs = self.subject.class_names, self.probs()
         y = int(self.data.labels[self.index])
-        truth = f"true {names[y]}, " if y >= 0 else ""
-        return f"{truth}predicted {names[int(np.argmax(probs))]} ({probs.max():.0%}); explaining {names[t]}"
+        truth = f"true {names[y]}\n" if y >= 0 else ""
+        return f"{truth}says {names[int(np.argmax(probs))]} {probs.max():.0%}"
 
     def snapshot(self) -> dict[str, PlotData]:
         img = self.data.images[self.index]
@@ -204,12 +210,15 @@ class InterpretabilityLesson(Lesson):
         sanity = self.sanity()
         return {
             "activations": pics.feature_maps(self.activations(), layer, ch),
-            "filter": pics.picture(self.filter.picture(self.viz_side), f"{layer}, filter {ch}: step {self.filter.steps}, "
-                                   f"{self.filter.image.shape[-1]} px, activation {self.filter.value:.3g}"),
-            "class_maps": pics.heat_grid(img, self.class_maps(), mask, self._headline()),
+            "filter": pics.pictures([self.filter.picture(self.viz_side)],
+                                    [f"{layer}, filter {ch}\nstep {self.filter.steps}, {self.filter.image.shape[-1]} px"]),
+            "class_maps": pics.heat_grid(img, {f"{k}: {self.subject.class_names[self.target()]}": v
+                                               for k, v in self.class_maps().items()}, mask, self._headline()),
             "attributions": pics.heat_grid(img, self.attribution_maps(), mask),
             "probabilities": pics.probabilities(self.probs(), self.subject.class_names),
-            "dream": pics.picture(self.dream.picture(self.dream_side), f"step {self.dream.steps}, {self.dream.image.shape[-1]} px"),
+            "dream": pics.pictures([pics.resized(img, self.dream_side), self.dream.picture(self.dream_side)],
+                                   ["the image", f"dream: step {self.dream.steps}" + (" (done)" if self.dream.done else
+                                                                                     f", {self.dream.image.shape[-1]} px")]),
             "sanity_maps": pics.sanity_grid(sanity),
             "sanity_similarity": pics.sanity_matrix(sanity),
         }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from visualizer.core.plotdata import BarsData, ImageData, ImageGridData, MatrixData
+from visualizer.core.plotdata import BarsData, ImageGridData, MatrixData
 from visualizer.probes.gradcam import mass_in_mask
 
 HEAT = "inferno"              # perceptually uniform, colour-blind safe; bright = strong evidence
@@ -51,7 +51,7 @@ def heat_grid(image: np.ndarray, maps: dict[str, np.ndarray], mask: np.ndarray |
     if first is not None:
         tiles.append(_rgb(image))
         caps.append(first)
-    for name, m in maps.items():
+    for name, m in maps.items():        # name may carry a second line; the share goes last
         tiles.append(overlay(image, m))
         share = f"\non object {mass_in_mask(m, mask):.0%}" if mask is not None else ""
         caps.append(f"{name}{share}")
@@ -61,15 +61,14 @@ def heat_grid(image: np.ndarray, maps: dict[str, np.ndarray], mask: np.ndarray |
 def sanity_grid(result) -> ImageGridData:
     """Rows: methods; columns: randomization depth (trained, then cumulatively from the top); each tile |map| /
     its maximum, captioned with the rank correlation ρ to the trained map."""
+    short = {"integrated gradients": "IG"}
     tiles, caps = [], []
     for method, maps in result.maps.items():
         for d, m in enumerate(maps):
             a = np.abs(m)
             tiles.append(a / a.max() if a.max() > 0 else a)
             rho = result.similarity[method][d]
-            where = "trained" if d == 0 else f"→ {result.depths[d]}"
-            caps.append(f"{method}\n{where}" if d == 0 else f"{where}\nρ {rho:.2f}" if np.isfinite(rho)
-                        else f"{where}\nρ — (flat)")
+            caps.append(short.get(method, method) if d == 0 else f"ρ {rho:.2f}" if np.isfinite(rho) else "flat")
     return ImageGridData(np.stack(tiles).astype(np.float32), caps, (0.0, 1.0), HEAT, ncols=len(result.depths))
 
 
@@ -87,6 +86,16 @@ def probabilities(probs: np.ndarray, class_names, top: int = 8) -> BarsData:
     return BarsData([str(class_names[i]) for i in order], probs[order].astype(np.float64), "probability")
 
 
-def picture(img_hwc: np.ndarray, label: str) -> ImageData:
-    """A colour picture (H, W, 3) in [0, 1], row 0 at the top as shown (ImageData's row 0 is the bottom)."""
-    return ImageData(np.ascontiguousarray(img_hwc[::-1]), None, (0.0, 1.0), "gray", x_label=label)
+def pictures(images: list[np.ndarray], captions: list[str]) -> ImageGridData:
+    """Colour pictures (H, W, 3) in [0, 1] of one size side by side, square pixels, a caption each."""
+    images = [np.repeat(a, 3, axis=2) if a.shape[2] == 1 else a for a in images]     # grey networks' pictures
+    return ImageGridData(np.stack(images).astype(np.float32), captions, (0.0, 1.0), "gray", ncols=len(images))
+
+
+def resized(image: np.ndarray, side: int) -> np.ndarray:
+    """(C, H, W) in [0, 1] -> (side, side, 3) for display next to a picture of that size (bilinear)."""
+    import torch
+    import torch.nn.functional as F
+    t = F.interpolate(torch.as_tensor(np.asarray(image, np.float32))[None], size=(side, side), mode="bilinear",
+                      align_corners=False)[0].numpy()
+    return _rgb(np.clip(t, 0, 1))

@@ -58,14 +58,14 @@ PLOTS = (
              tooltip="Each tile is one channel's activation (after ReLU) for the image, scaled by the layer's "
                      "largest value (viridis). Click a tile to visualize that filter. Early layers respond to "
                      "edges and colours, late ones to parts of shapes; many stay blank for a given image."),
-    PlotSpec("filter", "Filter pattern by gradient ascent", "image",
+    PlotSpec("filter", "Filter pattern by gradient ascent", "image_grid",
              tooltip="The input that excites the chosen filter most, grown by gradient ascent with jitter and "
                      "octaves (Chollet 2e, 9.4.2). One training step is one ascent step."),
     PlotSpec("ascent", "Gradient-ascent objectives", "curves", series=("filter_activation", "dream_objective"),
              x_label="step", y_label="objective", y_range=(),
              tooltip="filter_activation: the chosen filter's mean activation on the pattern; dream_objective: "
                      "the mean squared activation of the DeepDream layers. Both climb; a jump marks a new octave."),
-    PlotSpec("dream", "DeepDream", "image",
+    PlotSpec("dream", "DeepDream", "image_grid",
              tooltip="The image changed by gradient ascent to amplify whatever the chosen layers already see "
                      "(Chollet 2e, 12.2), octave by octave, putting back the detail lost by shrinking."),
     PlotSpec("class_maps", "Grad-CAM and Grad-CAM++", "overlay_grid", main="wide",

@@ -62,7 +62,7 @@ def test_a_feature_map_click_sets_the_channel_and_restarts_the_filter(lesson):
     assert lesson.filter.channel == 3 and lesson.filter.steps == 0
     lesson.set_live("channel", 20)                                  # wraps around the layer's 16 filters
     assert lesson.channel() == 4
-    assert "filter 4" in lesson.snapshot()["filter"].x_label
+    assert "filter 4" in lesson.snapshot()["filter"].captions[0]
 
 
 def test_explaining_another_class_moves_the_maps(lesson):

@@ -45,3 +45,15 @@ def test_deep_dream_amplifies_the_layers_and_keeps_the_picture_in_range():
     assert dd.picture().shape == (20, 20, 3)
     with pytest.raises(ValueError, match="layer"):
         DeepDream(net, [], img, size=20)
+
+
+def test_deep_dream_stops_changing_the_image_after_its_octaves():
+    net = _net()
+    img = np.random.default_rng(0).random((3, 20, 20)).astype(np.float32)
+    dd = DeepDream(net, [net[3]], img, size=20, octaves=2, steps_per_octave=3, seed=0)
+    for _ in range(len(dd.sizes) * 3):
+        dd.step()
+    assert dd.done
+    before = dd.image.clone()
+    dd.step()
+    assert torch.equal(dd.image, before)

@@ -166,6 +166,20 @@ class DeepDream(_Ascent):
         super()._grow()
         self.image = (self.image + lost).clamp(0, 1)
 
+    @property
+    def done(self) -> bool:
+        """True once every octave has had its steps: further steps leave the dream as it is."""
+        return self.steps >= len(self.sizes) * self.steps_per_octave
+
+    def step(self) -> float:
+        """One ascent step, or none once :attr:`done` (the objective is still returned)."""
+        if not self.done:
+            return super().step()
+        import torch
+        with torch.no_grad():
+            self.value = float(self.objective(self.image))
+        return self.value
+
     def objective(self, x):
         import torch
 
