@@ -25,7 +25,7 @@ from visualizer.core.plotdata import PlotData
 ASCENT = frozenset({"octaves", "steps_per_octave"})          # restart both pictures
 FILTER = frozenset({"layer", "channel"})                     # restart the filter picture
 DREAM = frozenset({"dream_layers", "image_index"})           # restart the dream
-DREAM_STEP = 0.25                                            # the dream's step, relative to the filter's
+DREAM_STEP = 0.5                                             # the dream's step, relative to the filter's
 
 
 class InterpretabilityLesson(Lesson):

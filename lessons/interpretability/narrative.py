@@ -13,7 +13,8 @@ NARRATIVE = (
         "sparse, each lighting up for a part of a shape. Many maps are blank: that filter's pattern is not in "
         "this image.\n\nChange **Image** to see other shapes, with their colour, texture and clutter as "
         "nuisances the network has to ignore.",
-        set_params={"layer": "first conv"}, plots=("activations", "probabilities", "filter")),
+        set_params={"layer": "first conv", "dream_layers": "middle conv"},
+        plots=("activations", "probabilities", "filter")),
     NarrativeStep(
         "What a filter wants: gradient ascent",
         "Which input excites one filter most? Start from grey noise and **climb the gradient** of the filter's "
@@ -51,9 +52,10 @@ NARRATIVE = (
         "DeepDream",
         "Turn the ascent on a real image and amplify whatever the chosen layers already see (Mordvintsev et al. "
         "2015; Chollet 2e, 12.2): the objective is the mean squared activation of the **DeepDream layers**. "
-        "Octave by octave the image is enlarged and the detail lost by shrinking it is put back. Middle layers "
-        "paint strokes and textures; the last one paints bits of the shapes it knows.",
-        plots=("dream", "ascent"), run_steps=60),
+        "Octave by octave the image is enlarged and the detail lost by shrinking it is put back; after the last "
+        "octave the dream is done. Middle layers paint strokes and textures; the last one paints bits of the "
+        "shapes it knows. Change **DeepDream layers** or **Image** to dream again.",
+        set_params={"dream_layers": "middle + last"}, plots=("dream", "ascent"), run_steps=60),
     NarrativeStep(
         "Sanity check: do the maps explain the model?",
         "Adebayo et al. (2018) asked a simple question: if the weights that make the decision are destroyed, does "
