@@ -77,8 +77,9 @@ PLOTS = (
              tooltip="Per-pixel attributions for the class: saliency |∂S/∂x| (Simonyan et al. 2014), "
                      "|integrated gradients| from a black image (Sundararajan et al. 2017), and the score drop "
                      "when a grey square hides each place (occlusion, Zeiler & Fergus 2014)."),
-    PlotSpec("probabilities", "What the network answers", "bars", y_label="probability", y_range=(0.0, 1.0),
-             tooltip="Softmax probabilities of the most likely classes for the image."),
+    PlotSpec("probabilities", "What the network answers", "class_bars", y_label="probability", y_range=(0.0, 1.0),
+             tooltip="Softmax probabilities of the most likely classes for the image. Click a bar to explain "
+                     "that class in Grad-CAM, the attributions and the sanity check."),
     PlotSpec("sanity_maps", "Sanity check: maps as the weights are randomized", "image_grid", main="wide",
              tooltip="Adebayo et al. 2018: from the top (logits) down, each layer's weights are re-initialized in "
                      "turn (cumulatively, left to right). A map that still looks the same no longer depends on "

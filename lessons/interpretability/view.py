@@ -1,7 +1,10 @@
-"""The lesson's two one-off image grids (Qt): feature maps whose tiles choose the filter, and heat-map overlays
-with a colour bar."""
+"""The lesson's one-off views (Qt): feature maps whose tiles choose the filter, heat-map overlays with a colour
+bar, and class probabilities whose bars choose the class the maps explain."""
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
+
+from visualizer.ui.plots.bars import BarsView
 from visualizer.ui.plots.colormaps import colormap
 from visualizer.ui.plots.image_grid import ImageGridView
 
@@ -30,4 +33,29 @@ class OverlayGridView(ImageGridView):
             self.colorbar.setVisible(True)
 
 
-PLOT_VIEWS = {"activation_grid": ActivationGridView, "overlay_grid": OverlayGridView}
+class ClassBarsView(BarsView):
+    """A BarsData of class probabilities: a click on a bar asks to explain that class
+    (``paramRequested("target_class", name)``)."""
+
+    def __init__(self, spec, parent=None) -> None:
+        super().__init__(spec, parent)
+        self.graphics.scene().sigMouseClicked.connect(self._on_click)
+
+    def request_class(self, index: int) -> str | None:
+        """Ask for the class of bar ``index``; returns its name (None when there is no such bar)."""
+        labels = list(getattr(self, "_labels", []))
+        if not 0 <= index < len(labels):
+            return None
+        self.paramRequested.emit("target_class", str(labels[index]))
+        return str(labels[index])
+
+    def _on_click(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        vb = self.plot_item.vb
+        if not vb.sceneBoundingRect().contains(event.scenePos()):
+            return
+        self.request_class(int(round(vb.mapSceneToView(event.scenePos()).x())))
+
+
+PLOT_VIEWS = {"activation_grid": ActivationGridView, "overlay_grid": OverlayGridView, "class_bars": ClassBarsView}

@@ -7,9 +7,10 @@ pytest.importorskip("torch")
 from visualizer.core import model_shelf, registry  # noqa: E402
 from visualizer.core.errors import LessonConfigError  # noqa: E402
 from visualizer.core.lesson import LessonContext  # noqa: E402
-from visualizer.core.plotdata import PLOT_KINDS, ImageGridData  # noqa: E402
+from visualizer.core.plotdata import PLOT_KINDS, BarsData, ImageGridData  # noqa: E402
 
 FAST = {"steps_per_octave": 5, "octaves": 2}
+ONE_OFF = {"activation_grid": ImageGridData, "overlay_grid": ImageGridData, "class_bars": BarsData}   # view.py's kinds
 
 
 def build(**values):
@@ -30,7 +31,7 @@ def test_every_plot_gets_data_of_its_kind(lesson):
         if spec.kind == "curves":
             continue
         assert spec.id in snap, spec.id
-        expected = PLOT_KINDS.get(spec.kind, ImageGridData)          # one-off kinds draw ImageGridData
+        expected = PLOT_KINDS.get(spec.kind) or ONE_OFF[spec.kind]
         assert isinstance(snap[spec.id], expected), spec.id
     assert snap["sanity_maps"].images.shape[0] == 3 * len(snap["sanity_similarity"].col_labels)
     assert "on object" in snap["class_maps"].captions[1]
