@@ -105,8 +105,10 @@ def load_images(which: str, path: str, inspected, seed: int) -> Images:
             raise LessonConfigError("The digit CNN knows only digits: choose 'validation images' or your own file.")
         from visualizer.data.digits import load_digits_split
         split = load_digits_split(0.2, seed)
-        return Images(split.val_images()[:N_IMAGES].astype(np.float32), split.y_val[:N_IMAGES], None,
-                      split.class_names, split.name)
+        digits = split.val_images()[:N_IMAGES].astype(np.float32)              # (N, 1, 8, 8)
+        if side != digits.shape[-1]:                                     # a CNN trained on MNIST's 28 px
+            digits = np.clip(_resize(digits, side), 0, 1)
+        return Images(digits, split.y_val[:N_IMAGES], None, split.class_names, split.name)
     from visualizer.data.shapes import SOURCE_CLASSES, TARGET_CLASSES, generate_shapes
     known = set(inspected.class_names)
     own = TARGET_CLASSES if known == set(TARGET_CLASSES) else SOURCE_CLASSES

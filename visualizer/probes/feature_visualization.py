@@ -30,25 +30,35 @@ def _resize(img, side: int):
     return F.interpolate(img, size=(side, side), mode="bilinear", align_corners=False)
 
 
-def layer_output(model, layer, x):
-    """The output of ``layer`` when the model runs on x (the rest of the forward pass is stopped early)."""
-    store = {}
+class _Stop(Exception):
+    """Raised by a hook to end a forward pass once the layers needed have run."""
 
-    class _Stop(Exception):
-        pass
+
+def layer_outputs(model, layers, x) -> list:
+    """The outputs of ``layers`` (modules) when the model runs on x, in the order they run; the forward pass stops
+    after the last of them, so the layers above (a classifier that wants one input size) never run."""
+    store: list = []
+    want = len(layers)
 
     def hook(_m, _i, out):
-        store["a"] = out
-        raise _Stop
+        store.append(out)
+        if len(store) == want:
+            raise _Stop
 
-    handle = layer.register_forward_hook(hook)
+    handles = [m.register_forward_hook(hook) for m in layers]
     try:
         model(x)
     except _Stop:
         pass
     finally:
-        handle.remove()
-    return store["a"]
+        for h in handles:
+            h.remove()
+    return store
+
+
+def layer_output(model, layer, x):
+    """The output of ``layer`` when the model runs on x (the rest of the forward pass is skipped)."""
+    return layer_outputs(model, [layer], x)[0]
 
 
 class _Ascent:
@@ -183,11 +193,4 @@ class DeepDream(_Ascent):
     def objective(self, x):
         import torch
 
-        store = []
-        handles = [m.register_forward_hook(lambda _m, _i, out: store.append(out)) for m in self.layers]
-        try:
-            self.model(x)
-        finally:
-            for h in handles:
-                h.remove()
-        return torch.stack([a.pow(2).mean() for a in store]).sum()
+        return torch.stack([a.pow(2).mean() for a in layer_outputs(self.model, self.layers, x)]).sum()
