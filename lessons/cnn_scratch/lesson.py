@@ -18,6 +18,7 @@ Krizhevsky (2009).
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,8 @@ from lessons.cnn_scratch import INFO, explainer
 from lessons.cnn_scratch.data import DATASETS, load_data
 from lessons.cnn_scratch.explainer import ConvExplainerData
 from lessons.cnn_scratch.narrative import NARRATIVE
-from lessons.cnn_scratch.net import architecture, build_cnn, named_arrays, numpy_logits, validation_metrics
+from lessons.cnn_scratch.net import (PUBLISH_EVERY_S, architecture, build_cnn, named_arrays, numpy_logits,
+                                    publish_cnn, validation_metrics)
 from lessons.cnn_scratch.pictures import ASCENT_STEPS, CNNPictures
 from visualizer.core.hyperparams import ChoiceParam, FloatParam, IntParam
 from visualizer.core.lesson import Lesson
@@ -140,6 +142,7 @@ class ConvolutionLesson(Lesson):
         self._views_step = 0                   # the training step the weights are at (the views' cache key)
         self._mirror: CNN | None = None        # the torch engine's weights in a scratch CNN, for the views
         self._mirror_step = -1
+        self._published = -math.inf            # when the model last went to the shelf
         self.pictures = CNNPictures(self.spec, self.conv_layers, self.x_val, self.data.y_val,
                                     self.data.class_names, hp["seed"])
         self.eval_every = self._eval_interval()
@@ -183,7 +186,11 @@ class ConvolutionLesson(Lesson):
         logits_of = self.trainer.logits if self.hp["engine"] == "torch" else (lambda x: numpy_logits(self.cnn, x))
         logits = np.concatenate([logits_of(self.x_val[s:s + EVAL_CHUNK])          # (M, K) float64
                                  for s in range(0, len(self.x_val), EVAL_CHUNK)])
-        return validation_metrics(logits, self.data.y_val)
+        metrics = validation_metrics(logits, self.data.y_val)
+        if time.monotonic() - self._published >= PUBLISH_EVERY_S:    # for 'interpretability', throttled
+            publish_cnn(self._analysis_net(), self.data.class_names, self._views_step, metrics)
+            self._published = time.monotonic()
+        return metrics
 
     def set_live(self, name: str, value: Any) -> None:
         super().set_live(name, value)

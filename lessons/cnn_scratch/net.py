@@ -66,3 +66,20 @@ def validation_metrics(logits: np.ndarray, y: np.ndarray) -> dict[str, float]:
     logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
     return {"val_loss": float(-logp[np.arange(len(y)), y].mean()),
             "val_acc": float(np.mean(logits.argmax(axis=1) == y))}
+
+
+PUBLISH_EVERY_S = 5.0       # the shelf file is rewritten at most this often (at evaluations, never per step)
+
+
+def publish_cnn(cnn: CNN, class_names, step: int, metrics: dict[str, float]) -> None:
+    """Put the trained CNN on the model shelf (``visualizer.core.model_shelf``, kind "cnn") for the lesson
+    ``interpretability``; ``visualizer.models.inspect_torch.cnn_from_shelf`` rebuilds it.  A shelf that cannot be
+    written is not this lesson's failure: it is skipped silently."""
+    from visualizer.core.model_shelf import publish
+
+    config = {"input_shape": list(cnn.input_shape), "spec": [list(e) for e in cnn.spec], "init": cnn.init}
+    try:
+        publish("cnn_scratch", "cnn", config, {k: np.array(v, np.float32) for k, v in cnn.state().items()},
+                step=step, metrics=metrics, class_names=tuple(class_names))
+    except OSError:                       # ExportError is one
+        pass
