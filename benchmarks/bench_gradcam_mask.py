@@ -61,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
         s = np.asarray(shares[m])
         print(f"  {m:22s} mean {np.nanmean(s):.3f}  median {np.nanmedian(s):.3f}  ({np.nanmean(s) / chance:.1f}× chance)")
     print(f"  target (issue #15): Grad-CAM >= 0.7 -> {'met' if np.nanmean(shares['Grad-CAM']) >= 0.7 else 'NOT met'}")
+    side = _cam_side(ins, x[:1])
+    print(f"ceiling at Grad-CAM's resolution ({side}x{side}): the mask itself averaged to {side}x{side} and upsampled "
+          f"the same way puts {_ceiling(val.masks[ok], side):.3f} of its mass inside the mask")
     print(f"for context only (not the target): inside the mask grown by 2 px (chance {grown.mean():.3f}): "
           + ", ".join(f"{m} {np.nanmean(v):.3f}" for m, v in near.items()))
 
@@ -77,6 +80,28 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {m:22s}" + "".join(f"{v:13.2f}" for v in row))
     print(f"total {time.perf_counter() - t0:.1f} s")
     return 0
+
+
+def _cam_side(ins, x) -> int:
+    """Side of the activation Grad-CAM reads, from one forward pass with a hook on that layer."""
+    import torch
+    seen = {}
+    hook = ins.layers[ins.cam_layer].register_forward_hook(lambda m, i, o: seen.update(s=o.shape[-1]))
+    with torch.no_grad():
+        ins.model(x)
+    hook.remove()
+    return int(seen["s"])
+
+
+def _ceiling(masks: np.ndarray, side: int) -> float:
+    """Mean share of mass inside the mask of a 'perfect' map at ``side``×``side``: each mask (N, S, S) averaged
+    down to side×side, upsampled bilinearly to S×S (as Grad-CAM is), scored against itself."""
+    import torch
+    import torch.nn.functional as F
+    m = torch.as_tensor(masks[:, None].astype(np.float32))
+    up = F.interpolate(F.adaptive_avg_pool2d(m, side), size=masks.shape[-1], mode="bilinear",
+                       align_corners=False)[:, 0].numpy()
+    return float(((up * masks).sum((1, 2)) / up.sum((1, 2))).mean())
 
 
 if __name__ == "__main__":

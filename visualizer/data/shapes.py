@@ -66,6 +66,7 @@ SOURCE_CLASSES: tuple[str, ...] = ("circle", "square", "triangle", "star", "cros
 TARGET_CLASSES: tuple[str, ...] = ("crescent", "arrow", "hourglass", "tee")
 TEXTURES = ("solid", "stripes", "checks", "dots", "gradient")
 SUPERSAMPLE = 2
+SCALE = (0.38, 0.62)         # the object's radius as a share of half the image side (uniform in this range)
 
 
 def _texture(kind: np.ndarray, u: np.ndarray, v: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -106,7 +107,7 @@ def _draw(shape: Mask, n: int, size: int, rng: np.random.Generator) -> tuple[np.
     grid = (np.arange(s, dtype=np.float32) + 0.5) / s * 2.0 - 1.0
     v, u = np.meshgrid(grid, grid, indexing="ij")                  # (s, s) rows = y, columns = x
     u, v = np.broadcast_to(u, (n, s, s)), np.broadcast_to(v, (n, s, s))
-    scale = rng.uniform(0.38, 0.62, (n, 1, 1)).astype(np.float32)
+    scale = rng.uniform(*SCALE, (n, 1, 1)).astype(np.float32)
     cx, cy = (rng.uniform(-1, 1, (n, 1, 1)).astype(np.float32) * (0.9 - scale) for _ in range(2))
     rot = rng.uniform(0, 2 * np.pi, (n, 1, 1)).astype(np.float32)
     du, dv = u - cx, v - cy
