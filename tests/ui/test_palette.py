@@ -67,6 +67,8 @@ def test_each_model_keeps_one_colour_for_training_and_validation(qtbot):
     qtbot.addWidget(view)
     assert view._series_index("val_acc_a") == view._series_index("train_acc_a") == 0
     assert view._series_index("val_acc_b") == view._series_index("train_acc_b") == 1
+    colour = {n: c.opts["pen"].color().name() for n, c in view.curves.items()}
+    assert colour["val_acc_a"] == colour["train_acc_a"] != colour["train_acc_b"] == colour["val_acc_b"]
     single = CurvesView(PlotSpec("loss", "Loss", "curves", series=("train_loss", "val_loss")))
     qtbot.addWidget(single)
     assert single._series_index("val_loss") != single._series_index("train_loss")

@@ -143,8 +143,8 @@ class CurvesView(PlotView):
         self.plot_item.vb.sigResized.connect(self._layout_legend)
         self.runs_kept = 0                  # earlier runs the lesson keeps, shown or not ("Runs…" in the menu)
         self.curves: dict[str, pg.PlotDataItem] = {}
-        for i, name in enumerate(spec.series):
-            self.curves[name] = self._make_curve(name, i)
+        for name in spec.series:
+            self.curves[name] = self._make_curve(name, self._series_index(name))
         self.previous: list[tuple[str, CurvesData]] = []
         self._previous_items: list[pg.PlotDataItem] = []
         self._previous_bounds: tuple[float, float, float, float] | None = None
