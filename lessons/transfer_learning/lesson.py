@@ -51,6 +51,7 @@ class TransferLearningLesson(Lesson):
 
         self.setup = build_setup(hp, self.context)
         su = self.setup
+        torch.manual_seed(hp["seed"])                  # dropout in the heads draws from the global generator
         self.class_names = su.train.class_names
         models = S.build_models(su.net, su.kind, len(self.class_names), hp["seed"])
         self.n_blocks = len(S.feature_blocks(models["fine_tuning"]))
