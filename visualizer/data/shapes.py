@@ -93,7 +93,8 @@ def _colours(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, 
     a, b, c, d = (rng.uniform(0, 1, (n, 3)).astype(np.float32) for _ in range(4))
     b = 0.6 * a + 0.4 * b                                    # the second object colour stays near the first
     d = 0.7 * c + 0.3 * d
-    lum = lambda col: col @ np.array([0.299, 0.587, 0.114], np.float32)       # noqa: E731
+    weights = np.array([0.299, 0.587, 0.114], np.float32)
+    lum = lambda col: (col * weights).sum(axis=1)       # noqa: E731  (not a BLAS product: the same bits on every kernel)
     gap = lum((a + b) / 2) - lum((c + d) / 2)                # (n,)
     push = np.where(np.abs(gap) < 0.25, np.sign(gap + 1e-6) * (0.25 - np.abs(gap)), 0.0)[:, None]
     a, b = np.clip(a + push / 2, 0, 1), np.clip(b + push / 2, 0, 1)
