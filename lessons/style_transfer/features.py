@@ -17,15 +17,6 @@ VGG_NOTICE = ("Features: VGG-19 with ImageNet weights, as Gatys et al. (2016): s
               "from conv4_2.")
 
 
-def layer_names(features: str) -> tuple[tuple[str, ...], str]:
-    """(style layer names, content layer name) of the network ``features`` resolves to (before building)."""
-    from visualizer.data.vgg_weights import vgg_weights_present
-
-    if features == "vgg19" or (features == "auto" and vgg_weights_present("vgg19")):
-        return ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"), "conv4_2"
-    return ("layer1", "layer2", "layer3", "layer4", "layer5"), "layer4"
-
-
 def build_features(features: str, seed: int, context):
     """The feature network for ``features``: "vgg19" (downloaded once when absent, with progress), "random", or
     "auto" (VGG-19 when its weights are in torch's cache, else random).  A failed download falls back to the

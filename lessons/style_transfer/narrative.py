@@ -23,7 +23,7 @@ NARRATIVE = (
     ),
     NarrativeStep(
         "Content: what a deep layer remembers",
-        "The **content loss** compares the feature maps of one deep layer (VGG-19's conv4_2; layer 4 of the "
+        "The **content loss** compares the feature maps of one deep layer (VGG-19's conv4_2; layer 3 of the "
         "random network) for x and for the photo: E_c = ‖φ(x) − φ(p)‖² / ‖φ(p)‖².\n\n"
         "This step starts from **grey noise** with the content loss alone. Watch the photo re-appear from its "
         "features: the layout comes back first, fine detail and exact colours later, because pooling has "
@@ -52,7 +52,7 @@ NARRATIVE = (
         "applies at the next step). Large β: texture wins and the photo dissolves; small β: the photo barely "
         "changes. Gatys et al. report α/β between 1e-3 and 1e-4 for their unnormalized losses; with the "
         "normalized losses here β ≈ 10 is a good start.",
-        set_params={"objective": "content + style", "init": "content", "tv_weight": 1.0, "style_weight": 10.0},
+        set_params={"objective": "content + style", "init": "content", "tv_weight": 3.0, "style_weight": 10.0},
         plots=("image", "inputs", "losses", "style_layers"),
         run_steps=300,
     ),

@@ -49,10 +49,10 @@ PARAMS = (
                tooltip="Weight of the content loss. Higher: the photo's layout wins over the style."),
     FloatParam("style_weight", "Style weight β", 10.0, 1e-3, 1e4, log=True, live=True,
                tooltip="Weight of the mean style loss over the chosen layers. Higher: more texture, less photo."),
-    FloatParam("tv_weight", "Total variation weight γ", 1.0, 1e-4, 1e3, log=True, live=True,
+    FloatParam("tv_weight", "Total variation weight γ", 3.0, 1e-4, 1e3, log=True, live=True,
                tooltip="Weight of the total variation (squared differences of neighbouring pixels). Higher: "
                        "smoother, blurrier; lower: noisier, high-frequency speckle."),
-    FloatParam("lr", "Learning rate", 0.02, 1e-4, 1.0, log=True, live=True, decimals=5,
+    FloatParam("lr", "Learning rate", 0.01, 1e-4, 1.0, log=True, live=True, decimals=5,
                tooltip="Adam's step size on the pixels (values 0-1). Applies at the next step."),
     *(BoolParam(f"style_layer{i}", f"Style from layer {i}", True, live=True,
                 tooltip=f"Use layer {i}'s Gram matrix in the style loss ({LAYER_NAMES}). Shallow layers carry "

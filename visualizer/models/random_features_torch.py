@@ -68,10 +68,12 @@ class RandomFeatures(nn.Module):
     activations keep their size; biases are zero.  Weights never train (``requires_grad`` False).
 
     forward: (N, 3, H, W) float32 in [0, 1], H, W >= 16 -> {"layer1": (N, w1, H, W), "layer2": (N, w2, H/2, W/2),
-    ..., "layer5": (N, w5, H/16, W/16)}.  style_layers: all five; content_layer: "layer4"."""
+    ..., "layer5": (N, w5, H/16, W/16)}.  style_layers: all five; content_layer: "layer3" (at 1/4 of the
+    image's side; the random stages keep less of an object's shape than VGG-19's, so the content layer sits one
+    stage shallower than Gatys's conv4_2, which is at 1/8)."""
 
     style_layers = ("layer1", "layer2", "layer3", "layer4", "layer5")
-    content_layer = "layer4"
+    content_layer = "layer3"
     description = "random multi-scale convolutions (seeded, no download)"
 
     def __init__(self, cfg: RandomFeaturesConfig = RandomFeaturesConfig()) -> None:
