@@ -19,7 +19,7 @@ import numpy as np
 from lessons.style_transfer import INFO
 from lessons.style_transfer.features import build_features
 from lessons.style_transfer.narrative import NARRATIVE, divergence_text
-from lessons.style_transfer.params import GRAM_BLOCK, N_LAYERS, OBJECTIVES, PARAMS, PLOTS, load_image
+from lessons.style_transfer.params import GRAM_BLOCK, OBJECTIVES, PARAMS, PLOTS, load_image
 from visualizer.core.lesson import Lesson
 from visualizer.core.plotdata import ImageGridData, MatrixData, PlotData
 

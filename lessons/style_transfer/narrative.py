@@ -38,10 +38,11 @@ NARRATIVE = (
         "matrix** G[c, d] = Σ_p F[c, p] F[d, p] / (H W) averages the product of channels c and d over all "
         "positions p, so it forgets the layout and keeps the texture. The style loss of a layer is "
         "‖G(x) − G(a)‖² / ‖G(a)‖².\n\n"
-        "With the style loss alone, from noise, the result is **texture synthesis**: the style picture's "
-        "colours and strokes spread over the whole canvas without any of its layout. Compare the two Gram "
+        "This step starts again from fresh noise (seed 1) with the style loss alone, and the result is **texture "
+        "synthesis**: the style picture's colours and strokes spread over the whole canvas without any of "
+        "its layout. Compare the two Gram "
         "heat maps: the current image's becomes the style image's.",
-        set_params={"objective": "style only", "init": "noise", "tv_weight": 0.1},
+        set_params={"objective": "style only", "init": "noise", "tv_weight": 0.1, "seed": 1},
         plots=("image", "inputs", "gram_style", "gram_image", "style_layers"),
         run_steps=200,
     ),
@@ -52,7 +53,8 @@ NARRATIVE = (
         "applies at the next step). Large β: texture wins and the photo dissolves; small β: the photo barely "
         "changes. Gatys et al. report α/β between 1e-3 and 1e-4 for their unnormalized losses; with the "
         "normalized losses here β ≈ 10 is a good start.",
-        set_params={"objective": "content + style", "init": "content", "tv_weight": 3.0, "style_weight": 10.0},
+        set_params={"objective": "content + style", "init": "content", "tv_weight": 3.0, "style_weight": 10.0,
+                    "seed": 0},
         plots=("image", "inputs", "losses", "style_layers"),
         run_steps=300,
     ),

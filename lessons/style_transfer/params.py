@@ -77,14 +77,15 @@ PLOTS = (
                      "chosen layers' style losses. tv_loss: total variation. total_loss: α·content + β·style + "
                      "γ·TV, what Adam minimizes."),
     PlotSpec("style_layers", "Style loss per layer", "curves", series=STYLE_SERIES, x_label="step",
-             y_label="‖G(x) − G(a)‖² / ‖G(a)‖² (log)", log_y=True,
-             tooltip=f"Every layer's style loss is measured, chosen or not ({LAYER_NAMES}). An unchosen layer's "
+             y_label="relative Gram distance (log)", log_y=True,
+             tooltip=f"‖G(x) − G(a)‖² / ‖G(a)‖² per layer. Every layer's style loss is measured, chosen or "
+                     f"not ({LAYER_NAMES}). An unchosen layer's "
                      "loss shows what that layer would still like to change."),
-    PlotSpec("gram_style", f"Gram matrix of the style image (first {GRAM_BLOCK} channels)", "matrix",
+    PlotSpec("gram_style", "Gram matrix: style image", "matrix",
              tooltip="G(a)[c, d]: how strongly channels c and d fire together over the style picture, averaged "
                      f"over positions. Only the top-left {GRAM_BLOCK} × {GRAM_BLOCK} block of the layer's channels "
-                     "is shown. Same colour scale as the current image's."),
-    PlotSpec("gram_image", f"Gram matrix of the current image (first {GRAM_BLOCK} channels)", "matrix",
+                     "is shown (the row axis says so). Same colour scale as the current image's."),
+    PlotSpec("gram_image", "Gram matrix: current image", "matrix",
              tooltip="G(x) for the image being optimized. The style loss pulls this matrix towards the style "
                      "image's: watch the two heat maps become alike."),
 )
