@@ -47,14 +47,14 @@ class RandomFeaturesConfig:
 
 
 class MultiScaleConv(nn.Module):
-    """Convolutions with several odd kernel sizes ("same" padding, reflect) side by side, outputs concatenated:
-    (N, C_in, H, W) -> (N, C_out, H, W), ``C_out`` split as evenly as the kernel sizes allow."""
+    """Convolutions with several odd kernel sizes ("same" padding, replicating the border; any H, W >= 1) side
+    by side, outputs concatenated: (N, C_in, H, W) -> (N, C_out, H, W), ``C_out`` split as evenly as the kernel sizes allow."""
 
     def __init__(self, c_in: int, c_out: int, kernel_sizes: tuple[int, ...]) -> None:
         super().__init__()
         n = len(kernel_sizes)
         split = [c_out // n + (1 if i < c_out % n else 0) for i in range(n)]
-        self.convs = nn.ModuleList(nn.Conv2d(c_in, c, k, padding=k // 2, padding_mode="reflect")
+        self.convs = nn.ModuleList(nn.Conv2d(c_in, c, k, padding=k // 2, padding_mode="replicate")
                                    for c, k in zip(split, kernel_sizes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
