@@ -43,7 +43,7 @@ NARRATIVE = (
         "its layout. Compare the two Gram "
         "heat maps: the current image's becomes the style image's.",
         set_params={"objective": "style only", "init": "noise", "tv_weight": 0.1, "seed": 1},
-        plots=("image", "inputs", "gram_style", "gram_image", "style_layers"),
+        plots=("image", "style_layers", "gram_style", "gram_image"),
         run_steps=200,
     ),
     NarrativeStep(

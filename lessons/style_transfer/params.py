@@ -77,7 +77,7 @@ PLOTS = (
                      "chosen layers' style losses. tv_loss: total variation. total_loss: α·content + β·style + "
                      "γ·TV, what Adam minimizes."),
     PlotSpec("style_layers", "Style loss per layer", "curves", series=STYLE_SERIES, x_label="step",
-             y_label="relative Gram distance (log)", log_y=True,
+             y_label="Gram distance (log)", log_y=True,
              tooltip=f"‖G(x) − G(a)‖² / ‖G(a)‖² per layer. Every layer's style loss is measured, chosen or "
                      f"not ({LAYER_NAMES}). An unchosen layer's "
                      "loss shows what that layer would still like to change."),

@@ -48,7 +48,8 @@ class RandomFeaturesConfig:
 
 class MultiScaleConv(nn.Module):
     """Convolutions with several odd kernel sizes ("same" padding, replicating the border; any H, W >= 1) side
-    by side, outputs concatenated: (N, C_in, H, W) -> (N, C_out, H, W), ``C_out`` split as evenly as the kernel sizes allow."""
+    by side, outputs concatenated: (N, C_in, H, W) -> (N, C_out, H, W), ``C_out`` split as evenly as the kernel
+    sizes allow."""
 
     def __init__(self, c_in: int, c_out: int, kernel_sizes: tuple[int, ...]) -> None:
         super().__init__()
