@@ -1,9 +1,9 @@
 """Lesson ``style_transfer``: neural style transfer by optimizing the image itself (Gatys, Ecker & Bethge 2016)."""
 from visualizer.core.lesson import LessonInfo, Pacing
 
-# Pacing: about 4-5 steps/s at 128 px on one busy CPU core with the random features (benchmarks/
-# bench_style_transfer.py), so the window runs as fast as it can and stops after 400 steps (about 1.5 minutes),
-# when the picture is stylised and the losses have flattened.
+# Pacing (measured with benchmarks/bench_style_transfer.py on the busy 2-core machine, one torch thread, random
+# features): 8-12 steps/s at 128 px, 24-46 at 64 px.  So the window runs as fast as it can and stops after 400
+# steps (about 35-50 s at 128 px), when the photo is stylised and the losses have flattened; Play continues.
 INFO = LessonInfo(
     "style_transfer", "Neural style transfer", "Generative",
     "Deep Learning with Python 2e (Chollet), ch. 12.3 (neural style transfer); Fundamentals of Deep Learning "
