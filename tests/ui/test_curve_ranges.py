@@ -122,6 +122,17 @@ def test_log_axes_stay_log(qtbot):
     assert view.plot_item.getAxis("left").logMode
 
 
+def test_a_log_axis_spans_at_most_six_decades_below_its_largest_value(qtbot):
+    """style_transfer's content loss starts at ~1e-13 (the image starts as the photo): the axis must not run
+    down to 1e-13 and squash the curves that matter into its top third."""
+    spec = PlotSpec("loss", "Losses", "curves", series=("total_loss", "content_loss"), log_y=True)
+    view = shown(qtbot, spec)
+    x = np.arange(1.0, 301.0)
+    view.set_data(CurvesData({"total_loss": (x, 2.0 / x ** 0.3), "content_loss": (x, np.minimum(1e-13 * x ** 8, 0.1))}))
+    lo, hi = view.plot_item.getViewBox().viewRange()[1]
+    assert hi >= np.log10(2.0) - 0.01 and lo >= np.log10(2.0) - 6.5
+
+
 @pytest.mark.parametrize("size", [(520, 380), (330, 240)])
 def test_the_legend_never_covers_the_data_and_is_not_clipped(qtbot, size):
     """Long run labels and many entries: the legend lies above the plot area, inside the widget,

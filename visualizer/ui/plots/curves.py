@@ -23,6 +23,7 @@ DENSE_TURNS = 100       # ... and above this many changes of direction: a GAN's 
                         # losses drawn 2 px wide took 3.5 ms per curve and repaint
 LEGEND_CHARS = 34       # a run's legend entry is cut here; its tooltip and the run manager show it all
 LEGEND_ROW_GAP = 3      # pixels between the legend strip and the plot area
+LOG_DECADES = 6         # a log axis spans at most this many decades below the largest value shown
 HOVER_HZ = 30           # mouse moves over a plot handled per second at most
 CROSSHAIR_COLOR = "#5f6368"
 
@@ -239,6 +240,8 @@ class CurvesView(PlotView):
                 yv = np.log10(y) if self.spec.log_y else y
                 x_lo, x_hi = min(x_lo, float(x[0])), max(x_hi, float(x[-1]))
                 y_lo, y_hi = min(y_lo, float(yv.min())), max(y_hi, float(yv.max()))
+        if self.spec.log_y and y_hi - y_lo > LOG_DECADES:
+            y_lo = y_hi - LOG_DECADES                       # a value near 0 (a loss that starts at 0) enters from below
         self._draw_markers(list(data.markers))
         if x_hi < x_lo and self._previous_bounds is not None:     # no current data yet: the earlier runs
             x_lo, x_hi, y_lo, y_hi = self._previous_bounds
