@@ -128,9 +128,14 @@ def test_a_log_axis_spans_at_most_six_decades_below_its_largest_value(qtbot):
     spec = PlotSpec("loss", "Losses", "curves", series=("total_loss", "content_loss"), log_y=True)
     view = shown(qtbot, spec)
     x = np.arange(1.0, 301.0)
-    view.set_data(CurvesData({"total_loss": (x, 2.0 / x ** 0.3), "content_loss": (x, np.minimum(1e-13 * x ** 8, 0.1))}))
+    data = CurvesData({"total_loss": (x, 2.0 / x ** 0.3), "content_loss": (x, np.minimum(1e-13 * x ** 8, 0.1))})
+    view.set_data(data)
     lo, hi = view.plot_item.getViewBox().viewRange()[1]
     assert hi >= np.log10(2.0) - 0.01 and lo >= np.log10(2.0) - 6.5
+    view.set_previous_runs([("Run 1: same settings", data)])        # an earlier run's tiny values as well
+    view.set_data(CurvesData({"total_loss": (x[:50], 2.0 / x[:50] ** 0.3)}))
+    lo, hi = view.plot_item.getViewBox().viewRange()[1]
+    assert lo >= np.log10(2.0) - 6.5
 
 
 @pytest.mark.parametrize("size", [(520, 380), (330, 240)])

@@ -240,8 +240,6 @@ class CurvesView(PlotView):
                 yv = np.log10(y) if self.spec.log_y else y
                 x_lo, x_hi = min(x_lo, float(x[0])), max(x_hi, float(x[-1]))
                 y_lo, y_hi = min(y_lo, float(yv.min())), max(y_hi, float(yv.max()))
-        if self.spec.log_y and y_hi - y_lo > LOG_DECADES:
-            y_lo = y_hi - LOG_DECADES                       # a value near 0 (a loss that starts at 0) enters from below
         self._draw_markers(list(data.markers))
         if x_hi < x_lo and self._previous_bounds is not None:     # no current data yet: the earlier runs
             x_lo, x_hi, y_lo, y_hi = self._previous_bounds
@@ -267,6 +265,8 @@ class CurvesView(PlotView):
                 self.plot_item.setXRange(min(0.0, x_lo), self._x_high, padding=0)
             p_lo, p_hi = self._previous_y_bounds(self._x_high)
             y_lo, y_hi = min(y_lo, p_lo), max(y_hi, p_hi)
+            if self.spec.log_y and y_hi - y_lo > LOG_DECADES:
+                y_lo = y_hi - LOG_DECADES                   # a value near 0 (a loss that starts at 0) enters from below
             if self._fixed_y is not None:               # a bounded metric: 0–1, wider only if a value leaves it
                 y_lo, y_hi = min(y_lo, self._fixed_y[0]), max(y_hi, self._fixed_y[1])
                 pad = 0.02 * (y_hi - y_lo)              # a curve at 0 or 1 is drawn clear of the frame
