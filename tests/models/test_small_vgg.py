@@ -72,7 +72,8 @@ def test_a_damaged_shipped_file_falls_back_to_pretraining_and_the_cache(tmp_path
     real = shapes_pretrained.pretrain
     calls = []
     monkeypatch.setattr(shapes_pretrained, "pretrain",
-                        lambda progress=None: real(epochs=1, n_per_class=8, progress=progress))
+                        lambda progress=None, threads=None: real(epochs=1, n_per_class=8, progress=progress,
+                                                                 threads=threads))
     model, info = shapes_pretrained.load_source_model(progress=lambda d, t: calls.append((d, t)))
     assert info["origin"] == "pretrained now" and calls[-1][0] == calls[-1][1] > 0
     assert shapes_pretrained.cached_path().is_file()
