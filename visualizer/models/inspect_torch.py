@@ -15,6 +15,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from visualizer.core.checkpoint import check_state
+
 
 class Normalized(nn.Module):
     """(x - mean) / std per channel in front of a network that wants it (torchvision's ImageNet models), so that
@@ -129,7 +131,7 @@ def from_torch_cnn(model: nn.Module, class_names, image_size: int, title: str) -
 def cnn_from_shelf(shelved) -> nn.Module:
     """Rebuild the network ``cnn_scratch`` published (kind "cnn"; config: input_shape (C, H, W), spec, init;
     arrays named as ``CNN.state()``) as a TorchCNN in float32, eval mode.  Raises ValueError when the kind, config
-    or arrays do not fit (every array's name and shape is checked before anything is loaded)."""
+    or arrays do not fit (``check_state`` checks every array before anything is loaded)."""
     from visualizer.models.cnn import CNN
     from visualizer.models.cnn_torch import TorchCNN
 
@@ -141,15 +143,7 @@ def cnn_from_shelf(shelved) -> nn.Module:
     except (KeyError, TypeError) as exc:
         raise ValueError(f"not a CNN configuration: {exc}") from exc
     own = cnn.state()
-    missing, extra = sorted(set(own) - set(shelved.arrays)), sorted(set(shelved.arrays) - set(own))
-    if missing or extra:
-        raise ValueError(f"state does not fit the network: missing {missing[:3]}, unexpected {extra[:3]}")
+    ready = check_state(own, shelved.arrays)           # every name, shape and value, before anything is assigned
     for k, v in own.items():
-        a = np.asarray(shelved.arrays[k])
-        if a.shape != v.shape:
-            raise ValueError(f"{k}: shape {a.shape}, the network needs {v.shape}")
-        if not np.all(np.isfinite(a)):
-            raise ValueError(f"{k}: holds NaN or infinite values")
-    for k, v in own.items():
-        v[...] = shelved.arrays[k]
+        v[...] = ready[k]
     return TorchCNN(cnn).eval()

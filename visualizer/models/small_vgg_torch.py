@@ -15,6 +15,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from visualizer.core.checkpoint import check_state
+
 
 @dataclass(frozen=True)
 class SmallVGGConfig:
@@ -111,19 +113,12 @@ def numpy_state(model: nn.Module) -> dict[str, np.ndarray]:
 
 
 def load_numpy_state(model: nn.Module, arrays: dict[str, np.ndarray]) -> None:
-    """Load host arrays into ``model`` after checking every name and shape (atomic: nothing changes on error).
-    Raises ValueError naming the first missing, extra or mis-shaped array, or a non-finite value."""
-    own = model.state_dict()
-    missing, extra = sorted(set(own) - set(arrays)), sorted(set(arrays) - set(own))
-    if missing or extra:
-        raise ValueError(f"state does not fit the network: missing {missing[:3]}, unexpected {extra[:3]}")
-    for k, v in own.items():
-        a = np.asarray(arrays[k])
-        if a.shape != tuple(v.shape):
-            raise ValueError(f"{k}: shape {a.shape}, the network needs {tuple(v.shape)}")
-        if not np.all(np.isfinite(a)):
-            raise ValueError(f"{k}: holds NaN or infinite values")
-    model.load_state_dict({k: torch.as_tensor(np.asarray(arrays[k]), dtype=v.dtype) for k, v in own.items()})
+    """Load host arrays into ``model`` after :func:`visualizer.core.checkpoint.check_state` has checked every
+    name, shape, number type and value (atomic: nothing changes on error).  Raises ValueError
+    (LessonConfigError) naming the first missing, extra, mis-shaped or non-finite array."""
+    ready = check_state(numpy_state(model), arrays, nonnegative=frozenset(
+        k for k in arrays if k.endswith("num_batches_tracked")))
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in ready.items()})
 
 
 def small_vgg_from_shelf(shelved) -> SmallVGG:
