@@ -358,8 +358,125 @@ class WordMapData:
         return (header + ["depth"] if self.depth is not None else header), rows
 
 
+BOX_STYLES = ("solid", "dashed", "dotted")
+
+
+@dataclass
+class AnnotatedImageData:
+    """A picture with what a vision model says about it drawn on top: boxes, a class mask, a heat map,
+    keypoints, limbs and arrows (detection, segmentation, pose).  All coordinates are the image's pixels:
+    x to the right, y *down*, pixel (r, c) covers [c, c+1) x [r, r+1), row 0 at the top like a photo.
+
+    image: (H, W, 3) float32 RGB in [0, 1], or (H, W) float32 grey in [0, 1].
+    boxes: (B, 4) float32 (x0, y0, x1, y1); box_classes: (B,) int, the colour (class k: palette colour k,
+    -1: neutral grey); box_labels: (B,) text written at the box's top-left corner ("circle 0.93", "IoU 0.71");
+    box_styles: (B,) one of :data:`BOX_STYLES` (e.g. ground truth solid, predictions dashed).
+    mask: (H, W) int64 class ids: 0 background (not drawn), k >= 1 drawn in palette colour k - 1 at
+    ``mask_alpha``, -1 a void/ignored pixel (drawn grey).
+    heat: (H, W) float32 drawn through ``heat_colormap`` between ``heat_levels`` at ``heat_alpha`` with a
+    colour bar labelled ``heat_label`` (a confidence map, a Grad-CAM); it may be coarser than the image
+    (then it is stretched over the whole picture).
+    points: (P, 2) float32 (x, y); point_classes: (P,) int colours; point_labels: (P,) text (shown on hover).
+    segments: (L, 2, 2) float32 ((x0, y0), (x1, y1)) lines, e.g. limbs; segment_classes: (L,) int colours;
+    segment_width: pixels on screen.
+    arrows: (A, 4) float32 (x, y, dx, dy) from (x, y) to (x + dx, y + dy) (a part affinity field);
+    arrow_classes: (A,) int colours.
+    class_names: the name of each palette colour (the legend lists those in use); caption: a line under the
+    picture.  Raises ValueError when an array's shape does not match (checked by :meth:`validate`)."""
+
+    image: np.ndarray
+    boxes: np.ndarray | None = None
+    box_classes: np.ndarray | None = None
+    box_labels: Sequence[str] = ()
+    box_styles: Sequence[str] = ()
+    mask: np.ndarray | None = None
+    mask_alpha: float = 0.45
+    heat: np.ndarray | None = None
+    heat_levels: tuple[float, float] = (0.0, 1.0)
+    heat_colormap: str = "inferno"
+    heat_alpha: float = 0.6
+    heat_label: str = ""
+    points: np.ndarray | None = None
+    point_classes: np.ndarray | None = None
+    point_labels: Sequence[str] = ()
+    segments: np.ndarray | None = None
+    segment_classes: np.ndarray | None = None
+    segment_width: float = 3.0
+    arrows: np.ndarray | None = None
+    arrow_classes: np.ndarray | None = None
+    class_names: Sequence[str] = ()
+    caption: str = ""
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    @property
+    def rgb(self) -> bool:
+        """True for a colour picture (H, W, 3)."""
+        return np.ndim(self.image) == 3
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first array whose shape does not fit."""
+        img = np.asarray(self.image)
+        if img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] != 3):
+            raise ValueError(f"image must be (H, W) or (H, W, 3), got {img.shape}")
+        h, w = img.shape[:2]
+        for name, arr, tail in (("boxes", self.boxes, (4,)), ("points", self.points, (2,)),
+                                ("segments", self.segments, (2, 2)), ("arrows", self.arrows, (4,))):
+            if arr is not None and (np.ndim(arr) != 1 + len(tail) or np.shape(arr)[1:] != tail):
+                raise ValueError(f"{name} must be (n, {', '.join(map(str, tail))}), got {np.shape(arr)}")
+        for name, arr, ref in (("box_classes", self.box_classes, self.boxes),
+                               ("point_classes", self.point_classes, self.points),
+                               ("segment_classes", self.segment_classes, self.segments),
+                               ("arrow_classes", self.arrow_classes, self.arrows)):
+            if arr is not None and (ref is None or len(arr) != len(ref)):
+                raise ValueError(f"{name} has {len(arr)} entries for {0 if ref is None else len(ref)} items")
+        for name, seq, ref in (("box_labels", self.box_labels, self.boxes), ("box_styles", self.box_styles, self.boxes),
+                               ("point_labels", self.point_labels, self.points)):
+            if len(seq) and (ref is None or len(seq) != len(ref)):
+                raise ValueError(f"{name} has {len(seq)} entries for {0 if ref is None else len(ref)} items")
+        bad = [s for s in self.box_styles if s not in BOX_STYLES]
+        if bad:
+            raise ValueError(f"box style {bad[0]!r} is not one of {BOX_STYLES}")
+        if self.mask is not None and np.shape(self.mask) != (h, w):
+            raise ValueError(f"mask must be the image's (H, W) = {(h, w)}, got {np.shape(self.mask)}")
+        if self.heat is not None and np.ndim(self.heat) != 2:
+            raise ValueError(f"heat must be (h, w), got {np.shape(self.heat)}")
+
+    def table(self) -> Table:
+        """One row per drawn item: kind (box, point, segment, arrow, mask), index, class, label and its
+        coordinates; the mask as one row per class with its pixel count."""
+        header = ["kind", "index", "class", "label", "x0", "y0", "x1", "y1"]
+        rows: list[list] = []
+
+        def name(k) -> str:
+            k = int(k)
+            return self.class_names[k] if 0 <= k < len(self.class_names) else str(k)
+
+        def cls(arr, i):
+            return "" if arr is None else name(arr[i])
+
+        for i, b in enumerate(() if self.boxes is None else self.boxes):
+            label = self.box_labels[i] if len(self.box_labels) else ""
+            rows.append(["box", i, cls(self.box_classes, i), label, *(float(v) for v in b)])
+        for i, p in enumerate(() if self.points is None else self.points):
+            label = self.point_labels[i] if len(self.point_labels) else ""
+            rows.append(["point", i, cls(self.point_classes, i), label, float(p[0]), float(p[1]), "", ""])
+        for i, s in enumerate(() if self.segments is None else self.segments):
+            rows.append(["segment", i, cls(self.segment_classes, i), "", *(float(v) for v in np.ravel(s))])
+        for i, a in enumerate(() if self.arrows is None else self.arrows):
+            x, y, dx, dy = (float(v) for v in a)
+            rows.append(["arrow", i, cls(self.arrow_classes, i), "", x, y, x + dx, y + dy])
+        if self.mask is not None:
+            ids, counts = np.unique(np.asarray(self.mask), return_counts=True)
+            for k, n in zip(ids, counts):
+                label = "background" if k == 0 else "void" if k < 0 else name(k - 1)
+                rows.append(["mask", int(k), label, f"{int(n)} pixels", "", "", "", ""])
+        return header, rows
+
+
 PlotData = Union[ScatterData, ImageData, ImageGridData, MatrixData, BarsData, NetworkData, CurvesData, TableData,
-                 TextData, PredictionsData, WordMapData]
+                 TextData, PredictionsData, WordMapData, AnnotatedImageData]
 
 PLOT_KINDS: dict[str, type] = {
     "curves": CurvesData,
@@ -373,5 +490,6 @@ PLOT_KINDS: dict[str, type] = {
     "text": TextData,
     "predictions": PredictionsData,
     "word_map": WordMapData,
+    "annotated_image": AnnotatedImageData,
 }
 """Plot kind -> the data class it shows (a subclass of it is shown by the same view)."""
