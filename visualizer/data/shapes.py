@@ -70,11 +70,20 @@ SCALE = (0.38, 0.62)         # the object's radius as a share of half the image 
 
 
 def _texture(kind: np.ndarray, u: np.ndarray, v: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Per-image texture weight in [0, 1] between two colours.  kind: (n,) indices into TEXTURES;
-    u, v: (n, H, W) image coordinates.  Returns (n, H, W) float32."""
+    """Per-image texture weight in [0, 1] between two colours, with a random angle and frequency per image.
+    kind: (n,) indices into TEXTURES; u, v: (n, H, W) image coordinates.  Returns (n, H, W) float32."""
     n = len(kind)
     angle = rng.uniform(0, np.pi, (n, 1, 1))
     freq = rng.uniform(6.0, 14.0, (n, 1, 1))
+    return texture_weight(kind, angle, freq, u, v)
+
+
+def texture_weight(kind: np.ndarray, angle: np.ndarray, freq: np.ndarray, u: np.ndarray, v: np.ndarray
+                   ) -> np.ndarray:
+    """Texture weight in [0, 1] between two colours: solid (0), stripes, checks, dots or a linear gradient.
+    kind: (n,) indices into TEXTURES; angle (radians), freq (radians per unit of u): (n, 1, 1); u, v: (n, H, W)
+    coordinates (the image spans [-1, 1]).  Returns (n, H, W) float32."""
+    n = len(kind)
     along = u * np.cos(angle) + v * np.sin(angle)
     across = -u * np.sin(angle) + v * np.cos(angle)
     stripes = (np.sin(freq * along) > 0).astype(np.float32)
