@@ -1,0 +1,70 @@
+"""The story of the ``pspnet`` lesson (Ogawa ch. 3; Zhao et al. 2017)."""
+from visualizer.core.lesson import NarrativeStep
+
+NARRATIVE = (
+    NarrativeStep(
+        "Label every pixel",
+        "Semantic segmentation gives **every pixel** a class: here background, circle, square, triangle, star "
+        "or person, in generated scenes whose objects have random colours and textures. Colour tells nothing: "
+        "a pixel's class is decided by the **outline** of the object it belongs to, and in a large object most "
+        "pixels are far from that outline.\n\n"
+        "PSPNet (Zhao et al. 2017; Ogawa ch. 3) reads the image with a convolutional network whose last two stages "
+        "are **dilated** instead of strided, so the feature map stays at 1/8 of the input (8×8 here, 60×60 for "
+        "the book's 475 px). The **pyramid pooling module** then averages the features over the whole image "
+        "(1×1), over 2×2, 3×3 and 6×6 regions, squeezes each to a quarter of the channels, upsamples them and "
+        "stacks them next to the features: every pixel sees the scene. A twin **without** the module trains "
+        "on the same batches.\n\n"
+        "Top left: a held-out scene, its true mask, and both predictions. Press **Next** to train 600 steps.",
+        plots=("masks", "miou", "loss", "confusion"),
+    ),
+    NarrativeStep(
+        "Main and auxiliary loss",
+        "Each step minimizes the main cross-entropy plus **0.4 ×** the cross-entropy of an **auxiliary branch** "
+        "on stage 3's features (deep supervision: the lower stages get a gradient of their own; the branch is "
+        "dropped at test time).\n\n"
+        "Watch the held-out **mIoU**: intersection over union, TP / (TP + FP + FN) over all pixels of 64 held-out "
+        "scenes, averaged over the six classes. The background IoU rises first; the shapes follow as the "
+        "network learns their outlines.",
+        plots=("loss", "miou", "masks", "class_iou"),
+        run_steps=600,
+    ),
+    NarrativeStep(
+        "What the pyramid adds",
+        "Compare the two predictions of large objects. Without the pyramid, a pixel in the middle of a big "
+        "square sees texture, and the twin often paints **one object in several classes**, the mistake of the "
+        "PSPNet paper's figure 2. The plot *One label per object* counts it: the share of object pixels that "
+        "carry their object's majority label.\n\n"
+        "Switch scenes with **Held-out image** and look at the largest objects.",
+        plots=("masks", "consistency", "miou", "class_iou"),
+        view_settings={},
+        run_steps=900,
+    ),
+    NarrativeStep(
+        "Inside the pyramid",
+        "The bottom picture splits the chosen **class channel**'s score into the parts of the decoder's input: "
+        "the local features and the four pooled branches, each as activation × gradient summed over its "
+        "channels (red raises the score, blue lowers it; the caption gives each part's share). The 1×1 tile is "
+        "constant: one value for the whole scene, the global context. The 6×6 tile shows regional context.\n\n"
+        "Pick a class under **Class channel** that is in the scene, then one that is not: the pyramid's "
+        "evidence changes sign.",
+        plots=("masks", "ppm_branches", "miou", "confusion"),
+        train_until=1500,
+    ),
+    NarrativeStep(
+        "Experiment",
+        "- Set **Auxiliary loss weight** to 0 and Reset: does the main loss fall as fast?\n"
+        "- Lower **Largest object** to 0.4 and Reset: with small objects, local evidence is enough and the twin "
+        "catches up.\n"
+        "- The confusion matrix shows which classes are mistaken for which: stars and circles share a round "
+        "outline at low resolution.\n"
+        "- `variant = pspnet50` builds the book's network (dilated ResNet-50, 475 px): a few seconds per step "
+        "on a CPU.",
+        plots=("miou", "loss", "confusion", "class_iou"),
+    ),
+)
+
+
+def divergence_hint(lr: float) -> str:
+    """A sentence on why the loss became NaN or infinite."""
+    return (f"The loss became NaN or infinite: the learning rate ({lr:g}) is probably too high for Adam here. "
+            "Lower it (2e-3 is the default) and press Reset (R).")
