@@ -9,8 +9,8 @@ NARRATIVE = (
         "a pixel's class is decided by the **outline** of the object it belongs to, and in a large object most "
         "pixels are far from that outline.\n\n"
         "PSPNet (Zhao et al. 2017; Ogawa ch. 3) reads the image with a convolutional network whose last two stages "
-        "are **dilated** instead of strided, so the feature map stays at 1/8 of the input (8×8 here, 60×60 for "
-        "the book's 475 px). The **pyramid pooling module** then averages the features over the whole image "
+        "are **dilated** instead of strided, so the feature map stays large: 1/8 of the input in the book (60×60 "
+        "at 475 px), 1/4 here (16×16 for 64 px scenes: 8×8 was too coarse for thin limbs). The **pyramid pooling module** then averages the features over the whole image "
         "(1×1), over 2×2, 3×3 and 6×6 regions, squeezes each to a quarter of the channels, upsamples them and "
         "stacks them next to the features: every pixel sees the scene. A twin **without** the module trains "
         "on the same batches.\n\n"
@@ -44,7 +44,7 @@ NARRATIVE = (
         "The bottom picture splits the chosen **class channel**'s score into the parts of the decoder's input: "
         "the local features and the four pooled branches, each as activation × gradient summed over its "
         "channels (red raises the score, blue lowers it; the caption gives each part's share). The 1×1 tile is "
-        "constant: one value for the whole scene, the global context. The 6×6 tile shows regional context.\n\n"
+        "one cell: the whole scene's average, the global context; the 6×6 tile shows regional context.\n\n"
         "Pick a class under **Class channel** that is in the scene, then one that is not: the pyramid's "
         "evidence changes sign.",
         plots=("masks", "ppm_branches", "miou", "confusion"),

@@ -9,20 +9,23 @@ from visualizer.probes.segmentation import branch_tiles
 
 
 def ppm_evidence(net, x, class_index: int, bins: tuple[int, ...]) -> ImageGridData:
-    """Activation × gradient of class ``class_index``'s mean logit at the pyramid pooling module's output, summed
-    over each part's channels: the local features, then one tile per pyramid bin (upsampled to the feature map).
-    net: a PSPNet with ``ppm``; x: (1, 3, H, W) normalized input.  Tiles (1 + len(bins), h, w) float32, a
-    diverging colour map symmetric about 0.  The forward hook records the module's output and the backward hook
-    its gradient (a first-order Taylor split of the score, as Grad-CAM's weighting; Selvaraju et al. 2017).  Runs
-    in evaluation mode with ``torch.autograd.grad`` on the input, so no parameter gradient or batch-norm
-    statistic changes; the hooks are removed afterwards."""
+    """What each part of the decoder's input says about class ``class_index``: activation × gradient of the class's
+    mean logit, summed over channels, for the local features (the first C channels of the pyramid pooling
+    module's output, (h, w)) and for each pyramid branch's pooled output before upsampling ((b, b) for bin b,
+    drawn as b x b cells).  A first-order Taylor split of the score (the weighting of Grad-CAM, Selvaraju et al.
+    2017): the tiles' sums add up to the score's linear part.  net: a PSPNet with ``ppm``; x: (1, 3, H, W)
+    normalized input.  Tiles (1 + len(bins), h, w) float32 on a diverging colour map symmetric about 0, captions
+    with each part's share.  Forward hooks record the outputs and backward hooks their gradients
+    (``visualizer.torch_backend.capture``); evaluation mode and ``torch.autograd.grad`` on the input, so no
+    parameter gradient or batch-norm statistic changes; the hooks are removed afterwards."""
     import torch
 
     from visualizer.torch_backend.capture import Capture
 
-    first = lambda t: t.detach()[0]                                          # noqa: E731  (C', h, w) whole
-    acts = Capture({"ppm": net.ppm}, "activation", reduce=first)
-    grads = Capture({"ppm": net.ppm}, "gradient", reduce=first)
+    modules = {"features": net.ppm} | {f"bin {b}": branch for b, branch in zip(bins, net.ppm.branches)}
+    first = lambda t: t.detach()[0]                                          # noqa: E731  (C, h, w), all channels
+    acts = Capture(modules, "activation", reduce=first)
+    grads = Capture(modules, "gradient", reduce=first)
     was_training = net.training
     net.eval()
     try:
@@ -32,15 +35,14 @@ def ppm_evidence(net, x, class_index: int, bins: tuple[int, ...]) -> ImageGridDa
             xi = x.detach().clone().requires_grad_(True)
             logits, _ = net(xi)                                              # (1, K, H, W)
             torch.autograd.grad(logits[0, class_index].mean(), xi)
-        a, g = acts.latest()["ppm"], grads.latest()["ppm"]                  # (C + n·C/n, h, w)
+        a, g = acts.latest(), grads.latest()
     finally:
         acts.remove()
         grads.remove()
         net.train(was_training)
-    contrib = a * g                                                          # (C', h, w)
-    r = net.ppm.branches[0][1][0].out_channels                              # channels of one branch
-    c = a.shape[0] - r * len(bins)                                           # the features come first
-    maps = [contrib[:c].sum(0)] + [contrib[c + i * r:c + (i + 1) * r].sum(0) for i in range(len(bins))]
+    c = a["features"].shape[0] - sum(a[f"bin {b}"].shape[0] for b in bins)   # the features come first
+    maps = [(a["features"][:c] * g["features"][:c]).sum(0)]                   # (h, w)
+    maps += [(a[f"bin {b}"] * g[f"bin {b}"]).sum(0) for b in bins]          # (b, b)
     total = float(sum(m.sum() for m in maps))
     caps = ["local features"] + [f"bin {b} ({b}×{b})" for b in bins]
     caps = [f"{cap}: {m.sum() / (abs(total) or 1.0):+.0%}" for cap, m in zip(caps, maps)]
