@@ -205,7 +205,7 @@ class PSPNetLesson(Lesson):
         key = (self._version, i, k)
         if self._evidence is None or self._evidence[0] != key:
             net = self.trainer.modules["pspnet"]
-            self._evidence = (key, ppm_evidence(net, self.xv[i:i + 1], k, BINS))
+            self._evidence = (key, ppm_evidence(net, self.xv[i:i + 1], k, BINS, NAMES[k]))
         out["ppm_branches"] = self._evidence[1]
         return out
 

@@ -8,13 +8,14 @@ from visualizer.core.plotdata import ImageGridData
 from visualizer.probes.segmentation import branch_tiles
 
 
-def ppm_evidence(net, x, class_index: int, bins: tuple[int, ...]) -> ImageGridData:
+def ppm_evidence(net, x, class_index: int, bins: tuple[int, ...], class_name: str = "class") -> ImageGridData:
     """What each part of the decoder's input says about class ``class_index``: activation × gradient of the class's
     mean logit, summed over channels, for the local features (the first C channels of the pyramid pooling
     module's output, (h, w)) and for each pyramid branch's pooled output before upsampling ((b, b) for bin b,
     drawn as b x b cells).  A first-order Taylor split of the score (the weighting of Grad-CAM, Selvaraju et al.
     2017): the tiles' sums add up to the score's linear part.  net: a PSPNet with ``ppm``; x: (1, 3, H, W)
-    normalized input.  Tiles (1 + len(bins), h, w) float32 on a diverging colour map symmetric about 0, captions
+    normalized input.  Tiles (1 + len(bins), h, w) float32 (each cell's share spread over the feature-map
+    pixels it covers, so that the tiles are comparable) on a diverging colour map symmetric about 0, captions
     with each part's share.  Forward hooks record the outputs and backward hooks their gradients
     (``visualizer.torch_backend.capture``); evaluation mode and ``torch.autograd.grad`` on the input, so no
     parameter gradient or batch-norm statistic changes; the hooks are removed afterwards."""
@@ -44,9 +45,11 @@ def ppm_evidence(net, x, class_index: int, bins: tuple[int, ...]) -> ImageGridDa
     maps = [(a["features"][:c] * g["features"][:c]).sum(0)]                   # (h, w)
     maps += [(a[f"bin {b}"] * g[f"bin {b}"]).sum(0) for b in bins]          # (b, b)
     total = float(sum(m.sum() for m in maps))
-    caps = ["local features"] + [f"bin {b} ({b}×{b})" for b in bins]
+    caps = [f"{class_name}: local features"] + [f"bin {b} ({b}×{b})" for b in bins]
     caps = [f"{cap}: {m.sum() / (abs(total) or 1.0):+.0%}" for cap, m in zip(caps, maps)]
-    return branch_tiles([m.astype(np.float32) for m in maps], caps)
+    h, w = maps[0].shape
+    density = [m * (m.shape[0] * m.shape[1] / (h * w)) for m in maps]      # per feature-map pixel: comparable
+    return branch_tiles([m.astype(np.float32) for m in density], caps)
 
 
 def tile(items, ncols: int = 2, gap: int = 2):
