@@ -152,6 +152,8 @@ def _decode_image(path: Path, size: int) -> tuple[np.ndarray, tuple[int, int]]:
                 out = img.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=3.0)
         except Image.DecompressionBombError as e:
             raise OSError(f"too large to decode safely ({e})") from e
+        except Image.UnidentifiedImageError as e:
+            raise OSError("not a readable image (Pillow does not recognise its format)") from e
         except (SyntaxError, ValueError, EOFError, IndexError, TypeError) as e:
             raise OSError(f"not a readable image ({type(e).__name__}: {e})") from e
     return (np.asarray(out, dtype=np.float32) / 255.0).transpose(2, 0, 1).copy(), (width, height)
