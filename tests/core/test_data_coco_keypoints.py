@@ -120,6 +120,7 @@ def test_fields_scaled_and_every_bad_entry_named(tmp_path):
     assert (k[1, neck] == 0).all() and (k[2] == 0).all()
     np.testing.assert_allclose(k[3, nose], [2.5 * 0.5, 2.5 * 0.5, 2])
     assert (k[:, :, 2] > 0).sum() == 6                                                   # nothing invented
+    assert scenes.people_of(0).shape == (2, 18, 3) and scenes.people_of(1).shape == (1, 18, 3)
 
     im = scenes.instance_masks
     assert im.shape == (4, 10, 10) and im.dtype == bool

@@ -128,6 +128,8 @@ def test_detection_fields_and_every_bad_file_named(tmp_path):
     assert not im[2].any()                                                     # no mask at all
     assert im[3].sum() == 50 - (cm[2, :, :5] == -1).sum() and im[3, 5:, :5].all()   # box ∩ class mask
     assert scenes.keypoints.shape == (4, 18, 3) and not scenes.keypoints.any()
+    boxes, labels = scenes.boxes_of(2)                                         # the Scenes API works on VOC
+    assert labels.tolist() == [CAT] and len(scenes.subset([2, 0]).boxes) == 3
 
     text = "\n".join(skipped)
     assert "Annotations/000002.xml: object 1 (car) box (16, 1, 50, 30) reaches outside the 30x30 image; it is " \

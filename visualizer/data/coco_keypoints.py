@@ -190,6 +190,39 @@ def _decode_segmentation(seg: Any, height: int, width: int) -> np.ndarray:
         return mask_utils.decode(rle).astype(bool)
 
 
+def _read_person(a: dict, ident: str, file_name: str, width: int, height: int, size: int,
+                 notes: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """One validated, non-crowd annotation of a width×height image -> (box (4,) float32, mask (S, S) bool,
+    keypoints (17, 3) float32), all in S×S pixels; None (said in ``notes``) when its box lies outside."""
+    sx, sy = size / width, size / height
+    x, y, w, h = (float(v) for v in a["bbox"])
+    x0, y0 = min(max(x, 0.0), width), min(max(y, 0.0), height)
+    x1, y1 = min(max(x + w, 0.0), width), min(max(y + h, 0.0), height)
+    if x1 <= x0 or y1 <= y0:
+        notes.append(f"{ident} has its bbox {a['bbox']} outside the {width}x{height} image {file_name}; it is skipped")
+        return None
+    if (x0, y0, x1, y1) != (x, y, x + w, y + h):
+        notes.append(f"{ident}: bbox {a['bbox']} reaches outside the {width}x{height} image {file_name}; it is "
+                     "clipped")
+    m = np.zeros((size, size), dtype=bool)
+    if "segmentation" in a:
+        try:
+            m = _resize_nearest(_decode_segmentation(a["segmentation"], height, width).astype(np.uint8),
+                                size).astype(bool)
+        except (ValueError, TypeError, KeyError, OverflowError) as e:
+            notes.append(f"{ident}: its segmentation cannot be decoded ({_short(e)}); the person is kept without "
+                         "a mask")
+    else:
+        notes.append(f"{ident} has no 'segmentation' key; the person is kept without a mask")
+    k = np.asarray(a["keypoints"], dtype=np.float32).reshape(17, 3)          # (17, 3) x, y, v
+    labelled = k[:, 2] > 0
+    # COCO's keypoints name integer pixel columns/rows: the pixel's centre is x + 0.5 (as detectron2 reads them)
+    k[:, 0] = (k[:, 0] + 0.5) * sx
+    k[:, 1] = (k[:, 1] + 0.5) * sy
+    k[~labelled] = 0.0
+    return np.array([x0 * sx, y0 * sy, x1 * sx, y1 * sy], dtype=np.float32), m, k
+
+
 def load_coco_keypoints(annotation_json: Path | str, image_dir: Path | str, size: int, *,
                         max_images: int | None = None) -> tuple[Scenes, list[str]]:
     """Read a COCO person keypoints JSON and its images into (scenes, skipped).
@@ -272,38 +305,16 @@ def load_coco_keypoints(annotation_json: Path | str, image_dir: Path | str, size
         if (entry.get("width"), entry.get("height")) not in ((None, None), (width, height)):
             skipped.append(f"{name}: image {entry['id']} is {entry.get('width')}x{entry.get('height')} in the JSON "
                            f"but {file.name} is {width}x{height}; the file's size is used")
-        sx, sy = size / width, size / height
         n = len(images)
         cmask = np.zeros((size, size), dtype=np.int64)
         kept = 0
         for i, a in people:
             ident = f"{name}: annotation {i}" + (f" (id {a['id']})" if "id" in a else "")
-            x, y, w, h = (float(v) for v in a["bbox"])
-            x0, y0 = min(max(x, 0.0), width), min(max(y, 0.0), height)
-            x1, y1 = min(max(x + w, 0.0), width), min(max(y + h, 0.0), height)
-            if x1 <= x0 or y1 <= y0:
-                skipped.append(f"{ident} has its bbox {a['bbox']} outside the {width}x{height} image {file.name}; "
-                               "it is skipped")
+            person = _read_person(a, ident, file.name, width, height, size, skipped)
+            if person is None:
                 continue
-            if (x0, y0, x1, y1) != (x, y, x + w, y + h):
-                skipped.append(f"{ident}: bbox {a['bbox']} reaches outside the {width}x{height} image "
-                               f"{file.name}; it is clipped")
-            m = np.zeros((size, size), dtype=bool)
-            if "segmentation" in a:
-                try:
-                    full = _decode_segmentation(a["segmentation"], height, width)
-                    m = _resize_nearest(full.astype(np.uint8), size).astype(bool)
-                except (ValueError, TypeError, KeyError, OverflowError) as e:
-                    skipped.append(f"{ident}: its segmentation cannot be decoded ({_short(e)}); the person is "
-                                   "kept without a mask")
-            else:
-                skipped.append(f"{ident} has no 'segmentation' key; the person is kept without a mask")
-            k = np.asarray(a["keypoints"], dtype=np.float32).reshape(17, 3)
-            labelled = k[:, 2] > 0
-            k[:, 0] = np.where(labelled, (k[:, 0] + 0.5) * sx, 0.0)
-            k[:, 1] = np.where(labelled, (k[:, 1] + 0.5) * sy, 0.0)
-            k[~labelled] = 0.0
-            boxes.append(np.array([x0 * sx, y0 * sy, x1 * sx, y1 * sy], dtype=np.float32))
+            box, m, k = person
+            boxes.append(box)
             owner.append(n)
             inst.append(m)
             kps17.append(k)

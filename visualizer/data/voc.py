@@ -311,6 +311,89 @@ def _short(e: BaseException) -> str:
     return text
 
 
+class _Skip(Exception):
+    """One image cannot be used; the message names the file and says why."""
+
+
+def _read_one(root: Path, image_id: str, size: int, segmentation: bool, keep_difficult: bool,
+              notes: list[str]) -> tuple[np.ndarray, np.ndarray, list[_Object], list[np.ndarray]]:
+    """One image of a VOC folder -> (pixels (3, S, S), class mask (S, S) int64, objects with boxes in resized
+    pixels, their instance masks (S, S) bool).  Problems that leave the image usable go to ``notes``;
+    raises _Skip for one that does not."""
+    xml_path = root / "Annotations" / f"{image_id}.xml"
+    cls_path = root / "SegmentationClass" / f"{image_id}.png"
+    obj_path = root / "SegmentationObject" / f"{image_id}.png"
+    xml_name = xml_path.relative_to(root).as_posix()
+    if segmentation and not cls_path.is_file():
+        raise _Skip(f"SegmentationClass/{image_id}.png: missing; the image is skipped")
+    objects: list[_Object] = []
+    stated = None
+    if xml_path.is_file():
+        try:
+            objects, stated = _parse_annotation(xml_path, xml_name, keep_difficult, notes)
+        except (ET.ParseError, OSError, UnicodeDecodeError) as e:
+            if not segmentation:
+                raise _Skip(f"{xml_name}: not a readable VOC annotation ({_short(e)}); the image is skipped") from e
+            notes.append(f"{xml_name}: not a readable VOC annotation ({_short(e)}); the image is kept without boxes")
+    elif not segmentation:
+        raise _Skip(f"{xml_name}: missing; the image is skipped")
+    if not segmentation and not objects:
+        raise _Skip(f"{xml_name}: no objects (none, or only difficult or unusable ones); the image is skipped for "
+                    "detection")
+    img_path = _find_image(root, image_id)
+    if img_path is None:
+        raise _Skip(f"JPEGImages/{image_id}.jpg: missing; the image is skipped")
+    img_name = img_path.relative_to(root).as_posix()
+    try:
+        pixels, (width, height) = _decode_image(img_path, size)
+    except (OSError, MemoryError) as e:
+        raise _Skip(f"{img_name}: {_short(e)}; the image is skipped") from e
+    if stated is not None and stated != (width, height):
+        notes.append(f"{xml_name}: <size> says {stated[0]}x{stated[1]} but {img_name} is {width}x{height}; the "
+                     "image's size is used")
+    objects = _clip_boxes(objects, width, height, xml_name, notes)
+    if not segmentation and not objects:
+        raise _Skip(f"{xml_name}: no box is left inside the image; the image is skipped for detection")
+
+    cmask = None
+    if cls_path.is_file():
+        cls_name = cls_path.relative_to(root).as_posix()
+        try:
+            cmask = _class_mask(cls_path, cls_name, width, height, size, notes)
+        except (OSError, ValueError, MemoryError) as e:
+            if segmentation:
+                raise _Skip(f"{cls_name}: {_short(e)}; the image is skipped") from e
+            notes.append(f"{cls_name}: {_short(e)}; the image is kept without a mask")
+    objmap = None
+    if cmask is not None and obj_path.is_file():
+        obj_name = obj_path.relative_to(root).as_posix()
+        try:
+            index, _ = _read_index_png(obj_path)
+            if index.shape != (height, width):
+                raise ValueError(f"the mask is {index.shape[1]}x{index.shape[0]} but the image is {width}x{height}")
+            objmap = _resize_nearest(index, size)
+        except (OSError, ValueError, MemoryError) as e:
+            notes.append(f"{obj_name}: {_short(e)}; instance masks come from the boxes and the class mask")
+
+    sx, sy = size / width, size / height
+    centres = np.arange(size) + 0.5
+    scaled, masks = [], []
+    for o in objects:
+        x0, y0, x1, y1 = o.box[0] * sx, o.box[1] * sy, o.box[2] * sx, o.box[3] * sy
+        if objmap is not None:
+            m = objmap == o.order                                  # the k-th <object> has index k
+        elif cmask is not None:                                    # pixel centres in the box, of its class
+            inside = ((centres >= y0) & (centres < y1))[:, None] & ((centres >= x0) & (centres < x1))[None, :]
+            m = inside & (cmask == o.label + 1)
+        else:
+            m = np.zeros((size, size), dtype=bool)
+        scaled.append(_Object(o.label, (x0, y0, x1, y1), o.order))
+        masks.append(m)
+    if cmask is None:
+        cmask = np.full((size, size), -1, dtype=np.int64)          # no mask: every pixel unknown (void)
+    return pixels, cmask, scaled, masks
+
+
 def load_voc(root: Path | str, size: int, *, split: str = "trainval", segmentation: bool = False,
              max_images: int | None = None, keep_difficult: bool = False) -> tuple[Scenes, list[str]]:
     """Read a folder in VOC layout into (scenes, skipped).
@@ -369,98 +452,22 @@ def load_voc(root: Path | str, size: int, *, split: str = "trainval", segmentati
     for image_id in ids:
         if max_images is not None and len(images) >= max_images:
             break
-        xml_path = root / "Annotations" / f"{image_id}.xml"
-        cls_path = root / "SegmentationClass" / f"{image_id}.png"
-        obj_path = root / "SegmentationObject" / f"{image_id}.png"
-        xml_name = xml_path.relative_to(root).as_posix()
-        if segmentation and not cls_path.is_file():
-            skipped.append(f"SegmentationClass/{image_id}.png: missing; the image is skipped")
-            continue
         notes: list[str] = []
-        objects: list[_Object] = []
-        stated = None
-        if xml_path.is_file():
-            try:
-                objects, stated = _parse_annotation(xml_path, xml_name, keep_difficult, notes)
-            except (ET.ParseError, OSError, UnicodeDecodeError) as e:
-                if not segmentation:
-                    skipped.append(f"{xml_name}: not a readable VOC annotation ({_short(e)}); the image is skipped")
-                    continue
-                notes.append(f"{xml_name}: not a readable VOC annotation ({_short(e)}); the image is kept "
-                             "without boxes")
-        elif not segmentation:
-            skipped.append(f"{xml_name}: missing; the image is skipped")
-            continue
-        if not segmentation and not objects:
-            skipped.extend(notes)
-            skipped.append(f"{xml_name}: no objects (none, or only difficult or unusable ones); the image is "
-                           "skipped for detection")
-            continue
-        img_path = _find_image(root, image_id)
-        if img_path is None:
-            skipped.extend(notes)
-            skipped.append(f"JPEGImages/{image_id}.jpg: missing; the image is skipped")
-            continue
-        img_name = img_path.relative_to(root).as_posix()
         try:
-            pixels, (width, height) = _decode_image(img_path, size)
-        except (OSError, MemoryError) as e:
+            pixels, cmask, objects, masks = _read_one(root, image_id, size, segmentation, keep_difficult, notes)
+        except _Skip as e:
             skipped.extend(notes)
-            skipped.append(f"{img_name}: {_short(e)}; the image is skipped")
+            skipped.append(str(e))
             continue
-        if stated is not None and stated != (width, height):
-            notes.append(f"{xml_name}: <size> says {stated[0]}x{stated[1]} but {img_name} is {width}x{height}; "
-                         "the image's size is used")
-        objects = _clip_boxes(objects, width, height, xml_name, notes)
-        if not segmentation and not objects:
-            skipped.extend(notes)
-            skipped.append(f"{xml_name}: no box is left inside the image; the image is skipped for detection")
-            continue
-        cmask = None
-        if cls_path.is_file():
-            cls_name = cls_path.relative_to(root).as_posix()
-            try:
-                cmask = _class_mask(cls_path, cls_name, width, height, size, notes)
-            except (OSError, ValueError, MemoryError) as e:
-                msg = f"{cls_name}: {_short(e)}"
-                if segmentation:
-                    skipped.extend(notes)
-                    skipped.append(f"{msg}; the image is skipped")
-                    continue
-                notes.append(f"{msg}; the image is kept without a mask")
-        objmap = None
-        if cmask is not None and obj_path.is_file():
-            obj_name = obj_path.relative_to(root).as_posix()
-            try:
-                index, _ = _read_index_png(obj_path)
-                if index.shape != (height, width):
-                    raise ValueError(f"the mask is {index.shape[1]}x{index.shape[0]} but the image is "
-                                     f"{width}x{height}")
-                objmap = _resize_nearest(index, size)
-            except (OSError, ValueError, MemoryError) as e:
-                notes.append(f"{obj_name}: {_short(e)}; instance masks come from the boxes and the class mask")
+        skipped.extend(notes)
         n = len(images)
-        sx, sy = size / width, size / height
-        centres = np.arange(size) + 0.5
-        for o in objects:
-            x0, y0, x1, y1 = o.box
-            b = np.array([x0 * sx, y0 * sy, x1 * sx, y1 * sy], dtype=np.float32)
-            if objmap is not None:
-                m = objmap == o.order
-            elif cmask is not None:
-                # the resized pixels whose centres lie in the box, of the object's class
-                inside_x = (centres >= b[0]) & (centres < b[2])
-                inside_y = (centres >= b[1]) & (centres < b[3])
-                m = inside_y[:, None] & inside_x[None, :] & (cmask == o.label + 1)
-            else:
-                m = np.zeros((size, size), dtype=bool)
-            boxes.append(b)
+        images.append(pixels)
+        class_masks.append(cmask)
+        for o, m in zip(objects, masks):
+            boxes.append(np.asarray(o.box, dtype=np.float32))
             labels.append(o.label)
             owner.append(n)
             inst.append(m)
-        images.append(pixels)
-        class_masks.append(cmask if cmask is not None else np.full((size, size), -1, dtype=np.int64))
-        skipped.extend(notes)
     if not images:
         first = "; ".join(skipped[:3]) + (f"; and {len(skipped) - 3} more" if len(skipped) > 3 else "")
         raise VocFormatError(f"No valid image in {root} (split {split!r}, "
