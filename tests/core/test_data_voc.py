@@ -280,3 +280,36 @@ def test_unsafe_tar_member_is_refused(tmp_path):
     with pytest.raises(DownloadError, match="unsafe"):
         extract_archive(evil, tmp_path / "out")
     assert not (tmp_path / "outside.txt").exists() and not (tmp_path / "out").exists()
+
+
+def test_fetch_voc_through_pooch_from_a_loopback_server(tmp_path, monkeypatch):
+    """The whole path: pooch downloads the tar over HTTP, checks its md5, voc unpacks it; offline says so."""
+    import hashlib
+
+    from tests.core.test_data_download import serve_folder, unreachable_url
+
+    monkeypatch.setenv("DLVIS_CACHE_DIR", str(tmp_path / "cache"))
+    archive = voc_tar(tmp_path)
+    served = tmp_path / "served"
+    served.mkdir()
+    archive.rename(served / "VOCtrainval_06-Nov-2007.tar")
+    md5 = "md5:" + hashlib.md5((served / "VOCtrainval_06-Nov-2007.tar").read_bytes()).hexdigest()
+    monkeypatch.setitem(voc.VOC_RELEASES, "2007", voc.VocRelease("2007", "VOCtrainval_06-Nov-2007.tar", md5, 1))
+    monkeypatch.setitem(voc.VOC_MIRRORS, "2007", (unreachable_url(),))
+    with pytest.raises(DownloadError, match=r"Could not download Pascal VOC 2007 .*could not connect"):
+        voc.fetch_voc("2007")
+    with serve_folder(served) as (url, requested):
+        monkeypatch.setitem(voc.VOC_MIRRORS, "2007", (url,))
+        fractions = []
+        root = voc.fetch_voc("2007", progress=lambda m, f: fractions.append(f))
+        assert requested == ["/VOCtrainval_06-Nov-2007.tar"] and 1.0 in fractions
+    scenes, _ = load_voc(root, 8)
+    assert len(scenes) == 3 and voc.fetch_voc("2007") == root                 # the server is gone: cached
+
+    monkeypatch.setitem(voc.VOC_RELEASES, "2007", voc.VocRelease("2007", "VOCtrainval_06-Nov-2007.tar",
+                                                                 "md5:" + "0" * 32, 1))
+    (tmp_path / "cache/voc/VOC2007-trainval.ok").unlink()
+    with serve_folder(served) as (url, _):
+        monkeypatch.setitem(voc.VOC_MIRRORS, "2007", (url,))
+        with pytest.raises(DownloadError, match="does not match its published checksum"):
+            voc.fetch_voc("2007")
