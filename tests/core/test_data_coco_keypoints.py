@@ -24,6 +24,9 @@ def kp(points):
 
 
 def test_openpose_order_and_neck():
+    from visualizer.data.scenes import KEYPOINTS
+
+    assert OPENPOSE_KEYPOINTS == KEYPOINTS                  # the generated figures' order: one layout for both
     assert len(OPENPOSE_KEYPOINTS) == 18 and OPENPOSE_KEYPOINTS[:3] == ("nose", "neck", "right_shoulder")
     k = np.arange(17 * 3, dtype=np.float32).reshape(1, 17, 3)
     k[..., 2] = 2
