@@ -244,3 +244,35 @@ def test_a_grey_picture_and_a_wrong_data_class(qtbot):
     from visualizer.core.plotdata import ImageData
     with pytest.raises(TypeError, match="AnnotatedImageData"):
         view.set_data(ImageData(np.zeros((8, 8), np.float32)))
+
+
+def test_captions_wrap_between_joined_parts_and_are_elided_past_three_lines(qtbot):
+    from PySide6.QtGui import QFont, QFontMetricsF
+
+    from visualizer.ui.plots.annotated_image import wrap_text
+
+    metrics = QFontMetricsF(QFont())
+    width = metrics.horizontalAdvance("scene 0: 3 of 3 found | scene 1: 3") + 1
+    lines = wrap_text("scene 0: 3 of 3 found | scene 1: 3 of 3 found | scene 2: ok", metrics, width, 3)
+    assert lines == ["scene 0: 3 of 3 found |", "scene 1: 3 of 3 found |", "scene 2: ok"]
+    long = wrap_text("word " * 200, metrics, 100, 3)
+    assert len(long) == 3 and long[-1].endswith("…")
+    assert all(metrics.horizontalAdvance(line) <= 100 for line in long)
+    assert wrap_text("", metrics, 100, 3) == []
+
+
+def test_long_captions_and_many_classes_never_push_the_picture_out_of_a_small_view(qtbot):
+    view = shown(qtbot, size=(460, 330))
+    mask = np.arange(64 * 64).reshape(64, 64) % 21
+    data = AnnotatedImageData(np.zeros((64, 64, 3), np.float32), mask=mask,
+                              class_names=[f"class {k}" for k in range(20)], caption="a long caption " * 30)
+    view.set_data(data)
+    qtbot.wait(50)
+    room = view.graphics.viewport().rect()
+    for item in (view.view_box, view.legend, view.caption):
+        r = item.sceneBoundingRect()
+        assert r.left() >= -1 and r.right() <= room.width() + 1 and r.bottom() <= room.height() + 1, item
+    box = view.view_box.geometry()
+    assert abs(box.width() - box.height()) < 2 and box.width() > 150          # square pixels, a usable picture
+    assert "<table" in view.legend.text                                        # 20 classes: two columns
+    assert view.graphics.toolTip().startswith("a long caption")
