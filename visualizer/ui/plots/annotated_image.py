@@ -36,15 +36,16 @@ from visualizer.ui.plots.image_grid import aspect_margins
 
 MAX_BOX_LABELS = 40          # box labels drawn at most (the first boxes in the data's order that find room)
 LABEL_TRIES = 4 * MAX_BOX_LABELS   # boxes tried for a label at most (placement stays cheap with 3000 boxes)
-CROWDED_BOXES = 200          # more boxes than this are outlined 1 px wide: Qt dashes a 1 px cosmetic pen ~18x
-                             # faster than a 2 px one (1500 dashed boxes: 2.8 ms against 49 ms a frame)
+CROWDED_BOXES = 200          # more boxes than this are outlined 1 px wide (less clutter, cheaper to paint)
+WIDE_DASHED = 60             # more dashed or dotted boxes than this are drawn 1 px wide: Qt dashes a 2 px pen ~18x
+                             # slower than a 1 px one (1500 dashed boxes: 49 ms against 2.8 ms a frame)
+DASHES = {"dashed": (4.0, 2.5), "dotted": (1.0, 1.5)}   # dash patterns, in pen widths
 NEUTRAL = "#9e9e9e"          # class -1 (no class) and void mask pixels
 VOID_RGBA = (158, 158, 158)
 CAPTION_COLOR = "#202124"
 EDGE_PX = 9                  # room above the picture: the colour bar's top tick label is not clipped
 CAPTION_LINES = 3            # a longer caption (a mosaic's) is elided; the whole is in the tooltip
 DRAG_MIN_PX = 4.0            # a press and release closer than this (screen pixels) is a click, not a drag
-PEN_STYLES = {"solid": Qt.PenStyle.SolidLine, "dashed": Qt.PenStyle.DashLine, "dotted": Qt.PenStyle.DotLine}
 
 
 def color_of(k: int) -> str:
@@ -316,6 +317,7 @@ class AnnotatedImageView(PlotView):
         self._margins = (0.0, 0.0)
         layout.layout.setContentsMargins(1, EDGE_PX, 1, 1)
         self.view_box.sigResized.connect(lambda *_: (self._fit_aspect(), self._fit_texts()))
+        self.box_counts: dict[tuple[int, str], int] = {}      # boxes drawn per (class, style), for tests
         self.box_param: str | None = None
         self.click_param: str | None = None
         self._press: tuple[QPointF, QPointF] | None = None      # (screen, image) point of a left press
@@ -333,13 +335,21 @@ class AnnotatedImageView(PlotView):
         return item
 
     def _box_item(self, cls: int, style: str, width: float) -> pg.PlotCurveItem:
-        pen = pg.mkPen(color_of(cls), width=width, style=PEN_STYLES[style])
-        item = self._curve(self.box_items, (cls, style), pen, 10, "finite")
-        if item.opts["pen"].widthF() != width:
+        item = self.box_items.get((cls, style))
+        if item is not None and item.opts["pen"].widthF() == width:
+            return item
+        pen = pg.mkPen(color_of(cls), width=width)
+        if style != "solid":
+            pen.setDashPattern(list(DASHES[style]))
+        if item is not None:
             item.setPen(pen)
-        return item
+            return item
+        return self._curve(self.box_items, (cls, style), pen, 10, "finite")
 
     def _segment_item(self, cls: int, width: float) -> pg.PlotCurveItem:
+        item = self.segment_items.get(cls)
+        if item is not None and item.opts["pen"].widthF() == width:
+            return item
         pen = pg.mkPen(color_of(cls), width=width)
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
         item = self._curve(self.segment_items, cls, pen, 5, "pairs")
@@ -442,6 +452,7 @@ class AnnotatedImageView(PlotView):
 
     def _draw_boxes(self, data: AnnotatedImageData, rect: QRectF) -> None:
         used: set = set()
+        self.box_counts = {}
         n = 0 if data.boxes is None else len(data.boxes)
         if n:
             boxes = np.asarray(data.boxes, dtype=np.float64)
@@ -455,12 +466,15 @@ class AnnotatedImageView(PlotView):
             keys, starts = np.unique(key[order], return_index=True)
             ends = np.append(starts[1:], n)
             line = box_polyline(boxes[order])
+            width = 2.0 if n <= CROWDED_BOXES else 1.0
+            dashed_width = 2.0 if (style_code > 0).sum() <= WIDE_DASHED else 1.0
             for k, a, b in zip(keys, starts, ends):
                 cls, style = int(k // len(BOX_STYLES)), BOX_STYLES[int(k % len(BOX_STYLES))]
-                item = self._box_item(cls, style, 2.0 if n <= CROWDED_BOXES else 1.0)
+                item = self._box_item(cls, style, width if style == "solid" else min(width, dashed_width))
                 item.setData(line[6 * a:6 * b, 0], line[6 * a:6 * b, 1])
                 item.setVisible(True)
                 used.add((cls, style))
+                self.box_counts[(cls, style)] = int(b - a)
             self.box_labels.set_labels(boxes, list(data.box_labels), classes, rect)
         else:
             self.box_labels.set_labels(np.zeros((0, 4)), [], np.zeros(0, np.int64), rect)
