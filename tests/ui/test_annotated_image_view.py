@@ -96,6 +96,8 @@ def test_every_element_is_drawn_in_its_place(qtbot):
     assert view.box_items[(1, "solid")].opts["pen"].color().name() == class_color(1)
     # keypoints with hover text, limbs per class, arrows (the zero one left out)
     assert len(view.point_items[4].data) == 3 and list(view.point_items[4].data["data"]) == ["nose", "neck", "hip"]
+    assert view.point_items[4].opts["hoverable"]
+    assert view.point_items[4].opts["tip"](x=10.0, y=10.0, data="nose") == "nose (10.0, 10.0)"
     assert curve_points(view.segment_items[4]) == 2 and curve_points(view.segment_items[3]) == 2
     assert curve_points(view.arrow_items[2]) == 12
     # labels, legend, caption
@@ -129,8 +131,11 @@ def test_redraws_reuse_items_and_hide_what_is_gone(qtbot):
     assert all(not it.isVisible() for table in (view.box_items, view.point_items, view.segment_items,
                                                 view.arrow_items) for it in table.values())
     assert view.image_item.image[..., 0].max() == 0 and view.legend.text == ""
-    view.set_data(scene())
+    view.set_data(scene(heat_levels=(-2.0, 5.0), heat_colormap="viridis", heat_label="logit"))
     assert view.colorbar.isVisible() and view.box_items[(0, "solid")].isVisible()
+    assert tuple(view.colorbar.levels()) == (-2.0, 5.0) and tuple(view.heat_item.levels) == (-2.0, 5.0)
+    assert view.colorbar.getAxis("right").labelText == "logit" and view._heat_cmap == "viridis"
+    assert view.graphics_item_count() == items
 
 
 def test_three_thousand_boxes_are_a_few_items_and_their_labels_are_thinned(qtbot):
@@ -222,6 +227,11 @@ def test_click_emits_a_point(qtbot):
     with qtbot.waitSignal(view.paramRequested) as sig:
         view.click_at(12.345, 7.0)
     assert sig.args == ["probe_point", "12.3,7.0"]
+    assert view.view_box.state["mouseEnabled"][0]               # clicks leave panning on
+    with qtbot.assertNotEmitted(view.paramRequested):
+        view.click_at(70, 5)                                     # off the picture
+    view.enable_box_drawing("probe_box")                         # both: a drag is a box, a click a point
+    assert view.drag_box(1, 1, 5, 5) == "1.0,1.0,5.0,5.0" and view.click_at(2, 3) == "2.0,3.0"
 
 
 def test_export_png_svg_and_csv(qtbot, tmp_path):

@@ -15,6 +15,17 @@ Interaction for lessons (off by default): :meth:`AnnotatedImageView.enable_box_d
 rubber band; on release ``paramRequested(name, "x0,y0,x1,y1")`` in image pixels) and
 :meth:`AnnotatedImageView.enable_click` (``paramRequested(name, "x,y")``).  :meth:`~AnnotatedImageView.drag_box`
 and :meth:`~AnnotatedImageView.click_at` drive the same code as the mouse (for tests and narrative steps).
+A lesson that wants them subclasses the view in its ``view.py`` under a kind of its own (a shared kind keeps its
+one view), e.g.::
+
+    class ProbeBoxView(AnnotatedImageView):
+        def __init__(self, spec, parent=None):
+            super().__init__(spec, parent)
+            self.enable_box_drawing("probe_box")      # a TextParam of the lesson: "x0,y0,x1,y1"
+
+    PLOT_VIEWS = {"ssd_probe": ProbeBoxView}           # PlotSpec("probe", "...", "ssd_probe")
+
+Several pictures at once: :func:`visualizer.probes.annotated.mosaic` tiles them into one data object.
 """
 from __future__ import annotations
 
@@ -308,10 +319,14 @@ class AnnotatedImageView(PlotView):
         self.box_labels = BoxLabelsItem()
         self.box_labels.setZValue(20)
         self.view_box.addItem(self.box_labels)
-        self.rubber_band = pg.PlotCurveItem(pen=pg.mkPen("#ffffff", width=1.5, style=Qt.PenStyle.DashLine))
-        self.rubber_band.setZValue(30)
-        self.rubber_band.setVisible(False)
-        self.view_box.addItem(self.rubber_band)
+        # the box being drawn: white dashes over a dark line, seen on light and dark pictures alike
+        self.rubber_band_shadow = pg.PlotCurveItem(pen=pg.mkPen("#202124", width=3), antialias=False)
+        self.rubber_band = pg.PlotCurveItem(pen=pg.mkPen("#ffffff", width=1, style=Qt.PenStyle.DashLine),
+                                            antialias=False)
+        for z, item in ((30, self.rubber_band_shadow), (31, self.rubber_band)):
+            item.setZValue(z)
+            item.setVisible(False)
+            self.view_box.addItem(item)
         self.size_px: tuple[int, int] | None = None     # (H, W) of the picture on show
         self._range: QRectF | None = None
         self._margins = (0.0, 0.0)
@@ -668,8 +683,9 @@ class AnnotatedImageView(PlotView):
             self._dragging = self._dragging or p != p0
         if self._dragging:
             x0, y0, x1, y1 = (float(v) for v in format_box(p0.x(), p0.y(), p.x(), p.y(), *self._wh()).split(","))
-            self.rubber_band.setData([x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0])
-            self.rubber_band.setVisible(True)
+            for item in (self.rubber_band_shadow, self.rubber_band):
+                item.setData([x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0])
+                item.setVisible(True)
 
     def release(self, p: QPointF, screen: QPointF | None = None) -> str | None:
         """The button came up at ``p``: emit the box (after a drag) or the click.  Returns the value emitted."""
@@ -678,6 +694,7 @@ class AnnotatedImageView(PlotView):
         s0, p0 = self._press
         self._press = None
         self.rubber_band.setVisible(False)
+        self.rubber_band_shadow.setVisible(False)
         if screen is not None:
             dragged = self._dragging or math.hypot(screen.x() - s0.x(), screen.y() - s0.y()) >= DRAG_MIN_PX
         else:
