@@ -60,8 +60,21 @@ DRAG_MIN_PX = 4.0            # a press and release closer than this (screen pixe
 
 
 def color_of(k: int) -> str:
-    """The colour of class ``k`` (:func:`class_color`), neutral grey for a negative class."""
-    return NEUTRAL if int(k) < 0 else class_color(int(k))
+    """The colour of class ``k``: :func:`class_color` for the first ten, then the same ten hues darker (classes
+    10-19: VOC's 20 classes stay apart) and lighter (20-29), cycling after that; neutral grey for a negative
+    class."""
+    k = int(k)
+    if k < 0:
+        return NEUTRAL
+    n = len(CLASS_COLORS)
+    base = class_color(k % n)
+    shade = (k // n) % 3
+    if shade == 0:
+        return base
+    c = pg.mkColor(base)
+    rgb = np.array(c.getRgb()[:3], dtype=float)
+    rgb = rgb * 0.55 if shade == 1 else 255.0 - 0.5 * (255.0 - rgb)
+    return "#{:02x}{:02x}{:02x}".format(*(int(round(v)) for v in rgb))
 
 
 def picture_rgb(image: np.ndarray) -> np.ndarray:
@@ -74,14 +87,14 @@ def picture_rgb(image: np.ndarray) -> np.ndarray:
 
 
 def mask_rgba(mask: np.ndarray, alpha: float) -> np.ndarray:
-    """A class mask (H, W) int -> (H, W, 4) uint8 RGBA: 0 transparent, k >= 1 in :func:`class_color` (k - 1)
+    """A class mask (H, W) int -> (H, W, 4) uint8 RGBA: 0 transparent, k >= 1 in :func:`color_of` (k - 1)
     at opacity ``alpha``, negative (void) grey at ``alpha``.  One table lookup, no loop over pixels."""
-    n = len(CLASS_COLORS)
+    n = 3 * len(CLASS_COLORS)                                     # the colours :func:`color_of` tells apart
     a = int(round(255 * min(max(float(alpha), 0.0), 1.0)))
     lut = np.zeros((n + 2, 4), np.uint8)
     lut[0] = (*VOID_RGBA, a)                                      # index 0: void
     for k in range(n):                                            # index k + 2: class k
-        lut[k + 2] = (*pg.mkColor(CLASS_COLORS[k]).getRgb()[:3], a)
+        lut[k + 2] = (*pg.mkColor(color_of(k)).getRgb()[:3], a)
     m = np.asarray(mask).astype(np.int64, copy=False)
     index = np.where(m > 0, (m - 1) % n + 2, np.where(m < 0, 0, 1))
     return lut[index]
