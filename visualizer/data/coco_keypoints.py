@@ -21,7 +21,7 @@ import numpy as np
 
 from visualizer.data.archives import extract_archive
 from visualizer.data.download import DownloadError, ProgressCallback, cache_dir, fetch
-from visualizer.data.voc import _decode_image, _resize_nearest, _short
+from visualizer.data.voc import decode_photo, resize_index, first_line
 
 if TYPE_CHECKING:
     from visualizer.data.scenes import Scenes
@@ -207,10 +207,10 @@ def _read_person(a: dict, ident: str, file_name: str, width: int, height: int, s
     m = np.zeros((size, size), dtype=bool)
     if "segmentation" in a:
         try:
-            m = _resize_nearest(_decode_segmentation(a["segmentation"], height, width).astype(np.uint8),
+            m = resize_index(_decode_segmentation(a["segmentation"], height, width).astype(np.uint8),
                                 size).astype(bool)
         except (ValueError, TypeError, KeyError, OverflowError) as e:
-            notes.append(f"{ident}: its segmentation cannot be decoded ({_short(e)}); the person is kept without "
+            notes.append(f"{ident}: its segmentation cannot be decoded ({first_line(e)}); the person is kept without "
                          "a mask")
     else:
         notes.append(f"{ident} has no 'segmentation' key; the person is kept without a mask")
@@ -298,9 +298,9 @@ def load_coco_keypoints(annotation_json: Path | str, image_dir: Path | str, size
             skipped.append(f"{file.name}: missing from {image_dir}; the image is skipped")
             continue
         try:
-            pixels, (width, height) = _decode_image(file, size)
+            pixels, (width, height) = decode_photo(file, size)
         except (OSError, MemoryError) as e:
-            skipped.append(f"{file.name}: {_short(e)}; the image is skipped")
+            skipped.append(f"{file.name}: {first_line(e)}; the image is skipped")
             continue
         if (entry.get("width"), entry.get("height")) not in ((None, None), (width, height)):
             skipped.append(f"{name}: image {entry['id']} is {entry.get('width')}x{entry.get('height')} in the JSON "
@@ -326,10 +326,10 @@ def load_coco_keypoints(annotation_json: Path | str, image_dir: Path | str, size
         for c in crowds.get(entry["id"], []):
             try:
                 full = _decode_segmentation(c.get("segmentation"), height, width)
-                crowd = _resize_nearest(full.astype(np.uint8), size).astype(bool)
+                crowd = resize_index(full.astype(np.uint8), size).astype(bool)
                 cmask[crowd & (cmask == 0)] = -1                # a person's own pixels stay the person's
             except (ValueError, TypeError, KeyError, OverflowError) as e:
-                skipped.append(f"{name}: crowd annotation {c.get('id', '?')} cannot be decoded ({_short(e)}); "
+                skipped.append(f"{name}: crowd annotation {c.get('id', '?')} cannot be decoded ({first_line(e)}); "
                                "its region counts as background")
         images.append(pixels)
         class_masks.append(cmask)

@@ -132,7 +132,7 @@ class _Object:
     order: int                         # 1-based position among the XML's <object>s (SegmentationObject index)
 
 
-def _decode_image(path: Path, size: int) -> tuple[np.ndarray, tuple[int, int]]:
+def decode_photo(path: Path, size: int) -> tuple[np.ndarray, tuple[int, int]]:
     """A photograph -> ((3, size, size) float32 RGB in [0, 1], (width, height) of the file).
 
     The whole image is resized bilinearly to size×size (aspect ratio not kept: Ogawa's SSD and PSPNet resize
@@ -253,7 +253,7 @@ def _read_index_png(path: Path) -> tuple[np.ndarray, bool]:
     return np.where(found, order[pos], 254).astype(np.uint8), True
 
 
-def _resize_nearest(index: np.ndarray, size: int) -> np.ndarray:
+def resize_index(index: np.ndarray, size: int) -> np.ndarray:
     """(H, W) uint8 indices -> (size, size) uint8, nearest neighbour (indices are never blended)."""
     from PIL import Image
 
@@ -274,7 +274,7 @@ def _class_mask(path: Path, name: str, width: int, height: int, size: int, notes
         notes.append(f"{name}: {what} ({int(unknown.sum()):,} pixels) are not VOC classes (0-{len(VOC_CLASSES)}, "
                      f"{VOID_INDEX} void); those pixels are void")
         index = np.where(unknown, VOID_INDEX, index).astype(np.uint8)
-    small = _resize_nearest(index, size).astype(np.int64)
+    small = resize_index(index, size).astype(np.int64)
     small[small == VOID_INDEX] = -1
     return small
 
@@ -306,7 +306,8 @@ def _find_image(root: Path, image_id: str) -> Path | None:
     return None
 
 
-def _short(e: BaseException) -> str:
+def first_line(e: BaseException) -> str:
+    """The first line of an error's message (its type name when it has none), for a skipped-file note."""
     text = str(e).splitlines()[0] if str(e) else type(e).__name__
     return text
 
@@ -333,8 +334,8 @@ def _read_one(root: Path, image_id: str, size: int, segmentation: bool, keep_dif
             objects, stated = _parse_annotation(xml_path, xml_name, keep_difficult, notes)
         except (ET.ParseError, OSError, UnicodeDecodeError) as e:
             if not segmentation:
-                raise _Skip(f"{xml_name}: not a readable VOC annotation ({_short(e)}); the image is skipped") from e
-            notes.append(f"{xml_name}: not a readable VOC annotation ({_short(e)}); the image is kept without boxes")
+                raise _Skip(f"{xml_name}: not a readable VOC annotation ({first_line(e)}); the image is skipped") from e
+            notes.append(f"{xml_name}: not a readable VOC annotation ({first_line(e)}); the image is kept without boxes")
     elif not segmentation:
         raise _Skip(f"{xml_name}: missing; the image is skipped")
     if not segmentation and not objects:
@@ -345,9 +346,9 @@ def _read_one(root: Path, image_id: str, size: int, segmentation: bool, keep_dif
         raise _Skip(f"JPEGImages/{image_id}.jpg: missing; the image is skipped")
     img_name = img_path.relative_to(root).as_posix()
     try:
-        pixels, (width, height) = _decode_image(img_path, size)
+        pixels, (width, height) = decode_photo(img_path, size)
     except (OSError, MemoryError) as e:
-        raise _Skip(f"{img_name}: {_short(e)}; the image is skipped") from e
+        raise _Skip(f"{img_name}: {first_line(e)}; the image is skipped") from e
     if stated is not None and stated != (width, height):
         notes.append(f"{xml_name}: <size> says {stated[0]}x{stated[1]} but {img_name} is {width}x{height}; the "
                      "image's size is used")
@@ -362,8 +363,8 @@ def _read_one(root: Path, image_id: str, size: int, segmentation: bool, keep_dif
             cmask = _class_mask(cls_path, cls_name, width, height, size, notes)
         except (OSError, ValueError, MemoryError) as e:
             if segmentation:
-                raise _Skip(f"{cls_name}: {_short(e)}; the image is skipped") from e
-            notes.append(f"{cls_name}: {_short(e)}; the image is kept without a mask")
+                raise _Skip(f"{cls_name}: {first_line(e)}; the image is skipped") from e
+            notes.append(f"{cls_name}: {first_line(e)}; the image is kept without a mask")
     objmap = None
     if cmask is not None and obj_path.is_file():
         obj_name = obj_path.relative_to(root).as_posix()
@@ -371,9 +372,9 @@ def _read_one(root: Path, image_id: str, size: int, segmentation: bool, keep_dif
             index, _ = _read_index_png(obj_path)
             if index.shape != (height, width):
                 raise ValueError(f"the mask is {index.shape[1]}x{index.shape[0]} but the image is {width}x{height}")
-            objmap = _resize_nearest(index, size)
+            objmap = resize_index(index, size)
         except (OSError, ValueError, MemoryError) as e:
-            notes.append(f"{obj_name}: {_short(e)}; instance masks come from the boxes and the class mask")
+            notes.append(f"{obj_name}: {first_line(e)}; instance masks come from the boxes and the class mask")
 
     sx, sy = size / width, size / height
     centres = np.arange(size) + 0.5
