@@ -290,3 +290,13 @@ def test_long_captions_and_many_classes_never_push_the_picture_out_of_a_small_vi
     assert abs(box.width() - box.height()) < 2 and box.width() > 150          # square pixels, a usable picture
     assert "<table" in view.legend.text                                        # 20 classes: two columns
     assert view.graphics.toolTip().startswith("a long caption")
+
+
+def test_keypoint_markers_shrink_on_a_small_picture(qtbot):
+    view = shown(qtbot, size=(700, 600))
+    view.set_data(scene())
+    qtbot.wait(20)
+    assert view.point_items[4].opts["size"] == 7
+    view.resize(260, 220)
+    qtbot.waitUntil(lambda: view.point_items[4].opts["size"] < 7)
+    assert view.point_items[4].opts["size"] >= 5

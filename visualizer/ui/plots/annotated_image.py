@@ -344,7 +344,7 @@ class AnnotatedImageView(PlotView):
         self._range: QRectF | None = None
         self._margins = (0.0, 0.0)
         layout.layout.setContentsMargins(1, EDGE_PX, 1, 1)
-        self.view_box.sigResized.connect(lambda *_: (self._fit_aspect(), self._fit_texts()))
+        self.view_box.sigResized.connect(lambda *_: (self._fit_aspect(), self._fit_texts(), self._fit_points()))
         self.box_counts: dict[tuple[int, str], int] = {}      # boxes drawn per (class, style), for tests
         self.box_param: str | None = None
         self.click_param: str | None = None
@@ -391,7 +391,7 @@ class AnnotatedImageView(PlotView):
     def _point_item(self, cls: int) -> pg.ScatterPlotItem:
         item = self.point_items.get(cls)
         if item is None:
-            item = pg.ScatterPlotItem(size=7, pxMode=True, symbol="o", brush=pg.mkBrush(color_of(cls)),
+            item = pg.ScatterPlotItem(size=self.point_size(), pxMode=True, symbol="o", brush=pg.mkBrush(color_of(cls)),
                                       pen=pg.mkPen("#ffffff", width=1), hoverable=True,
                                       tip=lambda x, y, data: f"{data} ({x:.1f}, {y:.1f})" if data else
                                       f"({x:.1f}, {y:.1f})")
@@ -399,6 +399,18 @@ class AnnotatedImageView(PlotView):
             self.view_box.addItem(item)
             self.point_items[cls] = item
         return item
+
+    def point_size(self) -> float:
+        """Keypoint markers' diameter in screen pixels: 7 on a picture drawn 320 px or more, down to
+        5 on a small one, where 18 keypoints of a person would otherwise merge into one blot."""
+        side = min(self.view_box.width(), self.view_box.height())
+        return float(np.clip(round(side / 45.0), 5, 7)) if side > 0 else 7.0
+
+    def _fit_points(self) -> None:
+        size = self.point_size()
+        for item in self.point_items.values():
+            if item.opts["size"] != size:
+                item.setSize(size)
 
     @staticmethod
     def _clear_unused(table: dict, used: set) -> None:
@@ -549,7 +561,7 @@ class AnnotatedImageView(PlotView):
             for cls in np.unique(classes):
                 sel = classes == cls
                 item = self._point_item(int(cls))
-                item.setData(x=pts[sel, 0], y=pts[sel, 1], data=labels[sel])
+                item.setData(x=pts[sel, 0], y=pts[sel, 1], data=labels[sel], size=self.point_size())
                 item.setVisible(True)
                 used.add(int(cls))
         self._clear_unused(self.point_items, used)
