@@ -18,10 +18,11 @@ import numpy as np
 from lessons.pspnet import INFO
 from lessons.pspnet.data import build_data
 from lessons.pspnet.narrative import NARRATIVE, divergence_hint
-from lessons.pspnet.pictures import ppm_evidence, tile
+from lessons.pspnet.pictures import ppm_evidence
 from lessons.pspnet.specs import BINS, CLASSES, MODELS, NAMES, PARAMS, PLOTS, SMALL_STRIDE, VIEW_PARAMS
 from visualizer.core.lesson import Lesson
 from visualizer.core.plotdata import PlotData
+from visualizer.probes.annotated import mosaic
 from visualizer.probes.segmentation import (confusion_counts, confusion_matrix_data, iou_per_class, mask_overlay,
                                             object_consistency)
 
@@ -199,7 +200,7 @@ class PSPNetLesson(Lesson):
             acc = float((pred == truth).mean())
             label = "PSPNet" if name == "pspnet" else "no PPM"
             items.append(mask_overlay(img, pred, CLASSES, f"{label} (pixels right {acc:.0%})"))
-        out: dict[str, PlotData] = {"masks": tile(items, 2 if len(items) <= 4 else 3),
+        out: dict[str, PlotData] = {"masks": mosaic(items, 2),
                                     "confusion": confusion_matrix_data(self.confusion["pspnet"], NAMES)}
         k = NAMES.index(self.hp["show_class"])
         key = (self._version, i, k)

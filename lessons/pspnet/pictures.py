@@ -51,23 +51,3 @@ def ppm_evidence(net, x, class_index: int, bins: tuple[int, ...], class_name: st
     density = [m * (m.shape[0] * m.shape[1] / (h * w)) for m in maps]      # per feature-map pixel: comparable
     return branch_tiles([m.astype(np.float32) for m in density], caps)
 
-
-def tile(items, ncols: int = 2, gap: int = 2):
-    """Several mask overlays of one size side by side in one AnnotatedImageData (rows of ``ncols``, ``gap``
-    white pixels between), captions joined.  items: AnnotatedImageData with (H, W, 3) images and (H, W) masks
-    (or none)."""
-    from visualizer.core.plotdata import AnnotatedImageData
-
-    h, w = items[0].image.shape[:2]
-    nrows = -(-len(items) // ncols)
-    img = np.ones((nrows * h + (nrows - 1) * gap, ncols * w + (ncols - 1) * gap, 3), np.float32)
-    mask = np.zeros(img.shape[:2], np.int64)
-    for k, it in enumerate(items):
-        r, c = divmod(k, ncols)
-        y, x = r * (h + gap), c * (w + gap)
-        img[y:y + h, x:x + w] = it.image
-        if it.mask is not None:
-            mask[y:y + h, x:x + w] = it.mask
-    caption = " | ".join(it.caption for it in items if it.caption)
-    return AnnotatedImageData(img, mask=mask, mask_alpha=items[0].mask_alpha, class_names=items[0].class_names,
-                              caption=caption)
