@@ -13,9 +13,14 @@ BINS = (1, 2, 3, 6)
 SMALL_STRIDE = 4        # 64 px scenes: 16x16 features (stride 8 leaves 8x8 and stalled near mIoU 0.65)
 
 PARAMS = (
+    BoolParam("twin", "Train the twin without PPM", True,
+              tooltip="Train a second network, identical except that its decoder reads the features without "
+                      "the pyramid pooling module, on the same batches: what global context adds. Halves the "
+                      "speed."),
     ChoiceParam("variant", "Network", VARIANTS[0], VARIANTS,
-                tooltip="small: a few residual conv blocks, the last two dilated by 2 and 4 (output stride 4: 16x16 features), "
-                        "the pyramid (bins 1, 2, 3, 6) and the auxiliary branch, on 64 px scenes (trains on a CPU). "
+                tooltip="small: a few residual conv blocks, the last two dilated by 2 and 4 (output stride 4: "
+                        "16x16 features), the pyramid (bins 1, 2, 3, 6) and the auxiliary branch, on 64 px scenes "
+                        "(trains on a CPU). "
                         "pspnet50: the book's PSPNet, a dilated ResNet-50 (49 M parameters) at 475 px: a few "
                         "seconds per image on a CPU, 2 images per step there."),
     IntParam("train_scenes", "Training scenes", 2000, 16, 20000, log=True,
@@ -32,13 +37,9 @@ PARAMS = (
     FloatParam("aux_weight", "Auxiliary loss weight", 0.4, 0.0, 1.0, live=True, decimals=2,
                tooltip="loss = main cross-entropy + weight × auxiliary cross-entropy (the branch on stage 3's "
                        "features). The book and the paper use 0.4; 0 turns the deep supervision off."),
-    BoolParam("twin", "Train the twin without PPM", True,
-              tooltip="Train a second network, identical except that its decoder reads the features without "
-                      "the pyramid pooling module, on the same batches: what global context adds. Halves the "
-                      "speed."),
     ChoiceParam("show_class", "Class channel", CLASSES[0], NAMES, live=True,
                 tooltip="Which class's output channel the pyramid picture explains."),
-    IntParam("image", "Held-out image", 0, 0, N_VAL - 1, live=True,
+    IntParam("image", "Held-out image", 6, 0, N_VAL - 1, live=True,
              tooltip="Which held-out scene the mask and pyramid pictures show."),
     IntParam("cpu_threads", "CPU threads", 1, 1, 16,
              tooltip="PyTorch threads on the CPU device. 1 is fastest for the small net on a busy machine."),

@@ -175,7 +175,8 @@ class PSPNet(nn.Module):
         c_dec = self.ppm.out_channels if self.ppm is not None else c4
         mid = max(c4 // 4, cfg.n_classes) if cfg.variant == "pspnet50" else c4
         self.decoder = SegmentationHead(c_dec, mid, cfg.n_classes, cfg.dropout)
-        self.aux = SegmentationHead(c3, max(c3 // 4, 2 * cfg.n_classes), cfg.n_classes, cfg.dropout) if cfg.aux else None
+        aux_mid = max(c3 // 4, 2 * cfg.n_classes)
+        self.aux = SegmentationHead(c3, aux_mid, cfg.n_classes, cfg.dropout) if cfg.aux else None
 
     def features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(stage 3's output (B, c3, h, w), stage 4's (B, c4, h, w)), h = H / output stride."""
