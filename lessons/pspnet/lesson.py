@@ -5,8 +5,8 @@ Ogawa, *PyTorch advanced deep learning* ch. 3 and Zhao et al., "Pyramid Scene Pa
 dilated feature network (output stride 8; 4 for the small net's 64 px scenes), the pyramid pooling module (bins
 1, 2, 3, 6), a decoder upsampled to the input size and an auxiliary branch on stage 3 whose cross-entropy joins
 the loss with weight 0.4 (``visualizer.models.pspnet_torch``).  One lesson step draws one batch of scenes
-(randomly mirrored) and takes one Adam step of each network on it.  Every ``eval_every`` steps both label the 64 held-out scenes: mIoU, IoU per
-class, the pixel confusion matrix and how consistently each object is labelled
+(randomly mirrored) and takes one Adam step of each network on it.  Every ``eval_every`` steps both label the 64
+held-out scenes: mIoU, IoU per class, the pixel confusion matrix and how consistently each object is labelled
 (``visualizer.probes.segmentation``).
 """
 from __future__ import annotations
