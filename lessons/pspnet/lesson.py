@@ -29,6 +29,7 @@ from visualizer.probes.segmentation import (confusion_counts, confusion_matrix_d
 BOOK_BATCH_CPU = 2              # PSPNet-50 on a CPU: images per step
 EVAL_BATCH = 32
 MEAN, STD = 0.5, 0.25           # input centring of the generated scenes
+POLY_POWER, POLY_FLOOR = 0.9, 0.05   # the book's poly learning-rate schedule; its floor after poly_steps
 
 
 def suffix(name: str) -> str:
@@ -112,12 +113,24 @@ class PSPNetLesson(Lesson):
 
     def set_live(self, name, value) -> None:
         super().set_live(name, value)
-        if name == "lr":
-            for opt in self.trainer.optimizers.values():
-                for group in opt.param_groups:
-                    group["lr"] = value
+        if name in ("lr", "poly_steps"):
+            self._apply_lr(self.last_step)
         elif name == "batch_size":
             self.batch_size = value if self.hp["variant"] == "small" else min(value, BOOK_BATCH_CPU)
+
+    def lr_at(self, step: int) -> float:
+        """The book's poly schedule: lr · (1 − step / poly_steps)^0.9, held at its floor after poly_steps (0: the
+        learning rate stays constant)."""
+        hp = self.hp
+        if not hp["poly_steps"]:
+            return hp["lr"]
+        return hp["lr"] * max(1.0 - step / hp["poly_steps"], POLY_FLOOR) ** POLY_POWER
+
+    def _apply_lr(self, step: int) -> None:
+        lr = self.lr_at(step)
+        for opt in self.trainer.optimizers.values():
+            for group in opt.param_groups:
+                group["lr"] = lr
 
     @property
     def steps_per_epoch(self) -> int:
@@ -137,6 +150,7 @@ class PSPNetLesson(Lesson):
 
     def train_step(self, step: int) -> None:
         self.last_step = step
+        self._apply_lr(step - 1)
         self.trainer.step(self.next_batch(), step)
 
     # ---- evaluation on the held-out scenes ----------------------------------------------------------------------

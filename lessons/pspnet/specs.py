@@ -31,6 +31,9 @@ PARAMS = (
     FloatParam("lr", "Learning rate", 2e-3, 1e-5, 1e-1, log=True, live=True, decimals=5,
                tooltip="Adam step size of both networks (the book uses SGD with momentum and a poly schedule; "
                        "Adam gets a small net there faster on a CPU)."),
+    IntParam("poly_steps", "Learning-rate decay steps", 3000, 0, 100000, live=True,
+             tooltip="The book's poly schedule: the learning rate falls as (1 − step / this)^0.9 and stays at "
+                     "about 7% of it afterwards. 0: constant. Late small steps settle the noisy held-out mIoU."),
     IntParam("batch_size", "Batch size", 16, 2, 64, log=True, live=True,
              tooltip="Scenes per step; both networks see the same batch. At least 2: the pyramid's 1x1 bin "
                      "has one value per channel and image, and batch norm needs more than one."),
@@ -57,7 +60,7 @@ PLOTS = (
     PlotSpec("masks", "Held-out scene: truth, PSPNet, no PPM", "annotated_image", main="tall",
              tooltip="The held-out scene picked under 'Held-out image': the input, its true mask and the masks "
                      "the PSPNet and its twin without pyramid pooling predict (colours: the classes in the "
-                     "legend). Watch the twin paint parts of one large object in different classes."),
+                     "legend). Compare the two predictions on the largest objects."),
     PlotSpec("miou", "mIoU on held-out scenes", "curves", series=("miou", "miou_no_ppm"), x_label="step",
              y_label="share (mIoU)", y_range=(0.0, 1.0),
              tooltip="Mean over the six classes (background included) of intersection over union, TP / (TP + FP "

@@ -86,7 +86,21 @@ def test_aux_weight_is_live_and_enters_the_loss():
     m = train(lesson, 1, start=2)
     assert m["loss"] == pytest.approx(m["main_loss"], rel=1e-6) and m["aux_loss"] > 0
     lesson.set_live("lr", 1e-4)
+    lesson.set_live("poly_steps", 0)
     assert all(g["lr"] == 1e-4 for o in lesson.trainer.optimizers.values() for g in o.param_groups)
+    lesson.close()
+
+
+def test_poly_learning_rate_schedule():
+    lesson = make(twin=False, lr=1e-3, poly_steps=10)
+    lrs = []
+    for step in range(1, 14):
+        lesson.train_step(step)
+        lrs.append(lesson.trainer.optimizers["pspnet"].param_groups[0]["lr"])
+    assert lrs[0] == 1e-3                                    # step 1 trains at the full rate
+    assert lrs[5] == pytest.approx(1e-3 * 0.5 ** 0.9)
+    assert all(a > b for a, b in zip(lrs[:10], lrs[1:10]))
+    assert lrs[-1] == pytest.approx(1e-3 * 0.05 ** 0.9)       # held at the floor
     lesson.close()
 
 
