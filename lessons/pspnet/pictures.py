@@ -49,5 +49,5 @@ def ppm_evidence(net, x, class_index: int, bins: tuple[int, ...], class_name: st
     caps = [f"{cap}: {m.sum() / (abs(total) or 1.0):+.0%}" for cap, m in zip(caps, maps)]
     h, w = maps[0].shape
     density = [m * (m.shape[0] * m.shape[1] / (h * w)) for m in maps]      # per feature-map pixel: comparable
-    return branch_tiles([m.astype(np.float32) for m in density], caps)
+    return branch_tiles([m.astype(np.float32) for m in density], caps, ncols=3)     # 2 rows: larger tiles
 

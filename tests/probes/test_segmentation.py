@@ -70,6 +70,7 @@ def test_overlay_and_tiles():
                                   [[1, 2], [1, 2], [3, 4], [3, 4]])
     g = branch_tiles([np.ones((1, 1)), -2 * np.ones((2, 2)), np.zeros((6, 6))], ["1", "2", "6"])
     assert g.images.shape == (3, 6, 6) and g.levels == (-2.0, 2.0) and g.ncols == 3
+    assert branch_tiles([np.ones((2, 2))] * 5, list("abcde"), ncols=3).ncols == 3
 
 
 def test_object_consistency():

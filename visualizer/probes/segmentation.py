@@ -71,10 +71,10 @@ def mask_overlay(image: np.ndarray, mask: np.ndarray, class_names: Sequence[str]
                               class_names=tuple(class_names), caption=caption)
 
 
-def branch_tiles(maps: Sequence[np.ndarray], captions: Sequence[str]) -> ImageGridData:
+def branch_tiles(maps: Sequence[np.ndarray], captions: Sequence[str], ncols: int = 0) -> ImageGridData:
     """Tiles of signed maps (one (h, w) per pyramid level, resized to the largest by nearest neighbour) on a
-    diverging colour map symmetric about 0, one caption each.  Raises ValueError for no maps or a caption
-    count that does not match."""
+    diverging colour map symmetric about 0, one caption each, ``ncols`` per row (0: all in one row).  Raises
+    ValueError for no maps or a caption count that does not match."""
     if not maps or len(maps) != len(captions):
         raise ValueError(f"{len(maps)} maps for {len(captions)} captions")
     h = max(m.shape[0] for m in maps)
@@ -82,7 +82,7 @@ def branch_tiles(maps: Sequence[np.ndarray], captions: Sequence[str]) -> ImageGr
     tiles = np.stack([upsample_nearest(np.asarray(m, np.float32), h, w) for m in maps])     # (n, h, w)
     top = float(np.nanmax(np.abs(tiles))) if np.isfinite(tiles).any() else 0.0
     top = top if top > 0 else 1.0
-    return ImageGridData(tiles, list(captions), (-top, top), colormap="RdBu_r", ncols=len(maps))
+    return ImageGridData(tiles, list(captions), (-top, top), colormap="RdBu_r", ncols=ncols or len(maps))
 
 
 def upsample_nearest(a: np.ndarray, h: int, w: int) -> np.ndarray:
