@@ -45,8 +45,8 @@ def ppm_evidence(net, x, class_index: int, bins: tuple[int, ...], class_name: st
     maps = [(a["features"][:c] * g["features"][:c]).sum(0)]                   # (h, w)
     maps += [(a[f"bin {b}"] * g[f"bin {b}"]).sum(0) for b in bins]          # (b, b)
     total = float(sum(m.sum() for m in maps))
-    caps = [f"{class_name}: local features"] + [f"bin {b} ({b}×{b})" for b in bins]
-    caps = [f"{cap}: {m.sum() / (abs(total) or 1.0):+.0%}" for cap, m in zip(caps, maps)]
+    caps = [f"{class_name}: local"] + [f"bin {b} ({b}×{b})" for b in bins]
+    caps = [f"{cap} / {m.sum() / (abs(total) or 1.0):+.0%}" for cap, m in zip(caps, maps)]   # " / ": 2 lines
     h, w = maps[0].shape
     density = [m * (m.shape[0] * m.shape[1] / (h * w)) for m in maps]      # per feature-map pixel: comparable
     return branch_tiles([m.astype(np.float32) for m in density], caps, ncols=3)     # 2 rows: larger tiles

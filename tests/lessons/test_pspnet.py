@@ -119,7 +119,7 @@ def test_evaluation_and_pictures():
     assert masks.mask.max() <= len(NAMES) - 1 and masks.image.shape[0] == 2 * 64 + 2
     grid = snap["ppm_branches"]
     assert isinstance(grid, ImageGridData) and len(grid.images) == 5
-    assert grid.captions[0].startswith("circle: local features") and grid.captions[1].startswith("bin 1")
+    assert grid.captions[0].startswith("circle: local /") and grid.captions[1].startswith("bin 1")
     one = grid.images[1]
     assert np.all(one == one[0, 0])                                  # the 1x1 bin: one cell
     two = grid.images[2]
