@@ -35,7 +35,7 @@ NARRATIVE = (
         "car, one object painted in several classes. The plot *One label per object* counts the second mistake: "
         "the share of object pixels that carry their object's majority label.\n\n"
         "**On these scenes the twin keeps up.** Measured on the 2-core machine (bench_pspnet, 10 minutes, one "
-        "thread): mIoU MIOU_PPM with the pyramid, MIOU_TWIN without, object consistency CONS_PPM and CONS_TWIN. "
+        "thread): mIoU 0.73 with the pyramid, 0.76 without, object consistency 0.85 and 0.86 (the issue's target, 0.8, is not reached: squares and triangles stay confused at 16×16). "
         "The reason is size: the small net's dilated stages give every output pixel a theoretical receptive "
         "field of about 147 px, more than twice the 64 px scene, so the twin sees the whole picture without "
         "pooling. Pyramid pooling pays where the image is much larger than what the network effectively sees: "
