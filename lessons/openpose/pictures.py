@@ -1,0 +1,133 @@
+"""The pictures of the ``openpose`` lesson from one held-out scene's stage outputs (Qt-free, NumPy)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from visualizer.core.plotdata import AnnotatedImageData, ImageGridData
+from visualizer.data.scenes import KEYPOINTS, LIMBS
+from visualizer.probes.pose import assemble, find_peaks, pck_counts
+
+PAF_MIN = 0.1          # arrows are drawn where the PAF is at least this long
+
+
+@dataclass
+class Decoded:
+    """One scene's decoding: image (S, S, 3) in [0, 1], stages: T pairs (heat (19, h, w), paf (38, h, w)),
+    targets (heat, paf), truth (G, 18, 3), peaks (18 arrays (n, 3)), people (P, 18, 3), scores (P,),
+    stride."""
+
+    image: np.ndarray
+    stages: list
+    targets: tuple
+    truth: np.ndarray
+    peaks: list
+    people: np.ndarray
+    scores: np.ndarray
+    stride: int
+
+
+def people_of(heat: np.ndarray, paf: np.ndarray, stride: int, image_size: int, peak_threshold: float,
+              paf_threshold: float) -> tuple[list, np.ndarray, np.ndarray]:
+    """Peaks (18 arrays (n, 3)), people (P, 18, 3) and their scores (P,) of one image's maps heat (19, h, w)
+    and paf (38, h, w) (:func:`visualizer.probes.pose.find_peaks`, :func:`assemble`)."""
+    peaks = find_peaks(heat[:len(KEYPOINTS)], peak_threshold, stride)
+    people, scores = assemble(peaks, paf, stride, image_size, paf_threshold)
+    return peaks, people, scores
+
+
+def decode(image, stages, targets, truth, stride, peak_threshold, paf_threshold) -> Decoded:
+    """One scene: image (3, S, S), its stage outputs, targets and true people, decoded from the last stage."""
+    peaks, people, scores = people_of(*stages[-1], stride, image.shape[1], peak_threshold, paf_threshold)
+    return Decoded(np.ascontiguousarray(image.transpose(1, 2, 0)), stages, targets, truth, peaks, people,
+                   scores, stride)
+
+
+def _truth_boxes(truth: np.ndarray) -> np.ndarray:
+    """(G, 4) keypoint boxes of the true people, widened by 2 px."""
+    out = []
+    for person in truth:
+        lab = person[:, 2] > 0
+        if lab.any():
+            (x0, y0), (x1, y1) = person[lab, :2].min(0), person[lab, :2].max(0)
+            out.append((x0 - 2, y0 - 2, x1 + 2, y1 + 2))
+    return np.asarray(out, np.float32).reshape(-1, 4)
+
+
+def skeletons(d: Decoded, peak_threshold: float, paf_threshold: float) -> AnnotatedImageData:
+    """Assembled people as limbs (one colour per person), every peak as a point, true people as dotted boxes."""
+    segs, seg_cls = [], []
+    for p, person in enumerate(d.people):
+        for a, b in LIMBS:
+            if person[a, 2] > 0 and person[b, 2] > 0:
+                segs.append((person[a, :2], person[b, :2]))
+                seg_cls.append(p)
+    pts = [pk[:, :2] for pk in d.peaks if len(pk)]
+    pts = np.concatenate(pts).astype(np.float32) if pts else np.zeros((0, 2), np.float32)
+    labels = [f"{KEYPOINTS[k]} {s:.2f}" for k, pk in enumerate(d.peaks) for s in pk[:, 2]]
+    boxes = _truth_boxes(d.truth)
+    correct, total, _ = pck_counts(d.people, d.truth)
+    n = len(d.people)
+    names = [f"person {i + 1}" for i in range(n)] + ["true person", "peak"]
+    caption = (f"{n} people found ({len(d.truth)} true); PCK@0.2 here {correct}/{total}; peaks > "
+               f"{peak_threshold:.2f}, limbs kept at PAF score ≥ {paf_threshold:.2f}")
+    return AnnotatedImageData(
+        d.image, boxes=boxes, box_classes=np.full(len(boxes), n), box_labels=["true"] * len(boxes),
+        box_styles=["dotted"] * len(boxes), points=pts, point_classes=np.full(len(pts), n + 1),
+        point_labels=labels, segments=np.asarray(segs, np.float32).reshape(-1, 2, 2),
+        segment_classes=np.asarray(seg_cls, np.int64), class_names=names, caption=caption)
+
+
+def confidence(d: Decoded, k: int) -> AnnotatedImageData:
+    """The last stage's confidence map of keypoint k as heat over the image, true joints and peaks."""
+    heat = d.stages[-1][0][k]
+    true_pts = d.truth[d.truth[:, k, 2] > 0][:, k, :2] if len(d.truth) else np.zeros((0, 2))
+    peaks = d.peaks[k][:, :2]
+    pts = np.concatenate([true_pts, peaks]).astype(np.float32).reshape(-1, 2)
+    cls = np.r_[np.zeros(len(true_pts)), np.ones(len(peaks))].astype(np.int64)
+    labels = [f"true {KEYPOINTS[k]}"] * len(true_pts) + [f"peak {s:.2f}" for s in d.peaks[k][:, 2]]
+    return AnnotatedImageData(d.image, heat=np.clip(heat, 0.0, 1.0).astype(np.float32), heat_label="confidence",
+                              points=pts, point_classes=cls, point_labels=labels,
+                              class_names=("true joint", "peak"),
+                              caption=f"{KEYPOINTS[k].replace('_', ' ')}: max {float(heat.max()):.2f}, "
+                                      f"{len(peaks)} peak(s)")
+
+
+def paf_arrows(d: Decoded, limb: int) -> AnnotatedImageData:
+    """The last stage's PAF of one limb as arrows from each map cell's centre (length: 0.9 cell for a unit
+    vector), where it is at least PAF_MIN long; the true limbs as segments; heat: its length."""
+    paf = d.stages[-1][1][2 * limb:2 * limb + 2]                                        # (2, h, w)
+    mag = np.hypot(paf[0], paf[1])
+    r, c = np.nonzero(mag >= PAF_MIN)
+    s = d.stride
+    arrows = np.stack([(c + 0.5) * s, (r + 0.5) * s, 0.9 * s * paf[0, r, c], 0.9 * s * paf[1, r, c]], 1)
+    a, b = LIMBS[limb]
+    true = [(p[a, :2], p[b, :2]) for p in d.truth if p[a, 2] > 0 and p[b, 2] > 0]
+    return AnnotatedImageData(
+        d.image, heat=np.clip(mag, 0.0, 1.0).astype(np.float32), heat_label="|PAF|", heat_alpha=0.35,
+        arrows=arrows.astype(np.float32).reshape(-1, 4), arrow_classes=np.zeros(len(arrows), np.int64),
+        segments=np.asarray(true, np.float32).reshape(-1, 2, 2), segment_classes=np.ones(len(true), np.int64),
+        segment_width=1.5, class_names=("predicted PAF", "true limb"),
+        caption=f"{KEYPOINTS[a].replace('_', ' ')} → {KEYPOINTS[b].replace('_', ' ')}: {len(arrows)} cells "
+                f"with |PAF| ≥ {PAF_MIN}")
+
+
+def stage_grid(d: Decoded, k: int, limb: int) -> ImageGridData:
+    """Row 1: keypoint k's map at stages 1..T and its target; row 2: the limb's PAF length likewise."""
+    heat_t, paf_t = d.targets
+    heats = [h[k] for h, _ in d.stages] + [heat_t[k]]
+    mags = [np.hypot(p[2 * limb], p[2 * limb + 1]) for _, p in d.stages]
+    mags.append(np.hypot(paf_t[2 * limb], paf_t[2 * limb + 1]))
+    n = len(d.stages)
+    caps = [f"stage {t + 1}" for t in range(n)] + ["target"]
+    return ImageGridData(np.clip(np.stack(heats + mags), 0.0, 1.0).astype(np.float32),
+                         caps + [f"|PAF| {c}" for c in caps], (0.0, 1.0), "inferno", ncols=n + 1)
+
+
+def all_maps(d: Decoded) -> ImageGridData:
+    """The last stage's 19 confidence maps."""
+    heat = np.clip(d.stages[-1][0], 0.0, 1.0).astype(np.float32)
+    names = [k.replace("_", " ") for k in KEYPOINTS] + ["background"]
+    return ImageGridData(heat, names[:len(heat)], (0.0, 1.0), "inferno", ncols=5)
+
