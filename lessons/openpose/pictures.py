@@ -10,6 +10,7 @@ from visualizer.data.scenes import KEYPOINTS, LIMBS
 from visualizer.probes.pose import assemble, find_peaks, pck_counts
 
 PAF_MIN = 0.1          # arrows are drawn where the PAF is at least this long
+MAX_PEAKS = 12         # joint candidates kept per keypoint (the strongest): bounds the assembly's work
 
 
 @dataclass
@@ -32,7 +33,7 @@ def people_of(heat: np.ndarray, paf: np.ndarray, stride: int, image_size: int, p
               paf_threshold: float) -> tuple[list, np.ndarray, np.ndarray]:
     """Peaks (18 arrays (n, 3)), people (P, 18, 3) and their scores (P,) of one image's maps heat (19, h, w)
     and paf (38, h, w) (:func:`visualizer.probes.pose.find_peaks`, :func:`assemble`)."""
-    peaks = find_peaks(heat[:len(KEYPOINTS)], peak_threshold, stride)
+    peaks = find_peaks(heat[:len(KEYPOINTS)], peak_threshold, stride, MAX_PEAKS)
     people, scores = assemble(peaks, paf, stride, image_size, paf_threshold)
     return peaks, people, scores
 
@@ -121,8 +122,11 @@ def stage_grid(d: Decoded, k: int, limb: int) -> ImageGridData:
     mags.append(np.hypot(paf_t[2 * limb], paf_t[2 * limb + 1]))
     n = len(d.stages)
     caps = [f"stage {t + 1}" for t in range(n)] + ["target"]
+    a, b = LIMBS[limb]
+    top = [f"{KEYPOINTS[k].replace('_', ' ')}: {caps[0]}"] + caps[1:]
+    bottom = [f"|PAF| {KEYPOINTS[a].replace('_', ' ')} → {KEYPOINTS[b].replace('_', ' ')}: {caps[0]}"]
     return ImageGridData(np.clip(np.stack(heats + mags), 0.0, 1.0).astype(np.float32),
-                         caps + [f"|PAF| {c}" for c in caps], (0.0, 1.0), "inferno", ncols=n + 1)
+                         top + bottom + caps[1:], (0.0, 1.0), "inferno", ncols=n + 1)
 
 
 def all_maps(d: Decoded) -> ImageGridData:

@@ -64,7 +64,7 @@ def test_evaluate_and_snapshot():
     assert snap["confidence"].heat.shape == (16, 16)
     stages = snap["stages"]
     assert isinstance(stages, ImageGridData) and stages.images.shape == (6, 16, 16) and stages.ncols == 3
-    assert stages.captions[:3] == ["stage 1", "stage 2", "target"]
+    assert stages.captions[1:3] == ["stage 2", "target"] and stages.captions[0].endswith("stage 1")
     assert snap["all_maps"].images.shape == (19, 16, 16)
     for data in snap.values():
         header, rows = data.table()

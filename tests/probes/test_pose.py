@@ -83,6 +83,7 @@ def test_peaks_threshold_ties_and_subcell_position():
     x, y, s = peaks[1][1]
     assert s == pytest.approx(0.6) and y == pytest.approx(6.0) and 6.0 < x < 10.0
     assert len(find_peaks(heat, 0.95, 4)[0]) == 0
+    assert [len(p) for p in find_peaks(heat, 0.2, 4, max_peaks=1)] == [1, 1]
 
 
 def test_assembly_recovers_two_hand_built_figures_exactly():
@@ -98,6 +99,15 @@ def test_assembly_recovers_two_hand_built_figures_exactly():
     # a threshold no limb reaches: nothing is connected, nobody is found
     none, _ = assemble(peaks, paf[0], 4, 64, 1.5)
     assert len(none) == 0
+
+
+def test_greedy_matching_takes_the_best_connection_first():
+    paf = np.zeros((2, 16, 16), np.float32)
+    paf[0] = 1.0                                             # every limb should point right
+    peaks = [np.array([[10.0, 20.0, 1.0], [10.0, 40.0, 1.0]]), np.array([[30.0, 22.0, 1.0]])]
+    people, _ = assemble(peaks, paf, 4, 64, 0.5, limbs=[(0, 1)], min_parts=2)
+    assert len(people) == 1                                  # b is taken once: by the straighter a (y = 20)
+    np.testing.assert_allclose(people[0, :, :2], [[10, 20], [30, 22]])
 
 
 def test_limb_score_is_the_line_integral():

@@ -93,12 +93,13 @@ def pose_targets(people: Sequence[np.ndarray], size: int, stride: int, sigma: fl
     return heat, paf.astype(np.float32)
 
 
-def find_peaks(heat: np.ndarray, threshold: float, stride: int) -> list[np.ndarray]:
+def find_peaks(heat: np.ndarray, threshold: float, stride: int, max_peaks: int | None = None) -> list[np.ndarray]:
     """Keypoint candidates of one image: heat (K', h, w) float confidence maps (the first K' channels are
     searched; pass the 18 keypoint channels, not the background).  A peak is a cell >= its 8 neighbours
     (3×3 max pooling; of equal neighbours only the first in raster order) and > ``threshold``; its position is refined by the centroid of its 3×3 neighbourhood
     (values clipped at 0).  Returns K' arrays (n_k, 3) float32 (x, y, score) in image pixels, score the
-    peak's value, strongest first."""
+    peak's value, strongest first, at most ``max_peaks`` each (None: all; an untrained network's noise has
+    many, and the assembly's cost grows with their square)."""
     heat = np.asarray(heat, np.float32)
     k, h, w = heat.shape
     pad = np.pad(heat, ((0, 0), (1, 1), (1, 1)), constant_values=-np.inf)
@@ -118,7 +119,7 @@ def find_peaks(heat: np.ndarray, threshold: float, stride: int) -> list[np.ndarr
         s = heat[j, r, c]
         x = (c + 0.5 + ox[j, r, c]) * stride
         y = (r + 0.5 + oy[j, r, c]) * stride
-        order = np.argsort(-s, kind="stable")
+        order = np.argsort(-s, kind="stable")[:max_peaks]
         out.append(np.stack([x, y, s], axis=1)[order].astype(np.float32).reshape(-1, 3))
     return out
 
