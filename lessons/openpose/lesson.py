@@ -16,7 +16,7 @@ import numpy as np
 
 from lessons.openpose import INFO
 from lessons.openpose import pictures as P
-from lessons.openpose.data import load_scenes
+from lessons.openpose.data import load_data
 from lessons.openpose.narrative import NARRATIVE
 from lessons.openpose.specs import KEYPOINT_CHOICES, LIMB_CHOICES, PARAMS, PLOTS, VAL_IMAGES, VIEW_PARAMS
 from visualizer.core.lesson import Lesson, LessonConfigError
@@ -45,8 +45,8 @@ class OpenPoseLesson(Lesson):
         from visualizer.torch_backend.trainer import TorchTrainer
 
         self.book = hp["variant"] == "openpose"
-        self.context.progress("Generating the scenes", None)
-        self.data = load_scenes(hp["variant"], hp["train_images"], VAL_IMAGES, hp["seed"])
+        self.context.progress("Preparing the scenes", None)
+        self.data = load_data(hp, VAL_IMAGES, self.context)
         self._check_image(hp["image"])
         torch.manual_seed(hp["seed"])
         net = build_openpose(hp["variant"], None if self.book else hp["stages"], hp["width"], seed=hp["seed"])
@@ -76,22 +76,30 @@ class OpenPoseLesson(Lesson):
         b = self.hp["batch_size"]
         return min(b, BOOK_BATCH_CPU) if self.book and self.trainer.device_type == "cpu" else b
 
-    def targets(self, people: list):
-        """Target maps of a batch on the device: heat (B, 19, h, w), paf (B, 38, h, w)."""
+    def targets(self, people: list, void=None):
+        """Target maps of a batch on the device: heat (B, 19, h, w), paf (B, 38, h, w), and the loss mask
+        (B, 1, h, w): 1 − the void share of each map cell (None without void pixels)."""
         import torch
 
         heat, paf = pose_targets(people, self.data.size, self.stride, self.hp["sigma"], self.hp["limb_width"])
         dev = self.trainer.device
-        return torch.as_tensor(heat).to(dev), torch.as_tensor(paf).to(dev)
+        mask = None
+        if void is not None and void.any():
+            b, s, h = len(void), self.stride, self.data.size // self.stride
+            share = void[:, :h * s, :h * s].reshape(b, h, s, h, s).mean(axis=(2, 4))
+            mask = torch.as_tensor((1.0 - share)[:, None].astype(np.float32)).to(dev)
+        return torch.as_tensor(heat).to(dev), torch.as_tensor(paf).to(dev), mask
 
     def losses(self, batch, step):
-        """Sum over stages of MSE(confidence maps) + MSE(PAFs) on a random batch (Ogawa ch. 4.5)."""
+        """Sum over stages of MSE(confidence maps) + MSE(PAFs) on a random batch (Ogawa ch. 4.5), void cells
+        (COCO's crowds and people without keypoints) masked out."""
         from visualizer.models.openpose_torch import openpose_loss
 
         idx = self.rng.integers(0, len(self.x_train), self.batch_size)
-        heat_t, paf_t = self.targets([self.data.train_people[i] for i in idx])
+        void = None if self.data.train_void is None else self.data.train_void[idx]
+        heat_t, paf_t, mask = self.targets([self.data.train_people[i] for i in idx], void)
         outs = self.trainer.modules["model"](self.x_train[idx])
-        total, per_stage = openpose_loss(outs, heat_t, paf_t)
+        total, per_stage = openpose_loss(outs, heat_t, paf_t, mask)
         return {"train_loss": total, **{f"loss_stage_{t + 1}": l.detach() for t, l in enumerate(per_stage)}}
 
     def train_step(self, step: int) -> None:

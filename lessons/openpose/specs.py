@@ -1,7 +1,8 @@
 """Settings and plots of the ``openpose`` lesson (declarations only; no torch)."""
 from __future__ import annotations
 
-from visualizer.core.hyperparams import ChoiceParam, FloatParam, IntParam
+from lessons.openpose.data import COCO_FILE, DATASETS
+from visualizer.core.hyperparams import ChoiceParam, FloatParam, IntParam, PathParam
 from visualizer.core.plotdata import PlotSpec
 from visualizer.data.scenes import KEYPOINTS, LIMBS
 
@@ -18,6 +19,18 @@ KEYPOINT_CHOICES = tuple(k.replace("_", " ") for k in KEYPOINTS)
 LIMB_CHOICES = tuple(limb_name(a, b) for a, b in LIMBS)
 
 PARAMS = (
+    ChoiceParam("dataset", "Data set", DATASETS[0], DATASETS,
+                tooltip="generated scenes: stick figures among shapes, made here (offline). COCO 2017 val: the "
+                        "person keypoints of COCO's 5,000 validation photos, downloaded once (about 1 GB); "
+                        "offline, the generated scenes. COCO JSON file: a person_keypoints JSON of yours and its "
+                        "images. Photos are resized to the network's side (64 px small, 368 px book): at 64 px "
+                        "people are a few pixels tall, so expect little."),
+    PathParam("coco_json", "COCO keypoints JSON", "", "COCO JSON (*.json);;All files (*)",
+              used_when=("dataset", COCO_FILE),
+              tooltip="A COCO person_keypoints_*.json (images, annotations with keypoints)."),
+    PathParam("coco_images", "COCO image folder", "", "Images (*.jpg *.jpeg *.png);;All files (*)",
+              used_when=("dataset", COCO_FILE),
+              tooltip="The folder of the JSON's images: choose any image in it, or type the folder's path."),
     ChoiceParam("variant", "Network", "small", ("small", "openpose"),
                 tooltip="small: a narrow stem (stride 4) and 3×3 / 5×5 stages for 64 px scenes on a CPU. "
                         "openpose: the book's network (Ogawa ch. 4): VGG-19's first ten convolutions, stage 1 "
@@ -29,7 +42,8 @@ PARAMS = (
     IntParam("width", "Branch width", 32, 8, 128, log=True,
              tooltip="Channels inside every branch of the small network."),
     IntParam("train_images", "Training scenes", 2000, 200, 8000, log=True,
-             tooltip="Generated scenes (64 px) the network trains on; 100 others are held out for PCK."),
+             tooltip="Scenes the network trains on (generated at 64 px, or at most this many COCO photos); 100 "
+                     "others are held out for PCK."),
     FloatParam("lr", "Learning rate", 2e-3, 1e-5, 1e-1, log=True, live=True, decimals=5,
                tooltip="Adam step size. Applies at the next step."),
     IntParam("batch_size", "Batch size", 32, 1, 128, live=True, log=True,

@@ -119,3 +119,39 @@ def test_book_variant_builds_steps_and_rejects_a_missing_image():
     with pytest.raises(LessonConfigError, match="held-out scenes"):
         lesson.set_live("image", 20)
     assert lesson.hp["image"] == 0
+
+
+def test_coco_json_file_with_void_mask_and_bad_entries_named(tmp_path):
+    from tests.core.test_data_coco_keypoints import coco_files
+
+    path, img = coco_files(tmp_path)
+    ctx = Recorder()
+    lesson = make(ctx, dataset="COCO JSON file", coco_json=str(path), coco_images=str(img / "1.jpg"))
+    assert len(lesson.data.val_images) == 1 and len(lesson.data.train_images) == 1
+    assert lesson.data.train_images.shape[-1] == 64
+    assert any("6 COCO entries were skipped" in n and "id 23" in n for n in ctx.notices)
+    void = lesson.data.train_void if lesson.data.train_void.any() else lesson.data.val_void
+    assert void.any()                                         # the crowd or the person without keypoints
+    _, _, mask = lesson.targets([np.zeros((0, 18, 3), np.float32)], void[:1])
+    assert mask.shape == (1, 1, 16, 16) and float(mask.min()) < 1.0 and float(mask.max()) == 1.0
+    lesson.train_step(1)
+    assert np.isfinite(lesson.flush()["train_loss"])
+    with pytest.raises(LessonConfigError, match="held-out scenes"):
+        lesson.set_live("image", 3)
+
+
+def test_coco_bad_choices_and_offline_fallback(tmp_path, monkeypatch):
+    with pytest.raises(LessonConfigError, match="COCO person_keypoints JSON"):
+        make(dataset="COCO JSON file")
+    (tmp_path / "bad.json").write_text("{\"images\": []}")
+    with pytest.raises(LessonConfigError, match="bad.json"):
+        make(dataset="COCO JSON file", coco_json=str(tmp_path / "bad.json"), coco_images=str(tmp_path))
+    from visualizer.data import coco_keypoints
+    from visualizer.data.download import DownloadError
+
+    def offline(progress=None):
+        raise DownloadError("no network")
+    monkeypatch.setattr(coco_keypoints, "fetch_coco_keypoints", offline)
+    ctx = Recorder()
+    lesson = make(ctx, dataset="COCO 2017 val (download)")
+    assert "generated" in lesson.data.source and any("generated scenes" in n for n in ctx.notices)
