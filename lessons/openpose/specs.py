@@ -31,16 +31,16 @@ PARAMS = (
     PathParam("coco_images", "COCO image folder", "", "Images (*.jpg *.jpeg *.png);;All files (*)",
               used_when=("dataset", COCO_FILE),
               tooltip="The folder of the JSON's images: choose any image in it, or type the folder's path."),
-    ChoiceParam("variant", "Network", "small", ("small", "openpose"),
-                tooltip="small: a narrow stem (stride 4) and 3×3 / 5×5 stages for 64 px scenes on a CPU. "
-                        "openpose: the book's network (Ogawa ch. 4): VGG-19's first ten convolutions, stage 1 "
-                        "with 3×3 and stages 2-6 with 7×7 convolutions, 368 px input, 46×46 maps, 52 M "
-                        "parameters, random weights; always 6 stages; seconds per step on a CPU."),
     IntParam("stages", "Stages", 3, 1, MAX_STAGES,
              tooltip="Stages T of the small network: stage 1 sees the image features, each later stage sees "
                      "the features and the previous stage's maps and refines them. Every stage is supervised."),
     IntParam("width", "Branch width", 32, 8, 128, log=True,
              tooltip="Channels inside every branch of the small network."),
+    ChoiceParam("variant", "Network", "small", ("small", "openpose"),
+                tooltip="small: a narrow stem (stride 4) and 3×3 / 5×5 stages for 64 px scenes on a CPU. "
+                        "openpose: the book's network (Ogawa ch. 4): VGG-19's first ten convolutions, stage 1 "
+                        "with 3×3 and stages 2-6 with 7×7 convolutions, 368 px input, 46×46 maps, 52 M "
+                        "parameters, random weights; always 6 stages; seconds per step on a CPU."),
     IntParam("train_images", "Training scenes", 2000, 200, 8000, log=True,
              tooltip="Scenes the network trains on (generated at 64 px, or at most this many COCO photos); 100 "
                      "others are held out for PCK."),
@@ -78,6 +78,15 @@ PLOTS = (
              tooltip="Peaks of every confidence map (dots) joined into people by the greedy limb assembly, one "
                      "colour per person; dotted boxes: the true people. Move the thresholds and watch people "
                      "split, merge or vanish."),
+    PlotSpec("pck", "Held-out PCK@0.2 and OKS AP", "curves", series=("val_pck", "val_oks_ap", "val_oks_ap50"),
+             x_label="step", y_label="share", y_range=(0.0, 1.0),
+             tooltip="PCK@0.2: share of labelled joints predicted within 0.2 × the person's size (the longer "
+                     "side of its keypoint box). OKS AP: COCO's keypoint AP (pycocotools), averaged over OKS "
+                     "0.5-0.95; AP50 at OKS 0.5. 100 held-out scenes."),
+    PlotSpec("losses", "Loss per stage", "curves", series=("train_loss",) + STAGE_SERIES, x_label="step",
+             y_label="MSE (log)", log_y=True,
+             tooltip="Mean squared error of each stage's confidence maps plus PAFs (intermediate supervision); "
+                     "train_loss: their sum, what Adam minimizes. Later stages end lower: they refine."),
     PlotSpec("confidence", "Confidence map of the keypoint", "annotated_image",
              tooltip="The last stage's confidence map of the chosen keypoint over the image; crosses: the true "
                      "joints, dots: the peaks above the threshold."),
@@ -89,13 +98,4 @@ PLOTS = (
                      "row) from stage 1 to stage T, then the target: each stage refines the previous one."),
     PlotSpec("all_maps", "All confidence maps (last stage)", "image_grid",
              tooltip="The 18 keypoint maps and the background map of the held-out scene."),
-    PlotSpec("pck", "Held-out PCK@0.2 and OKS AP", "curves", series=("val_pck", "val_oks_ap", "val_oks_ap50"),
-             x_label="step", y_label="share", y_range=(0.0, 1.0),
-             tooltip="PCK@0.2: share of labelled joints predicted within 0.2 × the person's size (the longer "
-                     "side of its keypoint box). OKS AP: COCO's keypoint AP (pycocotools), averaged over OKS "
-                     "0.5-0.95; AP50 at OKS 0.5. 100 held-out scenes."),
-    PlotSpec("losses", "Loss per stage", "curves", series=("train_loss",) + STAGE_SERIES, x_label="step",
-             y_label="MSE (log)", log_y=True,
-             tooltip="Mean squared error of each stage's confidence maps plus PAFs (intermediate supervision); "
-                     "train_loss: their sum, what Adam minimizes. Later stages end lower: they refine."),
 )
