@@ -14,6 +14,7 @@ loss ignores them (Cao et al. mask unannotated people out), as ``void`` says.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -64,9 +65,11 @@ def _void(s: Scenes) -> np.ndarray:
     return void
 
 
+@lru_cache(maxsize=1)
 def load_scenes(variant: str, n_train: int, n_val: int, seed: int) -> PoseData:
     """Generated training and held-out scenes for ``variant`` ("small": n_train and n_val at 64 px;
-    "openpose": BOOK_TRAIN and BOOK_VAL at 368 px)."""
+    "openpose": BOOK_TRAIN and BOOK_VAL at 368 px).  The last set is kept (a Reset with the same data
+    settings does not draw them again; callers must not change the arrays)."""
     if variant == "openpose":
         train, val = scene_sets(BOOK_TRAIN, BOOK_VAL, BOOK_SIZE // 2, seed, **SCENE_KW)
         up = lambda x: np.repeat(np.repeat(x, 2, axis=2), 2, axis=3)                    # noqa: E731

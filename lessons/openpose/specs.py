@@ -41,7 +41,7 @@ PARAMS = (
                         "openpose: the book's network (Ogawa ch. 4): VGG-19's first ten convolutions, stage 1 "
                         "with 3×3 and stages 2-6 with 7×7 convolutions, 368 px input, 46×46 maps, 52 M "
                         "parameters, random weights; always 6 stages; seconds per step on a CPU."),
-    IntParam("train_images", "Training scenes", 2000, 200, 8000, log=True,
+    IntParam("train_images", "Training scenes", 1000, 200, 8000, log=True,
              tooltip="Scenes the network trains on (generated at 64 px, or at most this many COCO photos); 100 "
                      "others are held out for PCK."),
     FloatParam("lr", "Learning rate", 2e-3, 1e-5, 1e-1, log=True, live=True, decimals=5,
