@@ -76,6 +76,8 @@ def load_scenes(variant: str, n_train: int, n_val: int, seed: int) -> PoseData:
         return PoseData(up(train.images), _people(train, 2.0), None, up(val.images), _people(val, 2.0), None,
                         BOOK_SIZE, f"{BOOK_TRAIN} generated scenes at {BOOK_SIZE // 2} px enlarged to {BOOK_SIZE} px")
     train, val = scene_sets(n_train, n_val, SMALL_SIZE, seed, **SCENE_KW)
+    crowded = np.argsort([-len(val.people_of(i)) for i in range(len(val))], kind="stable")
+    val = val.subset(crowded)                  # scenes with most people first: image 0 shows the assembly
     return PoseData(train.images, _people(train), None, val.images, _people(val), None, SMALL_SIZE,
                     f"{n_train} generated scenes at {SMALL_SIZE} px, {n_val} held out")
 

@@ -10,6 +10,7 @@ from visualizer.data.scenes import KEYPOINTS, LIMBS
 from visualizer.probes.pose import assemble, find_peaks, pck_counts
 
 PAF_MIN = 0.1          # arrows are drawn where the PAF is at least this long
+ARROW = 1.2            # arrow length in map cells for a unit PAF vector
 MAX_PEAKS = 12         # joint candidates kept per keypoint (the strongest): bounds the assembly's work
 
 
@@ -71,7 +72,7 @@ def skeletons(d: Decoded, peak_threshold: float, paf_threshold: float) -> Annota
     correct, total, _ = pck_counts(d.people, d.truth)
     n = len(d.people)
     names = [f"person {i + 1}" for i in range(n)] + ["true person", "peak"]
-    caption = (f"{n} people found ({len(d.truth)} true); PCK@0.2 here {correct}/{total}; peaks > "
+    caption = (f"{n} {'person' if n == 1 else 'people'} found ({len(d.truth)} true); PCK@0.2 here {correct}/{total}; peaks > "
                f"{peak_threshold:.2f}, limbs kept at PAF score ≥ {paf_threshold:.2f}")
     return AnnotatedImageData(
         d.image, boxes=boxes, box_classes=np.full(len(boxes), n), box_labels=["true"] * len(boxes),
@@ -96,13 +97,13 @@ def confidence(d: Decoded, k: int) -> AnnotatedImageData:
 
 
 def paf_arrows(d: Decoded, limb: int) -> AnnotatedImageData:
-    """The last stage's PAF of one limb as arrows from each map cell's centre (length: 0.9 cell for a unit
-    vector), where it is at least PAF_MIN long; the true limbs as segments; heat: its length."""
+    """The last stage's PAF of one limb as arrows from each map cell's centre (a unit vector: ARROW cells
+    long), where it is at least PAF_MIN long; the true limbs as segments; heat: its length."""
     paf = d.stages[-1][1][2 * limb:2 * limb + 2]                                        # (2, h, w)
     mag = np.hypot(paf[0], paf[1])
     r, c = np.nonzero(mag >= PAF_MIN)
     s = d.stride
-    arrows = np.stack([(c + 0.5) * s, (r + 0.5) * s, 0.9 * s * paf[0, r, c], 0.9 * s * paf[1, r, c]], 1)
+    arrows = np.stack([(c + 0.5) * s, (r + 0.5) * s, ARROW * s * paf[0, r, c], ARROW * s * paf[1, r, c]], 1)
     a, b = LIMBS[limb]
     true = [(p[a, :2], p[b, :2]) for p in d.truth if p[a, 2] > 0 and p[b, 2] > 0]
     return AnnotatedImageData(
@@ -122,11 +123,10 @@ def stage_grid(d: Decoded, k: int, limb: int) -> ImageGridData:
     mags.append(np.hypot(paf_t[2 * limb], paf_t[2 * limb + 1]))
     n = len(d.stages)
     caps = [f"stage {t + 1}" for t in range(n)] + ["target"]
-    a, b = LIMBS[limb]
-    top = [f"{KEYPOINTS[k].replace('_', ' ')}: {caps[0]}"] + caps[1:]
-    bottom = [f"|PAF| {KEYPOINTS[a].replace('_', ' ')} → {KEYPOINTS[b].replace('_', ' ')}: {caps[0]}"]
+    top = [f"{KEYPOINTS[k].replace('_', ' ')} / {caps[0]}"] + caps[1:]          # " / ": two caption lines
+    bottom = [f"|PAF| / {caps[0]}"] + caps[1:]
     return ImageGridData(np.clip(np.stack(heats + mags), 0.0, 1.0).astype(np.float32),
-                         top + bottom + caps[1:], (0.0, 1.0), "inferno", ncols=n + 1)
+                         top + bottom, (0.0, 1.0), "inferno", ncols=n + 1)
 
 
 def all_maps(d: Decoded) -> ImageGridData:

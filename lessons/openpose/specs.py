@@ -63,7 +63,7 @@ PARAMS = (
                        "exceed it. Raise it and weak limbs drop out; lower it and wrong joints get connected."),
     ChoiceParam("keypoint", "Keypoint", KEYPOINT_CHOICES[2], KEYPOINT_CHOICES, live=True,
                 tooltip="Whose confidence map the heat view and the stage-by-stage view show."),
-    ChoiceParam("limb", "Limb", LIMB_CHOICES[2], LIMB_CHOICES, live=True,
+    ChoiceParam("limb", "Limb", LIMB_CHOICES[7], LIMB_CHOICES, live=True,
                 tooltip="Whose part affinity field the arrow view and the stage-by-stage view show."),
     IntParam("image", "Held-out image", 0, 0, VAL_IMAGES - 1, live=True,
              tooltip="Which held-out scene the pictures show."),

@@ -64,7 +64,8 @@ def test_evaluate_and_snapshot():
     assert snap["confidence"].heat.shape == (16, 16)
     stages = snap["stages"]
     assert isinstance(stages, ImageGridData) and stages.images.shape == (6, 16, 16) and stages.ncols == 3
-    assert stages.captions[1:3] == ["stage 2", "target"] and stages.captions[0].endswith("stage 1")
+    assert stages.captions == ["right shoulder / stage 1", "stage 2", "target", "|PAF| / stage 1", "stage 2",
+                               "target"]
     assert snap["all_maps"].images.shape == (19, 16, 16)
     for data in snap.values():
         header, rows = data.table()
@@ -82,7 +83,7 @@ def test_paf_arrows_and_targets_follow_the_settings():
     assert (wide[k] > 0.1).sum() > (heat_t[k] > 0.1).sum()
     snap = lesson.snapshot()
     arrows = snap["paf"].arrows
-    assert arrows.shape[1] == 4 and np.all(np.hypot(arrows[:, 2], arrows[:, 3]) >= 0.1 * 0.9 * 4 - 1e-5)
+    assert arrows.shape[1] == 4 and np.all(np.hypot(arrows[:, 2], arrows[:, 3]) >= 0.1 * 1.2 * 4 - 1e-5)
 
 
 def test_live_thresholds_change_the_decoding_only():
