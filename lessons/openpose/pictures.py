@@ -64,19 +64,19 @@ def skeletons(d: Decoded, peak_threshold: float, paf_threshold: float) -> Annota
         for a, b in LIMBS:
             if person[a, 2] > 0 and person[b, 2] > 0:
                 segs.append((person[a, :2], person[b, :2]))
-                seg_cls.append(p)
+                seg_cls.append(p + 2)
     pts = [pk[:, :2] for pk in d.peaks if len(pk)]
     pts = np.concatenate(pts).astype(np.float32) if pts else np.zeros((0, 2), np.float32)
     labels = [f"{KEYPOINTS[k]} {s:.2f}" for k, pk in enumerate(d.peaks) for s in pk[:, 2]]
     boxes = _truth_boxes(d.truth)
     correct, total, _ = pck_counts(d.people, d.truth)
     n = len(d.people)
-    names = [f"person {i + 1}" for i in range(n)] + ["true person", "peak"]
-    caption = (f"{n} {'person' if n == 1 else 'people'} found ({len(d.truth)} true); PCK@0.2 here {correct}/{total}; peaks > "
-               f"{peak_threshold:.2f}, limbs kept at PAF score ≥ {paf_threshold:.2f}")
+    names = ["peak", "true person"] + [f"person {i + 1}" for i in range(n)]   # people: colours 2, 3, …
+    caption = (f"{n} {'person' if n == 1 else 'people'} found ({len(d.truth)} true); PCK@0.2 here "
+               f"{correct}/{total}; peaks > {peak_threshold:.2f}, limbs kept at PAF score ≥ {paf_threshold:.2f}")
     return AnnotatedImageData(
-        d.image, boxes=boxes, box_classes=np.full(len(boxes), n), box_labels=["true"] * len(boxes),
-        box_styles=["dotted"] * len(boxes), points=pts, point_classes=np.full(len(pts), n + 1),
+        d.image, boxes=boxes, box_classes=np.full(len(boxes), 1), box_labels=["true"] * len(boxes),
+        box_styles=["dotted"] * len(boxes), points=pts, point_classes=np.zeros(len(pts), np.int64),
         point_labels=labels, segments=np.asarray(segs, np.float32).reshape(-1, 2, 2),
         segment_classes=np.asarray(seg_cls, np.int64), class_names=names, caption=caption)
 
