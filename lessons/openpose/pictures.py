@@ -11,6 +11,7 @@ from visualizer.probes.pose import assemble, find_peaks, pck_counts
 
 PAF_MIN = 0.1          # arrows are drawn where the PAF is at least this long
 ARROW = 1.2            # arrow length in map cells for a unit PAF vector
+MAX_ARROWS = 24        # arrows per side of the map at most (larger maps: every k-th cell)
 MAX_PEAKS = 12         # joint candidates kept per keypoint (the strongest): bounds the assembly's work
 
 
@@ -97,13 +98,18 @@ def confidence(d: Decoded, k: int) -> AnnotatedImageData:
 
 
 def paf_arrows(d: Decoded, limb: int) -> AnnotatedImageData:
-    """The last stage's PAF of one limb as arrows from each map cell's centre (a unit vector: ARROW cells
-    long), where it is at least PAF_MIN long; the true limbs as segments; heat: its length."""
+    """The last stage's PAF of one limb as arrows from each map cell's centre (every k-th cell on maps wider
+    than MAX_ARROWS; a unit vector: ARROW × k cells long, longer vectors drawn as unit ones), where it is at
+    least PAF_MIN long; the true limbs as segments; heat: its length."""
     paf = d.stages[-1][1][2 * limb:2 * limb + 2]                                        # (2, h, w)
     mag = np.hypot(paf[0], paf[1])
-    r, c = np.nonzero(mag >= PAF_MIN)
+    every = max(1, -(-mag.shape[0] // MAX_ARROWS))            # a 46×46 map: every 2nd cell
+    on = mag >= PAF_MIN
+    on &= ((np.arange(mag.shape[0])[:, None] % every == 0) & (np.arange(mag.shape[1])[None] % every == 0))
+    r, c = np.nonzero(on)
     s = d.stride
-    arrows = np.stack([(c + 0.5) * s, (r + 0.5) * s, ARROW * s * paf[0, r, c], ARROW * s * paf[1, r, c]], 1)
+    scale = ARROW * s * every / np.maximum(mag[r, c], 1.0)     # longer than 1 (untrained): drawn as 1
+    arrows = np.stack([(c + 0.5) * s, (r + 0.5) * s, scale * paf[0, r, c], scale * paf[1, r, c]], 1)
     a, b = LIMBS[limb]
     true = [(p[a, :2], p[b, :2]) for p in d.truth if p[a, 2] > 0 and p[b, 2] > 0]
     return AnnotatedImageData(
@@ -111,8 +117,8 @@ def paf_arrows(d: Decoded, limb: int) -> AnnotatedImageData:
         arrows=arrows.astype(np.float32).reshape(-1, 4), arrow_classes=np.zeros(len(arrows), np.int64),
         segments=np.asarray(true, np.float32).reshape(-1, 2, 2), segment_classes=np.ones(len(true), np.int64),
         segment_width=1.5, class_names=("predicted PAF", "true limb"),
-        caption=f"{KEYPOINTS[a].replace('_', ' ')} → {KEYPOINTS[b].replace('_', ' ')}: {len(arrows)} cells "
-                f"with |PAF| ≥ {PAF_MIN}")
+        caption=f"{KEYPOINTS[a].replace('_', ' ')} → {KEYPOINTS[b].replace('_', ' ')}: "
+                f"{int((mag >= PAF_MIN).sum())} cells with |PAF| ≥ {PAF_MIN}")
 
 
 def stage_grid(d: Decoded, k: int, limb: int) -> ImageGridData:

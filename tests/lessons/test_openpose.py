@@ -83,7 +83,8 @@ def test_paf_arrows_and_targets_follow_the_settings():
     assert (wide[k] > 0.1).sum() > (heat_t[k] > 0.1).sum()
     snap = lesson.snapshot()
     arrows = snap["paf"].arrows
-    assert arrows.shape[1] == 4 and np.all(np.hypot(arrows[:, 2], arrows[:, 3]) >= 0.1 * 1.2 * 4 - 1e-5)
+    length = np.hypot(arrows[:, 2], arrows[:, 3])
+    assert arrows.shape[1] == 4 and np.all(length >= 0.1 * 1.2 * 4 - 1e-5) and np.all(length <= 1.2 * 4 + 1e-5)
 
 
 def test_live_thresholds_change_the_decoding_only():
