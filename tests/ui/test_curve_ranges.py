@@ -161,3 +161,12 @@ def test_the_legend_never_covers_the_data_and_is_not_clipped(qtbot, size):
     labels = [label for _, label in view.run_legend.items]
     assert all(len(label.text) <= 40 for label in labels)
     assert labels[-1].toolTip() == long.format(3)
+
+
+def test_legend_names_spell_the_fields_acronyms():
+    from visualizer.ui.plots.curves import series_label
+
+    assert series_label("val_miou_no_ppm") == "val mIoU no PPM"
+    assert series_label("val_oks_ap50") == "val OKS AP50"
+    assert series_label("val_loss@torch") == "val loss (torch twin)"
+    assert series_label("mapping_loss") == "mapping loss"          # only whole words

@@ -40,10 +40,17 @@ def direction_changes(y: np.ndarray) -> int:
     return int(np.count_nonzero(d[1:] != d[:-1]))
 
 
+ACRONYMS = {"miou": "mIoU", "iou": "IoU", "map": "mAP", "pck": "PCK", "oks": "OKS", "ap": "AP", "ap50": "AP50",
+            "ppm": "PPM", "paf": "PAF", "nms": "NMS", "kl": "KL", "td": "TD", "fid": "FID"}
+"""Words of metric names written as the field writes them in a legend (``val_miou`` -> ``val mIoU``)."""
+
+
 def series_label(name: str) -> str:
-    """Legend text for a metric name: ``val_loss`` -> ``val loss``; ``val_loss@torch`` -> ``val loss (torch twin)``."""
+    """Legend text for a metric name: ``val_loss`` -> ``val loss``; ``val_loss@torch`` -> ``val loss (torch twin)``;
+    the field's acronyms spelled as the field spells them (``miou_no_ppm`` -> ``mIoU no PPM``)."""
     base, _, engine = name.partition("@")
-    return base.replace("_", " ") + (f" ({engine} twin)" if engine else "")
+    words = [ACRONYMS.get(w.lower(), w) for w in base.split("_")]
+    return " ".join(words) + (f" ({engine} twin)" if engine else "")
 
 
 def faded(color, alpha: int):
