@@ -70,21 +70,37 @@ SCALE = (0.38, 0.62)         # the object's radius as a share of half the image 
 
 
 def _texture(kind: np.ndarray, u: np.ndarray, v: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Per-image texture weight in [0, 1] between two colours.  kind: (n,) indices into TEXTURES;
-    u, v: (n, H, W) image coordinates.  Returns (n, H, W) float32."""
+    """Per-image texture weight in [0, 1] between two colours, with a random angle and frequency per image.
+    kind: (n,) indices into TEXTURES; u, v: (n, H, W) image coordinates.  Returns (n, H, W) float32."""
     n = len(kind)
     angle = rng.uniform(0, np.pi, (n, 1, 1))
     freq = rng.uniform(6.0, 14.0, (n, 1, 1))
-    along = u * np.cos(angle) + v * np.sin(angle)
-    across = -u * np.sin(angle) + v * np.cos(angle)
-    stripes = (np.sin(freq * along) > 0).astype(np.float32)
-    checks = ((np.sin(freq * along) > 0) ^ (np.sin(freq * across) > 0)).astype(np.float32)
-    dots = ((np.mod(freq * along / np.pi, 2.0) - 1.0) ** 2 + (np.mod(freq * across / np.pi, 2.0) - 1.0) ** 2
-            < 0.35).astype(np.float32)
-    gradient = (0.5 + 0.5 * np.clip(along, -1, 1)).astype(np.float32)
-    solid = np.zeros_like(stripes)
-    out = np.stack([solid, stripes, checks, dots, gradient])                       # (5, n, H, W)
-    return out[kind, np.arange(n)]
+    return texture_weight(kind, angle, freq, u, v)
+
+
+def texture_weight(kind: np.ndarray, angle: np.ndarray, freq: np.ndarray, u: np.ndarray, v: np.ndarray
+                   ) -> np.ndarray:
+    """Texture weight in [0, 1] between two colours: solid (0), stripes, checks, dots or a linear gradient.
+    kind: (n,) indices into TEXTURES; angle (radians), freq (radians per unit of u): (n, 1, 1); u, v: (n, H, W)
+    coordinates (the image spans [-1, 1]).  Returns (n, H, W) float32."""
+    out = np.empty(u.shape, np.float32)
+    for k in np.unique(kind):                            # only the textures in use, each on its own images
+        idx = np.flatnonzero(kind == k)
+        a, f, uu, vv = angle[idx], freq[idx], u[idx], v[idx]
+        along = uu * np.cos(a) + vv * np.sin(a)
+        across = -uu * np.sin(a) + vv * np.cos(a)
+        if TEXTURES[k] == "solid":
+            out[idx] = 0.0
+        elif TEXTURES[k] == "stripes":
+            out[idx] = np.sin(f * along) > 0
+        elif TEXTURES[k] == "checks":
+            out[idx] = (np.sin(f * along) > 0) ^ (np.sin(f * across) > 0)
+        elif TEXTURES[k] == "dots":
+            du, dv = np.mod(f * along / np.pi, 2.0) - 1.0, np.mod(f * across / np.pi, 2.0) - 1.0
+            out[idx] = du ** 2 + dv ** 2 < 0.35
+        else:                                                                       # gradient
+            out[idx] = 0.5 + 0.5 * np.clip(along, -1, 1)
+    return out
 
 
 def _colours(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
