@@ -44,7 +44,7 @@ class SSDConfig:
     max_sizes: tuple[float, ...] = (18, 30, 44, 60)
     aspect_ratios: tuple[tuple[int, ...], ...] = ((2,), (2, 3), (2, 3), (2,))
     base: str = "small"
-    width: int = 32
+    width: int = 16
     variances: tuple[float, float] = field(default=VARIANCES)
 
     def __post_init__(self) -> None:
