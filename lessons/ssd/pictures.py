@@ -9,7 +9,6 @@ import numpy as np
 
 from visualizer.core.errors import LessonConfigError
 from visualizer.core.plotdata import AnnotatedImageData, PlotData
-from visualizer.models.ssd_torch import box_shapes, default_box_index
 from visualizer.probes import detection as D
 
 PROBE_NEIGHBOURS = 5
@@ -63,7 +62,7 @@ class Pictures:
     def all(self) -> dict[str, PlotData]:
         import torch
 
-        from visualizer.models.ssd_torch import detect, match
+        from visualizer.models.ssd_torch import detect, hard_negatives, match
 
         les, hp = self.lesson, self.lesson.hp
         i, loc, conf = self._run()
@@ -82,7 +81,6 @@ class Pictures:
         _, vb, vl = les.data["val"]
         t = match(vb[i:i + 1], vl[i:i + 1], les.net.priors, hp["iou_threshold"])
         ce = torch.nn.functional.cross_entropy(conf[0], t.conf[0], reduction="none")[None]        # (1, P)
-        from visualizer.models.ssd_torch import hard_negatives
         neg = hard_negatives(ce, t.conf > 0, hp["neg_pos"])[0].numpy()
         order = np.argsort(-ce[0].numpy())                                    # hardest negatives first
         neg_sorted = np.zeros_like(neg)
@@ -98,6 +96,8 @@ class Pictures:
         return out
 
     def default_boxes(self, image: np.ndarray) -> AnnotatedImageData:
+        from visualizer.models.ssd_torch import box_shapes, default_box_index
+
         cfg, hp = self.lesson.cfg, self.lesson.hp
         k = min(hp["source_map"], len(cfg.feature_maps)) - 1
         f = cfg.feature_maps[k]
