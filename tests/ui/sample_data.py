@@ -1,7 +1,7 @@
 """One small, deterministic data object per plot kind, for the plot view tests."""
 import numpy as np
 
-from visualizer.core.plotdata import (BarsData, CurvesData, ImageData, ImageGridData, MatrixData, NetworkData,
+from visualizer.core.plotdata import (AnnotatedImageData, BarsData, CurvesData, ImageData, ImageGridData, MatrixData, NetworkData,
                                       PlotSpec, PredictionsData, ScatterData, TableData, TextData, WordMapData)
 
 
@@ -59,8 +59,21 @@ def sample(kind: str):
         data = WordMapData(rng.standard_normal((6, 2)), words, np.array([0, 0, 1, 1, 2, 2]),
                            ("noun", "verb", "adjective"), [0, 1], "u₁", "u₂")
         return PlotSpec("word_map", "Word map", "word_map"), data, 6
+    if kind == "annotated_image":
+        image = np.stack([np.linspace(0, 1, 24, dtype=np.float32)[None, :].repeat(16, 0)] * 3, axis=2)
+        mask = np.zeros((16, 24), np.int64)
+        mask[4:10, 3:9] = 1
+        data = AnnotatedImageData(
+            image, boxes=np.array([[3, 4, 9, 10], [12, 2, 22, 14]], np.float32), box_classes=np.array([0, 1]),
+            box_labels=["circle", "square 0.8"], box_styles=["solid", "dashed"], mask=mask,
+            heat=rng.uniform(0, 1, (4, 6)).astype(np.float32), heat_label="confidence",
+            points=np.array([[5, 5], [15, 8]], np.float32), point_classes=np.array([1, 1]), point_labels=["a", "b"],
+            segments=np.array([[[5, 5], [15, 8]]], np.float32), segment_classes=np.array([1]),
+            arrows=np.array([[2, 12, 3, 0], [6, 12, 0, -2]], np.float32), arrow_classes=np.array([0, 0]),
+            class_names=("circle", "square"), caption="a test scene")
+        return PlotSpec("scene", "Scene", "annotated_image"), data, 2 + 2 + 1 + 2 + 2
     raise KeyError(kind)
 
 
 KINDS = ("curves", "image", "image_grid", "matrix", "bars", "scatter", "network", "table", "text", "predictions",
-         "word_map")
+         "word_map", "annotated_image")

@@ -429,6 +429,8 @@ class AnnotatedImageData:
                                ("point_classes", self.point_classes, self.points),
                                ("segment_classes", self.segment_classes, self.segments),
                                ("arrow_classes", self.arrow_classes, self.arrows)):
+            if arr is not None and np.ndim(arr) != 1:
+                raise ValueError(f"{name} must be one class id per item, (n,), got {np.shape(arr)}")
             if arr is not None and (ref is None or len(arr) != len(ref)):
                 raise ValueError(f"{name} has {len(arr)} entries for {0 if ref is None else len(ref)} items")
         for name, seq, ref in (("box_labels", self.box_labels, self.boxes), ("box_styles", self.box_styles, self.boxes),
@@ -440,6 +442,12 @@ class AnnotatedImageData:
             raise ValueError(f"box style {bad[0]!r} is not one of {BOX_STYLES}")
         if self.mask is not None and np.shape(self.mask) != (h, w):
             raise ValueError(f"mask must be the image's (H, W) = {(h, w)}, got {np.shape(self.mask)}")
+        if self.mask is not None:
+            m = np.asarray(self.mask)
+            if m.dtype.kind not in "iub" and not (m.dtype.kind == "f" and np.all(np.isfinite(m))
+                                                  and np.all(m == np.round(m))):
+                raise ValueError(f"mask must hold whole class ids (0 background, k >= 1, -1 void), got "
+                                 f"{m.dtype} values such as {m.ravel()[np.argmax(m.ravel() != np.round(m.ravel()))]}")
         if self.heat is not None and np.ndim(self.heat) != 2:
             raise ValueError(f"heat must be (h, w), got {np.shape(self.heat)}")
 
