@@ -42,7 +42,7 @@ class SSDLesson(Lesson):
 
         parse_box(hp["probe_box"])                     # a bad probe box: LessonConfigError before any work
         torch.manual_seed(hp["seed"])
-        self.train_set, self.val_set = build_sets(hp["variant"], hp["train_scenes"], hp["seed"])
+        self.train_set, self.val_set = build_sets(hp, self.context)
         self.class_names = self.val_set.class_names
         k = len(self.class_names) + 1
         self.cfg = SSDConfig.ssd300(k) if hp["variant"] == "ssd300" else SSDConfig(num_classes=k)

@@ -1,12 +1,16 @@
 """The ``ssd`` lesson's controls and plots (declarations only; Qt-free, torch-free)."""
 from __future__ import annotations
 
-from visualizer.core.hyperparams import ChoiceParam, FloatParam, IntParam, TextParam
+from visualizer.core.hyperparams import ChoiceParam, FloatParam, IntParam, PathParam, TextParam
 from visualizer.core.plotdata import PlotSpec
 from visualizer.data.scenes import SCENE_CLASSES
 
 VARIANTS = ("small", "ssd300")
 RATIOS = ("all", "1", "1'", "2", "1/2", "3", "1/3")
+SCENES = "generated scenes"
+VOC_DOWNLOAD = "VOC2007 (download)"
+VOC_FOLDER = "VOC folder"
+DATASETS = (SCENES, VOC_DOWNLOAD, VOC_FOLDER)
 
 PARAMS = (
     ChoiceParam("variant", "Model", VARIANTS[0], VARIANTS,
@@ -14,8 +18,16 @@ PARAMS = (
                         "norm that trains on 64-pixel scenes on the CPU. ssd300: the book's SSD300 (VGG-16 base, "
                         "L2Norm on conv4_3, dilated conv6, extras; source maps 38/19/10/5/3/1; 8,732 default boxes) "
                         "on 300-pixel scenes, random weights, batches of at most 4: slow on a CPU."),
+    ChoiceParam("dataset", "Data", SCENES, DATASETS,
+                tooltip="generated scenes: shapes and stick figures on cluttered backgrounds (offline, the default). "
+                        "VOC2007 (download): Pascal VOC 2007 trainval (about 440 MB, once; 20 classes, as in the "
+                        "book); offline it falls back to the scenes and says so. VOC folder: your VOC<year> folder "
+                        "(JPEGImages/ + Annotations/). Photos at 64 px are hard for the small SSD."),
+    PathParam("voc_folder", "VOC folder", "", "All files (*)", used_when=("dataset", VOC_FOLDER),
+              tooltip="The VOC<year> folder holding JPEGImages/ and Annotations/ (and ImageSets/Main/trainval.txt)."),
     IntParam("train_scenes", "Training scenes", 2000, 16, 20000, log=True,
-             tooltip="Generated scenes to train on (each 1 to 4 objects); 200 held-out scenes measure mAP."),
+             tooltip="Generated scenes (or VOC images) to train on (a scene has 1 to 4 objects); 200 held-out "
+                     "scenes measure mAP (VOC: the last fifth of the images read, at most 200)."),
     FloatParam("lr", "Learning rate", 2e-3, 1e-5, 1e-1, log=True, live=True, decimals=5,
                tooltip="Adam step size (the book uses SGD with momentum at 1e-3 on VOC)."),
     IntParam("batch_size", "Batch size", 32, 1, 128, log=True, live=True, tooltip="Scenes per step."),

@@ -184,3 +184,50 @@ def test_ssd300_headless_records_8732_default_boxes(tmp_path):
     assert run["facts"]["default_boxes"] == 8732
     assert run["facts"]["source_maps"] == [38, 19, 10, 5, 3, 1]
     assert "batches of 4" in r.stderr
+
+
+# ---- data: VOC folders and the download's fallback ------------------------------------------------------------
+def tiny_voc(root, n=6):
+    from tests.core.test_data_voc import write_jpeg, write_xml
+
+    rng = np.random.default_rng(0)
+    for i in range(1, n + 1):
+        write_jpeg(root / f"JPEGImages/{i:06d}.jpg", rng.integers(0, 255, (48, 64, 3)))
+        write_xml(root / f"Annotations/{i:06d}.xml", 64, 48, [("dog", 5, 5, 30, 40), ("person", 35, 2, 60, 46)])
+    write_jpeg(root / "JPEGImages/000100.jpg", rng.integers(0, 255, (48, 64, 3)))
+    write_xml(root / "Annotations/000100.xml", 64, 48, [("cat", 40, 10, 90, 30)])      # reaches outside
+    (root / "Annotations/000101.xml").write_text("<annotation><object>")                  # broken XML
+    (root / "JPEGImages/000101.jpg").write_bytes(b"not a jpeg")
+    return root
+
+
+def test_voc_folder_trains_and_names_bad_files(tmp_path):
+    ctx = Recorder()
+    les = make(ctx, dataset="VOC folder", voc_folder=str(tiny_voc(tmp_path / "VOC2007")))
+    assert les.class_names[0] == "aeroplane" and len(les.class_names) == 20
+    assert les.cfg.num_classes == 21 and len(les.train_set) + len(les.val_set) == 7
+    assert any("000100.xml" in n and "000101" in n for n in ctx.notices), ctx.notices
+    les.train_step(1)
+    assert np.isfinite(les.flush()["train_loss"])
+    assert "val_map" in les.evaluate() and les.snapshot()["detections"].class_names[0] == "aeroplane"
+    les.close()
+
+
+def test_voc_folder_errors(tmp_path):
+    with pytest.raises(LessonConfigError, match="Choose a VOC folder"):
+        make(dataset="VOC folder")
+    with pytest.raises(LessonConfigError, match="VOC folder"):
+        make(dataset="VOC folder", voc_folder=str(tmp_path / "nowhere"))
+
+
+def test_voc_download_offline_falls_back_to_the_scenes(monkeypatch):
+    from visualizer.data import voc
+    from visualizer.data.download import DownloadError
+
+    def offline(year, progress=None):
+        raise DownloadError("no network", reason="offline")
+    monkeypatch.setattr(voc, "fetch_voc", offline)
+    ctx = Recorder()
+    les = make(ctx, dataset="VOC2007 (download)")
+    assert les.class_names[0] == "circle" and any("generated scenes instead" in n for n in ctx.notices)
+    les.close()
