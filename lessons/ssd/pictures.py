@@ -13,6 +13,7 @@ from visualizer.probes import detection as D
 
 PROBE_NEIGHBOURS = 5
 SHOWN = 50                   # the detections view draws at most this many (the best)
+BELOW = 3                    # ... and, when none passes the threshold, this many of the best below it
 
 
 def parse_box(text: str, size: int | None = None) -> tuple[float, float, float, float] | None:
@@ -78,6 +79,12 @@ class Pictures:
             f"scene {i}, step {les.last_step}: {len(boxes)} detections at confidence >= {hp['conf_threshold']:.2f}, "
             f"NMS IoU {hp['nms_iou']:.2f}")
         out["truth_vs_pred"] = D.truth_vs_predictions(image, gt, gl, boxes, scores, labels, names)
+        if not len(boxes):                      # nothing passes: the best candidates below the threshold, dotted
+            d = detect(loc, conf, les.net.priors, 0.0, hp["nms_iou"], BELOW)[0]
+            out["detections"] = D.detections_picture(
+                image, d["boxes"].numpy() * size, d["scores"].numpy(), d["labels"].numpy(), names,
+                f"scene {i}, step {les.last_step}: no detection reaches confidence {hp['conf_threshold']:.2f}; "
+                f"dotted: the {BELOW} best below it", style="dotted")
         _, vb, vl = les.data["val"]
         t = match(vb[i:i + 1], vl[i:i + 1], les.net.priors, hp["iou_threshold"])
         ce = torch.nn.functional.cross_entropy(conf[0], t.conf[0], reduction="none")[None]        # (1, P)

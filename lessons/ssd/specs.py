@@ -13,11 +13,6 @@ VOC_FOLDER = "VOC folder"
 DATASETS = (SCENES, VOC_DOWNLOAD, VOC_FOLDER)
 
 PARAMS = (
-    ChoiceParam("variant", "Model", VARIANTS[0], VARIANTS,
-                tooltip="small: an SSD with four source maps (16, 8, 4, 2 cells; 1,520 default boxes) and batch "
-                        "norm that trains on 64-pixel scenes on the CPU. ssd300: the book's SSD300 (VGG-16 base, "
-                        "L2Norm on conv4_3, dilated conv6, extras; source maps 38/19/10/5/3/1; 8,732 default boxes) "
-                        "on 300-pixel scenes, random weights, batches of at most 4: slow on a CPU."),
     ChoiceParam("dataset", "Data", SCENES, DATASETS,
                 tooltip="generated scenes: shapes and stick figures on cluttered backgrounds (offline, the default). "
                         "VOC2007 (download): Pascal VOC 2007 trainval (about 440 MB, once; 20 classes, as in the "
@@ -28,6 +23,11 @@ PARAMS = (
     IntParam("train_scenes", "Training scenes", 2000, 16, 20000, log=True,
              tooltip="Generated scenes (or VOC images) to train on (a scene has 1 to 4 objects); 200 held-out "
                      "scenes measure mAP (VOC: the last fifth of the images read, at most 200)."),
+    ChoiceParam("variant", "Model", VARIANTS[0], VARIANTS,
+                tooltip="small: an SSD with four source maps (16, 8, 4, 2 cells; 1,520 default boxes) and batch "
+                        "norm that trains on 64-pixel scenes on the CPU. ssd300: the book's SSD300 (VGG-16 base, "
+                        "L2Norm on conv4_3, dilated conv6, extras; source maps 38/19/10/5/3/1; 8,732 default boxes) "
+                        "on 300-pixel scenes, random weights, batches of at most 4: slow on a CPU."),
     FloatParam("lr", "Learning rate", 2e-3, 1e-5, 1e-1, log=True, live=True, decimals=5,
                tooltip="Adam step size (the book uses SGD with momentum at 1e-3 on VOC)."),
     IntParam("batch_size", "Batch size", 32, 1, 128, log=True, live=True, tooltip="Scenes per step."),
@@ -83,7 +83,7 @@ PLOTS = (
                      "background boxes hard negative mining keeps (dotted grey, the hardest 60)."),
     PlotSpec("truth_vs_pred", "Ground truth vs predictions (IoU)", "annotated_image",
              tooltip="Ground truth solid, detections dashed with their IoU with the ground truth of their class."),
-    PlotSpec("probe", "Draw a box: nearest default boxes", "annotated_image",
+    PlotSpec("probe", "Draw a box: nearest default boxes", "ssd_probe",
              tooltip="Drag a box on this picture (or type it under Probe box): the five default boxes with the "
                      "highest IoU with it, IoU written on each. A box the defaults fit badly is hard to learn."),
 )

@@ -119,7 +119,8 @@ def test_view_sliders_redraw_without_training(lesson):
     scores = [float(t.split()[-1]) for t in many.box_labels]
     assert min(scores) >= 0.1
     lesson.set_live("conf_threshold", 0.99)
-    assert all(float(t.split()[-1]) >= 0.99 for t in lesson.snapshot()["detections"].box_labels)
+    d = lesson.snapshot()["detections"]             # untrained: none passes; the 3 best below, dotted
+    assert len(d.boxes) == 3 and d.box_styles == ["dotted"] * 3 and "no detection reaches" in d.caption
     lesson.set_live("iou_threshold", 0.3)
     low = lesson.snapshot()["matching"].box_styles.count("dashed")
     lesson.set_live("iou_threshold", 0.8)

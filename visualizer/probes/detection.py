@@ -167,12 +167,12 @@ def matching_picture(image: np.ndarray, gt_boxes: np.ndarray, gt_labels: np.ndar
 
 
 def detections_picture(image: np.ndarray, boxes: np.ndarray, scores: np.ndarray, labels: np.ndarray,
-                       class_names: Sequence[str], caption: str) -> AnnotatedImageData:
-    """Detections (n, 4) pixels with their class and confidence written on them, dashed."""
+                       class_names: Sequence[str], caption: str, style: str = "dashed") -> AnnotatedImageData:
+    """Detections (n, 4) pixels with their class and confidence written on them, drawn ``style``."""
     b = np.asarray(boxes, np.float32).reshape(-1, 4)
     return AnnotatedImageData(_hwc(image), boxes=b, box_classes=np.asarray(labels, np.int64),
                               box_labels=[f"{class_names[int(c)]} {s:.2f}" for c, s in zip(labels, scores)],
-                              box_styles=["dashed"] * len(b), class_names=list(class_names), caption=caption)
+                              box_styles=[style] * len(b), class_names=list(class_names), caption=caption)
 
 
 def truth_vs_predictions(image: np.ndarray, gt_boxes: np.ndarray, gt_labels: np.ndarray, boxes: np.ndarray,
