@@ -47,7 +47,7 @@ NARRATIVE = (
         "more than the NMS IoU. Both sliders apply to the last forward pass at once, without training: lower "
         "the threshold to see the raw crowd of boxes, raise the NMS IoU to see the duplicates NMS removes.",
         plots=("detections", "truth_vs_pred", "loss"),
-        train_until=1200,
+        train_until=800,
     ),
     NarrativeStep(
         "mAP@0.5",
@@ -56,7 +56,7 @@ NARRATIVE = (
         "is the class's average precision (AP), and their mean is **mAP**. Small objects and stick figures "
         "(thin, tall boxes) are usually the last to be learned.",
         plots=("map", "pr_curves", "detections"),
-        train_until=3000,
+        train_until=1500,
     ),
     NarrativeStep(
         "The book's SSD300",

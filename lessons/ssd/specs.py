@@ -42,12 +42,12 @@ PARAMS = (
     FloatParam("nms_iou", "NMS IoU", 0.45, 0.05, 0.95, live=True, decimals=2,
                tooltip="Non-maximum suppression (torchvision.ops.batched_nms, per class): a box overlapping a "
                        "better one of its class by more than this is dropped (view only)."),
-    IntParam("image_index", "Validation image", 0, 0, 199, live=True,
+    IntParam("image_index", "Validation image", 2, 0, 199, live=True,
              tooltip="Which held-out scene the pictures show."),
-    IntParam("source_map", "Source map", 1, 1, 6, live=True,
+    IntParam("source_map", "Source map", 2, 1, 6, live=True,
              tooltip="Default boxes view: 1 is the finest map (small boxes), the last the coarsest."),
-    IntParam("cell_row", "Cell row", 8, 0, 37, live=True, tooltip="Default boxes view: the cell's row."),
-    IntParam("cell_col", "Cell column", 8, 0, 37, live=True, tooltip="Default boxes view: the cell's column."),
+    IntParam("cell_row", "Cell row", 3, 0, 37, live=True, tooltip="Default boxes view: the cell's row."),
+    IntParam("cell_col", "Cell column", 3, 0, 37, live=True, tooltip="Default boxes view: the cell's column."),
     ChoiceParam("aspect", "Aspect ratio", RATIOS[0], RATIOS, live=True,
                 tooltip="Default boxes view: all shapes of the cell, or one (1' is the larger square; 3 and 1/3 "
                         "exist on some maps only)."),
