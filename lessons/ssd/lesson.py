@@ -46,7 +46,7 @@ class SSDLesson(Lesson):
         self.class_names = self.val_set.class_names
         k = len(self.class_names) + 1
         self.cfg = SSDConfig.ssd300(k) if hp["variant"] == "ssd300" else SSDConfig(num_classes=k)
-        if hp["variant"] == "ssd300" and hp["batch_size"] > MAX_BATCH_300:
+        if self._capped() and hp["batch_size"] > MAX_BATCH_300:
             self.context.notice(f"SSD300 on the CPU: batches of {MAX_BATCH_300} scenes instead of "
                                 f"{hp['batch_size']}.")
         net = SSD(self.cfg)
@@ -70,9 +70,13 @@ class SSDLesson(Lesson):
     def steps_per_epoch(self) -> int:
         return math.ceil(len(self.train_set) / self.batch_size())
 
+    def _capped(self) -> bool:
+        return self.hp["variant"] == "ssd300" and self.hp["device"] == "cpu"
+
     def batch_size(self) -> int:
+        """Scenes per step: the setting, at most 4 for SSD300 on the CPU."""
         b = self.hp["batch_size"]
-        return min(b, MAX_BATCH_300) if self.hp["variant"] == "ssd300" else b
+        return min(b, MAX_BATCH_300) if self._capped() else b
 
     def criterion(self):
         from visualizer.models.ssd_torch import MultiBoxLoss
