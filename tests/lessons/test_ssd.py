@@ -97,7 +97,7 @@ def test_evaluate_and_pictures(lesson):
         assert isinstance(d, ScatterData if k == "pr_curves" else AnnotatedImageData), k
         header, rows = d.table()
         assert header
-    gt, _ = lesson.val_set.truth(0)
+    gt, _ = lesson.val_set.truth(lesson.hp["image_index"])
     m = snap["matching"]
     assert m.box_styles.count("solid") == len(gt) and m.box_styles.count("dashed") >= len(gt)
 
