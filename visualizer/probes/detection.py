@@ -133,7 +133,8 @@ def centre_to_pixels(boxes: np.ndarray, size: int) -> np.ndarray:
     return np.concatenate([b[:, :2] - b[:, 2:] / 2, b[:, :2] + b[:, 2:] / 2], 1) * size
 
 
-def default_boxes_picture(image: np.ndarray, boxes: np.ndarray, shapes: Sequence[str], caption: str) -> AnnotatedImageData:
+def default_boxes_picture(image: np.ndarray, boxes: np.ndarray, shapes: Sequence[str],
+                          caption: str) -> AnnotatedImageData:
     """The default boxes of one cell over an image: image (3, S, S) or (S, S, 3); boxes (k, 4) normalized
     (cx, cy, w, h); shapes: k names ("1", "1'", "2", "1/2"...) written on the boxes."""
     img = _hwc(image)
