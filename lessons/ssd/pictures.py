@@ -13,6 +13,7 @@ from visualizer.probes import detection as D
 
 PROBE_NEIGHBOURS = 5
 SHOWN = 50                   # the detections view draws at most this many (the best)
+DRAWN_NEGATIVES = 20         # the matching picture draws the hardest negatives only (all are counted)
 BELOW = 3                    # ... and, when none passes the threshold, this many of the best below it
 
 
@@ -91,7 +92,7 @@ class Pictures:
         neg = hard_negatives(ce, t.conf > 0, hp["neg_pos"])[0].numpy()
         order = np.argsort(-ce[0].numpy())                                    # hardest negatives first
         neg_sorted = np.zeros_like(neg)
-        hardest = order[neg[order]][:60]
+        hardest = order[neg[order]][:DRAWN_NEGATIVES]
         neg_sorted[hardest] = True
         out["matching"] = D.matching_picture(image, gt, gl, self.priors, t.conf[0].numpy(), neg_sorted,
                                              t.overlap[0].numpy(), names)

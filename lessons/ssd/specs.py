@@ -80,7 +80,8 @@ PLOTS = (
              tooltip="The default boxes of the chosen source map, cell and aspect ratio over the image."),
     PlotSpec("matching", "Matching: positives and hard negatives", "annotated_image",
              tooltip="Ground truth (solid), the default boxes matched to it (dashed, IoU written) and the "
-                     "background boxes hard negative mining keeps (dotted grey, the hardest 60)."),
+                     "background boxes hard negative mining keeps (dotted grey, the hardest 20; the caption "
+                     "counts them all)."),
     PlotSpec("truth_vs_pred", "Ground truth vs predictions (IoU)", "annotated_image",
              tooltip="Ground truth solid, detections dashed with their IoU with the ground truth of their class."),
     PlotSpec("probe", "Draw a box: nearest default boxes", "ssd_probe",

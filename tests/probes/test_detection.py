@@ -69,7 +69,7 @@ def test_pictures():
     priors = np.array([[0.25, 0.25, 0.2, 0.2], [0.5, 0.5, 0.5, 0.5], [0.75, 0.75, 0.3, 0.3]], np.float32)
     pic, idx, iou = D.nearest_default_boxes(img, (8, 8, 24, 24), priors, k=2)
     assert pic.image.shape == (32, 32, 3) and list(idx) == [1, 2] and iou[0] == pytest.approx(1.0)
-    assert pic.box_labels[1] == "IoU 1.00"
+    assert pic.box_labels[1] == "IoU 1.00" and list(pic.box_classes) == [0, 1, 1]
     with pytest.raises(ValueError, match="x1 > x0"):
         D.nearest_default_boxes(img, (8, 8, 8, 20), priors)
     m = D.matching_picture(img, np.array([[8, 8, 24, 24]]), np.array([1]), priors, np.array([0, 2, 0]),

@@ -146,9 +146,10 @@ def default_boxes_picture(image: np.ndarray, boxes: np.ndarray, shapes: Sequence
 
 def matching_picture(image: np.ndarray, gt_boxes: np.ndarray, gt_labels: np.ndarray, priors: np.ndarray,
                      positive: np.ndarray, negative: np.ndarray, overlap: np.ndarray, class_names: Sequence[str],
-                     max_negatives: int = 60) -> AnnotatedImageData:
+                     max_negatives: int = 20) -> AnnotatedImageData:
     """The matching of one image: ground truth solid (class colours), positive default boxes dashed in their
-    ground truth's colour with their IoU, hard negatives dotted grey (the ``max_negatives`` hardest).
+    ground truth's colour with their IoU, hard negatives dotted grey (the first ``max_negatives``: pass them
+    hardest first).
 
     gt_boxes (m, 4) pixels, gt_labels (m,); priors (P, 4) normalized centre form; positive (P,) int class ids
     (0: background), negative (P,) bool, overlap (P,) best IoU with a ground truth."""
@@ -207,8 +208,9 @@ def nearest_default_boxes(image: np.ndarray, box: Sequence[float], priors: np.nd
     top = np.argsort(-iou, kind="mergesort")[:k]
     boxes = np.concatenate([b.astype(np.float32), px[top]])
     labels = ["your box"] + [f"IoU {iou[i]:.2f}" for i in top]
-    pic = AnnotatedImageData(img, boxes=boxes, box_classes=np.array([-1] + list(range(len(top)))),
+    pic = AnnotatedImageData(img, boxes=boxes, box_classes=np.array([0] + [1] * len(top)),
                              box_labels=labels, box_styles=["solid"] + ["dashed"] * len(top),
+                             class_names=["your box", "nearest default boxes"],
                              caption=f"the {len(top)} default boxes nearest your box; best IoU {iou[top[0]]:.2f}")
     return pic, top, iou[top]
 
