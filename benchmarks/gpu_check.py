@@ -12,7 +12,9 @@
       the overhead is visualized / bare - 1 (target <= 10 %; evaluation is left out of both).  Then the host
       syncs: ``torch.cuda.set_sync_debug_mode("warn")`` over ``--sync-steps`` (50) ``train_step`` calls after
       the warm-up, counting PyTorch's warnings (target 0 per step), and over one ``flush()`` (expected 1).
-      A lesson that fails to build or step is reported as such and the others go on.  (This replaces
+      A lesson that fails to build or step is reported as such and the others go on.  The book-size networks
+      of issue #16 run as ``lesson@variant`` entries after the lessons' defaults (:data:`BOOK_VARIANTS`:
+      ssd@ssd300, pspnet@pspnet50, openpose@openpose); ``--lessons ssd@ssd300`` picks one.  (This replaces
       ``bench_gan_cuda``, which measured dcgan alone through its internals.)
 (c) precision: the CUDA rows of lesson ``precision_speed`` (``benchmarks/bench_precision.py``: float32,
     float16, bfloat16 MLPs on the 8x8 digits and a 784-512-512-10 MLP), next to NumPy float32.
@@ -45,6 +47,7 @@ from typing import Any, Callable
 import numpy as np
 
 SECTIONS = ("engines", "lessons", "precision", "vgg")
+BOOK_VARIANTS = ("ssd@ssd300", "pspnet@pspnet50", "openpose@openpose")   # the book-size models (issue #16)
 APP_SNAPSHOT_BUDGET = 0.05        # visualizer.ui.lesson_view.SNAPSHOT_BUDGET (not imported here: it is Qt)
 OVERHEAD_TARGET = 0.10
 
@@ -151,11 +154,12 @@ def torch_lessons() -> list[str]:
     return [lesson_id for lesson_id, info in registry.infos().items() if "torch" in info.engines]
 
 
-def measure_lesson(lesson_cls, s: Settings) -> dict[str, Any]:
+def measure_lesson(lesson_cls, s: Settings, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Bare vs visualized step time and host syncs of one lesson class on ``s.device`` (see the module
     docstring).  Returns bare_ms, visual_ms, overhead (fraction), flushes, snapshots, syncs_per_step,
-    flush_syncs.  Exceptions of the lesson propagate."""
-    lesson = lesson_cls(lesson_cls.hyperparameters({"engine": "torch", "device": s.device}))
+    flush_syncs.  ``overrides``: hyperparameters set on top (e.g. ``{"variant": "ssd300"}``).  Exceptions of
+    the lesson propagate."""
+    lesson = lesson_cls(lesson_cls.hyperparameters({"engine": "torch", "device": s.device, **(overrides or {})}))
     try:
         step_fn = lesson.train_step
         step = 0
@@ -244,7 +248,8 @@ def measure_lessons(ids: list[str], s: Settings) -> list[Row]:
             print(f"{lesson_id:16} skipped: time budget spent", flush=True)
             continue
         try:
-            r = measure_lesson(registry.get(lesson_id), s)
+            name, _, variant = lesson_id.partition("@")
+            r = measure_lesson(registry.get(name), s, {"variant": variant} if variant else None)
         except Exception as e:                     # one lesson's failure must not stop the check
             message = f"{type(e).__name__}: {e}".splitlines()[0][:160]
             print(f"{lesson_id:16} FAILED {message}", flush=True)
@@ -408,7 +413,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dry-run", action="store_true", help="run the same code on the CPU for 2-3 steps each")
     ap.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections of {', '.join(SECTIONS)}")
-    ap.add_argument("--lessons", default=None, help="comma-separated lesson ids (default: every torch lesson)")
+    ap.add_argument("--lessons", default=None,
+                    help="comma-separated lesson ids, id@variant for a book variant (default: every torch lesson, "
+                         "then " + ", ".join(BOOK_VARIANTS) + ")")
     ap.add_argument("--budget-s", type=float, default=450.0, help="wall-clock budget of the whole run (s)")
     ap.add_argument("--sync-steps", type=int, default=50, help="steps counted for host syncs per lesson")
     args = ap.parse_args(argv)
@@ -443,7 +450,8 @@ def main(argv: list[str] | None = None) -> int:
     rows: dict[str, list[Row]] = {}
     runners = {"engines": lambda: measure_engines(s), "precision": lambda: measure_precision(s),
                "vgg": lambda: measure_vgg(s),
-               "lessons": lambda: measure_lessons(args.lessons.split(",") if args.lessons else torch_lessons(), s)}
+               "lessons": lambda: measure_lessons(args.lessons.split(",") if args.lessons
+                                                  else torch_lessons() + list(BOOK_VARIANTS), s)}
     for name in ("engines", "precision", "vgg", "lessons"):    # the short, bounded ones first
         if name not in sections:
             continue

@@ -40,3 +40,9 @@ def test_dry_run_covers_every_section_and_survives_a_broken_lesson(capsys):
     for lesson_id in lessons:
         assert f"\nlessons    {lesson_id} " in summary
     assert "no_such_lesson" in summary and "FAILED UnknownLessonError" in summary
+
+
+def test_a_book_variant_entry_reaches_the_lesson_as_its_variant(capsys):
+    assert gpu_check.BOOK_VARIANTS == ("ssd@ssd300", "pspnet@pspnet50", "openpose@openpose")
+    rows = gpu_check.measure_lessons(["openpose@no_such_variant"], dry_settings())
+    assert len(rows) == 1 and rows[0].verdict == "ERROR" and "no_such_variant" in rows[0].result

@@ -11,7 +11,7 @@ from visualizer.core.plotdata import AnnotatedImageData, PlotSpec
 from visualizer.probes.annotated import mosaic
 from visualizer.ui.plots import make_plot_view
 from visualizer.ui.plots.annotated_image import (MAX_BOX_LABELS, AnnotatedImageView, arrow_pairs, box_polyline,
-                                                 format_box, mask_rgba)
+                                                 color_of, format_box, mask_rgba)
 from visualizer.ui.plots.colormaps import class_color
 
 SPEC = PlotSpec("detections", "Detections", "annotated_image")
@@ -62,7 +62,10 @@ def test_helpers_build_outlines_arrows_and_the_mask_colours():
     assert rgba[0, 0, 3] == 0                                                    # background: transparent
     assert rgba[0, 1].tolist()[:3] == list(int(class_color(0)[i:i + 2], 16) for i in (1, 3, 5))
     assert rgba[0, 1, 3] == 128 and rgba[0, 2, 3] == 128 and rgba[0, 2, 0] == rgba[0, 2, 1] == rgba[0, 2, 2]
-    assert rgba[0, 3, :3].tolist() == mask_rgba(np.array([[2]]), 0.5)[0, 0, :3].tolist()   # ids cycle the palette
+    assert rgba[0, 3, :3].tolist() != mask_rgba(np.array([[2]]), 0.5)[0, 0, :3].tolist()   # class 11 != class 1
+    voc = mask_rgba(np.arange(1, 32)[None, :], 1.0)[0, :, :3]                 # 20 classes (VOC) in 20 colours
+    assert len({tuple(c) for c in voc[:30]}) == 30 and voc[30].tolist() == voc[0].tolist()     # then they cycle
+    assert color_of(11) != color_of(1) and color_of(-1) == "#9e9e9e"
     assert format_box(10, 8, -3, 2.04, 60, 40) == "0.0,2.0,10.0,8.0"           # ordered, clipped, rounded
     assert format_box(50.26, 39, 70, 45, 60, 40) == "50.3,39.0,60.0,40.0"
 
@@ -287,3 +290,13 @@ def test_long_captions_and_many_classes_never_push_the_picture_out_of_a_small_vi
     assert abs(box.width() - box.height()) < 2 and box.width() > 150          # square pixels, a usable picture
     assert "<table" in view.legend.text                                        # 20 classes: two columns
     assert view.graphics.toolTip().startswith("a long caption")
+
+
+def test_keypoint_markers_shrink_on_a_small_picture(qtbot):
+    view = shown(qtbot, size=(700, 600))
+    view.set_data(scene())
+    qtbot.wait(20)
+    assert view.point_items[4].opts["size"] == 7
+    view.resize(260, 220)
+    qtbot.waitUntil(lambda: view.point_items[4].opts["size"] < 7)
+    assert view.point_items[4].opts["size"] >= 5

@@ -60,8 +60,21 @@ DRAG_MIN_PX = 4.0            # a press and release closer than this (screen pixe
 
 
 def color_of(k: int) -> str:
-    """The colour of class ``k`` (:func:`class_color`), neutral grey for a negative class."""
-    return NEUTRAL if int(k) < 0 else class_color(int(k))
+    """The colour of class ``k``: :func:`class_color` for the first ten, then the same ten hues darker (classes
+    10-19: VOC's 20 classes stay apart) and lighter (20-29), cycling after that; neutral grey for a negative
+    class."""
+    k = int(k)
+    if k < 0:
+        return NEUTRAL
+    n = len(CLASS_COLORS)
+    base = class_color(k % n)
+    shade = (k // n) % 3
+    if shade == 0:
+        return base
+    c = pg.mkColor(base)
+    rgb = np.array(c.getRgb()[:3], dtype=float)
+    rgb = rgb * 0.55 if shade == 1 else 255.0 - 0.5 * (255.0 - rgb)
+    return "#{:02x}{:02x}{:02x}".format(*(int(round(v)) for v in rgb))
 
 
 def picture_rgb(image: np.ndarray) -> np.ndarray:
@@ -74,14 +87,14 @@ def picture_rgb(image: np.ndarray) -> np.ndarray:
 
 
 def mask_rgba(mask: np.ndarray, alpha: float) -> np.ndarray:
-    """A class mask (H, W) int -> (H, W, 4) uint8 RGBA: 0 transparent, k >= 1 in :func:`class_color` (k - 1)
+    """A class mask (H, W) int -> (H, W, 4) uint8 RGBA: 0 transparent, k >= 1 in :func:`color_of` (k - 1)
     at opacity ``alpha``, negative (void) grey at ``alpha``.  One table lookup, no loop over pixels."""
-    n = len(CLASS_COLORS)
+    n = 3 * len(CLASS_COLORS)                                     # the colours :func:`color_of` tells apart
     a = int(round(255 * min(max(float(alpha), 0.0), 1.0)))
     lut = np.zeros((n + 2, 4), np.uint8)
     lut[0] = (*VOID_RGBA, a)                                      # index 0: void
     for k in range(n):                                            # index k + 2: class k
-        lut[k + 2] = (*pg.mkColor(CLASS_COLORS[k]).getRgb()[:3], a)
+        lut[k + 2] = (*pg.mkColor(color_of(k)).getRgb()[:3], a)
     m = np.asarray(mask).astype(np.int64, copy=False)
     index = np.where(m > 0, (m - 1) % n + 2, np.where(m < 0, 0, 1))
     return lut[index]
@@ -331,7 +344,7 @@ class AnnotatedImageView(PlotView):
         self._range: QRectF | None = None
         self._margins = (0.0, 0.0)
         layout.layout.setContentsMargins(1, EDGE_PX, 1, 1)
-        self.view_box.sigResized.connect(lambda *_: (self._fit_aspect(), self._fit_texts()))
+        self.view_box.sigResized.connect(lambda *_: (self._fit_aspect(), self._fit_texts(), self._fit_points()))
         self.box_counts: dict[tuple[int, str], int] = {}      # boxes drawn per (class, style), for tests
         self.box_param: str | None = None
         self.click_param: str | None = None
@@ -378,7 +391,7 @@ class AnnotatedImageView(PlotView):
     def _point_item(self, cls: int) -> pg.ScatterPlotItem:
         item = self.point_items.get(cls)
         if item is None:
-            item = pg.ScatterPlotItem(size=7, pxMode=True, symbol="o", brush=pg.mkBrush(color_of(cls)),
+            item = pg.ScatterPlotItem(size=self.point_size(), pxMode=True, symbol="o", brush=pg.mkBrush(color_of(cls)),
                                       pen=pg.mkPen("#ffffff", width=1), hoverable=True,
                                       tip=lambda x, y, data: f"{data} ({x:.1f}, {y:.1f})" if data else
                                       f"({x:.1f}, {y:.1f})")
@@ -386,6 +399,18 @@ class AnnotatedImageView(PlotView):
             self.view_box.addItem(item)
             self.point_items[cls] = item
         return item
+
+    def point_size(self) -> float:
+        """Keypoint markers' diameter in screen pixels: 7 on a picture drawn 320 px or more, down to
+        5 on a small one, where 18 keypoints of a person would otherwise merge into one blot."""
+        side = min(self.view_box.width(), self.view_box.height())
+        return float(np.clip(round(side / 45.0), 5, 7)) if side > 0 else 7.0
+
+    def _fit_points(self) -> None:
+        size = self.point_size()
+        for item in self.point_items.values():
+            if item.opts["size"] != size:
+                item.setSize(size)
 
     @staticmethod
     def _clear_unused(table: dict, used: set) -> None:
@@ -536,7 +561,7 @@ class AnnotatedImageView(PlotView):
             for cls in np.unique(classes):
                 sel = classes == cls
                 item = self._point_item(int(cls))
-                item.setData(x=pts[sel, 0], y=pts[sel, 1], data=labels[sel])
+                item.setData(x=pts[sel, 0], y=pts[sel, 1], data=labels[sel], size=self.point_size())
                 item.setVisible(True)
                 used.add(int(cls))
         self._clear_unused(self.point_items, used)
