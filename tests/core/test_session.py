@@ -243,3 +243,17 @@ def test_an_unpicklable_snapshot_is_an_error_event_and_training_goes_on():
     assert s.wait_idle(10) and s.step_count == 5
     assert len(s.history.series("train_loss")[0]) == 5
     assert s.stop(1.0)
+
+
+def test_run_record_holds_the_built_lessons_facts():
+    class FactLesson(ToyLesson):
+        def run_facts(self):
+            return {"default_boxes": 8732}
+
+    s = TrainingSession(FactLesson, {"seed": 1})
+    assert s.wait_idle(10)
+    assert s.run_record()["facts"] == {"default_boxes": 8732}
+    assert s.stop(1.0)
+    t = TrainingSession(ToyLesson, {"seed": 1})
+    assert t.wait_idle(10) and t.run_record()["facts"] == {}
+    assert t.stop(1.0)

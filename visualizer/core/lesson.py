@@ -266,6 +266,11 @@ class Lesson:
         """Plot data for every non-curve plot, as NumPy copies: plot id -> data."""
         return {}
 
+    def run_facts(self) -> dict[str, Any]:
+        """Facts about the built model that ``run.json`` records under ``"facts"`` (JSON-ready values, e.g.
+        ``{"default_boxes": 8732}``); the default has none."""
+        return {}
+
     def divergence_hint(self) -> str:
         """A sentence on the likely cause when a metric turns NaN or Inf."""
         lr = self.hp.get("lr")

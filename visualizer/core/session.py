@@ -150,11 +150,16 @@ class SessionReadout:
         :func:`visualizer.core.hyperparams.data_settings`); empty for a lesson without any."""
         return data_settings(self.applied)
 
+    def lesson_facts(self) -> dict[str, Any]:
+        """The built lesson's :meth:`Lesson.run_facts` (empty where the lesson is not built here)."""
+        lesson = getattr(self, "lesson", None)
+        return dict(lesson.run_facts()) if lesson is not None else {}
+
     def run_record(self) -> dict[str, Any]:
         """What ``run.json`` holds: lesson, engine, seed, data, hyperparameters, live changes, final
         metrics (``final_metrics``: the last value of each; ``epoch_means``: the training metrics'
-        means over the last complete epoch, see :meth:`MetricHistory.epoch_means`), plus
-        ``run_notes`` (what the caller adds, e.g. the CLI's threads and why a run stopped)."""
+        means over the last complete epoch, see :meth:`MetricHistory.epoch_means`), the lesson's ``facts``
+        (:meth:`lesson_facts`), plus ``run_notes`` (what the caller adds, e.g. the CLI's threads and why a run stopped)."""
         return {
             "lesson": self.lesson_cls.info.id,
             "title": self.lesson_cls.info.title,
@@ -168,6 +173,7 @@ class SessionReadout:
             "epochs": round(self.epoch(), 4),
             "final_metrics": self.history.last(),
             "epoch_means": self.history.epoch_means(),
+            "facts": self.lesson_facts(),
             **self.run_notes,
         }
 
