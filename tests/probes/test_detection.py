@@ -74,7 +74,8 @@ def test_pictures():
         D.nearest_default_boxes(img, (8, 8, 8, 20), priors)
     m = D.matching_picture(img, np.array([[8, 8, 24, 24]]), np.array([1]), priors, np.array([0, 2, 0]),
                            np.array([True, False, False]), np.array([0.1, 1.0, 0.0]), ["a", "b"])
-    assert m.box_styles == ["solid", "dashed", "dotted"] and list(m.box_classes) == [1, 1, -1]
+    assert m.box_styles == ["solid", "dashed", "dotted"] and list(m.box_classes) == [1, 1, 2]
+    assert list(m.class_names) == ["a", "b", "hard negative"]                  # the legend names the negatives
     g = D.truth_vs_predictions(img, np.array([[8, 8, 24, 24]]), np.array([0]), np.array([[8, 8, 24, 20]]),
                                np.array([0.9]), np.array([0]), ["a"])
     assert g.box_labels[1] == "IoU 0.75"

@@ -148,8 +148,8 @@ def matching_picture(image: np.ndarray, gt_boxes: np.ndarray, gt_labels: np.ndar
                      positive: np.ndarray, negative: np.ndarray, overlap: np.ndarray, class_names: Sequence[str],
                      max_negatives: int = 20) -> AnnotatedImageData:
     """The matching of one image: ground truth solid (class colours), positive default boxes dashed in their
-    ground truth's colour with their IoU, hard negatives dotted grey (the first ``max_negatives``: pass them
-    hardest first).
+    ground truth's colour with their IoU, hard negatives dotted in a colour of their own, named "hard negative"
+    in the legend (the first ``max_negatives``: pass them hardest first).
 
     gt_boxes (m, 4) pixels, gt_labels (m,); priors (P, 4) normalized centre form; positive (P,) int class ids
     (0: background), negative (P,) bool, overlap (P,) best IoU with a ground truth."""
@@ -159,13 +159,13 @@ def matching_picture(image: np.ndarray, gt_boxes: np.ndarray, gt_labels: np.ndar
     neg = np.flatnonzero(negative)[:max_negatives]
     boxes = np.concatenate([np.asarray(gt_boxes, np.float32).reshape(-1, 4), centre_to_pixels(priors[pos], size),
                             centre_to_pixels(priors[neg], size)])
-    classes = np.concatenate([gt_labels, positive[pos] - 1, np.full(len(neg), -1)]).astype(np.int64)
+    classes = np.concatenate([gt_labels, positive[pos] - 1, np.full(len(neg), len(class_names))]).astype(np.int64)
     labels = ([class_names[int(c)] for c in gt_labels] + [f"{overlap[i]:.2f}" for i in pos] + [""] * len(neg))
     styles = ["solid"] * len(gt_labels) + ["dashed"] * len(pos) + ["dotted"] * len(neg)
     cap = (f"{len(pos)} positives (dashed, IoU written), {int(np.sum(negative))} hard negatives "
            f"({len(neg)} drawn dotted), {len(gt_labels)} ground truth boxes (solid)")
     return AnnotatedImageData(img, boxes=boxes, box_classes=classes, box_labels=labels, box_styles=styles,
-                              class_names=list(class_names), caption=cap)
+                              class_names=[*class_names, "hard negative"], caption=cap)
 
 
 def detections_picture(image: np.ndarray, boxes: np.ndarray, scores: np.ndarray, labels: np.ndarray,
