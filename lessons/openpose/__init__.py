@@ -10,4 +10,4 @@ INFO = LessonInfo(
     "keypoint) and which way each limb points (a part affinity field), then a greedy bipartite matching turns "
     "peaks into skeletons: confidence maps, PAF arrows, stage-by-stage refinement, the assembled skeletons with "
     "their score threshold, PCK@0.2 and OKS AP over time, losses per stage.", engines=("torch",), order=70,
-    pacing=Pacing(speed=None, stop=1500))
+    pacing=Pacing(speed=30.0, stop=1500))

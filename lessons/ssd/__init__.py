@@ -11,4 +11,4 @@ INFO = LessonInfo(
     "negatives hard mining keeps, MultiBoxLoss split into its two terms, detections under confidence and NMS "
     "sliders, IoU against the ground truth, and mAP@0.5 per class with precision-recall curves. "
     "variant=ssd300 builds the book's SSD300 (8,732 default boxes).", engines=("torch",), order=60,
-    pacing=Pacing(speed=None, stop=3000))
+    pacing=Pacing(speed=30.0, stop=3000))
