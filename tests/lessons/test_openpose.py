@@ -9,24 +9,11 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from lessons.openpose.lesson import LESSON
-from visualizer.core.lesson import LessonConfigError, LessonContext
+from visualizer.core.lesson import LessonConfigError
 from visualizer.core.plotdata import AnnotatedImageData, ImageGridData
+from tests.lessons.torch_helpers import Recorder, one_torch_thread  # noqa: F401  (a fixture)
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
-class Recorder(LessonContext):
-    def __init__(self):
-        self.notices = []
-
-    def notice(self, message):
-        self.notices.append(message)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def make(ctx=None, **values):

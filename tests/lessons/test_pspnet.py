@@ -12,27 +12,10 @@ torch = pytest.importorskip("torch")
 import lessons.pspnet.data as D
 from lessons.pspnet.lesson import LESSON
 from lessons.pspnet.specs import NAMES
-from visualizer.core.lesson import LessonContext
 from visualizer.core.plotdata import AnnotatedImageData, ImageGridData, MatrixData
+from tests.lessons.torch_helpers import Recorder, one_torch_thread  # noqa: F401  (a fixture)
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
-class Recorder(LessonContext):
-    def __init__(self):
-        self.notices, self.substitutions = [], []
-
-    def notice(self, message):
-        self.notices.append(message)
-
-    def substituted(self, name, used):
-        self.substitutions.append((name, used))
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def make(ctx=None, **values):

@@ -12,24 +12,10 @@ torch = pytest.importorskip("torch")
 from lessons.ssd.lesson import LESSON
 from lessons.ssd.pictures import parse_box
 from visualizer.core.errors import LessonConfigError
-from visualizer.core.lesson import LessonContext
 from visualizer.core.plotdata import AnnotatedImageData, ScatterData
+from tests.lessons.torch_helpers import Recorder, one_torch_thread  # noqa: F401  (a fixture)
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
-class Recorder(LessonContext):
-    def __init__(self):
-        self.notices = []
-
-    def notice(self, message):
-        self.notices.append(message)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def make(ctx=None, **values):
