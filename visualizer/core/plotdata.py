@@ -483,8 +483,96 @@ class AnnotatedImageData:
         return header, rows
 
 
+ATTENTION_MODES = ("head", "model", "neuron")
+"""Values of :attr:`AttentionData.mode`."""
+
+
+@dataclass
+class AttentionData:
+    """The attention weights of a Transformer for one input, every layer and head (Vaswani et al. 2017;
+    the pictures follow Vig's BertViz, 2019: head view, model view, neuron view).
+
+    tokens: the T query tokens as text; key_tokens: the S key tokens (() means the same as ``tokens``, self
+    attention, S = T).
+    weights: (L, H, T, S) float32 softmax outputs: ``weights[l, h, i, j]`` is how much query i of head h in
+    layer l attends to key j; each row sums to 1 (a masked key has weight 0).
+    mode: which picture (:data:`ATTENTION_MODES`): ``"head"`` lines from each query token (left column) to the
+    key tokens (right column), width and opacity by weight, for ``head`` of ``layer`` (``head = -1``: every
+    head of the layer, one colour per head); ``"model"`` every layer x head as a small heat map (rows
+    layers, columns heads), the selected one outlined; ``"neuron"`` the query and key vectors of the
+    selected head for ``query_index`` with their elementwise product and the scores q·k/√d_k before the
+    softmax (needs ``queries`` and ``keys``).
+    layer, head: the selected layer and head (0-based).
+    queries: (T, d_k) float32 and keys: (S, d_k) float32 of the selected layer and head, or None.
+    query_index: the query token the neuron view explains (0-based).
+    causal: True for a decoder's causal mask (keys after the query are masked; drawn as such).
+    caption: a line under the picture (e.g. "truncated to 128 tokens").
+    Raises ValueError when a shape does not fit (checked by :meth:`validate`)."""
+
+    tokens: Sequence[str]
+    weights: np.ndarray
+    key_tokens: Sequence[str] = ()
+    mode: str = "head"
+    layer: int = 0
+    head: int = 0
+    queries: np.ndarray | None = None
+    keys: np.ndarray | None = None
+    query_index: int = 0
+    causal: bool = False
+    caption: str = ""
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    @property
+    def keys_text(self) -> Sequence[str]:
+        """The key tokens (``key_tokens``, or ``tokens`` for self-attention)."""
+        return self.key_tokens if len(self.key_tokens) else self.tokens
+
+    @property
+    def n_layers(self) -> int:
+        """L, the number of layers."""
+        return int(np.shape(self.weights)[0])
+
+    @property
+    def n_heads(self) -> int:
+        """H, the number of heads per layer."""
+        return int(np.shape(self.weights)[1])
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first field that does not fit."""
+        if self.mode not in ATTENTION_MODES:
+            raise ValueError(f"attention mode must be one of {ATTENTION_MODES}, not {self.mode!r}")
+        w = np.asarray(self.weights)
+        t, s = len(self.tokens), len(self.keys_text)
+        if w.ndim != 4 or w.shape[2:] != (t, s):
+            raise ValueError(f"weights must be (layers, heads, {t} query tokens, {s} key tokens), got {w.shape}")
+        if not 0 <= self.layer < w.shape[0] or not -1 <= self.head < w.shape[1]:
+            raise ValueError(f"layer {self.layer}, head {self.head} is outside the {w.shape[0]} x {w.shape[1]} heads")
+        for name, arr, n in (("queries", self.queries, t), ("keys", self.keys, s)):
+            if arr is not None and (np.ndim(arr) != 2 or np.shape(arr)[0] != n):
+                raise ValueError(f"{name} must be ({n}, d_k), got {np.shape(arr)}")
+        if (self.queries is None) != (self.keys is None) or (
+                self.queries is not None and np.shape(self.queries)[1] != np.shape(self.keys)[1]):
+            raise ValueError("queries and keys come together, with the same d_k")
+        if self.mode == "neuron" and self.queries is None:
+            raise ValueError("the neuron view needs the selected head's queries and keys")
+        if t and not 0 <= self.query_index < t:
+            raise ValueError(f"query_index {self.query_index} is outside the {t} tokens")
+
+    def table(self) -> Table:
+        """The CSV: one row per (layer, head, query, key) with the tokens and the weight, so that one layer
+        and head is the rows with that layer and head."""
+        w = np.asarray(self.weights, dtype=np.float64)
+        keys = self.keys_text
+        rows = [[l, h, i, self.tokens[i], j, keys[j], float(w[l, h, i, j])]
+                for l in range(w.shape[0]) for h in range(w.shape[1])
+                for i in range(w.shape[2]) for j in range(w.shape[3])]
+        return ["layer", "head", "query_index", "query_token", "key_index", "key_token", "weight"], rows
+
+
 PlotData = Union[ScatterData, ImageData, ImageGridData, MatrixData, BarsData, NetworkData, CurvesData, TableData,
-                 TextData, PredictionsData, WordMapData, AnnotatedImageData]
+                 TextData, PredictionsData, WordMapData, AnnotatedImageData, AttentionData]
 
 PLOT_KINDS: dict[str, type] = {
     "curves": CurvesData,
@@ -499,5 +587,6 @@ PLOT_KINDS: dict[str, type] = {
     "predictions": PredictionsData,
     "word_map": WordMapData,
     "annotated_image": AnnotatedImageData,
+    "attention": AttentionData,
 }
 """Plot kind -> the data class it shows (a subclass of it is shown by the same view)."""
