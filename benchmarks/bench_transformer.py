@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     def row() -> dict:
         if last.get("step") == step:
             return last
-        v = lesson._predict_val()
+        v = lesson.predict_val()
         last.clear()
         last.update(v)
         print(f"{'Transformer':>16} {step:6d} {train_s:8.1f} {v['acc']:8.3f} "

@@ -106,7 +106,7 @@ class TransformerLesson(Lesson):
         self.last_step = step
         self.trainer.step(None, step)
 
-    def _predict_val(self) -> dict:
+    def predict_val(self) -> dict:
         """Validation loss, accuracy, per-phenomenon accuracy and predictions (NumPy), at the current weights."""
         import torch
         import torch.nn.functional as F
@@ -124,7 +124,7 @@ class TransformerLesson(Lesson):
                 "p_pos": p_pos}
 
     def evaluate(self) -> dict[str, float]:
-        self._val = self._predict_val()
+        self._val = self.predict_val()
         return {"val_loss": self._val["loss"], "val_acc": self._val["acc"],
                 "bag_of_words_acc": self.data.bow["val_acc"]}
 
@@ -199,7 +199,7 @@ class TransformerLesson(Lesson):
     def snapshot(self) -> dict[str, PlotData]:
         out = dict(self._cached("sentence", self._sentence_pictures))
         if self._val is None:
-            self._val = self._predict_val()
+            self._val = self.predict_val()
         v, val = self._val, self.data.val
         rows = max(self.data.x_train.shape[1], self.sentence.length)
         out.update({
