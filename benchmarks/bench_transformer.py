@@ -1,7 +1,7 @@
 """Transformer encoder on the generated sentiment corpus: validation accuracy over training time against the
 bag-of-words baseline, per phenomenon.
 
-Runs the ``transformer`` lesson headless on its defaults (20,000 training reviews with 3% label noise, 2,000
+Runs the ``transformer`` lesson headless on its defaults (10,000 training reviews with 3% label noise, 2,000
 clean validation reviews; 2 layers, 4 heads, d_model 64, sinusoidal positions, [CLS] pooling, Adam 1e-3, batch
 64) for ``--minutes`` of training (evaluations excluded).  It evaluates every ``--probe-seconds`` of training to
 find when validation accuracy first reaches ``--target`` (the issue: 0.95 within 5 minutes on the 2-core CPU

@@ -15,7 +15,8 @@ from visualizer.data.sentiment import PHENOMENA
 from visualizer.data.tokenize import SPECIAL_TOKENS
 from visualizer.probes.word_map import pca
 
-WORD_CLASSES = ("positive", "negative", "negation", "intensifier", "contrast", "special", "other")
+# in the order of the projector's class colours: orange, blue, green, purple, vermillion, sky blue, yellow, grey
+WORD_CLASSES = ("positive", "negative", "negation", "contrast", "intensifier", "subject", "special", "other")
 NEGATIONS = frozenset({"not", "never", "did"})
 
 
@@ -23,10 +24,12 @@ def word_classes(itos: Sequence[str]) -> np.ndarray:
     """(V,) int64 index into :data:`WORD_CLASSES` of each vocabulary word, from the corpus's word lists."""
     pos, neg = set(sentiment.POSITIVE), set(sentiment.NEGATIVE)
     inten, contrast = set(sentiment.INTENSIFIERS), set(sentiment.CONTRASTS)
+    subjects = {w for s in sentiment.SUBJECTS for w in s.split()} - {"the"}
 
     def cls(w: str) -> str:
         for name, words in (("positive", pos), ("negative", neg), ("negation", NEGATIONS),
-                            ("intensifier", inten), ("contrast", contrast), ("special", SPECIAL_TOKENS)):
+                            ("intensifier", inten), ("contrast", contrast), ("subject", subjects),
+                            ("special", SPECIAL_TOKENS)):
             if w in words:
                 return name
         return "other"
@@ -101,8 +104,8 @@ def phenomenon_table(model: dict[str, float], bow: dict[str, float]) -> MatrixDa
 
 def sentence_bars(probs: np.ndarray, sentence: str) -> BarsData:
     """The class probabilities (2,) of the typed sentence."""
-    short = sentence if len(sentence) <= 60 else sentence[:57] + "…"
-    return BarsData(list(LABELS), np.asarray(probs, dtype=np.float64).copy(), f"P(class | '{short}')")
+    short = sentence if len(sentence) <= 36 else sentence[:35] + "…"
+    return BarsData(list(LABELS), np.asarray(probs, dtype=np.float64).copy(), f"probability ('{short}')")
 
 
 def mistakes_picture(texts: Sequence[str], tags: Sequence[str], truth: np.ndarray, pred: np.ndarray,
@@ -119,7 +122,7 @@ def mistakes_picture(texts: Sequence[str], tags: Sequence[str], truth: np.ndarra
             if by_tag[t] and len(chosen) < k:
                 chosen.append(by_tag[t].pop(0))
     chosen += [int(i) for i in np.flatnonzero(truth == pred)[: k - len(chosen)]]
-    return PredictionsData([f"{texts[i]}  [{tags[i]}]" for i in chosen], [LABELS[int(truth[i])] for i in chosen],
+    return PredictionsData([texts[i] for i in chosen], [f"{LABELS[int(truth[i])]} ({tags[i]})" for i in chosen],
                            [f"{LABELS[int(pred[i])]} ({max(p_pos[i], 1 - p_pos[i]):.2f})" for i in chosen],
                            [bool(truth[i] == pred[i]) for i in chosen], step=step,
-                           accuracy=float(np.mean(truth == pred)), columns=("review [phenomenon]", "true", "model"))
+                           accuracy=float(np.mean(truth == pred)), columns=("validation review", "true (phenomenon)", "model (probability)"))

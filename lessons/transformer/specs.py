@@ -7,7 +7,7 @@ DEFAULT_SENTENCE = "the acting was great but the plot was not good"
 MAX_SENTENCE_CHARS = 20_000       # longer texts are refused by the control; past 127 words they are truncated
 
 PARAMS = (
-    IntParam("n_train", "Training reviews", 20_000, 500, 100_000, log=True,
+    IntParam("n_train", "Training reviews", 10_000, 500, 100_000, log=True,
              tooltip="Generated reviews to train on (3% of their labels flipped: label noise). The 2,000 "
                      "validation reviews are clean and never occur in the training set."),
     IntParam("n_layers", "Layers", 2, 1, 6,
