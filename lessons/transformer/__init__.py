@@ -10,4 +10,4 @@ INFO = LessonInfo(
     "A small Transformer encoder learns the sentiment of generated reviews where word order matters ('not "
     "good', 'good but dull') and beats a bag of words. Watch every head's attention form on a sentence you "
     "type, the words [CLS] looks at, the positional encoding and the word embeddings.",
-    engines=("torch",), order=60, pacing=Pacing(speed=30.0, stop=1500, unit="steps"))
+    engines=("torch",), order=60, pacing=Pacing(speed=30.0, stop=1000, unit="steps"))
