@@ -68,6 +68,10 @@ def test_encoded_contract_unknown_words_and_truncation(vocab_file):
     ids, lengths = tok.encode_batch(["the film", "Zebra " * 50, ""], max_len=6, add_sep=True)
     assert ids.shape == (3, 6) and ids.dtype == np.int64 and lengths.tolist() == [4, 6, 2]
     assert ids[0].tolist() == tok.encode("the film", 6, add_sep=True).ids.tolist()
+    for max_len, add_cls, add_sep in ((32, True, False), (5, True, True), (4, False, True), (3, False, False)):
+        ids, lengths = tok.encode_batch(SENTENCES, max_len, add_cls, add_sep)
+        one = [tok.encode(s, max_len, add_cls, add_sep) for s in SENTENCES]
+        assert ids.tolist() == [e.ids.tolist() for e in one] and lengths.tolist() == [e.length for e in one]
     assert tok.decode(tok.encode("I don't play", 10).ids) == "i don ' t play"
     assert tok.decode([tok.cls_id, tok.stoi["play"], tok.stoi["##ing"], tok.sep_id], skip_special=False) \
         == "[CLS] playing [SEP]"

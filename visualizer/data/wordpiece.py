@@ -207,11 +207,19 @@ class WordPieceTokenizer:
         if max_len - int(add_cls) - int(add_sep) < 1:
             raise ValueError(f"max_len {max_len} leaves no room for a token")
         texts = list(texts)
+        room = max_len - int(add_cls) - int(add_sep)
         ids = np.full((len(texts), max_len), self.pad_id, dtype=np.int64)
         lengths = np.zeros(len(texts), dtype=np.int64)
-        for n, (text, enc) in enumerate(zip(texts, self._tok.encode_batch(texts, add_special_tokens=False))):
-            e = self._assemble(*self._split(enc, text), max_len, add_cls, add_sep)
-            ids[n], lengths[n] = e.ids, e.length
+        start = int(add_cls)
+        if add_cls:
+            ids[:, 0] = self.cls_id
+        for n, enc in enumerate(self._tok.encode_batch_fast(texts, add_special_tokens=False)):
+            pieces = enc.ids[:room]                      # ids only: no token strings or offsets needed here
+            end = start + len(pieces)
+            ids[n, start:end] = pieces
+            if add_sep:
+                ids[n, end] = self.sep_id
+            lengths[n] = end + int(add_sep)
         return ids, lengths
 
     def encode_pair(self, a: str, b: str, max_len: int) -> EncodedPair:
