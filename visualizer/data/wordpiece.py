@@ -213,7 +213,8 @@ class WordPieceTokenizer:
         start = int(add_cls)
         if add_cls:
             ids[:, 0] = self.cls_id
-        for n, enc in enumerate(self._tok.encode_batch_fast(texts, add_special_tokens=False)):
+        batch = getattr(self._tok, "encode_batch_fast", self._tok.encode_batch)     # _fast: tokenizers >= 0.20
+        for n, enc in enumerate(batch(texts, add_special_tokens=False)):
             pieces = enc.ids[:room]                      # ids only: no token strings or offsets needed here
             end = start + len(pieces)
             ids[n, start:end] = pieces
