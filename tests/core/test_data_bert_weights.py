@@ -63,6 +63,9 @@ def test_missing_and_undecodable_config(tmp_path):
         read_bert_config(tmp_path / "nope.json")
     with pytest.raises(LessonConfigError, match="is a folder"):
         read_bert_config(tmp_path)
+    (tmp_path / "huge.json").write_bytes(b" " * (2 << 20))
+    with pytest.raises(LessonConfigError, match="huge.json is 2.0 MB; a BERT config here may hold at most 1.0 MB"):
+        read_bert_config(tmp_path / "huge.json")
     (tmp_path / "bin.json").write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(LessonConfigError, match="not UTF-8"):
         read_bert_config(tmp_path / "bin.json")

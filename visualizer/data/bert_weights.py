@@ -29,6 +29,7 @@ from pathlib import Path
 
 from visualizer.core.errors import LessonConfigError
 from visualizer.data.download import DownloadError, ProgressCallback, cache_dir, fetch
+from visualizer.data.text_file import read_bytes
 
 BERT_REPO = "google-bert/bert-base-uncased"
 # The hub commit whose files the digests below describe (the snapshot of ``main`` that public scripts pin).
@@ -72,6 +73,7 @@ WEIGHT_FORMATS = ("safetensors", "pytorch")
 CONFIG_INT_KEYS = ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "vocab_size",
                    "max_position_embeddings", "type_vocab_size")
 CONFIG_KEYS = CONFIG_INT_KEYS + ("layer_norm_eps", "hidden_act")
+MAX_CONFIG_BYTES = 1 << 20                     # a config.json is a few hundred bytes
 
 
 @dataclass(frozen=True)
@@ -148,17 +150,11 @@ def read_bert_config(path: Path | str) -> dict:
     gives hidden_size 768, 12 layers, 12 heads, intermediate_size 3072, vocab_size 30522, 512 positions, 2
     token types.
 
-    Raises LessonConfigError (a ValueError) naming the file when it is missing or unreadable, not JSON (with
+    Raises LessonConfigError (a ValueError) naming the file when it is missing, unreadable, larger than 1 MB,
+    not JSON (with
     the line), not a JSON object, lacks a key, or holds a value of the wrong type or range."""
     path = Path(path).expanduser()
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise LessonConfigError(f"The BERT config {path} does not exist.") from None
-    except IsADirectoryError:
-        raise LessonConfigError(f"{path} is a folder, not a BERT config.json.") from None
-    except OSError as e:
-        raise LessonConfigError(f"Could not read the BERT config {path}: {e.strerror or e}") from None
+    raw = read_bytes(path, MAX_CONFIG_BYTES, "BERT config")
     try:
         config = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:

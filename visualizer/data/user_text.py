@@ -13,11 +13,10 @@ it falls back to Windows-1252, then Latin-1 (which accepts every byte).  Size li
 from __future__ import annotations
 
 import codecs
-import os
 from pathlib import Path
 
 from visualizer.core.errors import LessonConfigError
-from visualizer.data.text_file import DEFAULT_MAX_BYTES, _open, _too_large
+from visualizer.data.text_file import DEFAULT_MAX_BYTES, read_bytes
 
 # Legacy encodings the detector may choose from, most widespread first (the order breaks near-ties).
 LEGACY_ENCODINGS = ("cp1252", "cp1251", "cp1250", "cp1253", "cp1254", "cp1257", "cp932", "gb18030", "big5",
@@ -89,19 +88,7 @@ def read_user_text(path: Path | str, max_bytes: int = DEFAULT_MAX_BYTES, what: s
     than ``max_bytes``, is empty (or only white space), holds binary data (NUL bytes, or more than 1 % control
     characters once decoded), does not decode with the given ``encoding``, or names an unknown ``encoding``."""
     path = Path(path).expanduser()
-    with _open(path, what) as f:
-        try:
-            size = os.fstat(f.fileno()).st_size
-        except OSError:
-            size = 0
-        if size > max_bytes:
-            raise _too_large(path, size, max_bytes, what)
-        try:
-            data = f.read(max_bytes + 1)
-        except OSError as e:
-            raise LessonConfigError(f"Could not read {path}: {e.strerror or e}") from None
-    if len(data) > max_bytes:
-        raise _too_large(path, None, max_bytes, what)
+    data = read_bytes(path, max_bytes, what)
     if not data:
         raise LessonConfigError(f"{path.name} is empty; choose a file that holds some text.")
 

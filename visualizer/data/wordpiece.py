@@ -25,8 +25,10 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from visualizer.core.errors import LessonConfigError
+from visualizer.data.text_file import read_bytes
 from visualizer.data.tokenize import SPECIAL_TOKENS, Encoded
 
+MAX_VOCAB_BYTES = 64 << 20              # BERT-base's vocab.txt is 231 KB; multilingual ones a few MB
 MAX_WORD_CHARS = 100                     # BERT's max_input_chars_per_word: a longer word becomes [UNK]
 
 
@@ -42,14 +44,7 @@ class EncodedPair(Encoded):
 
 
 def _read_vocab_lines(path: Path) -> list[str]:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise LessonConfigError(f"The vocabulary {path} does not exist.") from None
-    except IsADirectoryError:
-        raise LessonConfigError(f"{path} is a folder, not a vocab.txt file.") from None
-    except OSError as e:
-        raise LessonConfigError(f"Could not read the vocabulary {path}: {e.strerror or e}") from None
+    raw = read_bytes(path, MAX_VOCAB_BYTES, "vocabulary")
     if b"\x00" in raw:
         raise LessonConfigError(f"{path.name} is not a vocabulary (it holds binary data).")
     try:
@@ -114,8 +109,8 @@ class WordPieceTokenizer:
         """The tokenizer of a BERT ``vocab.txt``: one token per line in UTF-8, the id is the line number (from 0).
         lowercase: True for an uncased vocabulary (bert-base-uncased), False for a cased one.
 
-        Raises LessonConfigError (a ValueError) naming the file when it is missing, unreadable, binary, not
-        UTF-8, or not a vocabulary (an empty or duplicate line, a special token missing)."""
+        Raises LessonConfigError (a ValueError) naming the file when it is missing, unreadable, larger than
+        64 MB, binary, not UTF-8, or not a vocabulary (an empty or duplicate line, a special token missing)."""
         path = Path(path).expanduser()
         lines = _read_vocab_lines(path)
         try:
