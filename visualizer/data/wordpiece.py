@@ -126,7 +126,7 @@ class WordPieceTokenizer:
         and splitting).  The special tokens take ids 0..4 in the order of :data:`SPECIAL_TOKENS` (as in a
         :class:`~visualizer.data.tokenize.WordVocab`), then the single characters (at most ``limit_alphabet``
         of them, the most frequent), then ``##`` pieces and merged words.  min_frequency: the fewest times a
-        merge must occur.  Takes about 0.15 s for the shipped book (2,000 tokens, 2-core CPU).
+        merge must occur.  Takes 0.1–0.7 s for the shipped book (2,000 tokens, busy 2-core CPU).
 
         Not bit-reproducible: the library breaks ties between equally frequent merges in hash-map order
         (huggingface/tokenizers issue 1794, open), so two trainings on the same texts can differ in a few rare
