@@ -3,13 +3,15 @@
 :class:`~visualizer.core.plotdata.HighlightedTextData` (Ogawa, *PyTorch advanced deep learning*, ch. 7).
 
 Built for the app's 30 Hz redraws while a model trains (issue #17: 128 tokens, all layers x heads of a 4 x 4
-model, event-loop p99 <= 50 ms).  Each picture is painted by one widget (:class:`AttentionCanvas`) with
+model, event-loop p99 <= 50 ms).  Each picture is painted by one widget (:class:`Canvas`) with
 QPainter, not built from one graphics item per line or cell:
 
-- head view: the lines of a head are batched by weight into :data:`WEIGHT_BINS` paths (one pen each: opacity
-  and width grow with the weight), built with ``pg.arrayToQPath(connect="pairs")`` from NumPy arrays; weights
-  under :data:`MIN_WEIGHT` are left out, and at most :data:`MAX_LINES` lines are drawn (the strongest: the
-  threshold rises and the legend says so), so 128 x 128 tokens x 16 heads cost a few dozen paths;
+- head view: the lines of a head are batched by weight into :data:`WEIGHT_BINS` batches, one pen each
+  (opacity and width grow with the weight), each drawn by one ``drawLines`` call (one QPainterPath of
+  thousands of crossing lines is stroked by Qt as a whole: ~100x slower); weights under :data:`MIN_WEIGHT`
+  are left out, at most :data:`MAX_LINES` lines are drawn (the strongest: the threshold rises and the
+  legend says so), and only those crossing the visible part, so 128 x 128 tokens x 16 heads cost a few
+  dozen batches;
 - model view: every layer x head heat map comes from ONE RGBA image of the whole model (colours looked up in
   one NumPy indexing), drawn cell by cell into a grid with gaps; masked (causal) cells are grey;
 - neuron view: the vectors of the selected head as rows of coloured cells, each block an image.
@@ -32,9 +34,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QLineF, QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
 from PySide6.QtWidgets import QFrame, QScrollArea, QSizePolicy, QWidget
 
 from visualizer.core.plotdata import AttentionData, HighlightedTextData, PlotSpec
@@ -375,14 +376,18 @@ class AttentionView(ScrolledPictureView):
         if data.mode == "model":
             return 0.0
         n = max(len(data.tokens), len(data.keys_text)) + (1 if data.mode == "neuron" else 0)
-        return self._header_height() + n * MIN_ROW + 2 * MARGIN
+        width = self.scroll.viewport().width()
+        return self._header_height(data, width) + n * MIN_ROW + 2 * MARGIN
 
-    @staticmethod
-    def _header_height() -> float:
+    def _header_height(self, data: AttentionData | None = None, width: int = 0) -> float:
+        """Pixels above the picture: the title line, and in the head view a second line of head chips when
+        they do not fit beside the title."""
+        if data is not None and data.mode == "head" and self._chips(data, width)[1]:
+            return 52.0
         return 30.0
 
     def _rows(self, size: QSize, n: int, extra: int = 0) -> Rows:
-        top = self._header_height() + MARGIN
+        top = self._header_height(self._data, size.width()) + MARGIN
         avail = size.height() - top - MARGIN
         h = min(MAX_ROW, max(MIN_ROW, avail / max(1, n + extra)))
         return Rows(top + extra * h, h, n)
@@ -406,13 +411,21 @@ class AttentionView(ScrolledPictureView):
         else:
             self._paint_neuron(painter, size, data, ink, muted)
 
-    def _title(self, painter: QPainter, text: str, ink: QColor) -> None:
+    @staticmethod
+    def _title_font() -> QFont:
         font = QFont()
         font.setPixelSize(13)
         font.setBold(True)
+        return font
+
+    def _title(self, painter: QPainter, text: str, ink: QColor, width: float) -> None:
+        """The picture's title line, elided to ``width`` pixels."""
+        font = self._title_font()
+        fm = QFontMetricsF(font)
         painter.setFont(font)
         painter.setPen(ink)
-        painter.drawText(QPointF(MARGIN, MARGIN + QFontMetricsF(font).ascent()), text)
+        painter.drawText(QPointF(MARGIN, MARGIN + fm.ascent()),
+                         fm.elidedText(text, Qt.TextElideMode.ElideRight, width - 2 * MARGIN))
 
     # head view -------------------------------------------------------------------------------------------------
     def _head_geometry(self, size: QSize, data: AttentionData):
@@ -425,26 +438,42 @@ class AttentionView(ScrolledPictureView):
         left = (size.width() - span) / 2          # x where the query lines start
         return rows, font, fm, label_w, left, left + span
 
+    def _head_title(self) -> str:
+        return f"Layer {self.layer} · " + ("all heads" if self.head < 0 else f"head {self.head}")
+
+    def _chips(self, data: AttentionData, width: float) -> tuple[list[QRectF], bool]:
+        """The head chips' rectangles (beside the title, else on a second line; narrower for many heads) and
+        whether they take the second line."""
+        n = data.n_heads
+        x0 = MARGIN + QFontMetricsF(self._title_font()).horizontalAdvance("Layer 00 · all heads") + 12
+        avail = width - x0 - MARGIN
+        chip = min(20.0, avail / n - 4)
+        second = chip < 13.0
+        if second:
+            x0, avail = MARGIN, width - 2 * MARGIN
+            chip = max(6.0, min(20.0, avail / n - 4))
+        y = MARGIN - 1 + (22.0 if second else 0.0)
+        return [QRectF(x0 + h * (chip + 4), y, chip, 18.0) for h in range(n)], second
+
     def _chip_rects(self, data: AttentionData) -> list[QRectF]:
-        x0 = MARGIN + 170.0
-        return [QRectF(x0 + h * 24.0, MARGIN - 1, 20.0, 18.0) for h in range(data.n_heads)]
+        return self._chips(data, self.canvas.width())[0]
 
     def _paint_head(self, painter: QPainter, size: QSize, data: AttentionData, ink: QColor, muted: QColor) -> None:
         layer, head = self.layer, self.head
-        self._title(painter, f"Layer {layer} · " + ("all heads" if head < 0 else f"head {head}"), ink)
+        self._title(painter, self._head_title(), ink, size.width())
         chip_font = QFont()
         chip_font.setPixelSize(10)
         painter.setFont(chip_font)
-        for h, rect in enumerate(self._chip_rects(data)):
-            if rect.right() > size.width() - MARGIN:
-                break
+        rects, _second = self._chips(data, size.width())
+        for h, rect in enumerate(rects):
             color = QColor(head_color(h))
             on = head < 0 or h == head
             painter.setPen(QPen(color, 1.5))
             painter.setBrush(color if on else Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(rect, 3, 3)
             painter.setPen(QColor("#ffffff" if on and is_dark(color) else "#111111") if on else ink)
-            painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), str(h))
+            if rect.width() >= QFontMetricsF(chip_font).horizontalAdvance(str(h)) + 2:
+                painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), str(h))
         rows, font, fm, label_w, x_left, x_right = self._head_geometry(size, data)
         w = np.asarray(data.weights[layer], dtype=np.float64)          # (H, T, S)
         heads = list(range(data.n_heads)) if head < 0 else [head]
@@ -521,7 +550,7 @@ class AttentionView(ScrolledPictureView):
     # model view ------------------------------------------------------------------------------------------------
     def _model_geometry(self, size: QSize, data: AttentionData) -> tuple[float, float, float]:
         """(x of the first column, y of the first row, cell size) of the model view's grid."""
-        left, top = MARGIN + 58.0, self._header_height() + 18.0
+        left, top = MARGIN + 58.0, self._header_height(data) + 18.0
         L, H = data.n_layers, data.n_heads
         cell_w = (size.width() - left - MARGIN) / H - GAP
         cell_h = (size.height() - top - MARGIN) / L - GAP
@@ -544,7 +573,7 @@ class AttentionView(ScrolledPictureView):
     def _paint_model(self, painter: QPainter, size: QSize, data: AttentionData, ink: QColor, muted: QColor) -> None:
         L, H = data.n_layers, data.n_heads
         T, S = len(data.tokens), len(data.keys_text)
-        self._title(painter, f"{L} layers × {H} heads · click a head to select it", ink)
+        self._title(painter, f"{L} layers × {H} heads", ink, size.width())
         left, top, cell = self._model_geometry(size, data)
         image = self._mosaic_image(data)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, cell < max(T, S))
@@ -624,8 +653,8 @@ class AttentionView(ScrolledPictureView):
         v = self.neuron_values(data)
         i = min(self.query, len(data.tokens) - 1)
         d_k = v["k"].shape[1]
-        self._title(painter, f"Layer {self.layer} · head {head} · query {i} “{shown_token(data.tokens[i])}” "
-                             f"· d_k = {d_k}", ink)
+        self._title(painter, f"Layer {self.layer} · head {head} · query {i} “{shown_token(data.tokens[i])}”", ink,
+                    size.width())
         rows, font, fm, qw, kw, x_q, x_k, x_vec, cw, score_w, weight_w = self._neuron_geometry(size, data)
         h = rows.height
         # query column (clickable)
@@ -652,10 +681,13 @@ class AttentionView(ScrolledPictureView):
         x_s = x_qk + block + 10
         x_w = x_s + score_w + 10
         head_y = rows.top - h - 14
-        for x, wdt, text in ((x_vec, block, f"q, k  (±{sk:.2g})"), (x_qk, block, f"q∘k  (±{sqk:.2g})"),
-                             (x_s, score_w, "q·k/√d"), (x_w, weight_w, "softmax")):
-            painter.drawText(QRectF(x, head_y, max(wdt, 40), 13), int(Qt.AlignmentFlag.AlignLeft),
-                             QFontMetricsF(small).elidedText(text, Qt.TextElideMode.ElideRight, max(wdt, 40)))
+        sfm = QFontMetricsF(small)
+        for x, wdt, long, short in ((x_vec, block + 8, f"q, k  (±{sk:.2g})", "q, k"),
+                                    (x_qk, block + 8, f"q∘k  (±{sqk:.2g})", "q∘k"),
+                                    (x_s, score_w + 8, "q·k/√d", "q·k/√d"), (x_w, weight_w, "softmax", "softmax")):
+            text = long if sfm.horizontalAdvance(long) <= wdt else short
+            painter.drawText(QRectF(x, head_y, wdt, 13), int(Qt.AlignmentFlag.AlignLeft),
+                             sfm.elidedText(text, Qt.TextElideMode.ElideRight, wdt))
         # q row (above the keys, over the k block)
         painter.setFont(font)
         painter.setPen(ink)
@@ -718,18 +750,20 @@ class AttentionView(ScrolledPictureView):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         causal = " · causal mask: a token sees only itself and earlier tokens" if data.causal else ""
         if data.mode == "head":
-            note = (f"lines: query → key, width and opacity by weight (under {self.line_threshold:.2g} not drawn)"
-                    f"{causal} · hover a token to see only its lines; click a head chip or a query token")
+            note = (f"line width and opacity = weight (< {self.line_threshold:.2g} hidden){causal} · hover a token"
+                    " for its lines only")
             y = self._paint_caption(painter, size, " · ".join(t for t in (data.caption, note) if t), 4, lines=4)
             return
         if data.mode == "model":
-            note = "masked cells grey" + causal if data.causal else ""
+            note = "click a head to select it" + (" · masked cells grey" + causal if data.causal else "")
             y = self._paint_caption(painter, size, " · ".join(t for t in (data.caption, note) if t), 2, lines=2)
             ticks = [(math.sqrt(t), f"{t:g}") for t in (0.0, 0.01, 0.05, 0.25, 0.5, 1.0)]
             paint_colorbar(painter, QRectF(MARGIN, max(y + 2, size.height() - 30), min(size.width() - 2 * MARGIN,
                            520), 28), WEIGHT_MAP, ticks, "weight (colour ∝ √weight)", ink)
             return
-        note = "rows: key tokens · blocks coloured relative to their largest |value| (in their header)" + causal
+        d_k = np.shape(data.keys)[1]
+        note = (f"rows: key tokens · d_k = {d_k} · colours relative to each block's largest |value|{causal}"
+                " · click a query token (left) to follow it")
         y = self._paint_caption(painter, size, " · ".join(t for t in (data.caption, note) if t), 2, lines=2)
         ticks = [(0.0, "−max"), (0.5, "0"), (1.0, "+max")]
         paint_colorbar(painter, QRectF(MARGIN, max(y + 2, size.height() - 30), min(size.width() - 2 * MARGIN, 420),
