@@ -154,6 +154,28 @@ class Rows:
         return i if 0 <= i < self.count else -1
 
 
+_WIDTHS: dict[tuple[int, str], float] = {}
+
+
+def widest_token(tokens, font: QFont) -> float:
+    """The width in pixels of the widest of ``tokens`` as :func:`shown_token` prints them in ``font`` (cached per
+    pixel size and token: a 128-token redraw measures no text twice)."""
+    px = font.pixelSize()
+    fm = None
+    widest = 0.0
+    for t in tokens:
+        key = (px, str(t))
+        w = _WIDTHS.get(key)
+        if w is None:
+            if fm is None:
+                fm = QFontMetricsF(font)
+            if len(_WIDTHS) > 50_000:
+                _WIDTHS.clear()
+            w = _WIDTHS[key] = fm.horizontalAdvance(shown_token(t))
+        widest = max(widest, w)
+    return widest
+
+
 def token_font(row_height: float) -> QFont:
     font = QFont()
     font.setPixelSize(int(max(8, min(14, round(row_height * 0.72)))))
@@ -308,6 +330,10 @@ class ScrolledPictureView(PlotView):
     def canvas_hover(self, pos: QPointF | None) -> None:
         pass
 
+    def _visible(self, y: float, margin: float) -> bool:
+        """Whether a row centred at ``y`` lies in (or within ``margin`` of) the part being painted."""
+        return self.exposed is None or self.exposed.top() - margin <= y <= self.exposed.bottom() + margin
+
     def canvas_click(self, pos: QPointF) -> None:
         pass
 
@@ -432,7 +458,7 @@ class AttentionView(ScrolledPictureView):
         rows = self._rows(size, max(len(data.tokens), len(data.keys_text)))
         font = token_font(rows.height)
         fm = QFontMetricsF(font)
-        widest = max([fm.horizontalAdvance(shown_token(t)) for t in list(data.tokens) + list(data.keys_text)] or [0])
+        widest = max(widest_token(data.tokens, font), widest_token(data.keys_text, font))
         label_w = min(widest + 6, size.width() * 0.3)
         span = max(60.0, min(size.width() - 2 * MARGIN - 2 * label_w, 520.0))
         left = (size.width() - span) / 2          # x where the query lines start
@@ -522,8 +548,7 @@ class AttentionView(ScrolledPictureView):
         for side, tokens, x in (("query", data.tokens, x_left), ("key", data.keys_text, x_right)):
             for i, tok in enumerate(tokens):
                 y = rows.center(i)
-                if self.exposed is not None and not (self.exposed.top() - rows.height <= y
-                                                     <= self.exposed.bottom() + rows.height):
+                if not self._visible(y, rows.height):
                     continue
                 text = fm.elidedText(shown_token(tok), Qt.TextElideMode.ElideRight, label_w - 6)
                 tw = fm.horizontalAdvance(text)
@@ -635,9 +660,8 @@ class AttentionView(ScrolledPictureView):
         rows = self._rows(size, len(data.keys_text), extra=1)
         font = token_font(rows.height)
         fm = QFontMetricsF(font)
-        qw = min(max([fm.horizontalAdvance(shown_token(t)) for t in data.tokens] or [0]) + 10, size.width() * 0.18)
-        kw = min(max([fm.horizontalAdvance(shown_token(t)) for t in data.keys_text] or [0]) + 10,
-                 size.width() * 0.18)
+        qw = min(widest_token(data.tokens, font) + 10, size.width() * 0.18)
+        kw = min(widest_token(data.keys_text, font) + 10, size.width() * 0.18)
         d_k = np.shape(data.keys)[1]
         x_q = MARGIN                                   # query column
         x_k = x_q + qw + 14                            # key labels
@@ -662,6 +686,8 @@ class AttentionView(ScrolledPictureView):
         qrows = Rows(rows.top, h, len(data.tokens))
         for j, tok in enumerate(data.tokens):
             y = qrows.center(j)
+            if not self._visible(y, h):
+                continue
             text = fm.elidedText(shown_token(tok), Qt.TextElideMode.ElideRight, qw - 8)
             if j == i:
                 painter.fillRect(QRectF(x_q, y - h / 2, qw, h), QColor(SELECTED).lighter(170))
@@ -708,6 +734,8 @@ class AttentionView(ScrolledPictureView):
         nfm = QFontMetricsF(num_font)
         for j, tok in enumerate(data.keys_text):
             y = rows.center(j)
+            if not self._visible(y, h):
+                continue
             painter.setFont(font)
             painter.setPen(muted if v["masked"][j] else ink)
             text = fm.elidedText(shown_token(tok), Qt.TextElideMode.ElideRight, kw - 8)
