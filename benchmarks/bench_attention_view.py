@@ -3,7 +3,7 @@ tokens, all layers x heads of a 4 x 4 model, event-loop p99 <= 50 ms while train
 
 A 4-layer, 4-head encoder classifier (``visualizer.models.transformer_torch``: embeddings, sinusoidal positions,
 post-norm ``TransformerStack``, d_model 64, the [CLS] vector -> 2 classes) trains on the generated sentiment corpus
-(``visualizer.data.sentiment``, reviews padded to 128 tokens, batch 32, Adam) in a background thread with one torch
+(``visualizer.data.sentiment``, reviews padded to 128 tokens, batch 16, no dropout, Adam) in a background thread with one torch
 thread.  Between its steps, at the app's redraw rate (``REDRAW_HZ``, 30 Hz), that thread runs a probe forward pass on
 one 128-token input under ``record_attention`` (never a training step) and leaves the AttentionData of the head view
 (every head of one layer) and of the model view (every layer x head) in a latest-wins slot, as a lesson's snapshot
@@ -49,7 +49,7 @@ def build(seed: int = 0):
             super().__init__()
             self.embed = nn.Embedding(len(vocab), 64)
             self.pos = PositionalEncoding(TOKENS, 64)
-            self.stack = TransformerStack(StackConfig(n_layers=4, d_model=64, n_heads=4, d_ff=128, dropout=0.1))
+            self.stack = TransformerStack(StackConfig(n_layers=4, d_model=64, n_heads=4, d_ff=128, dropout=0.0))
             self.head = nn.Linear(64, 2)
 
         def forward(self, x):
@@ -65,7 +65,7 @@ def build(seed: int = 0):
 
 
 class Trainer(threading.Thread):
-    """Trains in steps of batch 32 and, every 1/redraw_hz seconds, probes the attention of one input."""
+    """Trains in steps of batch 16 and, every 1/redraw_hz seconds, probes the attention of one input."""
 
     def __init__(self, parts, redraw_hz: float, layer: int = 1) -> None:
         super().__init__(daemon=True)
@@ -111,7 +111,7 @@ class Trainer(threading.Thread):
             if time.perf_counter() - last >= self.period:
                 last = time.perf_counter()
                 self.probe()
-            idx = torch.from_numpy(rng.integers(0, len(self.ids), 32))
+            idx = torch.from_numpy(rng.integers(0, len(self.ids), 16))
             loss = F.cross_entropy(self.model(self.ids[idx]), self.labels[idx])
             self.opt.zero_grad()
             loss.backward()
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
 
     t_build = time.perf_counter()
     trainer = Trainer(build(), REDRAW_HZ)
-    print(f"4 layers x 4 heads, d_model 64, {TOKENS}-token probe input, batch 32; built in "
+    print(f"4 layers x 4 heads, d_model 64, {TOKENS}-token probe input, batch 16; built in "
           f"{time.perf_counter() - t_build:.1f} s; views {w}x{h}: {', '.join(modes)}; redraw {REDRAW_HZ} Hz; "
           f"{os.cpu_count()} CPUs, torch {torch.__version__} one thread")
     draw_ms: dict[str, list[float]] = {m: [] for m in modes}

@@ -44,7 +44,8 @@ from visualizer.ui.plots.base import PlotView
 from visualizer.ui.plots.colormaps import colormap, is_dark
 
 MIN_WEIGHT = 0.01            # head view: lines of a smaller weight are not drawn
-MAX_LINES = 2000             # head view: at most this many lines (the strongest); keeps a frame cheap
+MAX_LINES = 1500             # head view: at most this many lines (the strongest); keeps a frame cheap
+SMOOTH_LINES = 600           # more lines than this are drawn without antialiasing (about half the cost)
 WEIGHT_BINS = (0.01, 0.05, 0.12, 0.25, 0.5)     # lower edges of the line bins (one batch and pen per bin)
 BIN_ALPHA = (0.16, 0.32, 0.52, 0.75, 0.95)
 BIN_WIDTH = (1.0, 1.0, 1.0, 1.7, 2.4)           # wider than 1 px only while few (Qt strokes a wide
@@ -519,6 +520,7 @@ class AttentionView(ScrolledPictureView):
         bins = np.clip(bins, 0, len(WEIGHT_BINS) - 1)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         thick_ok = int((bins >= 3).sum()) <= THICK_MAX
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, len(idx) <= SMOOTH_LINES)
         for k, h in enumerate(heads):
             base = QColor(head_color(h))
             mine = idx[:, 0] == k
@@ -542,6 +544,7 @@ class AttentionView(ScrolledPictureView):
                 # thousands of crossing subpaths is stroked as a whole (128 tokens x 16 heads: 5.8 s a frame)
                 painter.drawLines([QLineF(x_left, a, x_right, c) for a, c in zip(y0, y1)])
                 self.paths_drawn += 1
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         # token columns
         painter.setFont(font)
         hovered = self.hovered
