@@ -210,3 +210,32 @@ def test_highlighted_words_view_draws_wraps_and_exports(qtbot, tmp_path):
     view.export("png", tmp_path / "h.png")
     view.export("csv", tmp_path / "h.csv")
     assert len(list(csv.reader((tmp_path / "h.csv").open()))) == 42
+
+
+def test_right_click_on_the_picture_opens_the_plots_export_menu(qtbot):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QContextMenuEvent
+    from PySide6.QtWidgets import QApplication
+
+    view = shown(qtbot)
+    view.set_data(attention(mode="model"))
+    asked = []
+    view.customContextMenuRequested.disconnect()
+    view.customContextMenuRequested.connect(asked.append)
+    QApplication.sendEvent(view.canvas, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, QPoint(30, 30),
+                                                             view.canvas.mapToGlobal(QPoint(30, 30))))
+    assert len(asked) == 1
+
+
+def test_larger_text_makes_larger_rows_and_a_taller_footer(qtbot):
+    from visualizer.ui import theme
+
+    view = shown(qtbot, (600, 300))
+    view.set_data(attention(t=60, mode="head"))
+    height, footer = view.canvas.minimumHeight(), view.footer.height()
+    try:
+        theme.apply_font_scale(1.5)
+        view.refit()
+        assert view.canvas.minimumHeight() > height and view.footer.height() > footer
+    finally:
+        theme.apply_font_scale(1.0)

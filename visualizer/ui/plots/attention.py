@@ -34,7 +34,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QLineF, QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QEvent, QLineF, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
 from PySide6.QtWidgets import QFrame, QScrollArea, QSizePolicy, QWidget
 
@@ -177,9 +177,26 @@ def widest_token(tokens, font: QFont) -> float:
     return widest
 
 
+def font_scale() -> float:
+    """The app's text size factor (View > Larger text), 1.0 outside the app."""
+    from visualizer.ui import theme     # ui-internal; as in base.py, kept out of the import of this module
+
+    return theme.font_scale()
+
+
+def px(size: float) -> int:
+    """A font's pixel size at the app's text size factor."""
+    return int(round(size * font_scale()))
+
+
+def min_row() -> float:
+    """The least height of a token row in pixels (:data:`MIN_ROW` at the text size factor)."""
+    return MIN_ROW * font_scale()
+
+
 def token_font(row_height: float) -> QFont:
     font = QFont()
-    font.setPixelSize(int(max(8, min(14, round(row_height * 0.72)))))
+    font.setPixelSize(int(max(8, min(px(14), round(row_height * 0.72)))))
     return font
 
 
@@ -188,7 +205,7 @@ def paint_colorbar(painter: QPainter, rect: QRectF, cmap: str, ticks: list[tuple
     """A horizontal colour bar in ``rect`` (the gradient on top, tick labels under it, the title to its left).
     ticks: (position in 0..1 along the bar, text)."""
     font = QFont()
-    font.setPixelSize(11)
+    font.setPixelSize(px(11))
     fm = QFontMetricsF(font)
     painter.setFont(font)
     painter.setPen(ink)
@@ -247,6 +264,11 @@ class Canvas(QWidget):
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.FontChange:       # the app's text size changed: new fonts and row heights
+            self.view.refit()
+        super().changeEvent(event)
+
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
         try:
@@ -277,7 +299,13 @@ class Footer(QWidget):
     def __init__(self, view: "ScrolledPictureView") -> None:
         super().__init__()
         self.view = view
-        self.setFixedHeight(58)
+        self.fit()
+
+    def fit(self) -> None:
+        """Room for two caption lines and a colour bar at the current text size."""
+        font = QFont()
+        font.setPixelSize(px(11))
+        self.setFixedHeight(int(math.ceil(max(58.0, 4 * QFontMetricsF(font).lineSpacing() + 6))))
 
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
@@ -316,6 +344,14 @@ class ScrolledPictureView(PlotView):
         self.canvas.update()
         self.footer.update()
 
+    def refit(self) -> None:
+        """Size the canvas for the data again (after a change of the text size) and repaint."""
+        if self._data is not None:
+            self.canvas.setMinimumHeight(int(math.ceil(self.canvas_height(self._data))))
+        self.footer.fit()
+        self.canvas.update()
+        self.footer.update()
+
     def _prepare(self, data) -> None:
         """Per-data work before painting (subclasses)."""
 
@@ -346,7 +382,7 @@ class ScrolledPictureView(PlotView):
         """The caption in muted text from ``top``, wrapped; returns the y under it."""
         _bg, _ink, muted = theme_colors()
         font = QFont()
-        font.setPixelSize(11)
+        font.setPixelSize(px(11))
         fm = QFontMetricsF(font)
         painter.setFont(font)
         painter.setPen(muted)
@@ -404,7 +440,7 @@ class AttentionView(ScrolledPictureView):
             return 0.0
         n = max(len(data.tokens), len(data.keys_text)) + (1 if data.mode == "neuron" else 0)
         width = self.scroll.viewport().width()
-        return self._header_height(data, width) + n * MIN_ROW + 2 * MARGIN
+        return self._header_height(data, width) + n * min_row() + 2 * MARGIN
 
     def _header_height(self, data: AttentionData | None = None, width: int = 0) -> float:
         """Pixels above the picture: the title line, and in the head view a second line of head chips when
@@ -416,7 +452,7 @@ class AttentionView(ScrolledPictureView):
     def _rows(self, size: QSize, n: int, extra: int = 0) -> Rows:
         top = self._header_height(self._data, size.width()) + MARGIN
         avail = size.height() - top - MARGIN
-        h = min(MAX_ROW, max(MIN_ROW, avail / max(1, n + extra)))
+        h = min(MAX_ROW * font_scale(), max(min_row(), avail / max(1, n + extra)))
         return Rows(top + extra * h, h, n)
 
     # ---- painting --------------------------------------------------------------------------------------------
@@ -441,7 +477,7 @@ class AttentionView(ScrolledPictureView):
     @staticmethod
     def _title_font() -> QFont:
         font = QFont()
-        font.setPixelSize(13)
+        font.setPixelSize(px(13))
         font.setBold(True)
         return font
 
@@ -489,7 +525,7 @@ class AttentionView(ScrolledPictureView):
         layer, head = self.layer, self.head
         self._title(painter, self._head_title(), ink, size.width())
         chip_font = QFont()
-        chip_font.setPixelSize(10)
+        chip_font.setPixelSize(px(10))
         painter.setFont(chip_font)
         rects, _second = self._chips(data, size.width())
         for h, rect in enumerate(rects):
@@ -578,7 +614,10 @@ class AttentionView(ScrolledPictureView):
     # model view ------------------------------------------------------------------------------------------------
     def _model_geometry(self, size: QSize, data: AttentionData) -> tuple[float, float, float]:
         """(x of the first column, y of the first row, cell size) of the model view's grid."""
-        left, top = MARGIN + 58.0, self._header_height(data) + 18.0
+        font = QFont()
+        font.setPixelSize(px(11))
+        fm = QFontMetricsF(font)
+        left, top = MARGIN + fm.horizontalAdvance("layer 00") + 8, self._header_height(data) + fm.height() + 4
         L, H = data.n_layers, data.n_heads
         cell_w = (size.width() - left - MARGIN) / H - GAP
         cell_h = (size.height() - top - MARGIN) / L - GAP
@@ -606,14 +645,14 @@ class AttentionView(ScrolledPictureView):
         image = self._mosaic_image(data)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, cell < max(T, S))
         label_font = QFont()
-        label_font.setPixelSize(11)
+        label_font.setPixelSize(px(11))
         fm = QFontMetricsF(label_font)
         painter.setFont(label_font)
         painter.setPen(ink)
         step = max(1, math.ceil((fm.horizontalAdvance("head 00") + 4) / (cell + GAP)))
         for h in range(0, H, step):
             x = left + h * (cell + GAP)
-            painter.drawText(QRectF(x - 10, top - 17, cell + 20, 15), int(Qt.AlignmentFlag.AlignCenter),
+            painter.drawText(QRectF(x - 10, top - fm.height() - 3, cell + 20, fm.height()), int(Qt.AlignmentFlag.AlignCenter),
                              f"head {h}" if cell > fm.horizontalAdvance("head 00") else str(h))
         rstep = max(1, math.ceil(fm.height() / (cell + GAP)))
         for l in range(L):
@@ -699,7 +738,7 @@ class AttentionView(ScrolledPictureView):
                              text)
         # headers (the row above the keys)
         small = QFont()
-        small.setPixelSize(10)
+        small.setPixelSize(px(10))
         painter.setFont(small)
         painter.setPen(muted)
         sk = robust_scale(np.concatenate([v["q"], v["k"].ravel()]))
@@ -733,7 +772,7 @@ class AttentionView(ScrolledPictureView):
         s_rgba = diverging_colors(v["scores"], ss)
         weights = np.nan_to_num(v["weights"], nan=0.0, posinf=1.0, neginf=0.0)
         num_font = QFont()
-        num_font.setPixelSize(int(max(8, min(11, h * 0.7))))
+        num_font.setPixelSize(int(max(8, min(px(11), h * 0.7))))
         nfm = QFontMetricsF(num_font)
         for j, tok in enumerate(data.keys_text):
             y = rows.center(j)
@@ -882,8 +921,8 @@ class HighlightedTextView(ScrolledPictureView):
 
     def _fonts(self) -> tuple[QFont, QFont]:
         word, label = QFont(), QFont()
-        word.setPixelSize(14)
-        label.setPixelSize(11)
+        word.setPixelSize(px(14))
+        label.setPixelSize(px(11))
         return word, label
 
     def _layout_words(self, width: float, data: HighlightedTextData):
