@@ -239,3 +239,22 @@ def test_larger_text_makes_larger_rows_and_a_taller_footer(qtbot):
         assert view.canvas.minimumHeight() > height and view.footer.height() > footer
     finally:
         theme.apply_font_scale(1.0)
+
+
+def test_pooled_weights_average_blocks_and_keep_fully_masked_blocks_masked():
+    from visualizer.ui.plots.attention import pool_weights
+
+    w = np.arange(25, dtype=np.float32).reshape(1, 1, 5, 5)
+    pooled, mask = pool_weights(w, 2, causal_cells(5, 5))
+    assert pooled.shape == (1, 1, 3, 3)
+    assert pooled[0, 0, 0, 0] == np.mean([0, 1, 5, 6]) and pooled[0, 0, 2, 2] == 24   # the last block is one cell
+    assert pooled[0, 0, 0, 2] == np.mean([4, 9])
+    assert mask.tolist() == [[False, True, True], [False, False, True], [False, False, False]]
+
+
+def test_a_large_model_view_is_coloured_from_pooled_weights(qtbot):
+    view = shown(qtbot, (500, 400))
+    view.set_data(attention(t=128, layers=12, heads=12, mode="model", causal=True))
+    painted(view, qtbot)
+    t, s = view._mosaic_cell
+    assert t < 128 and view._mosaic.height() == 12 * t and view._mosaic.width() == 12 * s

@@ -117,6 +117,23 @@ def rgba_image(rgba: np.ndarray) -> QImage:
     return QImage(a.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
 
 
+def pool_weights(w: np.ndarray, f: int, mask: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Weights (L, H, T, S) averaged over blocks of ``f`` queries x ``f`` keys -> (L, H, ceil(T/f), ceil(S/f))
+    (a last, shorter block is averaged over its own cells); NaN/Inf count as 0.  ``mask`` (T, S) True = masked
+    -> a block is masked when all its cells are."""
+    w = np.nan_to_num(np.asarray(w, dtype=np.float32), nan=0.0, posinf=1.0, neginf=0.0)
+    T, S = w.shape[2:]
+    rows, cols = np.arange(0, T, f), np.arange(0, S, f)
+    summed = np.add.reduceat(np.add.reduceat(w, rows, axis=2), cols, axis=3)
+    counts = np.diff(np.append(rows, T))[:, None] * np.diff(np.append(cols, S))[None, :]
+    pooled = summed / counts
+    if mask is not None:
+        m = np.add.reduceat(np.add.reduceat(mask.astype(np.int32), rows, axis=0), cols, axis=1)
+        mask = m == counts
+    return pooled.astype(np.float32), mask
+
+
 def causal_cells(t: int, s: int) -> np.ndarray:
     """(T, S) bool: True where key j comes after query i (j > i + S - T, the keys' offset for a cache)."""
     return np.arange(s)[None, :] > np.arange(t)[:, None] + (s - t)
@@ -414,6 +431,7 @@ class AttentionView(ScrolledPictureView):
         self.paths_drawn = 0                              # batched line paths painted last (head view)
         self._mosaic: QImage | None = None
         self._mosaic_key = None
+        self._mosaic_cell = (0, 0)
 
     # ---- selection -------------------------------------------------------------------------------------------
     @property
@@ -626,23 +644,30 @@ class AttentionView(ScrolledPictureView):
         left = max(left, left + (size.width() - left - MARGIN - grid_w) / 2)
         return left, top, cell
 
-    def _mosaic_image(self, data: AttentionData) -> QImage:
-        key = id(data)
+    def _mosaic_image(self, data: AttentionData, cell: float) -> tuple[QImage, int, int]:
+        """The colours of every layer x head as one image (rows layer-major, columns head-major) and the size
+        (t, s) of one head in it: the weights averaged over blocks of queries and keys when a cell has fewer
+        pixels than tokens (a 12 x 12 model of 128 tokens colours 16x fewer cells)."""
+        w = np.asarray(data.weights)                                      # (L, H, T, S)
+        L, H, T, S = w.shape
+        f = max(1, int(min(T, S) // max(cell, 1.0)))                       # tokens per pixel
+        key = (id(data), f)
         if self._mosaic is None or self._mosaic_key != key:
-            w = np.asarray(data.weights)                                  # (L, H, T, S)
-            L, H, T, S = w.shape
             mask = causal_cells(T, S) if data.causal else None
-            rgba = weight_colors(w, mask)                                 # (L, H, T, S, 4)
-            rgba = rgba.transpose(0, 2, 1, 3, 4).reshape(L * T, H * S, 4)
-            self._mosaic, self._mosaic_key = rgba_image(rgba), key
-        return self._mosaic
+            if f > 1:
+                w, mask = pool_weights(w, f, mask)
+            t, s = w.shape[2:]
+            rgba = weight_colors(w, mask)                                 # (L, H, t, s, 4)
+            rgba = rgba.transpose(0, 2, 1, 3, 4).reshape(L * t, H * s, 4)
+            self._mosaic, self._mosaic_key, self._mosaic_cell = rgba_image(rgba), key, (t, s)
+        return self._mosaic, *self._mosaic_cell
 
     def _paint_model(self, painter: QPainter, size: QSize, data: AttentionData, ink: QColor, muted: QColor) -> None:
         L, H = data.n_layers, data.n_heads
         T, S = len(data.tokens), len(data.keys_text)
         self._title(painter, f"{L} layers × {H} heads", ink, size.width())
         left, top, cell = self._model_geometry(size, data)
-        image = self._mosaic_image(data)
+        image, T, S = self._mosaic_image(data, cell)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, cell < max(T, S))
         label_font = QFont()
         label_font.setPixelSize(px(11))
