@@ -258,3 +258,21 @@ def test_a_large_model_view_is_coloured_from_pooled_weights(qtbot):
     painted(view, qtbot)
     t, s = view._mosaic_cell
     assert t < 128 and view._mosaic.height() == 12 * t and view._mosaic.width() == 12 * s
+
+
+def test_the_menu_exports_one_csv_per_layer_and_head(qtbot, tmp_path):
+    from visualizer.core.export import ExportError
+
+    view = shown(qtbot)
+    with pytest.raises(ExportError, match="no data yet"):
+        view.export_head_csvs(tmp_path)
+    view.set_data(attention(mode="model"))
+    assert "Export CSV per layer and head…" in [a.text() for a in view.context_menu().actions()]
+    paths = view.export_head_csvs(tmp_path / "heads")
+    assert len(paths) == 2 * 3 and paths[0].name == "attention_layer0_head0.csv"
+    rows = list(csv.reader(paths[4].open()))                      # layer 1, head 1
+    assert rows[0][1:] == list(view.data.keys_text) and len(rows) == 7
+    np.testing.assert_allclose(np.array(rows[3][1:], float), view.data.weights[1, 1, 2], rtol=1e-6)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ExportError):
+        view.export_head_csvs(tmp_path / "file" / "sub")

@@ -864,6 +864,49 @@ class AttentionView(ScrolledPictureView):
         paint_colorbar(painter, QRectF(MARGIN, max(y + 2, size.height() - 30), min(size.width() - 2 * MARGIN, 420),
                                        28), DIVERGING_MAP, ticks, "value", ink)
 
+    # ---- export ----------------------------------------------------------------------------------------------
+    def context_menu(self):
+        """The plot's menu plus "Export CSV per layer and head…" (one weight matrix per file)."""
+        menu = super().context_menu()
+        menu.addSeparator()
+        action = menu.addAction("Export CSV per layer and head…", self.export_head_csvs_interactively)
+        action.setEnabled(self._data is not None)
+        return menu
+
+    def export_head_csvs(self, folder) -> list:
+        """Write ``<plot id>_layer<l>_head<h>.csv`` (:func:`visualizer.probes.attention.write_head_csvs`: rows
+        query tokens, columns key tokens) into ``folder``; returns the paths.  Raises ExportError without data or
+        when a file cannot be written."""
+        from visualizer.core.export import ExportError
+        from visualizer.probes.attention import write_head_csvs
+
+        if self._data is None:
+            raise ExportError(f"The plot '{self.spec.title}' has no data yet: train a few steps first.")
+        try:
+            return write_head_csvs(self._data, folder, stem=self.spec.id)
+        except ExportError:
+            raise
+        except OSError as e:                       # the folder could not be made
+            raise ExportError(f"Could not write the CSV files into {folder}: {e.strerror or e}") from e
+
+    def export_head_csvs_interactively(self) -> list | None:
+        """Ask for a folder, export one CSV per layer and head, report through ``message``."""
+        from PySide6.QtWidgets import QFileDialog
+
+        from visualizer.core.export import ExportError
+
+        folder = QFileDialog.getExistingDirectory(self, f"Export '{self.spec.title}' per layer and head",
+                                                  self.last_export_dir())
+        if not folder:
+            return None
+        try:
+            paths = self.export_head_csvs(folder)
+        except ExportError as e:
+            self.message.emit("error", str(e.strerror or e))
+            return None
+        self.message.emit("info", f"Saved {len(paths)} CSV files in {folder}")
+        return paths
+
     # ---- interaction -----------------------------------------------------------------------------------------
     def canvas_hover(self, pos: QPointF | None) -> None:
         data = self._data
