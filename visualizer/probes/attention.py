@@ -138,7 +138,7 @@ def cls_highlight(weights: Sequence[np.ndarray], sentences: Sequence[Sequence[st
     scores = [cls_scores(np.asarray(w), toks, layer=layer, head=head, query=query)
               for w, toks in zip(weights, sentences)]
     which = "mean over heads" if head is None else f"head {head}"
-    note = f"[CLS] attention, {'last layer' if layer == -1 else f'layer {layer}'}, {which}; darker = more"
+    note = f"[CLS] attention, {'last layer' if layer == -1 else f'layer {layer}'}, {which}; deeper colour = more"
     return HighlightedTextData([[str(t) for t in s] for s in sentences], scores, labels=list(labels),
                                correct=list(correct), caption=" · ".join(x for x in (caption, note) if x))
 

@@ -56,7 +56,8 @@ MAX_TOKEN_CHARS = 16         # longer tokens are elided (the whole token is in t
 MARGIN = 8.0
 GAP = 4.0                    # model view: pixels between two heat maps
 MASKED_RGBA = (200, 200, 200, 255)
-SELECTED = "#d55e00"         # outline of the selected head (Okabe-Ito vermillion)
+SELECTED = "#d55e00"         # outline of the selected head (Okabe-Ito vermillion); marked tokens on it lighter
+MARKED_INK = "#111111"       # text on a marked token (light orange in both themes)
 WEIGHT_MAP = "viridis"       # attention weights (model view), colour ∝ √weight
 DIVERGING_MAP = "rdbu_r"     # neuron view: negative blue, positive red
 HIGHLIGHT_MAP = "oranges"    # highlighted words
@@ -613,7 +614,7 @@ class AttentionView(ScrolledPictureView):
                 if hovered == (side, i):
                     painter.fillRect(QRectF(tx - 3, y - rows.height / 2, tw + 6, rows.height),
                                      QColor(SELECTED).lighter(170))
-                painter.setPen(ink)
+                painter.setPen(QColor(MARKED_INK) if hovered == (side, i) else ink)
                 painter.drawText(QPointF(tx, y - fm.height() / 2 + fm.ascent()), text)
 
     def _head_hit(self, pos: QPointF) -> tuple[str, int] | None:
@@ -758,7 +759,7 @@ class AttentionView(ScrolledPictureView):
             text = fm.elidedText(shown_token(tok), Qt.TextElideMode.ElideRight, qw - 8)
             if j == i:
                 painter.fillRect(QRectF(x_q, y - h / 2, qw, h), QColor(SELECTED).lighter(170))
-            painter.setPen(ink)
+            painter.setPen(QColor(MARKED_INK) if j == i else ink)
             painter.drawText(QPointF(x_q + qw - 4 - fm.horizontalAdvance(text), y - fm.height() / 2 + fm.ascent()),
                              text)
         # headers (the row above the keys)
