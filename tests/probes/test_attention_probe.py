@@ -110,3 +110,16 @@ def test_one_csv_per_layer_and_head_holds_the_weight_matrix(tmp_path):
     assert len(paths) == 8 and paths[0].name == "attention_layer0_head0.csv"
     read = list(csv.reader(paths[-1].open()))
     assert read[0] == header and len(read) == 4
+
+
+def test_the_click_parameters_parse_and_bad_values_are_named():
+    from visualizer.probes.attention import parse_head, parse_query
+
+    assert parse_head("1,2") == (1, 2) and parse_head(" 0 , -1 ") == (0, -1)
+    assert parse_query("7") == 7
+    for bad in ("1", "a,b", "1,2,3", "-1,0", "0,-2"):
+        with pytest.raises(ValueError, match="attention head"):
+            parse_head(bad)
+    for bad in ("x", "-3", "1.5"):
+        with pytest.raises(ValueError, match="attention query"):
+            parse_query(bad)

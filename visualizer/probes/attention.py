@@ -8,6 +8,8 @@ import: the recorded tensors are read through ``np.asarray``).
   frozen on);
 - :func:`cls_highlight`: the book's highlight of the words a classifier's [CLS] token attends to in the last
   layer (Ogawa, *PyTorch advanced deep learning*, ch. 7) -> :class:`~visualizer.core.plotdata.HighlightedTextData`;
+- :func:`parse_head` / :func:`parse_query`: the values of the lesson parameters ``attention_head`` ("l,h") and
+  ``attention_query`` ("i") that the attention view's clicks emit;
 - :func:`head_tables` / :func:`write_head_csvs`: the weights as one CSV per (layer, head), a T x S matrix with
   the tokens as row and column headers.
 
@@ -40,6 +42,30 @@ def truncate_tokens(tokens: Sequence[str], max_tokens: int = MAX_TOKENS) -> tupl
     if len(tokens) <= max_tokens:
         return tokens, ""
     return tokens[:max_tokens], f"showing the first {max_tokens} of {len(tokens)} tokens"
+
+
+def parse_head(text: str) -> tuple[int, int]:
+    """The value of the ``attention_head`` parameter ("l,h", as the attention view's clicks emit it; "l,-1" is
+    every head of layer l in the head view) -> (layer, head).  Raises ValueError with a message for the user."""
+    parts = [p.strip() for p in str(text).split(",")]
+    try:
+        layer, head = (int(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"attention head must be 'layer,head' (e.g. '1,2'), not {text!r}") from None
+    if layer < 0 or head < -1:
+        raise ValueError(f"attention head {text!r}: the layer must be >= 0 and the head >= 0 (or -1 for all)")
+    return layer, head
+
+
+def parse_query(text: str) -> int:
+    """The value of the ``attention_query`` parameter (a token index "i") -> i.  Raises ValueError."""
+    try:
+        i = int(str(text).strip())
+    except ValueError:
+        raise ValueError(f"attention query must be a token index (e.g. '3'), not {text!r}") from None
+    if i < 0:
+        raise ValueError(f"attention query must be >= 0, not {i}")
+    return i
 
 
 def _array(x, name: str) -> np.ndarray:
