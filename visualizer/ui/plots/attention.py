@@ -724,6 +724,12 @@ class AttentionView(ScrolledPictureView):
         masked = causal_cells(len(data.tokens), len(data.keys_text))[i] if data.causal else np.zeros(len(k), bool)
         return {"q": q, "k": k, "qk": qk, "scores": scores, "weights": weights, "masked": masked}
 
+    @staticmethod
+    def _number_font(row_height: float) -> QFont:
+        font = QFont()
+        font.setPixelSize(int(max(8, min(px(11), row_height * 0.7))))
+        return font
+
     def _neuron_geometry(self, size: QSize, data: AttentionData):
         rows = self._rows(size, len(data.keys_text), extra=1)
         font = token_font(rows.height)
@@ -734,8 +740,12 @@ class AttentionView(ScrolledPictureView):
         x_q = MARGIN                                   # query column
         x_k = x_q + qw + 14                            # key labels
         x_vec = x_k + kw + 4                           # k block, then q∘k block
-        score_w, weight_w = 46.0, 86.0
+        num_w = QFontMetricsF(self._number_font(rows.height)).horizontalAdvance("0.00") + 4
+        score_w, weight_w = num_w + 14, num_w + 52           # a score cell; a weight bar and its number
         room = size.width() - x_vec - MARGIN - score_w - weight_w - 3 * 10
+        if room < 2 * d_k * 1.5:                             # narrow: the weight bars give way first
+            weight_w = max(num_w + 12, weight_w - (2 * d_k * 1.5 - room))
+            room = size.width() - x_vec - MARGIN - score_w - weight_w - 3 * 10
         cw = max(1.5, min(14.0, room / (2 * d_k)))
         return rows, font, fm, qw, kw, x_q, x_k, x_vec, cw, score_w, weight_w
 
@@ -797,8 +807,7 @@ class AttentionView(ScrolledPictureView):
         painter.drawImage(QRectF(x_qk, rows.top, block, S * h), rgba_image(qk_rgba))
         s_rgba = diverging_colors(v["scores"], ss)
         weights = np.nan_to_num(v["weights"], nan=0.0, posinf=1.0, neginf=0.0)
-        num_font = QFont()
-        num_font.setPixelSize(int(max(8, min(px(11), h * 0.7))))
+        num_font = self._number_font(h)
         nfm = QFontMetricsF(num_font)
         for j, tok in enumerate(data.keys_text):
             y = rows.center(j)
@@ -824,10 +833,12 @@ class AttentionView(ScrolledPictureView):
                 painter.drawText(cell, int(Qt.AlignmentFlag.AlignCenter),
                                  f"{score:.2f}" if np.isfinite(score) else "–")
             wj = float(np.clip(weights[j], 0.0, 1.0))
-            bar = QRectF(x_w, y - h / 2 + 2, max(0.5, (weight_w - 34) * wj), h - 4)
+            bar_w = weight_w - nfm.horizontalAdvance("0.00") - 6
+            bar = QRectF(x_w, y - h / 2 + 2, max(0.5, bar_w * wj), h - 4)
             painter.fillRect(bar, QColor(head_color(head)))
             painter.setPen(ink)
-            painter.drawText(QPointF(x_w + weight_w - 32, y - nfm.height() / 2 + nfm.ascent()), f"{wj:.2f}")
+            painter.drawText(QRectF(x_w + bar_w, y - h / 2, weight_w - bar_w, h),
+                             int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), f"{wj:.2f}")
 
     def _neuron_hit(self, pos: QPointF) -> int | None:
         data = self._data
