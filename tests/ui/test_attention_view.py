@@ -276,3 +276,13 @@ def test_the_menu_exports_one_csv_per_layer_and_head(qtbot, tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(ExportError):
         view.export_head_csvs(tmp_path / "file" / "sub")
+
+
+@pytest.mark.parametrize("width, d_k", [(332, 16), (332, 64), (700, 64)])
+def test_neuron_columns_stay_inside_a_narrow_cell(qtbot, width, d_k):
+    view = shown(qtbot, (width, 320))
+    view.set_data(attention(t=12, mode="neuron", d_k=d_k))
+    rows, _f, _fm, _qw, _kw, _xq, _xk, x_vec, cw, score_w, weight_w = view._neuron_geometry(view.canvas.size(),
+                                                                                            view.data)
+    right = x_vec + 2 * d_k * cw + 10 + 10 + score_w + 10 + weight_w
+    assert right <= view.canvas.width() + 0.5

@@ -746,7 +746,7 @@ class AttentionView(ScrolledPictureView):
         if room < 2 * d_k * 1.5:                             # narrow: the weight bars give way first
             weight_w = max(num_w + 12, weight_w - (2 * d_k * 1.5 - room))
             room = size.width() - x_vec - MARGIN - score_w - weight_w - 3 * 10
-        cw = max(1.5, min(14.0, room / (2 * d_k)))
+        cw = max(0.5, min(14.0, room / (2 * d_k)))           # under a pixel a cell is averaged with its neighbours
         return rows, font, fm, qw, kw, x_q, x_k, x_vec, cw, score_w, weight_w
 
     def _paint_neuron(self, painter: QPainter, size: QSize, data: AttentionData, ink: QColor,
@@ -758,6 +758,7 @@ class AttentionView(ScrolledPictureView):
         self._title(painter, f"Layer {self.layer} · head {head} · query {i} “{shown_token(data.tokens[i])}”", ink,
                     size.width())
         rows, font, fm, qw, kw, x_q, x_k, x_vec, cw, score_w, weight_w = self._neuron_geometry(size, data)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, cw < 1.0)
         h = rows.height
         # query column (clickable)
         painter.setFont(font)
