@@ -468,10 +468,14 @@ class AttentionView(ScrolledPictureView):
             return 52.0
         return 30.0
 
-    def _rows(self, size: QSize, n: int, extra: int = 0) -> Rows:
+    def _rows(self, size: QSize, n: int, extra: int = 0, center: bool = False) -> Rows:
+        """``n`` token rows (after ``extra`` rows) under the header, as high as fit between :func:`min_row` and
+        :data:`MAX_ROW`; ``center``: rows that leave room are centred in it."""
         top = self._header_height(self._data, size.width()) + MARGIN
         avail = size.height() - top - MARGIN
         h = min(MAX_ROW * font_scale(), max(min_row(), avail / max(1, n + extra)))
+        if center:
+            top += max(0.0, (avail - (n + extra) * h) / 2)
         return Rows(top + extra * h, h, n)
 
     # ---- painting --------------------------------------------------------------------------------------------
@@ -511,7 +515,7 @@ class AttentionView(ScrolledPictureView):
 
     # head view -------------------------------------------------------------------------------------------------
     def _head_geometry(self, size: QSize, data: AttentionData):
-        rows = self._rows(size, max(len(data.tokens), len(data.keys_text)))
+        rows = self._rows(size, max(len(data.tokens), len(data.keys_text)), center=True)
         font = token_font(rows.height)
         fm = QFontMetricsF(font)
         widest = max(widest_token(data.tokens, font), widest_token(data.keys_text, font))
