@@ -579,6 +579,9 @@ class AttentionView(ScrolledPictureView):
         bins = np.clip(bins, 0, len(WEIGHT_BINS) - 1)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         thick_ok = int((bins >= 3).sum()) <= THICK_MAX
+        # heads side by side within a row (up to 2 px apart), so that their colours do not blend into one line
+        spread = min(2.0, 0.8 * rows.height / max(len(heads), 1))
+        offsets = [(k - (len(heads) - 1) / 2) * spread for k in range(len(heads))]
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, len(idx) <= SMOOTH_LINES)
         for k, h in enumerate(heads):
             base = QColor(head_color(h))
@@ -588,7 +591,7 @@ class AttentionView(ScrolledPictureView):
                 if not sel.any():
                     continue
                 qi, kj = idx[sel, 1], idx[sel, 2]
-                ya, yb = rows.center(qi), rows.center(kj)
+                ya, yb = rows.center(qi) + offsets[k], rows.center(kj) + offsets[k]
                 if self.exposed is not None:            # lines wholly above or below the visible part
                     seen = ((np.minimum(ya, yb) <= self.exposed.bottom() + 2)
                             & (np.maximum(ya, yb) >= self.exposed.top() - 2))
