@@ -286,3 +286,16 @@ def test_neuron_columns_stay_inside_a_narrow_cell(qtbot, width, d_k):
                                                                                             view.data)
     right = x_vec + 2 * d_k * cw + 10 + 10 + score_w + 10 + weight_w
     assert right <= view.canvas.width() + 0.5
+
+
+@pytest.mark.parametrize("mode", ["head", "model", "neuron"])
+def test_an_empty_input_draws_a_message_not_an_error(qtbot, tmp_path, mode):
+    view = shown(qtbot)
+    empty = AttentionData([], np.zeros((2, 2, 0, 0), np.float32), mode=mode, queries=np.zeros((0, 4)),
+                          keys=np.zeros((0, 4)))
+    view.set_data(empty)
+    painted(view, qtbot)
+    view.footer.repaint()
+    view.export("png", tmp_path / "e.png")
+    view.set_data(attention(mode=mode))                   # and draws the next input
+    painted(view, qtbot)

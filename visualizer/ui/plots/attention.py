@@ -502,6 +502,11 @@ class AttentionView(ScrolledPictureView):
             return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
+        if not len(data.tokens) or not len(data.keys_text):
+            painter.setPen(muted)
+            painter.drawText(QRectF(0, 0, size.width(), size.height()), int(Qt.AlignmentFlag.AlignCenter),
+                             "No tokens to show: the input is empty.")
+            return
         if data.mode == "head":
             self._paint_head(painter, size, data, ink, muted)
         elif data.mode == "model":
