@@ -299,3 +299,18 @@ def test_an_empty_input_draws_a_message_not_an_error(qtbot, tmp_path, mode):
     view.export("png", tmp_path / "e.png")
     view.set_data(attention(mode=mode))                   # and draws the next input
     painted(view, qtbot)
+
+
+@pytest.mark.parametrize("mode", ["head", "model", "neuron"])
+def test_nan_and_inf_from_a_diverging_model_are_drawn_and_exported(qtbot, tmp_path, mode):
+    data = attention(mode=mode, head=1)
+    data.weights[0, 1, 2, :] = np.nan
+    data.weights[1, 0, 0, 0] = np.inf
+    data.queries[0, 0] = np.nan
+    data.keys[1, :] = np.inf
+    view = shown(qtbot)
+    view.set_data(data)
+    painted(view, qtbot)
+    view.footer.repaint()
+    for fmt in ("png", "svg", "csv"):
+        view.export(fmt, tmp_path / f"x.{fmt}")
