@@ -123,3 +123,13 @@ def test_the_click_parameters_parse_and_bad_values_are_named():
     for bad in ("x", "-3", "1.5"):
         with pytest.raises(ValueError, match="attention query"):
             parse_query(bad)
+
+
+def test_the_data_owns_its_arrays():
+    rec = recorded(b=1, t=4)
+    data = attention_data(rec, list("abcd"), mode="neuron")
+    before = data.weights.copy(), data.queries.copy()
+    rec.weights.zero_()
+    rec.queries.zero_()
+    np.testing.assert_array_equal(data.weights, before[0])
+    np.testing.assert_array_equal(data.queries, before[1])

@@ -73,7 +73,7 @@ def _array(x, name: str) -> np.ndarray:
         raise ValueError(f"the attention record has no {name}: was a forward pass run inside record_attention?")
     if hasattr(x, "detach"):              # a torch tensor (CPU, as record_attention stores it)
         x = x.detach()
-    return np.asarray(x, dtype=np.float32)
+    return np.asarray(x, dtype=np.float32)  # a view: callers copy the slice they keep
 
 
 def attention_data(record, tokens: Sequence[str], *, batch: int = 0, key_tokens: Sequence[str] = (),
@@ -86,9 +86,9 @@ def attention_data(record, tokens: Sequence[str], *, batch: int = 0, key_tokens:
     off; for self-attention the keys are cut the same way); key_tokens: the key tokens of cross-attention (()
     for self-attention).  More than ``max_tokens`` tokens are cut to the first ``max_tokens`` (the weights
     too) and the caption says so.  mode, layer, head (-1: every head, head view only), query_index, causal,
-    caption: as in :class:`AttentionData`.  The queries and keys of the selected head are included for the
-    neuron view (of head 0 when ``head`` is -1).  Layer, head and query index out of range are clamped
-    (a lesson's control may outlive a smaller model).
+    caption: as in :class:`AttentionData`.  The arrays are copies of the item's slices (the record may be reused).
+    The queries and keys of the selected head are included for the neuron view (of head 0 when ``head`` is -1).
+    Layer, head and query index out of range are clamped (a lesson's control may outlive a smaller model).
     Raises ValueError when the record is empty, ``batch`` is outside it, or there are more tokens than
     positions."""
     weights = _array(record.weights, "weights")
@@ -112,17 +112,17 @@ def attention_data(record, tokens: Sequence[str], *, batch: int = 0, key_tokens:
             notices.append(f"keys: {cut_k}")
     t = len(tokens)
     s = len(keys) if keys is not None else t
-    w = weights[:, batch, :, :t, :s]                                       # (L, H, T', S')
+    w = np.array(weights[:, batch, :, :t, :s], dtype=np.float32)          # (L, H, T', S'), a copy of its own
     layer = int(np.clip(layer, 0, n_layers - 1))
     head = -1 if head < 0 and mode == "head" else int(np.clip(head, 0, n_heads - 1))
     query_index = int(np.clip(query_index, 0, max(t - 1, 0)))
     queries = keys_arr = None
     if record.queries is not None and record.keys is not None:
         hq = max(head, 0)
-        queries = _array(record.queries, "queries")[layer, batch, hq, :t]   # (T', d_k)
-        keys_arr = _array(record.keys, "keys")[layer, batch, hq, :s]        # (S', d_k)
+        queries = np.array(_array(record.queries, "queries")[layer, batch, hq, :t])   # (T', d_k)
+        keys_arr = np.array(_array(record.keys, "keys")[layer, batch, hq, :s])        # (S', d_k)
     text = " · ".join(x for x in [caption, *notices] if x)
-    return AttentionData(tokens=tokens, weights=np.ascontiguousarray(w), key_tokens=keys or (), mode=mode,
+    return AttentionData(tokens=tokens, weights=w, key_tokens=keys or (), mode=mode,
                          layer=layer, head=head, queries=queries, keys=keys_arr, query_index=query_index,
                          causal=causal, caption=text)
 
