@@ -314,3 +314,17 @@ def test_nan_and_inf_from_a_diverging_model_are_drawn_and_exported(qtbot, tmp_pa
     view.footer.repaint()
     for fmt in ("png", "svg", "csv"):
         view.export(fmt, tmp_path / f"x.{fmt}")
+
+
+def test_hovering_a_highlighted_word_names_its_score(qtbot):
+    view = make_plot_view(PlotSpec("highlight", "Highlight", "highlighted_text"))
+    qtbot.addWidget(view)
+    view.resize(400, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_data(HighlightedTextData([["not", "bad"]], [np.array([0.25, np.nan])]))
+    items, _ = view._layout_words(view.canvas.width(), view.data)
+    rects = [r for kind, r, *_ in items if kind == "word"]
+    assert view.word_at(rects[0].center()) == "not: 0.25"
+    assert view.word_at(rects[1].center()) == "bad: not scored"
+    assert view.word_at(QPointF(-5, -5)) == ""

@@ -1090,6 +1090,18 @@ class HighlightedTextView(ScrolledPictureView):
             painter.setPen(QColor("#ffffff" if is_dark(color) else "#111111"))
             painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), text)
 
+    def canvas_hover(self, pos: QPointF | None) -> None:
+        self.canvas.setToolTip(self.word_at(pos) if pos is not None else "")
+
+    def word_at(self, pos: QPointF) -> str:
+        """"word: score" of the word under ``pos`` (canvas pixels), or ""."""
+        if self._data is None:
+            return ""
+        for kind, rect, text, score in self._layout_words(self.canvas.width(), self._data)[0]:
+            if kind == "word" and rect.contains(pos):
+                return f"{text}: {score:.2f}" if np.isfinite(score) else f"{text}: not scored"
+        return ""
+
     def paint_footer(self, painter: QPainter, size: QSize) -> None:
         bg, ink, _muted = theme_colors()
         painter.fillRect(QRectF(0, 0, size.width(), size.height()), bg)
