@@ -17,13 +17,13 @@ import numpy as np
 from lessons.transformer import INFO
 from lessons.transformer.data import LABELS, MAX_TOKENS, encode_sentence, load_data
 from lessons.transformer.narrative import NARRATIVE
-from lessons.transformer.pictures import (attention_picture, cls_scores, highlight_matrix, mistakes_picture,
-                                          phenomenon_table, positional_picture, projector_picture, sentence_bars,
-                                          word_classes)
+from lessons.transformer.pictures import (mistakes_picture, phenomenon_table, positional_picture,
+                                          projector_picture, sentence_bars, word_classes)
 from lessons.transformer.specs import DEFAULT_SENTENCE, PARAMS, PLOTS, parse_head, parse_query
 from visualizer.core.lesson import Lesson, LessonConfigError
 from visualizer.core.plotdata import PlotData
 from visualizer.data.sentiment import PHENOMENA
+from visualizer.probes.attention import attention_data, cls_highlight
 
 N_HIGHLIGHT = 8            # validation reviews in the [CLS] highlight
 
@@ -179,22 +179,26 @@ class TransformerLesson(Lesson):
     def _sentence_pictures(self) -> dict[str, PlotData]:
         enc = self.sentence
         probs, rec = self.probe(enc.ids[None, :enc.length])
-        w, q, k = (r[:, 0].numpy() for r in (rec.weights, rec.queries, rec.keys))   # (L, H, T, ·)
         c = int(probs[0].argmax())
-        caption = f"model: {LABELS[c]} ({probs[0, c]:.2f})" + ("; truncated to 128 tokens" if enc.truncated else "")
-        pics = {mode: attention_picture(w, enc.tokens, mode.split("_")[0], *self.head, self.query, q, k, caption)
-                for mode in ("head_view", "model_view")}
+        caption = f"model: {LABELS[c]} ({probs[0, c]:.2f})" + ("; your sentence was cut to 128 tokens"
+                                                               if enc.truncated else "")
+        layer, head = self.head
+        pics = {f"{mode}_view": attention_data(rec, enc.tokens, mode=mode, layer=layer, head=head,
+                                               query_index=self.query, caption=caption) for mode in ("head", "model")}
         return {**pics, "your_sentence": sentence_bars(probs[0], self.hp["sentence"] or DEFAULT_SENTENCE)}
 
     def _highlight(self):
-        idx = [self.data.val.phenomena.index(p) for p in PHENOMENA if p in self.data.val.phenomena]
-        idx = (idx + list(range(N_HIGHLIGHT)))[:N_HIGHLIGHT]
+        """The book's highlight: a validation review of each phenomenon, words shaded by [CLS] attention."""
+        tags = self.data.val.phenomena
+        idx = [tags.index(p) for p in PHENOMENA if p in tags]
+        idx = (idx + [i for i in range(len(tags)) if i not in idx])[:N_HIGHLIGHT]
         n = (self.data.x_val[idx] != 0).sum(1)
         probs, rec = self.probe(self.data.x_val[idx, :int(n.max())])
-        scores = cls_scores(rec.weights.numpy(), n)
-        truth = self.data.y_val[idx]
-        return highlight_matrix([self.data.vocab.decode(self.data.x_val[i]).split() for i in idx], scores, truth,
-                                probs.argmax(1))
+        w = rec.weights.numpy()                                                    # (L, B, H, T, T)
+        pred, truth = probs.argmax(1), self.data.y_val[idx]
+        sentences = [[self.data.vocab.itos[t] for t in self.data.x_val[i, :k]] for i, k in zip(idx, n)]
+        labels = [f"{tags[i]}: true {LABELS[t]}, model {LABELS[p]}" for i, t, p in zip(idx, truth, pred)]
+        return cls_highlight([w[:, b] for b in range(len(idx))], sentences, labels, list(pred == truth))
 
     def snapshot(self) -> dict[str, PlotData]:
         out = dict(self._cached("sentence", self._sentence_pictures))

@@ -44,7 +44,7 @@ NARRATIVE = (
         "Which words does [CLS] read?",
         "The book highlights each word of a review by how much the first token attends to it. Here: the "
         "last layer's [CLS] row, averaged over the heads, divided by its largest value, for a validation "
-        "review of each kind. In a contrast, the bright words should sit in the second clause.\n\n"
+        "review of each kind. In a contrast, the most shaded words should sit in the second clause.\n\n"
         "**Validation reviews it gets wrong** lists mistakes, taken from each phenomenon in turn. Attention "
         "is a hint, not an explanation: a word can matter through the values and the later layers even "
         "where its weight is small (Jain & Wallace 2019).",

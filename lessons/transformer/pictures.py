@@ -1,7 +1,7 @@
-"""The pictures of the ``transformer`` lesson as plain data (Qt-free): attention of the chosen sentence
-(BertViz's head and model views, Vig 2019), the words [CLS] attends to (Ogawa ch. 7's highlight), the
-positional-encoding matrix, the embedding projector, accuracy per phenomenon against the bag of words, and the
-validation reviews the model gets wrong."""
+"""The pictures of the ``transformer`` lesson as plain data (Qt-free): the positional-encoding matrix, the
+embedding projector, accuracy per phenomenon against the bag of words, the typed sentence's probabilities and
+the validation reviews the model gets wrong.  The attention pictures (BertViz's head and model views, the
+book's [CLS] highlight) come from the shared :mod:`visualizer.probes.attention`."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -9,7 +9,7 @@ from typing import Sequence
 import numpy as np
 
 from lessons.transformer.data import LABELS
-from visualizer.core.plotdata import AttentionData, BarsData, MatrixData, PredictionsData, WordMapData
+from visualizer.core.plotdata import BarsData, MatrixData, PredictionsData, WordMapData
 from visualizer.data import sentiment
 from visualizer.data.sentiment import PHENOMENA
 from visualizer.data.tokenize import SPECIAL_TOKENS
@@ -34,47 +34,6 @@ def word_classes(itos: Sequence[str]) -> np.ndarray:
                 return name
         return "other"
     return np.array([WORD_CLASSES.index(cls(w)) for w in itos], dtype=np.int64)
-
-
-def attention_picture(weights: np.ndarray, tokens: Sequence[str], mode: str, layer: int, head: int,
-                      query: int, queries: np.ndarray | None, keys: np.ndarray | None,
-                      caption: str) -> AttentionData:
-    """AttentionData of one sentence: weights (L, H, T, T) of its T real tokens; queries/keys (L, H, T, d_k) or
-    None; the selected ``layer``/``head`` (clamped into range) and query token."""
-    layer = min(max(layer, 0), weights.shape[0] - 1)
-    head = min(max(head, -1), weights.shape[1] - 1)
-    q = k = None
-    if queries is not None and head >= 0:
-        q, k = queries[layer, head].copy(), keys[layer, head].copy()
-    return AttentionData(list(tokens), weights.astype(np.float32, copy=True), mode=mode, layer=layer, head=head,
-                         queries=q, keys=k, query_index=min(max(query, 0), len(tokens) - 1), caption=caption)
-
-
-def cls_scores(weights: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
-    """How much [CLS] attends to each word, as the book's highlight (Ogawa ch. 7): weights (L, B, H, T, T)
-    of a batch -> per review (length − 1,) float64 in [0, 1]: the last layer's [CLS] row, averaged over the
-    heads, without [CLS] itself, divided by its largest value."""
-    row = weights[-1, :, :, 0, :].mean(axis=1)                                   # (B, T)
-    out = []
-    for b, n in enumerate(lengths):
-        s = np.asarray(row[b, 1:int(n)], dtype=np.float64)
-        out.append(s / s.max() if s.size and s.max() > 0 else s)
-    return out
-
-
-def highlight_matrix(tokens: Sequence[Sequence[str]], scores: Sequence[np.ndarray], truth: Sequence[int],
-                     pred: Sequence[int]) -> MatrixData:
-    """The [CLS] highlights of several reviews as one heat map: a row per review (its label says true and
-    predicted class), a column per word position, the words written in the cells.  (A stand-in until the
-    shared highlighted-text view exists.)"""
-    width = max(len(s) for s in scores)
-    values = np.full((len(scores), width), np.nan)
-    for r, s in enumerate(scores):
-        values[r, :len(s)] = s
-    rows = [f"{'✓' if t == p else '✗'} {LABELS[t][:3]}" for t, p in zip(truth, pred)]
-    return MatrixData(values, rows, [str(i + 1) for i in range(width)], row_title="review (✓ right, true class)",
-                      col_title="word position: colour = [CLS] attention (last layer, mean of heads, ÷ max)",
-                      colormap="inferno", fmt="", levels=(0.0, 1.0))
 
 
 def positional_picture(matrix: np.ndarray, kind: str, rows: int) -> MatrixData:

@@ -66,10 +66,10 @@ PLOTS = (
              tooltip="Validation accuracy on each kind of review: plain, intensified ('truly good'), negated "
                      "('not good'), litotes ('not bad'), contrast ('good but dull': the second clause wins) "
                      "and with a neutral distractor clause; Transformer against the bag of words."),
-    PlotSpec("highlight", "Words [CLS] attends to (validation reviews)", "matrix",
-             tooltip="The book's highlight: for some validation reviews, how much the [CLS] token attends to "
-                     "each word in the last layer (mean over heads, divided by the largest). Brighter: more "
-                     "attention. Row label: ✓/✗ and the true class."),
+    PlotSpec("highlight", "Words [CLS] attends to (validation reviews)", "highlighted_text",
+             tooltip="The book's highlight: a validation review of each phenomenon, each word shaded by how much "
+                     "the [CLS] token attends to it in the last layer (mean over heads, divided by the largest). "
+                     "Darker: more attention. Wrong predictions are marked."),
     PlotSpec("mistakes", "Validation reviews it gets wrong", "predictions",
              tooltip="Reviews the model misclassifies, taken from each phenomenon in turn, with the true class "
                      "and the model's answer (its probability). Filled up with right ones."),
@@ -83,26 +83,29 @@ PLOTS = (
 )
 
 
+
 def parse_head(text: str, n_layers: int, n_heads: int) -> tuple[int, int]:
-    """'layer,head' (0-based; head -1: every head of the layer) -> (layer, head).  Raises LessonConfigError for
-    text that is not two integers or a layer or head the model does not have."""
-    parts = [p.strip() for p in str(text).replace(";", ",").split(",")]
+    """'layer,head' (0-based; head -1: every head of the layer) -> (layer, head), by the shared
+    :func:`visualizer.probes.attention.parse_head`, checked against this model's size.  Raises
+    LessonConfigError for text that is not two integers or a layer or head the model does not have."""
+    from visualizer.probes.attention import parse_head as parse
+
     try:
-        layer, head = (int(p) for p in parts)
-    except ValueError:
-        raise LessonConfigError(f"Attention layer,head: write two whole numbers such as '1,0', not {text!r}.") from None
-    if not (0 <= layer < n_layers and -1 <= head < n_heads):
+        layer, head = parse(text)
+    except ValueError as e:
+        raise LessonConfigError(f"Attention layer,head: {e}.") from None
+    if not (layer < n_layers and head < n_heads):
         raise LessonConfigError(f"Attention layer,head: this model has layers 0–{n_layers - 1} and heads "
                                 f"0–{n_heads - 1} (or -1 for all heads), not {layer},{head}.")
     return layer, head
 
 
 def parse_query(text: str) -> int:
-    """A query token index (0-based, whole number >= 0).  Raises LessonConfigError otherwise."""
+    """A query token index (0-based) by the shared :func:`visualizer.probes.attention.parse_query`.  Raises
+    LessonConfigError otherwise."""
+    from visualizer.probes.attention import parse_query as parse
+
     try:
-        i = int(str(text).strip() or "0")
-    except ValueError:
-        raise LessonConfigError(f"Attention query token: write a token index such as 3, not {text!r}.") from None
-    if i < 0:
-        raise LessonConfigError(f"Attention query token: the index counts from 0, not {i}.")
-    return i
+        return parse(text or "0")
+    except ValueError as e:
+        raise LessonConfigError(f"Attention query token: {e}.") from None

@@ -13,6 +13,7 @@ from lessons.transformer.lesson import LESSON
 from tests.lessons.torch_helpers import Recorder, one_torch_thread  # noqa: F401 (fixture)
 from visualizer.core.lesson import LessonConfigError
 from visualizer.core.plotdata import PLOT_KINDS, AttentionData
+from visualizer.data.sentiment import PHENOMENA
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 TINY = {"n_train": 600, "d_model": 16, "n_heads": 2, "n_layers": 1, "batch_size": 32}
@@ -47,6 +48,10 @@ def test_every_plot_gets_data_of_its_kind():
     np.testing.assert_allclose(head.weights.sum(-1), 1.0, atol=1e-5)
     assert head.caption.startswith("model: ")
     np.testing.assert_allclose(snap["your_sentence"].values.sum(), 1.0, atol=1e-6)
+    hl = snap["highlight"]
+    assert len(hl.sentences) == 8 and all(s[0] == "[CLS]" for s in hl.sentences)
+    assert {lab.split(":")[0] for lab in hl.labels} >= set(PHENOMENA)          # a review of each kind
+    assert all(0.0 <= float(np.max(sc)) <= 1.0 for sc in hl.scores)
 
 
 def test_learns_order_where_the_bag_of_words_fails():
@@ -82,7 +87,7 @@ def test_a_10000_character_sentence_is_truncated_with_a_notice():
     lesson.set_live("sentence", text)
     assert "first 127 words" in ctx.notices[-1]
     head = lesson.snapshot()["head_view"]
-    assert len(head.tokens) == 128 and "truncated" in head.caption
+    assert len(head.tokens) == 128 and "cut to 128 tokens" in head.caption
     long_word = make(Recorder(), sentence="x" * 10_000)                # one unknown 10,000-letter word
     assert len(long_word.context.notices[-1]) < 300
 
