@@ -25,7 +25,7 @@ from visualizer.core.plotdata import PlotData
 from visualizer.data.sentiment import PHENOMENA
 from visualizer.probes.attention import attention_data, cls_highlight
 
-N_HIGHLIGHT = 8            # validation reviews in the [CLS] highlight
+N_HIGHLIGHT = 6            # validation reviews in the [CLS] highlight: one of each phenomenon
 
 
 class TransformerLesson(Lesson):

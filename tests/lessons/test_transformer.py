@@ -49,7 +49,7 @@ def test_every_plot_gets_data_of_its_kind():
     assert head.caption.startswith("model: ")
     np.testing.assert_allclose(snap["your_sentence"].values.sum(), 1.0, atol=1e-6)
     hl = snap["highlight"]
-    assert len(hl.sentences) == 8 and all(s[0] == "[CLS]" for s in hl.sentences)
+    assert len(hl.sentences) == 6 and all(s[0] == "[CLS]" for s in hl.sentences)
     assert {lab.split(":")[0] for lab in hl.labels} >= set(PHENOMENA)          # a review of each kind
     assert all(0.0 <= float(np.max(sc)) <= 1.0 for sc in hl.scores)
 
