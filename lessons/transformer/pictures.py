@@ -41,7 +41,7 @@ def positional_picture(matrix: np.ndarray, kind: str, rows: int) -> MatrixData:
     m = np.asarray(matrix[:rows], dtype=np.float64)
     lim = float(max(np.abs(m).max(), 1e-6))
     return MatrixData(m, [str(i) for i in range(m.shape[0])], [str(j) for j in range(m.shape[1])],
-                      row_title="position", col_title=f"dimension of d_model ({kind} encoding)",
+                      row_title="position", col_title=f"dimension ({kind})",
                       colormap="RdBu", fmt="", levels=(-lim, lim))
 
 
