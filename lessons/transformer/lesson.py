@@ -185,7 +185,7 @@ class TransformerLesson(Lesson):
         layer, head = self.head
         pics = {f"{mode}_view": attention_data(rec, enc.tokens, mode=mode, layer=layer, head=head,
                                                query_index=self.query, caption=caption) for mode in ("head", "model")}
-        return {**pics, "your_sentence": sentence_bars(probs[0], self.hp["sentence"] or DEFAULT_SENTENCE)}
+        return {**pics, "your_sentence": sentence_bars(probs[0])}
 
     def _highlight(self):
         """The book's highlight: a validation review of each phenomenon, words shaded by [CLS] attention."""

@@ -61,10 +61,10 @@ def phenomenon_table(model: dict[str, float], bow: dict[str, float]) -> MatrixDa
                       col_title="validation accuracy", colormap="viridis", fmt="{:.2f}", levels=(0.0, 1.0))
 
 
-def sentence_bars(probs: np.ndarray, sentence: str) -> BarsData:
-    """The class probabilities (2,) of the typed sentence."""
-    short = sentence if len(sentence) <= 36 else sentence[:35] + "…"
-    return BarsData(list(LABELS), np.asarray(probs, dtype=np.float64).copy(), f"probability ('{short}')")
+def sentence_bars(probs: np.ndarray) -> BarsData:
+    """The class probabilities (2,) of the typed sentence (the sentence itself is in the attention captions
+    and the control)."""
+    return BarsData(list(LABELS), np.asarray(probs, dtype=np.float64).copy(), "probability")
 
 
 def mistakes_picture(texts: Sequence[str], tags: Sequence[str], truth: np.ndarray, pred: np.ndarray,
