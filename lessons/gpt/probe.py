@@ -1,0 +1,134 @@
+"""Readouts of the ``gpt`` lesson (Qt-free; torch imported inside the functions): one probe forward pass over
+the prompt gives every head's attention (:func:`record_attention`) and the next-character distribution;
+samples are turned into the text pieces a :class:`TextData` shows.
+
+Sampling with a temperature follows Chollet, *Deep Learning with Python* 2e ch. 12.1; the attention pictures
+follow Vig's BertViz (2019), with the decoder's causal mask drawn.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lessons.gpt.data import NEWLINE, visible
+from visualizer.core.errors import LessonConfigError
+from visualizer.core.plotdata import LINE_BREAK, AttentionData, BarsData, TextData
+
+TOP_BARS = 15                     # characters in the next-character bars
+
+
+def pieces(text: str) -> list[str]:
+    """``text`` as TextData pieces joined without a separator: runs that end after a space (so the view wraps
+    between words), each line break as ``LINE_BREAK``."""
+    out: list[str] = []
+    for i, line in enumerate(text.split(NEWLINE)):
+        if i:
+            out.append(LINE_BREAK)
+        run = ""
+        for ch in line:
+            run += ch
+            if ch == " ":
+                out.append(run)
+                run = ""
+        if run:
+            out.append(run)
+    return out
+
+
+def parse_head(text: str, n_layers: int, n_heads: int) -> tuple[int, int]:
+    """'layer,head' (1-based, as the attention view shows them; '2,3' or '2 3') -> 0-based (layer, head), head
+    -1 for 'all'.  Raises LessonConfigError for anything else or a head this model does not have."""
+    parts = str(text).replace(",", " ").split()
+    try:
+        layer = int(parts[0])
+        head = -1 if len(parts) > 1 and parts[1].lower() == "all" else int(parts[1]) if len(parts) > 1 else 1
+    except (ValueError, IndexError):
+        raise LessonConfigError(f"Attention head: {text!r} is not 'layer,head' (for example '1,2' or '1,all')") from None
+    if not (1 <= layer <= n_layers and (head == -1 or 1 <= head <= n_heads)):
+        raise LessonConfigError(f"Attention head: the model has {n_layers} layers of {n_heads} heads; "
+                                f"{text!r} is not one of them")
+    return layer - 1, head - 1 if head > 0 else -1
+
+
+@dataclass
+class Probe:
+    """One forward pass over the prompt: weights (L, H, T, T), queries and keys (L, H, T, d_k) float32, and
+    the next-character probabilities (V,) float32 at the sampling temperature and top-k."""
+
+    weights: np.ndarray
+    queries: np.ndarray
+    keys: np.ndarray
+    probs: np.ndarray
+
+
+def probe(model, ids: np.ndarray, temperature: float, top_k: int) -> Probe:
+    """Run ``model`` (a :class:`~visualizer.models.gpt_torch.GPT`) once on the prompt ``ids`` (T,) with the
+    attention recorded, in evaluation mode and without gradients (the training mode is restored)."""
+    import torch
+
+    from visualizer.models.gpt_torch import sampling_probs
+    from visualizer.models.transformer_torch import record_attention
+
+    was = model.training
+    model.eval()
+    try:
+        x = torch.as_tensor(ids, dtype=torch.int64, device=model.tok_emb.weight.device)[None]   # (1, T)
+        with torch.no_grad(), record_attention(model) as rec:
+            logits, _ = model(x)                                                              # (1, T, V)
+        probs = sampling_probs(logits[:, -1], temperature, top_k)[0]                          # (V,)
+    finally:
+        model.train(was)
+    return Probe(rec.weights[:, 0].numpy(), rec.queries[:, 0].numpy(), rec.keys[:, 0].numpy(),
+                 probs.float().cpu().numpy())
+
+
+def attention_data(p: Probe, text: str, mode: str, layer: int, head: int, query: int, caption: str) -> AttentionData:
+    """The probe's weights as an :class:`AttentionData` (causal), tokens the prompt's characters (⏎ ␣ visible);
+    the selected head's queries and keys go along (head -1: those of head 0)."""
+    tokens = [visible(c) for c in text]
+    h = max(head, 0)
+    q = query if 0 <= query < len(tokens) else len(tokens) - 1
+    return AttentionData(tokens, p.weights, mode=mode, layer=layer, head=head, queries=p.queries[layer, h],
+                         keys=p.keys[layer, h], query_index=q, causal=True, caption=caption)
+
+
+def next_char_bars(p: Probe, chars: list[str], k: int = TOP_BARS) -> BarsData:
+    """The k most likely next characters, most likely first (⏎ and ␣ visible)."""
+    order = np.argsort(-p.probs, kind="stable")[:k]
+    return BarsData([visible(chars[i]) for i in order], p.probs[order].astype(np.float64), y_label="probability")
+
+
+def sample(model, ids: np.ndarray, n: int, temperature: float, top_k: int, seed: int) -> list[int]:
+    """``n`` character ids sampled after ``ids`` (T,) with the current weights; the same seed and weights give
+    the same sample (its own generator: the training stream is not touched)."""
+    import torch
+
+    dev = model.tok_emb.weight.device
+    g = torch.Generator(device=dev).manual_seed(int(seed))
+    x = torch.as_tensor(ids, dtype=torch.int64, device=dev)[None]
+    out = model.generate(x, n, temperature, top_k, generator=g)                                 # (1, T + n)
+    return out[0, len(ids):].tolist()
+
+
+def sample_text(prompt: str, generated: str, temperature: float, top_k: int, step: int, note: str) -> TextData:
+    """A prompt and its continuation as character-level :class:`TextData` (pieces joined without spaces)."""
+    return TextData(pieces(prompt), pieces(generated), temperature, step, note, separator="")
+
+
+def how(temperature: float, top_k: int, vocab_size: int) -> str:
+    """'temperature 0.8, top-k 10' in words (greedy at 0; 'all characters' when top-k is 0 or >= V)."""
+    if temperature == 0:
+        return "greedy (temperature 0: always the most likely character)"
+    k = f"top-k {top_k}" if 0 < top_k < vocab_size else "all characters"
+    return f"temperature {temperature:g}, {k}"
+
+
+def history_text(history: list[tuple[int, float | None, str]], temperature_note: str) -> TextData:
+    """The samples kept at steps 100, 500, 2000, …: one block per step, a header line with the step and the
+    validation loss then, the sample below."""
+    words: list[str] = []
+    for step, val, text in history:
+        loss = f", val {val:.2f} nats/char" if val is not None else " (untrained)" if step == 0 else ""
+        words += [f"── step {step}{loss} ──", LINE_BREAK] + pieces(text) + [LINE_BREAK, LINE_BREAK]
+    return TextData([], words[:-2], step=history[-1][0] if history else 0, note=temperature_note, separator="")
