@@ -9,4 +9,4 @@ INFO = LessonInfo(
     "A decoder-only Transformer with a causal mask learns the Gospels character by character: loss in nats per "
     "character, samples at a temperature and top-k you set, the attention of every head on your prompt, the "
     "next-character probabilities, and samples kept from step 100 on to show how the writing improves.",
-    engines=("torch",), order=80, pacing=Pacing(stop=5000))
+    engines=("torch",), order=80, pacing=Pacing(speed=30.0, stop=5000))

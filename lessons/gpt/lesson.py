@@ -121,6 +121,11 @@ class GPTLesson(Lesson):
                                     phases=[Phase(self.losses, clip=1.0)],
                                     hyper={"lr": TorchTrainer.param_group_setter("main", "lr")})
 
+    @property
+    def steps_per_epoch(self) -> int:
+        """Steps to read as many characters as the training text holds (windows are drawn at random)."""
+        return math.ceil(len(self.text.train) / (self.hp["batch_size"] * self.block))
+
     # ---- training -------------------------------------------------------------------------------------------
     def next_batch(self) -> tuple[np.ndarray, np.ndarray]:
         """batch_size random windows of the training text: x, y (B, block) int64 (y is x shifted by one)."""
@@ -177,12 +182,9 @@ class GPTLesson(Lesson):
         return p
 
     def _parse_query(self, text: str) -> int:
-        if not str(text).strip():
-            return -1
-        try:
-            return int(text)
-        except ValueError:
-            raise LessonConfigError(f"Attention query: {text!r} is not a character index (0, 1, 2, …)") from None
+        if str(text).strip().isdigit() or not str(text).strip():
+            return int(text) if str(text).strip() else -1
+        raise LessonConfigError(f"Attention query: {text!r} is not a character index (0, 1, 2, …)")
 
     def set_live(self, name, value) -> None:
         """Checks the attention head and query first (LessonConfigError; the previous one stays); a prompt is

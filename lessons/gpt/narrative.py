@@ -20,6 +20,7 @@ PLOTS = (
                      "p ∝ exp(logit / τ) over the top-k characters and fed back. Regenerated when a setting "
                      "changes and every 200 steps."),
     PlotSpec("next_char", "Next-character probabilities", "bars", x_label="character (␣ space, ⏎ line break)",
+             y_label="probability", y_range=(0.0, 1.0),
              tooltip="The model's probabilities for the character after the prompt, at the temperature and top-k "
                      "of the sampler (the 15 most likely). Temperature 0 puts everything on one character."),
     PlotSpec("history", "Samples as it trains", "text",

@@ -22,7 +22,7 @@ class PlotSpec:
     kind: a key of :data:`PLOT_KINDS` (the data class the plot shows), or a lesson's own kind for a
     one-off picture, whose widget the lesson's ``view`` module registers in its ``PLOT_VIEWS``.
     series: for ``kind="curves"``, the metric names drawn (keys of the step records).
-    y_range: a curve plot's fixed y axis (low, high) for a bounded metric; the axis widens only if a
+    y_range: a curve (or bars) plot's fixed y axis (low, high) for a bounded metric; the axis widens only if a
     value leaves it.  None: (0, 1) where :func:`share_plot` says the plot shows shares (accuracies,
     precision, AUC, probabilities), else the axis follows the data; ``()``: always follow the data.
     main: marks the lesson's main picture, which gets the room when a narrative step shows an odd number
