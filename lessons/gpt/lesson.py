@@ -67,8 +67,10 @@ class GPTLesson(Lesson):
         ChoiceParam("attention_mode", "Attention view", "model", ATTENTION_MODES, live=True,
                     tooltip="model: every layer × head as a small heat map. head: lines from each character to "
                             "the ones it attends to. neuron: queries, keys and q·k of one head for one character."),
-        TextParam("attention_head", "Attention head", "1,1", placeholder="layer,head (1-based) or layer,all",
-                  max_length=20, live=True, tooltip="The layer and head the head and neuron views show."),
+        TextParam("attention_head", "Attention head", "0,0", placeholder="layer,head (from 0) or layer,all",
+                  max_length=20, live=True,
+                  tooltip="The layer and head (counted from 0) the head and neuron views show; a click on a map "
+                          "of the model view sets it. 'layer,all': every head of the layer in the head view."),
         TextParam("attention_query", "Attention query", "", placeholder="character index (empty: the last)",
                   max_length=10, live=True,
                   tooltip="The character (0-based) whose query the neuron view explains; empty: the last one."),
@@ -92,7 +94,7 @@ class GPTLesson(Lesson):
         try:
             self.head = parse_head(hp["attention_head"], hp["n_layers"], hp["n_heads"])
         except LessonConfigError as e:
-            self.context.notice(f"{e}; showing layer 1, head 1.")
+            self.context.notice(f"{e}; showing layer 0, head 0.")
             self.head = (0, 0)
         self.query = self._parse_query(hp["attention_query"])
         self._build(hp)
@@ -112,10 +114,7 @@ class GPTLesson(Lesson):
         self.model = GPT(cfg)
 
         def adamw(mods):
-            ps = list(mods["model"].parameters())
-            groups = [{"params": [p for p in ps if p.dim() >= 2], "weight_decay": 0.1},
-                      {"params": [p for p in ps if p.dim() < 2], "weight_decay": 0.0}]
-            return torch.optim.AdamW(groups, lr=hp["lr"], betas=(0.9, 0.99))
+            return torch.optim.AdamW(mods["model"].param_groups(0.1), lr=hp["lr"], betas=(0.9, 0.99))
 
         self.trainer = TorchTrainer(self.model, adamw, device=hp["device"], seed=hp["seed"],
                                     phases=[Phase(self.losses, clip=1.0)],

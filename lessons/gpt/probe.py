@@ -37,18 +37,18 @@ def pieces(text: str) -> list[str]:
 
 
 def parse_head(text: str, n_layers: int, n_heads: int) -> tuple[int, int]:
-    """'layer,head' (1-based, as the attention view shows them; '2,3' or '2 3') -> 0-based (layer, head), head
-    -1 for 'all'.  Raises LessonConfigError for anything else or a head this model does not have."""
+    """'layer,head' (0-based, as the attention view numbers and sends them; '1,2' or '1 2'; 'layer,all' for every
+    head of the layer in the head view) -> (layer, head), head -1 for 'all'.  Raises LessonConfigError for
+    anything else or a head this model does not have."""
     parts = str(text).replace(",", " ").split()
     try:
-        layer = int(parts[0])
-        head = -1 if len(parts) > 1 and parts[1].lower() == "all" else int(parts[1]) if len(parts) > 1 else 1
+        layer, head = int(parts[0]), -1 if parts[1].lower() == "all" else int(parts[1])
     except (ValueError, IndexError):
-        raise LessonConfigError(f"Attention head: {text!r} is not 'layer,head' (for example '1,2' or '1,all')") from None
-    if not (1 <= layer <= n_layers and (head == -1 or 1 <= head <= n_heads)):
-        raise LessonConfigError(f"Attention head: the model has {n_layers} layers of {n_heads} heads; "
+        raise LessonConfigError(f"Attention head: {text!r} is not 'layer,head' (for example '0,1' or '0,all')") from None
+    if len(parts) > 2 or not (0 <= layer < n_layers and -1 <= head < n_heads):
+        raise LessonConfigError(f"Attention head: the model has layers 0-{n_layers - 1} with heads 0-{n_heads - 1}; "
                                 f"{text!r} is not one of them")
-    return layer - 1, head - 1 if head > 0 else -1
+    return layer, head
 
 
 @dataclass

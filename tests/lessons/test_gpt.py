@@ -143,13 +143,14 @@ def test_temperature_zero_is_greedy_and_top_k_bounds(lesson):
 
 
 def test_bad_attention_head_or_query_keeps_the_previous(lesson):
-    lesson.set_live("attention_head", "1,2")
+    lesson.set_live("attention_head", "0,1")                                # as the attention view sends it
     assert lesson.head == (0, 1)
-    for bad in ("3,1", "1,5", "x"):
+    for bad in ("1,0", "0,2", "x", "0,-2", "0,1,2"):
         with pytest.raises(LessonConfigError):
             lesson.set_live("attention_head", bad)
-    assert lesson.head == (0, 1) and lesson.hp["attention_head"] == "1,2"
-    lesson.set_live("attention_head", "1,all")
+    assert lesson.head == (0, 1) and lesson.hp["attention_head"] == "0,1"
+    lesson.set_live("attention_mode", "head")
+    lesson.set_live("attention_head", "0,all")
     assert lesson.snapshot()["attention"].head == -1
     with pytest.raises(LessonConfigError):
         lesson.set_live("attention_query", "two")

@@ -82,6 +82,15 @@ def test_the_head_is_tied_to_the_token_embedding():
     assert torch.equal(m.head.weight[3], m.tok_emb.weight[3])
 
 
+def test_param_groups_decay_matrices_only_and_hold_each_parameter_once():
+    m = tiny()
+    decay, no_decay = m.param_groups(0.1)
+    assert decay["weight_decay"] == 0.1 and no_decay["weight_decay"] == 0.0
+    assert all(p.dim() >= 2 for p in decay["params"]) and all(p.dim() < 2 for p in no_decay["params"])
+    ids = [id(p) for g in (decay, no_decay) for p in g["params"]]
+    assert len(ids) == len(set(ids)) == len(list(m.parameters()))
+
+
 def test_sampling_probs_temperature_and_top_k():
     logits = torch.tensor([[1.0, 3.0, 2.0, 0.0]])
     greedy = sampling_probs(logits, 0.0)

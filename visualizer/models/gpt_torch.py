@@ -111,6 +111,13 @@ class GPT(nn.Module):
             loss = F.cross_entropy(logits.reshape(b * t, -1), targets.reshape(b * t))
         return logits, loss
 
+    def param_groups(self, weight_decay: float = 0.1) -> list[dict]:
+        """Optimizer parameter groups: weight decay on the matrices (embeddings, linear weights), none on biases
+        and layer-norm gains (as GPT-2 and nanoGPT train).  Each tied matrix appears once."""
+        ps = list(self.parameters())
+        return [{"params": [p for p in ps if p.dim() >= 2], "weight_decay": weight_decay},
+                {"params": [p for p in ps if p.dim() < 2], "weight_decay": 0.0}]
+
     @torch.no_grad()
     def next_token_probs(self, ids: torch.Tensor, temperature: float = 1.0, top_k: int = 0) -> torch.Tensor:
         """The sampling distribution of the next token after each row of ``ids`` (B, T), the context cropped to
