@@ -6,7 +6,7 @@ training time is the wall time of the lesson's steps, including the samples it k
 1000, ...), excluding this script's evaluations.  At every minute it prints the lesson's validation loss (64 fixed
 windows) and the loss on the whole held-out text (every non-overlapping window of the last 10%: the figure to
 quote), in nats and bits per character.  At the end it prints a sample at temperature 0.8 from the lesson's
-prompt.  The issue's reference: nanoGPT's CPU configuration reaches about 1.9 nats per character on Shakespeare
+prompt, and the samples the lesson kept at its milestones.  The issue's reference: nanoGPT's CPU configuration reaches about 1.9 nats per character on Shakespeare
 in about 3 minutes; the target here is text that reads as words within 5 minutes.
 
 Usage:  python -m benchmarks.bench_gpt [--minutes 5] [--every 60] [--threads 1] [--seed 0] [--chars 400]
@@ -83,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{step} steps in {train_s:.0f} s of training ({step / train_s:.1f} steps/s). Sample at temperature 0.8 "
           f"after the prompt {lesson.prompt.text!r}:\n")
     print(lesson.prompt.text + lesson.text.vocab.decode(ids))
+    print("\nThe samples the lesson kept (from a line break, temperature 0.8, the same seed each time):\n")
+    print(lesson.snapshot()["history"].text())
     lesson.close()
     return 0
 
