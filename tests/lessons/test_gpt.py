@@ -16,7 +16,7 @@ from lessons.gpt.lesson import LESSON
 from lessons.gpt.probe import pieces
 from tests.lessons.torch_helpers import Recorder, one_torch_thread  # noqa: F401
 from visualizer.core.errors import LessonConfigError
-from visualizer.core.lesson import LessonContext
+from visualizer.core.hyperparams import HyperparameterError
 from visualizer.core.plotdata import AttentionData, BarsData, TextData
 
 TINY = {"n_layers": 1, "n_heads": 2, "d_model": 16, "block_size": 32, "batch_size": 4, "sample_chars": 20}
@@ -138,7 +138,7 @@ def test_temperature_zero_is_greedy_and_top_k_bounds(lesson):
     assert np.isclose(lesson._probe().probs.sum(), 1.0) and np.all(lesson._probe().probs > 0)
     lesson.set_live("top_k", 3)
     assert np.count_nonzero(lesson._probe().probs) == 3
-    with pytest.raises(Exception):
+    with pytest.raises(HyperparameterError, match="Top-k"):
         lesson.hyperparameters(TINY | {"top_k": -1})
 
 
