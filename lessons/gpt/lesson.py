@@ -98,7 +98,7 @@ class GPTLesson(Lesson):
             self.head = (0, 0)
         self.query = self._parse_query(hp["attention_query"])
         self._build(hp)
-        self.last_step, self.last_val = 0, None
+        self.last_step = 0
         self._probe_cache = self._sample_cache = None
         self.history: list[tuple[int, float | None, str]] = []
         self._keep_sample(0)
@@ -162,8 +162,7 @@ class GPTLesson(Lesson):
         return total / len(self.val_starts)
 
     def evaluate(self) -> dict[str, float]:
-        self.last_val = self.val_loss()
-        return {"val_loss": self.last_val}
+        return {"val_loss": self.val_loss()}
 
     def run_facts(self) -> dict:
         return {"vocabulary": self.text.vocab_size, "train_chars": int(len(self.text.train)),
@@ -181,9 +180,11 @@ class GPTLesson(Lesson):
         return p
 
     def _parse_query(self, text: str) -> int:
-        if str(text).strip().isdigit() or not str(text).strip():
-            return int(text) if str(text).strip() else -1
-        raise LessonConfigError(f"Attention query: {text!r} is not a character index (0, 1, 2, …)")
+        """'' -> -1 (the last character), '5' -> 5; LessonConfigError for anything else."""
+        s = str(text).strip()
+        if s and not s.isdigit():
+            raise LessonConfigError(f"Attention query: {text!r} is not a character index (0, 1, 2, …)")
+        return int(s) if s else -1
 
     def set_live(self, name, value) -> None:
         """Checks the attention head and query first (LessonConfigError; the previous one stays); a prompt is
@@ -220,7 +221,7 @@ class GPTLesson(Lesson):
         if c is None or c[0] != key or self.last_step - c[1] >= GEN_EVERY:
             ids = sample(self.model, self.prompt.ids, n, t, k, self.hp["seed"] + self.last_step)
             note = f"step {self.last_step}, {how(t, k, self.text.vocab_size)}; the prompt in bold"
-            data = sample_text(self.prompt.text, self.text.vocab.decode(ids), t, k, self.last_step, note)
+            data = sample_text(self.prompt.text, self.text.vocab.decode(ids), t, self.last_step, note)
             self._sample_cache = c = (key, self.last_step, data)
         return c[2]
 
@@ -243,7 +244,6 @@ class GPTLesson(Lesson):
         super().load_checkpoint_state(state)
         self.history = []
         self._probe_cache = self._sample_cache = None
-
 
 
 LESSON = GPTLesson

@@ -49,8 +49,9 @@ NARRATIVE = (
         "**nats per character**. Guessing uniformly among 71 characters costs ln 71 = 4.26 nats. Divide by "
         "ln 2 for **bits per character** (1.5 nats = 2.2 bits); e^loss is the **perplexity**, the number of "
         "characters the model hesitates between (1.5 nats: about 4.5).\n\n"
-        "We train 500 steps of 12 windows. The loss first drops to about 2.5 nats, where the model knows how often "
-        "each letter occurs; the next gains come from context: spelling, then words.",
+        "We train 500 steps of 12 windows. Within 100 steps the loss falls to about 2.3 nats: the model knows how "
+        "often each letter occurs and which letters follow which. The next gains come from longer context: "
+        "spelling, then words. On this machine (one thread) it measured 1.9 nats after 500 steps.",
         plots=("loss", "samples", "history", "next_char"),
         run_steps=500,
     ),
@@ -77,12 +78,17 @@ NARRATIVE = (
     ),
     NarrativeStep(
         "From noise to words",
-        "Keep training. **Samples as it trains** keeps one sample at each milestone, same seed and temperature: "
-        "at step 100 letters and spaces, by 500 short words and line breaks, by 2000 the book's words, names and "
-        "verse rhythm (*And he said unto them*). The model never sees a word boundary: spelling is learned from "
+        "Keep training. **Samples as it trains** keeps one sample at each milestone, with the same seed and "
+        "temperature. In a measured run: at step 100 letter soup with spaces and capitals at line starts (*And "
+        "averis indend*); by 500 real short words (*And*, *him*, *unto them*); by 1000 the book's phrases (*the "
+        "chief*, *a man*); by 3000 verses that read like the book until you follow the sense (*and said unto him, "
+        "There that chief the camests out.*). The model is never told where a word ends: spelling comes from "
         "characters alone.\n\n"
-        "The validation loss follows the training loss closely: 0.8 M parameters cannot memorise 390,000 "
-        "characters. A larger model, a longer context or more steps push it lower.",
+        "Measured with one thread on a shared 2-core CPU (benchmarks/bench_gpt.py): validation loss 1.94, 1.53, "
+        "1.35, 1.28 and 1.24 nats per character after 1 to 5 minutes (4,163 steps; 1.24 nats = 1.79 bits per "
+        "character, perplexity 3.5); 4,163 steps of 12 × 64 characters are about 8 passes over the training text. "
+        "Watch the gap between the training and validation curves: when it opens, the model has begun to "
+        "memorise the training text rather than learn the language.",
         plots=("history", "loss", "samples"),
         run_steps=2000,
     ),

@@ -111,7 +111,7 @@ def sample(model, ids: np.ndarray, n: int, temperature: float, top_k: int, seed:
     return out[0, len(ids):].tolist()
 
 
-def sample_text(prompt: str, generated: str, temperature: float, top_k: int, step: int, note: str) -> TextData:
+def sample_text(prompt: str, generated: str, temperature: float, step: int, note: str) -> TextData:
     """A prompt and its continuation as character-level :class:`TextData` (pieces joined without spaces)."""
     return TextData(pieces(prompt), pieces(generated), temperature, step, note, separator="")
 
