@@ -24,8 +24,8 @@ PLOTS = (
              tooltip="The model's probabilities for the character after the prompt, at the temperature and top-k "
                      "of the sampler (the 15 most likely). Temperature 0 puts everything on one character."),
     PlotSpec("history", "Samples as it trains", "text",
-             tooltip="A sample kept at steps 0, 100, 500, 1000, 2000, 3000, 5000, …, each from a line break with "
-                     "the same seed and temperature 0.8, with the validation loss at that step."),
+             tooltip="A sample kept at steps 0, 100, 500, 1000, 2000, 3000, 5000, …, newest first, each from a line "
+                     "break with the same seed and temperature 0.8, with the validation loss at that step."),
 )
 
 NARRATIVE = (

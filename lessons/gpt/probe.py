@@ -125,10 +125,10 @@ def how(temperature: float, top_k: int, vocab_size: int) -> str:
 
 
 def history_text(history: list[tuple[int, float | None, str]], temperature_note: str) -> TextData:
-    """The samples kept at steps 100, 500, 2000, …: one block per step, a header line with the step and the
-    validation loss then, the sample below."""
+    """The samples kept at steps 100, 500, 2000, …, newest first (so the latest stays in view as the list
+    grows): one block per step, a header line with the step and the validation loss then, the sample below."""
     words: list[str] = []
-    for step, val, text in history:
+    for step, val, text in sorted(history, key=lambda h: -h[0]):
         loss = f", val {val:.2f} nats/char" if val is not None else " (untrained)" if step == 0 else ""
         words += [f"── step {step}{loss} ──", LINE_BREAK] + pieces(text) + [LINE_BREAK, LINE_BREAK]
     return TextData([], words[:-2], step=history[-1][0] if history else 0, note=temperature_note, separator="")

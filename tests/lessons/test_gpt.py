@@ -88,6 +88,7 @@ def test_samples_are_kept_at_the_milestones(lesson):
     assert steps == [0, 100] and lesson.history[1][1] is not None
     text = lesson.snapshot()["history"].text()
     assert "step 100, val" in text and "nats/char" in text
+    assert text.index("step 100") < text.index("step 0 (untrained)")          # newest first
 
 
 def test_pieces_keep_the_text_exactly():
