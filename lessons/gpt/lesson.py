@@ -18,7 +18,7 @@ import numpy as np
 from lessons.gpt import INFO
 from lessons.gpt.data import VAL_WINDOWS, load_text, read_prompt, val_starts, windows
 from lessons.gpt.narrative import NARRATIVE, PLOTS
-from lessons.gpt.probe import (attention_data, history_text, how, next_char_bars, parse_head, probe, sample,
+from lessons.gpt.probe import (attention_view, history_text, how, next_char_bars, parse_head, probe, sample,
                                sample_text)
 from visualizer.core.hyperparams import ChoiceParam, FloatParam, IntParam, TextParam
 from visualizer.core.lesson import Lesson, LessonConfigError
@@ -233,7 +233,7 @@ class GPTLesson(Lesson):
         hist_note = (f"Samples kept during training, each from a line break at temperature {HISTORY_TEMPERATURE}, "
                      f"the same seed every time")
         return {"samples": self._sample(),
-                "attention": attention_data(p, self.prompt.text, self.hp["attention_mode"], layer, head, self.query,
+                "attention": attention_view(p, self.prompt.text, self.hp["attention_mode"], layer, head, self.query,
                                             caption),
                 "next_char": next_char_bars(p, self.text.chars),
                 "history": history_text(self.history, hist_note)}

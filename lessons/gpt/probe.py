@@ -14,6 +14,7 @@ import numpy as np
 from lessons.gpt.data import NEWLINE, visible
 from visualizer.core.errors import LessonConfigError
 from visualizer.core.plotdata import LINE_BREAK, AttentionData, BarsData, TextData
+from visualizer.probes.attention import attention_data
 
 TOP_BARS = 15                     # characters in the next-character bars
 
@@ -53,12 +54,11 @@ def parse_head(text: str, n_layers: int, n_heads: int) -> tuple[int, int]:
 
 @dataclass
 class Probe:
-    """One forward pass over the prompt: weights (L, H, T, T), queries and keys (L, H, T, d_k) float32, and
-    the next-character probabilities (V,) float32 at the sampling temperature and top-k."""
+    """One forward pass over the prompt: ``record`` the :class:`AttentionRecord` (weights (L, 1, H, T, T),
+    queries and keys (L, 1, H, T, d_k)) and ``probs`` (V,) float32, the next-character probabilities at the
+    sampling temperature and top-k."""
 
-    weights: np.ndarray
-    queries: np.ndarray
-    keys: np.ndarray
+    record: object
     probs: np.ndarray
 
 
@@ -79,18 +79,17 @@ def probe(model, ids: np.ndarray, temperature: float, top_k: int) -> Probe:
         probs = sampling_probs(logits[:, -1], temperature, top_k)[0]                          # (V,)
     finally:
         model.train(was)
-    return Probe(rec.weights[:, 0].numpy(), rec.queries[:, 0].numpy(), rec.keys[:, 0].numpy(),
-                 probs.float().cpu().numpy())
+    return Probe(rec, probs.float().cpu().numpy())
 
 
-def attention_data(p: Probe, text: str, mode: str, layer: int, head: int, query: int, caption: str) -> AttentionData:
-    """The probe's weights as an :class:`AttentionData` (causal), tokens the prompt's characters (⏎ ␣ visible);
-    the selected head's queries and keys go along (head -1: those of head 0)."""
+def attention_view(p: Probe, text: str, mode: str, layer: int, head: int, query: int, caption: str) -> AttentionData:
+    """The probe's attention as causal :class:`AttentionData` (the shared
+    :func:`visualizer.probes.attention.attention_data`), tokens the prompt's characters with ⏎ and ␣ visible;
+    query -1 is the last character."""
     tokens = [visible(c) for c in text]
-    h = max(head, 0)
     q = query if 0 <= query < len(tokens) else len(tokens) - 1
-    return AttentionData(tokens, p.weights, mode=mode, layer=layer, head=head, queries=p.queries[layer, h],
-                         keys=p.keys[layer, h], query_index=q, causal=True, caption=caption)
+    return attention_data(p.record, tokens, mode=mode, layer=layer, head=head, query_index=q, causal=True,
+                          caption=caption)
 
 
 def next_char_bars(p: Probe, chars: list[str], k: int = TOP_BARS) -> BarsData:
