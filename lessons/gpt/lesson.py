@@ -228,7 +228,7 @@ class GPTLesson(Lesson):
     def snapshot(self) -> dict[str, PlotData]:
         p = self._probe()
         layer, head = self.head
-        caption = f"{len(self.prompt.ids)} characters of the prompt; grey: later ones, masked"
+        caption = f"prompt: {len(self.prompt.ids)} characters"
         hist_note = (f"Samples kept during training, each from a line break at temperature {HISTORY_TEMPERATURE}, "
                      f"the same seed every time")
         return {"samples": self._sample(),

@@ -61,8 +61,9 @@ NARRATIVE = (
         "A language model must not peek at the character it is asked to predict, so the **causal mask** sets "
         "the score of every later position to −∞ before the softmax: row i of each map has weights only up to "
         "column i, and the upper triangle stays empty.\n\n"
-        "Type a **Prompt** and watch every layer × head. Some heads look at the previous character or two; "
-        "others at the start of the word or the last space. Click a map (or set **Attention head**) and switch "
+        "Type a **Prompt** and watch every layer × head. Look for maps with a bright band along the diagonal "
+        "(heads that read the last character or two) and maps with bright columns (every character reading the "
+        "same few positions, such as the spaces). Click a map (or set **Attention head**) and switch "
         "**Attention view** to *head* or *neuron* to see one head in detail.",
         plots=("attention", "loss", "next_char"),
         train_until=1000,
