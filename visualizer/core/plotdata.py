@@ -22,7 +22,7 @@ class PlotSpec:
     kind: a key of :data:`PLOT_KINDS` (the data class the plot shows), or a lesson's own kind for a
     one-off picture, whose widget the lesson's ``view`` module registers in its ``PLOT_VIEWS``.
     series: for ``kind="curves"``, the metric names drawn (keys of the step records).
-    y_range: a curve plot's fixed y axis (low, high) for a bounded metric; the axis widens only if a
+    y_range: a curve (or bars) plot's fixed y axis (low, high) for a bounded metric; the axis widens only if a
     value leaves it.  None: (0, 1) where :func:`share_plot` says the plot shows shares (accuracies,
     precision, AUC, probabilities), else the axis follows the data; ``()``: always follow the data.
     main: marks the lesson's main picture, which gets the room when a narrative step shows an odd number
@@ -278,17 +278,21 @@ class TextData:
 
     prompt: (P,) words; words: (K,) generated words (``LINE_BREAK`` marks a sentence end); temperature: the
     sampling temperature (0 = greedy); step: the training step the model had; note: one line on how it
-    was made."""
+    was made; separator: what joins the words (``""`` for character-level text, whose pieces carry their own
+    spaces: a small GPT's samples)."""
 
     prompt: list[str]
     words: list[str]
     temperature: float = 1.0
     step: int = 0
     note: str = ""
+    separator: str = " "
 
     def text(self) -> str:
         """Prompt and continuation as running text, one sentence per line."""
-        return " ".join(self.prompt + self.words).replace(f" {LINE_BREAK} ", "\n").replace(LINE_BREAK, "\n").strip()
+        sep = self.separator
+        return sep.join(self.prompt + self.words).replace(f"{sep}{LINE_BREAK}{sep}", "\n").replace(
+            LINE_BREAK, "\n").strip()
 
     def table(self) -> Table:
         rows = [[i + 1, w, "prompt"] for i, w in enumerate(self.prompt)]

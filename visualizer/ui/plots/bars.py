@@ -30,8 +30,9 @@ def log_floor(values: np.ndarray) -> float:
 
 class BarsView(PlotView):
     """A :class:`BarsData`: one bar per label, labels under the bars (as many as fit without overlapping; a
-    bar's name and value show on hover).  With ``spec.log_y`` the y axis is logarithmic, labelled with the
-    values themselves, and the bars grow upward from :func:`log_floor`."""
+    bar's name and value show on hover).  ``spec.y_range`` (low, high) fixes the y axis of a bounded quantity
+    such as a probability (widened if a bar leaves it).  With ``spec.log_y`` the y axis is logarithmic, labelled
+    with the values themselves, and the bars grow upward from :func:`log_floor`."""
 
     data_type = BarsData
 
@@ -71,7 +72,12 @@ class BarsView(PlotView):
         else:
             heights = np.where(np.isfinite(values), values, 0.0)
             self.bars.setOpts(x=x, y0=0.0, height=heights, width=BAR_WIDTH)
-            self.plot_item.enableAutoRange(axis="y")
+            if self.spec.y_range:              # a bounded quantity (probabilities): a fixed axis, widened if left
+                low, high = self.spec.y_range
+                top = float(heights.max()) if heights.size else high
+                self.plot_item.setYRange(min(low, float(heights.min(initial=low))), max(high, top), padding=0.02)
+            else:
+                self.plot_item.enableAutoRange(axis="y")
         if labels != self._labels:
             self._labels = labels
             self.plot_item.getAxis("bottom").setTicks([list(zip(x, labels)), []])

@@ -12,8 +12,8 @@ from visualizer.core.plotdata import LINE_BREAK, PlotSpec, TextData
 from visualizer.ui.plots.base import PlotView
 
 def text_html(data: TextData) -> str:
-    """The prompt (bold) and the generated words (normal) as HTML, a line break for every ``LINE_BREAK``, the note in
-    small grey type above."""
+    """The prompt (bold) and the generated words (normal) as HTML, joined by the data's separator, a line break for
+    every ``LINE_BREAK``, the note in small grey type above."""
     def words_html(words: list[str], bold: bool) -> str:
         out = []
         for w in words:
@@ -22,9 +22,10 @@ def text_html(data: TextData) -> str:
             else:
                 t = html.escape(w)
                 out.append(f"<b>{t}</b>" if bold else t)
-        return " ".join(out).replace(" <br> ", "<br>")
+        return sep.join(out).replace(f"{sep}<br>{sep}", "<br>")
 
-    body = words_html(list(data.prompt), True) + " " + words_html(list(data.words), False)
+    sep = html.escape(data.separator)
+    body = words_html(list(data.prompt), True) + sep + words_html(list(data.words), False)
     note = f"<div style='color:#80868b; font-size:small'>{html.escape(data.note)}</div>" if data.note else ""
     return f"{note}<div style='font-size:large; line-height:140%'>{body.strip()}</div>"
 
@@ -53,7 +54,7 @@ def paint_text_paths(painter: QPainter, data: TextData, width: float, margin: fl
             x, y = margin, y + line
             continue
         font = bold if is_prompt else normal
-        advance = QFontMetricsF(font).horizontalAdvance(word + " ")
+        advance = QFontMetricsF(font).horizontalAdvance(word + data.separator)
         if x + advance > margin + width and x > margin:
             x, y = margin, y + line
         (path_b if is_prompt else path_n).addText(x, y, font, word)

@@ -1,0 +1,173 @@
+"""Lesson gpt: a tiny character-level GPT on the shipped book builds, trains, evaluates in nats per character,
+keeps samples at its milestones, draws causal attention and next-character bars for the prompt, and handles bad
+input (empty prompt, 10,000 characters, unknown characters, temperature 0, top-k bounds, a bad head) with a
+message and nothing lost."""
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from lessons.gpt.data import read_prompt
+from lessons.gpt.lesson import LESSON
+from lessons.gpt.probe import pieces
+from tests.lessons.torch_helpers import Recorder, one_torch_thread  # noqa: F401
+from visualizer.core.errors import LessonConfigError
+from visualizer.core.hyperparams import HyperparameterError
+from visualizer.core.plotdata import AttentionData, BarsData, TextData
+
+TINY = {"n_layers": 1, "n_heads": 2, "d_model": 16, "block_size": 32, "batch_size": 4, "sample_chars": 20}
+
+
+class Keyed(Recorder):
+    """Also records keyed notices as the window shows them: key -> message, withdrawn by clear_notice."""
+
+    def __init__(self):
+        super().__init__()
+        self.keyed = {}
+
+    def keyed_notice(self, key, message):
+        self.keyed[key] = message
+
+    def clear_notice(self, key):
+        self.keyed.pop(key, None)
+
+
+def make(ctx=None, **values):
+    return LESSON(LESSON.hyperparameters(TINY | values), ctx)
+
+
+@pytest.fixture
+def lesson(one_torch_thread):
+    les = make(Keyed())
+    yield les
+    les.close()
+
+
+def test_lesson_package_imports_without_torch():
+    code = "import sys, lessons.gpt; assert 'torch' not in sys.modules"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_training_lowers_the_validation_loss_from_uniform(lesson):
+    v = lesson.text.vocab_size
+    first = lesson.evaluate()["val_loss"]
+    assert abs(first - math.log(v)) < 0.3                                    # about ln 71 nats/char untrained
+    lesson.hp.set("lr", 1e-2)
+    lesson.set_live("lr", 1e-2)
+    for step in range(1, 81):
+        lesson.train_step(step)
+    m = lesson.flush()
+    assert math.isfinite(m["train_loss"])
+    assert lesson.evaluate()["val_loss"] < first - 0.8
+
+
+def test_snapshot_views(lesson):
+    lesson.train_step(1)
+    snap = lesson.snapshot()
+    att = snap["attention"]
+    assert isinstance(att, AttentionData) and att.causal and att.mode == "model"
+    assert att.weights.shape == (1, 2, len("And Jesus said unto them"), len("And Jesus said unto them"))
+    assert np.triu(att.weights, 1).max() == 0.0                              # the causal mask: nothing above
+    assert att.tokens[3] == "␣" and att.query_index == len(att.tokens) - 1
+    bars = snap["next_char"]
+    assert isinstance(bars, BarsData) and len(bars.labels) == 15 and np.all(np.diff(bars.values) <= 0)
+    sample = snap["samples"]
+    assert isinstance(sample, TextData) and sample.separator == ""
+    assert sample.text().startswith("And Jesus said unto them") and len(sample.text()) >= 24 + 15
+    assert "step 0 (untrained)" in snap["history"].text()
+
+
+def test_samples_are_kept_at_the_milestones(lesson):
+    for step in range(1, 101):
+        lesson.train_step(step)
+    steps = [h[0] for h in lesson.history]
+    assert steps == [0, 100] and lesson.history[1][1] is not None
+    text = lesson.snapshot()["history"].text()
+    assert "step 100, val" in text and "nats/char" in text
+    assert text.index("step 100") < text.index("step 0 (untrained)")          # newest first
+
+
+def test_pieces_keep_the_text_exactly():
+    s = "And he said,\nFollow me.  \n\nAmen"
+    td = TextData(pieces("And "), pieces(s[4:]), separator="")
+    assert td.text() == s.strip()
+    assert TextData(["a", "b"], ["c"]).text() == "a b c"                     # the word-level default is unchanged
+
+
+def test_empty_prompt_samples_from_a_line_break(lesson):
+    lesson.set_live("prompt", "")
+    assert lesson.prompt.text == "\n" and "prompt" not in lesson.context.keyed
+    assert lesson.snapshot()["attention"].tokens == ["⏎"]
+    assert lesson.snapshot()["samples"].text()
+
+
+def test_a_prompt_of_10000_characters_keeps_the_last_block(lesson):
+    long = ("And he said unto them, " * 500)[:10_000]
+    lesson.set_live("prompt", long)
+    assert lesson.hp["prompt"] == long.strip()                              # the typed text is kept
+    assert lesson.prompt.text == long.strip()[-32:]
+    assert "10,000 characters" in lesson.context.keyed["prompt"] and "last 32" in lesson.context.keyed["prompt"]
+    assert len(lesson.snapshot()["attention"].tokens) == 32
+    lesson.set_live("prompt", "Amen")
+    assert "prompt" not in lesson.context.keyed                            # the notice goes when it no longer holds
+
+
+def test_unknown_characters_are_dropped_and_named(lesson):
+    lesson.set_live("prompt", "Jésus {said} €")
+    note = lesson.context.keyed["prompt"]
+    assert "'é'" in note and "'{'" in note and "'€'" in note
+    assert lesson.prompt.text == "Jsus said "
+    lesson.set_live("prompt", "ééé")
+    assert lesson.prompt.text == "\n" and "line break" in lesson.context.keyed["prompt"]
+
+
+def test_temperature_zero_is_greedy_and_top_k_bounds(lesson):
+    for step in range(1, 21):
+        lesson.train_step(step)
+    lesson.set_live("temperature", 0.0)
+    bars = lesson.snapshot()["next_char"]
+    assert bars.values[0] == 1.0 and np.all(bars.values[1:] == 0.0)
+    greedy = lesson.snapshot()["samples"].text()
+    lesson.set_live("temperature", 1.0)
+    lesson.set_live("top_k", 1)
+    assert lesson.snapshot()["samples"].text() == greedy                    # top-1 sampling is greedy
+    lesson.set_live("top_k", 100)                                           # more than the 71 characters: all
+    assert np.isclose(lesson._probe().probs.sum(), 1.0) and np.all(lesson._probe().probs > 0)
+    lesson.set_live("top_k", 3)
+    assert np.count_nonzero(lesson._probe().probs) == 3
+    with pytest.raises(HyperparameterError, match="Top-k"):
+        lesson.hyperparameters(TINY | {"top_k": -1})
+
+
+def test_bad_attention_head_or_query_keeps_the_previous(lesson):
+    lesson.set_live("attention_head", "0,1")                                # as the attention view sends it
+    assert lesson.head == (0, 1)
+    for bad in ("1,0", "0,2", "x", "0,-2", "0,1,2"):
+        with pytest.raises(LessonConfigError):
+            lesson.set_live("attention_head", bad)
+    assert lesson.head == (0, 1) and lesson.hp["attention_head"] == "0,1"
+    lesson.set_live("attention_mode", "head")
+    lesson.set_live("attention_head", "0,all")
+    assert lesson.snapshot()["attention"].head == -1
+    with pytest.raises(LessonConfigError):
+        lesson.set_live("attention_query", "two")
+    lesson.set_live("attention_mode", "neuron")
+    lesson.set_live("attention_query", "2")
+    att = lesson.snapshot()["attention"]
+    assert att.mode == "neuron" and att.query_index == 2 and att.queries.shape == (len(att.tokens), 8)
+
+
+def test_d_model_not_a_multiple_of_the_heads_is_refused(one_torch_thread):
+    with pytest.raises(LessonConfigError, match="multiple"):
+        make(n_heads=3, d_model=16)
+
+
+def test_read_prompt_drops_unknown_then_crops():
+    from visualizer.data.tokenize import CharVocab
+    p = read_prompt("abcxyz" * 3, CharVocab.build("abcdefghij\n"), 4)
+    assert p.text == "cabc" and p.ids.tolist() == [3, 1, 2, 3]
+    assert "'x', 'y', 'z'" in p.notes[0] and "last 4" in p.notes[1]
