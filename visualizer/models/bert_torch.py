@@ -14,6 +14,7 @@ B batch, T tokens, H hidden size, V vocabulary.  Imports torch: import this modu
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Mapping
@@ -195,8 +196,10 @@ class BertMLMHead(nn.Module):
 class BertForPreTraining(nn.Module):
     """BERT with its two pretraining heads (Devlin et al. 2019 §3.1): masked LM on every position and next
     sentence prediction (NSP, 2 classes: is B the sentence after A?) on the pooled [CLS].
-    forward(input_ids (B, T), token_type_ids, attention_mask as :class:`BertModel`) ->
-    (mlm_logits (B, T, V), nsp_logits (B, 2), sequence output (B, T, H))."""
+    forward(input_ids (B, T), token_type_ids, attention_mask as :class:`BertModel`, mlm_positions (B, K) int64 or
+    None) -> (mlm_logits (B, T, V), or (B, K, V) at ``mlm_positions`` only, nsp_logits (B, 2), sequence output
+    (B, T, H)).  Scoring only the K masked positions (as the reference code's ``max_predictions_per_seq``)
+    saves the (B, T, V) product that dominates a small model's step."""
 
     def __init__(self, cfg: BertConfig) -> None:
         super().__init__()
@@ -208,9 +211,11 @@ class BertForPreTraining(nn.Module):
         self.nsp.apply(init_bert_weights)
 
     def forward(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor | None = None,
-                attention_mask: torch.Tensor | None = None):
+                attention_mask: torch.Tensor | None = None, mlm_positions: torch.Tensor | None = None):
         h, pooled = self.bert(input_ids, token_type_ids, attention_mask)                 # (B, T, H), (B, H)
-        return self.mlm(h), self.nsp(pooled), h
+        picked = h if mlm_positions is None else h.gather(
+            1, mlm_positions[..., None].expand(-1, -1, h.shape[-1]))                      # (B, K, H)
+        return self.mlm(picked), self.nsp(pooled), h
 
 
 class BertForSequenceClassification(nn.Module):
@@ -233,6 +238,34 @@ class BertForSequenceClassification(nn.Module):
                 attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         _, pooled = self.bert(input_ids, token_type_ids, attention_mask)                # (B, H)
         return self.classifier(self.dropout(pooled))                                    # (B, num_labels)
+
+
+def mlm_mask(ids: torch.Tensor, maskable: torch.Tensor, *, mask_id: int, vocab_size: int,
+             generator: torch.Generator | None = None, p: float = 0.15, random_low: int = 0,
+             max_predictions: int | None = None):
+    """BERT's masked-LM corruption (Devlin et al. 2019 §3.1 and appendix A.1): in each sequence ``round(p ·
+    n)`` of its n maskable tokens (at least 1 if it has any) are chosen at random; of those, 80 % become
+    [MASK], 10 % a random token from [random_low, vocab_size), 10 % stay as they are; the model must predict
+    the original token at every chosen position.
+
+    ids (B, T) int64; maskable (B, T) bool (False at [CLS], [SEP], padding, [UNK]).  K = ``max_predictions``
+    (default ceil(p · T)) positions per sequence, as the reference code's fixed-size ``max_predictions_per_seq``,
+    so that no step needs a host sync.  Returns (inputs (B, T) the corrupted ids, positions (B, K) int64,
+    labels (B, K) the original ids there, valid (B, K) bool: False for padding entries of short sequences)."""
+    b, t = ids.shape
+    k = max_predictions or max(1, math.ceil(p * t))
+    dev = ids.device
+    scores = torch.rand(b, t, generator=generator, device=dev).masked_fill(~maskable, 2.0)   # (B, T)
+    positions = scores.argsort(dim=1)[:, :k]                                                 # (B, K)
+    n_real = maskable.sum(1)                                                                 # (B,)
+    n_pred = torch.minimum((n_real.float() * p).round().long().clamp(min=1, max=k), n_real)
+    valid = torch.arange(k, device=dev)[None] < n_pred[:, None]                              # (B, K)
+    labels = ids.gather(1, positions)                                                        # (B, K)
+    r = torch.rand(b, k, generator=generator, device=dev)
+    random_tokens = torch.randint(random_low, vocab_size, (b, k), generator=generator, device=dev)
+    new = torch.where(r < 0.8, torch.full_like(labels, mask_id), torch.where(r < 0.9, random_tokens, labels))
+    inputs = ids.clone().scatter_(1, positions, torch.where(valid, new, labels))
+    return inputs, positions, labels, valid
 
 
 def encoder_of(model: nn.Module) -> BertModel:
