@@ -45,6 +45,34 @@ def _too_large(path: Path, size: int | None, max_bytes: int, what: str) -> Lesso
                              "Use a smaller file or a sample of it.")
 
 
+def _check_size(f, path: Path, max_bytes: int, what: str) -> None:
+    """Refuse an open file larger than ``max_bytes`` from its size on disk, before reading a byte."""
+    try:
+        size = os.fstat(f.fileno()).st_size
+    except OSError:
+        size = 0
+    if size > max_bytes:
+        raise _too_large(path, size, max_bytes, what)
+
+
+def read_bytes(path: Path | str, max_bytes: int = DEFAULT_MAX_BYTES, what: str = "file") -> bytes:
+    """The whole content of a file of at most ``max_bytes`` (checked from the size on disk before reading, and
+    again by reading at most one byte more).  what: the kind of file, for messages ("BERT config").
+
+    Raises LessonConfigError naming the file when it does not exist, is a folder, cannot be read or is larger
+    than ``max_bytes``."""
+    path = Path(path).expanduser()
+    with _open(path, what) as f:
+        _check_size(f, path, max_bytes, what)
+        try:
+            data = f.read(max_bytes + 1)
+        except OSError as e:
+            raise LessonConfigError(f"Could not read {path}: {e.strerror or e}") from None
+    if len(data) > max_bytes:
+        raise _too_large(path, None, max_bytes, what)
+    return data
+
+
 def text_lines(path: Path | str, max_bytes: int = DEFAULT_MAX_BYTES, what: str = "CSV file",
                encodings: tuple[str, ...] = ("utf-8",)) -> Iterator[str]:
     """The lines of a text file, read one at a time, each with its line break kept (as ``csv`` wants).
@@ -60,12 +88,7 @@ def text_lines(path: Path | str, max_bytes: int = DEFAULT_MAX_BYTES, what: str =
     path = Path(path).expanduser()
     f = _open(path, what)
     with f:
-        try:
-            size = os.fstat(f.fileno()).st_size
-        except OSError:
-            size = 0
-        if size > max_bytes:
-            raise _too_large(path, size, max_bytes, what)
+        _check_size(f, path, max_bytes, what)
         read = 0
         number = 0
         while True:
