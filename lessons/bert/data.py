@@ -40,24 +40,22 @@ class BertData:
     counts: dict[str, int]
 
 
-def build_data(max_len: int, n_unlabelled: int, n_labelled: int, n_val: int, seed: int,
-               book_fraction: float = 1.0) -> BertData:
-    """Encode the book's verses (``book_fraction`` of them, for small tests) and ``n_unlabelled`` generated
-    reviews for pretraining, ``n_labelled`` labelled training reviews (3 % label noise) and ``n_val`` clean
-    validation reviews for fine-tuning.  Raises LessonConfigError if the book is missing or a size is too
-    small."""
+def build_data(max_len: int, n_unlabelled: int, n_labelled: int, n_val: int, seed: int, vocab=None) -> BertData:
+    """Encode the book's verses and ``n_unlabelled`` generated reviews for pretraining, ``n_labelled`` labelled
+    training reviews (3 % label noise) and ``n_val`` clean validation reviews for fine-tuning, with ``vocab``
+    (e.g. BERT-base's WordPiece tokenizer) or a word vocabulary built here.  Raises LessonConfigError if the
+    book is missing or a size is too small."""
     if n_labelled < 4 or n_val < 4:
         raise LessonConfigError(f"Fine-tuning needs at least 4 labelled and 4 validation reviews, got "
                                 f"{n_labelled} and {n_val}.")
     verses = book_lines()
-    verses = verses[: max(20, int(len(verses) * book_fraction))]
     cut = int(len(verses) * 0.9)
     train, val = sentiment_sets(n_labelled, n_val, seed=seed + 7, label_noise=0.03)
     val_set = set(val.texts)
     reviews = [t for t in generate_sentiment(n_unlabelled + n_unlabelled // 10 + 1, seed=seed + 11).texts
                if t not in val_set]
     r_train, r_val = reviews[:n_unlabelled], reviews[n_unlabelled:]
-    vocab = WordVocab.build(verses[:cut] + r_train, max_size=VOCAB_MAX)
+    vocab = vocab or WordVocab.build(verses[:cut] + r_train, max_size=VOCAB_MAX)
 
     def enc(texts):
         return vocab.encode_batch(texts, max_len, add_cls=True, add_sep=True)[0]
@@ -68,6 +66,17 @@ def build_data(max_len: int, n_unlabelled: int, n_labelled: int, n_val: int, see
                                           "validation": len(val)})
 
 
-def maskable(ids: np.ndarray) -> np.ndarray:
-    """(N, T) bool: True at real words ([PAD] [UNK] [CLS] [SEP] [MASK] are never chosen for masked LM)."""
-    return ids >= len(SPECIAL_TOKENS)
+def special_ids(vocab) -> list[int]:
+    """The ids of [PAD] [UNK] [CLS] [SEP] [MASK] in ``vocab`` (0..4 in a word vocabulary, 0 and 100..103 in
+    BERT-base's)."""
+    return [vocab.stoi[t] for t in SPECIAL_TOKENS]
+
+
+def maskable(ids, vocab):
+    """(N, T) bool, NumPy or torch as ``ids``: True at real words (the special tokens are never chosen for masked
+    LM)."""
+    specials = special_ids(vocab)
+    if isinstance(ids, np.ndarray):
+        return ~np.isin(ids, specials)
+    import torch
+    return ~torch.isin(ids, torch.as_tensor(specials, device=ids.device))

@@ -11,11 +11,9 @@ attention head (head, model and neuron views), one word's contextual vectors acr
 """
 from __future__ import annotations
 
-import numpy as np
-
 from lessons.bert import INFO
-from lessons.bert.data import build_data, maskable
-from lessons.bert.narrative import NARRATIVE, variant_notice
+from lessons.bert.data import build_data, maskable, special_ids
+from lessons.bert.narrative import NARRATIVE
 from lessons.bert.probes import attention_data, contextual_similarity, encode_sentence, mlm_topk, parse_head, parse_query
 from lessons.bert.specs import PARAMS, PLOTS
 from visualizer.core.lesson import Lesson, LessonConfigError
@@ -41,25 +39,32 @@ class BertLesson(Lesson):
 
     def __init__(self, hp, context=None) -> None:
         super().__init__(hp, context)
-        if hp["variant"] != "small":
-            self.context.notice(variant_notice(hp["variant"]))
-            self.context.substituted("variant", "the small BERT trained here")
         h = int(hp["hidden"])
         if h % hp["heads"]:
             raise LessonConfigError(f"Hidden size {h} is not a multiple of the {hp['heads']} attention heads: "
                                     "choose 1, 2, 4 or 8 heads (or another size).")
-        self.data = build_data(hp["max_len"], hp["n_unlabelled"], hp["n_labelled"], N_VAL_FT, hp["seed"])
+        base = pre = None
+        if hp["variant"] == "bert_base":
+            from lessons.bert.real import open_bert_base, pretrained_bert
+            base = open_bert_base(self.context)
+            pre = pretrained_bert(base, self.context) if base is not None else None
+            if pre is not None:
+                hp.set("pretrain_steps", 0)                    # pretrained already: fine-tuning from step 1
+        self.data = build_data(hp["max_len"], hp["n_unlabelled"], hp["n_labelled"], N_VAL_FT, hp["seed"],
+                               base.vocab if pre is not None else None)
         self.vocab = self.data.vocab
+        self.mask_id, self.low = self.vocab.stoi["[MASK]"], max(special_ids(self.vocab)) + 1   # random words: >= low
         self.sentence = self._check_sentence(hp["sentence"])
-        parse_head(hp["attention_head"], hp["layers"], hp["heads"])
-        parse_query(hp["attention_query"], len(self.sentence.tokens))
         self.finetuning = False
         self.last_step = 0
-        self._build(hp, h)
+        self._build(hp, h, pre)
+        parse_head(hp["attention_head"], self.cfg.num_hidden_layers, self.cfg.num_attention_heads)
+        parse_query(hp["attention_query"], len(self.sentence.tokens))
 
-    def _build(self, hp, h: int) -> None:
-        """The MLM model (seed s) and two classifiers whose encoders start from its initial weights and whose
-        heads are equal; AdamW for each; data and the fixed validation masks on the device."""
+    def _build(self, hp, h: int, pre) -> None:
+        """The MLM model (seed s, or BERT-base's ``pre``) and two classifiers with equal heads whose encoders start
+        from the MLM model's initial weights (BERT-base: fresh random ones); AdamW for each; data and the fixed
+        validation masks on the device."""
         import torch
 
         from visualizer.models.bert_torch import (BertConfig, BertForPreTraining, BertForSequenceClassification,
@@ -67,12 +72,14 @@ class BertLesson(Lesson):
         from visualizer.torch_backend.trainer import Phase, TorchTrainer
 
         torch.manual_seed(hp["seed"])
-        self.cfg = BertConfig(vocab_size=len(self.vocab), hidden_size=h, num_hidden_layers=hp["layers"],
-                              num_attention_heads=hp["heads"], intermediate_size=4 * h,
-                              max_position_embeddings=hp["max_len"])
-        pre = BertForPreTraining(self.cfg)
+        self.cfg = pre.cfg if pre is not None else BertConfig(
+            vocab_size=len(self.vocab), hidden_size=h, num_hidden_layers=hp["layers"], num_attention_heads=hp["heads"],
+            intermediate_size=4 * h, max_position_embeddings=hp["max_len"])
+        small = pre is None
+        pre = pre or BertForPreTraining(self.cfg)
         scratch = BertForSequenceClassification(self.cfg)
-        scratch.bert.load_state_dict(pre.bert.state_dict())          # "without pretraining" = where pretraining began
+        if small:
+            scratch.bert.load_state_dict(pre.bert.state_dict())   # "without pretraining": where pretraining began
         pretrained = BertForSequenceClassification(self.cfg)
         pretrained.load_state_dict(scratch.state_dict())
 
@@ -100,8 +107,9 @@ class BertLesson(Lesson):
         self.val_ids, self.val_y = torch.as_tensor(d.ft_val, device=dev), torch.as_tensor(d.ft_val_labels, device=dev)
         val = torch.as_tensor(d.mlm_val[:N_VAL_MLM], device=dev)
         g = torch.Generator(device=dev).manual_seed(hp["seed"] + 5)
-        self.val_mlm = mlm_mask(val, torch.as_tensor(maskable(d.mlm_val[:N_VAL_MLM]), device=dev), mask_id=4,
-                                vocab_size=len(self.vocab), generator=g, random_low=5)
+        self.val_mlm = mlm_mask(val, maskable(val, self.vocab), mask_id=self.mask_id, vocab_size=len(self.vocab),
+                                generator=g, random_low=self.low)
+
 
     @property
     def steps_per_epoch(self) -> int:
@@ -110,15 +118,10 @@ class BertLesson(Lesson):
     # ---- training ------------------------------------------------------------------------------------------
     def _mlm_scores(self, model, batch):
         """(loss, accuracy) of ``model`` on a masked batch (inputs, positions, labels, valid), no host sync."""
-        import torch.nn.functional as F
+        from visualizer.models.bert_torch import masked_lm_scores
 
         inputs, positions, labels, valid = batch
-        logits = model(inputs, mlm_positions=positions)[0]                                 # (B, K, V)
-        ce = F.cross_entropy(logits.flatten(0, 1), labels.flatten(), reduction="none")     # (B·K,)
-        w = valid.flatten().float()
-        n = w.sum().clamp(min=1.0)
-        acc = ((logits.argmax(-1).flatten() == labels.flatten()).float() * w).sum() / n
-        return (ce * w).sum() / n, acc
+        return masked_lm_scores(model(inputs, mlm_positions=positions)[0], labels, valid)        # (B, K, V) logits
 
     def mlm_losses(self, batch, step):
         """Masked LM on a batch of verses and reviews (BERT's 80/10/10 corruption of 15 % of the words)."""
@@ -129,7 +132,8 @@ class BertLesson(Lesson):
         gen = self.trainer.generator
         ids = self.mlm_ids[torch.randint(0, len(self.mlm_ids), (self.hp["batch_size"],), device=gen.device,
                                          generator=gen)]                                   # (B, T)
-        masked = mlm_mask(ids, ids >= 5, mask_id=4, vocab_size=len(self.vocab), generator=gen, random_low=5)
+        masked = mlm_mask(ids, maskable(ids, self.vocab), mask_id=self.mask_id, vocab_size=len(self.vocab),
+                          generator=gen, random_low=self.low)
         loss, acc = self._mlm_scores(self.trainer.modules["pre"], masked)
         return {"mlm_loss": loss, "mlm_acc": acc}
 

@@ -96,8 +96,3 @@ NARRATIVE = (
     ),
 )
 
-
-def variant_notice(variant: str) -> str:
-    """The notice when ``variant`` cannot be used and the small BERT stands in."""
-    return (f"The {variant} model could not be loaded (its files are not available offline): using the small "
-            "BERT trained here instead.")

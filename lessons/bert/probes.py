@@ -14,6 +14,7 @@ import numpy as np
 
 from visualizer.core.errors import LessonConfigError
 from visualizer.core.plotdata import AttentionData, BarsData, MatrixData
+from visualizer.data.tokenize import SPECIAL_TOKENS
 
 MASK = "[MASK]"
 EXAMPLE = "the plot was [MASK] but the acting was awful"
@@ -65,7 +66,7 @@ def mlm_topk(model, sentence: Sentence, vocab, k: int, device) -> BarsData:
     model.eval()
     with torch.no_grad():
         logits = model(ids, mlm_positions=pos)[0][0, 0].float()                       # (V,)
-        logits[:5] = float("-inf")                                                    # never suggest [PAD] ... [MASK]
+        logits[[vocab.stoi[t] for t in SPECIAL_TOKENS]] = float("-inf")               # never suggest [PAD] ... [MASK]
         probs = torch.softmax(logits, -1).cpu().numpy()
     model.train(was)
     top = np.argsort(-probs)[:k]
@@ -117,8 +118,9 @@ def attention_data(encoder, sentence: Sentence, mode: str, layer: int, head: int
 
 def contextual_similarity(encoder, vocab, word: str, sentences: list[str], max_len: int,
                           device) -> tuple[MatrixData, list[str]]:
-    """Cosine similarity between the last-layer vectors of ``word`` in each sentence that contains it (its first
-    occurrence), as Ogawa ch. 8 compares one word's BERT vectors in different contexts.  Returns the (S, S)
+    """Cosine similarity between the last-layer vectors of ``word`` (its first WordPiece piece for a subword
+    vocabulary) in each sentence that contains it (its first occurrence), as Ogawa ch. 8 compares one word's BERT
+    vectors in different contexts.  Returns the (S, S)
     MatrixData (levels -1..1) and notices (sentences without the word are left out).  Raises
     LessonConfigError if the word is empty or unknown, or fewer than two sentences contain it."""
     import torch
@@ -126,7 +128,10 @@ def contextual_similarity(encoder, vocab, word: str, sentences: list[str], max_l
     word = word.strip().lower()
     if not word:
         raise LessonConfigError("Type the word whose contextual vectors to compare, e.g. 'good'.")
-    if word not in vocab.stoi:
+    pieces = vocab.encode(word, 8, add_cls=False).tokens
+    if len(pieces) != 1 and word not in vocab.stoi and pieces:
+        word = pieces[0]                                                             # a subword vocabulary
+    if word not in vocab.stoi or word in SPECIAL_TOKENS:
         raise LessonConfigError(f"'{word}' is not in the model's vocabulary: choose a word of the book or the "
                                 "reviews, e.g. 'good'.")
     vectors, labels, notices = [], [], []

@@ -142,10 +142,60 @@ def test_checkpoint_saved_while_finetuning_resumes_finetuning(one_torch_thread):
     assert not fresh.finetuning
 
 
-def test_hidden_size_must_fit_the_heads_and_bert_base_offline_falls_back(one_torch_thread, monkeypatch):
+def test_hidden_size_must_fit_the_heads(one_torch_thread):
     with pytest.raises(LessonConfigError, match="multiple of the 3 attention heads"):
         build(heads=3)
+
+
+def offline(*args, **kw):
+    from visualizer.data.download import DownloadError
+    raise DownloadError("Could not download BERT-base config.json: no network", "no network")
+
+
+@pytest.fixture
+def tiny_published_bert(tmp_path):
+    """A tiny BERT in the published format (transformers' BertForPreTraining, test only) with a WordPiece
+    vocab.txt of the reviews' words, as fetch_bert_base would return it."""
+    transformers = pytest.importorskip("transformers")
+    from visualizer.data.bert_weights import BertFiles
+    from visualizer.data.sentiment import generate_sentiment
+    from visualizer.data.tokenize import SPECIAL_TOKENS, word_split
+    words = sorted({w for t in generate_sentiment(300, seed=1).texts for w in word_split(t)})
+    itos = list(SPECIAL_TOKENS) + ["good"] * ("good" not in words) + words + ["blessed", "bank", "river"]
+    (tmp_path / "vocab.txt").write_text("\n".join(itos) + "\n")
+    cfg = transformers.BertConfig(vocab_size=len(itos), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                                  intermediate_size=64, max_position_embeddings=64)
+    transformers.BertForPreTraining(cfg).save_pretrained(tmp_path, safe_serialization=True)
+    return BertFiles(tmp_path / "config.json", tmp_path / "vocab.txt", tmp_path / "model.safetensors")
+
+
+def test_bert_base_offline_falls_back_to_the_small_model(one_torch_thread, monkeypatch):
+    monkeypatch.setattr("visualizer.data.bert_weights.fetch_bert_base", offline)
     ctx = Recorder()
     lesson = build(ctx, variant="bert_base")
-    assert any("bert_base" in n for n in ctx.notices) and ctx.substitutions[0][0] == "variant"
-    assert lesson.cfg.hidden_size == 64
+    assert any("BERT-base is not available" in n and "no network" in n for n in ctx.notices)
+    assert ctx.substitutions[0][0] == "variant" and lesson.cfg.hidden_size == 64
+
+
+def test_bert_base_files_load_into_our_bert_and_fine_tune_at_once(one_torch_thread, monkeypatch,
+                                                                   tiny_published_bert):
+    monkeypatch.setattr("visualizer.data.bert_weights.fetch_bert_base", lambda **kw: tiny_published_bert)
+    ctx = Recorder()
+    lesson = build(ctx, variant="bert_base", sentence="the plot was [MASK] but the zyx was awful")
+    assert lesson.cfg.hidden_size == 32 and lesson.cfg.num_hidden_layers == 2 and lesson.hp["pretrain_steps"] == 0
+    assert any("BERT-base loaded" in n for n in ctx.notices) and not ctx.substitutions
+    assert lesson.vocab.stoi["[MASK]"] == 4 and "[UNK]" in lesson.sentence.tokens
+    assert set(run(lesson, 1, 2)) >= {"ft_loss_pretrained", "ft_loss_scratch"}
+    snap = lesson.snapshot()
+    assert snap["attention"].weights.shape[:2] == (2, 2) and snap["contextual"].values.shape == (5, 5)
+
+
+def test_a_corrupt_bert_base_weights_file_is_named_and_the_small_model_stands_in(one_torch_thread, monkeypatch,
+                                                                                 tiny_published_bert):
+    data = tiny_published_bert.weights.read_bytes()
+    tiny_published_bert.weights.write_bytes(data[: len(data) // 3])
+    monkeypatch.setattr("visualizer.data.bert_weights.fetch_bert_base", lambda **kw: tiny_published_bert)
+    ctx = Recorder()
+    lesson = build(ctx, variant="bert_base")
+    assert any("model.safetensors cannot be read" in n for n in ctx.notices)
+    assert ctx.substitutions[0][0] == "variant" and lesson.cfg.hidden_size == 64

@@ -268,6 +268,16 @@ def mlm_mask(ids: torch.Tensor, maskable: torch.Tensor, *, mask_id: int, vocab_s
     return inputs, positions, labels, valid
 
 
+def masked_lm_scores(logits: torch.Tensor, labels: torch.Tensor, valid: torch.Tensor):
+    """(mean cross-entropy, accuracy) over the valid masked positions, as 0-d tensors (no host sync).
+    logits (B, K, V), labels (B, K) int64, valid (B, K) bool (see :func:`mlm_mask`)."""
+    ce = F.cross_entropy(logits.flatten(0, 1).float(), labels.flatten(), reduction="none")     # (B·K,)
+    w = valid.flatten().float()
+    n = w.sum().clamp(min=1.0)
+    acc = ((logits.argmax(-1).flatten() == labels.flatten()).float() * w).sum() / n
+    return (ce * w).sum() / n, acc
+
+
 def encoder_of(model: nn.Module) -> BertModel:
     """The :class:`BertModel` inside ``model`` (itself, or its ``bert``).  Raises TypeError otherwise."""
     if isinstance(model, BertModel):
