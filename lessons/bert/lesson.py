@@ -11,6 +11,8 @@ attention head (head, model and neuron views), one word's contextual vectors acr
 """
 from __future__ import annotations
 
+import numpy as np
+
 from lessons.bert import INFO
 from lessons.bert.data import build_data, maskable, special_ids
 from lessons.bert.narrative import NARRATIVE
@@ -105,7 +107,8 @@ class BertLesson(Lesson):
         self.mlm_ids = torch.as_tensor(d.mlm_train, device=dev)                       # (N, T)
         self.ft_ids, self.ft_y = torch.as_tensor(d.ft_train, device=dev), torch.as_tensor(d.ft_train_labels, device=dev)
         self.val_ids, self.val_y = torch.as_tensor(d.ft_val, device=dev), torch.as_tensor(d.ft_val_labels, device=dev)
-        val = torch.as_tensor(d.mlm_val[:N_VAL_MLM], device=dev)
+        pick = np.random.default_rng(hp["seed"] + 5).permutation(len(d.mlm_val))[:N_VAL_MLM]   # verses and reviews
+        val = torch.as_tensor(d.mlm_val[np.sort(pick)], device=dev)
         g = torch.Generator(device=dev).manual_seed(hp["seed"] + 5)
         self.val_mlm = mlm_mask(val, maskable(val, self.vocab), mask_id=self.mask_id, vocab_size=len(self.vocab),
                                 generator=g, random_low=self.low)
@@ -171,12 +174,13 @@ class BertLesson(Lesson):
 
         self.trainer.train(False)
         with torch.no_grad():
-            loss, acc = self._mlm_scores(self.trainer.modules["pre"], self.val_mlm)
-            out = {"val_mlm_loss": float(loss), "val_mlm_acc": float(acc)}
-            if self.finetuning:
-                for name in TWINS:
-                    pred = torch.cat([self.trainer.modules[name](x).argmax(1) for x in self.val_ids.split(256)])
-                    out[f"val_acc_{name}"] = float((pred == self.val_y).float().mean())
+            if not self.finetuning:              # the MLM model stops learning when fine-tuning starts
+                loss, acc = self._mlm_scores(self.trainer.modules["pre"], self.val_mlm)
+                return {"val_mlm_loss": float(loss), "val_mlm_acc": float(acc)}
+            out = {}
+            for name in TWINS:
+                pred = torch.cat([self.trainer.modules[name](x).argmax(1) for x in self.val_ids.split(256)])
+                out[f"val_acc_{name}"] = float((pred == self.val_y).float().mean())
         return out
 
     # ---- live settings and checkpoints ---------------------------------------------------------------------

@@ -145,13 +145,14 @@ def contextual_similarity(encoder, vocab, word: str, sentences: list[str], max_l
         with torch.no_grad():
             h, _ = encoder(torch.as_tensor(s.ids, device=device)[None])                  # (1, T, H)
         vectors.append(h[0, s.tokens.index(word)].float().cpu().numpy())
-        short = " ".join(s.tokens[1:-1])
-        labels.append(short if len(short) <= 28 else short[:26] + "…")
+        short = f"S{len(labels) + 1} " + " ".join(s.tokens[1:-1])
+        labels.append(short if len(short) <= 30 else short[:28] + "…")
     encoder.train(was)
     if len(vectors) < 2:
         raise LessonConfigError(f"Fewer than two sentences contain '{word}': separate sentences with '|' and "
                                 "use the word in at least two.")
     v = np.stack(vectors)
     v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
-    return MatrixData((v @ v.T).astype(np.float64), labels, labels, "sentence", "sentence", "viridis", "{:.2f}",
+    cols = [lab.split(" ", 1)[0] for lab in labels]                                   # S1, S2, ...: short columns
+    return MatrixData((v @ v.T).astype(np.float64), labels, cols, "sentence", "sentence", "viridis", "{:.2f}",
                       (-1.0, 1.0)), notices

@@ -72,6 +72,7 @@ def test_finetuning_twins_start_from_pretrained_and_initial_weights(one_torch_th
     assert d_pre < 1e-3 and d_init < 1e-3 and d_cross > 5e-3          # AdamW moves a weight about lr per step
     assert m["pretrained"].classifier.weight.grad is not None
     out = lesson.evaluate()
+    assert "val_mlm_acc" not in out                                 # the MLM model no longer trains
     assert 0.0 <= out["val_acc_pretrained"] <= 1.0 and 0.0 <= out["val_acc_scratch"] <= 1.0
     with pytest.raises(LessonConfigError, match="Fine-tuning has already begun"):
         lesson.set_live("pretrain_steps", 50)
