@@ -1,7 +1,7 @@
 """One small, deterministic data object per plot kind, for the plot view tests."""
 import numpy as np
 
-from visualizer.core.plotdata import (AnnotatedImageData, BarsData, CurvesData, ImageData, ImageGridData, MatrixData, NetworkData,
+from visualizer.core.plotdata import (AnnotatedImageData, AttentionData, BarsData, HighlightedTextData, CurvesData, ImageData, ImageGridData, MatrixData, NetworkData,
                                       PlotSpec, PredictionsData, ScatterData, TableData, TextData, WordMapData)
 
 
@@ -72,8 +72,20 @@ def sample(kind: str):
             arrows=np.array([[2, 12, 3, 0], [6, 12, 0, -2]], np.float32), arrow_classes=np.array([0, 0]),
             class_names=("circle", "square"), caption="a test scene")
         return PlotSpec("scene", "Scene", "annotated_image"), data, 2 + 2 + 1 + 2 + 2
+    if kind == "attention":
+        logits = rng.standard_normal((2, 2, 3, 3))
+        weights = (np.exp(logits) / np.exp(logits).sum(axis=-1, keepdims=True)).astype(np.float32)
+        data = AttentionData(["[CLS]", "not", "bad"], weights, mode="head", layer=1, head=-1,
+                             queries=rng.standard_normal((3, 4)).astype(np.float32),
+                             keys=rng.standard_normal((3, 4)).astype(np.float32), caption="a test sentence")
+        return PlotSpec("attention", "Attention heads", "attention"), data, 2 * 2 * 3 * 3
+    if kind == "highlighted_text":
+        data = HighlightedTextData([["not", "bad", "at", "all"], ["awful"]],
+                                   [np.array([1.0, 0.5, 0.1, 0.0], np.float32), np.array([1.0], np.float32)],
+                                   ["predicted positive", "predicted negative"], [True, False], caption="[CLS] row")
+        return PlotSpec("highlight", "Words by attention", "highlighted_text"), data, 5
     raise KeyError(kind)
 
 
 KINDS = ("curves", "image", "image_grid", "matrix", "bars", "scatter", "network", "table", "text", "predictions",
-         "word_map", "annotated_image")
+         "word_map", "annotated_image", "attention", "highlighted_text")

@@ -571,8 +571,58 @@ class AttentionData:
         return ["layer", "head", "query_index", "query_token", "key_index", "key_token", "weight"], rows
 
 
+@dataclass
+class HighlightedTextData:
+    """Sentences with one score in [0, 1] per token, drawn as words on a background whose colour grows with
+    the score: the book's highlight of the words a classifier's [CLS] token attends to (Ogawa, *PyTorch
+    advanced deep learning*, ch. 7, the attention of the last layer shown over the review).
+
+    sentences: N token lists (the words as text); scores: N float arrays, ``scores[n]`` of shape
+    (len(sentences[n]),), values in [0, 1] (NaN or Inf: not scored, drawn neutral); labels: N texts shown with
+    each sentence (e.g. "predicted positive, true negative"; () for none); correct: N bools (a wrong
+    prediction is marked) or () for none; score_label: what the score is (the colour bar's title); caption: a
+    line under the picture.
+    Raises ValueError when the lengths do not fit or a finite score lies outside [0, 1]."""
+
+    sentences: Sequence[Sequence[str]]
+    scores: Sequence[np.ndarray]
+    labels: Sequence[str] = ()
+    correct: Sequence[bool] = ()
+    score_label: str = "attention (share of the largest)"
+    caption: str = ""
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first field that does not fit."""
+        n = len(self.sentences)
+        if len(self.scores) != n:
+            raise ValueError(f"scores must hold one array per sentence ({n}), got {len(self.scores)}")
+        for name, seq in (("labels", self.labels), ("correct", self.correct)):
+            if len(seq) not in (0, n):
+                raise ValueError(f"{name} must be empty or hold one entry per sentence ({n}), got {len(seq)}")
+        for k, (words, score) in enumerate(zip(self.sentences, self.scores)):
+            s = np.asarray(score, dtype=np.float64)
+            if s.shape != (len(words),):
+                raise ValueError(f"sentence {k}: scores must be ({len(words)},) like its tokens, got {s.shape}")
+            finite = s[np.isfinite(s)]
+            if finite.size and (finite.min() < 0.0 or finite.max() > 1.0):
+                raise ValueError(f"sentence {k}: scores must lie in [0, 1], got {finite.min():.3g} .. "
+                                 f"{finite.max():.3g}")
+
+    def table(self) -> Table:
+        """The CSV: one row per token (sentence, token index, token, score, the sentence's label)."""
+        rows = []
+        for k, (words, score) in enumerate(zip(self.sentences, self.scores)):
+            label = str(self.labels[k]) if len(self.labels) else ""
+            rows += [[k, i, str(w), float(v), label] for i, (w, v) in enumerate(zip(words, np.asarray(score)))]
+        return ["sentence", "token_index", "token", "score", "label"], rows
+
+
 PlotData = Union[ScatterData, ImageData, ImageGridData, MatrixData, BarsData, NetworkData, CurvesData, TableData,
-                 TextData, PredictionsData, WordMapData, AnnotatedImageData, AttentionData]
+                 TextData, PredictionsData, WordMapData, AnnotatedImageData, AttentionData,
+                 HighlightedTextData]
 
 PLOT_KINDS: dict[str, type] = {
     "curves": CurvesData,
@@ -588,5 +638,6 @@ PLOT_KINDS: dict[str, type] = {
     "word_map": WordMapData,
     "annotated_image": AnnotatedImageData,
     "attention": AttentionData,
+    "highlighted_text": HighlightedTextData,
 }
 """Plot kind -> the data class it shows (a subclass of it is shown by the same view)."""

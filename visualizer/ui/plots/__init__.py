@@ -18,6 +18,7 @@ import sys
 
 from visualizer.core.plotdata import PLOT_KINDS, PlotSpec
 from visualizer.ui.plots.annotated_image import AnnotatedImageView
+from visualizer.ui.plots.attention import AttentionView, HighlightedTextView
 from visualizer.ui.plots.bars import BarsView
 from visualizer.ui.plots.base import MissingKindView, PlotView
 from visualizer.ui.plots.curves import CurvesView
@@ -50,7 +51,8 @@ def register_view(view_cls: type[PlotView]) -> type[PlotView]:
 
 
 for _view in (CurvesView, ImageView, ImageGridView, MatrixView, BarsView, ScatterView, NetworkView, TableView,
-              TextView, PredictionsView, WordMapView, AnnotatedImageView):
+              TextView, PredictionsView, WordMapView, AnnotatedImageView, AttentionView,
+              HighlightedTextView):
     register_view(_view)
 
 
@@ -101,4 +103,4 @@ def make_plot_view(spec: PlotSpec, lesson_cls=None, parent=None) -> PlotView:
 __all__ = ["DATA_VIEWS", "PlotView", "register_view", "view_for", "kind_view", "make_plot_view",
            "lesson_plot_views", "CurvesView", "ImageView", "ImageGridView", "MatrixView", "BarsView", "ScatterView",
            "NetworkView", "TableView", "TextView", "PredictionsView", "WordMapView", "AnnotatedImageView",
-           "MissingKindView"]
+           "AttentionView", "HighlightedTextView", "MissingKindView"]
