@@ -74,26 +74,31 @@ def mlm_topk(model, sentence: Sentence, vocab, k: int, device) -> BarsData:
 
 
 def parse_head(text: str, n_layers: int, n_heads: int) -> tuple[int, int]:
-    """"layer,head" (0-based, as the attention views send it) -> (layer, head); head -1 means all heads.
-    Raises LessonConfigError for other text or a head the model does not have."""
+    """"layer,head" (0-based, as the attention views send it; ``visualizer.probes.attention.parse_head``) ->
+    (layer, head); head -1 means all heads.  Raises LessonConfigError for other text or a head the model does
+    not have."""
+    from visualizer.probes.attention import parse_head as parse
+
     try:
-        layer, head = (int(v) for v in str(text).replace(" ", "").split(","))
-    except ValueError:
-        raise LessonConfigError(f"Attention head {text!r}: write layer,head, e.g. 0,1.") from None
-    if not (0 <= layer < n_layers and -1 <= head < n_heads):
+        layer, head = parse(text)
+    except ValueError as e:
+        raise LessonConfigError(f"{str(e)[0].upper()}{str(e)[1:]}.") from None
+    if not (layer < n_layers and head < n_heads):
         raise LessonConfigError(f"Attention head {text!r}: this model has layers 0-{n_layers - 1} and heads "
                                 f"0-{n_heads - 1} (-1: all heads).")
     return layer, head
 
 
 def parse_query(text: str, n_tokens: int) -> int:
-    """The query token index for the neuron view, clamped into the sentence's tokens.  Raises
-    LessonConfigError for text that is not a whole number."""
+    """The query token index for the neuron view (``visualizer.probes.attention.parse_query``), clamped into the
+    sentence's tokens.  Raises LessonConfigError for text that is not a token index."""
+    from visualizer.probes.attention import parse_query as parse
+
     try:
-        i = int(str(text).strip() or 0)
-    except ValueError:
-        raise LessonConfigError(f"Query token {text!r}: give its position as a whole number (0 = [CLS]).") from None
-    return min(max(i, 0), n_tokens - 1)
+        i = parse(str(text).strip() or "0")
+    except ValueError as e:
+        raise LessonConfigError(f"{str(e)[0].upper()}{str(e)[1:]} (0 = [CLS]).") from None
+    return min(i, n_tokens - 1)
 
 
 def attention_data(encoder, sentence: Sentence, mode: str, layer: int, head: int, query: int, device,
@@ -103,6 +108,7 @@ def attention_data(encoder, sentence: Sentence, mode: str, layer: int, head: int
     import torch
 
     from visualizer.models.transformer_torch import record_attention
+    from visualizer.probes.attention import attention_data as shared_attention_data
 
     ids = torch.as_tensor(sentence.ids, device=device)[None]                          # (1, T)
     was = encoder.training
@@ -110,10 +116,8 @@ def attention_data(encoder, sentence: Sentence, mode: str, layer: int, head: int
     with torch.no_grad(), record_attention(encoder) as rec:
         encoder(ids)
     encoder.train(was)
-    h = max(head, 0)
-    return AttentionData(list(sentence.tokens), rec.weights[:, 0].numpy(), mode=mode, layer=layer, head=head,
-                         queries=rec.queries[layer, 0, h].numpy(), keys=rec.keys[layer, 0, h].numpy(),
-                         query_index=min(query, len(sentence.tokens) - 1), caption=caption)
+    return shared_attention_data(rec, sentence.tokens, mode=mode, layer=layer, head=head, query_index=query,
+                                 caption=caption)
 
 
 def contextual_similarity(encoder, vocab, word: str, sentences: list[str], max_len: int,
