@@ -2,8 +2,8 @@
 fine-tuning.
 
 Pretraining reads the shipped book's verses (``visualizer.data.book``; its last 10 % held out) and generated
-reviews with their labels dropped (``visualizer.data.sentiment``), as BERT read books and Wikipedia without
-labels (Devlin et al. 2019 §3.1).  Fine-tuning uses a *small* labelled set of generated reviews and a clean
+review documents (2-3 sentences of one opinion, :func:`unlabelled_documents`) with their labels dropped
+(``visualizer.data.sentiment``), as BERT read books and Wikipedia without labels (Devlin et al. 2019 §3.1).  Fine-tuning uses a *small* labelled set of generated reviews and a clean
 validation set; unlabelled reviews that also occur in the validation set are dropped, so pretraining never
 reads a validation sentence.  One word-level vocabulary (``visualizer.data.tokenize.WordVocab``, [PAD] [UNK]
 [CLS] [SEP] [MASK] at ids 0..4) serves both.
@@ -52,8 +52,8 @@ def build_data(max_len: int, n_unlabelled: int, n_labelled: int, n_val: int, see
     cut = int(len(verses) * 0.9)
     train, val = sentiment_sets(n_labelled, n_val, seed=seed + 7, label_noise=0.03)
     val_set = set(val.texts)
-    reviews = [t for t in generate_sentiment(n_unlabelled + n_unlabelled // 10 + 1, seed=seed + 11).texts
-               if t not in val_set]
+    pool = generate_sentiment(3 * (n_unlabelled + n_unlabelled // 10 + 1), seed=seed + 11)
+    reviews = unlabelled_documents([t for t in pool.texts], pool.labels, seed, [t not in val_set for t in pool.texts])
     r_train, r_val = reviews[:n_unlabelled], reviews[n_unlabelled:]
     vocab = vocab or WordVocab.build(verses[:cut] + r_train, max_size=VOCAB_MAX)
 
@@ -64,6 +64,23 @@ def build_data(max_len: int, n_unlabelled: int, n_labelled: int, n_val: int, see
                     train.labels.astype(np.int64), enc(val.texts), val.labels.astype(np.int64), list(val.texts),
                     list(val.phenomena), {"verses": cut, "reviews": len(r_train), "labelled": len(train),
                                           "validation": len(val)})
+
+
+def unlabelled_documents(texts: list[str], labels: np.ndarray, seed: int, keep) -> list[str]:
+    """Unlabelled review *documents*: 2 or 3 generated sentences of one opinion joined by " . ", the labels then
+    dropped.  Real reviews hold one opinion over several sentences, and that coherence is what masked LM can
+    learn sentiment from ("the plot was superb . the acting was [MASK]"); single generated sentences lack it.
+    ``keep`` (N,) bool drops sentences (those of the validation set).  The documents come in a seeded random
+    order."""
+    rng = np.random.default_rng(seed + 13)
+    docs = []
+    for label in (0, 1):
+        idx = rng.permutation([i for i in range(len(texts)) if labels[i] == label and keep[i]])
+        cuts = np.cumsum(rng.integers(2, 4, size=len(idx)))
+        for a, b in zip(np.r_[0, cuts[:-1]], cuts):
+            if b <= len(idx):
+                docs.append(" . ".join(texts[i] for i in idx[a:b]))
+    return [docs[i] for i in rng.permutation(len(docs))]
 
 
 def special_ids(vocab) -> list[int]:

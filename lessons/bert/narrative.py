@@ -14,8 +14,10 @@ NARRATIVE = (
         "every part of the original: word + position + segment embeddings, post-norm encoder layers with GELU, "
         "a tanh *pooler* on [CLS], and a masked-LM head whose output matrix is the word-embedding matrix "
         "itself (tied weights).\n\n"
-        "It reads the shipped book (the Gospels, KJV) and a few thousand generated movie reviews with their "
-        "labels thrown away. Right now its guesses for the [MASK] in your sentence are noise. Press **Next**.",
+        "It reads the shipped book (the Gospels, KJV) and a few thousand generated review *documents* with "
+        "their labels thrown away: like real reviews, each holds one opinion over 2-3 sentences, and that "
+        "coherence is what lets masked LM learn which words are positive or negative. Right now its guesses "
+        "for the [MASK] in your sentence are noise. Press **Next**.",
         set_params={"pretrain_steps": PRETRAIN},
         plots=("mlm_topk", "attention", "mlm_acc", "mlm_loss"),
     ),
@@ -59,7 +61,7 @@ NARRATIVE = (
         "[CLS] (a 'no-op' when nothing else is relevant), some link an adjective to its noun. Change the "
         "sentence (keep a [MASK] in it) and watch the pictures follow.",
         set_params={"attention_mode": "neuron"},
-        plots=("attention", "mlm_topk", "contextual"),
+        plots=("attention", "mlm_topk", "mlm_acc"),
         train_until=PRETRAIN,
     ),
     NarrativeStep(
@@ -69,7 +71,8 @@ NARRATIVE = (
         "compare them by cosine similarity: *good* in two reviews is closer than *good* in a review and in "
         "*a good tree bringeth forth good fruit*.\n\n"
         "Type your own word and sentences (separated by |) on the left.",
-        plots=("contextual", "attention", "mlm_topk"),
+        set_params={"attention_mode": "model"},
+        plots=("contextual", "mlm_topk", "attention", "mlm_loss"),
         train_until=PRETRAIN,
     ),
     NarrativeStep(

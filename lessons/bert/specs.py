@@ -31,7 +31,8 @@ PARAMS = (
     IntParam("n_labelled", "Labelled reviews", 200, 20, 5000, log=True,
              tooltip="Labelled reviews for fine-tuning: few, so that what pretraining learned matters."),
     IntParam("n_unlabelled", "Unlabelled reviews", 4000, 200, 40000, log=True,
-             tooltip="Generated reviews, labels dropped, added to the book's verses for masked-LM pretraining."),
+             tooltip="Generated review documents (2-3 sentences of one opinion, as real reviews), labels dropped, "
+                     "added to the book's verses for masked-LM pretraining."),
     IntParam("batch_size", "Batch size", 32, 4, 128, log=True, live=True,
              tooltip="Sequences per update, in both phases."),
     FloatParam("lr", "Pretraining learning rate", 1e-3, 1e-5, 1e-2, log=True, live=True, decimals=5,
@@ -60,7 +61,7 @@ PARAMS = (
 )
 
 PLOTS = (
-    PlotSpec("mlm_topk", "Masked LM: top-k words for the first [MASK]", "bars",
+    PlotSpec("mlm_topk", "MLM guesses for [MASK]", "bars",
              tooltip="The model's probabilities for the word at the first [MASK] of your sentence (special tokens "
                      "left out). Early in pretraining: frequent words; later: words that fit the context."),
     PlotSpec("attention", "Attention heads (your sentence)", "attention", main="tall",
@@ -83,7 +84,7 @@ PLOTS = (
     PlotSpec("finetune_loss", "Fine-tuning: training loss", "curves",
              series=("ft_loss_pretrained", "ft_loss_scratch"), x_label="step", y_label="cross-entropy (nats)",
              tooltip="The twins' training loss on the labelled batches (3 % of the labels are flipped)."),
-    PlotSpec("contextual", "One word, many vectors (cosine similarity)", "matrix",
+    PlotSpec("contextual", "One word in context (cosine)", "matrix",
              tooltip="Cosine similarity between the last-layer vectors of the chosen word in each sentence "
                      "(Ogawa ch. 8). A word2vec vector would be the same in every sentence (all 1); BERT's depend "
                      "on the context."),
