@@ -200,3 +200,16 @@ def test_a_corrupt_bert_base_weights_file_is_named_and_the_small_model_stands_in
     lesson = build(ctx, variant="bert_base")
     assert any("model.safetensors cannot be read" in n for n in ctx.notices)
     assert ctx.substitutions[0][0] == "variant" and lesson.cfg.hidden_size == 64
+
+
+def test_unlabelled_documents_hold_one_opinion_and_no_validation_sentence():
+    from lessons.bert.data import unlabelled_documents
+    texts = [f"pos {i}" for i in range(30)] + [f"neg {i}" for i in range(30)]
+    labels = np.array([1] * 30 + [0] * 30)
+    keep = [t != "pos 3" for t in texts]
+    docs = unlabelled_documents(texts, labels, 0, keep)
+    parts = [d.split(" . ") for d in docs]
+    assert all(2 <= len(p) <= 3 for p in parts)
+    assert all(len({s.split()[0] for s in p}) == 1 for p in parts)       # one opinion per document
+    used = [s for p in parts for s in p]
+    assert "pos 3" not in used and len(used) == len(set(used)) >= 50
