@@ -150,7 +150,7 @@ def contextual_similarity(encoder, vocab, word: str, sentences: list[str], max_l
             h, _ = encoder(torch.as_tensor(s.ids, device=device)[None])                  # (1, T, H)
         vectors.append(h[0, s.tokens.index(word)].float().cpu().numpy())
         short = f"S{len(labels) + 1} " + " ".join(s.tokens[1:-1])
-        labels.append(short if len(short) <= 22 else short[:21] + "…")
+        labels.append(short if len(short) <= 16 else short[:15] + "…")          # room for the cells at 1280 px
     encoder.train(was)
     if len(vectors) < 2:
         raise LessonConfigError(f"Fewer than two sentences contain '{word}': separate sentences with '|' and "
