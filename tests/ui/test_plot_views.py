@@ -479,6 +479,22 @@ def test_text_and_predictions_views_show_their_rows(qtbot):
     assert colours[0] == colours[2] != colours[1] and "2 of 3 shown right" in table.caption.text()
 
 
+def test_predictions_view_gives_a_long_question_the_room_and_its_full_text_on_hover(qtbot):
+    import dataclasses
+
+    spec, data, _ = sample("predictions")
+    review = "although the lead actor never felt weak , the villain seemed really clumsy and painful"
+    long = dataclasses.replace(data, questions=[review, "52+8", "3+3"])
+    view = shown_view(qtbot, spec)
+    view.resize(700, 300)
+    view.set_data(long)
+    qtbot.wait(20)
+    table = view.table_widget
+    head = table.horizontalHeader()
+    assert head.sectionSize(0) > head.sectionSize(1) + head.sectionSize(2)   # short answers fit their text
+    assert table.item(0, 0).toolTip() == review
+
+
 def test_clicking_a_tile_opens_it_large_and_it_follows_the_data(qtbot):
     from PySide6.QtCore import QPointF
     from PySide6.QtTest import QTest

@@ -68,9 +68,9 @@ class PredictionsView(PlotView):
         self.table_widget.verticalHeader().setVisible(False)
         self.table_widget.setHorizontalHeaderLabels(["question", "answer", "prediction", ""])
         header = self.table_widget.horizontalHeader()
-        for col in range(3):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)      # the question gets the room left
+        for col in (1, 2, 3):                                                 # answers are short: fit them
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self.table_widget.setFont(font)
         self.table_widget.setToolTip(spec.tooltip)
@@ -103,6 +103,8 @@ class PredictionsView(PlotView):
                 item = self._item(r, c)
                 if item.text() != text:
                     item.setText(text)
+                    if c == 0:
+                        item.setToolTip(text)                  # a long question is elided in its cell
                 item.setBackground(RIGHT if ok else WRONG)
                 if c >= 2:
                     item.setForeground(RIGHT_TEXT if ok else WRONG_TEXT)
