@@ -23,14 +23,21 @@
     (``visualizer.torch_backend.capture.Capture``: the activation of every convolution's ReLU and the output
     gradient of the last one, as Grad-CAM needs), armed and copied to the host with the loss at 30 Hz; the
     overhead is hooked / bare - 1 (target <= 10 %).  The hooks are removed for the bare phases.
+(e) bert: BERT-base fine-tuning (``visualizer.models.bert_torch``, 110 M parameters, random weights: the check
+    needs no download) for sentence classification at sequence length 256, batch 16, AdamW, AMP (float16 autocast
+    with a GradScaler) on CUDA: steps per second bare vs visualized as the ``bert`` lesson visualizes (the loss
+    read at 30 Hz, and at the snapshot rate a probe forward on one 128-token sentence under ``record_attention``
+    with every layer x head copied to the host); overhead = visualized / bare - 1 (target <= 10 %).
+    ``--bert-size tiny`` (and every dry run) uses a 2-layer, H = 64 BERT instead, so the path runs on a CPU;
+    ``--only bert --bert-size tiny`` times it on the CPU when there is no CUDA device.
 
 Without a CUDA device it prints "no CUDA device: nothing measured" and exits 0.  ``--dry-run`` runs the same code
 on the CPU for 2-3 steps of each measurement (no timing worth reading), so a test can check the script still
 works as lessons change.  ``--budget-s`` (default 450) bounds the whole run: lessons left when it runs out are
 listed as skipped.
 
-Usage:  python -m benchmarks.gpu_check [--dry-run] [--only engines,lessons,precision,vgg] [--lessons id,id]
-                                       [--budget-s 450] [--sync-steps 50]
+Usage:  python -m benchmarks.gpu_check [--dry-run] [--only engines,lessons,precision,vgg,bert] [--lessons id,id]
+                                       [--budget-s 450] [--sync-steps 50] [--bert-size base|tiny]
 """
 from __future__ import annotations
 
@@ -46,7 +53,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-SECTIONS = ("engines", "lessons", "precision", "vgg")
+SECTIONS = ("engines", "lessons", "precision", "vgg", "bert")
 BOOK_VARIANTS = ("ssd@ssd300", "pspnet@pspnet50", "openpose@openpose")   # the book-size models (issue #16)
 APP_SNAPSHOT_BUDGET = 0.05        # visualizer.ui.lesson_view.SNAPSHOT_BUDGET (not imported here: it is Qt)
 OVERHEAD_TARGET = 0.10
@@ -399,6 +406,120 @@ def measure_vgg(s: Settings) -> list[Row]:
 
 
 # ------------------------------------------------------------------------------------------------ #
+# (e) BERT-base fine-tuning at sequence length 256 with AMP
+# ------------------------------------------------------------------------------------------------ #
+BERT_SEQ_LEN, BERT_BATCH, BERT_PROBE_LEN = 256, 16, 128
+
+
+def measure_bert(s: Settings, size: str = "base") -> list[Row]:
+    """Steps/s of BERT fine-tuning bare vs visualized (see the module docstring).  ``size`` "base": BERT-base
+    (12 layers, H 768); "tiny": 2 layers, H 64 (forced in a dry run, batch 2)."""
+    import torch
+
+    from visualizer.models.bert_torch import BertConfig, BertForSequenceClassification
+    from visualizer.models.transformer_torch import record_attention
+
+    if s.dry:
+        size = "tiny"
+    cfg = BertConfig() if size == "base" else BertConfig(vocab_size=1000, hidden_size=64, num_hidden_layers=2,
+                                                         num_attention_heads=2, intermediate_size=128)
+    batch = 2 if s.dry else BERT_BATCH
+    amp = s.device == "cuda"
+    torch.manual_seed(0)
+    model = BertForSequenceClassification(cfg).to(s.device).train()
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-5)
+    scaler = torch.amp.GradScaler("cuda") if amp else None
+    g = torch.Generator().manual_seed(0)
+    ids = torch.randint(5, cfg.vocab_size, (batch, BERT_SEQ_LEN), generator=g).to(s.device)   # (B, T)
+    ids[:, 0] = 2                                                                             # [CLS]
+    y = torch.randint(0, 2, (batch,), generator=g).to(s.device)
+    probe = ids[:1, :BERT_PROBE_LEN].clone()                                                  # (1, 128)
+    loss_sum = torch.zeros((), device=s.device)
+
+    def step() -> None:
+        opt.zero_grad(set_to_none=True)
+        with torch.autocast(s.device, dtype=torch.float16, enabled=amp):
+            loss = torch.nn.functional.cross_entropy(model(ids), y)
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+        else:
+            loss.backward()
+            opt.step()
+        loss_sum.add_(loss.detach().float())   # device-side metric, read at the flush only
+
+    def snapshot() -> int:
+        """The lesson's attention probe: one sentence, every layer x head, copied to the host."""
+        model.eval()
+        with torch.no_grad(), torch.autocast(s.device, dtype=torch.float16, enabled=amp), \
+                record_attention(model) as rec:
+            model(probe)
+        model.train()
+        return rec.weights.numpy().nbytes
+
+    warm = 0 if s.dry else s.warmup
+    t0 = time.perf_counter()
+    for _ in range(warm):
+        step()
+    s.synchronize()
+    per_step = max((time.perf_counter() - t0) / max(warm, 1), 1e-6)
+    n = 1 if s.dry else int(min(max(s.phase_s / per_step, s.min_steps), s.max_steps))
+    t = time.perf_counter()
+    snap_bytes = snapshot()
+    snap_cost = time.perf_counter() - t
+
+    def bare() -> float:
+        s.synchronize()
+        start = time.perf_counter()
+        for _ in range(n):
+            step()
+        s.synchronize()
+        return (time.perf_counter() - start) / n
+
+    def visualized() -> tuple[float, int, int]:
+        nonlocal snap_cost
+        flushes = snaps = 0
+        s.synchronize()
+        start = last_flush = last_snap = time.perf_counter()
+        for i in range(n):
+            step()
+            now = time.perf_counter()
+            if now - last_flush >= 1 / 30 or i == n - 1:
+                float(loss_sum.item())
+                flushes += 1
+                last_flush = time.perf_counter()
+            if now - last_snap >= max(1 / 20, snap_cost / APP_SNAPSHOT_BUDGET) or (s.dry and not snaps):
+                t = time.perf_counter()
+                snapshot()
+                last_snap = time.perf_counter()
+                snap_cost, snaps = last_snap - t, snaps + 1
+        s.synchronize()
+        return (time.perf_counter() - start) / n, flushes, snaps
+
+    bares, vis, flushes, snaps = [], [], 0, 0
+    for _ in range(1 if s.dry else s.rounds):
+        bares.append(bare())
+        v, f, sn = visualized()
+        vis.append(v)
+        flushes, snaps = flushes + f, snaps + sn
+    b, v = statistics.median(bares), statistics.median(vis)
+    overhead = v / b - 1
+    n_params = sum(p.numel() for p in model.parameters())
+    what = (f"BERT-{size} ({cfg.num_hidden_layers} layers, H {cfg.hidden_size}, {n_params / 1e6:.1f} M parameters), "
+            f"T {BERT_SEQ_LEN}, batch {batch}, {'AMP float16' if amp else 'float32'}")
+    print(f"\n(e) bert on {s.device}: {what}; steps per phase: {n}")
+    print(f"  bare {1 / b:.2f} steps/s ({b * 1e3:.1f} ms), visualized {1 / v:.2f} steps/s ({v * 1e3:.1f} ms, "
+          f"{overhead:+.1%}); {flushes} flushes, {snaps} attention snapshots of {snap_bytes / 2**20:.2f} MiB",
+          flush=True)
+    verdict = "dry" if s.dry else "PASS" if overhead <= OVERHEAD_TARGET else "FAIL"
+    return [Row("bert", f"BERT-{size} fine-tune T {BERT_SEQ_LEN}",
+                f"{1 / b:.2f} -> {1 / v:.2f} steps/s ({overhead:+.1%}) with attention at the snapshot rate",
+                "<= 10 %", verdict, {"bare_ms": b * 1e3, "visual_ms": v * 1e3, "overhead": overhead, "steps": n,
+                                     "flushes": flushes, "snapshots": snaps, "size": size, "amp": amp})]
+
+
+# ------------------------------------------------------------------------------------------------ #
 def print_summary(rows: list[Row], device_name: str) -> None:
     print(f"\nSummary ({device_name})")
     width = max([len(r.item) for r in rows] + [10])
@@ -418,6 +539,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                          "then " + ", ".join(BOOK_VARIANTS) + ")")
     ap.add_argument("--budget-s", type=float, default=450.0, help="wall-clock budget of the whole run (s)")
     ap.add_argument("--sync-steps", type=int, default=50, help="steps counted for host syncs per lesson")
+    ap.add_argument("--bert-size", choices=("base", "tiny"), default="base",
+                    help="section bert: BERT-base, or a 2-layer H 64 BERT that also runs on a CPU (dry runs: tiny)")
     args = ap.parse_args(argv)
     unknown = set(args.only.split(",")) - set(SECTIONS)
     if unknown:
@@ -430,7 +553,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     import torch
 
-    if not args.dry_run and not torch.cuda.is_available():
+    cpu_bert = args.only == "bert" and args.bert_size == "tiny" and not torch.cuda.is_available()
+    if not args.dry_run and not torch.cuda.is_available() and not cpu_bert:
         print(f"gpu_check: no CUDA device: nothing measured (torch {torch.__version__}, built for CUDA "
               f"{torch.version.cuda or 'none'}).  --dry-run runs the same code on the CPU.")
         return 0
@@ -440,6 +564,10 @@ def main(argv: list[str] | None = None) -> int:
                      sync_steps=min(args.sync_steps, 1), engine_steps=3, precision_steps=(2, 2),
                      deadline=start + args.budget_s)
         device_name = "dry run on the CPU: code paths only, no timing worth reading"
+    elif cpu_bert:             # the tiny BERT's real timing on the CPU (no AMP there)
+        s = Settings("cpu", False, warmup=3, phase_s=3.0, min_steps=5, max_steps=100, rounds=3,
+                     sync_steps=0, engine_steps=0, precision_steps=(0, 0), deadline=start + args.budget_s)
+        device_name = f"CPU ({torch.get_num_threads()} threads), torch {torch.__version__}"
     else:
         s = Settings("cuda", False, warmup=20, phase_s=1.5, min_steps=20, max_steps=400, rounds=3,
                      sync_steps=args.sync_steps, engine_steps=300, precision_steps=(400, 40),
@@ -449,10 +577,10 @@ def main(argv: list[str] | None = None) -> int:
     sections = args.only.split(",")
     rows: dict[str, list[Row]] = {}
     runners = {"engines": lambda: measure_engines(s), "precision": lambda: measure_precision(s),
-               "vgg": lambda: measure_vgg(s),
+               "vgg": lambda: measure_vgg(s), "bert": lambda: measure_bert(s, args.bert_size),
                "lessons": lambda: measure_lessons(args.lessons.split(",") if args.lessons
                                                   else torch_lessons() + list(BOOK_VARIANTS), s)}
-    for name in ("engines", "precision", "vgg", "lessons"):    # the short, bounded ones first
+    for name in ("engines", "precision", "vgg", "bert", "lessons"):    # the short, bounded ones first
         if name not in sections:
             continue
         try:
