@@ -35,7 +35,6 @@ class GPTLesson(Lesson):
 
     info = INFO
     params = (
-        *TEXT_PARAMS,
         IntParam("n_layers", "Layers", 4, 1, 8, tooltip="Transformer blocks (GPT-2 small has 12)."),
         IntParam("n_heads", "Heads", 4, 1, 8,
                  tooltip="Attention heads per block; d_model must be a multiple of the heads."),
@@ -48,6 +47,7 @@ class GPTLesson(Lesson):
         FloatParam("dropout", "Dropout", 0.0, 0.0, 0.5, live=False, decimals=2,
                    tooltip="Dropout in the embeddings, attention and feed-forward layers (nanoGPT's small "
                            "configuration uses none: a small model on a big text does not overfit)."),
+        *TEXT_PARAMS,
         IntParam("batch_size", "Batch size", 12, 1, 128, log=True, live=True,
                  tooltip="Windows of the book per update. Applies at the next step."),
         FloatParam("lr", "Learning rate", 1e-3, 1e-5, 1e-1, log=True, live=True, decimals=5,
