@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from lessons.gpt import INFO
-from lessons.gpt.data import VAL_WINDOWS, load_text, read_prompt, val_starts, windows
+from lessons.gpt.data import TEXT_PARAMS, VAL_WINDOWS, load_text, read_prompt, val_starts, windows
 from lessons.gpt.narrative import NARRATIVE, PLOTS
 from lessons.gpt.probe import (attention_view, history_text, how, next_char_bars, parse_head, probe, sample,
                                sample_text)
@@ -47,6 +47,7 @@ class GPTLesson(Lesson):
         FloatParam("dropout", "Dropout", 0.0, 0.0, 0.5, live=False, decimals=2,
                    tooltip="Dropout in the embeddings, attention and feed-forward layers (nanoGPT's small "
                            "configuration uses none: a small model on a big text does not overfit)."),
+        *TEXT_PARAMS,
         IntParam("batch_size", "Batch size", 12, 1, 128, log=True, live=True,
                  tooltip="Windows of the book per update. Applies at the next step."),
         FloatParam("lr", "Learning rate", 1e-3, 1e-5, 1e-1, log=True, live=True, decimals=5,
@@ -56,7 +57,7 @@ class GPTLesson(Lesson):
                   max_length=20_000, live=True,
                   tooltip="The model reads your text and continues it; its attention and next-character "
                           "probabilities are drawn for it. Only the last block-size characters are read; "
-                          "characters the book never uses are dropped (a notice names them); empty: a line break."),
+                          "characters the text never uses are dropped (a notice names them); empty: a line break."),
         FloatParam("temperature", "Temperature", 0.8, 0.0, 2.0, live=True, decimals=2,
                    tooltip="Sampling temperature τ: p ∝ exp(logit / τ). Low: safe, repetitive text (0 = always "
                            "the most likely character); high: adventurous text with invented words."),
@@ -86,8 +87,8 @@ class GPTLesson(Lesson):
         if hp["d_model"] % hp["n_heads"]:
             raise LessonConfigError(f"d_model ({hp['d_model']}) must be a multiple of the heads ({hp['n_heads']}): "
                                     f"try {hp['d_model'] // hp['n_heads'] * hp['n_heads'] or hp['n_heads']}.")
-        self.text = load_text()
         self.block = int(hp["block_size"])
+        self.text = load_text(hp, self.context)
         self.val_starts = val_starts(len(self.text.val), self.block)
         self.rng = np.random.default_rng(hp["seed"])
         self.prompt = self._read_prompt(hp["prompt"])

@@ -171,3 +171,61 @@ def test_read_prompt_drops_unknown_then_crops():
     p = read_prompt("abcxyz" * 3, CharVocab.build("abcdefghij\n"), 4)
     assert p.text == "cabc" and p.ids.tolist() == [3, 1, 2, 3]
     assert "'x', 'y', 'z'" in p.notes[0] and "last 4" in p.notes[1]
+
+
+# ---- the student's own text file (text=file) ------------------------------------------------------------------
+PROSE = ("Le cœur a ses raisons que la raison ne connaît point. Déjà l'été s'achève; über die Brücke gehen wir "
+         "müde nach Hause, et nous écrivons encore une fois à notre frère.\n")
+
+
+def from_file(tmp_path, data: bytes, ctx=None, **values):
+    path = tmp_path / "mine.txt"
+    path.write_bytes(data)
+    return make(ctx, text="file", text_path=str(path), **values)
+
+
+def test_a_windows_1252_file_trains_and_the_notice_names_its_encoding(tmp_path, one_torch_thread):
+    text = PROSE * 8
+    ctx = Keyed()
+    les = from_file(tmp_path, text.encode("cp1252"), ctx)                   # œ is 0x9c, only in Windows-1252
+    try:
+        assert {"é", "ü", "î", "œ"} <= set(les.text.chars) and les.text.vocab_size == len(set(text))
+        assert les.text.name == "mine.txt" and len(les.text.val) == round(0.1 * len(text))
+        assert les.text.vocab.decode(les.text.val) == text[-len(les.text.val):]      # the last 10% held out
+        assert any("Windows-1252" in n and "not UTF-8" in n for n in ctx.notices), ctx.notices
+        for step in range(1, 4):
+            les.train_step(step)
+        assert math.isfinite(les.flush()["train_loss"]) and math.isfinite(les.evaluate()["val_loss"])
+        assert "Jesus" not in les.snapshot()["attention"].tokens                # prompt letters outside the text
+    finally:
+        les.close()
+
+
+def test_a_utf8_file_with_a_bom_is_read_without_a_notice_of_encoding(tmp_path, one_torch_thread):
+    ctx = Keyed()
+    les = from_file(tmp_path, b"\xef\xbb\xbf" + (PROSE * 8).encode("utf-8"), ctx)
+    try:
+        assert "\ufeff" not in les.text.chars and "œ" in les.text.chars
+        assert ctx.notices and not any("encoding" in n or "UTF" in n for n in ctx.notices), ctx.notices
+        les.train_step(1)
+        assert math.isfinite(les.flush()["train_loss"])
+    finally:
+        les.close()
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "is empty"),
+    (b"  \n\n  ", "is empty"),
+    (bytes(range(256)) * 8, "not a text file"),
+    ((PROSE * 2).encode(), "needs at least 660"),            # 20 blocks of 32 + 1
+], ids=["empty", "white-space", "binary", "too-short"])
+def test_an_empty_binary_or_short_file_is_refused_clearly(tmp_path, one_torch_thread, data, message):
+    with pytest.raises(LessonConfigError, match=message):
+        from_file(tmp_path, data)
+
+
+def test_file_without_a_path_or_a_missing_file_is_refused(tmp_path, one_torch_thread):
+    with pytest.raises(LessonConfigError, match="no file is chosen"):
+        make(text="file")
+    with pytest.raises(LessonConfigError, match="does not exist"):
+        make(text="file", text_path=str(tmp_path / "gone.txt"))
