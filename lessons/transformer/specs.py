@@ -17,11 +17,13 @@ PARAMS = (
               tooltip="The aclImdb folder (or the folder holding it) with train/pos, train/neg, test/pos and "
                       "test/neg, one review per .txt file."),
     IntParam("imdb_per_class", "IMDb reviews per class", 2500, 10, 12_500, log=True,
-             tooltip="IMDb training reviews of each class, drawn at random (12,500 in all): fewer keep a CPU "
-                     "run short. Validation: at most 1,000 test reviews of each class."),
+             tooltip="IMDb training reviews of each class, drawn at random (12,500 of each in all): fewer "
+                     "keep a CPU run short. Validation: at most 1,000 test reviews of each class. Used with the "
+                     "imdb and imdb_folder data only."),
     IntParam("n_train", "Training reviews", 10_000, 500, 100_000, log=True,
              tooltip="Generated reviews to train on (3% of their labels flipped: label noise). The 2,000 "
-                     "validation reviews are clean and never occur in the training set."),
+                     "validation reviews are clean and never occur in the training set. IMDb: see IMDb reviews "
+                     "per class."),
     IntParam("n_layers", "Layers", 2, 1, 6,
              tooltip="Transformer blocks (self-attention + feed-forward, each with a residual connection and "
                      "layer norm after it: post-norm, as Vaswani et al. and the book). Ogawa uses 2."),
