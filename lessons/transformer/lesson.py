@@ -5,7 +5,8 @@ Ogawa, *PyTorch advanced deep learning* ch. 7: token embeddings plus a positiona
 Transformer blocks whose self-attention skips the padding, and a linear head on the [CLS] token
 (``visualizer.models.text_classifier_torch``), trained with Adam on the generated sentiment corpus
 (``visualizer.data.sentiment``), where negation and "the second clause of a contrast wins" defeat a bag of words
-(its accuracy is drawn as the reference).  Views: loss and accuracy, BertViz's head and model views of a
+(its accuracy is drawn as the reference), or on IMDb (``dataset``: downloaded once, or the user's aclImdb
+folder; reviews cut to 256 tokens, as in the book).  Views: loss and accuracy, BertViz's head and model views of a
 sentence the student types (a probe forward under ``record_attention`` at the redraw rate), the book's
 highlight of the words [CLS] attends to, the positional-encoding matrix, the embedding projector, accuracy
 per phenomenon and the validation reviews it gets wrong.
@@ -15,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from lessons.transformer import INFO
-from lessons.transformer.data import LABELS, MAX_TOKENS, encode_sentence, load_data
+from lessons.transformer.data import LABELS, build_data, encode_sentence
 from lessons.transformer.narrative import NARRATIVE
 from lessons.transformer.pictures import (mistakes_picture, phenomenon_table, positional_picture,
                                           projector_picture, sentence_bars, word_classes)
@@ -51,7 +52,7 @@ class TransformerLesson(Lesson):
         self.head = self._initial(lambda: parse_head(hp["attention_head"], hp["n_layers"], h),
                                   (hp["n_layers"] - 1, 0))
         self.query = self._initial(lambda: parse_query(hp["attention_query"]), 0)
-        self.data = load_data(hp["n_train"], hp["seed"])
+        self.data = build_data(hp, self.context)
         self.classes = word_classes(self.data.vocab.itos)
         self.sentence = self._initial(lambda: self._encode(hp["sentence"]),
                                       None) or self._encode(DEFAULT_SENTENCE)
@@ -74,7 +75,7 @@ class TransformerLesson(Lesson):
         from visualizer.torch_backend.trainer import TorchTrainer
 
         torch.manual_seed(hp["seed"])
-        cfg = ClassifierConfig(len(self.data.vocab), MAX_TOKENS, hp["n_layers"], hp["d_model"], hp["n_heads"],
+        cfg = ClassifierConfig(len(self.data.vocab), self.data.max_len, hp["n_layers"], hp["d_model"], hp["n_heads"],
                                2 * hp["d_model"], 0.1, hp["positional"], hp["pooling"])
         self.model = TextClassifier(cfg)
         self.trainer = TorchTrainer(self.model, lambda m: torch.optim.Adam(m["model"].parameters(), lr=hp["lr"]),
@@ -130,7 +131,7 @@ class TransformerLesson(Lesson):
 
     # ---- live settings -------------------------------------------------------------------------------
     def _encode(self, text: str):
-        enc, notes = encode_sentence(self.data.vocab, text)          # raises for an empty sentence
+        enc, notes = encode_sentence(self.data.vocab, text, self.data.max_len)          # raises for an empty sentence
         if notes:
             self.context.keyed_notice("sentence", " ".join(notes))
         else:
@@ -180,8 +181,8 @@ class TransformerLesson(Lesson):
         enc = self.sentence
         probs, rec = self.probe(enc.ids[None, :enc.length])
         c = int(probs[0].argmax())
-        caption = f"model: {LABELS[c]} ({probs[0, c]:.2f})" + ("; your sentence was cut to 128 tokens"
-                                                               if enc.truncated else "")
+        caption = f"model: {LABELS[c]} ({probs[0, c]:.2f})" + (
+            f"; your sentence was cut to {self.data.max_len} tokens" if enc.truncated else "")
         layer, head = self.head
         pics = {f"{mode}_view": attention_data(rec, enc.tokens, mode=mode, layer=layer, head=head,
                                                query_index=self.query, caption=caption) for mode in ("head", "model")}
@@ -208,7 +209,8 @@ class TransformerLesson(Lesson):
         rows = max(self.data.x_train.shape[1], self.sentence.length)
         out.update({
             "phenomena": phenomenon_table({**v["per"], "all": v["acc"]},
-                                          {**self.data.bow["per_phenomenon"], "all": self.data.bow["val_acc"]}),
+                                          {**self.data.bow["per_phenomenon"], "all": self.data.bow["val_acc"]},
+                                          tagged=self.data.tagged),
             "mistakes": mistakes_picture(val.texts, val.phenomena, self.data.y_val, v["pred"], v["p_pos"], v["step"]),
             "highlight": self._cached("highlight", self._highlight),
             "positional": positional_picture(self.model.positional_matrix().cpu().numpy(), self.hp["positional"], rows),

@@ -53,11 +53,13 @@ def projector_picture(embeddings: np.ndarray, itos: Sequence[str], classes: np.n
                        "PC 1 of the token embeddings", "PC 2")
 
 
-def phenomenon_table(model: dict[str, float], bow: dict[str, float]) -> MatrixData:
-    """Validation accuracy per phenomenon (rows) of the Transformer and of the bag of words (columns)."""
-    names = [p for p in PHENOMENA if p in bow] + ["all"]
+def phenomenon_table(model: dict[str, float], bow: dict[str, float], tagged: bool = True) -> MatrixData:
+    """Validation accuracy per phenomenon (rows) of the Transformer and of the bag of words (columns).  With
+    ``tagged`` False (IMDb has no phenomena tags) a single row 'all', and the row title says so."""
+    names = ([p for p in PHENOMENA if p in bow] if tagged else []) + ["all"]
     values = np.array([[model.get(p, np.nan), bow.get(p, np.nan)] for p in names])
-    return MatrixData(values, names, ["Transformer", "bag of words"], row_title="phenomenon",
+    return MatrixData(values, names, ["Transformer", "bag of words"],
+                      row_title="phenomenon" if tagged else "IMDb has no phenomena tags",
                       col_title="validation accuracy", colormap="viridis", fmt="{:.2f}", levels=(0.0, 1.0))
 
 

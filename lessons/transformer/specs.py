@@ -1,15 +1,29 @@
 """The controls and plots of the ``transformer`` lesson (declarations only, Qt-free)."""
 from visualizer.core.errors import LessonConfigError
-from visualizer.core.hyperparams import ChoiceParam, FloatParam, IntParam, TextParam
+from visualizer.core.hyperparams import ChoiceParam, FloatParam, IntParam, PathParam, TextParam
 from visualizer.core.plotdata import PlotSpec
 
 DEFAULT_SENTENCE = "the acting was great but the plot was not good"
 MAX_SENTENCE_CHARS = 20_000       # longer texts are refused by the control; past 127 words they are truncated
+GENERATED, IMDB, IMDB_FOLDER = "generated", "imdb", "imdb_folder"
 
 PARAMS = (
+    ChoiceParam("dataset", "Data", GENERATED, (GENERATED, IMDB, IMDB_FOLDER),
+                tooltip="generated: reviews built to need word order (negation, contrast), offline, the default. "
+                        "imdb: the IMDb movie reviews (Maas et al. 2011; about 84 MB, downloaded once; the book's "
+                        "data), cut to 256 tokens; offline it falls back to the generated reviews and says so. "
+                        "imdb_folder: your unpacked aclImdb folder."),
+    PathParam("imdb_folder", "IMDb folder", "", "All files (*)", used_when=("dataset", IMDB_FOLDER),
+              tooltip="The aclImdb folder (or the folder holding it) with train/pos, train/neg, test/pos and "
+                      "test/neg, one review per .txt file."),
+    IntParam("imdb_per_class", "IMDb reviews per class", 2500, 10, 12_500, log=True,
+             tooltip="IMDb training reviews of each class, drawn at random (12,500 of each in all): fewer "
+                     "keep a CPU run short. Validation: at most 1,000 test reviews of each class. Used with the "
+                     "imdb and imdb_folder data only."),
     IntParam("n_train", "Training reviews", 10_000, 500, 100_000, log=True,
              tooltip="Generated reviews to train on (3% of their labels flipped: label noise). The 2,000 "
-                     "validation reviews are clean and never occur in the training set."),
+                     "validation reviews are clean and never occur in the training set. IMDb: see IMDb reviews "
+                     "per class."),
     IntParam("n_layers", "Layers", 2, 1, 6,
              tooltip="Transformer blocks (self-attention + feed-forward, each with a residual connection and "
                      "layer norm after it: post-norm, as Vaswani et al. and the book). Ogawa uses 2."),

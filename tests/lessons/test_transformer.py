@@ -137,3 +137,52 @@ def test_positional_and_projector_views_follow_the_settings():
     assert snap["positional"].values.shape[1] == 16
     assert "[PAD]" not in snap["projector"].words and "good" in snap["projector"].words
     assert isinstance(snap["head_view"], AttentionData)
+
+
+def _tiny_imdb(root):
+    """An aclImdb folder with 4 reviews per class and split, plus one file that is not UTF-8 text."""
+    words = {"pos": "a great film , the acting was wonderful and the story was great <br /><br /> loved it",
+             "neg": "a dull film , the acting was awful and the story was dull <br /> hated it"}
+    for split in ("train", "test"):
+        for name, text in words.items():
+            folder = root / "aclImdb" / split / name
+            folder.mkdir(parents=True)
+            for i in range(4):
+                (folder / f"{i}_{8 if name == 'pos' else 2}.txt").write_text(f"{text} review {i}", encoding="utf-8")
+    (root / "aclImdb" / "train" / "neg" / "9_1.txt").write_bytes(b"caf\xe9 awful \xff\xfe")
+    return root / "aclImdb"
+
+
+def test_imdb_folder_trains_and_names_the_skipped_file(tmp_path):
+    ctx = Recorder()
+    lesson = make(ctx, dataset="imdb_folder", imdb_folder=str(_tiny_imdb(tmp_path)))
+    assert lesson.data.max_len == 256 and len(lesson.data.y_train) == 8 and len(lesson.data.y_val) == 8
+    assert "wonderful" in lesson.data.vocab.stoi and "<br" not in " ".join(lesson.data.vocab.itos)
+    assert any("train/neg/9_1.txt" in n and "not UTF-8" in n for n in ctx.notices), ctx.notices
+    for s in range(1, 4):
+        lesson.train_step(s)
+    m = lesson.evaluate()
+    assert np.isfinite(m["val_loss"]) and 0.0 <= m["bag_of_words_acc"] <= 1.0
+    table = lesson.snapshot()["phenomena"]
+    assert list(table.row_labels) == ["all"] and table.row_title == "IMDb has no phenomena tags"
+
+
+def test_imdb_folder_missing_is_refused_with_a_clear_message(tmp_path):
+    with pytest.raises(LessonConfigError, match="Choose the IMDb folder"):
+        make(dataset="imdb_folder")
+    with pytest.raises(LessonConfigError, match="not an IMDb folder"):
+        make(dataset="imdb_folder", imdb_folder=str(tmp_path))
+
+
+def test_imdb_download_offline_falls_back_to_the_generated_reviews(monkeypatch):
+    from visualizer.data import imdb
+    from visualizer.data.download import DownloadError
+
+    def offline(progress=None):
+        raise DownloadError("no network", "offline")
+    monkeypatch.setattr(imdb, "fetch_imdb", offline)
+    ctx = Recorder()
+    lesson = make(ctx, dataset="imdb")
+    assert lesson.data.max_len == 128 and lesson.data.tagged and len(lesson.data.y_train) == TINY["n_train"]
+    assert any("IMDb" in n and "offline" in n and "aclImdb_v1.tar.gz" in n and "imdb" in n for n in ctx.notices)
+    assert ctx.substitutions == [("dataset", "the generated reviews")]
