@@ -1,7 +1,8 @@
 """The story of the ``bert`` lesson (Devlin et al. 2019; Liu et al. 2019, RoBERTa; Ogawa ch. 8), and its notices."""
 from visualizer.core.lesson import NarrativeStep
 
-PRETRAIN = 800
+PRETRAIN = 1500
+FINETUNE = 300
 
 NARRATIVE = (
     NarrativeStep(
@@ -88,7 +89,7 @@ NARRATIVE = (
         "points at most and varies with the seed (500 validation reviews measure accuracy to about ±2 points): "
         "pretrain longer (*Pretraining steps*) to see it grow. BERT-base read 3.3 billion words for days.",
         plots=("finetune", "finetune_loss", "attention", "mlm_acc"),
-        run_steps=600,
+        run_steps=FINETUNE,
     ),
     NarrativeStep(
         "The real BERT-base",
