@@ -11,4 +11,4 @@ INFO = LessonInfo(
     "next to an identical twin that skipped pretraining: MLM predictions for your sentence, every attention "
     "head, the neuron view, one word's contextual vectors across sentences, fine-tuning curves side by side.",
     engines=("torch",), order=75,
-    pacing=Pacing(speed=100.0, stop=1400, unit="steps"))
+    pacing=Pacing(speed=100.0, stop=1800, unit="steps"))

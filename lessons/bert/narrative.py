@@ -1,7 +1,8 @@
 """The story of the ``bert`` lesson (Devlin et al. 2019; Liu et al. 2019, RoBERTa; Ogawa ch. 8), and its notices."""
 from visualizer.core.lesson import NarrativeStep
 
-PRETRAIN = 800
+PRETRAIN = 1500
+FINETUNE = 300
 
 NARRATIVE = (
     NarrativeStep(
@@ -84,11 +85,16 @@ NARRATIVE = (
         "The reviews are hard for word counting: negations (*not good*), litotes (*not bad*) and contrasts "
         "(*good but awful*) need word order. Watch the two validation curves: pretraining on unlabelled text "
         "is meant to give the fine-tuned model a head start and a higher plateau, the effect that made BERT "
-        "famous (Devlin et al. 2019, §5). Here, after a few minutes of pretraining on a CPU, the gap is a few "
-        "points at most and varies with the seed (500 validation reviews measure accuracy to about ±2 points): "
-        "pretrain longer (*Pretraining steps*) to see it grow. BERT-base read 3.3 billion words for days.",
+        "famous (Devlin et al. 2019, §5).\n\n"
+        "Measured on a busy 2-core CPU with these defaults (1500 pretraining steps, then 300 fine-tuning steps, "
+        "500 clean validation reviews), the lesson's own runs over 3 seeds: **pretrained 0.58 ± 0.01, scratch "
+        "0.56 ± 0.05** (gaps +0.07, -0.03, +0.01); three more runs with other batch orders gave +0.08, +0.05, "
+        "+0.04. So, honestly: a small head start that the seed can erase, both twins just above a bag of words "
+        "(0.51) with 200 labels. With 1000 labelled reviews both pass 0.8 by step 300 and the gap is gone. "
+        "Pretraining longer (*Pretraining steps*) is the lever to try (not measured here): "
+        "BERT-base read 3.3 billion words for days.",
         plots=("finetune", "finetune_loss", "attention", "mlm_acc"),
-        run_steps=600,
+        run_steps=FINETUNE,
     ),
     NarrativeStep(
         "The real BERT-base",

@@ -25,7 +25,7 @@ PARAMS = (
              tooltip="Heads per layer; H must be a multiple of it (BERT-base: 12 heads of 64)."),
     IntParam("max_len", "Max tokens", 40, 16, 128,
              tooltip="Tokens per sequence, [CLS] and [SEP] included; longer verses and sentences are cut."),
-    IntParam("pretrain_steps", "Pretraining steps", 800, 0, 20000, live=True,
+    IntParam("pretrain_steps", "Pretraining steps", 1500, 0, 20000, live=True,
              tooltip="Masked-LM steps before fine-tuning starts. 0: no pretraining (both twins start from the same "
                      "random weights). Can change until fine-tuning has begun."),
     IntParam("n_labelled", "Labelled reviews", 200, 20, 5000, log=True,
