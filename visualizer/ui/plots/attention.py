@@ -40,7 +40,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
 from PySide6.QtWidgets import QFrame, QScrollArea, QSizePolicy, QWidget
 
 from visualizer.core.plotdata import AttentionData, HighlightedTextData, PlotSpec
-from visualizer.ui.plots.annotated_image import color_of
+from visualizer.ui.plots.annotated_image import color_of, wrap_text
 from visualizer.ui.plots.base import PlotView
 from visualizer.ui.plots.colormaps import colormap, is_dark
 
@@ -260,21 +260,9 @@ def paint_colorbar(painter: QPainter, rect: QRectF, cmap: str, ticks: list[tuple
 
 
 def wrap_words(text: str, fm: QFontMetricsF, width: float, max_lines: int = 3) -> list[str]:
-    """``text`` in lines no wider than ``width`` pixels, at most ``max_lines`` (the last elided)."""
-    lines: list[str] = []
-    line = ""
-    for word in str(text).split():
-        trial = f"{line} {word}" if line else word
-        if fm.horizontalAdvance(trial) <= width or not line:
-            line = trial
-        else:
-            lines.append(line)
-            line = word
-    if line:
-        lines.append(line)
-    if len(lines) > max_lines:
-        lines[max_lines - 1:] = [" ".join(lines[max_lines - 1:])]
-    return [fm.elidedText(l, Qt.TextElideMode.ElideRight, width) for l in lines]
+    """``text`` in lines no wider than ``width`` pixels, at most ``max_lines`` (the last elided): the shared
+    :func:`visualizer.ui.plots.annotated_image.wrap_text`."""
+    return wrap_text(" ".join(str(text).split()), fm, width, max_lines)
 
 
 def theme_colors() -> tuple[QColor, QColor, QColor]:
