@@ -26,7 +26,7 @@ from visualizer.core.plotdata import ATTENTION_MODES, PlotData
 
 MILESTONES = (100, 500, 1000, 2000, 3000, 5000, 10_000, 20_000, 50_000)   # steps whose sample is kept
 HISTORY_CHARS, HISTORY_TEMPERATURE = 160, 0.8    # the kept samples: length and temperature (top-k off)
-GEN_EVERY = 200             # regenerate the live sample at most every this many steps (unless a setting changes)
+GEN_EVERY = 200             # regenerate the live sample at least every this many steps (and sooner early on)
 EVAL_BATCH = 32
 
 
@@ -219,7 +219,8 @@ class GPTLesson(Lesson):
         t, k, n = float(self.hp["temperature"]), int(self.hp["top_k"]), int(self.hp["sample_chars"])
         key = (tuple(self.prompt.ids.tolist()), t, k, n)
         c = self._sample_cache
-        if c is None or c[0] != key or self.last_step - c[1] >= GEN_EVERY:
+        # early training changes fast: regenerate at steps 1, 2, 4, 8, ..., then every GEN_EVERY steps
+        if c is None or c[0] != key or self.last_step - c[1] >= min(GEN_EVERY, max(1, c[1])):
             ids = sample(self.model, self.prompt.ids, n, t, k, self.hp["seed"] + self.last_step)
             note = f"step {self.last_step}, {how(t, k, self.text.vocab_size)}; the prompt in bold"
             data = sample_text(self.prompt.text, self.text.vocab.decode(ids), t, self.last_step, note)

@@ -229,3 +229,13 @@ def test_file_without_a_path_or_a_missing_file_is_refused(tmp_path, one_torch_th
         make(text="file")
     with pytest.raises(LessonConfigError, match="does not exist"):
         make(text="file", text_path=str(tmp_path / "gone.txt"))
+
+
+def test_live_sample_follows_early_training_closely(lesson):
+    """The live sample is regenerated at steps 1, 2, 4, 8, 16, ... (early text changes fast), then every
+    GEN_EVERY steps; in between the cached one is shown with the step it came from."""
+    seen = set()
+    for step in range(1, 21):
+        lesson.train_step(step)
+        seen.add(lesson.snapshot()["samples"].step)
+    assert seen == {1, 2, 4, 8, 16}
