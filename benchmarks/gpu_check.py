@@ -161,6 +161,57 @@ def torch_lessons() -> list[str]:
     return [lesson_id for lesson_id, info in registry.infos().items() if "torch" in info.engines]
 
 
+def bare_vs_visualized(s: Settings, n: int, advance: Callable[[], Any], flush: Callable[[], Any],
+                       snapshot: Callable[[], Any], snap_cost: float, hz: float, budget: float, rounds: int,
+                       first_snapshot: bool = False) -> tuple[float, float, int, int]:
+    """Median seconds per step of ``n`` steps of ``advance``, bare and with the app's visualization path:
+    ``flush`` (the one host read of the device-side metrics) at 30 Hz and at the end, ``snapshot`` at ``hz``,
+    or less often when one costs more than ``budget`` of the time (``snap_cost``: the last one's seconds), as
+    the window asks for them.  ``first_snapshot``: one snapshot at the first step whatever the rate (dry runs).
+    Returns (bare, visualized, flushes, snapshots), the counts summed over ``rounds`` alternating rounds."""
+
+    def bare() -> float:
+        s.synchronize()
+        start = time.perf_counter()
+        for _ in range(n):
+            advance()
+        s.synchronize()
+        elapsed = time.perf_counter() - start
+        flush()                                          # empties the window, outside the timing
+        return elapsed / n
+
+    def visualized() -> tuple[float, int, int]:
+        nonlocal snap_cost
+        flushes = snapshots = 0
+        s.synchronize()
+        start = last_flush = last_snap = time.perf_counter()
+        for _ in range(n):
+            advance()
+            now = time.perf_counter()
+            if now - last_flush >= 1 / 30:
+                flush()
+                flushes += 1
+                last_flush = time.perf_counter()
+            if now - last_snap >= max(1 / hz, snap_cost / budget) or (first_snapshot and not snapshots):
+                t = time.perf_counter()
+                snapshot()
+                last_snap = time.perf_counter()
+                snap_cost = last_snap - t
+                snapshots += 1
+        flush()
+        flushes += 1
+        s.synchronize()
+        return (time.perf_counter() - start) / n, flushes, snapshots
+
+    bares, visual, flushes, snapshots = [], [], 0, 0
+    for _ in range(rounds):
+        bares.append(bare())
+        v, f, sn = visualized()
+        visual.append(v)
+        flushes, snapshots = flushes + f, snapshots + sn
+    return statistics.median(bares), statistics.median(visual), flushes, snapshots
+
+
 def measure_lesson(lesson_cls, s: Settings, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Bare vs visualized step time and host syncs of one lesson class on ``s.device`` (see the module
     docstring).  Returns bare_ms, visual_ms, overhead (fraction), flushes, snapshots, syncs_per_step,
@@ -189,46 +240,8 @@ def measure_lesson(lesson_cls, s: Settings, overrides: dict[str, Any] | None = N
         budget = lesson.snapshot_budget or APP_SNAPSHOT_BUDGET
         hz = lesson.snapshot_hz
 
-        def bare() -> float:
-            s.synchronize()
-            start = time.perf_counter()
-            for _ in range(n):
-                advance()
-            s.synchronize()
-            elapsed = time.perf_counter() - start
-            lesson.flush()                                   # empties the window, outside the timing
-            return elapsed / n
-
-        def visualized() -> tuple[float, int, int]:
-            nonlocal snap_cost
-            flushes = snapshots = 0
-            s.synchronize()
-            start = last_flush = last_snap = time.perf_counter()
-            for _ in range(n):
-                advance()
-                now = time.perf_counter()
-                if now - last_flush >= 1 / 30:
-                    lesson.flush()
-                    flushes += 1
-                    last_flush = time.perf_counter()
-                if now - last_snap >= max(1 / hz, snap_cost / budget):
-                    t = time.perf_counter()
-                    lesson.snapshot()
-                    last_snap = time.perf_counter()
-                    snap_cost = last_snap - t
-                    snapshots += 1
-            lesson.flush()
-            flushes += 1
-            s.synchronize()
-            return (time.perf_counter() - start) / n, flushes, snapshots
-
-        bares, visual, flushes, snapshots = [], [], 0, 0
-        for _ in range(s.rounds):
-            bares.append(bare())
-            v, f, sn = visualized()
-            visual.append(v)
-            flushes, snapshots = flushes + f, snapshots + sn
-        b, v = statistics.median(bares), statistics.median(visual)
+        b, v, flushes, snapshots = bare_vs_visualized(s, n, advance, lesson.flush, lesson.snapshot, snap_cost, hz,
+                                                      budget, s.rounds)
 
         syncs = count_syncs(lambda: [advance() for _ in range(s.sync_steps)], s.device)
         flush_syncs = count_syncs(lesson.flush, s.device)
@@ -469,41 +482,8 @@ def measure_bert(s: Settings, size: str = "base") -> list[Row]:
     snap_bytes = snapshot()
     snap_cost = time.perf_counter() - t
 
-    def bare() -> float:
-        s.synchronize()
-        start = time.perf_counter()
-        for _ in range(n):
-            step()
-        s.synchronize()
-        return (time.perf_counter() - start) / n
-
-    def visualized() -> tuple[float, int, int]:
-        nonlocal snap_cost
-        flushes = snaps = 0
-        s.synchronize()
-        start = last_flush = last_snap = time.perf_counter()
-        for i in range(n):
-            step()
-            now = time.perf_counter()
-            if now - last_flush >= 1 / 30 or i == n - 1:
-                float(loss_sum.item())
-                flushes += 1
-                last_flush = time.perf_counter()
-            if now - last_snap >= max(1 / 20, snap_cost / APP_SNAPSHOT_BUDGET) or (s.dry and not snaps):
-                t = time.perf_counter()
-                snapshot()
-                last_snap = time.perf_counter()
-                snap_cost, snaps = last_snap - t, snaps + 1
-        s.synchronize()
-        return (time.perf_counter() - start) / n, flushes, snaps
-
-    bares, vis, flushes, snaps = [], [], 0, 0
-    for _ in range(1 if s.dry else s.rounds):
-        bares.append(bare())
-        v, f, sn = visualized()
-        vis.append(v)
-        flushes, snaps = flushes + f, snaps + sn
-    b, v = statistics.median(bares), statistics.median(vis)
+    b, v, flushes, snaps = bare_vs_visualized(s, n, step, lambda: float(loss_sum.item()), snapshot, snap_cost, 20.0,
+                                              APP_SNAPSHOT_BUDGET, 1 if s.dry else s.rounds, first_snapshot=s.dry)
     overhead = v / b - 1
     n_params = sum(p.numel() for p in model.parameters())
     what = (f"BERT-{size} ({cfg.num_hidden_layers} layers, H {cfg.hidden_size}, {n_params / 1e6:.1f} M parameters), "
