@@ -624,9 +624,192 @@ class HighlightedTextData:
         return ["sentence", "token_index", "token", "score", "label"], rows
 
 
+@dataclass
+class ClipData:
+    """A video clip to play, with the frames a video model sampled marked (ECO, Zolfaghari et al. 2018;
+    Ogawa, *PyTorch advanced deep learning* ch. 9) and an optional heat map per frame (Grad-CAM over time).
+
+    frames: (T, H, W) float32 grey or (T, H, W, 3) float32 colour frames in [0, 1], row 0 at the top (a photo).
+    sampled: (N,) int frame indices the model saw (one per segment), each in [0, T); drawn as marks on the
+    film strip and highlighted while playing.
+    heat: optional (T, H, W) float32 in [0, 1] drawn over each frame through ``heat_colormap`` (a frame with
+    no heat map: NaN everywhere); heat_label: what it is (e.g. "Grad-CAM for 'rotate'").
+    frame_scores: optional (T,) float32, one number per frame drawn under the strip (e.g. the probability of
+    the true class from a window ending at that frame); score_label names it.
+    fps: playback speed in frames per second (the view loops the clip).
+    caption: a line under the picture (the true and predicted class).
+    Raises ValueError when a shape does not fit (checked by :meth:`validate`)."""
+
+    frames: np.ndarray
+    sampled: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    heat: np.ndarray | None = None
+    heat_label: str = ""
+    heat_colormap: str = "inferno"
+    frame_scores: np.ndarray | None = None
+    score_label: str = ""
+    fps: float = 12.0
+    caption: str = ""
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    @property
+    def rgb(self) -> bool:
+        """True for colour frames (T, H, W, 3)."""
+        return np.ndim(self.frames) == 4
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first field that does not fit."""
+        f = np.asarray(self.frames)
+        if f.ndim not in (3, 4) or (f.ndim == 4 and f.shape[3] != 3) or f.shape[0] == 0:
+            raise ValueError(f"frames must be (T, H, W) or (T, H, W, 3) with T >= 1, got {f.shape}")
+        t = f.shape[0]
+        s = np.asarray(self.sampled)
+        if s.ndim != 1 or (s.size and (s.min() < 0 or s.max() >= t)):
+            raise ValueError(f"sampled must be (N,) frame indices in [0, {t}), got {s.tolist()}")
+        if self.heat is not None and np.shape(self.heat) != f.shape[:3]:
+            raise ValueError(f"heat must be {f.shape[:3]} (one map per frame), got {np.shape(self.heat)}")
+        if self.frame_scores is not None and np.shape(self.frame_scores) != (t,):
+            raise ValueError(f"frame_scores must be ({t},), got {np.shape(self.frame_scores)}")
+        if not self.fps > 0:
+            raise ValueError(f"fps must be positive, got {self.fps}")
+
+    def table(self) -> Table:
+        """The CSV: one row per frame: whether it was sampled (and for which segment), its mean brightness, the
+        heat map's mean and peak position (row, col) and the frame score."""
+        f = np.asarray(self.frames, dtype=np.float64)
+        segment = {int(i): k for k, i in enumerate(np.asarray(self.sampled).tolist())}
+        rows = []
+        for t in range(f.shape[0]):
+            row = [t, int(t in segment), segment.get(t, ""), float(f[t].mean())]
+            if self.heat is not None and np.isfinite(self.heat[t]).any():
+                h = np.nan_to_num(np.asarray(self.heat[t], dtype=np.float64), nan=-np.inf)
+                r, c = np.unravel_index(int(np.argmax(h)), h.shape)
+                row += [float(np.nanmean(self.heat[t])), int(r), int(c)]
+            else:
+                row += ["", "", ""]
+            row.append("" if self.frame_scores is None else float(self.frame_scores[t]))
+            rows.append(row)
+        return ["frame", "sampled", "segment", "mean_brightness", "heat_mean", "heat_peak_row", "heat_peak_col",
+                "score"], rows
+
+
+@dataclass
+class EnvironmentData:
+    """A reinforcement-learning environment's frames to animate (Sutton and Barto, *Reinforcement Learning*;
+    Buduma, *Fundamentals of Deep Learning* ch. 13).  The base of :class:`CartPoleData` and
+    :class:`GridWorldData`; the one view of kind ``"environment"`` draws either.
+
+    episode: the episode number the frames belong to (0-based); step: the first frame's time step in it;
+    episode_return: the return so far at the last frame; fps: playback speed of the frames in frames per
+    second (the view plays them once and holds the last); caption: a line under the picture."""
+
+    episode: int = 0
+    step: int = 0
+    episode_return: float = 0.0
+    fps: float = 30.0
+    caption: str = ""
+
+    def table(self) -> Table:   # pragma: no cover - every subclass has its own
+        raise NotImplementedError
+
+
+@dataclass
+class CartPoleData(EnvironmentData):
+    """CartPole frames (Barto, Sutton and Anderson 1983; gymnasium's ``CartPole-v1``), drawn from the state.
+
+    states: (T, 4) float32 rows (cart position x in m, cart velocity in m/s, pole angle theta in rad with 0
+    upright and positive clockwise, i.e. leaning right, pole angular velocity in rad/s), one per time step;
+    actions: (T,) int, 0 pushes left and 1 right (-1: none yet); q_values: optional (T, 2) float32 Q(s, a)
+    of both actions at each frame; x_threshold: |x| beyond this (m) ends the episode; theta_threshold: |theta|
+    beyond this (rad) ends it; pole_half_length: m (gymnasium: 0.5).
+    Raises ValueError when a shape does not fit."""
+
+    states: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), dtype=np.float32))
+    actions: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    q_values: np.ndarray | None = None
+    x_threshold: float = 2.4
+    theta_threshold: float = 12 * 2 * np.pi / 360
+    pole_half_length: float = 0.5
+
+    def __post_init__(self) -> None:
+        s = np.asarray(self.states)
+        if s.ndim != 2 or s.shape[1] != 4:
+            raise ValueError(f"states must be (T, 4): x, x_dot, theta, theta_dot; got {s.shape}")
+        if np.shape(self.actions) != (s.shape[0],):
+            raise ValueError(f"actions must be ({s.shape[0]},), got {np.shape(self.actions)}")
+        if self.q_values is not None and np.shape(self.q_values) != (s.shape[0], 2):
+            raise ValueError(f"q_values must be ({s.shape[0]}, 2), got {np.shape(self.q_values)}")
+
+    def table(self) -> Table:
+        """The CSV: one row per frame (episode, step, state, action, Q-values)."""
+        rows = []
+        for t, st in enumerate(np.asarray(self.states, dtype=np.float64)):
+            q = ["", ""] if self.q_values is None else [float(v) for v in self.q_values[t]]
+            rows.append([self.episode, self.step + t, *(float(v) for v in st), int(self.actions[t]), *q])
+        return ["episode", "step", "x", "x_dot", "theta", "theta_dot", "action", "q_left", "q_right"], rows
+
+
+GRID_CELLS = ("empty", "wall", "goal", "pit", "start")
+"""Cell codes of :class:`GridWorldData` (index = code)."""
+GRID_ACTIONS = ("up", "right", "down", "left")
+"""Action codes of a grid world (index = code)."""
+
+
+@dataclass
+class GridWorldData(EnvironmentData):
+    """A grid world (Sutton and Barto ch. 3-6; Karpathy's REINFORCEjs GridWorld) with its tabular values.
+
+    cells: (H, W) int codes of :data:`GRID_CELLS`, row 0 at the top.
+    values: optional (H, W) float32 V(s) = max_a Q(s, a) (NaN on walls); q_values: optional (H, W, 4) float32
+    Q(s, a) for the actions of :data:`GRID_ACTIONS` (NaN on walls and terminal cells); policy: optional (H, W)
+    int greedy action per cell (-1: none, e.g. walls, terminals, unvisited); agent: (T, 2) int (row, col)
+    positions to animate, one per time step (may be empty); rewards: optional (H, W) float32 reward for
+    entering a cell, written on goal and pit cells; editable: the view lets the user click cells to edit
+    the map (it emits ``paramRequested("grid_edit", "row,col")``).
+    Raises ValueError when a shape does not fit."""
+
+    cells: np.ndarray = field(default_factory=lambda: np.zeros((1, 1), dtype=np.int64))
+    values: np.ndarray | None = None
+    q_values: np.ndarray | None = None
+    policy: np.ndarray | None = None
+    agent: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
+    rewards: np.ndarray | None = None
+    editable: bool = False
+
+    def __post_init__(self) -> None:
+        c = np.asarray(self.cells)
+        if c.ndim != 2 or c.size == 0 or c.min() < 0 or c.max() >= len(GRID_CELLS):
+            raise ValueError(f"cells must be (H, W) codes 0..{len(GRID_CELLS) - 1}, got shape {c.shape}")
+        hw = c.shape
+        for name, arr, shape in (("values", self.values, hw), ("q_values", self.q_values, hw + (4,)),
+                                 ("policy", self.policy, hw), ("rewards", self.rewards, hw)):
+            if arr is not None and np.shape(arr) != shape:
+                raise ValueError(f"{name} must be {shape}, got {np.shape(arr)}")
+        a = np.asarray(self.agent)
+        if a.ndim != 2 or a.shape[1] != 2:
+            raise ValueError(f"agent must be (T, 2) (row, col) positions, got {a.shape}")
+
+    def table(self) -> Table:
+        """The CSV: one row per cell: its kind, reward, V, the four Q-values and the greedy action."""
+        rows = []
+        h, w = np.shape(self.cells)
+
+        def num(arr, *idx):
+            return "" if arr is None or not np.isfinite(arr[idx]) else float(arr[idx])
+
+        for r in range(h):
+            for c in range(w):
+                pol = -1 if self.policy is None else int(self.policy[r, c])
+                rows.append([r, c, GRID_CELLS[int(self.cells[r, c])], num(self.rewards, r, c),
+                             num(self.values, r, c), *(num(self.q_values, r, c, a) for a in range(4)),
+                             GRID_ACTIONS[pol] if pol >= 0 else ""])
+        return ["row", "col", "cell", "reward", "V", "Q_up", "Q_right", "Q_down", "Q_left", "greedy_action"], rows
+
+
 PlotData = Union[ScatterData, ImageData, ImageGridData, MatrixData, BarsData, NetworkData, CurvesData, TableData,
                  TextData, PredictionsData, WordMapData, AnnotatedImageData, AttentionData,
-                 HighlightedTextData]
+                 HighlightedTextData, ClipData, EnvironmentData]
 
 PLOT_KINDS: dict[str, type] = {
     "curves": CurvesData,
@@ -643,5 +826,7 @@ PLOT_KINDS: dict[str, type] = {
     "annotated_image": AnnotatedImageData,
     "attention": AttentionData,
     "highlighted_text": HighlightedTextData,
+    "clip": ClipData,
+    "environment": EnvironmentData,
 }
 """Plot kind -> the data class it shows (a subclass of it is shown by the same view)."""
