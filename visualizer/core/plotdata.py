@@ -81,7 +81,10 @@ Table = tuple[list[str], list[list]]
 class ScatterData:
     """Labelled points.  points: (N, 2) float; labels: (N,) int class ids; groups: optional (N,) str
     such as ``"train"``/``"test"`` that the view draws with different symbols; title: an optional line
-    above the plot that says what is drawn (e.g. "PCA of the 8-D code")."""
+    above the plot that says what is drawn (e.g. "PCA of the 8-D code").
+    values: optional (N,) float32, one number per point (e.g. max_a Q(s, a) of a stored state); when given,
+    the points are coloured by it through ``colormap`` (a colour bar labelled ``colorbar_label``, levels from
+    ``levels`` or the data's range) instead of by class."""
 
     points: np.ndarray
     labels: np.ndarray
@@ -90,14 +93,21 @@ class ScatterData:
     x_label: str = ""
     y_label: str = ""
     title: str = ""
+    values: np.ndarray | None = None
+    colormap: str = "viridis"
+    colorbar_label: str = ""
+    levels: tuple[float, float] | None = None
 
     def table(self) -> Table:
-        header = ["x", "y", "label"] + (["group"] if self.groups is not None else [])
+        header = (["x", "y", "label"] + (["group"] if self.groups is not None else [])
+                  + ([self.colorbar_label or "value"] if self.values is not None else []))
         rows = []
         for i in range(len(self.points)):
             row = [float(self.points[i, 0]), float(self.points[i, 1]), int(self.labels[i])]
             if self.groups is not None:
                 row.append(str(self.groups[i]))
+            if self.values is not None:
+                row.append(float(self.values[i]))
             rows.append(row)
         return header, rows
 
