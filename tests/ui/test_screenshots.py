@@ -14,6 +14,14 @@ def test_bad_size_is_refused(capsys):
     assert "--size must look like 1600x1000" in capsys.readouterr().err
 
 
+def test_unknown_lesson_id_is_refused_before_any_window(capsys):
+    with pytest.raises(SystemExit) as e:
+        screenshots.main(["--lessons", "perceptron,no_such_lesson"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "unknown lesson id(s): no_such_lesson" in err and "perceptron" in err.split("known:")[1]
+
+
 def test_one_lesson_gives_a_picture_per_stage(qapp, tmp_path):
     from visualizer.core import registry
 

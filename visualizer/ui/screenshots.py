@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m visualizer.ui.screenshots", description=__doc__.split("\n")[0])
     parser.add_argument("--size", default="1600x1000", help="window size WIDTHxHEIGHT in pixels")
     parser.add_argument("--out", default="/tmp/shots", help="folder for the pictures")
-    parser.add_argument("--lessons", nargs="*", help="lesson ids (default: all)")
+    parser.add_argument("--lessons", nargs="*", help="lesson ids, separated by spaces or commas (default: all); an unknown id is refused")
     parser.add_argument("--play-seconds", type=float, default=12.0, help="seconds of Play before '01_play'")
     parser.add_argument("--step-timeout", type=float, default=60.0,
                         help="longest wait, in seconds, for a narrative step's training")
@@ -104,19 +104,24 @@ def main(argv: list[str] | None = None) -> int:
     if not m:
         parser.error(f"--size must look like 1600x1000, not {args.size!r}")
     size = (int(m.group(1)), int(m.group(2)))
+    from visualizer.core import registry
+
+    known = list(registry.infos())
+    lesson_ids = [i for item in (args.lessons or []) for i in item.split(",") if i] or known
+    unknown = [i for i in lesson_ids if i not in known]
+    if unknown:
+        parser.error(f"unknown lesson id(s): {', '.join(unknown)}; known: {' '.join(known)}")
 
     import tempfile
 
     from PySide6.QtCore import QSettings
 
-    from visualizer.core import registry
     from visualizer.ui.app import create_app
 
     # a new user's settings: nothing remembered from earlier sessions, nothing written to the real ones
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp(prefix="dlv-shots-"))
     app = create_app([])
-    lesson_ids = args.lessons or list(registry.infos())
     status = 0
     for lesson_id in lesson_ids:
         start = time.monotonic()
