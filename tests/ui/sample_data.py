@@ -1,8 +1,10 @@
 """One small, deterministic data object per plot kind, for the plot view tests."""
 import numpy as np
 
-from visualizer.core.plotdata import (AnnotatedImageData, AttentionData, BarsData, HighlightedTextData, CurvesData, ImageData, ImageGridData, MatrixData, NetworkData,
-                                      PlotSpec, PredictionsData, ScatterData, TableData, TextData, WordMapData)
+from visualizer.core.plotdata import (AnnotatedImageData, AttentionData, BarsData, CartPoleData, ClipData,
+                                      CurvesData, GridWorldData, HighlightedTextData, ImageData, ImageGridData,
+                                      MatrixData, NetworkData, PlotSpec, PredictionsData, ScatterData, TableData,
+                                      TextData, WordMapData)
 
 
 def sample(kind: str):
@@ -84,8 +86,38 @@ def sample(kind: str):
                                    [np.array([1.0, 0.5, 0.1, 0.0], np.float32), np.array([1.0], np.float32)],
                                    ["predicted positive", "predicted negative"], [True, False], caption="[CLS] row")
         return PlotSpec("highlight", "Words by attention", "highlighted_text"), data, 5
+    if kind == "clip":
+        t, h, w = 8, 12, 16
+        yy, xx = np.mgrid[0:h, 0:w]
+        frames = np.zeros((t, h, w, 3), np.float32)
+        for i in range(t):                                      # a bright square moving right
+            frames[i, 4:8, 2 * i:2 * i + 4] = (1.0, 0.6, 0.1)
+        heat = np.exp(-((xx[None] - 2 * np.arange(t)[:, None, None] - 2) ** 2 + (yy[None] - 6) ** 2) / 8.0)
+        heat = heat.astype(np.float32)
+        heat[0] = np.nan                                        # no heat map for the first frame
+        data = ClipData(frames, sampled=np.array([1, 4, 6]), heat=heat, heat_label="Grad-CAM for 'right'",
+                        frame_scores=np.linspace(0.2, 0.9, t).astype(np.float32), score_label="p(right)",
+                        fps=10.0, caption="true: right · predicted: right")
+        return PlotSpec("clip", "Clip", "clip"), data, t
+    if kind == "environment":
+        theta = np.linspace(0.0, 0.15, 5)
+        states = np.stack([np.linspace(0, 0.4, 5), np.full(5, 0.1), theta, np.full(5, 0.3)], 1).astype(np.float32)
+        data = CartPoleData(episode=3, step=10, episode_return=14.0, fps=30.0, caption="DQN, ε = 0.1",
+                            states=states, actions=np.array([1, 1, 0, 1, 0]),
+                            q_values=np.array([[10.0, 11.0]] * 5, np.float32))
+        return PlotSpec("cartpole", "CartPole", "environment"), data, 5
+    if kind == "environment_grid":
+        cells = np.array([[4, 0, 0, 2], [0, 1, 0, 3], [0, 0, 0, 0]])
+        values = np.array([[0.5, 0.7, 0.9, 0.0], [0.3, np.nan, 0.2, 0.0], [0.1, -0.2, -0.4, -0.6]], np.float32)
+        policy = np.array([[1, 1, 1, -1], [0, -1, 0, -1], [0, 3, 0, 0]])
+        rewards = np.zeros((3, 4), np.float32)
+        rewards[0, 3], rewards[1, 3] = 1.0, -1.0
+        data = GridWorldData(episode=7, step=2, episode_return=0.98, fps=8.0, caption="tabular Q-learning",
+                             cells=cells, values=values, policy=policy, agent=np.array([[0, 0], [0, 1], [0, 2]]),
+                             rewards=rewards, editable=True)
+        return PlotSpec("grid", "Grid world", "environment"), data, 12
     raise KeyError(kind)
 
 
 KINDS = ("curves", "image", "image_grid", "matrix", "bars", "scatter", "network", "table", "text", "predictions",
-         "word_map", "annotated_image", "attention", "highlighted_text")
+         "word_map", "annotated_image", "attention", "highlighted_text", "clip", "environment", "environment_grid")

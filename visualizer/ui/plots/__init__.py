@@ -21,7 +21,9 @@ from visualizer.ui.plots.annotated_image import AnnotatedImageView
 from visualizer.ui.plots.attention import AttentionView, HighlightedTextView
 from visualizer.ui.plots.bars import BarsView
 from visualizer.ui.plots.base import MissingKindView, PlotView
+from visualizer.ui.plots.clip import ClipView
 from visualizer.ui.plots.curves import CurvesView
+from visualizer.ui.plots.environment import EnvironmentView
 from visualizer.ui.plots.image import ImageView
 from visualizer.ui.plots.image_grid import ImageGridView
 from visualizer.ui.plots.matrix import MatrixView
@@ -52,7 +54,7 @@ def register_view(view_cls: type[PlotView]) -> type[PlotView]:
 
 for _view in (CurvesView, ImageView, ImageGridView, MatrixView, BarsView, ScatterView, NetworkView, TableView,
               TextView, PredictionsView, WordMapView, AnnotatedImageView, AttentionView,
-              HighlightedTextView):
+              HighlightedTextView, ClipView, EnvironmentView):
     register_view(_view)
 
 
@@ -103,4 +105,4 @@ def make_plot_view(spec: PlotSpec, lesson_cls=None, parent=None) -> PlotView:
 __all__ = ["DATA_VIEWS", "PlotView", "register_view", "view_for", "kind_view", "make_plot_view",
            "lesson_plot_views", "CurvesView", "ImageView", "ImageGridView", "MatrixView", "BarsView", "ScatterView",
            "NetworkView", "TableView", "TextView", "PredictionsView", "WordMapView", "AnnotatedImageView",
-           "AttentionView", "HighlightedTextView", "MissingKindView"]
+           "AttentionView", "HighlightedTextView", "ClipView", "EnvironmentView", "MissingKindView"]

@@ -1,0 +1,353 @@
+"""A video clip playing in a loop, with the frames a video model sampled marked
+(:class:`~visualizer.core.plotdata.ClipData`; the video lesson, after ECO: Zolfaghari et al. 2018 and Ogawa,
+*PyTorch advanced deep learning* ch. 9).
+
+The picture, top to bottom: the current frame (row 0 at the top, square pixels) with the optional heat map
+(Grad-CAM over time) over it and the heat map's colour bar to its right; a film strip of every frame with
+the sampled (segment) frames marked by a triangle and a frame, and the current frame outlined; the optional
+per-frame score as a small curve with the current frame's marker; the caption; and under the picture
+play/pause, a slider to scrub and the frame counter.
+
+Playback is the view's own: a ``QTimer`` at ``data.fps`` that runs only while the view is shown and playing.
+A tick costs one ``setImage`` of the frame (and of its heat map) and moving three markers; the frames are
+converted to bytes once per clip.  New data (the app redraws at 30 Hz, latest wins) keeps the frame index,
+so a clip that is redrawn with a new heat map keeps playing where it was; only a clip of another shape starts
+again at frame 0.
+"""
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, QTimer
+from PySide6.QtGui import QFont, QFontMetricsF
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QStyle, QToolButton, QWidget
+
+from visualizer.core.plotdata import ClipData, PlotSpec
+from visualizer.ui import theme
+from visualizer.ui.plots.annotated_image import CaptionItem, wrap_text
+from visualizer.ui.plots.base import PlotView
+from visualizer.ui.plots.colormaps import colormap
+
+STRIP_THUMB_PX = 40          # film-strip thumbnails are at most this many image rows high
+STRIP_HEIGHT = 58            # pixels of the film strip's row
+SCORES_HEIGHT = 86           # pixels of the frame-score curve's row
+AXIS_WIDTH = 46              # left axes of the strip and the score curve: equal, so their frames line up
+SAMPLED_COLOR = "#0072b2"    # Okabe-Ito blue: sampled frames (triangles above the strip, dots on the curve)
+SAMPLED_COLOR_DARK = "#56b4e9"
+CURRENT_COLOR = "#e69f00"    # Okabe-Ito orange: the current frame's outline and marker
+HEAT_OPACITY = 0.55
+CAPTION_LINES = 2
+
+
+def frames_u8(frames: np.ndarray) -> np.ndarray:
+    """Frames (T, H, W) or (T, H, W, 3) float in [0, 1] -> uint8 of the same shape (clipped, NaN black),
+    in one vectorised pass."""
+    f = np.asarray(frames, dtype=np.float32)
+    return np.clip(np.nan_to_num(f, nan=0.0, posinf=1.0, neginf=0.0) * 255.0 + 0.5, 0.0, 255.0).astype(np.uint8)
+
+
+def film_strip(frames: np.ndarray, thumb_px: int = STRIP_THUMB_PX) -> np.ndarray:
+    """The frames side by side as one picture: (T, H, W[, 3]) -> (h, T * w[, 3]), each frame subsampled by a
+    whole stride so it is at most ``thumb_px`` rows high (h = ceil(H / stride))."""
+    f = np.asarray(frames)
+    stride = max(1, int(np.ceil(f.shape[1] / float(thumb_px))))
+    thumbs = f[:, ::stride, ::stride]                                   # (T, h, w[, 3])
+    t, h, w = thumbs.shape[:3]
+    return np.ascontiguousarray(np.swapaxes(thumbs, 0, 1).reshape((h, t * w) + thumbs.shape[3:]))
+
+
+class ClipView(PlotView):
+    """A :class:`ClipData`: the clip looping at its fps with heat map, film strip, frame scores and caption.
+
+    ``index`` is the frame on show; :meth:`show_frame` shows one (as the slider does), :meth:`set_playing`
+    plays or pauses (as the button does), ``timer`` is the playback timer (running only while the view is
+    shown and playing)."""
+
+    data_type = ClipData
+
+    def __init__(self, spec: PlotSpec, parent: QWidget | None = None) -> None:
+        super().__init__(spec, parent)
+        colors = theme.current()
+        dark = colors.name == "dark"
+        self.graphics = self._adopt(pg.GraphicsLayoutWidget())
+        self.graphics.setBackground(colors.background)
+        layout = self.graphics.ci
+        layout.layout.setContentsMargins(2, 8, 2, 2)
+        layout.layout.setVerticalSpacing(2)
+        # the frame and its heat map
+        self.frame_box = layout.addViewBox(row=0, col=0, lockAspect=True, invertY=True, enableMenu=False)
+        self.frame_box.setMouseEnabled(False, False)
+        self.image_item = pg.ImageItem(axisOrder="row-major")
+        self.heat_item = pg.ImageItem(axisOrder="row-major")
+        self.heat_item.setOpacity(HEAT_OPACITY)
+        self.heat_item.setVisible(False)
+        self.frame_box.addItem(self.image_item)
+        self.frame_box.addItem(self.heat_item)
+        self._heat_cmap = "inferno"
+        self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=colormap(self._heat_cmap), interactive=False,
+                                        width=12)
+        self.colorbar.setImageItem(self.heat_item)
+        self.colorbar.setMaximumWidth(80)
+        self._colorbar_shown = False
+        # the film strip
+        self.strip = layout.addPlot(row=1, col=0)
+        self._quiet_plot_item(self.strip)
+        self.strip.showGrid(x=False, y=False)
+        self.strip.setMouseEnabled(False, False)
+        self.strip.invertY(True)
+        self.strip.getAxis("left").setTicks([[]])
+        self.strip.getAxis("left").setStyle(showValues=False)
+        self.strip.setMinimumHeight(STRIP_HEIGHT)
+        self.strip.setMaximumHeight(STRIP_HEIGHT)
+        self.strip_item = pg.ImageItem(axisOrder="row-major")
+        self.strip.addItem(self.strip_item)
+        bg = pg.mkColor(colors.background)
+        self.strip_gaps = pg.PlotCurveItem(pen=pg.mkPen(bg, width=2), connect="pairs", antialias=False)
+        self.strip.addItem(self.strip_gaps)
+        sampled = SAMPLED_COLOR_DARK if dark else SAMPLED_COLOR
+        self.sampled_marks = pg.ScatterPlotItem(symbol="t", size=9, pen=pg.mkPen(sampled), brush=pg.mkBrush(sampled),
+                                                pxMode=True)
+        self.sampled_frames = pg.PlotCurveItem(pen=pg.mkPen(sampled, width=2), connect="finite", antialias=False)
+        self.strip.addItem(self.sampled_frames)
+        self.strip.addItem(self.sampled_marks)
+        self.current_box = pg.PlotCurveItem(pen=pg.mkPen(CURRENT_COLOR, width=3), antialias=False)
+        self.current_box.setZValue(10)
+        self.strip.addItem(self.current_box)
+        # the frame scores
+        self.scores = layout.addPlot(row=2, col=0)
+        self._quiet_plot_item(self.scores)
+        self.scores.setMouseEnabled(False, False)
+        self.scores.setMinimumHeight(SCORES_HEIGHT)
+        self.scores.setMaximumHeight(SCORES_HEIGHT)
+        self.scores.setXLink(self.strip)
+        self.score_curve = self.scores.plot(pen=pg.mkPen(sampled, width=1.5))
+        self.score_dots = pg.ScatterPlotItem(symbol="o", size=6, pen=pg.mkPen(sampled), brush=pg.mkBrush(sampled))
+        self.scores.addItem(self.score_dots)
+        self.score_line = pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen(CURRENT_COLOR, width=2))
+        self.scores.addItem(self.score_line)
+        self._scores_shown = True
+        for item in (self.strip, self.scores):
+            item.getAxis("left").setWidth(AXIS_WIDTH)
+        # the caption
+        self.caption = CaptionItem("", size="9pt", color=colors.text)
+        layout.addItem(self.caption, row=3, col=0)
+        self._caption_text = ""
+        self._caption_html = ""
+        font = QFont()
+        font.setPointSizeF(9.0)
+        self._text_metrics = QFontMetricsF(font)
+        grid = layout.layout
+        grid.setColumnStretchFactor(0, 1)
+        grid.setColumnStretchFactor(1, 0)
+        grid.setRowStretchFactor(0, 1)
+        for row in (1, 2, 3):
+            grid.setRowStretchFactor(row, 0)
+        self.frame_box.sigResized.connect(lambda *_: self._fit_caption())
+        # play/pause, the slider and the frame counter
+        controls = QWidget(self)
+        row = QHBoxLayout(controls)
+        row.setContentsMargins(4, 0, 4, 2)
+        self.play_button = QToolButton(controls)
+        self.play_button.setAutoRaise(True)
+        self.play_button.clicked.connect(lambda: self.set_playing(not self.playing))
+        self.slider = QSlider(Qt.Orientation.Horizontal, controls)
+        self.slider.setRange(0, 0)
+        self.slider.setFocusPolicy(Qt.FocusPolicy.StrongFocus)          # no wheel changes without focus
+        self.slider.valueChanged.connect(self._scrubbed)
+        self.counter = QLabel("", controls)
+        self.counter.setMinimumWidth(self.counter.fontMetrics().horizontalAdvance("frame 000 / 000  ·  segment 00"))
+        row.addWidget(self.play_button)
+        row.addWidget(self.slider, 1)
+        row.addWidget(self.counter)
+        self._layout.addWidget(controls)
+        # playback state
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.advance)
+        self.playing = True
+        self.index = 0
+        self._frames: np.ndarray | None = None        # (T, H, W[, 3]) uint8 of the clip on show
+        self._source = None                           # the frames array they were made from
+        self._heat: np.ndarray | None = None          # (T, H, W) float32 or None
+        self._segment: dict[int, int] = {}            # frame -> segment
+        self._fps = 0.0
+        self._update_button()
+
+    # ---- data -------------------------------------------------------------------------------------
+    @property
+    def frame_count(self) -> int:
+        """Frames of the clip on show (0 before any data)."""
+        return 0 if self._frames is None else int(self._frames.shape[0])
+
+    def _draw(self, data: ClipData) -> None:
+        data.validate()
+        frames = np.asarray(data.frames)
+        t, h, w = frames.shape[:3]
+        old_shape = None if self._frames is None else self._frames.shape
+        same = data.frames is self._source or (self._source is not None and np.shape(self._source) == frames.shape
+                                                and np.array_equal(self._source, frames))
+        if not same:
+            self._source = data.frames
+            self._frames = frames_u8(frames)
+            self.strip_item.setImage(film_strip(self._frames), autoLevels=False, levels=(0, 255))
+            self.strip_item.setRect(QRectF(-0.5, 0.0, t, 1.0))
+        if self._frames.shape != old_shape:
+            self.index = 0
+            self.image_item.setImage(self._frames[0], autoLevels=False, levels=(0, 255))
+            self.image_item.setRect(QRectF(0, 0, w, h))
+            self.heat_item.setRect(QRectF(0, 0, w, h))
+            self.frame_box.setRange(QRectF(0, 0, w, h), padding=0)
+            gaps = np.repeat(np.arange(t + 1) - 0.5, 2)
+            self.strip_gaps.setData(gaps, np.tile([0.0, 1.0], t + 1))
+            self.strip.setRange(xRange=(-0.5, t - 0.5), yRange=(-0.38, 1.0), padding=0)
+            self.slider.blockSignals(True)
+            self.slider.setRange(0, t - 1)
+            self.slider.blockSignals(False)
+        self.index = min(self.index, t - 1)
+        sampled = np.asarray(data.sampled, dtype=np.int64)
+        self._segment = {int(i): k for k, i in enumerate(sampled.tolist())}
+        self.sampled_marks.setData(x=sampled.astype(float), y=np.full(len(sampled), -0.2))
+        x0, x1 = sampled - 0.42, sampled + 0.42             # inside the thumbnail, clear of the current outline
+        nan = np.full(len(sampled), np.nan)
+        xs = np.stack([x0, x1, x1, x0, x0, nan], axis=1).ravel()
+        ys = np.tile([0.05, 0.05, 0.95, 0.95, 0.05, np.nan], len(sampled))
+        self.sampled_frames.setData(xs, ys, connect="finite")
+        self._draw_heat(data)
+        self._draw_scores(data, sampled)
+        if data.caption != self._caption_text:
+            self._caption_text = str(data.caption)
+            self._fit_caption()
+        if data.fps != self._fps:
+            self._fps = float(data.fps)
+            self.timer.setInterval(max(1, int(round(1000.0 / self._fps))))
+        self.show_frame(self.index)
+        self._sync_timer()
+
+    def _draw_heat(self, data: ClipData) -> None:
+        if data.heat is None:
+            self._heat = None
+            self.heat_item.setVisible(False)
+            self._show_colorbar(False)
+            return
+        self._heat = np.asarray(data.heat, dtype=np.float32)
+        if data.heat_colormap != self._heat_cmap:
+            self._heat_cmap = data.heat_colormap
+            self.colorbar.setColorMap(colormap(data.heat_colormap))
+        label = str(data.heat_label)
+        if self.colorbar.getAxis("right").labelText != label:
+            self.colorbar.setLabel("right", html.escape(label) if label else None)
+        self.heat_item.setVisible(True)
+        self._show_colorbar(True)
+
+    def _show_colorbar(self, on: bool) -> None:
+        if on == self._colorbar_shown:
+            return
+        self._colorbar_shown = on
+        if on:
+            self.graphics.ci.addItem(self.colorbar, row=0, col=1)
+        else:
+            self.graphics.ci.removeItem(self.colorbar)
+        self.colorbar.setVisible(on)
+
+    def _draw_scores(self, data: ClipData, sampled: np.ndarray) -> None:
+        shown = data.frame_scores is not None
+        if shown != self._scores_shown:
+            self._scores_shown = shown
+            if shown:
+                self.graphics.ci.addItem(self.scores, row=2, col=0)
+            else:
+                self.graphics.ci.removeItem(self.scores)
+            self.scores.setVisible(shown)
+            self.strip.getAxis("bottom").setStyle(showValues=not shown)
+            self.strip.setLabel("bottom", None if shown else "frame")
+            self.strip.setMaximumHeight(STRIP_HEIGHT if shown else STRIP_HEIGHT + 34)
+            self.strip.setMinimumHeight(STRIP_HEIGHT if shown else STRIP_HEIGHT + 34)
+        if not shown:
+            return
+        scores = np.asarray(data.frame_scores, dtype=np.float64)
+        x = np.arange(len(scores), dtype=float)
+        self.score_curve.setData(x, scores)
+        self.score_dots.setData(x=sampled.astype(float), y=scores[sampled])
+        finite = scores[np.isfinite(scores)]
+        if finite.size and finite.min() >= 0.0 and finite.max() <= 1.0:
+            self.scores.setYRange(0.0, 1.0, padding=0.05)          # a probability or a share: fixed axis
+        elif finite.size:
+            self.scores.setYRange(float(finite.min()), float(finite.max()), padding=0.1)
+        label = data.score_label or "score"
+        if self.scores.getAxis("left").labelText != label:
+            self.scores.setLabel("left", html.escape(label))
+            self.scores.setLabel("bottom", "frame")
+
+    def _fit_caption(self) -> None:
+        lines = wrap_text(self._caption_text, self._text_metrics, max(self.graphics.width() - 20.0, 60.0),
+                          CAPTION_LINES)
+        text = "<br>".join(html.escape(line) for line in lines)
+        if text != self._caption_html:
+            self._caption_html = text
+            self.caption.setText(text)
+            self.caption.setVisible(bool(text))
+            self.graphics.setToolTip(self._caption_text if lines and lines != [self._caption_text] else "")
+
+    # ---- playback ---------------------------------------------------------------------------------
+    def show_frame(self, index: int) -> None:
+        """Show frame ``index`` (wrapped into the clip): the frame, its heat map, the markers, the slider."""
+        if self._frames is None:
+            return
+        t = self._frames.shape[0]
+        self.index = int(index) % t
+        self.image_item.setImage(self._frames[self.index], autoLevels=False, levels=(0, 255))
+        if self._heat is not None:
+            self.heat_item.setImage(self._heat[self.index], autoLevels=False, levels=(0.0, 1.0))
+        i = float(self.index)
+        self.current_box.setData([i - 0.5, i + 0.5, i + 0.5, i - 0.5, i - 0.5], [0.0, 0.0, 1.0, 1.0, 0.0])
+        self.score_line.setValue(i)
+        if self.slider.value() != self.index:
+            self.slider.blockSignals(True)
+            self.slider.setValue(self.index)
+            self.slider.blockSignals(False)
+        segment = self._segment.get(self.index)
+        self.counter.setText(f"frame {self.index + 1} / {t}" + ("" if segment is None else f"  ·  segment {segment + 1}"))
+
+    def advance(self) -> None:
+        """Show the next frame (the clip loops)."""
+        self.show_frame(self.index + 1)
+
+    def set_playing(self, on: bool) -> None:
+        """Play (True) or pause (False) the clip."""
+        self.playing = bool(on)
+        self._update_button()
+        self._sync_timer()
+
+    def _scrubbed(self, value: int) -> None:
+        self.show_frame(value)
+
+    def _update_button(self) -> None:
+        icon = QStyle.StandardPixmap.SP_MediaPause if self.playing else QStyle.StandardPixmap.SP_MediaPlay
+        self.play_button.setIcon(self.style().standardIcon(icon))
+        self.play_button.setToolTip("Pause the clip" if self.playing else "Play the clip")
+        self.play_button.setText("Pause" if self.playing else "Play")
+
+    def _sync_timer(self) -> None:
+        run = self.playing and self.isVisible() and self.frame_count > 1
+        if run and not self.timer.isActive():
+            self.timer.start()
+        elif not run and self.timer.isActive():
+            self.timer.stop()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._sync_timer()
+
+    def hideEvent(self, event) -> None:
+        super().hideEvent(event)
+        self.timer.stop()
+
+    def closeEvent(self, event) -> None:
+        self.timer.stop()
+        super().closeEvent(event)
+
+    def reset_zoom(self) -> None:
+        if self._frames is not None:
+            h, w = self._frames.shape[1:3]
+            self.frame_box.setRange(QRectF(0, 0, w, h), padding=0)

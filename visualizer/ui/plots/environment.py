@@ -1,0 +1,493 @@
+"""A reinforcement-learning environment, animated (:class:`~visualizer.core.plotdata.EnvironmentData`; the dqn
+lesson, after Buduma, *Fundamentals of Deep Learning* ch. 13, and Karpathy's REINFORCEjs GridWorld).
+
+One view draws both subclasses, each in a scene of its own (built when the first data of its kind arrives):
+
+- :class:`CartPoleData`, drawn by us from the state (gymnasium's own renderer needs pygame): the track with
+  the ±``x_threshold`` limits, the cart, the pole at angle theta (0 upright, positive leaning right), the last
+  action as an arrow beside the cart, and the Q-values of both actions as two labelled bars (the greedy one
+  coloured) when given.
+- :class:`GridWorldData`: the cells coloured by V(s) through a colour-blind-safe diverging map (ColorBrewer's
+  RdBu: red below 0, blue above) with its colour bar, walls dark, goal, pit and start marked by tags with their
+  letter and reward, the greedy action of each cell as an arrow (order of ``GRID_ACTIONS``: up, right, down,
+  left) and the agent as a yellow dot moving along ``agent``.  When ``data.editable``, a left click on a cell
+  emits ``paramRequested("grid_edit", "row,col")`` (:meth:`EnvironmentView.click_cell` does the same for tests
+  and narrative steps).
+
+The frames of a data object play once at ``data.fps`` and the last one is held; a new data object replaces
+the queue (it starts at its first frame).  The playback timer runs only while the view is shown; a tick sets a
+few items (the cart and pole, or the agent's dot) and the line of text above the picture.  Above the picture:
+episode, step and return; under it: the caption.
+"""
+from __future__ import annotations
+
+import html
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPen, QPolygonF
+from PySide6.QtWidgets import QGraphicsPolygonItem, QGraphicsRectItem, QLabel, QWidget
+
+from visualizer.core.plotdata import GRID_ACTIONS, GRID_CELLS, CartPoleData, EnvironmentData, GridWorldData, PlotSpec
+from visualizer.ui import theme
+from visualizer.ui.plots.annotated_image import CaptionItem, arrow_pairs, wrap_text
+from visualizer.ui.plots.base import PlotView
+from visualizer.ui.plots.colormaps import colormap
+
+CART_WIDTH, CART_HEIGHT = 0.5, 0.3      # m: the cart as drawn (gymnasium draws 50 x 30 px at 100 px/m... scaled)
+POLE_WIDTH = 0.1                        # m
+CART_COLOR = "#0072b2"                  # Okabe-Ito blue
+POLE_COLOR = "#e69f00"                  # Okabe-Ito orange
+FALLEN_COLOR = "#d55e00"                # vermillion: pole past its limit, cart past the track's end
+ACTION_COLOR = "#009e73"                # bluish green: the pushing arrow
+TRACK_COLOR = "#9e9e9e"
+Q_GREEDY_COLOR = "#0072b2"
+Q_OTHER_COLOR = "#9e9e9e"
+VALUE_COLORMAP = "RdBu"                 # ColorBrewer RdBu: diverging and colour-blind safe; red < 0 < blue
+WALL_COLOR = (60, 64, 67)               # dark grey in both themes
+NO_VALUE_COLOR = (232, 234, 237)        # a cell with no V (none given, or NaN)
+GRID_LINE_COLOR = "#9e9e9e"
+ARROW_INK, ARROW_HALO = "#202124", "#ffffff"
+AGENT_COLOR, AGENT_EDGE = "#f0e442", "#202124"     # Okabe-Ito yellow with a dark edge: seen on red and blue
+CELL_TAGS = {2: ("G", "#009e73"), 3: ("P", "#d55e00"), 4: ("S", "#5f6368")}   # GRID_CELLS code -> letter, tag
+ACTION_VECTORS = np.array([[0.0, -1.0], [1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]])  # GRID_ACTIONS, y down (row)
+ARROW_LENGTH = 0.5                      # cells
+CAPTION_LINES = 2
+
+assert len(ACTION_VECTORS) == len(GRID_ACTIONS) and GRID_CELLS[1] == "wall"
+
+
+def _caption(item: CaptionItem, text: str, metrics: QFontMetricsF, width: float) -> str:
+    lines = wrap_text(text, metrics, max(width - 20.0, 60.0), CAPTION_LINES)
+    body = "<br>".join(html.escape(line) for line in lines)
+    item.setText(body)
+    item.setVisible(bool(body))
+    return body
+
+
+def value_rgba(values: np.ndarray | None, cells: np.ndarray, levels: tuple[float, float],
+               cmap_name: str = VALUE_COLORMAP) -> np.ndarray:
+    """The grid as an (H, W, 4) uint8 picture: each cell's V through the colour map at ``levels`` (one
+    vectorised ``ColorMap.map``), walls dark, cells without a finite V light grey."""
+    h, w = cells.shape
+    out = np.empty((h, w, 4), np.uint8)
+    out[...] = (*NO_VALUE_COLOR, 255)
+    if values is not None:
+        v = np.asarray(values, dtype=np.float64)
+        finite = np.isfinite(v)
+        lo, hi = levels
+        x = np.clip((np.where(finite, v, lo) - lo) / (hi - lo), 0.0, 1.0)
+        rgba = colormap(cmap_name).map(x.ravel(), mode="byte").reshape(h, w, -1)
+        out[finite, :3] = rgba[finite, :3]
+    out[cells == 1] = (*WALL_COLOR, 255)
+    return out
+
+
+def value_levels(values: np.ndarray | None, cells: np.ndarray) -> tuple[float, float]:
+    """Colour levels of V symmetric around 0: (-m, m) with m the largest |V| off the walls (1 if none)."""
+    if values is None:
+        return (-1.0, 1.0)
+    v = np.asarray(values, dtype=np.float64)[(cells != 1)]
+    v = np.abs(v[np.isfinite(v)])
+    m = float(v.max()) if v.size else 0.0
+    return (-m, m) if m > 0 else (-1.0, 1.0)
+
+
+class CartPoleScene:
+    """The cart-pole picture: track, limits, cart, pole, action arrow, Q-value bars and caption."""
+
+    def __init__(self, view: "EnvironmentView") -> None:
+        colors = theme.current()
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground(colors.background)
+        lay = self.graphics.ci
+        lay.layout.setContentsMargins(2, 4, 2, 2)
+        self.world = lay.addPlot(row=0, col=0)
+        view._quiet_plot_item(self.world)
+        self.world.showGrid(x=False, y=False)
+        self.world.setMouseEnabled(False, False)
+        self.world.setAspectLocked(True)
+        self.world.hideAxis("left")
+        self.world.setLabel("bottom", "cart position x (m)")
+        self.track = pg.PlotCurveItem(pen=pg.mkPen(TRACK_COLOR, width=2))
+        self.limits = pg.PlotCurveItem(pen=pg.mkPen(FALLEN_COLOR, width=1.5, style=Qt.PenStyle.DashLine),
+                                       connect="pairs")
+        self.cart = QGraphicsRectItem()
+        self.cart.setPen(QPen(Qt.PenStyle.NoPen))
+        self.cart.setBrush(QBrush(QColor(CART_COLOR)))
+        self.pole = QGraphicsPolygonItem()
+        self.pole.setPen(QPen(Qt.PenStyle.NoPen))
+        self.pole.setBrush(QBrush(QColor(POLE_COLOR)))
+        self.axle = pg.ScatterPlotItem(size=7, pen=pg.mkPen("#202124"), brush=pg.mkBrush("#ffffff"))
+        self.arrow = pg.PlotCurveItem(pen=pg.mkPen(ACTION_COLOR, width=3), connect="pairs")
+        for z, item in enumerate((self.track, self.limits, self.cart, self.pole, self.axle, self.arrow)):
+            item.setZValue(z)
+            self.world.addItem(item)
+        self.qplot = lay.addPlot(row=0, col=1)
+        view._quiet_plot_item(self.qplot)
+        self.qplot.setMouseEnabled(False, False)
+        self.qplot.showGrid(x=False, y=True, alpha=0.15)
+        self.qplot.setLabel("left", "Q(s, a)")
+        self.qplot.getAxis("bottom").setTicks([[(0, "left"), (1, "right")]])
+        self.qplot.setXRange(-0.6, 1.6, padding=0)
+        self.qplot.setMaximumWidth(150)
+        self.qplot.setMinimumWidth(120)
+        self.qbars = pg.BarGraphItem(x=[0, 1], height=[0, 0], width=0.6, brushes=[Q_OTHER_COLOR] * 2)
+        self.qplot.addItem(self.qbars)
+        self._q_shown = True
+        self.caption = CaptionItem("", size="9pt", color=colors.text)
+        lay.addItem(self.caption, row=1, col=0, colspan=2)
+        lay.layout.setColumnStretchFactor(0, 1)
+        self._geometry: tuple | None = None
+
+    def set_data(self, data: CartPoleData) -> None:
+        """The parts that stay while the frames play: track, limits, Q axis, caption."""
+        geometry = (float(data.x_threshold), float(data.pole_half_length))
+        if geometry != self._geometry:
+            self._geometry = geometry
+            xt, half = geometry
+            edge = xt + CART_WIDTH
+            self.track.setData([-edge, edge], [0.0, 0.0])
+            self.limits.setData([-xt, -xt, xt, xt], [-0.15, 2 * half + CART_HEIGHT + 0.1] * 2)
+            self.world.setRange(xRange=(-edge, edge), yRange=(-0.2, 2 * half + CART_HEIGHT + 0.2), padding=0.02)
+        shown = data.q_values is not None
+        if shown != self._q_shown:
+            self._q_shown = shown
+            if shown:
+                self.graphics.ci.addItem(self.qplot, row=0, col=1)
+            else:
+                self.graphics.ci.removeItem(self.qplot)
+            self.qplot.setVisible(shown)
+        if shown:
+            q = np.asarray(data.q_values, dtype=np.float64)
+            finite = q[np.isfinite(q)]
+            lo = min(0.0, float(finite.min())) if finite.size else 0.0
+            hi = max(0.0, float(finite.max())) if finite.size else 1.0
+            self.qplot.setYRange(lo, hi if hi > lo else lo + 1.0, padding=0.05)
+
+    @staticmethod
+    def frame_count(data: CartPoleData) -> int:
+        return int(np.shape(data.states)[0])
+
+    def show_frame(self, data: CartPoleData, t: int) -> str:
+        """Draw frame ``t``; returns the line of text above the picture."""
+        x, _x_dot, theta, _theta_dot = (float(v) for v in np.asarray(data.states[t], dtype=np.float64))
+        fallen = abs(theta) > data.theta_threshold
+        out = abs(x) > data.x_threshold
+        self.cart.setRect(QRectF(x - CART_WIDTH / 2, 0.0, CART_WIDTH, CART_HEIGHT))
+        self.cart.setBrush(QBrush(QColor(FALLEN_COLOR if out else CART_COLOR)))
+        length = 2.0 * data.pole_half_length
+        base = np.array([x, CART_HEIGHT])
+        along = np.array([math.sin(theta), math.cos(theta)])          # theta > 0 leans right
+        across = np.array([along[1], -along[0]]) * POLE_WIDTH / 2
+        tip = base + along * length
+        corners = [base - across, base + across, tip + across, tip - across]
+        self.pole.setPolygon(QPolygonF([QPointF(*c) for c in corners]))
+        self.pole.setBrush(QBrush(QColor(FALLEN_COLOR if fallen else POLE_COLOR)))
+        self.axle.setData([x], [CART_HEIGHT])
+        action = int(data.actions[t])
+        if action in (0, 1):
+            sign = 1.0 if action == 1 else -1.0
+            start = x + sign * (CART_WIDTH / 2 + 0.05)
+            pairs = arrow_pairs(np.array([[start, CART_HEIGHT / 2, sign * 0.45, 0.0]]), head=0.35)
+            self.arrow.setData(pairs[:, 0], pairs[:, 1])
+        else:
+            self.arrow.setData([], [])
+        if self._q_shown:
+            q = np.asarray(data.q_values[t], dtype=np.float64)
+            greedy = int(np.nanargmax(q)) if np.isfinite(q).any() else -1
+            self.qbars.setOpts(height=np.nan_to_num(q), brushes=[Q_GREEDY_COLOR if a == greedy else Q_OTHER_COLOR
+                                                                  for a in range(2)])
+        # CartPole pays +1 per step (the last one included): the return so far at frame t
+        ret = data.episode_return - (self.frame_count(data) - 1 - t)
+        text = f"episode {data.episode}  ·  step {data.step + t}  ·  return {max(ret, 0.0):g}"
+        if action in (0, 1):
+            text += f"  ·  push {'right' if action == 1 else 'left'}"
+        if fallen:
+            text += "  ·  the pole fell"
+        elif out:
+            text += "  ·  the cart left the track"
+        return text
+
+
+class GridScene:
+    """The grid world: cells coloured by V with a colour bar, walls, tags on goal, pit and start, greedy
+    arrows, the agent's dot and the caption."""
+
+    def __init__(self, view: "EnvironmentView") -> None:
+        self.view = view
+        colors = theme.current()
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground(colors.background)
+        lay = self.graphics.ci
+        lay.layout.setContentsMargins(2, 8, 2, 2)
+        self.box = lay.addViewBox(row=0, col=0, lockAspect=True, invertY=True, enableMenu=False)
+        self.box.setMouseEnabled(False, False)
+        self.cells_item = pg.ImageItem(axisOrder="row-major")
+        self.lines = pg.PlotCurveItem(pen=pg.mkPen(GRID_LINE_COLOR, width=1), connect="pairs", antialias=False)
+        self.arrow_halo = pg.PlotCurveItem(pen=pg.mkPen(ARROW_HALO, width=4), connect="pairs")
+        self.arrows = pg.PlotCurveItem(pen=pg.mkPen(ARROW_INK, width=1.6), connect="pairs")
+        self.agent = pg.ScatterPlotItem(pxMode=False, size=0.5, symbol="o", pen=pg.mkPen(AGENT_EDGE, width=2),
+                                        brush=pg.mkBrush(AGENT_COLOR))
+        for z, item in enumerate((self.cells_item, self.lines, self.arrow_halo, self.arrows, self.agent)):
+            item.setZValue(z)
+            self.box.addItem(item)
+        self.agent.setZValue(20)
+        self.colorbar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=colormap(VALUE_COLORMAP), interactive=False,
+                                        width=12)
+        self.colorbar.setMaximumWidth(80)
+        self._colorbar_shown = False
+        self.caption = CaptionItem("", size="9pt", color=colors.text)
+        lay.addItem(self.caption, row=1, col=0, colspan=2)
+        lay.layout.setColumnStretchFactor(0, 1)
+        self.tags: list[pg.TextItem] = []
+        self.shape: tuple[int, int] | None = None
+        self.graphics.scene().sigMouseClicked.connect(self._clicked)
+
+    def set_data(self, data: GridWorldData) -> None:
+        cells = np.asarray(data.cells).astype(np.int64)
+        h, w = cells.shape
+        if (h, w) != self.shape:
+            self.shape = (h, w)
+            rect = QRectF(0, 0, w, h)
+            self.cells_item.setRect(rect)
+            xs = np.concatenate([np.repeat(np.arange(w + 1.0), 2), np.tile([0.0, float(w)], h + 1)])
+            ys = np.concatenate([np.tile([0.0, float(h)], w + 1), np.repeat(np.arange(h + 1.0), 2)])
+            self.lines.setData(xs, ys)
+            self.box.setRange(rect, padding=0.01)
+        levels = value_levels(data.values, cells)
+        self.cells_item.setImage(value_rgba(data.values, cells, levels), autoLevels=False, levels=(0, 255))
+        self.cells_item.setRect(QRectF(0, 0, w, h))
+        self._show_colorbar(data.values is not None)
+        if data.values is not None:
+            self.colorbar.setLevels(levels)
+            self.colorbar.setLabel("right", "V(s) = max<sub>a</sub> Q(s, a)")
+        self._draw_arrows(data, cells)
+        self._draw_tags(data, cells)
+
+    def _show_colorbar(self, on: bool) -> None:
+        if on == self._colorbar_shown:
+            return
+        self._colorbar_shown = on
+        if on:
+            self.graphics.ci.addItem(self.colorbar, row=0, col=1)
+        else:
+            self.graphics.ci.removeItem(self.colorbar)
+        self.colorbar.setVisible(on)
+
+    def _draw_arrows(self, data: GridWorldData, cells: np.ndarray) -> None:
+        if data.policy is None:
+            self.arrows.setData([], [])
+            self.arrow_halo.setData([], [])
+            return
+        policy = np.asarray(data.policy).astype(np.int64)
+        rows, cols = np.nonzero((policy >= 0) & (policy < len(GRID_ACTIONS)) & np.isin(cells, (0, 4)))
+        v = ACTION_VECTORS[policy[rows, cols]] * ARROW_LENGTH
+        centre = np.stack([cols + 0.5, rows + 0.5], axis=1)
+        pairs = arrow_pairs(np.concatenate([centre - v / 2, v], axis=1), head=0.4)
+        self.arrow_halo.setData(pairs[:, 0], pairs[:, 1])
+        self.arrows.setData(pairs[:, 0], pairs[:, 1])
+
+    def _draw_tags(self, data: GridWorldData, cells: np.ndarray) -> None:
+        rows, cols = np.nonzero(np.isin(cells, list(CELL_TAGS)))
+        rewards = None if data.rewards is None else np.asarray(data.rewards, dtype=np.float64)
+        while len(self.tags) < len(rows):
+            tag = pg.TextItem("", color="#ffffff", anchor=(0.5, 0.5))
+            font = QFont()
+            font.setPointSizeF(8.0)
+            font.setBold(True)
+            tag.setFont(font)
+            tag.setZValue(10)
+            self.box.addItem(tag)
+            self.tags.append(tag)
+        for tag, r, c in zip(self.tags, rows, cols):
+            code = int(cells[r, c])
+            letter, fill = CELL_TAGS[code]
+            text = letter
+            if rewards is not None and code in (2, 3) and np.isfinite(rewards[r, c]):
+                text += f" {rewards[r, c]:+g}".replace("-", "−")
+            if tag.toPlainText() != text:
+                tag.setText(text)
+            tag.fill = pg.mkBrush(fill)
+            tag.border = pg.mkPen("#ffffff", width=1)
+            if code == 4:                          # the start keeps room for its arrow: tag in the corner
+                tag.setAnchor((0.0, 0.0))
+                tag.setPos(c + 0.04, r + 0.04)
+            else:
+                tag.setAnchor((0.5, 0.5))
+                tag.setPos(c + 0.5, r + 0.5)
+            tag.setVisible(True)
+            tag.update()
+        for tag in self.tags[len(rows):]:
+            tag.setVisible(False)
+
+    @staticmethod
+    def frame_count(data: GridWorldData) -> int:
+        return int(np.shape(data.agent)[0])
+
+    def show_frame(self, data: GridWorldData, t: int) -> str:
+        if self.frame_count(data):
+            r, c = (int(v) for v in data.agent[t])
+            self.agent.setData([c + 0.5], [r + 0.5])
+        else:
+            self.agent.setData([], [])
+        text = f"episode {data.episode}  ·  step {data.step + t}  ·  return {data.episode_return:.3g}"
+        if data.editable:
+            text += "  ·  click a cell to edit the map"
+        return text
+
+    def cell_at(self, scene_pos: QPointF) -> tuple[int, int] | None:
+        """(row, col) of the cell under a scene point, or None off the grid."""
+        if self.shape is None or not self.box.sceneBoundingRect().contains(scene_pos):
+            return None
+        p = self.box.mapSceneToView(scene_pos)
+        r, c = math.floor(p.y()), math.floor(p.x())
+        h, w = self.shape
+        return (r, c) if 0 <= r < h and 0 <= c < w else None
+
+    def cell_center(self, row: int, col: int) -> QPointF:
+        """The widget (viewport) point at the centre of a cell, for tests that click it."""
+        scene = self.box.mapViewToScene(QPointF(col + 0.5, row + 0.5))
+        return QPointF(self.graphics.mapFromScene(scene))
+
+    def _clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        cell = self.cell_at(event.scenePos())
+        if cell is not None:
+            self.view.click_cell(*cell)
+
+
+class EnvironmentView(PlotView):
+    """An :class:`EnvironmentData` (:class:`CartPoleData` or :class:`GridWorldData`), animated once at its fps
+    with the last frame held.  ``scene`` is the scene on show, ``index`` the frame drawn, ``timer`` the
+    playback timer; :meth:`show_frame` draws one frame; :meth:`click_cell` edits a grid cell."""
+
+    data_type = EnvironmentData
+
+    def __init__(self, spec: PlotSpec, parent: QWidget | None = None) -> None:
+        super().__init__(spec, parent)
+        self.info = QLabel("", self)
+        self.info.setContentsMargins(6, 2, 6, 0)
+        self._layout.addWidget(self.info)
+        self.scene: CartPoleScene | GridScene | None = None
+        self.graphics: pg.GraphicsLayoutWidget | None = None
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.advance)
+        self.index = 0
+        self._count = 0
+        self._caption_text = ""
+        font = QFont()
+        font.setPointSizeF(9.0)
+        self._metrics = QFontMetricsF(font)
+
+    def _scene_for(self, data: EnvironmentData) -> CartPoleScene | GridScene:
+        if isinstance(data, CartPoleData):
+            cls = CartPoleScene
+        elif isinstance(data, GridWorldData):
+            cls = GridScene
+        else:
+            raise TypeError(f"plot '{self.spec.id}': {type(data).__name__} has no picture of its own; hand the "
+                            "view a CartPoleData or a GridWorldData")
+        if not isinstance(self.scene, cls):
+            if self.graphics is not None:
+                self._layout.removeWidget(self.graphics)
+                self.graphics.deleteLater()
+            self.scene = cls(self)
+            self.graphics = self._adopt(self.scene.graphics)
+            self.graphics.show()                  # a child added to a shown widget is shown only later
+            self.scene.world.vb.sigResized.connect(self._fit_caption) if cls is CartPoleScene else \
+                self.scene.box.sigResized.connect(self._fit_caption)
+            self._caption_text = None
+        return self.scene
+
+    def _draw(self, data: EnvironmentData) -> None:
+        scene = self._scene_for(data)
+        new = data is not self._data
+        scene.set_data(data)
+        if data.caption != self._caption_text:
+            self._caption_text = str(data.caption)
+            self._fit_caption()
+        self.timer.setInterval(max(1, int(round(1000.0 / max(float(data.fps), 1e-3)))))
+        if new:
+            self._count = scene.frame_count(data)
+            self._show(data, 0)
+            self._sync_timer()
+
+    def _fit_caption(self, *_args) -> None:
+        if self.scene is not None and self._caption_text is not None:
+            _caption(self.scene.caption, self._caption_text, self._metrics, self.scene.graphics.width())
+
+    # ---- playback ---------------------------------------------------------------------------------
+    @property
+    def frame_count(self) -> int:
+        """Frames of the data on show."""
+        return self._count
+
+    def _show(self, data: EnvironmentData, t: int) -> None:
+        self.index = int(t)
+        text = self.scene.show_frame(data, self.index) if self._count else self.scene.show_frame(data, 0)
+        if text != self.info.text():
+            self.info.setText(text)
+
+    def show_frame(self, t: int) -> None:
+        """Draw frame ``t`` of the data on show (clamped to its frames)."""
+        if self._data is None or self.scene is None:
+            return
+        self._show(self._data, min(max(int(t), 0), max(self._count - 1, 0)))
+
+    def advance(self) -> None:
+        """The next frame; at the last one the timer stops and the frame is held."""
+        if self.index + 1 < self._count:
+            self.show_frame(self.index + 1)
+        if self.index + 1 >= self._count:
+            self.timer.stop()
+
+    @property
+    def finished(self) -> bool:
+        """True when the last frame of the data on show is drawn."""
+        return self.index + 1 >= self._count
+
+    def _sync_timer(self) -> None:
+        run = self.isVisible() and not self.finished
+        if run and not self.timer.isActive():
+            self.timer.start()
+        elif not run and self.timer.isActive():
+            self.timer.stop()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._sync_timer()
+
+    def hideEvent(self, event) -> None:
+        super().hideEvent(event)
+        self.timer.stop()
+
+    def closeEvent(self, event) -> None:
+        self.timer.stop()
+        super().closeEvent(event)
+
+    # ---- interaction ------------------------------------------------------------------------------
+    def click_cell(self, row: int, col: int) -> str | None:
+        """Ask the lesson to edit grid cell (row, col): emits ``paramRequested("grid_edit", "row,col")`` and
+        returns the value, if a grid world that is ``editable`` is on show; else None."""
+        data = self._data
+        if not isinstance(data, GridWorldData) or not data.editable:
+            return None
+        h, w = np.shape(data.cells)
+        if not (0 <= row < h and 0 <= col < w):
+            return None
+        value = f"{int(row)},{int(col)}"
+        self.paramRequested.emit("grid_edit", value)
+        return value
+
+    def reset_zoom(self) -> None:
+        if isinstance(self.scene, GridScene) and self.scene.shape is not None:
+            h, w = self.scene.shape
+            self.scene.box.setRange(QRectF(0, 0, w, h), padding=0.01)
+        elif isinstance(self.scene, CartPoleScene):
+            self.scene._geometry = None
+            if self._data is not None:
+                self.scene.set_data(self._data)
