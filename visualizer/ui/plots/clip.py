@@ -27,12 +27,13 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QStyle, QToolButton,
 from visualizer.core.plotdata import ClipData, PlotSpec
 from visualizer.ui import theme
 from visualizer.ui.plots.annotated_image import CaptionItem, wrap_text
+from visualizer.ui.plots.aspect_box import AspectFit
 from visualizer.ui.plots.base import PlotView
 from visualizer.ui.plots.colormaps import colormap
 
 STRIP_THUMB_PX = 40          # film-strip thumbnails are at most this many image rows high
 STRIP_HEIGHT = 58            # pixels of the film strip's row
-SCORES_HEIGHT = 86           # pixels of the frame-score curve's row
+SCORES_HEIGHT = 110          # pixels of the frame-score curve's row
 AXIS_WIDTH = 46              # left axes of the strip and the score curve: equal, so their frames line up
 SAMPLED_COLOR = "#0072b2"    # Okabe-Ito blue: sampled frames (triangles above the strip, dots on the curve)
 SAMPLED_COLOR_DARK = "#56b4e9"
@@ -76,8 +77,12 @@ class ClipView(PlotView):
         layout = self.graphics.ci
         layout.layout.setContentsMargins(2, 8, 2, 2)
         layout.layout.setVerticalSpacing(2)
-        # the frame and its heat map
-        self.frame_box = layout.addViewBox(row=0, col=0, lockAspect=True, invertY=True, enableMenu=False)
+        # the frame and its heat map, the colour bar right beside it
+        self.top = layout.addLayout(row=0, col=0)
+        self.heat_title = pg.LabelItem("", size="8pt", color=colors.text)
+        self.heat_title.setVisible(False)
+        self.frame_box = self.top.addViewBox(row=1, col=0, lockAspect=True, invertY=True, enableMenu=False)
+        self.fit = AspectFit(self.top, self.frame_box)
         self.frame_box.setMouseEnabled(False, False)
         self.image_item = pg.ImageItem(axisOrder="row-major")
         self.heat_item = pg.ImageItem(axisOrder="row-major")
@@ -88,7 +93,8 @@ class ClipView(PlotView):
         self._heat_cmap = "inferno"
         self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=colormap(self._heat_cmap), interactive=False,
                                         width=12)
-        self.colorbar.setImageItem(self.heat_item)
+        self.heat_item.setColorMap(colormap(self._heat_cmap))
+        self.colorbar.getAxis("right").enableAutoSIPrefix(False)
         self.colorbar.setMaximumWidth(80)
         self._colorbar_shown = False
         # the film strip
@@ -99,8 +105,7 @@ class ClipView(PlotView):
         self.strip.invertY(True)
         self.strip.getAxis("left").setTicks([[]])
         self.strip.getAxis("left").setStyle(showValues=False)
-        self.strip.setMinimumHeight(STRIP_HEIGHT)
-        self.strip.setMaximumHeight(STRIP_HEIGHT)
+        self.strip.hideAxis("bottom")
         self.strip_item = pg.ImageItem(axisOrder="row-major")
         self.strip.addItem(self.strip_item)
         bg = pg.mkColor(colors.background)
@@ -119,8 +124,6 @@ class ClipView(PlotView):
         self.scores = layout.addPlot(row=2, col=0)
         self._quiet_plot_item(self.scores)
         self.scores.setMouseEnabled(False, False)
-        self.scores.setMinimumHeight(SCORES_HEIGHT)
-        self.scores.setMaximumHeight(SCORES_HEIGHT)
         self.scores.setXLink(self.strip)
         self.score_curve = self.scores.plot(pen=pg.mkPen(sampled, width=1.5))
         self.score_dots = pg.ScatterPlotItem(symbol="o", size=6, pen=pg.mkPen(sampled), brush=pg.mkBrush(sampled))
@@ -128,6 +131,7 @@ class ClipView(PlotView):
         self.score_line = pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen(CURRENT_COLOR, width=2))
         self.scores.addItem(self.score_line)
         self._scores_shown = True
+        self._score_title = ""
         for item in (self.strip, self.scores):
             item.getAxis("left").setWidth(AXIS_WIDTH)
         # the caption
@@ -172,7 +176,10 @@ class ClipView(PlotView):
         self._heat: np.ndarray | None = None          # (T, H, W) float32 or None
         self._segment: dict[int, int] = {}            # frame -> segment
         self._fps = 0.0
+        self._heat_placed = False
+        self._heat_label = ""
         self._update_button()
+        self._fit_rows()
 
     # ---- data -------------------------------------------------------------------------------------
     @property
@@ -196,8 +203,9 @@ class ClipView(PlotView):
             self.index = 0
             self.image_item.setImage(self._frames[0], autoLevels=False, levels=(0, 255))
             self.image_item.setRect(QRectF(0, 0, w, h))
-            self.heat_item.setRect(QRectF(0, 0, w, h))
+            self._heat_placed = False
             self.frame_box.setRange(QRectF(0, 0, w, h), padding=0)
+            self.fit.set_ratio(w / h)
             gaps = np.repeat(np.arange(t + 1) - 0.5, 2)
             self.strip_gaps.setData(gaps, np.tile([0.0, 1.0], t + 1))
             self.strip.setRange(xRange=(-0.5, t - 0.5), yRange=(-0.38, 1.0), padding=0)
@@ -234,9 +242,12 @@ class ClipView(PlotView):
         if data.heat_colormap != self._heat_cmap:
             self._heat_cmap = data.heat_colormap
             self.colorbar.setColorMap(colormap(data.heat_colormap))
-        label = str(data.heat_label)
-        if self.colorbar.getAxis("right").labelText != label:
-            self.colorbar.setLabel("right", html.escape(label) if label else None)
+            self.heat_item.setColorMap(colormap(data.heat_colormap))
+        label = str(data.heat_label) or "heat map"
+        if label != self._heat_label:                 # above the frame: a long label never fits along the bar
+            self._heat_label = label
+            self.heat_title.setText(html.escape(label))
+            self.heat_title.setToolTip(label)
         self.heat_item.setVisible(True)
         self._show_colorbar(True)
 
@@ -245,10 +256,13 @@ class ClipView(PlotView):
             return
         self._colorbar_shown = on
         if on:
-            self.graphics.ci.addItem(self.colorbar, row=0, col=1)
+            self.top.addItem(self.heat_title, row=0, col=0, colspan=2)
+            self.top.addItem(self.colorbar, row=1, col=1)
         else:
-            self.graphics.ci.removeItem(self.colorbar)
+            self.top.removeItem(self.colorbar)
+            self.top.removeItem(self.heat_title)
         self.colorbar.setVisible(on)
+        self.heat_title.setVisible(on)
 
     def _draw_scores(self, data: ClipData, sampled: np.ndarray) -> None:
         shown = data.frame_scores is not None
@@ -259,10 +273,11 @@ class ClipView(PlotView):
             else:
                 self.graphics.ci.removeItem(self.scores)
             self.scores.setVisible(shown)
-            self.strip.getAxis("bottom").setStyle(showValues=not shown)
-            self.strip.setLabel("bottom", None if shown else "frame")
-            self.strip.setMaximumHeight(STRIP_HEIGHT if shown else STRIP_HEIGHT + 34)
-            self.strip.setMinimumHeight(STRIP_HEIGHT if shown else STRIP_HEIGHT + 34)
+            if shown:
+                self.strip.hideAxis("bottom")
+            else:
+                self.strip.setLabel("bottom", "frame")
+            self._fit_rows()
         if not shown:
             return
         scores = np.asarray(data.frame_scores, dtype=np.float64)
@@ -274,10 +289,28 @@ class ClipView(PlotView):
             self.scores.setYRange(0.0, 1.0, padding=0.05)          # a probability or a share: fixed axis
         elif finite.size:
             self.scores.setYRange(float(finite.min()), float(finite.max()), padding=0.1)
-        label = data.score_label or "score"
-        if self.scores.getAxis("left").labelText != label:
-            self.scores.setLabel("left", html.escape(label))
-            self.scores.setLabel("bottom", "frame")
+        label = f"{data.score_label or 'score'} per frame"
+        if label != self._score_title:
+            self._score_title = label
+            self.scores.setTitle(html.escape(label), size="8pt")
+
+    def _fit_rows(self) -> None:
+        """Heights of the strip and score rows: fixed shares of the view's height within bounds, so the frame
+        keeps most of the room in a small view."""
+        height = max(self.graphics.height(), 1)
+        strip = int(np.clip(0.13 * height, 38, STRIP_HEIGHT))
+        if not self._scores_shown:
+            strip += 34                                   # the strip carries the frame axis
+        scores = int(np.clip(0.27 * height, 88, SCORES_HEIGHT))
+        self.strip.setMinimumHeight(strip)
+        self.strip.setMaximumHeight(strip)
+        self.scores.setMinimumHeight(scores)
+        self.scores.setMaximumHeight(scores)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_rows()
+        self._fit_caption()
 
     def _fit_caption(self) -> None:
         lines = wrap_text(self._caption_text, self._text_metrics, max(self.graphics.width() - 20.0, 60.0),
@@ -299,6 +332,10 @@ class ClipView(PlotView):
         self.image_item.setImage(self._frames[self.index], autoLevels=False, levels=(0, 255))
         if self._heat is not None:
             self.heat_item.setImage(self._heat[self.index], autoLevels=False, levels=(0.0, 1.0))
+            if not self._heat_placed:       # an ImageItem scales its rect by its current image: set it after
+                self._heat_placed = True
+                h, w = self._heat.shape[1:]
+                self.heat_item.setRect(QRectF(0, 0, w, h))
         i = float(self.index)
         self.current_box.setData([i - 0.5, i + 0.5, i + 0.5, i - 0.5, i - 0.5], [0.0, 0.0, 1.0, 1.0, 0.0])
         self.score_line.setValue(i)

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import QGraphicsPolygonItem, QGraphicsRectItem, QLabel, Q
 from visualizer.core.plotdata import GRID_ACTIONS, GRID_CELLS, CartPoleData, EnvironmentData, GridWorldData, PlotSpec
 from visualizer.ui import theme
 from visualizer.ui.plots.annotated_image import CaptionItem, arrow_pairs, wrap_text
+from visualizer.ui.plots.aspect_box import AspectFit
 from visualizer.ui.plots.base import PlotView
 from visualizer.ui.plots.colormaps import colormap
 
@@ -132,8 +133,8 @@ class CartPoleScene:
         self.qplot.setLabel("left", "Q(s, a)")
         self.qplot.getAxis("bottom").setTicks([[(0, "left"), (1, "right")]])
         self.qplot.setXRange(-0.6, 1.6, padding=0)
-        self.qplot.setMaximumWidth(150)
-        self.qplot.setMinimumWidth(120)
+        self.qplot.setMaximumWidth(140)
+        self.qplot.setMinimumWidth(104)
         self.qbars = pg.BarGraphItem(x=[0, 1], height=[0, 0], width=0.6, brushes=[Q_OTHER_COLOR] * 2)
         self.qplot.addItem(self.qbars)
         self._q_shown = True
@@ -223,13 +224,15 @@ class GridScene:
         self.graphics.setBackground(colors.background)
         lay = self.graphics.ci
         lay.layout.setContentsMargins(2, 8, 2, 2)
-        self.box = lay.addViewBox(row=0, col=0, lockAspect=True, invertY=True, enableMenu=False)
+        self.top = lay.addLayout(row=0, col=0)
+        self.box = self.top.addViewBox(row=0, col=0, lockAspect=True, invertY=True, enableMenu=False)
+        self.fit = AspectFit(self.top, self.box)
         self.box.setMouseEnabled(False, False)
         self.cells_item = pg.ImageItem(axisOrder="row-major")
         self.lines = pg.PlotCurveItem(pen=pg.mkPen(GRID_LINE_COLOR, width=1), connect="pairs", antialias=False)
         self.arrow_halo = pg.PlotCurveItem(pen=pg.mkPen(ARROW_HALO, width=4), connect="pairs")
         self.arrows = pg.PlotCurveItem(pen=pg.mkPen(ARROW_INK, width=1.6), connect="pairs")
-        self.agent = pg.ScatterPlotItem(pxMode=False, size=0.5, symbol="o", pen=pg.mkPen(AGENT_EDGE, width=2),
+        self.agent = pg.ScatterPlotItem(pxMode=False, size=0.38, symbol="o", pen=pg.mkPen(AGENT_EDGE, width=2),
                                         brush=pg.mkBrush(AGENT_COLOR))
         for z, item in enumerate((self.cells_item, self.lines, self.arrow_halo, self.arrows, self.agent)):
             item.setZValue(z)
@@ -238,10 +241,10 @@ class GridScene:
         self.colorbar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=colormap(VALUE_COLORMAP), interactive=False,
                                         width=12)
         self.colorbar.setMaximumWidth(80)
+        self.colorbar.getAxis("right").enableAutoSIPrefix(False)
         self._colorbar_shown = False
         self.caption = CaptionItem("", size="9pt", color=colors.text)
-        lay.addItem(self.caption, row=1, col=0, colspan=2)
-        lay.layout.setColumnStretchFactor(0, 1)
+        lay.addItem(self.caption, row=1, col=0)
         self.tags: list[pg.TextItem] = []
         self.shape: tuple[int, int] | None = None
         self.graphics.scene().sigMouseClicked.connect(self._clicked)
@@ -257,6 +260,7 @@ class GridScene:
             ys = np.concatenate([np.tile([0.0, float(h)], w + 1), np.repeat(np.arange(h + 1.0), 2)])
             self.lines.setData(xs, ys)
             self.box.setRange(rect, padding=0.01)
+            self.fit.set_ratio(w / h)
         levels = value_levels(data.values, cells)
         self.cells_item.setImage(value_rgba(data.values, cells, levels), autoLevels=False, levels=(0, 255))
         self.cells_item.setRect(QRectF(0, 0, w, h))
@@ -272,9 +276,9 @@ class GridScene:
             return
         self._colorbar_shown = on
         if on:
-            self.graphics.ci.addItem(self.colorbar, row=0, col=1)
+            self.top.addItem(self.colorbar, row=0, col=1)
         else:
-            self.graphics.ci.removeItem(self.colorbar)
+            self.top.removeItem(self.colorbar)
         self.colorbar.setVisible(on)
 
     def _draw_arrows(self, data: GridWorldData, cells: np.ndarray) -> None:
@@ -371,7 +375,9 @@ class EnvironmentView(PlotView):
         super().__init__(spec, parent)
         self.info = QLabel("", self)
         self.info.setContentsMargins(6, 2, 6, 0)
+        self.info.setStyleSheet("background: palette(base); color: palette(text);")   # the plots' paper
         self._layout.addWidget(self.info)
+        self._layout.setSpacing(0)
         self.scene: CartPoleScene | GridScene | None = None
         self.graphics: pg.GraphicsLayoutWidget | None = None
         self.timer = QTimer(self)
