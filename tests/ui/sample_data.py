@@ -38,6 +38,12 @@ def sample(kind: str):
         pts = rng.standard_normal((12, 2))
         data = ScatterData(pts, np.arange(12) % 3, np.array(["train", "test"] * 6), ("a", "b", "c"))
         return PlotSpec("points", "Points", "scatter"), data, 12
+    if kind == "scatter_values":
+        pts = rng.standard_normal((30, 2))
+        data = ScatterData(pts, np.zeros(30, int), np.array(["train", "test"] * 15), x_label="θ", y_label="θ'",
+                           values=(pts[:, 0] * 10 + 50).astype(np.float32), colormap="viridis",
+                           colorbar_label="max Q", levels=(30.0, 70.0))
+        return PlotSpec("replay", "Replay buffer", "scatter"), data, 30
     if kind == "network":
         sizes = [2, 4, 3, 1]
         weights = [rng.standard_normal((a, b)) for a, b in zip(sizes[:-1], sizes[1:])]
@@ -120,4 +126,4 @@ def sample(kind: str):
 
 
 KINDS = ("curves", "image", "image_grid", "matrix", "bars", "scatter", "network", "table", "text", "predictions",
-         "word_map", "annotated_image", "attention", "highlighted_text", "clip", "environment", "environment_grid")
+         "word_map", "annotated_image", "attention", "highlighted_text", "scatter_values", "clip", "environment", "environment_grid")

@@ -1,6 +1,9 @@
 """A 2-D field as a colour map (decision maps, histograms over time) with optional points on top."""
 from __future__ import annotations
 
+import html
+from functools import lru_cache
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
@@ -8,10 +11,13 @@ from PySide6.QtWidgets import QWidget
 
 from visualizer.core.plotdata import ImageData, PlotSpec, ScatterData
 from visualizer.ui.plots.base import PlotView
-from visualizer.ui.plots.colormaps import class_color, colormap
+from visualizer.ui.plots.colormaps import class_color, colormap, symbol_pen
 from visualizer.ui.plots.image_grid import aspect_margins, show_picture
 
 GROUP_SYMBOLS = {"train": "o", "test": "s", "val": "s", "validation": "s"}
+VALUE_STEPS = 256               # points coloured by value share this many brushes (one per colour-map step)
+NO_VALUE_COLOR = "#9e9e9e"      # a point whose value is NaN
+VALUE_EDGE = "#5f6368"          # outline of value-coloured points: seen on light and dark paper
 EXTRA_SYMBOLS = ("t", "d", "+", "x", "star")
 
 
@@ -27,11 +33,86 @@ def group_symbols(groups: np.ndarray | None) -> tuple[list[str] | str, dict[str,
     return [table[str(g)] for g in groups], table
 
 
+@lru_cache(maxsize=32)
+def value_brushes(cmap_name: str) -> np.ndarray:
+    """(VALUE_STEPS + 1,) object array of shared QBrushes: the colour map at VALUE_STEPS even steps (one
+    vectorised ``ColorMap.map``), then the grey of a NaN value.  Shared brush objects let pyqtgraph's symbol
+    atlas draw every point from a few cached symbols."""
+    rgba = colormap(cmap_name).map(np.linspace(0.0, 1.0, VALUE_STEPS), mode="byte")       # (S, 4) uint8
+    brushes = [pg.mkBrush(*(int(v) for v in row)) for row in rgba] + [pg.mkBrush(NO_VALUE_COLOR)]
+    out = np.empty(len(brushes), dtype=object)
+    out[:] = brushes
+    return out
+
+
+def value_levels(values: np.ndarray, levels: tuple[float, float] | None) -> tuple[float, float]:
+    """The colour levels of ``values``: ``levels`` if given, else the finite values' (min, max); widened to
+    (lo, lo + 1) when empty or flat."""
+    if levels is not None:
+        lo, hi = float(levels[0]), float(levels[1])
+    else:
+        v = np.asarray(values, dtype=np.float64)
+        v = v[np.isfinite(v)]
+        lo, hi = (float(v.min()), float(v.max())) if v.size else (0.0, 1.0)
+    return (lo, hi) if hi > lo else (lo, lo + 1.0)
+
+
+def brushes_for(values: np.ndarray, cmap_name: str, levels: tuple[float, float]) -> np.ndarray:
+    """(N,) object array of QBrushes for (N,) values through the colour map at ``levels``: one index per point,
+    computed on the whole array (no Python loop over points); NaN grey."""
+    v = np.asarray(values, dtype=np.float64)
+    lo, hi = levels
+    idx = np.rint((np.nan_to_num(v, nan=lo) - lo) / (hi - lo) * (VALUE_STEPS - 1))
+    idx = np.clip(idx, 0, VALUE_STEPS - 1).astype(np.int64)
+    idx[~np.isfinite(v)] = VALUE_STEPS
+    return value_brushes(cmap_name)[idx]
+
+
+class ValueColorBar:
+    """The colour bar of value-coloured points (:attr:`ScatterData.values`), inserted into a plot item's layout
+    at ``column`` (right of its right axis) while points are coloured by value, and taken out otherwise."""
+
+    def __init__(self, plot_item: pg.PlotItem, column: int) -> None:
+        self.plot_item = plot_item
+        self.column = column
+        self._cmap = "viridis"
+        self.bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=colormap(self._cmap), interactive=False, width=12)
+        self.bar.getAxis("right").enableAutoSIPrefix(False)
+        self.bar.setVisible(False)
+        self.shown = False
+        self._label: str | None = None
+
+    def show(self, scale: tuple[str, tuple[float, float], str] | None) -> None:
+        """``scale``: (colour map name, levels, label) of the points on show, or None to hide the bar."""
+        on = scale is not None
+        if on != self.shown:
+            self.shown = on
+            if on:
+                self.plot_item.layout.addItem(self.bar, 2, self.column)
+            else:
+                self.plot_item.layout.removeItem(self.bar)
+            self.bar.setVisible(on)
+        if not on:
+            return
+        name, levels, label = scale
+        if name != self._cmap:
+            self._cmap = name
+            self.bar.setColorMap(colormap(name))
+        if tuple(self.bar.levels()) != tuple(levels):
+            self.bar.setLevels(levels)
+        if label != self._label:
+            self._label = label
+            self.bar.setLabel("right", html.escape(label) if label else None)
+
+
 class PointsOverlay:
     """Labelled points on a plot: classes by colour, groups (train/test) by symbol, with legend.
 
     One ScatterPlotItem per (class, group) with a single brush and symbol, which pyqtgraph draws
-    from its symbol atlas; points that did not change since the last call are not set again."""
+    from its symbol atlas; points that did not change since the last call are not set again.
+    Points with ``values`` are coloured by value instead (one item per group, brushes from
+    :func:`brushes_for`), the legend lists only the groups, and ``value_scale`` says what the colour bar shows:
+    (colour map, levels, label), or None when the points are coloured by class."""
 
     def __init__(self, plot_item: pg.PlotItem, legend: pg.LegendItem | None) -> None:
         self.plot_item = plot_item
@@ -40,11 +121,15 @@ class PointsOverlay:
         self._last: tuple | None = None
         self._legend_key: tuple = ()
         self._legend_items: list[pg.ScatterPlotItem] = []
+        self.value_scale: tuple[str, tuple[float, float], str] | None = None
 
     def _item(self, cls: int, group: str, symbol: str) -> pg.ScatterPlotItem:
         item = self.items.get((cls, group))
         if item is None:
-            outline = pg.mkPen("#ffffff", width=1) if symbol == "o" else pg.mkPen("#202124", width=1.2)
+            if cls < 0:                                     # coloured by value
+                outline = symbol_pen(VALUE_EDGE, 0.8)
+            else:
+                outline = pg.mkPen("#ffffff", width=1) if symbol == "o" else pg.mkPen("#202124", width=1.2)
             item = pg.ScatterPlotItem(size=7, pxMode=True, symbol=symbol, brush=pg.mkBrush(class_color(cls)),
                                       pen=outline)
             item.setZValue(5 if symbol == "o" else 6)
@@ -61,18 +146,33 @@ class PointsOverlay:
             for item in self.items.values():
                 item.setData([], [])
             self._last = None
+            self.value_scale = None
             self._set_legend((), {})
             return
         pts = np.asarray(data.points, dtype=np.float64)
         labels = np.asarray(data.labels).astype(int)
         groups = None if data.groups is None else np.asarray(data.groups).astype(str)
+        values = None if data.values is None else np.asarray(data.values, dtype=np.float64)
+        scale = None
+        if values is not None:
+            if values.shape != (len(pts),):
+                raise ValueError(f"ScatterData.values must be ({len(pts)},), one per point, got {values.shape}")
+            scale = (data.colormap, value_levels(values, data.levels), str(data.colorbar_label))
         last = self._last
         if (last is not None and last[0].shape == pts.shape and np.array_equal(last[0], pts)
                 and np.array_equal(last[1], labels) and
                 ((groups is None and last[2] is None) or (groups is not None and last[2] is not None
-                                                          and np.array_equal(last[2], groups)))):
+                                                          and np.array_equal(last[2], groups)))
+                and last[4] == scale and ((values is None and last[3] is None) or
+                                          (values is not None and last[3] is not None
+                                           and np.array_equal(last[3], values, equal_nan=True)))):
             return
-        self._last = (pts.copy(), labels.copy(), None if groups is None else groups.copy())
+        self._last = (pts.copy(), labels.copy(), None if groups is None else groups.copy(),
+                      None if values is None else values.copy(), scale)
+        self.value_scale = scale
+        if values is not None:
+            self._set_value_points(pts, groups, values, scale)
+            return
         _symbols, table = group_symbols(groups)
         used = set()
         group_names = list(table) if groups is not None else [""]
@@ -92,6 +192,23 @@ class PointsOverlay:
         classes = sorted(int(c) for c in np.unique(labels))
         names = [str(data.class_names[c]) if c < len(data.class_names) else f"class {c}" for c in classes]
         self._set_legend(tuple(zip(classes, names)), table)
+
+    def _set_value_points(self, pts: np.ndarray, groups: np.ndarray | None, values: np.ndarray,
+                          scale: tuple[str, tuple[float, float], str]) -> None:
+        brushes = brushes_for(values, scale[0], scale[1])
+        _symbols, table = group_symbols(groups)
+        used = set()
+        for g in (list(table) if groups is not None else [""]):
+            mask = slice(None) if groups is None else groups == g
+            item = self._item(-1, g, table.get(g, "o"))
+            item.setData(x=pts[mask, 0], y=pts[mask, 1], brush=brushes[mask])
+            item.setVisible(True)
+            used.add((-1, g))
+        for key, item in self.items.items():
+            if key not in used:
+                item.setData([], [])
+                item.setVisible(False)
+        self._set_legend((), table)
 
     def _set_legend(self, classes: tuple, groups: dict[str, str]) -> None:
         key = (classes, tuple(groups.items()))
@@ -141,6 +258,7 @@ class ImageView(PlotView):
         self.legend = self.plot_item.addLegend(offset=(5, 5), labelTextSize="8pt", brush=pg.mkBrush(255, 255, 255, 190))
         self.overlay = PointsOverlay(self.plot_item, self.legend)
         self.legend.setVisible(False)
+        self.overlay_bar = ValueColorBar(self.plot_item, 6)    # points coloured by value: their own bar
         self._rect: tuple | None = None
         self._placed: tuple | None = None                            # (rect, rgb) last given to an item
         self._labels: tuple[str, str, str] | None = None
@@ -204,6 +322,7 @@ class ImageView(PlotView):
             if labels[2]:
                 self.colorbar.setLabel("right", labels[2])
         self.overlay.set_points(data.overlay)
+        self.overlay_bar.show(self.overlay.value_scale)
 
     def reset_zoom(self) -> None:
         if self._rect is not None:

@@ -6,12 +6,14 @@ from PySide6.QtWidgets import QWidget
 
 from visualizer.core.plotdata import PlotSpec, ScatterData
 from visualizer.ui.plots.base import PlotView
-from visualizer.ui.plots.image import PointsOverlay
+from visualizer.ui.plots.image import PointsOverlay, ValueColorBar
 
 
 class ScatterView(PlotView):
     """A :class:`ScatterData` with a legend of classes and groups (train ○, test □), titled with the
-    data's ``title`` when it has one.  The legend sits in a margin right of the axes, never on the points."""
+    data's ``title`` when it has one.  The legend sits in a margin right of the axes, never on the points.
+    Points with ``values`` are coloured by them through ``colormap``, with a colour bar (``colorbar``)
+    labelled ``colorbar_label`` right of the axes, and the legend lists only the groups."""
 
     data_type = ScatterData
 
@@ -27,11 +29,13 @@ class ScatterView(PlotView):
         self.legend = legend
         self._legend_width = -1
         self.overlay = PointsOverlay(self.plot_item, legend)
+        self.colorbar = ValueColorBar(self.plot_item, 5)
         self._labels: tuple[str, str] | None = None
         self._title: str | None = None
 
     def _draw(self, data: ScatterData) -> None:
         self.overlay.set_points(data)
+        self.colorbar.show(self.overlay.value_scale)
         self._fit_legend()
         labels = (data.x_label or self.spec.x_label, data.y_label or self.spec.y_label)
         if labels != self._labels:
