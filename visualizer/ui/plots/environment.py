@@ -175,6 +175,12 @@ class CartPoleScene:
     def show_frame(self, data: CartPoleData, t: int) -> str:
         """Draw frame ``t``; returns the line of text above the picture."""
         x, _x_dot, theta, _theta_dot = (float(v) for v in np.asarray(data.states[t], dtype=np.float64))
+        if not (math.isfinite(x) and math.isfinite(theta)):       # a diverged state: draw nothing of it
+            self.cart.setRect(QRectF())
+            self.pole.setPolygon(QPolygonF())
+            self.axle.setData([], [])
+            self.arrow.setData([], [])
+            return f"episode {data.episode}  ·  step {data.step + t}  ·  the state is not finite"
         fallen = abs(theta) > data.theta_threshold
         out = abs(x) > data.x_threshold
         self.cart.setRect(QRectF(x - CART_WIDTH / 2, 0.0, CART_WIDTH, CART_HEIGHT))
@@ -199,7 +205,7 @@ class CartPoleScene:
         if self._q_shown:
             q = np.asarray(data.q_values[t], dtype=np.float64)
             greedy = int(np.nanargmax(q)) if np.isfinite(q).any() else -1
-            self.qbars.setOpts(height=np.nan_to_num(q), brushes=[Q_GREEDY_COLOR if a == greedy else Q_OTHER_COLOR
+            self.qbars.setOpts(height=np.where(np.isfinite(q), q, 0.0), brushes=[Q_GREEDY_COLOR if a == greedy else Q_OTHER_COLOR
                                                                   for a in range(2)])
         # CartPole pays +1 per step (the last one included): the return so far at frame t
         ret = data.episode_return - (self.frame_count(data) - 1 - t)

@@ -59,12 +59,13 @@ def value_levels(values: np.ndarray, levels: tuple[float, float] | None) -> tupl
 
 def brushes_for(values: np.ndarray, cmap_name: str, levels: tuple[float, float]) -> np.ndarray:
     """(N,) object array of QBrushes for (N,) values through the colour map at ``levels``: one index per point,
-    computed on the whole array (no Python loop over points); NaN grey."""
+    computed on the whole array (no Python loop over points); NaN and ±Inf grey."""
     v = np.asarray(values, dtype=np.float64)
     lo, hi = levels
-    idx = np.rint((np.nan_to_num(v, nan=lo) - lo) / (hi - lo) * (VALUE_STEPS - 1))
+    finite = np.isfinite(v)
+    idx = np.rint((np.where(finite, v, lo) - lo) / (hi - lo) * (VALUE_STEPS - 1))
     idx = np.clip(idx, 0, VALUE_STEPS - 1).astype(np.int64)
-    idx[~np.isfinite(v)] = VALUE_STEPS
+    idx[~finite] = VALUE_STEPS
     return value_brushes(cmap_name)[idx]
 
 
