@@ -45,8 +45,11 @@ CAPTION_LINES = 2
 def frames_u8(frames: np.ndarray) -> np.ndarray:
     """Frames (T, H, W) or (T, H, W, 3) float in [0, 1] -> uint8 of the same shape (clipped, NaN black),
     in one vectorised pass."""
-    f = np.asarray(frames, dtype=np.float32)
-    return np.clip(np.nan_to_num(f, nan=0.0, posinf=1.0, neginf=0.0) * 255.0 + 0.5, 0.0, 255.0).astype(np.uint8)
+    f = np.multiply(np.asarray(frames, dtype=np.float32), np.float32(255.0))     # one temporary, then in place
+    f += np.float32(0.5)
+    np.clip(f, 0.0, 255.0, out=f)                 # +-Inf -> 255 / 0
+    f[np.isnan(f)] = 0.0
+    return f.astype(np.uint8)
 
 
 def film_strip(frames: np.ndarray, thumb_px: int = STRIP_THUMB_PX) -> np.ndarray:

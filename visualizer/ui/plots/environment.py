@@ -4,8 +4,8 @@ lesson, after Buduma, *Fundamentals of Deep Learning* ch. 13, and Karpathy's REI
 One view draws both subclasses, each in a scene of its own (built when the first data of its kind arrives):
 
 - :class:`CartPoleData`, drawn by us from the state (gymnasium's own renderer needs pygame): the track with
-  the ±``x_threshold`` limits, the cart, the pole at angle theta (0 upright, positive leaning right), the last
-  action as an arrow beside the cart, and the Q-values of both actions as two labelled bars (the greedy one
+  the ±``x_threshold`` limits, the cart, the pole at angle theta (0 upright, positive leaning right) between
+  dashed lines at ±``theta_threshold`` (past them the episode ends), the last action as an arrow beside the cart, and the Q-values of both actions as two labelled bars (the greedy one
   coloured) when given.
 - :class:`GridWorldData`: the cells coloured by V(s) through a colour-blind-safe diverging map (ColorBrewer's
   RdBu: red below 0, blue above) with its colour bar, walls dark, goal, pit and start marked by tags with their
@@ -123,7 +123,15 @@ class CartPoleScene:
         self.pole.setBrush(QBrush(QColor(POLE_COLOR)))
         self.axle = pg.ScatterPlotItem(size=7, pen=pg.mkPen("#202124"), brush=pg.mkBrush("#ffffff"))
         self.arrow = pg.PlotCurveItem(pen=pg.mkPen(ACTION_COLOR, width=3), connect="pairs")
-        for z, item in enumerate((self.track, self.limits, self.cart, self.pole, self.axle, self.arrow)):
+        # the pole's angle limits, from the pivot: past them the episode ends
+        self.wedge = pg.PlotCurveItem(pen=pg.mkPen(TRACK_COLOR, width=1, style=Qt.PenStyle.DashLine), connect="pairs")
+        self.limit_labels = [pg.TextItem("track ends", color=FALLEN_COLOR, anchor=(0.5, 1.0)) for _ in range(2)]
+        font = QFont()
+        font.setPointSizeF(8.0)
+        for label in self.limit_labels:
+            label.setFont(font)
+            self.world.addItem(label)
+        for z, item in enumerate((self.track, self.limits, self.wedge, self.cart, self.pole, self.axle, self.arrow)):
             item.setZValue(z)
             self.world.addItem(item)
         self.qplot = lay.addPlot(row=0, col=1)
@@ -152,7 +160,9 @@ class CartPoleScene:
             edge = xt + CART_WIDTH
             self.track.setData([-edge, edge], [0.0, 0.0])
             self.limits.setData([-xt, -xt, xt, xt], [-0.15, 2 * half + CART_HEIGHT + 0.1] * 2)
-            self.world.setRange(xRange=(-edge, edge), yRange=(-0.2, 2 * half + CART_HEIGHT + 0.2), padding=0.02)
+            for label, x in zip(self.limit_labels, (-xt, xt)):
+                label.setPos(x, 2 * half + CART_HEIGHT + 0.12)
+            self.world.setRange(xRange=(-edge, edge), yRange=(-0.2, 2 * half + CART_HEIGHT + 0.3), padding=0.02)
         shown = data.q_values is not None
         if shown != self._q_shown:
             self._q_shown = shown
@@ -180,6 +190,7 @@ class CartPoleScene:
             self.pole.setPolygon(QPolygonF())
             self.axle.setData([], [])
             self.arrow.setData([], [])
+            self.wedge.setData([], [])
             return f"episode {data.episode}  ·  step {data.step + t}  ·  the state is not finite"
         fallen = abs(theta) > data.theta_threshold
         out = abs(x) > data.x_threshold
@@ -194,6 +205,10 @@ class CartPoleScene:
         self.pole.setPolygon(QPolygonF([QPointF(*c) for c in corners]))
         self.pole.setBrush(QBrush(QColor(FALLEN_COLOR if fallen else POLE_COLOR)))
         self.axle.setData([x], [CART_HEIGHT])
+        reach = 0.8 * length
+        limit = float(data.theta_threshold)
+        self.wedge.setData([x, x + reach * math.sin(-limit), x, x + reach * math.sin(limit)],
+                           [CART_HEIGHT, CART_HEIGHT + reach * math.cos(limit)] * 2)
         action = int(data.actions[t])
         if action in (0, 1):
             sign = 1.0 if action == 1 else -1.0
