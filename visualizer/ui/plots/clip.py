@@ -347,7 +347,8 @@ class ClipView(PlotView):
             self.slider.setValue(self.index)
             self.slider.blockSignals(False)
         segment = self._segment.get(self.index)
-        self.counter.setText(f"frame {self.index + 1} / {t}" + ("" if segment is None else f"  ·  segment {segment + 1}"))
+        text = f"frame {self.index + 1} / {t}"
+        self.counter.setText(text if segment is None else f"{text}  ·  segment {segment + 1}")
 
     def advance(self) -> None:
         """Show the next frame (the clip loops)."""

@@ -5,8 +5,8 @@ One view draws both subclasses, each in a scene of its own (built when the first
 
 - :class:`CartPoleData`, drawn by us from the state (gymnasium's own renderer needs pygame): the track with
   the ±``x_threshold`` limits, the cart, the pole at angle theta (0 upright, positive leaning right) between
-  dashed lines at ±``theta_threshold`` (past them the episode ends), the last action as an arrow beside the cart, and the Q-values of both actions as two labelled bars (the greedy one
-  coloured) when given.
+  dashed lines at ±``theta_threshold`` (past them the episode ends), the last action as an arrow beside the
+  cart, and the Q-values of both actions as two labelled bars (the greedy one coloured) when given.
 - :class:`GridWorldData`: the cells coloured by V(s) through a colour-blind-safe diverging map (ColorBrewer's
   RdBu: red below 0, blue above) with its colour bar, walls dark, goal, pit and start marked by tags with their
   letter and reward, the greedy action of each cell as an arrow (order of ``GRID_ACTIONS``: up, right, down,
@@ -37,7 +37,7 @@ from visualizer.ui.plots.aspect_box import AspectFit
 from visualizer.ui.plots.base import PlotView
 from visualizer.ui.plots.colormaps import colormap
 
-CART_WIDTH, CART_HEIGHT = 0.5, 0.3      # m: the cart as drawn (gymnasium draws 50 x 30 px at 100 px/m... scaled)
+CART_WIDTH, CART_HEIGHT = 0.5, 0.3      # m: the cart as drawn (gymnasium's proportions, 5:3)
 POLE_WIDTH = 0.1                        # m
 CART_COLOR = "#0072b2"                  # Okabe-Ito blue
 POLE_COLOR = "#e69f00"                  # Okabe-Ito orange
@@ -178,6 +178,10 @@ class CartPoleScene:
             hi = max(0.0, float(finite.max())) if finite.size else 1.0
             self.qplot.setYRange(lo, hi if hi > lo else lo + 1.0, padding=0.05)
 
+    def picture_box(self) -> pg.ViewBox:
+        """The view box of the picture (its width wraps the caption)."""
+        return self.world.vb
+
     @staticmethod
     def frame_count(data: CartPoleData) -> int:
         return int(np.shape(data.states)[0])
@@ -220,8 +224,8 @@ class CartPoleScene:
         if self._q_shown:
             q = np.asarray(data.q_values[t], dtype=np.float64)
             greedy = int(np.nanargmax(q)) if np.isfinite(q).any() else -1
-            self.qbars.setOpts(height=np.where(np.isfinite(q), q, 0.0), brushes=[Q_GREEDY_COLOR if a == greedy else Q_OTHER_COLOR
-                                                                  for a in range(2)])
+            brushes = [Q_GREEDY_COLOR if a == greedy else Q_OTHER_COLOR for a in range(2)]
+            self.qbars.setOpts(height=np.where(np.isfinite(q), q, 0.0), brushes=brushes)
         # CartPole pays +1 per step (the last one included): the return so far at frame t
         ret = data.episode_return - (self.frame_count(data) - 1 - t)
         text = f"episode {data.episode}  ·  step {data.step + t}  ·  return {max(ret, 0.0):g}"
@@ -348,6 +352,10 @@ class GridScene:
         for tag in self.tags[len(rows):]:
             tag.setVisible(False)
 
+    def picture_box(self) -> pg.ViewBox:
+        """The view box of the grid (its width wraps the caption)."""
+        return self.box
+
     @staticmethod
     def frame_count(data: GridWorldData) -> int:
         return int(np.shape(data.agent)[0])
@@ -425,8 +433,7 @@ class EnvironmentView(PlotView):
             self.scene = cls(self)
             self.graphics = self._adopt(self.scene.graphics)
             self.graphics.show()                  # a child added to a shown widget is shown only later
-            self.scene.world.vb.sigResized.connect(self._fit_caption) if cls is CartPoleScene else \
-                self.scene.box.sigResized.connect(self._fit_caption)
+            self.scene.picture_box().sigResized.connect(self._fit_caption)
             self._caption_text = None
         return self.scene
 
