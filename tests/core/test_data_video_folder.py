@@ -65,6 +65,32 @@ def test_read_clip_takes_the_middle_frame_of_equal_parts(tmp_path):
     assert segment_indices(12, 4).tolist() == [1, 4, 7, 10]
 
 
+@pytest.mark.parametrize("ext", [".webm", ".mkv"])
+def test_read_clip_without_a_frame_count_in_the_header(tmp_path, ext):
+    path = write_video(tmp_path / f"clip{ext}", square_frames(12))
+    full, four = read_clip(path, 12, (16, 16)), read_clip(path, 4, (16, 16))
+    np.testing.assert_array_equal(four, full[segment_indices(12, 4)])
+
+
+def test_read_clip_survives_a_header_that_miscounts(tmp_path, monkeypatch):
+    from visualizer.data import video_folder
+
+    path = write_video(tmp_path / "clip.mp4", square_frames(12))
+    right = read_clip(path, 4, (16, 16))
+    real, calls = video_folder._decode, []
+
+    def lying(path, size, max_frames=None, select=None):        # the header claims 3 frames more than there are
+        calls.append(path)
+        if len(calls) == 1:
+            kept, fps, total, header = real(path, size, max_frames, lambda h: select(h + 3))
+            return kept, fps, total, header + 3
+        return real(path, size, max_frames, select)
+
+    monkeypatch.setattr(video_folder, "_decode", lying)
+    np.testing.assert_array_equal(read_clip(path, 4, (16, 16)), right)
+    assert len(calls) == 2
+
+
 def test_read_clip_resizes_the_centred_crop(tmp_path):
     frames = np.zeros((6, 32, 48, 3), np.uint8)
     frames[:, :, :16, 0] = 255                      # red left third, green middle, blue right third

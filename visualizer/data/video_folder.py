@@ -21,7 +21,7 @@ Qt-free, torch-free.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -89,12 +89,18 @@ def _centre_crop(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return a[top:top + th, left:left + tw]
 
 
-def _decode(path: Path, size: tuple[int, int] | None, max_frames: int | None) -> tuple[list[np.ndarray], float]:
-    """All frames of the first video stream (at most ``max_frames``) as (H, W, 3) uint8 RGB, resized to ``size``
-    if given; and the stream's frame rate.  Raises VideoDecodeError."""
+def _decode(path: Path, size: tuple[int, int] | None, max_frames: int | None = None,
+            select: Callable[[int], np.ndarray | None] | None = None) -> tuple[list[np.ndarray], float, int, int]:
+    """Decode the first video stream of ``path``: (kept frames, fps, frames decoded, frame count in the header).
+
+    Kept frames are (H, W, 3) uint8 RGB, resized to ``size`` if given (see :func:`read_clip`): all of them (at most
+    ``max_frames``), or, when ``select(header count)`` returns sorted indices, only those (converting a frame costs
+    as much as decoding it).  The header count is 0 when the container records none (webm, mkv).
+    Raises VideoDecodeError."""
     import av
 
     frames: list[np.ndarray] = []
+    decoded = 0
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:
@@ -103,8 +109,14 @@ def _decode(path: Path, size: tuple[int, int] | None, max_frames: int | None) ->
             stream.thread_type = "AUTO"
             rate = stream.average_rate or stream.guessed_rate or stream.base_rate
             fps = float(rate) if rate else 0.0
+            header = max(int(stream.frames or 0), 0)
+            wanted = select(header) if select is not None else None
+            keep = None if wanted is None else set(int(i) for i in wanted)
             scaled: tuple[int, int] | None = None
             for frame in container.decode(stream):
+                decoded += 1
+                if keep is not None and decoded - 1 not in keep:
+                    continue
                 if size is None:
                     frames.append(frame.to_ndarray(format="rgb24"))
                 else:
@@ -117,13 +129,13 @@ def _decode(path: Path, size: tuple[int, int] | None, max_frames: int | None) ->
     except VideoDecodeError:
         raise
     except (av.FFmpegError, OSError, ValueError, EOFError) as e:
-        where = f" (after {len(frames)} frames)" if frames else ""
+        where = f" (after {decoded} frames)" if decoded else ""
         raise VideoDecodeError(path, _reason(e) + where) from e
-    if not frames:
+    if not decoded:
         raise VideoDecodeError(path, "the video stream holds no decodable frame")
     if not fps > 0:
         fps = 25.0                                   # no rate in the container: FFmpeg's own default
-    return frames, fps
+    return frames, fps, decoded, header
 
 
 def read_video(path: Path | str, *, max_frames: int | None = None) -> tuple[np.ndarray, float]:
@@ -135,7 +147,7 @@ def read_video(path: Path | str, *, max_frames: int | None = None) -> tuple[np.n
     video, no video stream, no frame, damaged) and ValueError for max_frames < 1."""
     if max_frames is not None and max_frames < 1:
         raise ValueError(f"max_frames must be >= 1, got {max_frames}")
-    frames, fps = _decode(Path(path), None, max_frames)
+    frames, fps, _, _ = _decode(Path(path), None, max_frames)
     return np.stack(frames), fps
 
 
@@ -151,11 +163,17 @@ def _check_size(size: Sequence[int]) -> tuple[int, int]:
 
 def _read_clip(path: Path, frames: int, size: tuple[int, int]) -> tuple[np.ndarray, float]:
     """(clip (frames, H, W, 3) uint8, fps of the sampled frames) — see read_clip."""
-    decoded, fps = _decode(path, size, None)
-    if len(decoded) < frames:
-        raise ClipTooShortError(path, len(decoded), frames)
-    index = segment_indices(len(decoded), frames)
-    return np.stack([decoded[i] for i in index]), fps * frames / len(decoded)
+    def from_header(count: int) -> np.ndarray | None:
+        return segment_indices(count, frames) if count >= frames else None
+
+    kept, fps, total, header = _decode(path, size, select=from_header)
+    if from_header(header) is not None and total != header:      # the header miscounted: select again
+        kept, fps, total, _ = _decode(path, size, select=lambda _: from_header(total))
+    if total < frames:
+        raise ClipTooShortError(path, total, frames)
+    if len(kept) != frames:                                       # no count in the header: every frame kept
+        kept = [kept[i] for i in segment_indices(total, frames)]
+    return np.stack(kept), fps * frames / total
 
 
 def read_clip(path: Path | str, frames: int, size: tuple[int, int]) -> np.ndarray:
