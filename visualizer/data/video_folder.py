@@ -95,7 +95,8 @@ def _decode(path: Path, size: tuple[int, int] | None, max_frames: int | None = N
 
     Kept frames are (H, W, 3) uint8 RGB, resized to ``size`` if given (see :func:`read_clip`): all of them (at most
     ``max_frames``), or, when ``select(header count)`` returns sorted indices, only those (converting a frame costs
-    as much as decoding it).  The header count is 0 when the container records none (webm, mkv).
+    as much as decoding it).  The header count is the stream's frame count, else duration × fps (webm, mkv), else 0;
+    it may be wrong, the caller compares it with the frames decoded.
     Raises VideoDecodeError."""
     import av
 
@@ -110,6 +111,11 @@ def _decode(path: Path, size: tuple[int, int] | None, max_frames: int | None = N
             rate = stream.average_rate or stream.guessed_rate or stream.base_rate
             fps = float(rate) if rate else 0.0
             header = max(int(stream.frames or 0), 0)
+            if not header and fps > 0:                 # webm, mkv: estimate from the duration (checked below)
+                if stream.duration and stream.time_base:
+                    header = int(round(float(stream.duration * stream.time_base) * fps))
+                elif container.duration:
+                    header = int(round(container.duration / 1_000_000 * fps))
             wanted = select(header) if select is not None else None
             keep = None if wanted is None else set(int(i) for i in wanted)
             scaled: tuple[int, int] | None = None
@@ -171,7 +177,7 @@ def _read_clip(path: Path, frames: int, size: tuple[int, int]) -> tuple[np.ndarr
         kept, fps, total, _ = _decode(path, size, select=lambda _: from_header(total))
     if total < frames:
         raise ClipTooShortError(path, total, frames)
-    if len(kept) != frames:                                       # no count in the header: every frame kept
+    if len(kept) != frames:                                       # no count or duration: every frame kept
         kept = [kept[i] for i in segment_indices(total, frames)]
     return np.stack(kept), fps * frames / total
 
@@ -182,7 +188,9 @@ def read_clip(path: Path | str, frames: int, size: tuple[int, int]) -> np.ndarra
     Frame i is the middle frame of the i-th of ``frames`` equal parts of the video
     (:func:`visualizer.data.clips.segment_indices` without a generator, TSN/ECO's evaluation sampling).
     size: (H, W) in pixels; each frame is scaled with FFmpeg's area-averaging scaler so that it covers
-    ``size`` with its aspect ratio kept, then the centre is cropped (torchvision's Resize + CenterCrop).
+    ``size`` with its aspect ratio kept, then the centre is cropped (torchvision's Resize + CenterCrop).  Only
+    the sampled frames are converted, chosen from the container's frame count (or duration × fps); if that count
+    proves wrong the file is decoded once more, and without either every frame is kept at ``size`` until the end.
     Raises VideoDecodeError for a file that cannot be decoded, ClipTooShortError when the video has fewer than
     ``frames`` frames (the message says how many it has), ValueError for frames < 1 or a bad size."""
     if frames < 1:
