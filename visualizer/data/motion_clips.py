@@ -99,7 +99,7 @@ def make_motion_clips(n: int, *, frames: int = 16, size: int = 32, families: tup
     u_of = [np.where((family == j)[:, None], u, u_still[:, j:j + 1]) for j in range(3)]   # 3 × (n, T)
 
     s = size / 32.0                                                                # lengths below are for 32 px
-    r0 = rng.uniform(3.0, 3.8, n) * s                                              # half-size at u = 0 (pixels)
+    r0 = rng.uniform(3.4, 4.2, n) * s                                              # half-size at u = 0 (pixels)
     grow = rng.uniform(1.7, 2.0, n)                                                # size ratio end / start
     radius = r0[:, None] * grow[:, None] ** u_of[2]                                # (n, T) half-size in pixels
     travel = rng.uniform(12.0, 16.0, n) * s                                        # x distance of the range
@@ -107,7 +107,7 @@ def make_motion_clips(n: int, *, frames: int = 16, size: int = 32, families: tup
     x0 = margin + rng.random(n) * (size - 2 * margin - travel)
     cx = x0[:, None] + travel[:, None] * u_of[0]                                   # (n, T) pixels
     cy = np.broadcast_to(rng.uniform(margin, size - margin, n)[:, None], (n, frames))
-    turn = rng.uniform(0.55, 0.85, n) * np.pi                                      # angle range (radians)
+    turn = rng.uniform(0.8, 1.1, n) * np.pi                                        # angle range (radians)
     theta = rng.uniform(0.0, 2 * np.pi, n)[:, None] + turn[:, None] * u_of[1]     # (n, T), clockwise on screen
     shape = rng.integers(0, len(SHAPES), n)
     background = rng.uniform(0.0, 0.35, (n, 3)).astype(np.float32)
