@@ -18,7 +18,7 @@ from lessons.video import INFO
 from lessons.video.data import SegmentBatches, check_segments, load
 from lessons.video.narrative import NARRATIVE
 from visualizer.core.hyperparams import BoolParam, ChoiceParam, FloatParam, IntParam, TextParam
-from visualizer.core.lesson import Lesson
+from visualizer.core.lesson import Lesson, LessonConfigError
 from visualizer.core.plotdata import PlotData, PlotSpec
 
 VAL_CHUNK = 120               # validation clips per forward pass
@@ -90,6 +90,12 @@ class VideoLesson(Lesson):
         from visualizer.torch_backend.trainer import Phase, TorchTrainer
 
         k = len(self.train_set.class_names)
+        if k < 2:
+            raise LessonConfigError(f"The clips hold {k} class: a classifier needs at least 2 (one sub-folder of "
+                                    "videos per class).")
+        if hp["variant"] == "eco_lite" and hp["device"] == "cpu":
+            self.context.notice("ECO-Lite runs BN-Inception on every sampled frame at 224 px and a 3D ResNet-18 "
+                                "over them: on the CPU a step takes seconds. It is meant for a GPU (Device: cuda).")
         size = self.train_set.size[0]
         cfg = (ECOConfig.eco_lite(k) if hp["variant"] == "eco_lite" else ECOConfig(n_classes=k, width=8,
                                                                                     image_size=size))
