@@ -135,10 +135,9 @@ def activation_over_time(r: ClipReadout) -> ImageData:
     act = r.act3d                                                                  # (C', N')
     order = np.lexsort((-act.max(axis=1), act.argmax(axis=1)))                     # by peak time, then height
     img = act[order][::-1]                                                         # earliest peak on top
-    c, t = img.shape
     hi = float(img.max()) if img.size and img.max() > 0 else 1.0
-    return ImageData(np.ascontiguousarray(img, dtype=np.float32), (-0.5, t - 0.5, -0.5, c - 0.5), (0.0, hi),
-                     "viridis", x_label="time step of the 3D stage (segments pooled by its temporal stride)",
+    return ImageData(np.ascontiguousarray(img, dtype=np.float32), None, (0.0, hi),     # pixel centres at 0, 1, ...
+                     "viridis", x_label="segment n (the first 3D stage keeps the time resolution)",
                      y_label="channel (sorted by peak time)", colorbar_label="mean activation")
 
 
