@@ -14,7 +14,8 @@
       the warm-up, counting PyTorch's warnings (target 0 per step), and over one ``flush()`` (expected 1).
       A lesson that fails to build or step is reported as such and the others go on.  The book-size networks
       of issue #16 run as ``lesson@variant`` entries after the lessons' defaults (:data:`BOOK_VARIANTS`:
-      ssd@ssd300, pspnet@pspnet50, openpose@openpose); ``--lessons ssd@ssd300`` picks one.  (This replaces
+      ssd@ssd300, pspnet@pspnet50, openpose@openpose; and issue #18's video@eco_lite, ECO-Lite at 16 segments of
+      224 px with AMP, :data:`VARIANT_SETTINGS`); ``--lessons ssd@ssd300`` picks one.  (This replaces
       ``bench_gan_cuda``, which measured dcgan alone through its internals.)
 (c) precision: the CUDA rows of lesson ``precision_speed`` (``benchmarks/bench_precision.py``: float32,
     float16, bfloat16 MLPs on the 8x8 digits and a 784-512-512-10 MLP), next to NumPy float32.
@@ -54,7 +55,11 @@ from typing import Any, Callable
 import numpy as np
 
 SECTIONS = ("engines", "lessons", "precision", "vgg", "bert")
-BOOK_VARIANTS = ("ssd@ssd300", "pspnet@pspnet50", "openpose@openpose")   # the book-size models (issue #16)
+BOOK_VARIANTS = ("ssd@ssd300", "pspnet@pspnet50", "openpose@openpose",   # the book-size models (issue #16)
+                 "video@eco_lite")                                          # and ECO-Lite (issue #18)
+# Settings a book entry needs besides its variant: ECO-Lite as the book runs it, 16 segments of 224 px frames
+# (the lesson resizes its 32 px clips on the device), with AMP; few clips, as only the step time counts.
+VARIANT_SETTINGS = {"video@eco_lite": {"segments": 16, "frames": 16, "batch_size": 8, "amp": True, "clips": 240}}
 APP_SNAPSHOT_BUDGET = 0.05        # visualizer.ui.lesson_view.SNAPSHOT_BUDGET (not imported here: it is Qt)
 OVERHEAD_TARGET = 0.10
 
@@ -269,7 +274,8 @@ def measure_lessons(ids: list[str], s: Settings) -> list[Row]:
             continue
         try:
             name, _, variant = lesson_id.partition("@")
-            r = measure_lesson(registry.get(name), s, {"variant": variant} if variant else None)
+            r = measure_lesson(registry.get(name), s,
+                               {"variant": variant, **VARIANT_SETTINGS.get(lesson_id, {})} if variant else None)
         except Exception as e:                     # one lesson's failure must not stop the check
             message = f"{type(e).__name__}: {e}".splitlines()[0][:160]
             print(f"{lesson_id:16} FAILED {message}", flush=True)

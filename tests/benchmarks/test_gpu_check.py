@@ -43,6 +43,17 @@ def test_dry_run_covers_every_section_and_survives_a_broken_lesson(capsys):
 
 
 def test_a_book_variant_entry_reaches_the_lesson_as_its_variant(capsys):
-    assert gpu_check.BOOK_VARIANTS == ("ssd@ssd300", "pspnet@pspnet50", "openpose@openpose")
+    assert gpu_check.BOOK_VARIANTS == ("ssd@ssd300", "pspnet@pspnet50", "openpose@openpose", "video@eco_lite")
     rows = gpu_check.measure_lessons(["openpose@no_such_variant"], dry_settings())
     assert len(rows) == 1 and rows[0].verdict == "ERROR" and "no_such_variant" in rows[0].result
+
+
+def test_the_eco_lite_entry_runs_at_a_tiny_size_on_the_cpu():
+    """video@eco_lite's settings reach the lesson (16 segments, AMP asked for); at 2 segments of 2 frames, batch 1,
+    the same path is measured on the CPU (224 px frames: the lesson's ECO-Lite resizes them)."""
+    from visualizer.core import registry
+    assert gpu_check.VARIANT_SETTINGS["video@eco_lite"]["segments"] == 16
+    assert gpu_check.VARIANT_SETTINGS["video@eco_lite"]["amp"] is True
+    r = gpu_check.measure_lesson(registry.get("video"), dry_settings(),
+                                 {"variant": "eco_lite", "segments": 2, "frames": 2, "batch_size": 1, "clips": 48})
+    assert r["steps"] == 2 and r["bare_ms"] > 0 and r["visual_ms"] > 0      # (one snapshot is taken before timing)

@@ -51,6 +51,7 @@ TINY: dict[str, dict] = {
     "sagan": {"channels": 8, "batch_size": 8},
     "anogan": {"channels": 8, "batch_size": 8},
     "vae": {"hidden": 32, "max_train": 1000, "batch_size": 8},
+    "video": {"clips": 48, "frames": 8, "segments": 4, "batch_size": 4},
 }
 # Variants whose state holds more than the defaults: BatchNorm running statistics, other optimizers, gated cells.
 VARIANTS: dict[str, tuple[str, dict]] = {
