@@ -47,7 +47,7 @@ def test_a_pit_on_the_only_path_blocks_the_goal():
     cells, start = parse_grid_map("S.P.G/..#../###..")
     reach = reachable_cells(cells, start)
     assert reach[0, 2] and not reach[0, 3] and not reach[0, 4]
-    with pytest.raises(ValueError, match=r"lies behind pits.*pit at \(0, 2\)"):
+    with pytest.raises(ValueError, match=r"can only be reached through pits.*around the pit at \(0, 2\)$"):
         check_goal_reachable(cells, start)
     # Open a way around the pit and the goal is reachable.
     check_goal_reachable(paint(cells, 1, 2, "empty"), start)
@@ -113,3 +113,11 @@ def test_paint_toggles_moves_the_start_and_guards_start_and_last_goal():
         paint(cells, 2, 0, "wall")
     with pytest.raises(ValueError, match="unknown cell kind"):
         paint(cells, 0, 1, "lava")
+
+
+def test_only_the_pits_that_lead_to_the_goal_are_named():
+    # The default map with the goal's upper neighbour walled: the last way runs through the pit at (6, 3);
+    # the pits at (1, 6) and (3, 1) also touch the start's region but lead nowhere.
+    cells, start = parse_grid_map(DEFAULT_GRID_MAP)
+    with pytest.raises(ValueError, match=r"around the pit at \(6, 3\)$"):
+        check_goal_reachable(paint(cells, 5, 6, "wall"), start)

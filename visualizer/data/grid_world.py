@@ -100,19 +100,22 @@ def reachable_cells(cells: np.ndarray, start: tuple[int, int]) -> np.ndarray:
 def check_goal_reachable(cells: np.ndarray, start: tuple[int, int]) -> None:
     """Raise ValueError unless some goal can be reached from ``start``.  The message names the goals and
     says why: walls (and the border) close the start in, or pits, which end the episode, block every way
-    (naming the pits on the edge of the start's region)."""
+    (naming the pits through which the goal could otherwise be reached)."""
     reach = reachable_cells(cells, start)
     if (reach & (cells == GOAL)).any():
         return
     goals = ", ".join(f"({r}, {c})" for r, c in np.argwhere(cells == GOAL))
     head = f"no goal is reachable from the start at (row, col) ({start[0]}, {start[1]}): the goal at {goals}"
-    # Would the goal be reachable if pits could be crossed?  Then pits are what blocks it.
-    through = (cells != WALL)
-    labels, _ = ndimage.label(through, structure=_CROSS)
-    if (labels[(cells == GOAL)] == labels[start]).any():
-        pits = ", ".join(f"({r}, {c})" for r, c in np.argwhere(reach & (cells == PIT)))
-        raise ValueError(f"{head} lies behind pits: a pit ends the episode, so the way through the pit at "
-                         f"{pits} is no way; clear a path around them")
+    # Would the goal be reachable if pits could be crossed?  Then pits are what blocks it: those on the edge
+    # of the start's region from which the goal can be reached without coming back through that region.
+    region = reach & ~((cells == GOAL) | (cells == PIT))
+    beyond, _ = ndimage.label((cells != WALL) & ~region, structure=_CROSS)
+    goal_side = np.isin(beyond, np.unique(beyond[cells == GOAL])) & (beyond > 0)
+    blocking = goal_side & reach & (cells == PIT)
+    if blocking.any():
+        pits = ", ".join(f"({r}, {c})" for r, c in np.argwhere(blocking))
+        raise ValueError(f"{head} can only be reached through pits, and a pit ends the episode: clear a path "
+                         f"around the pit at {pits}")
     raise ValueError(f"{head} is walled off: walls and the border close the start in; open a path")
 
 
