@@ -5,7 +5,8 @@ every 4 environment steps, target sync every 1,000, warm-up 1,000, ε 1 → 0.05
 Double DQN, γ 0.99) and steps it the way the session does on the CPU (``train_step`` then ``flush`` every step),
 torch on one thread.  For each seed it reports the environment steps and seconds until the 20-episode mean
 return first reaches ``--target`` (475 of a possible 500), and the best 100-episode mean return seen within the
-time limit, or within ``--after`` seconds after reaching it (gymnasium's "solved" criterion for CartPole-v1 is a 100-episode mean of 475).
+time limit, or within ``--after`` seconds after reaching it (gymnasium's "solved" criterion for CartPole-v1 is a
+100-episode mean of 475).
 
 Target (issue #18): DQN reaches a 20-episode mean ≥ 475 within 5 minutes in at least 3 of 5 seeds; REINFORCE with
 a baseline learns too (``--method reinforce``).

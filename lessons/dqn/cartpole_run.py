@@ -13,6 +13,7 @@ Imports torch and gymnasium: build only on the lesson's build path.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from typing import Any, Mapping
@@ -270,8 +271,8 @@ class CartpoleRun:
                     self._cache[pid] = data
             if pid in ids and pid in self._cache:
                 out[pid] = self._cache[pid]
-        if "value" in out:
-            out["value"].overlay = self._trajectory()
+        if "value" in out:                                           # a new object: the cached one may be in use
+            out["value"] = dataclasses.replace(out["value"], overlay=self._trajectory())
         if "episodes" in ids:
             out["episodes"] = self._episode_table()
         return out

@@ -33,7 +33,7 @@ def test_double_dqn_target_uses_the_online_argmax_and_the_target_value():
     assert double.tolist() == [1 + 0.5 * 2.0, 1.0]         # online picks action 0, the target values it at 2
 
 
-def batch_of(delta_state=0):
+def batch_of():
     return {"states": torch.tensor([[0.0], [1.0]]), "actions": torch.tensor([0, 1]),
             "rewards": torch.tensor([0.0, 0.0]), "next_states": torch.tensor([[2.0], [2.0]]),
             "dones": torch.tensor([1.0, 1.0])}
