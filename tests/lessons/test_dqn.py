@@ -190,3 +190,17 @@ def test_a_checkpoint_restores_the_run_across_episode_ends(method):
         return [{k: v for k, v in m.items() if k != "steps_per_s"} for m in ms]
     assert timeless(again) == timeless(first)
     lesson.close()
+
+
+@pytest.mark.parametrize("method", ["dqn", "reinforce"])
+def test_acting_through_numpy_views_matches_the_torch_network(method):
+    """On the CPU one-state forward passes use NumPy views of the weights: they must follow every update."""
+    lesson = build(method=method, warmup=5)
+    train(lesson, 60)
+    run = lesson.run
+    s = run.ep_states[:1]
+    fast = run._values(s)
+    layers, run._np_layers = run._np_layers, None                # the torch path (what CUDA runs)
+    np.testing.assert_allclose(fast, run._values(s), rtol=1e-5, atol=1e-6)
+    run._np_layers = layers
+    lesson.close()
