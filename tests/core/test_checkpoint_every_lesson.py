@@ -52,6 +52,7 @@ TINY: dict[str, dict] = {
     "anogan": {"channels": 8, "batch_size": 8},
     "vae": {"hidden": 32, "max_train": 1000, "batch_size": 8},
     "video": {"clips": 48, "frames": 8, "segments": 4, "batch_size": 4},
+    "dqn": {"hidden": 8, "batch_size": 4, "warmup": 1, "train_every": 1, "buffer_size": 100, "target_sync": 2},
 }
 # Variants whose state holds more than the defaults: BatchNorm running statistics, other optimizers, gated cells.
 VARIANTS: dict[str, tuple[str, dict]] = {
@@ -60,6 +61,7 @@ VARIANTS: dict[str, tuple[str, dict]] = {
     "rnn_lm+gru+adam": ("rnn_lm", {"cell": "gru", "layers": 2, "optimizer": "adam"}),
     "gan_2d+sgd": ("gan_2d", {"opt_d": "sgd", "opt_g": "sgd", "d_steps": 2}),
     "sagan+no_sn": ("sagan", {"spectral_norm": False}),
+    "dqn+reinforce": ("dqn", {"method": "reinforce", "baseline": True}),
 }
 
 
