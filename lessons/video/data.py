@@ -19,15 +19,12 @@ def motion_split(n_train: int, frames: int, seed: int) -> tuple[ClipSet, ClipSet
             make_motion_clips(max(n_train // 5, 12), frames=frames, size=MOTION_SIZE, seed=seed + 10_007))
 
 
-def split(clips: ClipSet, seed: int) -> tuple[ClipSet, ClipSet]:
-    """A random 80/20 split of a loaded clip set (at least one clip each).  Raises LessonConfigError for fewer
-    than 2 clips."""
-    if len(clips) < 2:
-        raise LessonConfigError(f"The video folder gave {len(clips)} clip(s): at least 2 are needed (some to "
-                                "train, some to validate).")
-    order = np.random.default_rng(seed).permutation(len(clips))
-    n_val = min(max(1, len(clips) // 5), len(clips) - 1)
-    return clips.subset(order[n_val:]), clips.subset(order[:n_val])
+def _report(context, train: ClipSet, val: ClipSet, skipped: list[str]) -> tuple[ClipSet, ClipSet]:
+    """(train, val), after a notice naming the video files that were skipped (undecodable or too short)."""
+    if skipped:
+        more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
+        context.notice(f"Skipped {len(skipped)} video file(s): " + "; ".join(skipped[:3]) + more)
+    return train, val
 
 
 def load(hp, context) -> tuple[ClipSet, ClipSet]:
@@ -40,14 +37,16 @@ def load(hp, context) -> tuple[ClipSet, ClipSet]:
                                     "sub-folder of video files per class).")
 
         def primary():
-            from visualizer.data.video_folder import load_clip_folder               # lazy: PyAV
-            return split(load_clip_folder(hp["folder"], frames, FOLDER_SIZE), seed)
+            from visualizer.data.video_folder import load_clip_splits               # lazy: PyAV
+            return _report(context, *load_clip_splits(hp["folder"], frames, (FOLDER_SIZE, FOLDER_SIZE), seed=seed,
+                                                      val_fraction=0.2, progress=context.progress))
         return load_with_fallback(context, primary, motion, what=f"the videos in {hp['folder']}",
                                   instead="the generated motion clips", param="dataset")
     if hp["dataset"] == "kinetics":
         def primary():
             from visualizer.data.kinetics import load_kinetics_subset              # lazy: download + PyAV
-            return split(load_kinetics_subset(frames=frames, size=FOLDER_SIZE, progress=context.progress), seed)
+            return _report(context, *load_kinetics_subset(frames, (FOLDER_SIZE, FOLDER_SIZE),
+                                                          progress=context.progress))
         return load_with_fallback(context, primary, motion, what="the Kinetics subset",
                                   instead="the generated motion clips", param="dataset")
     return motion()

@@ -96,3 +96,23 @@ def test_live_learning_rate_reaches_both_optimizers(one_torch_thread):
     lesson.set_live("lr", 1e-4)
     assert all(g["lr"] == 1e-4 for o in lesson.trainer.optimizers.values() for g in o.param_groups)
     lesson.close()
+
+
+def test_a_folder_of_real_video_files_trains_and_names_skipped_files(tmp_path, one_torch_thread):
+    from tests.core.test_data_video_folder import square_frames, write_video
+
+    for cls, dx in (("right", 1), ("left", -1)):
+        for i in range(3):
+            write_video(tmp_path / cls / f"{i}.mp4", square_frames(10, dx=dx, start=12 if dx > 0 else 20))
+    (tmp_path / "left" / "broken.mp4").write_bytes(b"not a video at all")
+    rec = Recorder()
+    lesson = build(rec, dataset="folder", folder=str(tmp_path))
+    try:
+        assert lesson.train_set.class_names == ("left", "right")
+        assert len(lesson.train_set) + len(lesson.val_set) == 6
+        assert lesson.train_set.size == (64, 64) and rec.substitutions == []
+        assert any("broken.mp4" in n for n in rec.notices)
+        lesson.train_step(1)
+        assert np.isfinite(lesson.flush()["train_loss"])
+    finally:
+        lesson.close()
