@@ -108,8 +108,13 @@ NARRATIVE = (
         "Each cell is coloured by V(s) = max_a Q(s, a), with an arrow for the **greedy policy**. Watch the value "
         "spread backwards from the goal, one step per visit. **Click a cell** to paint it with the **Grid "
         "paint** tool (a wall, a pit, the goal…): the agent must re-learn around it. A map whose goal no start "
-        "can reach is refused with an explanation.",
-        set_params={"env": "grid", "method": "dqn"},
+        "can reach is refused with an explanation.\n\n"
+        "This step sets the step size α (the *Learning rate* slider) to 1, since the grid is deterministic, and "
+        "keeps ε at 0.6: Q-learning is **off-policy**, so the greedy arrows become optimal while the agent "
+        "still explores (the returns stay low, the arrows are right). With CartPole's ε schedule (down to "
+        "0.05) a few dead-end cells are almost never visited and their arrows stay wrong for a long time.",
+        set_params={"env": "grid", "method": "dqn", "lr": 1.0, "eps_start": 1.0, "eps_end": 0.6,
+                    "eps_decay_steps": 2000},
         plots=("environment", "returns", "q_episode", "td", "epsilon"), hide=DQN_ONLY, run_steps=20_000,
     ),
 )
