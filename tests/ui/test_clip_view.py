@@ -85,7 +85,7 @@ def test_heat_map_has_a_colour_bar_and_nan_frames_show_none(qtbot):
     view.set_data(clip_data())
     assert view._colorbar_shown and view.colorbar.isVisible()
     assert tuple(view.colorbar.levels()) == (0.0, 1.0)
-    assert view.heat_title.text == "Grad-CAM for &#x27;right&#x27;"     # above the frame, escaped
+    assert view.heat_title.text == "Grad-CAM for 'right'"     # above the frame; quotes stay quotes
     view.show_frame(3)
     assert view.heat_item.image.shape == (16, 20) and np.nanmax(view.heat_item.image) == pytest.approx(1.0)
     rect = view.heat_item.mapRectToParent(view.heat_item.boundingRect())
@@ -143,3 +143,12 @@ def test_grey_clip_exports(qtbot, tmp_path):
     view.export_svg(tmp_path / "c.svg")
     view.export_csv(tmp_path / "c.csv")
     assert (tmp_path / "c.csv").read_text().splitlines()[1].startswith("0,1,0,")
+
+
+def test_quotes_in_labels_are_shown_as_quotes_and_angle_brackets_escaped(qtbot):
+    view = shown(qtbot)
+    data = clip_data()
+    data.heat_label, data.score_label = "Grad-CAM for 'rotate'", "p('rotate' | frames <= t)"
+    view.set_data(data)
+    texts = view.heat_title.text + view.scores.titleLabel.text
+    assert "'rotate'" in texts and "&#x27;" not in texts and "&lt;=" in texts

@@ -249,7 +249,7 @@ class ClipView(PlotView):
         label = str(data.heat_label) or "heat map"
         if label != self._heat_label:                 # above the frame: a long label never fits along the bar
             self._heat_label = label
-            self.heat_title.setText(html.escape(label))
+            self.heat_title.setText(html.escape(label, quote=False))
             self.heat_title.setToolTip(label)
         self.heat_item.setVisible(True)
         self._show_colorbar(True)
@@ -295,7 +295,7 @@ class ClipView(PlotView):
         label = f"{data.score_label or 'score'} per frame"
         if label != self._score_title:
             self._score_title = label
-            self.scores.setTitle(html.escape(label), size="8pt")
+            self.scores.setTitle(label, size="8pt")      # the theme escapes plot titles itself
 
     def _fit_rows(self) -> None:
         """Heights of the strip and score rows: fixed shares of the view's height within bounds, so the frame
@@ -318,7 +318,7 @@ class ClipView(PlotView):
     def _fit_caption(self) -> None:
         lines = wrap_text(self._caption_text, self._text_metrics, max(self.graphics.width() - 20.0, 60.0),
                           CAPTION_LINES)
-        text = "<br>".join(html.escape(line) for line in lines)
+        text = "<br>".join(html.escape(line, quote=False) for line in lines)
         if text != self._caption_html:
             self._caption_html = text
             self.caption.setText(text)
