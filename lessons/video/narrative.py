@@ -35,7 +35,7 @@ NARRATIVE = (
         "**3D activations over time**: each channel of the first 3D stage, averaged over space, at each "
         "time step. Its 3×3×3 kernels compare neighbouring frames, so channels can respond to the *change* "
         "from one frame to the next, for instance the moment 'right and back' turns around.",
-        plots=("feature_maps", "activations_3d", "clip", "accuracy"),
+        plots=("clip", "feature_maps", "activations_3d"),
         run_steps=400,
     ),
     NarrativeStep(

@@ -301,10 +301,11 @@ class ClipView(PlotView):
         """Heights of the strip and score rows: fixed shares of the view's height within bounds, so the frame
         keeps most of the room in a small view."""
         height = max(self.graphics.height(), 1)
-        strip = int(np.clip(0.13 * height, 38, STRIP_HEIGHT))
+        strip = int(np.clip(0.12 * height, 30, STRIP_HEIGHT))
         if not self._scores_shown:
             strip += 34                                   # the strip carries the frame axis
-        scores = int(np.clip(0.27 * height, 88, SCORES_HEIGHT))
+        # at least about half of a small view stays for the frame (a 330 px cell of the 1280x800 window)
+        scores = int(np.clip(0.2 * height, 64, SCORES_HEIGHT))
         self.strip.setMinimumHeight(strip)
         self.strip.setMaximumHeight(strip)
         self.scores.setMinimumHeight(scores)
