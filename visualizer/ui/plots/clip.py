@@ -29,6 +29,7 @@ from visualizer.ui import theme
 from visualizer.ui.plots.annotated_image import CaptionItem, wrap_text
 from visualizer.ui.plots.aspect_box import AspectFit
 from visualizer.ui.plots.base import PlotView
+from visualizer.ui.plots.playback import FramePlayback
 from visualizer.ui.plots.colormaps import colormap
 
 STRIP_THUMB_PX = 40          # film-strip thumbnails are at most this many image rows high
@@ -62,7 +63,7 @@ def film_strip(frames: np.ndarray, thumb_px: int = STRIP_THUMB_PX) -> np.ndarray
     return np.ascontiguousarray(np.swapaxes(thumbs, 0, 1).reshape((h, t * w) + thumbs.shape[3:]))
 
 
-class ClipView(PlotView):
+class ClipView(FramePlayback, PlotView):
     """A :class:`ClipData`: the clip looping at its fps with heat map, film strip, frame scores and caption.
 
     ``index`` is the frame on show; :meth:`show_frame` shows one (as the slider does), :meth:`set_playing`
@@ -370,24 +371,8 @@ class ClipView(PlotView):
         self.play_button.setToolTip("Pause the clip" if self.playing else "Play the clip")
         self.play_button.setText("Pause" if self.playing else "Play")
 
-    def _sync_timer(self) -> None:
-        run = self.playing and self.isVisible() and self.frame_count > 1
-        if run and not self.timer.isActive():
-            self.timer.start()
-        elif not run and self.timer.isActive():
-            self.timer.stop()
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        self._sync_timer()
-
-    def hideEvent(self, event) -> None:
-        super().hideEvent(event)
-        self.timer.stop()
-
-    def closeEvent(self, event) -> None:
-        self.timer.stop()
-        super().closeEvent(event)
+    def _wants_to_play(self) -> bool:
+        return self.playing and self.frame_count > 1
 
     def reset_zoom(self) -> None:
         if self._frames is not None:

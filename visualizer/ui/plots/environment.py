@@ -35,6 +35,7 @@ from visualizer.ui import theme
 from visualizer.ui.plots.annotated_image import CaptionItem, arrow_pairs, wrap_text
 from visualizer.ui.plots.aspect_box import AspectFit
 from visualizer.ui.plots.base import PlotView
+from visualizer.ui.plots.playback import FramePlayback
 from visualizer.ui.plots.colormaps import colormap
 
 CART_WIDTH, CART_HEIGHT = 0.5, 0.3      # m: the cart as drawn (gymnasium's proportions, 5:3)
@@ -393,7 +394,7 @@ class GridScene:
             self.view.click_cell(*cell)
 
 
-class EnvironmentView(PlotView):
+class EnvironmentView(FramePlayback, PlotView):
     """An :class:`EnvironmentData` (:class:`CartPoleData` or :class:`GridWorldData`), animated once at its fps
     with the last frame held.  ``scene`` is the scene on show, ``index`` the frame drawn, ``timer`` the
     playback timer; :meth:`show_frame` draws one frame; :meth:`click_cell` edits a grid cell."""
@@ -484,24 +485,8 @@ class EnvironmentView(PlotView):
         """True when the last frame of the data on show is drawn."""
         return self.index + 1 >= self._count
 
-    def _sync_timer(self) -> None:
-        run = self.isVisible() and not self.finished
-        if run and not self.timer.isActive():
-            self.timer.start()
-        elif not run and self.timer.isActive():
-            self.timer.stop()
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        self._sync_timer()
-
-    def hideEvent(self, event) -> None:
-        super().hideEvent(event)
-        self.timer.stop()
-
-    def closeEvent(self, event) -> None:
-        self.timer.stop()
-        super().closeEvent(event)
+    def _wants_to_play(self) -> bool:
+        return not self.finished
 
     # ---- interaction ------------------------------------------------------------------------------
     def click_cell(self, row: int, col: int) -> str | None:
