@@ -126,7 +126,8 @@ class CartPoleScene:
         self.arrow = pg.PlotCurveItem(pen=pg.mkPen(ACTION_COLOR, width=3), connect="pairs")
         # the pole's angle limits, from the pivot: past them the episode ends
         self.wedge = pg.PlotCurveItem(pen=pg.mkPen(TRACK_COLOR, width=1, style=Qt.PenStyle.DashLine), connect="pairs")
-        self.limit_labels = [pg.TextItem("track ends", color=FALLEN_COLOR, anchor=(0.5, 1.0)) for _ in range(2)]
+        # anchored inwards from each limit, so neither label leaves a narrow picture
+        self.limit_labels = [pg.TextItem("track ends", color=FALLEN_COLOR, anchor=a) for a in ((0.0, 1.0), (1.0, 1.0))]
         font = QFont()
         font.setPointSizeF(8.0)
         for label in self.limit_labels:
@@ -142,8 +143,8 @@ class CartPoleScene:
         self.qplot.setLabel("left", "Q(s, a)")
         self.qplot.getAxis("bottom").setTicks([[(0, "left"), (1, "right")]])
         self.qplot.setXRange(-0.6, 1.6, padding=0)
-        self.qplot.setMaximumWidth(140)
-        self.qplot.setMinimumWidth(104)
+        self.qplot.setMaximumWidth(120)
+        self.qplot.setMinimumWidth(90)
         self.qbars = pg.BarGraphItem(x=[0, 1], height=[0, 0], width=0.6, brushes=[Q_OTHER_COLOR] * 2)
         self.qplot.addItem(self.qbars)
         self._q_shown = True
