@@ -8,19 +8,14 @@ import torch
 
 from lessons.dqn.animation import EpisodeWatcher
 from lessons.dqn.lesson import LESSON
-from tests.lessons.torch_helpers import Recorder
+from tests.lessons.torch_helpers import Recorder, one_torch_thread  # noqa: F401
 from visualizer.core.lesson import LessonConfigError
 from visualizer.core.plotdata import CartPoleData, CurvesData, ImageData, ScatterData, TableData
 
 TINY = {"hidden": 16, "batch_size": 8, "warmup": 20, "train_every": 1, "buffer_size": 500, "target_sync": 50}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")     # as the app's training process
 
 
 class PauseRecorder(Recorder):

@@ -5,14 +5,10 @@ import torch
 
 from visualizer.models.eco_torch import (ECOConfig, BNInception2D, build_eco, fusion_resnet3d, normalize_clips,
                                          twin_config)
+from tests.lessons.torch_helpers import one_torch_thread  # noqa: F401
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")     # as the app's training process
 
 
 def test_small_eco_shapes_and_resize():

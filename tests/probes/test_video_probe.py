@@ -10,14 +10,10 @@ from visualizer.data.motion_clips import make_motion_clips
 from visualizer.models.eco_torch import ECOConfig, build_eco
 from visualizer.probes.video import (activation_over_time, clip_data, feature_map_grid, prefix_probabilities,
                                      probability_matrix, read_clip)
+from tests.lessons.torch_helpers import one_torch_thread  # noqa: F401
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")     # as the app's training process
 
 
 @pytest.fixture
