@@ -32,14 +32,9 @@ def check_epsilon(start: float, end: float) -> None:
 
 def grid_run(hp, context):
     """The grid world's run (``lessons/dqn/grid.py``), imported only when it is chosen.  Raises
-    LessonConfigError when this build has no grid world, or for a map it refuses."""
-    try:
-        from lessons.dqn.grid import GridRun
-    except ModuleNotFoundError as e:
-        if e.name not in ("lessons.dqn.grid", "visualizer.data.grid_world", "visualizer.models.tabular_q"):
-            raise
-        raise LessonConfigError("The grid world is not available in this build: choose the cartpole "
-                                "environment.") from None
+    LessonConfigError for a map it refuses."""
+    from lessons.dqn.grid import GridRun
+
     return GridRun(hp, context)
 
 

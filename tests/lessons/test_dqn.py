@@ -1,7 +1,5 @@
 """Lesson dqn: DQN and REINFORCE on CartPole headless with tiny settings, the pictures, the ε schedule's and the
 grid world's errors, divergence detection, the target sync, and the episode watcher."""
-import importlib.util
-
 import numpy as np
 import pytest
 import torch
@@ -128,13 +126,6 @@ def test_diverging_q_values_pause_the_run_with_an_explanation():
     lesson.close()
 
 
-def test_the_grid_world_is_refused_until_it_exists():
-    if importlib.util.find_spec("lessons.dqn.grid") is not None:
-        pytest.skip("the grid world exists: tests/lessons/test_dqn_grid.py covers it")
-    with pytest.raises(LessonConfigError, match="not available"):
-        build(env="grid")
-
-
 def test_live_settings_reach_the_run():
     lesson = build()
     lesson.set_live("lr", 1e-2)
@@ -199,3 +190,19 @@ def test_acting_through_numpy_views_matches_the_torch_network(method):
     np.testing.assert_allclose(fast, run._values(s), rtol=1e-5, atol=1e-6)
     run._np_layers = layers
     lesson.close()
+
+
+def test_the_lesson_runs_the_grid_world_and_refuses_a_map_without_a_reachable_goal():
+    lesson = build(env="grid", lr=1.0, eps_end=0.6, eps_decay_steps=200)
+    try:
+        ms = train(lesson, 300)
+        assert all(np.isfinite(m["epsilon"]) for m in ms)
+        pictures = lesson.snapshot()
+        env = pictures["environment"]
+        assert env.editable and env.cells.shape == (7, 7)
+        lesson.set_live("grid_edit", "0,1")                      # paints a wall with the default tool
+        assert lesson.run.env.cells[0, 1] == 1
+    finally:
+        lesson.close()
+    with pytest.raises(LessonConfigError, match="goal"):
+        build(env="grid", grid_map="S.#G")
