@@ -32,6 +32,10 @@ SUBSET = (
     "tests/lessons/test_seq2seq.py::test_generation_is_batched_and_equals_one_by_one",
     "tests/lessons/test_rnn_lm.py::test_engines_are_identical_from_a_seed",
 )
+# the torch engine's golden records run in a child with torch's numerics pinned (tests/golden/record.py), which
+# OpenBLAS's kernel does not reach: identical under Sandybridge and Haswell here; not run twice
+DESELECT = ("--deselect",
+            "tests/golden/test_golden.py::test_torch_lesson_metrics_match_the_golden_record_under_pinned_numerics")
 # OpenBLAS x86-64 kernels this test may switch to, each with the CPU feature (NumPy's name) it needs
 KERNELS = (("Haswell", "AVX2"), ("SkylakeX", "AVX512_SKX"), ("Sandybridge", "AVX"))
 THREADS = "2"
@@ -104,7 +108,7 @@ def test_numerics_pass_under_another_blas_kernel_and_two_threads():
     assert probe.returncode == 0, probe.stderr
     blas = json.loads(probe.stdout)
     assert blas and blas[0][1].lower() == kernel.lower(), f"OPENBLAS_CORETYPE={kernel} gave {blas}"
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *SUBSET], env=env,
-                         cwd=ROOT, capture_output=True, text=True, timeout=240)
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *SUBSET, *DESELECT],
+                         env=env, cwd=ROOT, capture_output=True, text=True, timeout=240)
     assert run.returncode == 0, (f"under OpenBLAS {kernel} (this machine: {current}), BLAS threads "
                                  f"{blas[0][2]}:\n{run.stdout[-6000:]}\n{run.stderr[-2000:]}")
