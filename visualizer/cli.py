@@ -219,7 +219,8 @@ class _RunControl:
             else:
                 self._resume = True
         else:
-            message = f"{cmd.command} from the window ignored: the run is already {'paused' if self.paused else 'running'}"
+            now_state = "paused" if self.paused else "running"
+            message = f"{cmd.command} from the window ignored: the run is already {now_state}"
         print(f"note: {message} (control.json seq {cmd.seq})", file=sys.stderr, flush=True)
         self.recorder.event("control", message, step)
 
