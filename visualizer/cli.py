@@ -27,9 +27,9 @@ follows such a folder and may ask the run to pause, resume or stop through DIR/c
 about 4 times a second: a pause keeps the steps still owed, a stop is a stop like Ctrl+C (exit code 5).  Under
 torchrun only rank 0 writes it.  A folder another live run writes is refused (exit code 2).
 
-Exit codes: 0 done; 1 the lesson raised an error; 2 bad arguments or settings; 3 the run diverged (data
-so far still exported); 4 export failed; 5 stopped early by --timeout, Ctrl+C or SIGTERM (data so far
-still exported).
+Exit codes: 0 done; 1 the lesson raised an error; 2 bad arguments or settings (or a --run-dir in use); 3 the
+run diverged (data so far still exported); 4 export failed; 5 stopped early by --timeout, Ctrl+C, SIGTERM or
+the window's control file (data so far still exported).
 """
 from __future__ import annotations
 
@@ -77,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dl-visualizer", description="Deep Learning Visualizer: watch models learn.",
                                 epilog="Exit codes: 0 done; 1 the lesson raised an error; 2 bad arguments or "
                                        "settings; 3 the run diverged; 4 export failed; 5 stopped early by "
-                                       "--timeout, Ctrl+C or SIGTERM (data so far still exported).")
+                                       "--timeout, Ctrl+C, SIGTERM or the window's control.json (data so far "
+                                       "still exported).")
     p.add_argument("--list", action="store_true", help="print the lesson ids, one per line, and exit")
     p.add_argument("--lesson", metavar="ID", help="lesson to open (or to train with --headless)")
     p.add_argument("--headless", action="store_true", help="train without a window")
@@ -207,7 +208,7 @@ class _RunControl:
         if cmd.command == "stop":
             message = f"stopped by the window at step {step}"
             stop.reason = stop.reason or "stopped by the window (control.json)"
-        elif cmd.command == "pause" and not self.paused:
+        elif cmd.command == "pause" and (not self.paused or self._resume):     # (cancels a resume not yet applied)
             message = f"paused by the window at step {step}"
             self.paused, self._resume = True, False
             if self.target is not None:
