@@ -310,3 +310,50 @@ def test_a_lesson_without_checkpoints_is_reported_once_and_training_goes_on():
     session.stop()
     assert session.step_count == 30 and sink.checkpoints == []
     assert len(reports) == 1 and "does not save checkpoints" in reports[0]
+
+
+# ---- reading a finished run ---------------------------------------------------------------------------------------
+def finished_run(d):
+    w = opened(d, timeline_interval=0.0)
+    w.metrics([(s, 0.1 * s, {"loss": 1.0 / s}) for s in range(1, 6)])
+    w.events([{"t": 0.6, "step": 5, "kind": "done", "message": "done"}])
+    for s in (2, 5):
+        w.snapshot(s, 0.1 * s, {"w": BarsData(["w"], np.array([float(s)]))})
+    w.close("done", 0)
+
+
+def test_the_reader_reads_a_finished_run(tmp_path):
+    d = tmp_path / "run"
+    finished_run(d)
+    r = rundir.RunDirectoryReader(d, known_lessons=["toy"])
+    assert r.record["status"] == "done" and r.lesson_id == "toy"
+    assert [m["step"] for m in r.metrics] == [1, 2, 3, 4, 5] and r.events[0]["kind"] == "done"
+    assert r.timeline() == [2, 5] and r.snapshot(2)[0] == 2 and r.snapshot()[0] == 5
+    assert r.problems == []
+
+
+def test_the_reader_skips_a_truncated_line_and_a_damaged_snapshot_and_keeps_the_rest(tmp_path):
+    d = tmp_path / "run"
+    finished_run(d)
+    with open(d / "metrics.jsonl", "ab") as f:
+        f.write(b'{"step": 6, "t": 0.6, "metr')
+    snap = d / "snapshots" / "step_000000002.npz"
+    snap.write_bytes(snap.read_bytes()[:100])
+    r = rundir.RunDirectoryReader(d, known_lessons=["toy"])
+    assert [m["step"] for m in r.metrics] == [1, 2, 3, 4, 5]
+    assert r.snapshot(2) is None and r.snapshot(5)[0] == 5
+    assert any("truncated" in p and "metrics.jsonl" in p for p in r.problems)
+    assert any("step_000000002.npz" in p for p in r.problems)
+
+
+def test_the_reader_refuses_another_schema_an_unknown_lesson_and_a_folder_without_a_run(tmp_path):
+    d = tmp_path / "run"
+    finished_run(d)
+    with pytest.raises(RunDirectoryError, match="lesson 'toy', which this version of the app does not have"):
+        rundir.RunDirectoryReader(d, known_lessons=["mlp_digits"])
+    record = json.loads((d / "run.json").read_text())
+    (d / "run.json").write_text(json.dumps(dict(record, schema=2)))
+    with pytest.raises(RunDirectoryError, match="newer version: schema 2, this app reads 1"):
+        rundir.RunDirectoryReader(d, known_lessons=["toy"])
+    with pytest.raises(RunDirectoryError, match="no readable run.json"):
+        rundir.RunDirectoryReader(tmp_path, known_lessons=["toy"])
