@@ -130,9 +130,10 @@ def _json_value(x: Any) -> Any:
     return str(x)
 
 
-def _finite(v: Any) -> float | None:
-    v = float(v)
-    return v if math.isfinite(v) else None
+def _number(v: Any) -> str:
+    """A number as JSON text: repr of the float (as json.dumps writes it), "null" if it is not finite."""
+    v = v if type(v) is float else float(v)
+    return repr(v) if v - v == 0 else "null"           # inf - inf and nan - nan are nan
 
 
 def write_json_atomic(path: Path, value: Any) -> None:
@@ -187,6 +188,7 @@ class RunDirectoryWriter(RunSink):
         self._timeline: list[int] = []
         self._last_timeline_t: float | None = None
         self._skipped_reported: set[str] = set()
+        self._templates: dict[tuple, str] = {}
         self._closed = False
 
     # ---- the folder and its lock ------------------------------------------------------------------------
@@ -310,10 +312,16 @@ class RunDirectoryWriter(RunSink):
         f.flush()
 
     def metrics(self, rows: list[tuple[int, float, dict[str, float]]]) -> None:
-        self._write_lines(self._metrics_f, (
-            json.dumps({"step": int(step), "t": round(float(t), 4),
-                        "metrics": {str(k): _finite(v) for k, v in m.items()}}, allow_nan=False) + "\n"
-            for step, t, m in rows))
+        # what json.dumps writes, through one cached template per set of metric names (2-3x faster: a fast
+        # lesson appends thousands of rows a second, and this thread shares the interpreter with training)
+        out = []
+        for step, t, m in rows:
+            template = self._templates.get(tuple(m))
+            if template is None:
+                fields = ", ".join(json.dumps(str(k)).replace("%", "%%") + ": %s" for k in m)
+                template = self._templates[tuple(m)] = '{"step": %d, "t": %s, "metrics": {' + fields + "}}\n"
+            out.append(template % (step, _number(round(t, 4)), *[_number(v) for v in m.values()]))
+        self._write_lines(self._metrics_f, out)
 
     def events(self, events: list[dict]) -> None:
         self._write_lines(self._events_f, (
