@@ -84,12 +84,10 @@ def run_blocks(lesson_id: str, engine: str, pairs: int, block: float, folder: st
                 if on:
                     recorder.attach()
                 else:
-                    session.history.remove_listener(recorder._on_append)
-                    recorder._history = None
+                    recorder.detach()
                 n, wall, cpu = train_block(session, block)
                 if on:                                     # the writer's tail, counted in this block's CPU
-                    session.history.remove_listener(recorder._on_append)
-                    recorder._history = None
+                    recorder.detach()
                     c0 = time.process_time()
                     time.sleep(2 * recorder.interval)
                     cpu += time.process_time() - c0

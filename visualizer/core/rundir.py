@@ -665,6 +665,12 @@ class RunRecorder:
         history.add_listener(self._on_append)
         self._history = history
 
+    def detach(self) -> None:
+        """Stop listening to the session's history (:meth:`attach` listens again)."""
+        if self._history is not None:
+            self._history.remove_listener(self._on_append)
+            self._history = None
+
     def refresh_info(self) -> None:
         """Send the sinks the session's run record as it is now (after the build; before the end)."""
         self._infos.append(self.session_info())
@@ -695,8 +701,7 @@ class RunRecorder:
     def close(self, status: str, exit_code: int | None, timeout: float = 60.0) -> None:
         """Write what is left (rows, events, the latest snapshot, checkpoints) and close every sink with
         ``status`` and ``exit_code``; waits for the background thread up to ``timeout`` s."""
-        if self._history is not None:
-            self._history.remove_listener(self._on_append)
+        self.detach()
         self._final = (status, exit_code)
         self._closing.set()
         if self._thread is not None:
@@ -739,7 +744,7 @@ class RunRecorder:
             self._call(sink, "close", status, code)
 
     def _round(self, final: bool) -> None:
-        if not final and self.session.history is not self._history:
+        if not final and self._history is not None and self.session.history is not self._history:
             self.attach()               # a rebuild replaced the history
         while self._infos:
             self._each("update", self._infos.popleft())
