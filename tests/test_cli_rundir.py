@@ -3,6 +3,7 @@ control file pauses (keeping the steps owed), resumes and stops it, a folder in 
 and a disk that fills up mid-run is reported while training goes on."""
 import json
 import os
+import re
 import threading
 import time
 
@@ -116,6 +117,7 @@ def control_messages(d):
 
 def test_the_window_pauses_and_resumes_a_run_and_the_steps_owed_are_kept(tmp_path, slow_toy, capsys):
     d = tmp_path / "run"
+    t0 = time.monotonic()
     thread, result = run_in_thread(["--lesson", "toy", "--headless", "--steps", "150", "--run-dir", str(d)])
     assert wait_for(lambda: last_step(d) >= 10)
     send(d, 1, "pause")
@@ -127,7 +129,11 @@ def test_the_window_pauses_and_resumes_a_run_and_the_steps_owed_are_kept(tmp_pat
     assert thread.is_alive()
     send(d, 2, "resume")
     thread.join(60)
-    assert result["code"] == EXIT_OK, capsys.readouterr().err
+    wall = time.monotonic() - t0
+    out, err = capsys.readouterr()
+    assert result["code"] == EXIT_OK, err
+    training_s = float(re.search(r"toy: 150 steps in ([0-9.]+) s", out).group(1))
+    assert training_s < wall - 1.2                   # the rate printed leaves out the >= 1.5 s paused
     record = json.loads((d / "run.json").read_text())
     assert record["status"] == "done" and record["config"]["steps"] == 150 == last_step(d)
     messages = control_messages(d)

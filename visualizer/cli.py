@@ -167,6 +167,13 @@ class _RunControl:
         self.target: int | None = None    # the step count the run ends at, once training started
         self._resume = False              # asked to resume; waits until the paused step has ended
         self._next_events = self._next_control = 0.0
+        self._paused_s = 0.0
+        self._paused_at: float | None = None
+
+    def paused_seconds(self) -> float:
+        """Seconds spent paused by the window (not training time)."""
+        ongoing = time.perf_counter() - self._paused_at if self._paused_at is not None else 0.0
+        return self._paused_s + ongoing
 
     def drain(self, session) -> list:
         """Every session event since the last call (those drained while polling too), oldest first."""
@@ -195,6 +202,9 @@ class _RunControl:
                 self.events += new
         if self._resume and session.is_idle():         # the step under way at the pause has ended
             self._resume = self.paused = False
+            if self._paused_at is not None:
+                self._paused_s += time.perf_counter() - self._paused_at
+                self._paused_at = None
             owed = self.target - session.step_count
             if owed > 0:
                 session.step(owed)
@@ -213,6 +223,8 @@ class _RunControl:
             self.paused, self._resume = True, False
             if self.target is not None:
                 session.pause()                    # drops the pending steps; the target keeps them owed
+                if self._paused_at is None:
+                    self._paused_at = time.perf_counter()
         elif cmd.command == "resume" and self.paused:
             message = f"resumed by the window at step {step}"
             if self.target is None:
@@ -417,7 +429,7 @@ def _train(args, session, deadline: float, stop: _StopRequest, recorder, control
         else:
             session.step(args.steps)
         outcome = _wait(session, deadline, stop, control)
-    elapsed = time.perf_counter() - t0
+    elapsed = time.perf_counter() - t0 - (control.paused_seconds() if control is not None else 0.0)
     reason = ""
     if outcome != "done":
         built = session.lesson is not None
