@@ -297,8 +297,15 @@ def test_the_recorder_feeds_every_history_append_in_order_and_survives_a_broken_
     assert rec.problems == reports
 
 
-def test_a_lesson_without_checkpoints_is_reported_once_and_training_goes_on():
-    session = TrainingSession(ToyLesson, snapshots=False)
+class BrokenCheckpointToy(ToyLesson):
+    def checkpoint_state(self):
+        raise RuntimeError("a bug in the lesson")
+
+
+@pytest.mark.parametrize("lesson,message", [(ToyLesson, "does not save checkpoints"),
+                                            (BrokenCheckpointToy, "RuntimeError: a bug in the lesson")])
+def test_a_lesson_without_checkpoints_is_reported_once_and_training_goes_on(lesson, message):
+    session = TrainingSession(lesson, snapshots=False)
     assert session.wait_idle(30)
     sink, reports = Collect(), []
     rec = RunRecorder(session, [sink], checkpoint_every=5, interval=0.02, report=reports.append)
@@ -309,7 +316,8 @@ def test_a_lesson_without_checkpoints_is_reported_once_and_training_goes_on():
     rec.close("done", 0)
     session.stop()
     assert session.step_count == 30 and sink.checkpoints == []
-    assert len(reports) == 1 and "does not save checkpoints" in reports[0]
+    assert len(reports) == 1 and message in reports[0]
+    assert not [e for e in session.drain_events() if e.kind == "error"]
 
 
 # ---- reading a finished run ---------------------------------------------------------------------------------------

@@ -623,6 +623,7 @@ class RunRecorder:
         self._next_checkpoint = checkpoint_every or 0
         self._last_checkpoint_step: int | None = None
         self._checkpoints_off = False
+        self._skip_noted = False
         self._snapshot_version = -1
         self._last_snapshot_t = -math.inf
         self._notes_seen: dict[int, int] = {}       # id(sink) -> how many of its notes were reported
@@ -716,6 +717,10 @@ class RunRecorder:
             self._next_checkpoint = (step // self.checkpoint_every + 1) * self.checkpoint_every
             if len(self._checkpoints) < 2:          # a slow disk: skip rather than pile up copies of the model
                 self.session.call(self._grab_checkpoint)
+            elif not self._skip_noted:
+                self._skip_noted = True
+                self._problem(f"the checkpoint due at step {step} is skipped: the two before it are still being "
+                              "written (a slow disk); later ones are taken when the disk catches up")
 
     def _grab_checkpoint(self, lesson) -> None:
         """On the worker, between steps: a copy of the model's state."""
@@ -723,9 +728,10 @@ class RunRecorder:
             return
         try:
             state = lesson.checkpoint_state()
-        except NotImplementedError as e:
+        except Exception as e:              # never let a checkpoint stop training (the worker would stop)
             self._checkpoints_off = True
-            self._problem(f"no checkpoints are written: {e}")
+            reason = str(e) if isinstance(e, NotImplementedError) else f"{type(e).__name__}: {e}"
+            self._problem(f"no checkpoints are written: {reason}")
             return
         step = self.session.step_count
         self._last_checkpoint_step = step
