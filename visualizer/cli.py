@@ -5,6 +5,7 @@
     dl-visualizer --lesson ID             open the window on that lesson
     dl-visualizer --lesson ID --headless --steps N [--engine numpy|torch] [--device cpu|cuda]
                   [--set name=value ...] [--export DIR] [--timeout SECONDS] [--threads N]
+                  [--run-dir DIR [--checkpoint-every N]]
 
 Headless runs train with the same TrainingSession (a worker thread) that the GUI runs in its
 training process, with the same CPU threads (``visualizer.core.threads``: 1 unless ``--threads``
@@ -19,9 +20,16 @@ without losing it: training stops after the current step, the final metrics are 
 ``--export``, run.json (with ``"stopped"``: why and at which step) and every plot with data are
 written.  A second Ctrl+C quits at once.
 
-Exit codes: 0 done; 1 the lesson raised an error; 2 bad arguments or settings; 3 the run diverged (data
-so far still exported); 4 export failed; 5 stopped early by --timeout, Ctrl+C or SIGTERM (data so far
-still exported).
+``--run-dir DIR`` writes the run as it trains into a run directory (``visualizer.core.rundir``, README "Run
+directories"): run.json with a heartbeat, the metrics and events as JSON Lines, the latest plot snapshot and a
+timeline of them, and with ``--checkpoint-every N`` a checkpoint every N steps and at the end.  The window
+follows such a folder and may ask the run to pause, resume or stop through DIR/control.json, which the run reads
+about 4 times a second: a pause keeps the steps still owed, a stop is a stop like Ctrl+C (exit code 5).  Under
+torchrun only rank 0 writes it.  A folder another live run writes is refused (exit code 2).
+
+Exit codes: 0 done; 1 the lesson raised an error; 2 bad arguments or settings (or a --run-dir in use); 3 the
+run diverged (data so far still exported); 4 export failed; 5 stopped early by --timeout, Ctrl+C, SIGTERM or
+the window's control file (data so far still exported).
 """
 from __future__ import annotations
 
@@ -69,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dl-visualizer", description="Deep Learning Visualizer: watch models learn.",
                                 epilog="Exit codes: 0 done; 1 the lesson raised an error; 2 bad arguments or "
                                        "settings; 3 the run diverged; 4 export failed; 5 stopped early by "
-                                       "--timeout, Ctrl+C or SIGTERM (data so far still exported).")
+                                       "--timeout, Ctrl+C, SIGTERM or the window's control.json (data so far "
+                                       "still exported).")
     p.add_argument("--list", action="store_true", help="print the lesson ids, one per line, and exit")
     p.add_argument("--lesson", metavar="ID", help="lesson to open (or to train with --headless)")
     p.add_argument("--headless", action="store_true", help="train without a window")
@@ -86,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "it has (default 3600)")
     p.add_argument("--threads", type=_count(1, "threads"), metavar="N",
                    help="CPU threads for NumPy's BLAS and PyTorch (default: 1, as the window's training process)")
+    p.add_argument("--run-dir", metavar="DIR", type=_folder,
+                   help="write the headless run as it trains into DIR (metrics, events, snapshots, run.json), "
+                        "for the window's File -> Open run / Follow run; DIR/control.json pauses or stops it")
+    p.add_argument("--checkpoint-every", type=_count(1, "steps"), metavar="N",
+                   help="with --run-dir: save a checkpoint into DIR/checkpoints every N steps and at the end")
     return p
 
 
@@ -123,15 +137,105 @@ class _StopRequest:
         self._old.clear()
 
 
-def _wait(session, deadline: float, stop: _StopRequest) -> str:
-    """Wait until ``session`` is idle: ``done``, ``timeout`` (past ``deadline``) or ``stopped`` (a signal)."""
-    while not session.is_idle():
+def _wait(session, deadline: float, stop: _StopRequest, control: "_RunControl | None" = None) -> str:
+    """Wait until ``session`` is idle: ``done``, ``timeout`` (past ``deadline``) or ``stopped`` (a signal, or
+    the window through control.json).  With ``control``, poll it meanwhile and go on waiting while paused."""
+    while not session.is_idle() or (control is not None and control.holding()):
+        if control is not None:
+            control.poll(session, stop)
         if stop.reason is not None:
             return "stopped"
         if time.monotonic() >= deadline:
             return "timeout"
         time.sleep(0.01)
     return "done"
+
+
+class _RunControl:
+    """The headless loop's side of a run directory: drains the session's events about 10 times a second and
+    hands them to the recorder (they are kept for the report at the end), and acts on DIR/control.json: pause
+    (the steps still owed are kept), resume, stop (as Ctrl+C)."""
+
+    def __init__(self, recorder, folder: str) -> None:
+        from visualizer.core.rundir import CONTROL_POLL_S, ControlPoller
+
+        self.recorder = recorder
+        self.poller = ControlPoller(folder)
+        self.poll_interval = CONTROL_POLL_S
+        self.events: list = []            # drained here, not yet reported
+        self.paused = False
+        self.target: int | None = None    # the step count the run ends at, once training started
+        self._resume = False              # asked to resume; waits until the paused step has ended
+        self._next_events = self._next_control = 0.0
+        self._paused_s = 0.0
+        self._paused_at: float | None = None
+
+    def paused_seconds(self) -> float:
+        """Seconds spent paused by the window (not training time)."""
+        ongoing = time.perf_counter() - self._paused_at if self._paused_at is not None else 0.0
+        return self._paused_s + ongoing
+
+    def drain(self, session) -> list:
+        """Every session event since the last call (those drained while polling too), oldest first."""
+        new = session.drain_events()
+        self.recorder.add_events(new)
+        out, self.events = self.events + new, []
+        return out
+
+    def holding(self) -> bool:
+        """True while a pause asked through control.json keeps the training steps waiting."""
+        return self.target is not None and (self.paused or self._resume)
+
+    def train(self, session, steps: int) -> None:
+        """Start the run's ``steps`` (or owe them, when paused before training began)."""
+        self.target = session.step_count + steps
+        if not self.paused:
+            session.step(steps)
+
+    def poll(self, session, stop: _StopRequest) -> None:
+        now = time.monotonic()
+        if now >= self._next_events:
+            self._next_events = now + 0.1
+            new = session.drain_events()
+            if new:
+                self.recorder.add_events(new)
+                self.events += new
+        if self._resume and session.is_idle():         # the step under way at the pause has ended
+            self._resume = self.paused = False
+            if self._paused_at is not None:
+                self._paused_s += time.perf_counter() - self._paused_at
+                self._paused_at = None
+            owed = self.target - session.step_count
+            if owed > 0:
+                session.step(owed)
+        if now < self._next_control:
+            return
+        self._next_control = now + self.poll_interval
+        cmd = self.poller.poll()
+        if cmd is None:
+            return
+        step = session.step_count
+        if cmd.command == "stop":
+            message = f"stopped by the window at step {step}"
+            stop.reason = stop.reason or "stopped by the window (control.json)"
+        elif cmd.command == "pause" and (not self.paused or self._resume):     # (cancels a resume not yet applied)
+            message = f"paused by the window at step {step}"
+            self.paused, self._resume = True, False
+            if self.target is not None:
+                session.pause()                    # drops the pending steps; the target keeps them owed
+                if self._paused_at is None:
+                    self._paused_at = time.perf_counter()
+        elif cmd.command == "resume" and self.paused:
+            message = f"resumed by the window at step {step}"
+            if self.target is None:
+                self.paused = False
+            else:
+                self._resume = True
+        else:
+            now_state = "paused" if self.paused else "running"
+            message = f"{cmd.command} from the window ignored: the run is already {now_state}"
+        print(f"note: {message} (control.json seq {cmd.seq})", file=sys.stderr, flush=True)
+        self.recorder.event("control", message, step)
 
 
 def _describe_data(hp) -> str:
@@ -161,8 +265,8 @@ def _print_final_metrics(session) -> None:
             print(f"  {name} = {value:.6g}")
 
 
-def _report_events(session, code: int) -> int:
-    for ev in session.drain_events():
+def _report_events(events, code: int) -> int:
+    for ev in events:
         if ev.kind == "diverged":
             print(f"error: {ev.message}", file=sys.stderr)
             code = EXIT_DIVERGED if code in (EXIT_OK, EXIT_STOPPED) else code
@@ -224,61 +328,147 @@ def _run_headless(args: argparse.Namespace, deadline: float, stop: _StopRequest)
         print(f"note: {note}", file=sys.stderr)
     if stop.reason is not None:
         return _fail(EXIT_STOPPED, f"{stop.reason} before the lesson was built: nothing to keep")
+    try:
+        sinks = _run_sinks(args)
+    except ValueError as e:                    # RunDirectoryError: another live run writes the folder, ...
+        return _fail(EXIT_USAGE, str(e))
 
     threads = apply_threads(choose_threads(args.threads))
     print(f"{lesson_cls.info.id}: {threads.describe()}")
     data = _describe_data(hp)
     if data:
         print(f"{lesson_cls.info.id}: data: {data}")
-    session = TrainingSession(lesson_cls, values, snapshots=False)
-    session.run_notes.update(threads=threads.threads, blas=list(threads.blas), steps_requested=args.steps)
-    code = EXIT_OK
-    t0 = time.perf_counter()
+    recorder = control = None
     try:
-        outcome = _wait(session, deadline, stop)
-        if outcome == "done":
-            for ev in session.drain_events():
-                if ev.kind == "notice":
-                    print(f"note: {ev.message}", file=sys.stderr)
-                elif ev.kind in ("config_error", "error"):
-                    if ev.traceback:
-                        print(ev.traceback, file=sys.stderr)
-                    return _fail(EXIT_USAGE if ev.kind == "config_error" else EXIT_ERROR, ev.message)
-            t0 = time.perf_counter()
-            session.step(args.steps)
-            outcome = _wait(session, deadline, stop)
-        elapsed = time.perf_counter() - t0
-        if outcome != "done":
-            built = session.lesson is not None
-            reason = stop.reason if outcome == "stopped" else f"timed out after {args.timeout:g} s (--timeout)"
-            session.stop_training()
-            grace = time.monotonic() + STOP_GRACE_S
-            if built and _wait(session, grace, _StopRequest()) != "done":
-                print(f"note: the step under way did not end within {STOP_GRACE_S:g} s; exporting without it",
-                      file=sys.stderr)
-            where = f"at step {session.step_count} of {args.steps}" if built else "while building the lesson"
-            print(f"stopped {where}: {reason}", file=sys.stderr)
-            session.run_notes["stopped"] = {"reason": reason, "step": session.step_count, "built": built}
-            code = EXIT_STOPPED
-        code = _report_events(session, code)
-        rate = session.step_count / elapsed if elapsed > 0 and session.step_count else float("nan")
-        print(f"{lesson_cls.info.id}: {session.step_count} steps in {elapsed:.2f} s ({rate:.1f} steps/s), "
-              f"engine {session.applied['engine']} on {session.applied['device']}")
-        _print_final_metrics(session)
-        if args.export:
-            if session.lesson is not None:
-                session.snapshot_now(timeout=STOP_GRACE_S if code == EXIT_STOPPED else 30.0)
-            from visualizer.core.export import ExportError
-            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-            from visualizer.ui.export_all import export_all
-            try:
-                paths = export_all(session, args.export)
-            except ExportError as e:
-                return _fail(EXIT_EXPORT, str(e))
-            print(f"exported {len(paths)} files to {args.export}")
+        # a recorded run needs plot snapshots while it trains: at most once a second, within 3% of the time
+        session = (TrainingSession(lesson_cls, values, snapshots=True, snapshot_budget=0.03, max_snapshot_hz=1.0)
+                   if sinks else TrainingSession(lesson_cls, values, snapshots=False))
+        session.run_notes.update(threads=threads.threads, blas=list(threads.blas), steps_requested=args.steps)
+        if sinks:
+            from visualizer.core.rundir import RunRecorder
+            recorder = RunRecorder(session, sinks, steps_requested=args.steps, world_size=_world_size(),
+                                   checkpoint_every=args.checkpoint_every)
+            recorder.start()
+            if args.run_dir:
+                control = _RunControl(recorder, args.run_dir)
+    finally:
+        if recorder is None:
+            for sink in sinks:
+                getattr(sink, "release", lambda: None)()
+    result: dict[str, int] = {}
+    code: int | None = None
+    try:
+        code = _train(args, session, deadline, stop, recorder, control, result)
         return code
     finally:
         session.stop(5.0 if session.lesson is not None else 0.5)    # a build under way cannot be interrupted
+        if recorder is not None:
+            status = _RUN_STATUS.get(result.get("training", code), "error") if code is not None else "stopped"
+            recorder.close(status, code)
+            if args.run_dir and os.environ.get("RANK", "0") == "0":
+                incomplete = "; incomplete: see the notes above" if recorder.problems else ""
+                print(f"run directory {args.run_dir}: status {status}{incomplete}")
+
+
+_RUN_STATUS = {EXIT_OK: "done", EXIT_STOPPED: "stopped", EXIT_DIVERGED: "diverged", EXIT_ERROR: "error",
+               EXIT_USAGE: "error", EXIT_EXPORT: "done"}
+
+
+def _world_size() -> int:
+    try:
+        return max(1, int(os.environ.get("WORLD_SIZE", "1")))
+    except ValueError:
+        return 1
+
+
+def _run_sinks(args: argparse.Namespace) -> list:
+    """Where the run is recorded while it trains: the run directory (``--run-dir``; only rank 0 under
+    torchrun).  Raises RunDirectoryError (a ValueError) for a folder that cannot be written or is in use."""
+    sinks: list = []
+    if args.run_dir and os.environ.get("RANK", "0") == "0":
+        from visualizer.core.rundir import RunDirectoryError, RunDirectoryWriter
+        writer = RunDirectoryWriter(args.run_dir)
+        try:
+            for note in writer.claim():
+                print(f"note: {note}", file=sys.stderr)
+        except RunDirectoryError as e:
+            raise ValueError(str(e)) from None
+        sinks.append(writer)
+    return sinks
+
+
+def _train(args, session, deadline: float, stop: _StopRequest, recorder, control, result: dict) -> int:
+    """Build, train ``args.steps`` steps, report and export; ``result["training"]``: the exit code before the
+    export (the run directory's status)."""
+    def drain() -> list:
+        if control is not None:
+            return control.drain(session)
+        events = session.drain_events()
+        if recorder is not None:
+            recorder.add_events(events)
+        return events
+
+    lesson_id = session.lesson_cls.info.id
+    code = EXIT_OK
+    t0 = time.perf_counter()
+    outcome = _wait(session, deadline, stop, control)
+    if outcome == "done":
+        for ev in drain():
+            if ev.kind == "notice":
+                print(f"note: {ev.message}", file=sys.stderr)
+            elif ev.kind in ("config_error", "error"):
+                if ev.traceback:
+                    print(ev.traceback, file=sys.stderr)
+                return _fail(EXIT_USAGE if ev.kind == "config_error" else EXIT_ERROR, ev.message)
+        if recorder is not None:
+            recorder.attach()                   # the build made a new history
+            recorder.refresh_info()
+        t0 = time.perf_counter()
+        if control is not None:
+            control.train(session, args.steps)
+        else:
+            session.step(args.steps)
+        outcome = _wait(session, deadline, stop, control)
+    elapsed = time.perf_counter() - t0 - (control.paused_seconds() if control is not None else 0.0)
+    reason = ""
+    if outcome != "done":
+        built = session.lesson is not None
+        reason = stop.reason if outcome == "stopped" else f"timed out after {args.timeout:g} s (--timeout)"
+        session.stop_training()
+        grace = time.monotonic() + STOP_GRACE_S
+        if built and _wait(session, grace, _StopRequest()) != "done":
+            print(f"note: the step under way did not end within {STOP_GRACE_S:g} s; exporting without it",
+                  file=sys.stderr)
+        where = f"at step {session.step_count} of {args.steps}" if built else "while building the lesson"
+        print(f"stopped {where}: {reason}", file=sys.stderr)
+        reason = f"stopped {where}: {reason}"
+        session.run_notes["stopped"] = {"reason": reason, "step": session.step_count, "built": built}
+        code = EXIT_STOPPED
+    code = _report_events(drain(), code)
+    rate = session.step_count / elapsed if elapsed > 0 and session.step_count else float("nan")
+    print(f"{lesson_id}: {session.step_count} steps in {elapsed:.2f} s ({rate:.1f} steps/s), "
+          f"engine {session.applied['engine']} on {session.applied['device']}")
+    _print_final_metrics(session)
+    if (args.export or recorder is not None) and session.lesson is not None:
+        session.snapshot_now(timeout=STOP_GRACE_S if code == EXIT_STOPPED else 30.0)
+    if recorder is not None:
+        recorder.final_checkpoint()
+        if code == EXIT_OK:
+            recorder.event("done", f"done: {session.step_count} steps in {elapsed:.2f} s")
+        elif code == EXIT_STOPPED:
+            recorder.event("stopped", reason)
+        recorder.refresh_info()
+    result["training"] = code
+    if args.export:
+        from visualizer.core.export import ExportError
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        from visualizer.ui.export_all import export_all
+        try:
+            paths = export_all(session, args.export)
+        except ExportError as e:
+            return _fail(EXIT_EXPORT, str(e))
+        print(f"exported {len(paths)} files to {args.export}")
+    return code
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -294,7 +484,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.headless:
         if not args.lesson:
             return _fail(EXIT_USAGE, "--headless needs --lesson ID (see --list)")
+        if args.checkpoint_every and not args.run_dir:
+            return _fail(EXIT_USAGE, "--checkpoint-every needs --run-dir DIR (the checkpoints go into DIR/checkpoints)")
         return run_headless(args)
+    if args.run_dir or args.checkpoint_every:
+        return _fail(EXIT_USAGE, "--run-dir and --checkpoint-every are for --headless runs")
     if args.lesson:
         from visualizer.core import registry
         known = registry.infos()                   # the window imports the lesson when it opens it

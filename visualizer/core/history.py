@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -120,9 +121,22 @@ class MetricHistory:
         self.version = 0
         self._epoch = _EpochSums()           # training metrics of the epoch under way
         self._last_epoch: dict | None = None  # epoch_means() of the last complete epoch
+        self._listeners: tuple[Callable[[int, dict[str, float]], None], ...] = ()
+
+    def add_listener(self, fn: Callable[[int, dict[str, float]], None]) -> None:
+        """Call ``fn(step, metrics)`` after every :meth:`append` (so after every training flush and
+        evaluation), on the appending thread, after the lock is released.  ``fn`` must be quick and must not
+        change ``metrics``; a run directory's recorder only queues them."""
+        with self._lock:
+            self._listeners = (*self._listeners, fn)
+
+    def remove_listener(self, fn: Callable[[int, dict[str, float]], None]) -> None:
+        """Stop calling ``fn``; nothing happens if it was not added."""
+        with self._lock:
+            self._listeners = tuple(f for f in self._listeners if f != fn)
 
     def append(self, step: int, metrics: dict[str, float]) -> None:
-        """Record ``metrics`` (name -> float) at ``step``."""
+        """Record ``metrics`` (name -> float) at ``step``, then tell the listeners."""
         with self._lock:
             for name, value in metrics.items():
                 s = self._series.get(name)
@@ -130,6 +144,8 @@ class MetricHistory:
                     s = self._series[name] = DecimatingSeries(self.capacity)
                 s.append(float(step), float(value))
             self.version += 1
+        for fn in self._listeners:          # an immutable tuple: adding or removing one never disturbs this
+            fn(step, metrics)
 
     def record_training(self, first_step: int, last_step: int, metrics: dict[str, float]) -> None:
         """Record training ``metrics`` (name -> float: each the mean over steps ``first_step`` ..
