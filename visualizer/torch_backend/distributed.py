@@ -73,10 +73,6 @@ class Placement:
     flush_every: int | None = None
     exit_at: tuple[int, int] | None = None
 
-    @property
-    def distributed(self) -> bool:
-        return self.world_size > 1 or group_ready()
-
     def shard(self, n: int, seed: int) -> np.ndarray:
         """This process's rows of a training set of ``n``: ``n // world_size`` indices (int64, sorted) of one
         permutation drawn from ``seed`` (the same on every process), so the shards are disjoint and together
