@@ -373,7 +373,7 @@ def run_distributed(args: argparse.Namespace, body: Callable[[argparse.Namespace
     except Exception as e:                       # noqa: BLE001 - a rendezvous that failed: say so, exit
         print(f"error: rank {p.rank}: could not join the process group ({type(e).__name__}: {e})", file=sys.stderr)
         return EXIT_ERROR
-    quiet = None
+    quiet, stdout = None, sys.stdout
     try:
         gathered: list[Any] = [None] * p.world_size
         try:
@@ -410,7 +410,7 @@ def run_distributed(args: argparse.Namespace, body: Callable[[argparse.Namespace
         return code
     finally:
         if quiet is not None:
-            sys.stdout = sys.__stdout__
+            sys.stdout = stdout
             quiet.close()
         _placement = Placement()
         if group_ready():
