@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -107,8 +108,9 @@ def test_a_rank_that_dies_ends_the_run_with_a_message_and_the_data_so_far_kept(t
     r = _torchrun(["--lesson", "dcgan", "--steps", "200", "--export", str(out)], DLVIS_DDP_TEST_EXIT="1:8")
     assert r.returncode != 0
     assert "rank 1: exiting at step 8" in r.stderr
-    assert "error: rank 0: rank 1 stopped responding or exited: the process group failed during step 8" in r.stderr, \
-        r.stderr
+    # rank 0 notices in step 8's all-reduce, or, if torchrun's SIGTERM stopped it first, by its end-of-run check
+    assert re.search(r"error: rank 0: rank 1 stopped responding or exited: the process group failed "
+                     r"(during step 8|after step 7) \(", r.stderr), r.stderr
     assert r.stdout.count("final metrics") == 1, r.stdout             # what rank 0 had is printed ...
     assert "dcgan: 7 steps in" in r.stdout
     assert (out / "losses.csv").exists() and (out / "run.json").exists()   # ... and exported

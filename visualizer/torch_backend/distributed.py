@@ -140,7 +140,7 @@ def group_ready() -> bool:
     return dist.is_available() and dist.is_initialized()
 
 
-def record_failure(step: int, error: BaseException) -> ProcessGroupFailed:
+def record_failure(step: int, error: BaseException, when: str = "during") -> ProcessGroupFailed:
     """The :class:`ProcessGroupFailed` to raise for ``error`` in a collective at ``step``; remembered so the end
     of the run can say it again.  Names the peer when there is only one other process."""
     global _failure
@@ -152,7 +152,7 @@ def record_failure(step: int, error: BaseException) -> ProcessGroupFailed:
     text = " ".join(str(error).split())
     if len(text) > 300:
         text = text[:300] + " ..."
-    message = (f"{who}: the process group failed during step {step} ({type(error).__name__}: {text}); "
+    message = (f"{who}: the process group failed {when} step {step} ({type(error).__name__}: {text}); "
                f"the run ends here and keeps its data so far")
     if _failure is None:
         _failure = message
@@ -197,15 +197,15 @@ def wrap(module: torch.nn.Module, device: torch.device) -> torch.nn.Module:
 
 
 def all_reduce_mean(values: torch.Tensor, step: int) -> torch.Tensor:
-    """The mean over the processes of ``values`` (1-D, on this process's device); one all_reduce.  After a
-    failure (or without a process group) the local values.  Raises ProcessGroupFailed when the collective
-    fails."""
+    """The mean over the processes of ``values`` (1-D, on this process's device) after ``step``; one all_reduce.
+    After a failure (or without a process group) the local values.  Raises ProcessGroupFailed when the
+    collective fails."""
     if not group_ready() or failed():
         return values
     try:
         dist.all_reduce(values, op=dist.ReduceOp.SUM)
     except (RuntimeError, dist.DistError) as e:
-        raise record_failure(step, e) from e
+        raise record_failure(step, e, when="after") from e
     return values / dist.get_world_size()
 
 
@@ -339,7 +339,7 @@ def _probe_peers(p: Placement, timeout_s: float) -> None:
         dist.monitored_barrier(timeout=datetime.timedelta(seconds=min(timeout_s, PROBE_TIMEOUT_S)),
                                wait_all_ranks=True)
     except (RuntimeError, dist.DistError) as e:
-        record_failure(_step, e)
+        record_failure(_step, e, when="after")
 
 
 def _init_group(p: Placement, device: str, timeout_s: float) -> None:
