@@ -31,6 +31,11 @@
     with every layer x head copied to the host); overhead = visualized / bare - 1 (target <= 10 %).
     ``--bert-size tiny`` (and every dry run) uses a 2-layer, H = 64 BERT instead, so the path runs on a CPU;
     ``--only bert --bert-size tiny`` times it on the CPU when there is no CUDA device.
+(f) ddp: ``torchrun --standalone --nproc-per-node 1 -m visualizer.cli --headless --lesson dcgan --device cuda``
+    (one process, NCCL, the model under DistributedDataParallel; issue #19): the training steps/s the CLI reports,
+    without and with ``--run-dir DIR`` (a fresh folder per run), alternating, median of 3 rounds; the ratio of
+    step times with / without (target <= 1.05).  A dry run launches the same commands on the CPU (gloo) for 3
+    steps.
 
 Without a CUDA device it prints "no CUDA device: nothing measured" and exits 0.  ``--dry-run`` runs the same code
 on the CPU for 2-3 steps of each measurement (no timing worth reading), so a test can check the script still
@@ -39,11 +44,16 @@ listed as skipped.
 
 Usage:  python -m benchmarks.gpu_check [--dry-run] [--only engines,lessons,precision,vgg,bert] [--lessons id,id]
                                        [--budget-s 450] [--sync-steps 50] [--bert-size base|tiny]
+      (sections: engines, lessons, precision, vgg, bert, ddp)
 """
 from __future__ import annotations
 
 import argparse
 import gc
+import os
+import re
+import subprocess
+import tempfile
 import statistics
 import sys
 import time
@@ -54,7 +64,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-SECTIONS = ("engines", "lessons", "precision", "vgg", "bert")
+SECTIONS = ("engines", "lessons", "precision", "vgg", "bert", "ddp")
 BOOK_VARIANTS = ("ssd@ssd300", "pspnet@pspnet50", "openpose@openpose",   # the book-size models (issue #16)
                  "video@eco_lite")                                          # and ECO-Lite (issue #18)
 # Settings a book entry needs besides its variant: ECO-Lite as the book runs it, 16 segments of 224 px frames
@@ -62,6 +72,7 @@ BOOK_VARIANTS = ("ssd@ssd300", "pspnet@pspnet50", "openpose@openpose",   # the b
 VARIANT_SETTINGS = {"video@eco_lite": {"segments": 16, "frames": 16, "batch_size": 8, "amp": True, "clips": 240}}
 APP_SNAPSHOT_BUDGET = 0.05        # visualizer.ui.lesson_view.SNAPSHOT_BUDGET (not imported here: it is Qt)
 OVERHEAD_TARGET = 0.10
+RUN_DIR_TARGET = 1.05             # (f) step time with --run-dir / without, under torchrun
 
 
 @dataclass
@@ -506,6 +517,61 @@ def measure_bert(s: Settings, size: str = "base") -> list[Row]:
 
 
 # ------------------------------------------------------------------------------------------------ #
+# ------------------------------------------------------------------------------------------------ #
+# (f) ddp: torchrun with one process, with and without a run directory
+# ------------------------------------------------------------------------------------------------ #
+_RATE = re.compile(r": (\d+) steps in ([\d.]+) s \(([\d.]+) steps/s\)")
+
+
+def torchrun_rate(s: Settings, lesson: str, steps: int, extra: list[str]) -> float:
+    """Training steps/s that ``torchrun --nproc-per-node 1 -m visualizer.cli --headless`` reports for ``lesson``
+    on ``s.device`` (NCCL on CUDA, gloo on the CPU).  Raises RuntimeError with the run's last lines if it fails."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR",
+                                                            "MASTER_PORT")}
+    env.update(OMP_NUM_THREADS="1", QT_QPA_PLATFORM="offscreen",
+               PYTHONPATH=root + os.pathsep + env.get("PYTHONPATH", ""))
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "1",
+           "-m", "visualizer.cli", "--headless", "--lesson", lesson, "--steps", str(steps), "--device", s.device,
+           *extra]
+    r = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=max(60.0, s.left()))
+    m = _RATE.search(r.stdout)
+    if r.returncode != 0 or m is None:
+        tail = " | ".join((r.stdout + r.stderr).strip().splitlines()[-3:])
+        raise RuntimeError(f"exit {r.returncode}: {tail[-300:]}")
+    return float(m.group(3))
+
+
+def measure_ddp(s: Settings, lesson: str = "dcgan") -> list[Row]:
+    """(f): step time of a one-process torchrun (DDP) run of ``lesson`` without and with ``--run-dir``."""
+    steps, rounds = (3, 1) if s.dry else (1500, 3)
+    backend = "nccl" if s.device == "cuda" else "gloo"
+    print(f"\n(f) ddp: torchrun --nproc-per-node 1 ({backend}), {lesson} on {s.device}, {steps} steps per run, "
+          f"{rounds} rounds alternating without / with --run-dir")
+    rates: dict[str, list[float]] = {"without": [], "with": []}
+    from visualizer.cli import build_parser
+
+    if "--run-dir" not in build_parser()._option_string_actions:      # the run directory's CLI flag (issue #19)
+        rate = torchrun_rate(s, lesson, steps, [])
+        return [Row("ddp", f"{lesson}, 1 process, {backend}", f"without --run-dir {rate:.1f} steps/s; with: this "
+                    "CLI has no --run-dir", f"<= {RUN_DIR_TARGET:.2f}x", "ERROR")]
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(rounds):
+            if s.left() <= 0:
+                break
+            rates["without"].append(torchrun_rate(s, lesson, steps, []))
+            rates["with"].append(torchrun_rate(s, lesson, steps, ["--run-dir", os.path.join(tmp, f"run{i}")]))
+            print(f"  round {i + 1}: {rates['without'][-1]:.1f} / {rates['with'][-1]:.1f} steps/s", flush=True)
+    if not rates["with"]:
+        return [Row("ddp", f"{lesson}, 1 process, {backend}", "skipped: no time left", verdict="SKIP")]
+    bare, written = statistics.median(rates["without"]), statistics.median(rates["with"])
+    ratio = bare / written                             # step time with / without
+    verdict = "dry" if s.dry else "PASS" if ratio <= RUN_DIR_TARGET else "FAIL"
+    return [Row("ddp", f"{lesson}, 1 process, {backend}",
+                f"{bare:.1f} steps/s without --run-dir, {written:.1f} with: step time {ratio:.3f}x",
+                f"<= {RUN_DIR_TARGET:.2f}x", verdict, details={"without": bare, "with": written, "ratio": ratio})]
+
+
 def print_summary(rows: list[Row], device_name: str) -> None:
     print(f"\nSummary ({device_name})")
     width = max([len(r.item) for r in rows] + [10])
@@ -564,9 +630,10 @@ def main(argv: list[str] | None = None) -> int:
     rows: dict[str, list[Row]] = {}
     runners = {"engines": lambda: measure_engines(s), "precision": lambda: measure_precision(s),
                "vgg": lambda: measure_vgg(s), "bert": lambda: measure_bert(s, args.bert_size),
+               "ddp": lambda: measure_ddp(s),
                "lessons": lambda: measure_lessons(args.lessons.split(",") if args.lessons
                                                   else torch_lessons() + list(BOOK_VARIANTS), s)}
-    for name in ("engines", "precision", "vgg", "bert", "lessons"):    # the short, bounded ones first
+    for name in ("engines", "precision", "vgg", "bert", "ddp", "lessons"):    # the short, bounded ones first
         if name not in sections:
             continue
         try:

@@ -282,7 +282,15 @@ def _report_events(events, code: int) -> int:
 
 def run_headless(args: argparse.Namespace) -> int:
     """Train ``args.lesson`` for ``args.steps`` steps without a window; export if asked.  Returns an exit code
-    (see the module doc).  A timeout or a signal stops training and keeps what the run has."""
+    (see the module doc).  A timeout or a signal stops training and keeps what the run has.  Started by torchrun
+    (its RANK and WORLD_SIZE are set): one process of a DDP run, see ``visualizer.torch_backend.distributed``."""
+    if "RANK" in os.environ and "WORLD_SIZE" in os.environ:
+        from visualizer.torch_backend.distributed import run_distributed
+        return run_distributed(args, _run_headless_process)
+    return _run_headless_process(args)
+
+
+def _run_headless_process(args: argparse.Namespace) -> int:
     deadline = time.monotonic() + args.timeout
     stop = _StopRequest().install()
     try:

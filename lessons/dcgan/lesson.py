@@ -107,6 +107,7 @@ class DCGANLesson(Lesson):
     narrative = NARRATIVE
     view_params = frozenset({"grid", "interp_a", "interp_b", "interpolation", "interp_steps"})
     eval_every = 25
+    supports_ddp = True          # under torchrun: G and D in DDP, each process on its shard (see d_losses)
 
     def __init__(self, hp, context=None) -> None:
         super().__init__(hp, context)
@@ -137,7 +138,8 @@ class DCGANLesson(Lesson):
                                    betas=(hp["beta1"], 0.999), lr_names=("g_lr", "d_lr"), beta1_name="beta1",
                                    device=hp["device"], seed=hp["seed"] + 3, cpu_threads=hp["cpu_threads"])
         record_grad_norm(self.trainer, "G", "g_grad_norm")
-        self.x = torch.as_tensor(self.data.images).to(self.trainer.device)               # (N, C, S, S)
+        # (N, C, S, S); under torchrun this process's disjoint shard (N // world_size images)
+        self.x = self.trainer.shard(torch.as_tensor(self.data.images), hp["seed"]).to(self.trainer.device)
         cpu = torch.Generator().manual_seed(hp["seed"] + 2)
         self.fixed_z = torch.randn(N_FIXED, hp["z_dim"], generator=cpu).to(self.trainer.device)   # (64, z_dim)
 
@@ -148,12 +150,15 @@ class DCGANLesson(Lesson):
     # ---- training: one D update, then one G update (Ogawa ch. 5.1, ``train_model``) ----------------------
     def d_losses(self, batch, step):
         """D minimizes BCE(D(x), 1) + BCE(D(G(z)), 0) on a real batch and a fake batch (logits: the sigmoid is
-        inside the loss).  The fakes are detached: this update changes only D."""
+        inside the loss).  The fakes are detached: this update changes only D.  Under torchrun G and D run
+        through their DDP wrappers (``trainer.synced``): D's gradients are averaged over the processes in this
+        phase's backward, G's in the G phase's (G's forward is here; DDP waits for the backward that reaches
+        it), and each process draws batch_size / world_size images of its own shard."""
         import torch
         import torch.nn.functional as F
 
-        G, D, gen = self.trainer.modules["G"], self.trainer.modules["D"], self.trainer.generator
-        n = self.hp["batch_size"]
+        G, D, gen = self.trainer.synced["G"], self.trainer.synced["D"], self.trainer.generator
+        n = self.trainer.local_batch(self.hp["batch_size"])
         idx = torch.randint(0, len(self.x), (n,), device=self.x.device, generator=gen)
         real = self.x[idx]                                                              # (B, C, S, S)
         z = torch.randn(n, self.hp["z_dim"], device=self.x.device, generator=gen)     # (B, z_dim)
@@ -166,7 +171,12 @@ class DCGANLesson(Lesson):
 
     def g_losses(self, batch, step):
         """G minimizes BCE(D(G(z)), 1) = −log D(G(z)) (non-saturating) or the minimax log(1 − D(G(z))), on the
-        same fakes, back-propagated through the just-updated D into G."""
+        same fakes, back-propagated through the just-updated D into G.
+
+        D is the plain module, not its DDP wrapper: this backward also fills D's .grad, which only the next D
+        phase's zero_grad clears (D's optimizer does not step here), so averaging it over the processes would
+        be a wasted all-reduce; DDP ignores gradients of a module that had no forward through its wrapper since
+        its last backward.  G's gradient (through D into the fakes) is averaged by G's wrapper."""
         import torch
         import torch.nn.functional as F
 

@@ -109,6 +109,7 @@ class VAELesson(Lesson):
     narrative = NARRATIVE
     view_params = frozenset({"grid_size"})
     eval_every = 25
+    supports_ddp = True          # under torchrun: the VAE in DDP, each process on its shard of the training set
 
     def __init__(self, hp, context=None) -> None:
         super().__init__(hp, context)
@@ -128,7 +129,8 @@ class VAELesson(Lesson):
                                     hyper={"lr": TorchTrainer.param_group_setter("main", "lr")})
         self.vae = VAEReadout(self.trainer.modules["model"], self.data.x_train, self.data.x_val[:VAL_LIMIT],
                               hp["seed"], N_SAMPLES)
-        self.batches = DeviceBatches(self.vae.x_train, self.rng)
+        # torchrun: this process's shard of the training set
+        self.batches = DeviceBatches(self.trainer.shard(self.vae.x_train, hp["seed"]), self.rng)
         self.eval_every = self._eval_interval()
         self.collapse = PosteriorCollapse()
         self.last_kl_dim = np.zeros(hp["latent_dim"])
@@ -164,7 +166,7 @@ class VAELesson(Lesson):
         return max(1, round(self.steps_per_epoch / 2))             # twice per epoch
 
     def next_batch(self):
-        return self.batches.next(self.hp["batch_size"])
+        return self.batches.next(self.trainer.local_batch(self.hp["batch_size"]))      # global / world_size
 
     # ---- training --------------------------------------------------------------------------------
     def train_step(self, step: int) -> None:
@@ -177,7 +179,8 @@ class VAELesson(Lesson):
         import torch
         from lessons.vae.net_torch import vae_losses
         eps = torch.randn(len(x), self.hp["latent_dim"], generator=self.trainer.generator, device=x.device)
-        out = vae_losses(self.trainer.modules["model"], x, eps, float(self.hp["beta"]))
+        out = vae_losses(self.trainer.modules["model"], x, eps, float(self.hp["beta"]),
+                         self.trainer.synced["model"])                         # torchrun: through DDP
         kl_dim = out["kl_dim"].detach()
         self._kl_sum = kl_dim.clone() if self._kl_sum is None else self._kl_sum + kl_dim
         self._kl_steps += 1

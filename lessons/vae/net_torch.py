@@ -95,6 +95,12 @@ class TorchVAE(nn.Module):
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         return self.decoder(z)                                                         # (B, D) logits
 
+    def forward(self, x: torch.Tensor, eps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One training pass: x (B, D), noise ε (B, J) -> μ, log σ² (B, J) and the logits (B, D) of the sample
+        z = μ + σ ⊙ ε.  A forward() so DistributedDataParallel sees it."""
+        mu, logvar = self.encode(x)
+        return mu, logvar, self.decode(reparameterize(mu, logvar, eps))
+
 
 def seeded_vae(cfg: VAEConfig, seed: int) -> TorchVAE:
     """A TorchVAE whose initial weights depend only on ``seed`` (PyTorch's global generator is left as it was)."""
@@ -103,12 +109,12 @@ def seeded_vae(cfg: VAEConfig, seed: int) -> TorchVAE:
         return TorchVAE(cfg)
 
 
-def vae_losses(model: TorchVAE, x: torch.Tensor, eps: torch.Tensor, beta: float) -> dict[str, torch.Tensor]:
+def vae_losses(model: TorchVAE, x: torch.Tensor, eps: torch.Tensor, beta: float,
+               net: nn.Module | None = None) -> dict[str, torch.Tensor]:
     """Loss terms of a batch x (B, D) with noise ε (B, J): recon, kl (means over the batch, nats per image),
-    kl_dim (J,), loss = recon + β·kl (all device tensors, differentiable)."""
-    mu, logvar = model.encode(x)
-    z = reparameterize(mu, logvar, eps)                                             # (B, J)
-    logits = model.decode(z)                                                        # (B, D)
+    kl_dim (J,), loss = recon + β·kl (all device tensors, differentiable).  net: what runs ``model``'s forward
+    (its DistributedDataParallel wrapper under torchrun, so the gradients are averaged); default ``model``."""
+    mu, logvar, logits = (net or model)(x, eps)                                     # (B, J), (B, J), (B, D)
     recon = reconstruction_nll(logits, x, model.cfg.likelihood).mean()
     kl_dim = kl_per_dim(mu, logvar).mean(dim=0)                                     # (J,)
     kl = kl_dim.sum()

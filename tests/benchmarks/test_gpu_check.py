@@ -29,7 +29,8 @@ def test_measure_lesson_on_a_kit_lesson():
 def test_dry_run_covers_every_section_and_survives_a_broken_lesson(capsys):
     lessons = gpu_check.torch_lessons()
     assert lessons, "no lesson trains on torch?"
-    assert gpu_check.main(["--dry-run", "--lessons", ",".join(lessons + ["no_such_lesson"])]) == 0
+    others = ",".join(x for x in gpu_check.SECTIONS if x != "ddp")     # ddp (torchrun launches): its own test
+    assert gpu_check.main(["--dry-run", "--only", others, "--lessons", ",".join(lessons + ["no_such_lesson"])]) == 0
     out = capsys.readouterr().out
     summary = out[out.index("\nSummary"):]
     assert "(section)" not in summary                         # no section crashed
@@ -57,3 +58,17 @@ def test_the_eco_lite_entry_runs_at_a_tiny_size_on_the_cpu():
     r = gpu_check.measure_lesson(registry.get("video"), dry_settings(),
                                  {"variant": "eco_lite", "segments": 2, "frames": 2, "batch_size": 1, "clips": 48})
     assert r["steps"] == 2 and r["bare_ms"] > 0 and r["visual_ms"] > 0      # (one snapshot is taken before timing)
+
+
+def test_the_ddp_section_launches_torchrun_on_the_cpu(capsys):
+    """(f): one torchrun process (gloo on the CPU in a dry run) trains dcgan; with --run-dir when the CLI has it."""
+    from visualizer.cli import build_parser
+    assert gpu_check.main(["--dry-run", "--only", "ddp"]) == 0
+    out = capsys.readouterr().out
+    summary = out[out.index("\nSummary"):]
+    assert "(f) ddp: torchrun --nproc-per-node 1 (gloo), dcgan on cpu, 3 steps per run" in out
+    assert "\nddp        dcgan, 1 process, gloo" in summary
+    if "--run-dir" in build_parser()._option_string_actions:
+        assert "steps/s without --run-dir" in summary and "dry" in summary
+    else:
+        assert "with: this CLI has no --run-dir" in summary

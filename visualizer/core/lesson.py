@@ -181,6 +181,10 @@ class Lesson:
     view_params: ClassVar[frozenset[str]] = frozenset()
     # True where both engines train the same model with matching gradient names (the "Compare engines" switch).
     engine_comparison: ClassVar[bool] = False
+    # True where the torch model trains under torchrun (DistributedDataParallel): the lesson runs its training
+    # forwards through ``trainer.synced`` and draws its batches with ``trainer.shard`` / ``trainer.local_batch``
+    # (visualizer.torch_backend.distributed).
+    supports_ddp: ClassVar[bool] = False
 
     # The kit: most lessons set ``self.trainer`` in __init__ (a NumpyTrainer or a TorchTrainer) and write only
     # ``next_batch``; training, live optimizer settings, checkpoints and gradients delegate to it.
@@ -227,6 +231,12 @@ class Lesson:
     def metrics_on_device(self) -> bool:
         """True when metrics accumulate on a GPU: the session then flushes at its redraw rate, not per step."""
         return isinstance(self.trainer, Trainer) and self.trainer.device_type != "cpu"
+
+    @property
+    def flush_every(self) -> int | None:
+        """Steps between metric flushes when every process of a distributed run must flush at the same steps
+        (the flush all-reduces): the trainer's ``flush_every``; None: the session's own schedule."""
+        return getattr(self.trainer, "flush_every", None)
 
     def next_batch(self) -> Any:
         """The next training batch for the trainer (None when the trainer draws its own, e.g. on the device)."""

@@ -616,6 +616,8 @@ class TrainingSession(SessionReadout):
         # read at the redraw rate and before an evaluation, so no step waits for the host
         device = lesson.metrics_on_device and self.twin is None
         due = not device or eval_due or time.perf_counter() - self._last_flush_t >= DEVICE_FLUSH_INTERVAL
+        if (every := lesson.flush_every) is not None and self.twin is None:
+            due = eval_due or step % every == 0      # torchrun: a flush all-reduces, at the same steps everywhere
         metrics = lesson.flush() if due else None
         if due:
             self._last_flush_t = time.perf_counter()

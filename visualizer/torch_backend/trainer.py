@@ -7,6 +7,10 @@ back-propagates the phase's loss (through a GradScaler on CUDA), steps the optim
 tensor, detached, to a device-side sum.  Nothing is copied to the host until :meth:`TorchTrainer.flush`,
 which the session calls at its redraw rate: one ``.tolist()`` per flush, no host sync per step.
 
+Under torchrun (``visualizer.torch_backend.distributed``) every module is also wrapped in
+DistributedDataParallel (``trainer.synced``), the generator is seeded per process, and :meth:`TorchTrainer.flush`
+averages the window over the processes with one all_reduce, at the steps ``trainer.flush_every`` names.
+
 Imports torch: import only on a lesson's build path.
 """
 from __future__ import annotations
@@ -22,6 +26,7 @@ from visualizer.core.checkpoint import check_state
 from visualizer.core.errors import LessonConfigError
 from visualizer.core.threads import training_threads
 from visualizer.core.trainer import MetricWindow, Trainer
+from visualizer.torch_backend import distributed
 from visualizer.torch_backend.device import resolve_device
 
 LossFn = Callable[[Any, int], Mapping[str, "torch.Tensor | float"]]
@@ -55,7 +60,14 @@ class TorchTrainer(Trainer):
     noise the lesson draws there.  cpu_threads: torch's intra-op threads on the CPU, pinned while this trainer
     lives; "auto": the count chosen for this training process (visualizer.core.threads: 1 per process unless
     ``--threads`` says otherwise).  hyper: live setting name -> setter(trainer, value); see
-    :meth:`param_group_setter`."""
+    :meth:`param_group_setter`.
+
+    Distributed (a process of a torchrun job, :func:`visualizer.torch_backend.distributed.placement`):
+    ``synced`` maps each name to its module under DistributedDataParallel (gradients averaged over the
+    processes in ``backward``), on ``cuda:LOCAL_RANK`` on CUDA; ``modules`` keep the plain modules (checkpoints,
+    hooks and pictures use them; a forward through a plain module is not synchronized).  A lesson runs its
+    training forwards through ``synced`` and draws batches with :meth:`shard` and :meth:`local_batch`.
+    ``flush_every``: steps between flushes every process must agree on (None: a single process)."""
 
     def __init__(self, modules: Mapping[str, nn.Module] | nn.Module,
                  optimizers: Mapping[str, Callable[[Mapping[str, nn.Module]], torch.optim.Optimizer]] | Callable,
@@ -64,6 +76,10 @@ class TorchTrainer(Trainer):
                  hyper: Mapping[str, Callable[["TorchTrainer", Any], None]] | None = None,
                  cpu_threads: int | str | None = "auto") -> None:
         self.device = device if isinstance(device, torch.device) else resolve_device(device)
+        self.placement = distributed.placement()
+        ddp = self.placement.world_size > 1 or distributed.group_ready()
+        if ddp and self.device.type == "cuda" and self.device.index is None:
+            self.device = torch.device("cuda", self.placement.local_rank)
         self.device_type = self.device.type
         if cpu_threads == "auto":
             cpu_threads = training_threads()
@@ -73,6 +89,12 @@ class TorchTrainer(Trainer):
         if isinstance(modules, nn.Module):
             modules = {"model": modules}
         self.modules = {k: m.to(self.device) for k, m in modules.items()}
+        # under torchrun: DDP wrappers (their construction broadcasts rank 0's weights and buffers)
+        self.ddp = distributed.group_ready()
+        self.synced: dict[str, nn.Module] = ({k: distributed.wrap(m, self.device) for k, m in self.modules.items()}
+                                             if self.ddp else dict(self.modules))
+        self.flush_every: int | None = self.placement.flush_every if self.ddp else None
+        self._step = 0
         if callable(optimizers) and not isinstance(optimizers, Mapping):
             optimizers = {"main": optimizers}
         self.optimizers = {k: make(self.modules) for k, make in optimizers.items()}
@@ -83,7 +105,7 @@ class TorchTrainer(Trainer):
         self.phases = phases
         self.amp = bool(amp) and self.device_type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda") if self.amp else None
-        self.generator = torch.Generator(device=self.device).manual_seed(int(seed))
+        self.generator = torch.Generator(device=self.device).manual_seed(self.placement.generator_seed(int(seed)))
         self._hyper = dict(hyper or {})
         self.hyper_names = frozenset(self._hyper)
         self._sums: dict[str, torch.Tensor] = {}
@@ -105,8 +127,36 @@ class TorchTrainer(Trainer):
             if m.training != mode:
                 m.train(mode)
 
+    # ---- distributed -----------------------------------------------------------------------------------
+    def shard(self, rows: "torch.Tensor | np.ndarray", seed: int) -> "torch.Tensor | np.ndarray":
+        """This process's disjoint share of a training set ``rows`` (N, ...): ``N // world_size`` rows chosen
+        by ``seed`` (``Placement.shard``); all of ``rows`` in a single process."""
+        if self.placement.world_size == 1:
+            return rows
+        idx = self.placement.shard(len(rows), seed)
+        return rows[torch.as_tensor(idx, device=rows.device)] if isinstance(rows, torch.Tensor) else rows[idx]
+
+    def local_batch(self, global_batch: int) -> int:
+        """Rows this process draws of a global batch (``global_batch / world_size``).  Raises LessonConfigError
+        when it does not split evenly."""
+        return self.placement.local_batch(int(global_batch))
+
     def step(self, batch: Any, step: int) -> None:
-        """Run every due phase on ``batch``; add the returned tensors to the device sums (no host sync)."""
+        """Run every due phase on ``batch``; add the returned tensors to the device sums (no host sync).
+        Under torchrun a failed gradient all-reduce raises ProcessGroupFailed."""
+        self._step = step
+        if not self.ddp:
+            self._step_phases(batch, step)
+            return
+        self.placement.before_step(step)
+        try:
+            self._step_phases(batch, step)
+        except (RuntimeError, torch.distributed.DistError) as e:
+            if distributed.is_collective_error(e):
+                raise distributed.record_failure(step, e) from e
+            raise
+
+    def _step_phases(self, batch: Any, step: int) -> None:
         self._pin_threads()
         self.train(True)
         for phase in self.phases:
@@ -157,7 +207,12 @@ class TorchTrainer(Trainer):
                 self.host.add({k: v})
 
     def flush(self) -> dict[str, float]:
-        """Means since the last flush: one device-to-host copy for all device metrics."""
+        """Means since the last flush: one device-to-host copy for all device metrics.  Under torchrun the means
+        of every process, averaged with one all_reduce (every process has the same steps in its window, so this
+        is the mean over the global batch); raises ProcessGroupFailed if it fails, and gives this process's own
+        means after that."""
+        if self.ddp:
+            return self._flush_averaged()
         out = self.host.flush()
         if self._sums:
             names = list(self._sums)
@@ -166,6 +221,22 @@ class TorchTrainer(Trainer):
             self._sums.clear()
             self._counts.clear()
         return out
+
+    def _flush_averaged(self) -> dict[str, float]:
+        host = self.host.flush()
+        names = sorted(set(host) | set(self._sums))            # the same names, in the same order, everywhere
+        if not names:
+            return {}
+        parts = []
+        for k in names:
+            if k in self._sums:
+                parts.append((self._sums[k] / self._counts[k]).double().reshape(()))
+            else:
+                parts.append(torch.tensor(float(host[k]), dtype=torch.float64, device=self.device))
+        self._sums.clear()
+        self._counts.clear()
+        means = distributed.all_reduce_mean(torch.stack(parts), self._step)
+        return dict(zip(names, means.tolist()))
 
     # ---- live settings -------------------------------------------------------------------------------
     def set_hyper(self, **values: Any) -> None:
