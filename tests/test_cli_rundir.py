@@ -209,13 +209,18 @@ def test_a_full_disk_mid_run_is_reported_and_training_goes_on(tmp_path, capsys):
 
 
 def test_only_rank_0_writes_and_the_world_size_is_recorded(tmp_path, monkeypatch):
+    """One process of a torchrun (its RANK and WORLD_SIZE set), run without the process group that
+    ``run_distributed`` would join first (tests/torch_backend/test_distributed.py runs real torchruns)."""
     d = tmp_path / "run"
+
+    def process(*argv):
+        return cli._run_headless_process(cli.build_parser().parse_args(list(argv)))
+    monkeypatch.setenv("WORLD_SIZE", "2")
     monkeypatch.setenv("RANK", "1")
-    assert main(["--lesson", "perceptron", "--headless", "--steps", "3", "--run-dir", str(d)]) == EXIT_OK
+    assert process("--lesson", "perceptron", "--headless", "--steps", "3", "--run-dir", str(d)) == EXIT_OK
     assert not d.exists()
     monkeypatch.setenv("RANK", "0")
-    monkeypatch.setenv("WORLD_SIZE", "2")
-    assert main(["--lesson", "perceptron", "--headless", "--steps", "3", "--run-dir", str(d)]) == EXIT_OK
+    assert process("--lesson", "perceptron", "--headless", "--steps", "3", "--run-dir", str(d)) == EXIT_OK
     assert json.loads((d / "run.json").read_text())["world_size"] == 2
 
 

@@ -8,6 +8,7 @@ batch and the noise of that rank, no process group) and compare their mean with 
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 import socket
@@ -72,8 +73,9 @@ def _final(stdout: str, name: str) -> float:
 
 # ---- two processes under torchrun --------------------------------------------------------------------------
 def test_dcgan_trains_on_two_processes_rank0_alone_prints_and_metrics_are_averaged(tmp_path):
-    out = tmp_path / "export"
-    r = _torchrun(["--lesson", "dcgan", "--steps", "20", "--export", str(out)], DLVIS_DDP_FLUSH_EVERY="1")
+    out, run_dir = tmp_path / "export", tmp_path / "run"
+    r = _torchrun(["--lesson", "dcgan", "--steps", "20", "--export", str(out), "--run-dir", str(run_dir)],
+                  DLVIS_DDP_FLUSH_EVERY="1")
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.count("final metrics") == 1, r.stdout            # rank 0 alone prints
     assert r.stdout.count("dcgan: 20 steps in") == 1
@@ -89,6 +91,13 @@ def test_dcgan_trains_on_two_processes_rank0_alone_prints_and_metrics_are_averag
     per_rank = _first_step_losses("dcgan", d_loss_step1)
     assert abs(per_rank[0] - per_rank[1]) > 1e-4                    # the shards differ ...
     assert d_loss[1] == pytest.approx(np.mean(per_rank), rel=1e-5)  # ... and step 1 is their mean
+    # rank 0 alone wrote the run directory, complete, with the averaged metrics of every step
+    run = json.loads((run_dir / "run.json").read_text())
+    assert (run["status"], run["world_size"], run["exit_code"]) == ("done", 2, 0)
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    train = {row["step"]: row["metrics"]["d_loss"] for row in rows if "d_loss" in row["metrics"]}
+    assert sorted(train) == list(range(1, 21)) and train[1] == pytest.approx(d_loss[1], rel=1e-6)
+    assert (run_dir / "snapshots" / "latest.npz").exists() and not (run_dir / "writer.lock").exists()
 
 
 def test_vae_on_two_processes_reports_the_mean_of_the_shards_losses():
@@ -104,8 +113,9 @@ def test_vae_on_two_processes_reports_the_mean_of_the_shards_losses():
 
 
 def test_a_rank_that_dies_ends_the_run_with_a_message_and_the_data_so_far_kept(tmp_path):
-    out = tmp_path / "export"
-    r = _torchrun(["--lesson", "dcgan", "--steps", "200", "--export", str(out)], DLVIS_DDP_TEST_EXIT="1:8")
+    out, run_dir = tmp_path / "export", tmp_path / "run"
+    r = _torchrun(["--lesson", "dcgan", "--steps", "200", "--export", str(out), "--run-dir", str(run_dir)],
+                  DLVIS_DDP_TEST_EXIT="1:8")
     assert r.returncode != 0
     assert "rank 1: exiting at step 8" in r.stderr
     # rank 0 notices in step 8's all-reduce, or, if torchrun's SIGTERM stopped it first, by its end-of-run check
@@ -114,6 +124,12 @@ def test_a_rank_that_dies_ends_the_run_with_a_message_and_the_data_so_far_kept(t
     assert r.stdout.count("final metrics") == 1, r.stdout             # what rank 0 had is printed ...
     assert "dcgan: 7 steps in" in r.stdout
     assert (out / "losses.csv").exists() and (out / "run.json").exists()   # ... and exported
+    run = json.loads((run_dir / "run.json").read_text())                      # ... and in the run directory
+    assert run["status"] == "error" and run["exit_code"] not in (0, None), run
+    steps = [json.loads(line)["step"] for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert max(steps) == 7
+    events = (run_dir / "events.jsonl").read_text()
+    assert "rank 1 stopped responding" in events, events
 
 
 def _free_port() -> int:
