@@ -26,6 +26,7 @@ from visualizer.core.lesson import ENGINE_COMPARISON_PLOT, Lesson
 from visualizer.core.run_follow import (FollowMessage, FollowState, RunFollower, RunInfo, RunReadout, RunSnapshot,
                                         describe, format_duration)
 from visualizer.ui import theme
+from visualizer.ui.app import use_short_gil_switch_interval
 from visualizer.ui.elided_label import ElidedLabel
 from visualizer.ui.export_all import export_all
 from visualizer.ui.notices import MessageArea
@@ -33,6 +34,7 @@ from visualizer.ui.plot_frame import PlotFrame, place_plots
 from visualizer.ui.plots import CurvesView, PlotView, make_plot_view
 
 REDRAW_HZ = 30
+SNAPSHOT_BUDGET_S = 0.008  # a tick draws snapshot plots until it has used this long (at least one plot)
 OVERLAY_HZ = 2            # how often a followed run's curves are redrawn among a lesson's earlier runs
 WAITING_TEXT = "Waiting for the run's first metrics and snapshot…"
 
@@ -167,6 +169,7 @@ class RunWindow(QWidget):
         self.resize(1400, 900)
         theme.restyle(self)
 
+        use_short_gil_switch_interval()     # the follower's thread parses lines: paints must not queue behind it
         self.follower.start()
         self._update_header(self._state)
         self._update_buttons(self._state)
@@ -357,26 +360,36 @@ class RunWindow(QWidget):
         return frame.isVisible() and not frame.visibleRegion().isEmpty()
 
     def _redraw(self, st: FollowState) -> None:
+        """Curves whose history changed, then the snapshot's plots not drawn yet, one after another until the
+        tick has used :data:`SNAPSHOT_BUDGET_S` (at least one per tick): a new snapshot of many heavy plots
+        (a confusion matrix with its numbers, image grids) is spread over a few ticks instead of one long
+        one that would stall the event loop."""
+        t0 = time.perf_counter()
         history = self.follower.history
         version = history.version
-        snapshot = self._shown_snapshot()
         for pid in self._shown:
             spec = self.views[pid].spec
-            if not self._on_screen(self.frames[pid]):
+            if spec.kind != "curves" or not self._on_screen(self.frames[pid]):
                 continue
-            if spec.kind == "curves":
-                key = (version, self._scrub_step)
-                if self._history_drawn.get(pid) == key:
-                    continue
+            key = (version, self._scrub_step)
+            if self._history_drawn.get(pid) != key:
                 self._history_drawn[pid] = key
                 self._draw(pid, curves_data(spec, history, self._labels))
                 self.views[pid].set_crosshair(self._scrub_step)
-            else:
-                if snapshot is None or pid not in snapshot.plots or self._snapshot_drawn.get(pid) is snapshot:
-                    continue
-                self._snapshot_drawn[pid] = snapshot
-                self._draw(pid, snapshot.plots[pid])
         self.shown_step, self.shown_t = st.last_step, st.last_t
+        snapshot = self._shown_snapshot()
+        if snapshot is None:
+            return
+        drew = False
+        for pid in self._shown:
+            if self.views[pid].spec.kind == "curves" or pid not in snapshot.plots \
+                    or self._snapshot_drawn.get(pid) is snapshot or not self._on_screen(self.frames[pid]):
+                continue
+            if drew and time.perf_counter() - t0 > SNAPSHOT_BUDGET_S:
+                break
+            self._snapshot_drawn[pid] = snapshot
+            self._draw(pid, snapshot.plots[pid])
+            drew = True
 
     def _draw(self, pid: str, data) -> None:
         try:

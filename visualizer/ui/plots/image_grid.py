@@ -135,6 +135,7 @@ class ImageGridView(PlotView):
     def __init__(self, spec: PlotSpec, parent: QWidget | None = None) -> None:
         super().__init__(spec, parent)
         self.graphics = self._adopt(pg.GraphicsLayoutWidget())
+        self.graphics.ci.layout.setContentsMargins(2, 8, 2, 6)      # room for the colour bar's end labels (1.0, 0)
         self.view_box = self.graphics.addViewBox(row=0, col=0, lockAspect=True, invertY=True, enableMenu=False)
         self.image_item = pg.ImageItem(axisOrder="row-major")
         self.view_box.addItem(self.image_item)
