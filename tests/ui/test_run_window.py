@@ -49,6 +49,7 @@ def test_shows_the_runs_curves_and_snapshot_plots(qtbot, tmp_path, open_window):
     assert list(x) == list(range(1, 51))
     plots, _, _ = real_run()
     for pid, data in plots.items():
+        window.plot_scroll.ensureWidgetVisible(window.frames[pid])     # plots below the fold draw once on screen
         qtbot.waitUntil(lambda: window.views[pid].has_data, timeout=3000)
         assert type(window.views[pid].data) is type(data)
     assert np.array_equal(window.views["confusion"].data.values, plots["confusion"].values)
