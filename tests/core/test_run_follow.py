@@ -369,3 +369,15 @@ def test_control_file_is_written_atomically_with_increasing_seq_and_nothing_else
     assert after == before                                     # nothing else written, no temporary file left
     with pytest.raises(ValueError, match="unknown control command"):
         follower.send_control("explode")
+
+
+def test_a_second_run_in_the_same_folder_is_reported_and_the_first_kept(run_dir, follower_of):
+    follower = follower_of(run_dir)
+    append(run_dir, "metrics.jsonl", metrics_line(1, {"train_loss": 0.5}))
+    follower.poll_once()
+    write_run_json(run_dir, token="another")                      # another writer took the folder over
+    append(run_dir, "metrics.jsonl", metrics_line(1, {"train_loss": 9.0}))
+    follower.poll_once()
+    assert any("now holds another run" in t for t in texts(follower.messages()))
+    assert follower.history.series("train_loss")[1].tolist() == [0.5]
+    assert follower.state().info.token == "t0k3n"
