@@ -381,3 +381,19 @@ def test_a_second_run_in_the_same_folder_is_reported_and_the_first_kept(run_dir,
     assert any("now holds another run" in t for t in texts(follower.messages()))
     assert follower.history.series("train_loss")[1].tolist() == [0.5]
     assert follower.state().info.token == "t0k3n"
+
+
+def test_a_long_log_read_at_full_speed_is_not_taken_for_a_hanging_folder(tmp_path, follower_of, monkeypatch):
+    write_run_json(tmp_path, status="done")
+    n = 40_000
+    append(tmp_path, "metrics.jsonl", b"".join(metrics_line(s, {"train_loss": 1.0 / s}) for s in range(1, n + 1)))
+    monkeypatch.setattr(run_follow, "READ_CHUNK", 64 << 10)
+    follower = follower_of(tmp_path, slow_after=0.25)
+    follower.start()
+    problems = set()
+    while not follower.state().finished:
+        problems.add(follower.state().problem)
+        assert follower.alive
+        time.sleep(0.01)
+    assert problems <= {""} and not any("not answering" in t for t in texts(follower.messages()))
+    assert follower.state().lines == n and follower.history.last_step() == n

@@ -458,6 +458,12 @@ class RunFollower:
                 self._wake.wait(wait)
             self._wake.clear()
 
+    def _progress(self) -> None:
+        """The read under way got data: a long log read at full speed is not a folder that hangs."""
+        with self._lock:
+            if self._busy_since is not None:
+                self._busy_since = time.monotonic()
+
     def _recovered(self, text: str) -> None:
         self._set(problem="")
         self._unsay("folder")
@@ -594,6 +600,7 @@ class RunFollower:
                     self._take_lines(log, data[:cut])
                     log.offset += cut
                     tail = data[cut:]
+                    self._progress()
         else:
             tail = b""
         if tail and finished and tail == log.partial:       # the run ended with this line unfinished
