@@ -139,6 +139,7 @@ def test_a_followed_run_overlays_the_open_lesson_and_leaves_with_its_window(qtbo
     folder = make_run(tmp_path / "gpu_run", steps=5)
     window = main.open_run(folder, follow=True)
     assert window is not None and window.isVisible() and main._overlay_timer.isActive()
+    assert main.open_run(folder, follow=False) is window and len(main.run_windows) == 1     # one window per run
     view = main.view
     label = "Followed: gpu_run"
     qtbot.waitUntil(lambda: any(r.label == label for r in view.runs), timeout=5000)

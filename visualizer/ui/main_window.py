@@ -375,6 +375,11 @@ class MainWindow(QMainWindow):
         from visualizer.core.run_follow import RunFollowError, read_run_info_within
 
         title = "Follow run" if follow else "Open run"
+        for window in self.run_windows:                 # already open: show it
+            if window.info.path == Path(folder):
+                window.raise_()
+                window.activateWindow()
+                return window
         try:
             info = read_run_info_within(folder, timeout=3.0)
         except RunFollowError as e:

@@ -55,7 +55,6 @@ class RunWindow(QWidget):
                  redraw_hz: float = REDRAW_HZ) -> None:
         super().__init__(parent)
         self.setWindowFlag(Qt.WindowType.Window, True)           # a window of its own, even with a parent
-        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
         self.info = info
         self.lesson_cls = lesson_cls
         self.follow = follow
@@ -113,8 +112,8 @@ class RunWindow(QWidget):
         self.messages = MessageArea()
 
         # ---- plots --------------------------------------------------------------------------------
-        compare = bool(info.config.get("hyperparameters", {}).get("compare_engines")) \
-            if isinstance(info.config.get("hyperparameters"), dict) else False
+        hyperparameters = info.config.get("hyperparameters")
+        compare = isinstance(hyperparameters, dict) and bool(hyperparameters.get("compare_engines"))
         self.plot_specs = tuple(s for s in lesson_cls.all_plots() if s.id != ENGINE_COMPARISON_PLOT.id or compare)
         self.views: dict[str, PlotView] = {}
         self.frames: dict[str, PlotFrame] = {}
@@ -397,9 +396,9 @@ class RunWindow(QWidget):
         except Exception as e:          # data a view cannot draw must not stop the others
             if pid not in self._failed_plots:
                 self._failed_plots.add(pid)
-                self.messages.add("error", f"The plot '{self.views[pid].spec.title}' cannot draw the run's data: "
-                                           f"{type(e).__name__}: {e}")
-                traceback.print_exc()
+                banner = self.messages.add("error", f"The plot '{self.views[pid].spec.title}' cannot draw the "
+                                                    f"run's data: {type(e).__name__}: {e}")
+                banner.setToolTip(traceback.format_exc())
 
     def _link_crosshair(self, step) -> None:
         source = self.sender()
