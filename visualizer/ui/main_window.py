@@ -12,7 +12,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Mapping
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
@@ -21,6 +21,7 @@ from visualizer.ui.lesson_browser import NEXT_LESSON_KEY, PREVIOUS_LESSON_KEY, L
 from visualizer.ui.narrative_panel import BACK_STEP_KEY, NEXT_STEP_KEY
 from visualizer.ui import theme, window_settings
 from visualizer.ui.lesson_view import LessonView
+from visualizer.ui.run_window import OVERLAY_HZ, RunOverlay, RunWindow
 from visualizer.ui.welcome import SHOW_AT_START_KEY, START_LESSON, START_PARAMS, WelcomePage
 
 APP_TITLE = "Deep Learning Visualizer"
@@ -101,6 +102,10 @@ class MainWindow(QMainWindow):
                                                for k, v in lessons.items()}
         self.view: LessonView | None = None
         self.welcome: WelcomePage | None = None
+        self.run_windows: dict[RunWindow, RunOverlay] = {}       # opened or followed runs, with their overlays
+        self._overlay_timer = QTimer(self)
+        self._overlay_timer.setInterval(int(1000 / OVERLAY_HZ))
+        self._overlay_timer.timeout.connect(self._refresh_overlays)
         self.theme_choice = theme.checked_choice(self.settings.value(theme.THEME_KEY))
         self.font_scale = theme.checked_scale(self.settings.value(theme.FONT_SCALE_KEY, 1.0))
         theme.apply_theme(self.theme_choice)
@@ -163,6 +168,11 @@ class MainWindow(QMainWindow):
         self.export_all_action = file_menu.addAction("Export all…", self.export_all_interactively)
         self.export_all_action.setShortcut(QKeySequence("Ctrl+E"))
         self.export_plot_menu = file_menu.addMenu("Export plot")
+        file_menu.addSeparator()
+        self.open_run_action = file_menu.addAction("Open run…", lambda: self.open_run_interactively(follow=False))
+        self.open_run_action.setShortcut(QKeySequence("Ctrl+O"))
+        self.follow_run_action = file_menu.addAction("Follow run…", lambda: self.open_run_interactively(follow=True))
+        self.follow_run_action.setShortcut(QKeySequence("Ctrl+Shift+O"))
         file_menu.addSeparator()
         self.save_weights_action = file_menu.addAction("Save weights…", self.save_weights_interactively)
         self.load_weights_action = file_menu.addAction("Load weights…", self.load_weights_interactively)
@@ -341,8 +351,65 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.save_settings()
+        for window in list(self.run_windows):
+            window.close()
         self.close_lesson()
         super().closeEvent(event)
+
+    # ---- runs read from a run directory -----------------------------------------------------------
+    def open_run_interactively(self, follow: bool) -> RunWindow | None:
+        """Ask for a run directory (written by a run with ``--run-dir``) and open it in a window of its own."""
+        title = "Follow a run in progress: its run directory" if follow else "Open a run: its run directory"
+        folder = QFileDialog.getExistingDirectory(self, title, window_settings.folder(
+            self.settings.value("runs/last_dir"), str(Path.home())))
+        if not folder:
+            return None
+        self.settings.setValue("runs/last_dir", str(Path(folder).parent))
+        return self.open_run(folder, follow)
+
+    def open_run(self, folder: Path | str, follow: bool = True) -> RunWindow | None:
+        """Open run directory ``folder`` in a :class:`RunWindow` (``follow``: a run in progress; both read the
+        folder the same way).  A folder that is not a readable run (another schema version, an unknown lesson,
+        not a run directory, not answering within 3 s) is explained in a message box and None returned.  While
+        the window is open, the run's curves join the earlier runs of the same lesson in this window."""
+        from visualizer.core.run_follow import RunFollowError, read_run_info_within
+
+        title = "Follow run" if follow else "Open run"
+        for window in self.run_windows:                 # already open: show it
+            if window.info.path == Path(folder):
+                window.raise_()
+                window.activateWindow()
+                return window
+        try:
+            info = read_run_info_within(folder, timeout=3.0)
+        except RunFollowError as e:
+            QMessageBox.warning(self, title, str(e))
+            return None
+        cls = self.lesson_class(info.lesson_id)
+        if cls is None:
+            QMessageBox.warning(self, title, f"The lesson {info.lesson_id!r} of this run could not be loaded: "
+                                             f"{self.load_errors.get(info.lesson_id, 'see the status bar')}")
+            return None
+        window = RunWindow(info, cls, follow=follow, settings=self.settings, parent=self)
+        self.run_windows[window] = RunOverlay(window)
+        window.closed.connect(lambda w=window: self._run_window_closed(w))
+        window.show()
+        window.raise_()
+        self._overlay_timer.start()
+        return window
+
+    def _run_window_closed(self, window: RunWindow) -> None:
+        overlay = self.run_windows.pop(window, None)
+        if overlay is not None and overlay.view is not None and overlay.view is self.view:
+            overlay.remove()
+        if not self.run_windows:
+            self._overlay_timer.stop()
+        window.deleteLater()
+
+    def _refresh_overlays(self) -> None:
+        """Each open run's curves among the current lesson's earlier runs (if it is the run's lesson)."""
+        for overlay in self.run_windows.values():
+            overlay.update(self.view)
 
     # ---- export and weights -----------------------------------------------------------------------
     def _last_dir(self) -> str:

@@ -42,6 +42,10 @@ def rgba_from_rgb(rgb: np.ndarray, levels: tuple[float, float]) -> np.ndarray:
     out[..., 3] = np.where(np.isnan(rgb).all(axis=2), 0, 255)
     return out
 
+
+BAR_END_PX = 7      # room above and below the grid for half a line of the colour bar's end labels (1.0, 0)
+
+
 def aspect_margins(margins: tuple[float, float], box_w: float, box_h: float, ratio: float) -> tuple[float, float]:
     """Extra (horizontal, vertical) margins, in pixels, that give a view box of ``box_w`` × ``box_h`` pixels
     (drawn with the extra ``margins`` already taken off) the width/height ``ratio`` of its picture, so an
@@ -135,6 +139,7 @@ class ImageGridView(PlotView):
     def __init__(self, spec: PlotSpec, parent: QWidget | None = None) -> None:
         super().__init__(spec, parent)
         self.graphics = self._adopt(pg.GraphicsLayoutWidget())
+        self.graphics.ci.layout.setContentsMargins(2, BAR_END_PX, 2, BAR_END_PX)
         self.view_box = self.graphics.addViewBox(row=0, col=0, lockAspect=True, invertY=True, enableMenu=False)
         self.image_item = pg.ImageItem(axisOrder="row-major")
         self.view_box.addItem(self.image_item)
@@ -224,8 +229,8 @@ class ImageGridView(PlotView):
         if abs(margins[0] - self._margins[0]) < 1 and abs(margins[1] - self._margins[1]) < 1:
             return
         self._margins = margins
-        self.graphics.ci.layout.setContentsMargins(margins[0] / 2 + 1, margins[1] / 2 + 1, margins[0] / 2 + 1,
-                                                   margins[1] / 2 + 1)
+        self.graphics.ci.layout.setContentsMargins(margins[0] / 2 + 1, margins[1] / 2 + BAR_END_PX,
+                                                   margins[0] / 2 + 1, margins[1] / 2 + BAR_END_PX)
         self.view_box.setRange(self._range, padding=0)
 
     def tile_at(self, x: float, y: float) -> int | None:
