@@ -1,5 +1,6 @@
 """Run directories (visualizer.core.rundir): the writer's files, atomic run.json, the one-writer lock and its stale
-takeover, the control file, the JSON Lines parser, and the recorder that taps a training session."""
+takeover, the control file, the recorder that taps a training session, and the writer's folder read back by the
+app's reader (visualizer.core.run_follow)."""
 import json
 import os
 import threading
@@ -15,7 +16,8 @@ from visualizer.core.history import MetricHistory
 from visualizer.core.plot_archive import load_plots
 from visualizer.core.plotdata import BarsData
 from visualizer.core.rundir import (ControlPoller, RunDirectoryError, RunDirectoryWriter, RunRecorder, RunSink,
-                                    check_run_record, parse_jsonl, read_control)
+                                    read_control)
+from visualizer.core.run_follow import RunFollower, read_run_info
 from visualizer.core.session import TrainingSession
 
 
@@ -25,9 +27,10 @@ def info(**kw):
 
 
 def lines(path):
-    objs, end, problems = parse_jsonl(path.read_bytes(), final=True)
-    assert problems == [] and end == path.stat().st_size
-    return objs
+    """Every line of a JSON Lines file the writer finished: whole lines only, each a JSON object."""
+    data = path.read_text()
+    assert data == "" or data.endswith("\n")
+    return [json.loads(line) for line in data.splitlines()]
 
 
 def opened(folder, **kw):
@@ -212,23 +215,6 @@ def test_the_poller_ignores_an_earlier_runs_command_and_reports_a_problem_once(t
     assert poller.poll() is None                                   # unchanged file: not read again
 
 
-# ---- reading ------------------------------------------------------------------------------------------------------
-def test_parse_jsonl_waits_for_an_incomplete_line_and_skips_damaged_ones():
-    data = b'{"step": 1}\n{"step": 2, "t": \n{"step": 3}\n{"step": 4'
-    objs, end, problems = parse_jsonl(data)
-    assert [o["step"] for o in objs] == [1, 3] and data[end:] == b'{"step": 4'
-    assert len(problems) == 1 and "line 2" in problems[0]
-    objs, end, problems = parse_jsonl(data, final=True)
-    assert end == len(data) and any("truncated" in p for p in problems)
-
-
-@pytest.mark.parametrize("schema,word", [(2, "newer"), (0, "older")])
-def test_a_record_of_another_schema_names_both_versions(schema, word):
-    with pytest.raises(RunDirectoryError, match=f"{word} version: schema {schema}, this app reads 1"):
-        check_run_record({"format": "dlvis-run", "schema": schema})
-    assert check_run_record({"format": "dlvis-run", "schema": 1})["schema"] == 1
-
-
 # ---- the recorder -------------------------------------------------------------------------------------------------
 class Collect(RunSink):
     name = "collector"
@@ -330,38 +316,30 @@ def finished_run(d):
     w.close("done", 0)
 
 
-def test_the_reader_reads_a_finished_run(tmp_path):
+def wait_for(predicate, timeout: float = 10.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
+
+
+def test_the_apps_reader_reads_what_the_writer_wrote(tmp_path):
+    """The two sides of schema 1 meet: run_follow reads this writer's folder (its own tests write folders by
+    hand)."""
     d = tmp_path / "run"
     finished_run(d)
-    r = rundir.RunDirectoryReader(d, known_lessons=["toy"])
-    assert r.record["status"] == "done" and r.lesson_id == "toy"
-    assert [m["step"] for m in r.metrics] == [1, 2, 3, 4, 5] and r.events[0]["kind"] == "done"
-    assert r.timeline() == [2, 5] and r.snapshot(2)[0] == 2 and r.snapshot()[0] == 5
-    assert r.problems == []
-
-
-def test_the_reader_skips_a_truncated_line_and_a_damaged_snapshot_and_keeps_the_rest(tmp_path):
-    d = tmp_path / "run"
-    finished_run(d)
-    with open(d / "metrics.jsonl", "ab") as f:
-        f.write(b'{"step": 6, "t": 0.6, "metr')
-    snap = d / "snapshots" / "step_000000002.npz"
-    snap.write_bytes(snap.read_bytes()[:100])
-    r = rundir.RunDirectoryReader(d, known_lessons=["toy"])
-    assert [m["step"] for m in r.metrics] == [1, 2, 3, 4, 5]
-    assert r.snapshot(2) is None and r.snapshot(5)[0] == 5
-    assert any("truncated" in p and "metrics.jsonl" in p for p in r.problems)
-    assert any("step_000000002.npz" in p for p in r.problems)
-
-
-def test_the_reader_refuses_another_schema_an_unknown_lesson_and_a_folder_without_a_run(tmp_path):
-    d = tmp_path / "run"
-    finished_run(d)
-    with pytest.raises(RunDirectoryError, match="lesson 'toy', which this version of the app does not have"):
-        rundir.RunDirectoryReader(d, known_lessons=["mlp_digits"])
-    record = json.loads((d / "run.json").read_text())
-    (d / "run.json").write_text(json.dumps(dict(record, schema=2)))
-    with pytest.raises(RunDirectoryError, match="newer version: schema 2, this app reads 1"):
-        rundir.RunDirectoryReader(d, known_lessons=["toy"])
-    with pytest.raises(RunDirectoryError, match="no readable run.json"):
-        rundir.RunDirectoryReader(tmp_path, known_lessons=["toy"])
+    info = read_run_info(d, lessons=["toy"])
+    assert (info.lesson_id, info.status, info.world_size) == ("toy", "done", 1)
+    follower = RunFollower(d, info, poll_interval=0.02).start()
+    try:
+        assert wait_for(lambda: follower.state().finished)
+        steps, values = follower.history.series("loss")
+        assert list(steps) == [1, 2, 3, 4, 5] and values[-1] == pytest.approx(0.2)
+        st = follower.state()
+        assert [e.step for e in st.timeline] == [2, 5] and st.snapshot is not None and st.snapshot.step == 5
+        assert [e["kind"] for e in follower.events] == ["done"]
+        assert not [m for m in follower.messages() if m.level in ("warning", "error")]
+    finally:
+        follower.stop()

@@ -36,17 +36,14 @@ from typing import Any, Callable, Collection, Mapping
 from visualizer.core.export import ExportError, atomic_write
 from visualizer.core.history import MetricHistory, ParamChange
 from visualizer.core.plot_archive import PlotArchiveError, load_plots
+# the format's names come from the writer's module: one definition of schema 1
+from visualizer.core.rundir import COMMANDS as CONTROL_COMMANDS
+from visualizer.core.rundir import CONTROL, FORMAT, RUN_JSON, SNAPSHOTS, STATUSES
+from visualizer.core.rundir import EVENTS_LOG as EVENTS
+from visualizer.core.rundir import LATEST_SNAPSHOT as LATEST
+from visualizer.core.rundir import METRICS_LOG as METRICS
+from visualizer.core.rundir import SCHEMA_VERSION as SCHEMA
 
-SCHEMA = 1                       # the run directory schema version this module reads
-FORMAT = "dlvis-run"
-RUN_JSON = "run.json"
-METRICS = "metrics.jsonl"
-EVENTS = "events.jsonl"
-SNAPSHOTS = "snapshots"
-LATEST = "latest.npz"
-CONTROL = "control.json"
-STATUSES = ("running", "done", "stopped", "diverged", "error")
-CONTROL_COMMANDS = ("pause", "resume", "stop")
 TIMELINE_NAME = re.compile(r"^step_(\d{9,})\.npz$")
 
 POLL_INTERVAL_S = 0.2            # between two reads of the folder while the run is running

@@ -14,8 +14,8 @@ Schema version 1 (README "Run directories" documents every field)::
 :class:`RunRecorder` taps a :class:`~visualizer.core.session.TrainingSession` without changing how it trains
 (a listener on its metric history, the events the CLI drains, the latest snapshot) and feeds :class:`RunSink`
 objects from one background thread; :class:`RunDirectoryWriter` is the sink that writes the folder above.
-:func:`read_control` and :class:`ControlPoller` read the control file, :func:`parse_jsonl` the logs (for every
-reader), :class:`RunDirectoryReader` a whole folder.  Qt-free
+:func:`read_control` and :class:`ControlPoller` read the control file; :mod:`visualizer.core.run_follow` reads
+the rest (a finished run or one being written).  Qt-free
 and torch-free.
 """
 from __future__ import annotations
@@ -476,115 +476,6 @@ class ControlPoller:
 
 
 # ---- reading the logs -----------------------------------------------------------------------------------------
-def parse_jsonl(data: bytes, final: bool = False) -> tuple[list[dict], int, list[str]]:
-    """Parse complete lines of a metrics.jsonl / events.jsonl chunk: (objects, bytes consumed, problems).
-
-    A last line without its "\\n" is an incomplete write: it is not consumed (read it again later) unless
-    ``final`` (a finished run), when it is reported as truncated and skipped.  A line that is not a JSON object
-    is reported (its 1-based position within ``data``) and skipped; everything valid is kept."""
-    out: list[dict] = []
-    problems: list[str] = []
-    end = data.rfind(b"\n") + 1
-    for i, line in enumerate(data[:end].split(b"\n")[:-1], 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except ValueError:
-            problems.append(f"line {i} is not valid JSON (truncated or damaged); skipped")
-            continue
-        if isinstance(obj, dict):
-            out.append(obj)
-        else:
-            problems.append(f"line {i} is not a JSON object; skipped")
-    if final and end < len(data):
-        problems.append(f"the last line has no end ({len(data) - end} bytes): a truncated write; skipped")
-        end = len(data)
-    return out, end, problems
-
-
-def check_run_record(record: Any, where: str = RUN_JSON) -> dict:
-    """``record`` (run.json's content) if it is schema 1 of this format; raises RunDirectoryError saying which
-    version wrote it otherwise."""
-    if not isinstance(record, dict) or record.get("format") != FORMAT:
-        raise RunDirectoryError(f"{where} is not a run directory record of this app")
-    schema = record.get("schema")
-    if schema != SCHEMA_VERSION:
-        age = "newer" if isinstance(schema, int) and schema > SCHEMA_VERSION else "older"
-        raise RunDirectoryError(f"{where} was written by a {age} version: schema {schema!r}, this app reads "
-                                f"{SCHEMA_VERSION}")
-    return record
-
-
-class RunDirectoryReader:
-    """A run directory read as it is now (a finished run; :mod:`visualizer.core.run_follow` tails a live one).
-
-    ``record``: run.json (schema checked); ``metrics``: the metrics.jsonl objects in order ({"step", "t",
-    "metrics"}, null values as None); ``events``: the events.jsonl objects; ``problems``: what was skipped and
-    why (a truncated or damaged line).  ``known_lessons``: the lesson ids this app has (default: the registry's).
-    Raises RunDirectoryError if the folder has no readable run.json, was written with another schema version, or
-    holds a lesson this app does not have; never for a damaged line or snapshot (those are skipped and named)."""
-
-    def __init__(self, path: Path | str, known_lessons: Iterable[str] | None = None) -> None:
-        self.path = Path(path)
-        self.problems: list[str] = []
-        if not self.path.is_dir():
-            raise RunDirectoryError(f"{self.path} is not a folder (a run directory is one)")
-        record = _read_json(self.path / RUN_JSON)
-        if record is None:
-            raise RunDirectoryError(f"{self.path} has no readable {RUN_JSON}: it is not a run directory, or its run "
-                                    "has not started writing yet")
-        self.record = check_run_record(record, f"{self.path / RUN_JSON}")
-        if known_lessons is None:
-            from visualizer.core import registry
-            known_lessons = registry.infos()
-        if self.record.get("lesson") not in set(known_lessons):
-            raise RunDirectoryError(f"{self.path} holds a run of the lesson {self.record.get('lesson')!r}, which "
-                                    "this version of the app does not have")
-        finished = self.record.get("status") != "running"
-        self.metrics = self._log(METRICS_LOG, finished)
-        self.events = self._log(EVENTS_LOG, finished)
-
-    @property
-    def lesson_id(self) -> str:
-        return str(self.record["lesson"])
-
-    def _log(self, name: str, finished: bool) -> list[dict]:
-        try:
-            data = (self.path / name).read_bytes()
-        except FileNotFoundError:
-            return []
-        except OSError as e:
-            self.problems.append(f"{name} cannot be read: {e.strerror or e}")
-            return []
-        objs, _, problems = parse_jsonl(data, final=finished)
-        self.problems += [f"{name}: {p}" for p in problems]
-        return objs
-
-    def timeline(self) -> list[int]:
-        """The steps of the timeline snapshots, in order."""
-        return sorted(int(p.stem[5:]) for p in (self.path / SNAPSHOTS).glob("step_*.npz") if p.stem[5:].isdigit())
-
-    def checkpoints(self) -> list[int]:
-        """The steps of the checkpoints, in order."""
-        return sorted(int(p.stem[5:]) for p in (self.path / CHECKPOINTS).glob("step_*.npz")
-                      if p.stem[5:].isdigit())
-
-    def snapshot(self, step: int | None = None) -> tuple[int, dict, dict] | None:
-        """The snapshot at ``step`` (a timeline step) or the latest (None): (step, plot id -> PlotData, meta); None
-        if it is missing, damaged or truncated (the reason is added to ``problems``)."""
-        from visualizer.core.plot_archive import PlotArchiveError, load_plots
-
-        name = LATEST_SNAPSHOT if step is None else STEP_FILE % int(step)
-        try:
-            return load_plots(self.path / SNAPSHOTS / name, self.lesson_id)
-        except FileNotFoundError:
-            self.problems.append(f"snapshot {name} is missing")
-        except (PlotArchiveError, OSError) as e:
-            self.problems.append(f"snapshot skipped: {e}")
-        return None
-
-
 # ---- the recorder ---------------------------------------------------------------------------------------------
 class RunRecorder:
     """Taps a TrainingSession and feeds ``sinks`` from one background thread.
