@@ -4,7 +4,7 @@
     dl-visualizer --list                  lesson ids, one per line
     dl-visualizer --lesson ID             open the window on that lesson
     dl-visualizer --lesson ID --headless --steps N [--engine numpy|torch] [--device cpu|cuda]
-                  [--set name=value ...] [--export DIR] [--timeout SECONDS] [--threads N]
+                  [--set name=value ...] [--export DIR] [--tensorboard DIR] [--timeout SECONDS] [--threads N]
 
 Headless runs train with the same TrainingSession (a worker thread) that the GUI runs in its
 training process, with the same CPU threads (``visualizer.core.threads``: 1 unless ``--threads``
@@ -81,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="set a hyperparameter (repeatable), e.g. --set lr=0.01 --set seed=1")
     p.add_argument("--export", metavar="DIR", type=_folder,
                    help="after a headless run, write every plot (PNG, SVG, CSV) and run.json")
+    p.add_argument("--tensorboard", metavar="DIR", type=_folder,
+                   help="write the headless run as TensorBoard event files (scalars, images, embeddings, weight "
+                        "histograms, hyperparameters) into DIR; needs the 'tensorboard' extra")
     p.add_argument("--timeout", type=_seconds, default=3600.0, metavar="SECONDS",
                    help="stop a headless run after this many seconds in all, building included, and keep what "
                         "it has (default 3600)")
@@ -176,6 +179,52 @@ def _report_events(session, code: int) -> int:
     return code
 
 
+def _final_state(session, timeout: float = 60.0) -> dict | None:
+    """The lesson's weights at the end of the run (its checkpoint state), saved by the session's worker to a
+    temporary file and read back; None for a lesson without checkpoints or one that is not built."""
+    import tempfile
+    from visualizer.core.checkpoint import CheckpointError, load_checkpoint
+
+    if session.lesson is None:
+        return None
+    done, errors = threading.Event(), []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "final.npz")
+        session.save_checkpoint(path, lambda error: (errors.append(error), done.set()))
+        if not done.wait(timeout) or errors[0] is not None:
+            return None
+        try:
+            return load_checkpoint(path, session.lesson_cls.info.id)[0]
+        except CheckpointError:
+            return None
+
+
+def _write_tensorboard(session, logdir: str, code: int) -> int:
+    """Write the finished headless run to ``logdir`` as TensorBoard files (the history, the final snapshot, a
+    final checkpoint's weights and the settings); EXIT_EXPORT if it cannot be written.  (The events were printed.)"""
+    from visualizer.core.tensorboard_export import TensorBoardExportError, TensorBoardWriter, history_rows
+
+    status = {EXIT_OK: "done", EXIT_STOPPED: "stopped", EXIT_DIVERGED: "diverged"}.get(code, "error")
+    try:
+        writer = TensorBoardWriter(logdir)
+        try:
+            writer.open(session.run_record())
+            writer.metrics(history_rows(session.history))
+            snap = session.latest_snapshot()
+            if snap.plots:
+                writer.snapshot(snap.step, 0.0, snap.plots)
+            state = _final_state(session)
+            if state:
+                writer.checkpoint(session.step_count, state)
+        finally:
+            writer.close(status, code)
+    except (TensorBoardExportError, OSError) as e:
+        print(f"error: TensorBoard export failed: {e}", file=sys.stderr)
+        return EXIT_EXPORT
+    print(writer.describe())
+    return code
+
+
 def run_headless(args: argparse.Namespace) -> int:
     """Train ``args.lesson`` for ``args.steps`` steps without a window; export if asked.  Returns an exit code
     (see the module doc).  A timeout or a signal stops training and keeps what the run has."""
@@ -222,6 +271,12 @@ def _run_headless(args: argparse.Namespace, deadline: float, stop: _StopRequest)
             return _fail(EXIT_USAGE, str(e))
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
+    if args.tensorboard:
+        from visualizer.core.tensorboard_export import TensorBoardExportError, require_tensorboardx
+        try:
+            require_tensorboardx()                      # before training, not after it
+        except TensorBoardExportError as e:
+            return _fail(EXIT_USAGE, str(e))
     if stop.reason is not None:
         return _fail(EXIT_STOPPED, f"{stop.reason} before the lesson was built: nothing to keep")
 
@@ -265,9 +320,11 @@ def _run_headless(args: argparse.Namespace, deadline: float, stop: _StopRequest)
         print(f"{lesson_cls.info.id}: {session.step_count} steps in {elapsed:.2f} s ({rate:.1f} steps/s), "
               f"engine {session.applied['engine']} on {session.applied['device']}")
         _print_final_metrics(session)
+        if (args.export or args.tensorboard) and session.lesson is not None:
+            session.snapshot_now(timeout=STOP_GRACE_S if code == EXIT_STOPPED else 30.0)
+        if args.tensorboard:
+            code = _write_tensorboard(session, args.tensorboard, code)
         if args.export:
-            if session.lesson is not None:
-                session.snapshot_now(timeout=STOP_GRACE_S if code == EXIT_STOPPED else 30.0)
             from visualizer.core.export import ExportError
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
             from visualizer.ui.export_all import export_all

@@ -73,6 +73,10 @@ class TorchTrainer(Trainer):
         if isinstance(modules, nn.Module):
             modules = {"model": modules}
         self.modules = {k: m.to(self.device) for k, m in modules.items()}
+        # the arguments of each module's last forward call (references, no copy): an export's example input
+        self.last_inputs: dict[str, tuple[tuple, dict]] = {}
+        for k, m in self.modules.items():
+            m.register_forward_pre_hook(_InputRecorder(self.last_inputs, k), with_kwargs=True)
         if callable(optimizers) and not isinstance(optimizers, Mapping):
             optimizers = {"main": optimizers}
         self.optimizers = {k: make(self.modules) for k, make in optimizers.items()}
@@ -272,6 +276,23 @@ class TorchTrainer(Trainer):
             torch.set_num_threads(self._old_threads)
         if self.device_type == "cuda":
             torch.cuda.empty_cache()
+
+
+class _InputRecorder:
+    """A forward pre-hook that keeps a reference to the arguments of a module's last call in ``store[name]`` as
+    (args, kwargs), for an export that needs an example input (``onnx_export``).  No copy, no device sync."""
+
+    def __init__(self, store: dict[str, tuple[tuple, dict]], name: str) -> None:
+        self.store, self.name = store, name
+
+    def __call__(self, module, args: tuple, kwargs: dict) -> None:
+        self.store[self.name] = (args, kwargs)
+
+    def __deepcopy__(self, memo: dict) -> "_InputRecorder":
+        return _InputRecorder({}, self.name)        # a copied module (a DQN target) records for nobody
+
+    def __reduce__(self):
+        return (_InputRecorder, ({}, self.name))    # a pickled module carries no recorded tensors
 
 
 def _state_layout(opt) -> dict[str, tuple[bool, np.dtype]] | None:
