@@ -123,6 +123,33 @@ def test_a_model_that_cannot_be_exported_is_reported(tmp_path):
     assert "unsupported operator aten.sort" in str(e.value)        # the NumPy sort, as torch.export saw it
 
 
+class _Stateful(torch.nn.Module):
+    """A recurrent model that carries its hidden state from call to call (as rnn_lm's truncated BPTT does)."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = torch.nn.GRU(3, 4, batch_first=True)
+        self.state = None
+
+    def forward(self, x):
+        h, state = self.rnn(x, self.state)                       # (B, T, 4)
+        self.state = state.detach()
+        return h
+
+
+def test_a_stateful_model_matches_and_keeps_its_state(tmp_path):
+    lesson = _FakeLesson({"model": _Stateful()})
+    model = lesson.trainer.modules["model"]
+    x = torch.randn(2, 5, 3, generator=torch.Generator().manual_seed(0))
+    model(x)
+    model(x)                                                     # a carried state now
+    state = model.state.clone()
+    result = export_onnx(lesson, tmp_path / "s.onnx")
+    _assert_matches(result)
+    assert type(model.state) is torch.Tensor and torch.equal(model.state, state)   # not traced over, not advanced
+    assert torch.equal(lesson.trainer.last_inputs["model"][0][0], x)
+
+
 def test_a_model_never_called_is_reported(tmp_path):
     lesson = _FakeLesson({"model": torch.nn.Linear(3, 2)})
     with pytest.raises(OnnxExportError, match="has not been called yet"):

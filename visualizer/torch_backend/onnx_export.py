@@ -185,6 +185,17 @@ def _export(model, args: tuple, kwargs: dict, path: Path, opset: int) -> None:
         program.save(str(path), external_data=big)
 
 
+def _private(model):
+    """A deep copy of ``model`` (weights, buffers and Python attributes), in its mode; ``model`` itself where it
+    cannot be copied."""
+    import copy
+
+    try:
+        return copy.deepcopy(model)
+    except Exception:                                   # noqa: BLE001 - e.g. an attribute that does not copy
+        return model
+
+
 def _restore(modes: list) -> None:
     """Put every module back in the training or evaluation mode it had (each on its own, not recursively)."""
     for m, training in modes:
@@ -224,10 +235,12 @@ def export_onnx(lesson, path: Path | str, module: str | None = None, opset: int 
         raise
     model.eval()
     try:
+        # each on its own copy: a model with state of its own (an RNN's carried hidden state, changed by every
+        # call) gives both the same state, and tracing assigns nothing to the model that trains
         with torch.no_grad():
-            expected = model(*args, **kwargs)
+            expected = _private(model)(*args, **kwargs)
         try:
-            _export(model, args, kwargs, path, opset)
+            _export(_private(model), args, kwargs, path, opset)
         except Exception as e:                         # noqa: BLE001 - every exporter failure, named
             raise OnnxExportError(f"module '{name}' ({type(model).__name__}) cannot be exported to ONNX: "
                                   f"{_reason(e)}") from e
