@@ -1,18 +1,20 @@
 """ONNX export of a torch lesson's model, for Netron or an ONNX runtime.
 
 The model is one module of the lesson's :class:`~visualizer.torch_backend.trainer.TorchTrainer`
-(``lesson.trainer.modules``): ``model`` where the lesson has one, a GAN's generator ``G``, a DQN's ``online``
-network, else the first (:func:`pick_module`).  Its example input is the input of its last real forward call,
-which the trainer keeps (``TorchTrainer.last_inputs``, references, no copy); a lesson that has not called it yet
-gets one snapshot of its views first, which runs most models once.  A model the lesson calls only through its
-parts (a VAE's ``encode`` and ``decode``, no ``forward``) is exported by the part a snapshot calls, its decoder
-first (``model.decoder``).  The export is ``torch.onnx.export(..., dynamo=True)`` (torch.export and onnxscript, opset
-:data:`OPSET`) in evaluation mode (dropout off, batch norm with its running statistics); then
+(``lesson.trainer.modules``), among those the lesson has called: ``model`` where it has one, a GAN's generator
+``G``, a DQN's ``online`` network, else the first (:func:`pick_module`).  Its example input is the input of its
+last real forward call, which the trainer keeps (``TorchTrainer.last_inputs``, references, no copy); a lesson that
+has not called it yet gets one snapshot of its views first, which runs most models once.  A model the lesson
+calls only through its parts (a VAE's ``encode`` and ``decode``, no ``forward``) is exported by the part a
+snapshot calls, its decoder first (``model.decoder``).
+
+The export is ``torch.onnx.export(..., dynamo=True)`` (torch.export and onnxscript, opset :data:`OPSET`) in
+evaluation mode (dropout off, batch norm with its running statistics), on a copy of the model; then
 ``onnx.checker.check_model``.  There is no fallback to the legacy TorchScript exporter: its tracing turns what it
-cannot follow (a NumPy round trip, data-dependent control flow) into constants without an error.  The input shapes are those of the recorded call
-(fixed, e.g. a batch of 64).  Needs the optional extra ``pip install 'deep-learning-visualizer[onnx]'`` (onnx,
-onnxscript).  torch, onnx and onnxscript are imported when a function runs (the window imports this module to
-name the exporter its training process runs).
+cannot follow (a NumPy round trip, data-dependent control flow) into constants without an error.  The input shapes
+are those of the recorded call (fixed, e.g. a batch of 64).  Needs the optional extra
+``pip install 'deep-learning-visualizer[onnx]'`` (onnx, onnxscript).  torch, onnx and onnxscript are imported when
+a function runs (the window imports this module to name the exporter its training process runs).
 """
 from __future__ import annotations
 
@@ -206,7 +208,8 @@ def export_onnx(lesson, path: Path | str, module: str | None = None, opset: int 
     """Export one module of ``lesson``'s trainer to ``path`` as ONNX and check the file with ``onnx.checker``:
     ``module`` if given, else (:func:`pick_module`) among the modules the lesson has called (a lesson that trains
     one of several variants exports the one it trains).  Every module is in the training or evaluation mode it had
-    when this returns (the export runs in evaluation mode); no weight changes.  Returns an :class:`OnnxExport` with the example input and PyTorch's output.
+    when this returns (the export runs in evaluation mode); no weight changes.  Returns an :class:`OnnxExport`
+    with the example input and PyTorch's output.
 
     Raises ImportError (onnx or onnxscript missing: the message says how to install them), NotImplementedError
     (no PyTorch model), OnnxExportError (the model cannot be exported: the operator is named; or the checker

@@ -409,8 +409,8 @@ class MainWindow(QMainWindow):
                                             "and press Reset first.")
             return
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Export model (ONNX)", str(Path(self._last_dir()) / f"{lesson_id}.onnx"),
-                                                  "ONNX model (*.onnx)")
+            suggested = str(Path(self._last_dir()) / f"{lesson_id}.onnx")
+            path, _ = QFileDialog.getSaveFileName(self, "Export model (ONNX)", suggested, "ONNX model (*.onnx)")
         if not path:
             return
         if Path(path).suffix.lower() != ".onnx":
