@@ -29,9 +29,10 @@ def test_export_menus_write_tensorboard_and_onnx_from_the_training_process(qtbot
     assert window.export_tensorboard_action.isEnabled() and window.export_onnx_action.isEnabled()
     view.session.step(5)
     qtbot.waitUntil(lambda: view.session.step_count == 5, timeout=30_000)
-    window.export_tensorboard_interactively(str(tmp_path / "tb"))
+    run = window.export_tensorboard_interactively(str(tmp_path / "tb"))
+    assert run.parent == tmp_path / "tb" and run.name.startswith("tiny_torch-")      # one run per sub-folder
     qtbot.waitUntil(lambda: any("Exported to TensorBoard" in t for t in _infos(view)), timeout=30_000)
-    assert list((tmp_path / "tb").glob("events.out.tfevents.*"))
+    assert list(run.glob("events.out.tfevents.*"))
     window.export_onnx_interactively(str(tmp_path / "model"))          # the suffix is added
     qtbot.waitUntil(lambda: any("ONNX" in t for t in _infos(view)), timeout=120_000)
     assert (tmp_path / "model.onnx").stat().st_size > 0

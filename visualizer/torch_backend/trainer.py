@@ -55,7 +55,10 @@ class TorchTrainer(Trainer):
     noise the lesson draws there.  cpu_threads: torch's intra-op threads on the CPU, pinned while this trainer
     lives; "auto": the count chosen for this training process (visualizer.core.threads: 1 per process unless
     ``--threads`` says otherwise).  hyper: live setting name -> setter(trainer, value); see
-    :meth:`param_group_setter`."""
+    :meth:`param_group_setter`.
+
+    ``last_inputs``: module name -> (args, kwargs) of its last forward call, kept by a forward pre-hook as
+    references (no copy, no device sync), the example input of an ONNX export (``onnx_export``)."""
 
     def __init__(self, modules: Mapping[str, nn.Module] | nn.Module,
                  optimizers: Mapping[str, Callable[[Mapping[str, nn.Module]], torch.optim.Optimizer]] | Callable,

@@ -8,6 +8,7 @@ launch when the application asks for it (:meth:`MainWindow.maybe_show_welcome`),
 """
 from __future__ import annotations
 
+import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Mapping
@@ -383,19 +384,22 @@ class MainWindow(QMainWindow):
         self.settings.setValue("export/last_dir", str(Path(path).parent))
         view.export_to(fmt, path)
 
-    def export_tensorboard_interactively(self, folder: str | None = None) -> None:
-        """Ask for a folder (or use ``folder``) and write the run there as TensorBoard files, in the training
-        process (:meth:`TrainingSession.export_tensorboard`); the result or the error shows in the lesson's
-        message area."""
+    def export_tensorboard_interactively(self, folder: str | None = None) -> Path | None:
+        """Ask for a folder (or use ``folder``) and write the run as TensorBoard files into a new sub-folder
+        ``<lesson>-<date>-<time>`` of it (TensorBoard shows each sub-folder as a run), in the training process
+        (:meth:`TrainingSession.export_tensorboard`); the result or the error shows in the lesson's message area.
+        Returns the sub-folder (None if no folder was chosen)."""
         if self.view is None:
-            return
+            return None
         if folder is None:
             folder = QFileDialog.getExistingDirectory(self, "Export the run to TensorBoard into…", self._last_dir())
         if not folder:
-            return
+            return None
         self.settings.setValue("export/last_dir", folder)
-        self.view.session.export_tensorboard(folder)       # the result arrives as a notice or error event
-        self.statusBar().showMessage(f"Exporting to TensorBoard in {folder}…", 5000)
+        run = Path(folder) / f"{self.view.lesson_cls.info.id}-{time.strftime('%Y%m%d-%H%M%S')}"
+        self.view.session.export_tensorboard(run)          # the result arrives as a notice or error event
+        self.statusBar().showMessage(f"Exporting to TensorBoard in {run}…", 5000)
+        return run
 
     def export_onnx_interactively(self, path: str | None = None) -> None:
         """Ask for a file (or use ``path``) and export the torch lesson's model there as ONNX, in the training
