@@ -222,6 +222,13 @@ def test_cli_tensorboard_writes_a_headless_run(tmp_path, capsys):
     assert (out / "projector_config.pbtxt").exists()
 
 
+def test_a_folder_that_cannot_be_made_is_reported(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(tbx.TensorBoardExportError, match="Cannot write TensorBoard files to"):
+        tbx.TensorBoardWriter(blocker / "run")
+
+
 def test_a_missing_tensorboardx_is_named_with_the_extra(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "tensorboardX", None)          # import tensorboardX -> ImportError
     with pytest.raises(tbx.TensorBoardExportError, match=r"deep-learning-visualizer\[tensorboard\]"):

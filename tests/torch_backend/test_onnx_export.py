@@ -179,6 +179,13 @@ def test_a_numpy_lesson_has_no_model_to_export(tmp_path):
         export_onnx(lesson, tmp_path / "x.onnx")
 
 
+def test_missing_onnxscript_names_the_extra(monkeypatch, tmp_path):
+    monkeypatch.setitem(__import__("sys").modules, "onnxscript", None)      # import onnxscript -> ImportError
+    lesson = _FakeLesson({"model": torch.nn.Linear(3, 2)})
+    with pytest.raises(ImportError, match=r"deep-learning-visualizer\[onnx\]"):
+        export_onnx(lesson, tmp_path / "x.onnx")
+
+
 def test_the_module_chosen():
     assert pick_module({"D": 1, "G": 2}) == "G"
     assert pick_module({"target": 1, "online": 2}) == "online"
