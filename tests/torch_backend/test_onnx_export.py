@@ -166,6 +166,19 @@ def test_a_stateful_model_matches_and_keeps_its_state(tmp_path):
     assert torch.equal(lesson.trainer.last_inputs["model"][0][0], x)
 
 
+def test_the_recorded_input_holds_no_autograd_graph():
+    lesson = _FakeLesson({"G": torch.nn.Linear(3, 3), "D": torch.nn.Linear(3, 1)})
+    G, D = lesson.trainer.modules["G"], lesson.trainer.modules["D"]
+    fake = G(torch.randn(2, 3))
+    D(fake)
+    (recorded,), kwargs = lesson.trainer.last_inputs["D"]
+    assert fake.grad_fn is not None and recorded.grad_fn is None and not kwargs
+    assert recorded.data_ptr() == fake.data_ptr()                  # a reference to the same values, not a copy
+    import copy
+    copy.deepcopy(D)(torch.randn(1, 3))                            # a copied module (a DQN target) records nowhere
+    assert lesson.trainer.last_inputs["D"][0][0] is recorded
+
+
 def test_a_model_never_called_is_reported(tmp_path):
     lesson = _FakeLesson({"model": torch.nn.Linear(3, 2)})
     with pytest.raises(OnnxExportError, match="has not been called yet"):

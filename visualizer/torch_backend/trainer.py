@@ -282,14 +282,16 @@ class TorchTrainer(Trainer):
 
 
 class _InputRecorder:
-    """A forward pre-hook that keeps a reference to the arguments of a module's last call in ``store[name]`` as
-    (args, kwargs), for an export that needs an example input (``onnx_export``).  No copy, no device sync."""
+    """A forward pre-hook that keeps the arguments of a module's last call in ``store[name]`` as (args, kwargs),
+    for an export that needs an example input (``onnx_export``): tensors detached (no autograd graph is kept
+    alive), not copied, no device sync."""
 
     def __init__(self, store: dict[str, tuple[tuple, dict]], name: str) -> None:
         self.store, self.name = store, name
 
     def __call__(self, module, args: tuple, kwargs: dict) -> None:
-        self.store[self.name] = (args, kwargs)
+        self.store[self.name] = (tuple(a.detach() if isinstance(a, torch.Tensor) else a for a in args),
+                                 {k: v.detach() if isinstance(v, torch.Tensor) else v for k, v in kwargs.items()})
 
     def __deepcopy__(self, memo: dict) -> "_InputRecorder":
         return _InputRecorder({}, self.name)        # a copied module (a DQN target) records for nobody
