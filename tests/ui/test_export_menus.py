@@ -46,3 +46,15 @@ def test_onnx_export_is_off_for_a_numpy_lesson(qtbot, settings):
     assert not window.export_onnx_action.isEnabled()
     window.close()
     assert not window.export_onnx_action.isEnabled() and not window.export_tensorboard_action.isEnabled()
+
+
+def test_the_menu_items_ask_for_a_place(qtbot, settings, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: asked.append("folder") or "")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: asked.append("file") or ("", ""))
+    window = _window(qtbot, settings, "tiny_torch")
+    window.export_tensorboard_action.trigger()
+    window.export_onnx_action.trigger()
+    assert asked == ["folder", "file"]                 # cancelled: nothing is exported
+    window.close()
