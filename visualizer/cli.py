@@ -5,7 +5,7 @@
     dl-visualizer --lesson ID             open the window on that lesson
     dl-visualizer --lesson ID --headless --steps N [--engine numpy|torch] [--device cpu|cuda]
                   [--set name=value ...] [--export DIR] [--timeout SECONDS] [--threads N]
-                  [--run-dir DIR [--checkpoint-every N]]
+                  [--run-dir DIR [--checkpoint-every N]] [--tensorboard DIR]
 
 Headless runs train with the same TrainingSession (a worker thread) that the GUI runs in its
 training process, with the same CPU threads (``visualizer.core.threads``: 1 unless ``--threads``
@@ -100,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "for the window's File -> Open run / Follow run; DIR/control.json pauses or stops it")
     p.add_argument("--checkpoint-every", type=_count(1, "steps"), metavar="N",
                    help="with --run-dir: save a checkpoint into DIR/checkpoints every N steps and at the end")
+    p.add_argument("--tensorboard", metavar="DIR", type=_folder,
+                   help="write the headless run as it trains as TensorBoard event files (scalars, images, "
+                        "embeddings, weight histograms, hyperparameters) into DIR; needs the 'tensorboard' extra")
     return p
 
 
@@ -376,6 +379,9 @@ def _run_headless(args: argparse.Namespace, deadline: float, stop: _StopRequest)
             if args.run_dir and os.environ.get("RANK", "0") == "0":
                 incomplete = "; incomplete: see the notes above" if recorder.problems else ""
                 print(f"run directory {args.run_dir}: status {status}{incomplete}")
+            for sink in sinks:
+                if hasattr(sink, "describe") and sink in recorder.sinks:     # not disabled by a failure
+                    print(sink.describe())
 
 
 _RUN_STATUS = {EXIT_OK: "done", EXIT_STOPPED: "stopped", EXIT_DIVERGED: "diverged", EXIT_ERROR: "error",
@@ -390,16 +396,27 @@ def _world_size() -> int:
 
 
 def _run_sinks(args: argparse.Namespace) -> list:
-    """Where the run is recorded while it trains: the run directory (``--run-dir``; only rank 0 under
-    torchrun).  Raises RunDirectoryError (a ValueError) for a folder that cannot be written or is in use."""
+    """Where the run is recorded while it trains: the run directory (``--run-dir``) and TensorBoard event files
+    (``--tensorboard``); only rank 0 under torchrun.  Raises ValueError (RunDirectoryError: a folder that cannot
+    be written or is in use; TensorBoardExportError: tensorboardX missing) before anything trains."""
     sinks: list = []
-    if args.run_dir and os.environ.get("RANK", "0") == "0":
+    if os.environ.get("RANK", "0") != "0":
+        return sinks
+    if args.tensorboard:
+        from visualizer.core.tensorboard_export import TensorBoardExportError, TensorBoardWriter
+        try:
+            sinks.append(TensorBoardWriter(args.tensorboard))
+        except TensorBoardExportError as e:
+            raise ValueError(str(e)) from None
+    if args.run_dir:
         from visualizer.core.rundir import RunDirectoryError, RunDirectoryWriter
         writer = RunDirectoryWriter(args.run_dir)
         try:
             for note in writer.claim():
                 print(f"note: {note}", file=sys.stderr)
         except RunDirectoryError as e:
+            for sink in sinks:
+                sink.close("error", None)
             raise ValueError(str(e)) from None
         sinks.append(writer)
     return sinks

@@ -252,11 +252,20 @@ class ProcessSession(SessionReadout):
         """As :meth:`TrainingSession.load_snapshot`, in the child."""
         self._checkpoint("load_snapshot", path, on_done)
 
-    def _checkpoint(self, op: str, path, on_done) -> None:
+    def export_tensorboard(self, logdir, on_done: Callable[[str | None], None] | None = None) -> None:
+        """As :meth:`TrainingSession.export_tensorboard`, in the child (where the weights are)."""
+        self._checkpoint("tensorboard", logdir, on_done)
+
+    def export_model(self, path, exporter: Callable[[Lesson, str], str],
+                     on_done: Callable[[str | None], None] | None = None) -> None:
+        """As :meth:`TrainingSession.export_model`, in the child; ``exporter`` is pickled by reference."""
+        self._checkpoint("export_model", path, on_done, exporter)
+
+    def _checkpoint(self, op: str, path, on_done, *extra: Any) -> None:
         request = next(self._requests)
         if on_done is not None:
             self._callbacks[request] = on_done
-        self._send(op, str(path), request)
+        self._send(op, str(path), request, *extra)
 
     def stop(self, timeout: float = 1.0) -> bool:
         """Stop the child and wait up to ``timeout`` s; a child that has not ended by then is
@@ -419,11 +428,14 @@ def _apply_command(session: TrainingSession, op: str, args: tuple, done: list) -
             session.call(args[0])
         elif op == "snapshot":
             session.request_snapshot()
-        elif op in ("save", "load", "load_snapshot"):
+        elif op in ("save", "load", "load_snapshot", "tensorboard"):
             path, request = args
             method = {"save": session.save_checkpoint, "load": session.load_checkpoint,
-                      "load_snapshot": session.load_snapshot}[op]
+                      "load_snapshot": session.load_snapshot, "tensorboard": session.export_tensorboard}[op]
             method(path, lambda error, request=request: done.append((request, error)))
+        elif op == "export_model":
+            path, request, exporter = args
+            session.export_model(path, exporter, lambda error, request=request: done.append((request, error)))
         else:
             raise ValueError(f"unknown command {op!r}")
     except Exception as e:

@@ -70,9 +70,12 @@ class RunSink:
     from the recorder's one background thread (never the training thread), in this order: ``open`` once, then
     ``metrics``/``events``/``snapshot``/``checkpoint``/``update``/``tick`` as data arrives, ``close`` once.  An
     OSError (a full disk) or any other exception disables the sink with one note; training goes on.  Every
-    method is a no-op here."""
+    method is a no-op here.  ``wants_final_state``: hand this sink the model's state at the end of the run even
+    when no checkpoints were asked for (a TensorBoard writer's weight histograms); other sinks get checkpoints
+    only at the asked interval."""
 
     name = "sink"
+    wants_final_state = False
 
     def open(self, session_info: dict) -> None:
         """The run starts.  ``session_info``: {"lesson": id, "config": the session's run_record() (lesson,
@@ -582,12 +585,14 @@ class RunRecorder:
     def final_checkpoint(self, timeout: float = 30.0) -> None:
         """With checkpoints asked for: the model's state at the end, unless the last one is of this step.
         Waits for the worker (up to ``timeout`` s); call before the session stops."""
-        if not self.checkpoint_every or self._checkpoints_off or self.session.lesson is None:
+        wanted = any(s.wants_final_state for s in self.sinks)
+        if not (self.checkpoint_every or wanted) or self._checkpoints_off or self.session.lesson is None:
             return
         if self._last_checkpoint_step == self.session.step_count:
             return
         done = threading.Event()
-        self.session.call(lambda lesson: (self._grab_checkpoint(lesson), done.set()))
+        self.session.call(lambda lesson: (self._grab_checkpoint(lesson, asked=bool(self.checkpoint_every)),
+                                          done.set()))
         done.wait(timeout)
 
     def close(self, status: str, exit_code: int | None, timeout: float = 60.0) -> None:
@@ -613,8 +618,9 @@ class RunRecorder:
                 self._problem(f"the checkpoint due at step {step} is skipped: the two before it are still being "
                               "written (a slow disk); later ones are taken when the disk catches up")
 
-    def _grab_checkpoint(self, lesson) -> None:
-        """On the worker, between steps: a copy of the model's state."""
+    def _grab_checkpoint(self, lesson, asked: bool = True) -> None:
+        """On the worker, between steps: a copy of the model's state (``asked``: at the checkpoint interval, for
+        every sink; else only for the sinks that want the final state)."""
         if self._checkpoints_off:
             return
         try:
@@ -626,7 +632,7 @@ class RunRecorder:
             return
         step = self.session.step_count
         self._last_checkpoint_step = step
-        self._checkpoints.append((step, state))
+        self._checkpoints.append((step, state, asked))
 
     # ---- background thread ------------------------------------------------------------------------------------
     def _run(self) -> None:
@@ -659,7 +665,10 @@ class RunRecorder:
                 self._last_snapshot_t = now
                 self._each("snapshot", snap.step, now, snap.plots)
         while self._checkpoints:
-            self._each("checkpoint", *self._checkpoints.popleft())
+            step, state, asked = self._checkpoints.popleft()
+            for sink in list(self.sinks):
+                if asked or sink.wants_final_state:
+                    self._call(sink, "checkpoint", step, state)
         self._each("tick")
         for sink in self.sinks:
             notes = getattr(sink, "notes", ())

@@ -441,6 +441,35 @@ class TrainingSession(SessionReadout):
         self._submit_file_op(load, (SnapshotError, LessonConfigError, NotImplementedError),
                              "Could not load the pretrained model", on_done)
 
+    def export_tensorboard(self, logdir, on_done: Callable[[str | None], None] | None = None) -> None:
+        """Write this run as TensorBoard files into ``logdir`` on the worker (between steps): a fresh snapshot,
+        the history, the settings and histograms of the weights
+        (:func:`visualizer.core.tensorboard_export.export_session_to_tensorboard`).  The result is a ``notice``;
+        tensorboardX missing or a folder that cannot be written is a ``config_error``; ``on_done(error)`` follows."""
+        from visualizer.core.tensorboard_export import TensorBoardExportError
+
+        def export() -> str:
+            from visualizer.core.tensorboard_export import export_session_to_tensorboard
+            lesson = self._built_lesson()
+            self._take_snapshot()
+            try:
+                state = lesson.checkpoint_state()
+            except NotImplementedError:
+                state = None
+            return export_session_to_tensorboard(self, logdir, state, status="done")
+        self._submit_file_op(export, (TensorBoardExportError, NotImplementedError, OSError),
+                             "Could not export to TensorBoard", on_done)
+
+    def export_model(self, path, exporter: Callable[[Lesson, str], str],
+                     on_done: Callable[[str | None], None] | None = None) -> None:
+        """Export the lesson's model to ``path`` on the worker (between steps) with ``exporter(lesson, path) ->
+        message`` (e.g. :func:`visualizer.torch_backend.onnx_export.export_onnx_message`; it must pickle for a
+        ProcessSession: a module-level function).  Its message is a ``notice``; a ValueError, NotImplementedError,
+        ImportError or OSError it raises is a ``config_error``; ``on_done(error)`` follows."""
+        self._submit_file_op(lambda: exporter(self._built_lesson(), str(path)),
+                             (ValueError, NotImplementedError, ImportError, OSError, LessonConfigError),
+                             "Could not export the model", on_done)
+
     def _built_lesson(self) -> Lesson:
         """The current lesson; raises NotImplementedError if it is not built yet."""
         if self.lesson is None:

@@ -67,7 +67,10 @@ class TorchTrainer(Trainer):
     processes in ``backward``), on ``cuda:LOCAL_RANK`` on CUDA; ``modules`` keep the plain modules (checkpoints,
     hooks and pictures use them; a forward through a plain module is not synchronized).  A lesson runs its
     training forwards through ``synced`` and draws batches with :meth:`shard` and :meth:`local_batch`.
-    ``flush_every``: steps between flushes every process must agree on (None: a single process)."""
+    ``flush_every``: steps between flushes every process must agree on (None: a single process).
+
+    ``last_inputs``: module name -> (args, kwargs) of its last forward call, kept by a forward pre-hook as
+    references (no copy, no device sync), the example input of an ONNX export (``onnx_export``)."""
 
     def __init__(self, modules: Mapping[str, nn.Module] | nn.Module,
                  optimizers: Mapping[str, Callable[[Mapping[str, nn.Module]], torch.optim.Optimizer]] | Callable,
@@ -95,6 +98,10 @@ class TorchTrainer(Trainer):
                                              if self.ddp else dict(self.modules))
         self.flush_every: int | None = self.placement.flush_every if self.ddp else None
         self._step = 0
+        # the arguments of each module's last forward call (references, no copy): an export's example input
+        self.last_inputs: dict[str, tuple[tuple, dict]] = {}
+        for k, m in self.modules.items():
+            m.register_forward_pre_hook(_InputRecorder(self.last_inputs, k), with_kwargs=True)
         if callable(optimizers) and not isinstance(optimizers, Mapping):
             optimizers = {"main": optimizers}
         self.optimizers = {k: make(self.modules) for k, make in optimizers.items()}
@@ -343,6 +350,25 @@ class TorchTrainer(Trainer):
             torch.set_num_threads(self._old_threads)
         if self.device_type == "cuda":
             torch.cuda.empty_cache()
+
+
+class _InputRecorder:
+    """A forward pre-hook that keeps the arguments of a module's last call in ``store[name]`` as (args, kwargs),
+    for an export that needs an example input (``onnx_export``): tensors detached (no autograd graph is kept
+    alive), not copied, no device sync."""
+
+    def __init__(self, store: dict[str, tuple[tuple, dict]], name: str) -> None:
+        self.store, self.name = store, name
+
+    def __call__(self, module, args: tuple, kwargs: dict) -> None:
+        self.store[self.name] = (tuple(a.detach() if isinstance(a, torch.Tensor) else a for a in args),
+                                 {k: v.detach() if isinstance(v, torch.Tensor) else v for k, v in kwargs.items()})
+
+    def __deepcopy__(self, memo: dict) -> "_InputRecorder":
+        return _InputRecorder({}, self.name)        # a copied module (a DQN target) records for nobody
+
+    def __reduce__(self):
+        return (_InputRecorder, ({}, self.name))    # a pickled module carries no recorded tensors
 
 
 def _state_layout(opt) -> dict[str, tuple[bool, np.dtype]] | None:

@@ -8,6 +8,7 @@ launch when the application asks for it (:meth:`MainWindow.maybe_show_welcome`),
 """
 from __future__ import annotations
 
+import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Mapping
@@ -168,6 +169,9 @@ class MainWindow(QMainWindow):
         self.export_all_action = file_menu.addAction("Export all…", self.export_all_interactively)
         self.export_all_action.setShortcut(QKeySequence("Ctrl+E"))
         self.export_plot_menu = file_menu.addMenu("Export plot")
+        self.export_tensorboard_action = file_menu.addAction("Export to TensorBoard…",
+                                                             self.export_tensorboard_interactively)
+        self.export_onnx_action = file_menu.addAction("Export model (ONNX)…", self.export_onnx_interactively)
         file_menu.addSeparator()
         self.open_run_action = file_menu.addAction("Open run…", lambda: self.open_run_interactively(follow=False))
         self.open_run_action.setShortcut(QKeySequence("Ctrl+O"))
@@ -195,7 +199,9 @@ class MainWindow(QMainWindow):
         help_menu.addAction("Welcome", self.show_welcome)
         help_menu.addAction("Keyboard shortcuts", self.show_shortcuts)
         help_menu.addAction("About", self.show_about)
-        self._lesson_dependent = [self.export_all_action, self.save_weights_action, self.load_weights_action]
+        self._lesson_dependent = [self.export_all_action, self.save_weights_action, self.load_weights_action,
+                                  self.export_tensorboard_action]
+        self.export_onnx_action.setEnabled(False)       # a torch lesson enables it (open_lesson)
         for action in self._lesson_dependent:
             action.setEnabled(False)
 
@@ -288,6 +294,7 @@ class MainWindow(QMainWindow):
         self._fill_lesson_menus()
         for action in self._lesson_dependent:
             action.setEnabled(True)
+        self.export_onnx_action.setEnabled("torch" in cls.info.engines)
         self.view.setFocus()
         return self.view
 
@@ -335,6 +342,7 @@ class MainWindow(QMainWindow):
         self._fill_lesson_menus()
         for action in self._lesson_dependent:
             action.setEnabled(False)
+        self.export_onnx_action.setEnabled(False)
         return ended
 
     def save_settings(self) -> None:
@@ -442,6 +450,46 @@ class MainWindow(QMainWindow):
             path += f".{fmt}"
         self.settings.setValue("export/last_dir", str(Path(path).parent))
         view.export_to(fmt, path)
+
+    def export_tensorboard_interactively(self, folder: str | None = None) -> Path | None:
+        """Ask for a folder (or use ``folder``) and write the run as TensorBoard files into a new sub-folder
+        ``<lesson>-<date>-<time>`` of it (TensorBoard shows each sub-folder as a run), in the training process
+        (:meth:`TrainingSession.export_tensorboard`); the result or the error shows in the lesson's message area.
+        Returns the sub-folder (None if no folder was chosen)."""
+        if self.view is None:
+            return None
+        if folder is None:
+            folder = QFileDialog.getExistingDirectory(self, "Export the run to TensorBoard into…", self._last_dir())
+        if not folder:
+            return None
+        self.settings.setValue("export/last_dir", folder)
+        run = Path(folder) / f"{self.view.lesson_cls.info.id}-{time.strftime('%Y%m%d-%H%M%S')}"
+        self.view.session.export_tensorboard(run)          # the result arrives as a notice or error event
+        self.statusBar().showMessage(f"Exporting to TensorBoard in {run}…", 5000)
+        return run
+
+    def export_onnx_interactively(self, path: str | None = None) -> None:
+        """Ask for a file (or use ``path``) and export the torch lesson's model there as ONNX, in the training
+        process (:func:`visualizer.torch_backend.onnx_export.export_onnx_message`, which names the module it
+        exported); the result or the error shows in the lesson's message area."""
+        if self.view is None:
+            return
+        lesson_id = self.view.lesson_cls.info.id
+        if self.view.session.applied["engine"] != "torch":
+            self.view.messages.add("error", "Export model (ONNX) needs the PyTorch engine: set Engine to torch "
+                                            "and press Reset first.")
+            return
+        if path is None:
+            suggested = str(Path(self._last_dir()) / f"{lesson_id}.onnx")
+            path, _ = QFileDialog.getSaveFileName(self, "Export model (ONNX)", suggested, "ONNX model (*.onnx)")
+        if not path:
+            return
+        if Path(path).suffix.lower() != ".onnx":
+            path += ".onnx"
+        self.settings.setValue("export/last_dir", str(Path(path).parent))
+        from visualizer.torch_backend.onnx_export import export_onnx_message     # torch: in the training process
+        self.view.session.export_model(path, export_onnx_message)
+        self.statusBar().showMessage(f"Exporting the model to {path} (a few seconds)…", 8000)
 
     def save_weights_interactively(self) -> None:
         if self.view is None:
