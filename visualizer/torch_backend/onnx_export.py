@@ -5,8 +5,8 @@ The model is one module of the lesson's :class:`~visualizer.torch_backend.traine
 ``G``, a DQN's ``online`` network, else the first (:func:`pick_module`).  Its example input is the input of its
 last real forward call, which the trainer keeps (``TorchTrainer.last_inputs``, references, no copy); a lesson that
 has not called it yet gets one snapshot of its views first, which runs most models once.  A model the lesson
-calls only through its parts (a VAE's ``encode`` and ``decode``, no ``forward``) is exported by the part a
-snapshot calls, its decoder first (``model.decoder``).
+calls only through its parts (``encode`` and ``decode``, no ``forward``) is exported by the part a snapshot
+calls, a decoder first (``model.decoder``).
 
 The export is ``torch.onnx.export(..., dynamo=True)`` (torch.export and onnxscript, opset :data:`OPSET`) in
 evaluation mode (dropout off, batch norm with its running statistics), on a copy of the model; then
