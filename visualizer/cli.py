@@ -221,6 +221,9 @@ class _RunControl:
         if cmd.command == "stop":
             message = f"stopped by the window at step {step}"
             stop.reason = stop.reason or "stopped by the window (control.json)"
+        elif cmd.command == "pause" and _torchrun() is not None:
+            message = ("pause from the window ignored: a run of several processes (torchrun) cannot pause, as the "
+                       "others would wait in their next gradient all-reduce; stop it instead")
         elif cmd.command == "pause" and (not self.paused or self._resume):     # (cancels a resume not yet applied)
             message = f"paused by the window at step {step}"
             self.paused, self._resume = True, False
@@ -422,6 +425,26 @@ def _run_sinks(args: argparse.Namespace) -> list:
     return sinks
 
 
+def _torchrun():
+    """visualizer.torch_backend.distributed when this process is one of a torchrun job's, else None."""
+    ddp = sys.modules.get("visualizer.torch_backend.distributed")
+    return ddp if ddp is not None and ddp.group_ready() else None
+
+
+def _stop_together(ddp, session, outcome: str, reason: str, steps: int) -> tuple[str, str]:
+    """Under torchrun: a stop asked here (a signal, --timeout, the window) is sent to every process, which
+    all pause after the same step (the next metric flush); a run paused that way elsewhere is stopped here too.
+    Returns (outcome, reason)."""
+    if outcome in ("stopped", "timeout"):
+        ddp.request_stop(reason)
+        _wait(session, time.monotonic() + STOP_GRACE_S, _StopRequest())     # paused at the agreed flush
+        return "stopped", reason
+    agreed = ddp.stop_agreed()
+    if agreed is not None and outcome == "done" and session.step_count < steps:
+        return "stopped", agreed[1]
+    return outcome, reason
+
+
 def _train(args, session, deadline: float, stop: _StopRequest, recorder, control, result: dict) -> int:
     """Build, train ``args.steps`` steps, report and export; ``result["training"]``: the exit code before the
     export (the run directory's status)."""
@@ -448,17 +471,21 @@ def _train(args, session, deadline: float, stop: _StopRequest, recorder, control
         if recorder is not None:
             recorder.attach()                   # the build made a new history
             recorder.refresh_info()
+        if _torchrun() is not None:                     # the processes stop together, after the same step
+            _torchrun().on_stop_agreed(session.pause_after_step)
         t0 = time.perf_counter()
         if control is not None:
             control.train(session, args.steps)
         else:
             session.step(args.steps)
         outcome = _wait(session, deadline, stop, control)
+    reason = stop.reason if outcome == "stopped" else f"timed out after {args.timeout:g} s (--timeout)"
+    ddp = _torchrun()
+    if ddp is not None:
+        outcome, reason = _stop_together(ddp, session, outcome, reason, args.steps)
     elapsed = time.perf_counter() - t0 - (control.paused_seconds() if control is not None else 0.0)
-    reason = ""
     if outcome != "done":
         built = session.lesson is not None
-        reason = stop.reason if outcome == "stopped" else f"timed out after {args.timeout:g} s (--timeout)"
         session.stop_training()
         grace = time.monotonic() + STOP_GRACE_S
         if built and _wait(session, grace, _StopRequest()) != "done":

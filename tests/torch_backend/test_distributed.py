@@ -132,6 +132,26 @@ def test_a_rank_that_dies_ends_the_run_with_a_message_and_the_data_so_far_kept(t
     assert "rank 1 stopped responding" in events, events
 
 
+def test_a_timeout_stops_every_process_after_the_same_step_with_the_data_kept(tmp_path):
+    """--timeout ends each process at a slightly different time; they agree at the next metric flush and stop
+    after the same step, instead of one waiting in a gradient all-reduce for the other until the timeout."""
+    run_dir = tmp_path / "run"
+    r = _torchrun(["--lesson", "vae", "--steps", "1000000", "--timeout", "25", "--run-dir", str(run_dir)],
+                  DLVIS_DDP_TIMEOUT="120")
+    # each process exits with 5 (stopped, data kept), which torchrun reports as a failure of the job
+    assert r.returncode != 0 and re.search(r"rank\s*: 0 \(local_rank: 0\)\s*\n\s*exitcode\s*: 5 ", r.stderr), r.stderr
+    stops = re.findall(r"stopped at step (\d+) of 1000000", r.stderr)
+    assert stops and len(set(stops)) == 1, r.stderr                              # the same step everywhere
+    step = int(stops[0])
+    assert step % 10 == 0                                                        # a flush step (every 10)
+    assert "stopped responding" not in r.stderr, r.stderr
+    run = json.loads((run_dir / "run.json").read_text())
+    assert run["status"] == "stopped" and run["exit_code"] == 5
+    events = (run_dir / "events.jsonl").read_text()
+    assert f"stopped with every process after step {step}: timed out" in events, events
+    assert json.loads((run_dir / "metrics.jsonl").read_text().splitlines()[-1])["step"] == step
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -340,6 +340,12 @@ class TrainingSession(SessionReadout):
                 self._snapshot_wanted = True
         self._submit(run)
 
+    def pause_after_step(self, message: str) -> None:
+        """Pause after the step under way, as a lesson's ``LessonContext.request_pause`` does, and emit
+        ``message`` as a notice.  Any thread, the worker's own included (under torchrun the processes agree
+        inside a metric flush to stop after that same step)."""
+        self._pause_request = message
+
     def request_snapshot(self) -> None:
         """Ask for a fresh snapshot even while paused."""
         self._snapshot_wanted = True

@@ -114,6 +114,9 @@ class Placement:
 _placement = Placement()
 _failure: str | None = None
 _step = 0                                    # the step under way (for messages)
+_stop_wanted: str | None = None              # this process was asked to stop (a signal, --timeout, the window)
+_stop_agreed: tuple[int, str] | None = None  # (step, reason): the processes agreed at a flush to stop there
+_on_stop: Callable[[str], None] | None = None    # called in the training thread when they agree
 PROBE_TIMEOUT_S = 10.0                       # how long the end-of-run check waits for the other processes
 
 
@@ -199,14 +202,49 @@ def wrap(module: torch.nn.Module, device: torch.device) -> torch.nn.Module:
 def all_reduce_mean(values: torch.Tensor, step: int) -> torch.Tensor:
     """The mean over the processes of ``values`` (1-D, on this process's device) after ``step``; one all_reduce.
     After a failure (or without a process group) the local values.  Raises ProcessGroupFailed when the
-    collective fails."""
+    collective fails.
+
+    The same all_reduce carries one more number: how many processes were asked to stop (:func:`request_stop`).
+    When any was, every process learns it at this same step, and the callback of :func:`on_stop_agreed` runs (in
+    the training thread, inside the flush), so they all stop after the same step: a process that stopped alone
+    would leave the others waiting in their next gradient all-reduce until the timeout."""
+    global _stop_agreed
     if not group_ready() or failed():
         return values
+    flag = torch.tensor([1.0 if _stop_wanted else 0.0], dtype=values.dtype, device=values.device)
+    both = torch.cat([values.reshape(-1), flag])
     try:
-        dist.all_reduce(values, op=dist.ReduceOp.SUM)
+        dist.all_reduce(both, op=dist.ReduceOp.SUM)
     except (RuntimeError, dist.DistError) as e:
         raise record_failure(step, e, when="after") from e
-    return values / dist.get_world_size()
+    if _stop_agreed is None and float(both[-1]) > 0:
+        n = int(round(float(both[-1])))
+        reason = _stop_wanted or (f"{'another process was' if n == 1 else f'{n} other processes were'} "
+                                  "asked to stop")
+        _stop_agreed = (step, reason)
+        if _on_stop is not None:
+            _on_stop(f"stopped with every process after step {step}: {reason}")
+    return both[:-1] / dist.get_world_size()
+
+
+def request_stop(reason: str) -> None:
+    """Ask every process of the run to stop: they agree at the next metric flush (at most ``flush_every``
+    steps away) and stop after that same step.  Any thread (the CLI's, on a signal, ``--timeout`` or the
+    window's stop)."""
+    global _stop_wanted
+    if _stop_wanted is None:
+        _stop_wanted = reason
+
+
+def on_stop_agreed(callback: Callable[[str], None] | None) -> None:
+    """``callback(message)`` runs in the training thread when the processes agree to stop (None: none)."""
+    global _on_stop
+    _on_stop = callback
+
+
+def stop_agreed() -> tuple[int, str] | None:
+    """(step, reason) once the processes agreed to stop, else None."""
+    return _stop_agreed
 
 
 # ---- the run ---------------------------------------------------------------------------------------------
@@ -358,7 +396,7 @@ def run_distributed(args: argparse.Namespace, body: Callable[[argparse.Namespace
     """Run ``body(args)`` (the CLI's headless run) as one process of a torchrun job: join the group, check the
     settings agree and the lesson supports DDP, keep ranks other than 0 quiet (their stdout goes nowhere and
     they write no files), then leave the group.  Returns the exit code."""
-    global _placement, _failure
+    global _placement, _failure, _stop_wanted, _stop_agreed, _on_stop
     env = dict(os.environ)
     settings, cls = _settings(args)
     device = str(settings.get("device", "cpu"))
@@ -413,6 +451,7 @@ def run_distributed(args: argparse.Namespace, body: Callable[[argparse.Namespace
             sys.stdout = stdout
             quiet.close()
         _placement = Placement()
+        _stop_wanted = _stop_agreed = _on_stop = None
         if group_ready():
             with contextlib.suppress(Exception):
                 dist.destroy_process_group()
