@@ -549,12 +549,6 @@ def measure_ddp(s: Settings, lesson: str = "dcgan") -> list[Row]:
     print(f"\n(f) ddp: torchrun --nproc-per-node 1 ({backend}), {lesson} on {s.device}, {steps} steps per run, "
           f"{rounds} rounds alternating without / with --run-dir")
     rates: dict[str, list[float]] = {"without": [], "with": []}
-    from visualizer.cli import build_parser
-
-    if "--run-dir" not in build_parser()._option_string_actions:      # the run directory's CLI flag (issue #19)
-        rate = torchrun_rate(s, lesson, steps, [])
-        return [Row("ddp", f"{lesson}, 1 process, {backend}", f"without --run-dir {rate:.1f} steps/s; with: this "
-                    "CLI has no --run-dir", f"<= {RUN_DIR_TARGET:.2f}x", "ERROR")]
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(rounds):
             if s.left() <= 0:
