@@ -68,6 +68,8 @@ def test_the_window_imports_only_the_lesson_it_opens(tmp_path):
 
 
 def test_main_window_with_every_lesson_does_not_import_torch():
+    # every lesson is built in its training process: about 250 s for all 30 on a 2-core machine (pspnet and ssd
+    # 24-29 s each), so the limits leave room for a slower machine rather than time the builds
     code = (
         "import sys, time\n"
         "from PySide6.QtCore import QSettings\n"
@@ -81,13 +83,13 @@ def test_main_window_with_every_lesson_does_not_import_torch():
         "for lesson_id in lessons:\n"
         "    w.open_lesson(lesson_id)\n"
         "    t = time.monotonic()\n"
-        "    while w.view.builds < 1 and time.monotonic() - t < 30:\n"
+        "    while w.view.builds < 1 and time.monotonic() - t < 120:\n"
         "        app.processEvents(); time.sleep(0.01)\n"
         "    assert w.view.builds == 1, lesson_id\n"
         "w.close()\n"
         "print(len(lessons), 'torch' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code, os.path.join(ROOT, ".pytest_cache", "startup.ini")],
-                         capture_output=True, text=True, timeout=180, cwd=ROOT,
+                         capture_output=True, text=True, timeout=900, cwd=ROOT,
                          env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
     assert out.returncode == 0, out.stderr[-3000:]
     n, torch_loaded = out.stdout.split()[-2:]
