@@ -3,9 +3,8 @@
 A writer process trains a real lesson (default ``mlp_digits``, NumPy engine) headless as fast as it goes and
 writes a run directory in the README's format (schema 1): every metric row the session's history records
 goes to ``metrics.jsonl`` in batches every 0.25 s (flushed), ``snapshots/latest.npz`` about once a second,
-a timeline snapshot every 2 s, ``run.json`` with a heartbeat every second.  (The app's own writer is
-``visualizer.core.rundir`` behind ``--run-dir``; this one is kept here so the benchmark measures the reading
-side alone.)  Meanwhile this process opens a :class:`visualizer.ui.run_window.RunWindow` on the folder, as
+a timeline snapshot every 2 s, ``run.json`` with a heartbeat every second: the app's own writer
+(``visualizer.core.rundir``, as ``--run-dir`` runs it).  Meanwhile this process opens a :class:`visualizer.ui.run_window.RunWindow` on the folder, as
 File > Follow run does, and measures over ``--seconds``:
 
   * lag: for each new last step the window's curves show, now minus the moment the writer
@@ -23,15 +22,11 @@ snapshot) into ``--shots`` (default /tmp/shots19).
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import secrets
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections import deque
 from pathlib import Path
 
 import numpy as np
@@ -40,87 +35,46 @@ PROBE_MS = 10
 # the writer trains on one core, as the app's training process does (bench_gui): on a 2-core machine a BLAS pool
 # on both cores would measure how a starved window behaves, not how following does
 ONE_THREAD = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-FLUSH_S = 0.25
-LATEST_S = 1.0
 TIMELINE_S = 2.0
 
 
 # ---- the writer (another process) ---------------------------------------------------------------------------
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, allow_nan=False, default=str))
-    os.replace(tmp, path)
-
-
 def write_run(folder: Path, lesson_id: str, seconds: float, writes_log: Path) -> None:
-    """Train ``lesson_id`` for ``seconds`` at full speed and write run directory ``folder``.  Each flush of
-    metrics.jsonl is logged to ``writes_log`` as "last step, unix time" (outside the run directory)."""
-    from visualizer.core import history as history_module
+    """Train ``lesson_id`` for ``seconds`` at full speed and write run directory ``folder`` with the app's own
+    writer, as ``--run-dir`` does (RunRecorder + RunDirectoryWriter, snapshots within 3% of the training time at
+    most once a second).  Each write of metrics.jsonl is also logged to ``writes_log`` as "last step, unix time"
+    (outside the run directory), for the follow lag."""
     from visualizer.core import registry
-    from visualizer.core.export import _json_value
-    from visualizer.core.plot_archive import save_plots
+    from visualizer.core.rundir import RunDirectoryWriter, RunRecorder
     from visualizer.core.session import TrainingSession
 
-    started = time.time()
-    rows: deque = deque()
-    original_append = history_module.MetricHistory.append
-
-    def tapped(self, step, metrics):                  # every row the history records, stamped when recorded
-        original_append(self, step, metrics)
-        rows.append((int(step), time.time() - started, dict(metrics)))
-
-    history_module.MetricHistory.append = tapped
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "snapshots").mkdir(exist_ok=True)
-    session = TrainingSession(registry.get(lesson_id), snapshots=True, snapshot_budget=0.03, max_snapshot_hz=1)
-    session.wait_idle(120)
-    token = secrets.token_hex(8)
-    run = {"schema": 1, "format": "dlvis-run", "lesson": lesson_id, "status": "running",
-           "writer": {"pid": os.getpid(), "host": socket.gethostname(), "started": started, "token": token},
-           "heartbeat": time.time(), "world_size": 1, "steps_requested": 0,
-           "config": _json_value(session.run_record()), "ended": None, "exit_code": None}
-    _write_json(folder / "run.json", run)
-    metrics = open(folder / "metrics.jsonl", "ab")
-    events = open(folder / "events.jsonl", "ab")
     writes = open(writes_log, "a")
-    events.write((json.dumps({"t": 0.0, "step": 0, "kind": "notice", "message": "benchmark writer started"})
-                  + "\n").encode())
-    events.flush()
-    session.play()
-    last_latest = last_timeline = last_beat = t_play = time.monotonic()
-    try:
-        while time.monotonic() - t_play < seconds:
-            time.sleep(FLUSH_S)
-            batch = []
-            while rows:
-                step, t, values = rows.popleft()
-                clean = {k: (float(v) if np.isfinite(v) else None) for k, v in values.items()}
-                batch.append(json.dumps({"step": step, "t": t, "metrics": clean}) + "\n")
-            if batch:
-                metrics.write("".join(batch).encode())
-                metrics.flush()
-                writes.write(f"{json.loads(batch[-1])['step']} {time.time()!r}\n")
+
+    class LoggedWriter(RunDirectoryWriter):
+        def metrics(self, rows):
+            super().metrics(rows)
+            if rows:
+                writes.write(f"{rows[-1][0]} {time.time()!r}\n")
                 writes.flush()
-            now = time.monotonic()
-            snap = session.latest_snapshot()
-            if now - last_latest >= LATEST_S and snap.plots:
-                save_plots(folder / "snapshots" / "latest.npz", snap.step, snap.plots, {"t": time.time() - started})
-                last_latest = now
-            if now - last_timeline >= TIMELINE_S and snap.plots:
-                save_plots(folder / "snapshots" / f"step_{snap.step:09d}.npz", snap.step, snap.plots,
-                           {"t": time.time() - started})
-                last_timeline = now
-            if now - last_beat >= 1.0:
-                run["heartbeat"] = time.time()
-                _write_json(folder / "run.json", run)
-                last_beat = now
+
+    session = TrainingSession(registry.get(lesson_id), snapshots=True, snapshot_budget=0.03, max_snapshot_hz=1)
+    writer = LoggedWriter(folder, timeline_interval=TIMELINE_S)
+    writer.claim()
+    recorder = RunRecorder(session, [writer])
+    recorder.start()
+    session.wait_idle(120)
+    recorder.attach()                          # the build made the history the run records
+    recorder.refresh_info()
+    recorder.event("notice", "benchmark writer started", 0)
+    session.play()
+    try:
+        time.sleep(seconds)
     finally:
+        session.pause()
+        session.wait_idle(30)
+        recorder.close("done", 0)
         session.stop(5)
-        metrics.close()
-        run.update(status="done", heartbeat=time.time(), ended=time.time(), exit_code=0)
-        _write_json(folder / "run.json", run)
         writes.close()
-        events.close()
 
 
 # ---- the window (this process) ------------------------------------------------------------------------------
