@@ -445,6 +445,10 @@ def run_distributed(args: argparse.Namespace, body: Callable[[argparse.Namespace
         if _failure is not None:
             print(f"error: rank {p.rank}: {_failure}", file=sys.stderr, flush=True)
             code = code or EXIT_ERROR
+        elif code == EXIT_STOPPED and p.rank != 0 and _stop_agreed is not None:
+            # stopped together, as asked: rank 0 reports it (exit code 5) and writes the files.  A non-zero exit
+            # here would make torchrun's agent SIGTERM rank 0 while it is still writing them.
+            code = 0
         return code
     finally:
         if quiet is not None:
