@@ -9,6 +9,7 @@ import time
 import numpy as np
 import pytest
 
+from tests.core.test_run_follow import wait_for
 from tests.core.toy_lesson import ToyLesson
 from visualizer.core import rundir
 from visualizer.core.checkpoint import load_checkpoint
@@ -316,15 +317,6 @@ def finished_run(d):
     w.close("done", 0)
 
 
-def wait_for(predicate, timeout: float = 10.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
-
-
 def test_the_apps_reader_reads_what_the_writer_wrote(tmp_path):
     """The two sides of schema 1 meet: run_follow reads this writer's folder (its own tests write folders by
     hand)."""
@@ -334,7 +326,7 @@ def test_the_apps_reader_reads_what_the_writer_wrote(tmp_path):
     assert (info.lesson_id, info.status, info.world_size) == ("toy", "done", 1)
     follower = RunFollower(d, info, poll_interval=0.02).start()
     try:
-        assert wait_for(lambda: follower.state().finished)
+        assert wait_for(lambda: follower.state().finished, timeout=10.0)
         steps, values = follower.history.series("loss")
         assert list(steps) == [1, 2, 3, 4, 5] and values[-1] == pytest.approx(0.2)
         st = follower.state()
