@@ -138,6 +138,12 @@ class RunList:
         self.get(number).visible = bool(visible)
         self.version += 1
 
+    def set_curves(self, number: int, curves: Mapping[str, Any]) -> None:
+        """Replace run ``number``'s curves (plot id -> CurvesData), e.g. a followed run that grew.  Raises
+        KeyError for an unknown run."""
+        self.get(number).curves = dict(curves)
+        self.version += 1
+
     def rename(self, number: int, name: str) -> None:
         """Name run ``number`` (an empty name goes back to the automatic one).  Raises KeyError."""
         self.get(number).name = name.strip() or None

@@ -462,6 +462,10 @@ class LessonView(QWidget):
         self.run_manager.raise_()
         return self.run_manager
 
+    def refresh_runs(self) -> None:
+        """Redraw the earlier runs after ``self.runs`` changed from outside (a followed run's overlay)."""
+        self._show_runs()
+
     def _show_runs(self) -> None:
         """Draw the shown earlier runs in every curve plot and refresh the run manager."""
         shown = self.runs.shown()

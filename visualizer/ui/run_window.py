@@ -451,10 +451,9 @@ class RunOverlay:
                 return
             if curves is None:
                 return
-            run.curves = curves
-            view.runs.version += 1
+            view.runs.set_curves(self.number, curves)
         self._drawn = history.version
-        view._show_runs()
+        view.refresh_runs()
 
     def remove(self) -> None:
         """Take the run away from the view it was added to (call while that view is still open)."""
@@ -462,4 +461,4 @@ class RunOverlay:
         self.view, self.number = None, None
         if view is not None and number is not None:
             view.runs.delete([number])
-            view._show_runs()
+            view.refresh_runs()
