@@ -90,6 +90,16 @@ class DQNLesson(Lesson):
             check_epsilon(float(start), float(end))
         self.run.set_live(name, value)
         self.hp.set(name, value)
+        if name == "grid_edit":
+            self._sync_grid_map()
+
+    def _sync_grid_map(self) -> None:
+        """A click edited the grid world's map (or a checkpoint brought another one): the "grid_map" setting
+        takes the map as it is now, so a Reset rebuilds the edited map rather than the one typed before."""
+        text = getattr(self.run, "map_text", None)          # the grid run's property; CartPole has none
+        if isinstance(text, str) and text != self.hp["grid_map"]:
+            self.hp.set("grid_map", text)
+            self.context.setting_changed("grid_map", text)
 
     def snapshot(self) -> dict[str, PlotData]:
         """The run's pictures, keeping only data of the class each plot draws (a grid run's picture for a
@@ -108,6 +118,7 @@ class DQNLesson(Lesson):
 
     def load_checkpoint_state(self, state: dict) -> None:
         self.run.load_state_dict(state)
+        self._sync_grid_map()
 
     def close(self) -> None:
         self.run.close()

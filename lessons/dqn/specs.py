@@ -60,7 +60,8 @@ PARAMS = (
                         "training runs on. fast: the latest frames of the current episode."),
     TextParam("grid_map", "Grid map", DEFAULT_GRID_MAP, max_length=2000,
               tooltip="Grid world only. Rows separated by '/': '.' empty, '#' wall, 'G' goal (+1, ends the "
-                      "episode), 'P' pit (−1, ends it), 'S' start. Click the picture to edit."),
+                      "episode), 'P' pit (−1, ends it), 'S' start. Click the picture to edit: each edit is "
+                      "written here, so Reset keeps it."),
     ChoiceParam("grid_tool", "Grid paint", "wall", GRID_CELLS, live=True,
                 tooltip="Grid world only: what a click on the picture paints into the cell."),
     TextParam("grid_edit", "Grid edit", "", live=True, max_length=20,

@@ -167,3 +167,38 @@ def test_pictures_shapes():
     # The agent positions are those since the last call: a call right after has at most the current one.
     assert len(run.pictures({"environment"})["environment"].agent) == 1
     run.close()
+
+
+@pytest.mark.parametrize("session_kind", ["thread", "process"])
+def test_a_clicked_edit_becomes_the_grid_map_setting_and_survives_a_reset(session_kind):
+    """A click paints the running map; the "grid_map" setting follows it (wanted and applied alike, so no Reset
+    is asked for), its control is told with a param_synced event, and a Reset rebuilds the edited map."""
+    from lessons.dqn.lesson import LESSON
+    from visualizer.core.process_session import ProcessSession
+    from visualizer.core.session import TrainingSession
+
+    session_cls = TrainingSession if session_kind == "thread" else ProcessSession
+    s = session_cls(LESSON, {"env": "grid", "lr": 1.0, "eps_end": 0.6, "eps_decay_steps": 200})
+    try:
+        assert s.wait_idle(60)
+        s.step(50)
+        s.set_param("grid_tool", "pit")
+        s.set_param("grid_edit", "2,1")
+        assert s.wait_idle(30)
+        row = ".P.#..."
+        synced = [e for e in s.drain_events() if e.kind == "param_synced"]
+        assert synced and synced[-1].param[0] == "grid_map" and synced[-1].param[1].split("/")[2] == row
+        assert s.hp["grid_map"].split("/")[2] == row and s.applied["grid_map"] == s.hp["grid_map"]
+        assert s.pending_structural() == []                      # the edit is applied: no Reset asked for
+        s.set_param("grid_edit", "0,0")                          # painting over the start: refused, map kept
+        assert s.wait_idle(30)
+        assert not [e for e in s.drain_events() if e.kind == "param_synced"]
+        assert s.hp["grid_map"].split("/")[2] == row
+        s.reset()
+        assert s.wait_idle(60) and s.step_count == 0
+        s.step(1)
+        assert s.wait_idle(30)
+        cells = s.snapshot_now(30).plots["environment"].cells
+        assert cells[2, 1] == PIT and cells[0, 0] == START
+    finally:
+        assert s.stop(2.0)

@@ -111,3 +111,14 @@ class SavingToyLesson(ToyLesson):
     """The toy lesson with checkpoints (its trainer's state)."""
     info = LessonInfo("saving_toy", "Toy with checkpoints", "Foundations", "none", engines=("numpy",))
     checkpoint_state = Lesson.checkpoint_state
+
+
+class SelfEditingLesson(AllKindsLesson):
+    """Changes its own structural setting "width" when the momentum is set live, as a click on the grid
+    world's map changes its "grid_map" (``LessonContext.setting_changed``)."""
+
+    def set_live(self, name, value):
+        super().set_live(name, value)
+        if name == "momentum":
+            self.hp.set("width", 7)
+            self.context.setting_changed("width", 7)

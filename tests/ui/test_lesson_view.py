@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
 from tests.core.toy_lesson import ToyLesson
-from tests.ui.fake_lessons import AllKindsLesson, BadDataLesson, TwoLossLesson
+from tests.ui.fake_lessons import AllKindsLesson, BadDataLesson, SelfEditingLesson, TwoLossLesson
 from visualizer.ui.lesson_view import LessonView
 
 
@@ -136,6 +136,18 @@ def test_structural_change_shows_reset_indicator_and_applies_on_reset(qtbot, mak
     view.tick()
     assert view.session.applied["width"] == 5 and view.session.applied["activation"] == "tanh"
     assert not view.panel.pending_bar.isVisible() and not control.pending
+
+
+def test_a_setting_the_lesson_changes_itself_shows_in_its_control_and_asks_for_no_reset(qtbot, make_view):
+    view = make_view(SelfEditingLesson)
+    view.apply_param("momentum", 0.5)
+    qtbot.waitUntil(lambda: view.session.applied["width"] == 7, timeout=5000)
+    qtbot.waitUntil(lambda: view.panel.control("width").value() == 7, timeout=5000)
+    assert view.session.hp["width"] == 7 and not view.panel.control("width").pending
+    assert not view.panel.pending_bar.isVisible() and not view.transport.reset_action.font().bold()
+    view.panel.reset_button.click()
+    qtbot.waitUntil(lambda: view.builds == 2)
+    assert view.session.applied["width"] == 7
 
 
 def test_invalid_value_is_shown_and_nothing_changes(qtbot, make_view):

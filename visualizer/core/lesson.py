@@ -129,7 +129,9 @@ class LessonContext:
     message about a condition that can stop being true; ``request_pause(message)`` stops a running
     session after the current step; ``substituted(name, used)`` says that the value of hyperparameter
     ``name`` could not be honoured and ``used`` stands in for it (MNIST offline: the embedded digits), so
-    its control can show it.  The default does nothing, for tests and scripts."""
+    its control can show it; ``setting_changed(name, value)`` says that the lesson itself changed one of its
+    settings (the grid map edited by clicking it), so that a Reset rebuilds with it and its control shows
+    it.  The default does nothing, for tests and scripts."""
 
     def progress(self, message: str, fraction: float | None = None) -> None:
         pass
@@ -153,6 +155,13 @@ class LessonContext:
         """Hyperparameter ``name`` keeps its value, but ``used`` (a short phrase: "the embedded 8×8 digits")
         stands in for it in this build.  The session turns it into a ``substituted`` event for the window's
         controls; the default does nothing."""
+
+    def setting_changed(self, name: str, value: Any) -> None:
+        """The lesson changed its own hyperparameter ``name`` to ``value`` while it trains (a click painted a
+        cell of the grid world's map: the map text changes with it).  The session records ``value`` as both
+        wanted and applied, so a Reset rebuilds with it and no Reset is asked for, and turns it into a
+        ``param_synced`` event for the window's control.  Call it only from the lesson's own methods (the
+        worker thread).  The default does nothing."""
 
 
 class Lesson:

@@ -164,8 +164,8 @@ class ProcessSession(SessionReadout):
         for event in u["events"]:
             if event.kind == "state" and event.run is not None:
                 self.run_state = event.run
-            if event.kind == "param_rejected" and event.param is not None:
-                self.hp.set(*event.param)          # the lesson kept the old value: so does this mirror
+            if event.kind in ("param_rejected", "param_synced") and event.param is not None:
+                self.hp.set(*event.param)          # the lesson kept the old value or set a new one: so does this mirror
         for request, error in u["done"]:
             callback = self._callbacks.pop(request, None)
             if callback is not None:

@@ -58,7 +58,8 @@ class SessionEvent:
     ``state`` (the worker started or stopped training, or its stop moved: ``run`` holds the new
     :class:`RunState`), ``stop_reached`` (a run paused by itself at its stop), ``substituted`` (the build
     used something else for a setting, e.g. the embedded digits for MNIST offline; ``param`` = (name, what
-    was used)).  traceback is set for ``error``."""
+    was used)), ``param_synced`` (the lesson changed one of its own settings, e.g. the grid map edited by a
+    click; ``param`` = (name, new value), already wanted and applied).  traceback is set for ``error``."""
 
     kind: str
     message: str
@@ -92,6 +93,15 @@ class _SessionContext(LessonContext):
     def substituted(self, name: str, used: str) -> None:
         self._session._events.append(SessionEvent("substituted", f"{name}: {used} used instead",
                                                   self._session.step_count, param=(name, used)))
+
+    def setting_changed(self, name: str, value: Any) -> None:
+        session = self._session
+        v = session.applied.set(name, value)              # validated: HyperparameterError for a bad value
+        if session.lesson is not None:
+            session.lesson.hp.set(name, v)
+        session.hp.set(name, v)                           # replaces a typed value still waiting for Reset
+        session._events.append(SessionEvent("param_synced", f"{name} changed by the lesson", session.step_count,
+                                            param=(name, v)))
 
 
 @dataclass

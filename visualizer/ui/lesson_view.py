@@ -628,6 +628,10 @@ class LessonView(QWidget):
             self.progress.show_progress(event.message, event.fraction)
         elif kind == "substituted" and event.param is not None:
             self.panel.show_substitute(*event.param)
+        elif kind == "param_synced" and event.param is not None:     # the lesson changed a setting itself
+            if event.param[0] in self.panel.controls:
+                self.panel.set_value(*event.param)
+            self._sync_pending()
 
     def _sync_pending(self) -> None:
         pending = self.session.pending_structural()
