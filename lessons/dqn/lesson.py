@@ -52,6 +52,7 @@ class DQNLesson(Lesson):
     plots = PLOTS
     narrative = NARRATIVE
     view_params = VIEW_PARAMS
+    runs_comparable_by = ("env",)           # CartPole's returns reach 500, the grid world's 1: never on one axis
     eval_every = 1000
     # The environment view plays frames in real time: snapshots at 20 Hz, and they are cheap (one small
     # forward pass over the value slice and the replay sample, recomputed only after an update).

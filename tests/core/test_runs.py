@@ -61,3 +61,14 @@ def test_a_run_keeps_the_live_changes_it_trained_with_but_not_one_made_after_its
     assert history.last_step() == 10
     params = run_params({"lr": 0.1, "hidden": 8}, history.changes(), history.last_step())
     assert params == {"lr": 0.3, "hidden": 8}
+
+
+def test_runs_of_another_environment_are_not_drawn_over_the_current_one():
+    runs = RunList(SPECS, comparable_by=("activation",))
+    base = {"lr": 0.1, "hidden": 8, "activation": "tanh", "x1_times_x2": False, "azimuth": 0.0}
+    runs.add(dict(base, activation="relu"), {"loss": "c1"}, current=base)
+    runs.add(dict(base, lr=0.5), {"loss": "c2"}, current=base)
+    assert [r.number for r in runs.shown()] == [1, 2]                 # both visible...
+    assert [r.number for r in runs.shown(base)] == [2]                # ...only the same activation drawn over it
+    assert [r.number for r in runs.shown(dict(base, activation="relu"))] == [1]
+    assert [r.number for r in runs.shown({"lr": 0.1})] == [1, 2]      # a run without the setting is not refused

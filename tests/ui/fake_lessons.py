@@ -122,3 +122,10 @@ class SelfEditingLesson(AllKindsLesson):
         if name == "momentum":
             self.hp.set("width", 7)
             self.context.setting_changed("width", 7)
+
+
+class SeedComparableToyLesson(ToyLesson):
+    """Earlier runs are drawn only over a run with the same seed, as dqn's are only over one on the same
+    environment (``Lesson.runs_comparable_by``)."""
+
+    runs_comparable_by = ("seed",)

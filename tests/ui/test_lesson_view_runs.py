@@ -4,6 +4,7 @@ and "Compare engines" shows the twin's curves and the engine comparison plot."""
 import csv
 
 from tests.core.toy_lesson import ToyLesson, TwinToyLesson
+from tests.ui.fake_lessons import SeedComparableToyLesson
 from visualizer.core.lesson import ENGINE_COMPARISON_PLOT
 
 
@@ -40,6 +41,22 @@ def test_earlier_runs_stay_overlaid_and_are_labelled_with_what_changed(qtbot, ma
     clear = next(a for a in menu.actions() if a.text() == "Clear earlier runs")
     clear.trigger()
     assert view.previous_runs == [] and curves.previous == [] and not curves._previous_items
+
+
+def test_an_earlier_run_with_another_comparable_setting_is_kept_but_not_drawn(qtbot, make_view):
+    view = make_view(SeedComparableToyLesson)
+    curves = view.views["loss"]
+    train(qtbot, view, 10)
+    assert view.apply_param("seed", 7)
+    view.reset()
+    qtbot.waitUntil(lambda: len(view.runs) == 1, timeout=10_000)
+    assert view.previous_runs == [] and curves.previous == []          # kept in the run manager, not drawn
+    train(qtbot, view, 10)
+    assert view.apply_param("seed", 0)
+    view.reset()
+    qtbot.waitUntil(lambda: len(view.runs) == 2, timeout=10_000)
+    assert [label for label, _ in view.previous_runs] == ["Run 1: same settings"]
+    assert [label for label, _ in curves.previous] == ["Run 1: same settings"]
 
 
 def test_an_untrained_run_is_not_kept(qtbot, make_view):

@@ -188,6 +188,9 @@ class Lesson:
     # Live parameters that change only what the views show (a query word, the sample a plot picks, a 3-D
     # view angle), not training: changing one leaves no marker on the curves.
     view_params: ClassVar[frozenset[str]] = frozenset()
+    # Settings that change what the curves measure (dqn's environment: CartPole's returns reach 500, the grid
+    # world's 1): an earlier run is drawn over the current one only where these settings agree.
+    runs_comparable_by: ClassVar[tuple[str, ...]] = ()
     # True where both engines train the same model with matching gradient names (the "Compare engines" switch).
     engine_comparison: ClassVar[bool] = False
     # True where the torch model trains under torchrun (DistributedDataParallel): the lesson runs its training

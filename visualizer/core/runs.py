@@ -89,12 +89,14 @@ class RunList:
     """The earlier runs of one lesson, oldest first, at most ``max_kept``; the newest
     ``max_shown`` are visible when added (older ones are hidden, not deleted).
 
-    specs: the lesson's ParamSpecs (for display labels); ignore: names of view settings."""
+    specs: the lesson's ParamSpecs (for display labels); ignore: names of view settings; comparable_by: names of
+    settings an earlier run must share with the current one to be drawn over it (``Lesson.runs_comparable_by``)."""
 
     def __init__(self, specs: Iterable = (), ignore: Collection[str] = (), max_kept: int = MAX_KEPT_RUNS,
-                 max_shown: int = MAX_SHOWN_RUNS) -> None:
+                 max_shown: int = MAX_SHOWN_RUNS, comparable_by: Collection[str] = ()) -> None:
         self.specs = tuple(specs)
         self.ignore = frozenset(ignore)
+        self.comparable_by = tuple(comparable_by)
         self.max_kept = max_kept
         self.max_shown = max_shown
         self.runs: list[Run] = []
@@ -160,9 +162,15 @@ class RunList:
         self.runs.clear()
         self.version += 1
 
-    def shown(self) -> list[Run]:
-        """The visible runs, oldest first."""
-        return [r for r in self.runs if r.visible]
+    def shown(self, current: Mapping[str, Any] | None = None) -> list[Run]:
+        """The visible runs, oldest first; with ``current`` (the current run's settings), only those that agree
+        with it on every setting in ``comparable_by`` (a run on another environment measured another thing)."""
+        return [r for r in self.runs if r.visible and (current is None or self.comparable(r, current))]
+
+    def comparable(self, run: Run, current: Mapping[str, Any]) -> bool:
+        """True if ``run`` shares ``current``'s value of each ``comparable_by`` setting (one missing from either
+        side does not count against it)."""
+        return all(run.params.get(n, current.get(n)) == current.get(n, run.params.get(n)) for n in self.comparable_by)
 
 
 def legend_text(label: str, max_chars: int) -> str:

@@ -138,7 +138,8 @@ class LessonView(QWidget):
         self._shown_plots: list[str] = []
         self.frames: dict[str, PlotFrame] = {}
         # curves of earlier runs (after each Reset), kept overlaid and labelled with what changed
-        self.runs = RunList(lesson_cls.all_params(), lesson_cls.view_params)
+        self.runs = RunList(lesson_cls.all_params(), lesson_cls.view_params,
+                            comparable_by=lesson_cls.runs_comparable_by)
         self.run_manager: RunManager | None = None
         self._run_history = None
         self._run_params: dict[str, Any] = {}
@@ -428,7 +429,7 @@ class LessonView(QWidget):
     @property
     def previous_runs(self) -> list[tuple[str, dict[str, object]]]:
         """The earlier runs shown in the curve plots: [(label, {plot id: CurvesData})], oldest first."""
-        return [(r.label, r.curves) for r in self.runs.shown()]
+        return [(r.label, r.curves) for r in self.runs.shown(self._current_params())]
 
     def clear_previous_runs(self) -> None:
         """Forget the curves of earlier runs."""
@@ -466,9 +467,13 @@ class LessonView(QWidget):
         """Redraw the earlier runs after ``self.runs`` changed from outside (a followed run's overlay)."""
         self._show_runs()
 
+    def _current_params(self) -> dict[str, Any]:
+        """The settings the current run was built from (before the first build: the wanted ones)."""
+        return self._run_params or self.session.hp.as_dict()
+
     def _show_runs(self) -> None:
         """Draw the shown earlier runs in every curve plot and refresh the run manager."""
-        shown = self.runs.shown()
+        shown = self.runs.shown(self._current_params())
         for spec in self.plot_specs:
             view = self.views[spec.id]
             if isinstance(view, CurvesView):
