@@ -15,8 +15,10 @@
       A lesson that fails to build or step is reported as such and the others go on.  The book-size networks
       of issue #16 run as ``lesson@variant`` entries after the lessons' defaults (:data:`BOOK_VARIANTS`:
       ssd@ssd300, pspnet@pspnet50, openpose@openpose; and issue #18's video@eco_lite, ECO-Lite at 16 segments of
-      224 px with AMP, :data:`VARIANT_SETTINGS`); ``--lessons ssd@ssd300`` picks one.  (This replaces
-      ``bench_gan_cuda``, which measured dcgan alone through its internals.)
+      224 px with AMP, :data:`VARIANT_SETTINGS`); ``--lessons ssd@ssd300`` picks one.  Then ``dqn@atari``
+      (:data:`SETTING_ENTRIES`): DQN on Pong with the Nature settings (batch 32, Adam 1e-4, train every 4,
+      target sync 1,000; a 16-step warm-up so updates are timed), also printed as env steps/s bare and
+      visualized.  (This replaces ``bench_gan_cuda``, which measured dcgan alone through its internals.)
 (c) precision: the CUDA rows of lesson ``precision_speed`` (``benchmarks/bench_precision.py``: float32,
     float16, bfloat16 MLPs on the 8x8 digits and a 784-512-512-10 MLP), next to NumPy float32.
 (d) vgg: the book's network at full size (torchvision's VGG-16, random weights, 224 px, batch 8, float32, SGD
@@ -70,6 +72,12 @@ BOOK_VARIANTS = ("ssd@ssd300", "pspnet@pspnet50", "openpose@openpose",   # the b
 # Settings a book entry needs besides its variant: ECO-Lite as the book runs it, 16 segments of 224 px frames
 # (the lesson resizes its 32 px clips on the device), with AMP; few clips, as only the step time counts.
 VARIANT_SETTINGS = {"video@eco_lite": {"segments": 16, "frames": 16, "batch_size": 8, "amp": True, "clips": 240}}
+# Entries that are settings rather than a variant: dqn on Atari (issue #18) with the Nature DQN / CleanRL settings,
+# but a warm-up of 16 steps so the timed steps include updates (one per 4 steps); reported as env steps/s.
+SETTING_ENTRIES = {"dqn@atari": {"env": "atari", "atari_game": "pong", "lr": 1e-4, "batch_size": 32,
+                                 "buffer_size": 100_000, "target_sync": 1000, "train_every": 4, "warmup": 16,
+                                 "eps_start": 1.0, "eps_end": 0.01, "eps_decay_steps": 1_000_000}}
+DRY_SETTINGS = {"dqn@atari": {"buffer_size": 1000, "warmup": 1}}   # dry: a small buffer (100,000 take 3.5 GB), an update
 APP_SNAPSHOT_BUDGET = 0.05        # visualizer.ui.lesson_view.SNAPSHOT_BUDGET (not imported here: it is Qt)
 OVERHEAD_TARGET = 0.10
 RUN_DIR_TARGET = 1.05             # (f) step time with --run-dir / without, under torchrun
@@ -268,6 +276,18 @@ def measure_lesson(lesson_cls, s: Settings, overrides: dict[str, Any] | None = N
         lesson.close()
 
 
+def entry_settings(lesson_id: str, s: Settings) -> dict[str, Any] | None:
+    """The hyperparameters an entry sets: ``lesson@variant`` -> the variant (and VARIANT_SETTINGS); a
+    SETTING_ENTRIES entry -> its settings (DRY_SETTINGS on top in a dry run, where the Atari entry also sets
+    DLVIS_ATARI_ON_CPU=1 for this process: Atari is refused on the CPU without it); a plain id -> None."""
+    if lesson_id in SETTING_ENTRIES:
+        if s.dry:
+            os.environ["DLVIS_ATARI_ON_CPU"] = "1"
+        return {**SETTING_ENTRIES[lesson_id], **(DRY_SETTINGS.get(lesson_id, {}) if s.dry else {})}
+    _, _, variant = lesson_id.partition("@")
+    return {"variant": variant, **VARIANT_SETTINGS.get(lesson_id, {})} if variant else None
+
+
 def measure_lessons(ids: list[str], s: Settings) -> list[Row]:
     """:func:`measure_lesson` for each lesson id; a lesson that fails (or finds the time budget spent) gets
     its row and the next one goes on."""
@@ -284,9 +304,7 @@ def measure_lessons(ids: list[str], s: Settings) -> list[Row]:
             print(f"{lesson_id:16} skipped: time budget spent", flush=True)
             continue
         try:
-            name, _, variant = lesson_id.partition("@")
-            r = measure_lesson(registry.get(name), s,
-                               {"variant": variant, **VARIANT_SETTINGS.get(lesson_id, {})} if variant else None)
+            r = measure_lesson(registry.get(lesson_id.partition("@")[0]), s, entry_settings(lesson_id, s))
         except Exception as e:                     # one lesson's failure must not stop the check
             message = f"{type(e).__name__}: {e}".splitlines()[0][:160]
             print(f"{lesson_id:16} FAILED {message}", flush=True)
@@ -302,8 +320,13 @@ def measure_lessons(ids: list[str], s: Settings) -> list[Row]:
         ok = r["overhead"] <= OVERHEAD_TARGET and r["syncs_per_step"] == 0
         print(f"{lesson_id:16} {r['bare_ms']:9.3f} {r['visual_ms']:9.3f} {r['overhead']:8.1%} {r['flushes']:8d} "
               f"{r['snapshots']:6d} {r['syncs_per_step']:11.2f} {r['flush_syncs']:10d}", flush=True)
+        rate = ""
+        if lesson_id in SETTING_ENTRIES:                     # dqn: a step is an environment step
+            rate = f"{1e3 / r['bare_ms']:.0f} -> {1e3 / r['visual_ms']:.0f} env steps/s, "
+            print(f"{'':16} env steps/s: {1e3 / r['bare_ms']:.0f} bare, {1e3 / r['visual_ms']:.0f} visualized",
+                  flush=True)
         rows.append(Row("lessons", lesson_id,
-                        f"{r['bare_ms']:.3f} -> {r['visual_ms']:.3f} ms/step ({r['overhead']:+.1%}), "
+                        f"{rate}{r['bare_ms']:.3f} -> {r['visual_ms']:.3f} ms/step ({r['overhead']:+.1%}), "
                         f"{r['syncs_per_step']:.2f} syncs/step, {r['flush_syncs']} per flush",
                         "<= 10 %, 0 syncs/step", "dry" if s.dry else "PASS" if ok else "FAIL", r))
     return rows
@@ -582,7 +605,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections of {', '.join(SECTIONS)}")
     ap.add_argument("--lessons", default=None,
                     help="comma-separated lesson ids, id@variant for a book variant (default: every torch lesson, "
-                         "then " + ", ".join(BOOK_VARIANTS) + ")")
+                         "then " + ", ".join(BOOK_VARIANTS + tuple(SETTING_ENTRIES)) + ")")
     ap.add_argument("--budget-s", type=float, default=450.0, help="wall-clock budget of the whole run (s)")
     ap.add_argument("--sync-steps", type=int, default=50, help="steps counted for host syncs per lesson")
     ap.add_argument("--bert-size", choices=("base", "tiny"), default="base",
@@ -626,7 +649,8 @@ def main(argv: list[str] | None = None) -> int:
                "vgg": lambda: measure_vgg(s), "bert": lambda: measure_bert(s, args.bert_size),
                "ddp": lambda: measure_ddp(s),
                "lessons": lambda: measure_lessons(args.lessons.split(",") if args.lessons
-                                                  else torch_lessons() + list(BOOK_VARIANTS), s)}
+                                                  else torch_lessons() + list(BOOK_VARIANTS) + list(SETTING_ENTRIES),
+                                                  s)}
     for name in ("engines", "precision", "vgg", "bert", "ddp", "lessons"):    # the short, bounded ones first
         if name not in sections:
             continue

@@ -1,4 +1,4 @@
-"""Which frames of CartPole the environment view plays (Qt-free).
+"""Which frames of CartPole (and of Atari: :class:`ClipWatcher`) the environment view plays (Qt-free).
 
 "watch": every frame of one episode in ``every``, handed out at ``fps`` frames per second of wall-clock time,
 while training runs on at full speed (a 500-step episode plays for 10 s at CartPole's own 50 frames/s; the
@@ -109,3 +109,67 @@ class EpisodeWatcher:
     def _as_dict(t: tuple) -> dict:
         ep, lo, st, acts, q, ret, caption = t
         return {"episode": ep, "step": lo, "states": st, "actions": acts, "q": q, "ret": ret, "caption": caption}
+
+
+class ClipWatcher:
+    """Atari's "watch" mode: clips of ``clip`` consecutive frames recorded from training and handed out at
+    ``fps`` (15 agent steps/s: real time for 60 Hz screens with 4 frames skipped per step).  While a clip plays,
+    training runs on unrecorded; once it has been shown, the next step starts the next clip.  A clip also ends
+    at its episode's end.  Memory: ``clip`` RGB screens (48 x 210 x 160 x 3 bytes = 4.8 MB).
+
+    The run asks :attr:`recording` before copying a screen (so a step that is not recorded costs nothing) and
+    calls :meth:`record`; :meth:`take` returns the frames to show now."""
+
+    def __init__(self, clip: int, n_actions: int, shape: tuple[int, int, int] = (210, 160, 3),
+                 fps: float = 15.0) -> None:
+        self.clip, self.fps = clip, fps
+        self.frames = np.zeros((clip, *shape), dtype=np.uint8)
+        self.actions = np.full(clip, -1, dtype=np.int64)
+        self.q = np.zeros((clip, n_actions), dtype=np.float32)
+        self.returns = np.zeros(clip, dtype=np.float64)
+        self.episode = self.step = 0
+        self.n = 0                               # frames recorded in this clip
+        self.shown = 0                           # frames of it handed out
+        self.recording = True
+        self._budget = 0.0
+        self._last_t: float | None = None
+
+    def record(self, episode: int, t: int, screen: np.ndarray, action: int, q: np.ndarray, ret: float) -> None:
+        """Frame t of ``episode``: its screen (210, 160, 3) uint8, the action taken there, Q (A,) and the return
+        before it.  A frame of another episode than the clip's first ends the clip."""
+        if not self.recording:
+            return
+        if self.n and episode != self.episode:
+            self.recording = False
+            return
+        if self.n == 0:
+            self.episode, self.step = episode, t
+        i = self.n
+        self.frames[i], self.actions[i], self.q[i], self.returns[i] = screen, action, q, ret
+        self.n = i + 1
+        self.recording = self.n < self.clip
+
+    def take(self, now: float) -> dict:
+        """dict(episode, step, frames (T, 210, 160, 3), actions (T,), q (T, A), returns (T,)) of the frames due
+        now (copies; the last one again when none is due), or {} before the first frame is recorded."""
+        if self.n == 0:
+            return {}
+        elapsed = 1.0 / self.fps if self._last_t is None else max(0.0, now - self._last_t)
+        self._last_t = now
+        self._budget = min(self._budget + elapsed * self.fps, self.fps)
+        hi = min(self.shown + int(self._budget), self.n)
+        if hi == self.shown:
+            lo = hi - 1                          # nothing new: hold the last frame shown
+        else:
+            lo = self.shown
+            self._budget -= hi - lo
+        self.shown = hi
+        lo = max(lo, 0)
+        hi = max(hi, lo + 1)
+        out = {"episode": self.episode, "step": self.step + lo, "frames": self.frames[lo:hi].copy(),
+               "actions": self.actions[lo:hi].copy(), "q": self.q[lo:hi].copy(),
+               "returns": self.returns[lo:hi].copy()}
+        if not self.recording and self.shown >= self.n:
+            self.n = self.shown = 0              # shown: the next step starts the next clip
+            self.recording = True
+        return out

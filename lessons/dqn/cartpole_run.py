@@ -102,7 +102,7 @@ class CartpoleRun:
         self.watcher = EpisodeWatcher(n, every=10, fps=FPS)
         self.t_start: float | None = None
         self._win_t, self._win_steps = 0.0, 0
-        self._warned = False
+        self.divergence = DivergenceWatch(context)
         self._cache: dict[str, PlotData] = {}
         self._cache_key: tuple | None = None
         self._reset_env()
@@ -169,16 +169,7 @@ class CartpoleRun:
             self._win_t, self._win_steps = now, 0
 
     def _check_q(self, q: np.ndarray) -> None:
-        """Pause once (with an explanation) when Q leaves every possible return: non-finite or far above
-        1/(1 − γ)."""
-        bound = 1.0 / max(1.0 - float(self.hp["gamma"]), 1e-3)
-        big = float(np.abs(q).max())
-        if not math.isfinite(big) or big > DIVERGE_FACTOR * bound:
-            if not self._warned:
-                self._warned = True
-                self.context.request_pause(divergence_message(big, bound, float(self.hp["lr"])))
-        elif big < 2 * bound:
-            self._warned = False
+        self.divergence.check(q, float(self.hp["gamma"]), float(self.hp["lr"]))
 
     def _end_episode(self) -> None:
         L = self.ep_len
@@ -333,16 +324,9 @@ class CartpoleRun:
         return ScatterData(pts[:, 2:4].copy(), np.zeros(len(pts), dtype=np.int64), class_names=("this episode",))
 
     def _episode_table(self) -> TableData:
-        rows = self.log[:self.n_log][::-1][:LOG_ROWS - 1]
         eps = self.epsilon() if self.method == "dqn" else float("nan")
-        running = np.array([[float(self.ep_rewards[:self.ep_len].sum()), self.ep_len, eps, self.env_steps,
-                             0.0 if self.t_start is None else time.perf_counter() - self.t_start]])
-        values = np.concatenate([running, rows[:, 1:]])
-        if self.method != "dqn":
-            values[:, 2] = np.nan                                    # no ε: an empty cell
-        labels = [f"{self.episode} (running)"] + [str(int(e)) for e in rows[:, 0]]
-        return TableData(values, labels, ["return", "length", "ε at end", "steps at end", "time"],
-                         row_title="episode", fmt="{:.4g}", units=("", "steps", "", "steps", "s"))
+        return episode_table(self.log[:self.n_log], self.episode, float(self.ep_rewards[:self.ep_len].sum()),
+                             self.ep_len, eps, self.env_steps, self.t_start)
 
     # ---- checkpoints -------------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
@@ -413,10 +397,48 @@ def _check_log(log) -> np.ndarray:
     return arr
 
 
-def divergence_message(q_abs: float, bound: float, lr: float) -> str:
-    """Why the run paused when the Q-values diverged."""
+def divergence_message(q_abs: float, bound: float, lr: float, where: str = "on CartPole",
+                       works: str = "5e-4") -> str:
+    """Why the run paused when the Q-values diverged (``where``: the environment, ``works``: a learning rate
+    that works there)."""
     shown = "not a number" if not math.isfinite(q_abs) else f"{q_abs:,.0f}"
-    return (f"The Q-values diverged: |Q| reached {shown}, while no return on CartPole can exceed 1/(1 − γ) = "
+    return (f"The Q-values diverged: |Q| reached {shown}, while no return {where} can exceed 1/(1 − γ) = "
             f"{bound:,.0f}. Each update bootstraps from the network's own estimates, so an overshoot feeds on "
-            f"itself. The learning rate ({lr:g}) is probably too high: lower it (5e-4 works) and press Reset (R); "
-            "a Huber loss and a longer target sync period also damp it. The run so far is kept.")
+            f"itself. The learning rate ({lr:g}) is probably too high: lower it ({works} works) and press Reset "
+            "(R); a Huber loss and a longer target sync period also damp it. The run so far is kept.")
+
+
+class DivergenceWatch:
+    """Pauses the run once (with :func:`divergence_message`) when Q leaves every possible return: non-finite or
+    above DIVERGE_FACTOR / (1 − γ) for rewards of at most 1 per step; armed again once |Q| is back under twice
+    the bound.  context: the lesson's LessonContext (its ``request_pause``)."""
+
+    def __init__(self, context, where: str = "on CartPole", works: str = "5e-4") -> None:
+        self.context, self.where, self.works = context, where, works
+        self.warned = False
+
+    def check(self, q: np.ndarray, gamma: float, lr: float) -> None:
+        """q: Q(s, ·) (A,) float of the state acted on."""
+        bound = 1.0 / max(1.0 - gamma, 1e-3)
+        big = float(np.abs(q).max())
+        if not math.isfinite(big) or big > DIVERGE_FACTOR * bound:
+            if not self.warned:
+                self.warned = True
+                self.context.request_pause(divergence_message(big, bound, lr, self.where, self.works))
+        elif big < 2 * bound:
+            self.warned = False
+
+
+def episode_table(log: np.ndarray, episode: int, running_return: float, ep_len: int, eps: float, env_steps: int,
+                  t_start: float | None) -> TableData:
+    """The episode log as a table, newest first: the running episode, then the rows of ``log`` (n, 6) in
+    LOG_COLUMNS order (the last LOG_ROWS - 1).  eps: NaN for a method without ε (an empty cell)."""
+    rows = log[::-1][:LOG_ROWS - 1]
+    running = np.array([[running_return, ep_len, eps, env_steps,
+                         0.0 if t_start is None else time.perf_counter() - t_start]])
+    values = np.concatenate([running, rows[:, 1:]])
+    if not math.isfinite(eps):
+        values[:, 2] = np.nan
+    labels = [f"{episode} (running)"] + [str(int(e)) for e in rows[:, 0]]
+    return TableData(values, labels, ["return", "length", "ε at end", "steps at end", "time"],
+                     row_title="episode", fmt="{:.4g}", units=("", "steps", "", "steps", "s"))

@@ -7,7 +7,9 @@ load_state_dict, close):
   ε-greedy, Double DQN and Huber toggles; Mnih et al. 2015, van Hasselt et al. 2016) or REINFORCE with or
   without a value baseline (Williams 1992; Sutton and Barto ch. 13);
 - ``GridRun`` (``grid.py``): tabular Q-learning on a grid world edited by clicking (Sutton and Barto ch. 6;
-  Karpathy's REINFORCEjs GridWorld), imported only when the grid is chosen.
+  Karpathy's REINFORCEjs GridWorld), imported only when the grid is chosen;
+- ``AtariRun`` (``atari_run.py``): DQN on Pong or Breakout through ale-py with the Nature DQN network, for CUDA
+  machines (refused on the CPU unless ``DLVIS_ATARI_ON_CPU=1``), imported only when Atari is chosen.
 A lesson step is one environment step.  Follows Buduma et al., *Fundamentals of Deep Learning* 2e, ch. 13.
 """
 from __future__ import annotations
@@ -44,8 +46,8 @@ class DQNLesson(Lesson):
     Metrics (flushed after every step on the CPU): epsilon, episode_return, episode_length, return_mean_20,
     return_mean_100 (at each episode's end), steps_per_s (every half second); DQN updates add loss, td_error,
     q_mean, q_max; REINFORCE updates policy_loss, value_loss, entropy.  Raises LessonConfigError for an ε
-    schedule that ends above its start, the grid world where it is missing, or a grid map without a reachable
-    goal; pauses (with an explanation) when the Q-values diverge."""
+    schedule that ends above its start, the grid world where it is missing, a grid map without a reachable
+    goal, and Atari with REINFORCE, on the CPU (unless DLVIS_ATARI_ON_CPU=1) or without ale-py; pauses (with an explanation) when the Q-values diverge."""
 
     info = INFO
     params = PARAMS
@@ -64,6 +66,9 @@ class DQNLesson(Lesson):
         check_epsilon(float(hp["eps_start"]), float(hp["eps_end"]))
         if hp["env"] == "grid":
             self.run = grid_run(hp, self.context)
+        elif hp["env"] == "atari":
+            from lessons.dqn.atari_run import AtariRun              # lazy: torch, gymnasium, ale-py, OpenCV
+            self.run = AtariRun(hp, self.context)
         else:
             from lessons.dqn.cartpole_run import CartpoleRun        # lazy: torch and gymnasium
             self.run = CartpoleRun(hp, self.context)

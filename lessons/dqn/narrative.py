@@ -73,7 +73,12 @@ NARRATIVE = (
         "which removes most of the upward bias. The **target network** slows the chase. Turn **Double DQN** "
         "off, or set **Target sync period** to 1 (no target network), and compare **Q-value estimates** and "
         "the size of the collapses: without them Q overshoots and the return swings harder. A learning rate "
-        "that is far too high makes Q diverge outright: the run pauses and says so.",
+        "that is far too high makes Q diverge outright: the run pauses and says so.\n\n"
+        "On a CUDA machine the same DQN plays **Atari** as Mnih et al. did: set **Environment** to atari and "
+        "**Device** to cuda (Pong or Breakout through ale-py: 84×84 grey frames, 4 stacked, a convolutional "
+        "Q-network, rewards clipped to ±1) with learning rate 1e-4, batch 32, a replay buffer of 100,000, target "
+        "sync 1,000, train every 4, warm-up 80,000 (10,000 for a first look) and ε from 1 to 0.01 over "
+        "1,000,000 steps. It takes millions of frames: hours, not minutes.",
         plots=("returns", "q_mean", "td", "replay"), hide=GRID, run_steps=50_000,
     ),
     NarrativeStep(

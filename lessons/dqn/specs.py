@@ -7,18 +7,28 @@ try:                                              # the grid world's own default
 except ImportError:                               # pragma: no cover - until the grid world is merged
     DEFAULT_GRID_MAP = "S...#../.##.#.P/...#.../.P...#./..#..#./.#..##./...P..G"
 METHODS = ("dqn", "reinforce")
-ENVS = ("cartpole", "grid")
+ENVS = ("cartpole", "grid", "atari")
+ATARI_GAMES = ("pong", "breakout")          # lessons/dqn/atari_run.py: GAMES maps them to gymnasium ids
 ANIMATIONS = ("watch", "fast")
 
 PARAMS = (
     ChoiceParam("method", "Method", "dqn", METHODS,
                 tooltip="dqn: deep Q-learning (Mnih et al. 2015) from a replay buffer, with a target network and "
                         "ε-greedy exploration. reinforce: the policy gradient of Williams (1992), one update per "
-                        "episode. On the grid world the agent is always tabular Q-learning."),
+                        "episode (CartPole only). On the grid world the agent is always tabular Q-learning."),
     ChoiceParam("env", "Environment", "cartpole", ENVS,
                 tooltip="cartpole: gymnasium's CartPole-v1: push the cart left or right to keep the pole up; "
                         "+1 per step, at most 500 steps. grid: a grid world with walls, pits (−1) and a goal "
-                        "(+1) that you edit by clicking, learned with a table of Q-values."),
+                        "(+1) that you edit by clicking, learned with a table of Q-values. atari: an Atari game "
+                        "(Atari game setting) through ale-py, DQN only, for CUDA machines (Device cuda): 84×84 "
+                        "grey frames, 4 stacked, the Nature DQN network, rewards clipped to ±1. Settings that "
+                        "suit it (Mnih et al. 2015, CleanRL): learning rate 1e-4, batch 32, replay buffer "
+                        "100,000 or more (3.5 GB of frames), target sync 1,000, train every 4, warm-up 80,000 "
+                        "(10,000 for a first look), ε 1 → 0.01 over 1,000,000 steps."),
+    ChoiceParam("atari_game", "Atari game", "pong", ATARI_GAMES,
+                tooltip="Atari only: pong (ALE/Pong-v5: return the ball; +1 or −1 per point, a game to 21, "
+                        "scores from −21 to +21) or breakout (ALE/Breakout-v5: break bricks with the ball, five "
+                        "lives). v5's sticky actions (25 %) are kept; a step is 4 frames."),
     BoolParam("double_dqn", "Double DQN", True, live=True,
               tooltip="On: the online network picks the next action, the target network values it (van Hasselt "
                       "et al. 2016): y = r + γ Q_target(s', argmax_a Q_online(s', a)). Off: y = r + γ max_a "
@@ -54,10 +64,12 @@ PARAMS = (
     IntParam("eps_decay_steps", "ε decay steps", 20_000, 0, 1_000_000, live=True, log=False,
              tooltip="DQN and grid: environment steps over which ε falls linearly from its start to its end."),
     IntParam("hidden", "Hidden units", 128, 8, 512, log=True,
-             tooltip="Width of each of the two hidden ReLU layers of the networks."),
+             tooltip="Width of each of the two hidden ReLU layers of the networks (CartPole; Atari uses the "
+                     "Nature DQN's convolutions and 512 units)."),
     ChoiceParam("animation", "Animation", "watch", ANIMATIONS, live=True,
                 tooltip="watch: every step of one episode in ten, played at real time (50 frames/s) while "
-                        "training runs on. fast: the latest frames of the current episode."),
+                        "training runs on (Atari: clips of 48 steps at 15 steps/s). fast: the latest frames of "
+                        "the current episode (Atari: the latest screen)."),
     TextParam("grid_map", "Grid map", DEFAULT_GRID_MAP, max_length=2000,
               tooltip="Grid world only. Rows separated by '/': '.' empty, '#' wall, 'G' goal (+1, ends the "
                       "episode), 'P' pit (−1, ends it), 'S' start. Click the picture to edit: each edit is "

@@ -68,3 +68,20 @@ def test_the_ddp_section_launches_torchrun_on_the_cpu(capsys):
     assert "(f) ddp: torchrun --nproc-per-node 1 (gloo), dcgan on cpu, 3 steps per run" in out
     assert "\nddp        dcgan, 1 process, gloo" in summary
     assert "steps/s without --run-dir" in summary and "dry" in summary
+
+
+def test_the_atari_entry_runs_dry_on_the_cpu(capsys, monkeypatch):
+    """dqn@atari: the Nature settings reach the lesson (batch 32, lr 1e-4), a dry run sets DLVIS_ATARI_ON_CPU=1
+    and a small buffer, and the row reports env steps/s."""
+    pytest.importorskip("ale_py")
+    monkeypatch.delenv("DLVIS_ATARI_ON_CPU", raising=False)
+    settings = gpu_check.SETTING_ENTRIES["dqn@atari"]
+    assert settings["env"] == "atari" and settings["batch_size"] == 32 and settings["lr"] == 1e-4
+    assert settings["warmup"] < 20                          # updates happen in the timed steps
+    import os
+    monkeypatch.setitem(os.environ, "DLVIS_ATARI_ON_CPU", "0")          # restored after the test
+    assert gpu_check.main(["--dry-run", "--only", "lessons", "--lessons", "dqn@atari"]) == 0
+    out = capsys.readouterr().out
+    summary = out[out.index("\nSummary"):]
+    assert "\nlessons    dqn@atari " in summary and "env steps/s" in summary and "FAILED" not in out
+    assert os.environ["DLVIS_ATARI_ON_CPU"] == "1"

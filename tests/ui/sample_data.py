@@ -1,10 +1,10 @@
 """One small, deterministic data object per plot kind, for the plot view tests."""
 import numpy as np
 
-from visualizer.core.plotdata import (AnnotatedImageData, AttentionData, BarsData, CartPoleData, ClipData,
-                                      CurvesData, GridWorldData, HighlightedTextData, ImageData, ImageGridData,
-                                      MatrixData, NetworkData, PlotSpec, PredictionsData, ScatterData, TableData,
-                                      TextData, WordMapData)
+from visualizer.core.plotdata import (AnnotatedImageData, AtariFrameData, AttentionData, BarsData, CartPoleData,
+                                      ClipData, CurvesData, GridWorldData, HighlightedTextData, ImageData,
+                                      ImageGridData, MatrixData, NetworkData, PlotSpec, PredictionsData, ScatterData,
+                                      TableData, TextData, WordMapData)
 
 
 def sample(kind: str):
@@ -122,8 +122,21 @@ def sample(kind: str):
                              cells=cells, values=values, policy=policy, agent=np.array([[0, 0], [0, 1], [0, 2]]),
                              rewards=rewards, editable=True)
         return PlotSpec("grid", "Grid world", "environment"), data, 12
+    if kind == "environment_atari":
+        frames = np.zeros((4, 210, 160, 3), np.uint8)
+        frames[:, 34:194] = (144, 72, 17)                       # Pong's brown court
+        for t in range(4):
+            frames[t, 100 + 4 * t:104 + 4 * t, 78:80] = 236     # the ball moving down
+            frames[t, 90:106, 140:144] = (92, 186, 92)         # the agent's paddle
+        q = np.array([[0.1, 0.3, -0.2, 0.0, 0.05, -0.1]] * 4, np.float32)
+        data = AtariFrameData(episode=2, step=40, episode_return=-3.0, fps=15.0, caption="ALE/Pong-v5",
+                              frames=frames, actions=np.array([1, 2, 2, -1]), q_values=q,
+                              action_names=("NOOP", "FIRE", "RIGHT", "LEFT", "RIGHTFIRE", "LEFTFIRE"),
+                              returns=np.array([-3.0, -3.0, -3.0, -3.0]), game="pong")
+        return PlotSpec("atari", "Atari", "environment"), data, 4
     raise KeyError(kind)
 
 
 KINDS = ("curves", "image", "image_grid", "matrix", "bars", "scatter", "network", "table", "text", "predictions",
-         "word_map", "annotated_image", "attention", "highlighted_text", "scatter_values", "clip", "environment", "environment_grid")
+         "word_map", "annotated_image", "attention", "highlighted_text", "scatter_values", "clip", "environment", "environment_grid",
+         "environment_atari")

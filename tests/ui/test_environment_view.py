@@ -1,4 +1,5 @@
-"""The environment view draws CartPole from gymnasium's state and a grid world by its values: frames play once
+"""The environment view draws CartPole from gymnasium's state, a grid world by its values and an Atari screen with
+the Q-value of each action: frames play once
 at their fps and the last is held, a new data object replaces the queue, a click on a cell of an editable grid
 asks the lesson to edit it."""
 import math
@@ -7,10 +8,11 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from visualizer.core.plotdata import GRID_CELLS, CartPoleData, EnvironmentData, GridWorldData, PlotSpec
+from tests.ui.sample_data import sample
+from visualizer.core.plotdata import GRID_CELLS, AtariFrameData, CartPoleData, EnvironmentData, GridWorldData, PlotSpec
 from visualizer.ui.plots import make_plot_view
-from visualizer.ui.plots.environment import (AGENT_COLOR, CartPoleScene, EnvironmentView, GridScene, value_levels,
-                                             value_rgba)
+from visualizer.ui.plots.environment import (AGENT_COLOR, AtariScene, CartPoleScene, EnvironmentView, GridScene,
+                                             value_levels, value_rgba)
 
 MAP = "S...#../.##.#.P/...#.../.P...#./..#..#./.#..##./...P..G"      # the dqn lesson's default map
 CODES = {".": 0, "#": 1, "G": 2, "P": 3, "S": 4}
@@ -95,6 +97,11 @@ def test_cartpole_q_bars_and_the_greedy_action(qtbot):
     assert lo <= 0.0 and hi >= 6.0                        # one axis for the whole episode
 
 
+def pg_point(x, y):
+    from PySide6.QtCore import QPointF
+    return QPointF(x, y)
+
+
 def pg_color(brush) -> str:
     import pyqtgraph as pg
     return pg.mkBrush(brush).color().name()
@@ -161,7 +168,7 @@ def test_switching_between_environments_and_bad_data(qtbot):
     view.set_data(cartpole_episode())
     assert isinstance(view.scene, CartPoleScene)
     assert view._layout.count() == 2 and view._layout.itemAt(1).widget() is view.graphics   # info line + picture
-    with pytest.raises(TypeError, match="CartPoleData or a GridWorldData"):
+    with pytest.raises(TypeError, match="CartPoleData, a GridWorldData or an AtariFrameData"):
         view.set_data(EnvironmentData())
 
 
@@ -174,3 +181,45 @@ def test_value_levels_ignore_walls_and_nan():
     assert rgba.shape == (2, 2, 4) and rgba.dtype == np.uint8
     assert tuple(rgba[1, 0, :3]) == (232, 234, 237)        # NaN: no value, light grey
     assert GRID_CELLS[1] == "wall"
+
+
+def test_atari_screen_with_a_q_bar_per_action_and_its_exports(qtbot, tmp_path):
+    view = shown(qtbot)
+    _spec, data, _rows = sample("environment_atari")
+    view.set_data(data)
+    scene = view.scene
+    assert isinstance(scene, AtariScene) and view.frame_count == 4
+    view.show_frame(1)
+    np.testing.assert_array_equal(scene.screen.image, data.frames[1])
+    screen = scene.screen.mapRectToParent(scene.screen.boundingRect())
+    assert (screen.width(), screen.height()) == (160, 210)                    # one unit per pixel
+    assert view.graphics.grab().toImage().pixelColor(view.graphics.mapFromScene(
+        scene.box.mapViewToScene(pg_point(80, 60)))).name() == "#904811"     # the court's brown is on screen
+    ticks = [name for _, name in scene.qplot.getAxis("left")._tickLevels[0]]
+    assert ticks == list(data.action_names)
+    assert list(scene.qbars.opts["width"]) == pytest.approx([0.1, 0.3, 0.2, 0.0, 0.05, 0.1])
+    assert list(scene.qbars.opts["x0"]) == pytest.approx([0.0, 0.0, -0.2, 0.0, 0.0, -0.1])
+    brushes = [pg_color(b) for b in scene.qbars.opts["brushes"]]
+    assert brushes[1] == "#0072b2" and brushes.count("#0072b2") == 1            # FIRE is greedy
+    assert "pong" in view.info.text() and "step 41" in view.info.text() and "RIGHT" in view.info.text()
+    box = scene.box.viewRect()
+    assert box.width() / box.height() == pytest.approx(
+        scene.box.width() / scene.box.height(), rel=0.02)                      # square pixels: aspect kept
+    view.export_png(tmp_path / "atari.png")
+    from PySide6.QtGui import QImage
+    img = QImage(str(tmp_path / "atari.png"))
+    assert not img.isNull() and img.width() >= 400
+    view.export_csv(tmp_path / "atari.csv")
+    rows = (tmp_path / "atari.csv").read_text().splitlines()
+    assert rows[0] == "episode,step,return_before,action,action_name,q_NOOP,q_FIRE,q_RIGHT,q_LEFT,q_RIGHTFIRE,q_LEFTFIRE"
+    assert rows[1].startswith("2,40,-3.0,1,FIRE,0.1") and rows[4].split(",")[3:5] == ["-1", ""]
+    view.set_data(cartpole_episode())                                          # and back to CartPole
+    assert isinstance(view.scene, CartPoleScene)
+
+
+def test_atari_frames_must_fit_their_actions():
+    with pytest.raises(ValueError, match="q_values"):
+        AtariFrameData(frames=np.zeros((2, 210, 160, 3), np.uint8), actions=np.zeros(2, np.int64),
+                       q_values=np.zeros((2, 3), np.float32), action_names=("NOOP", "FIRE"))
+    with pytest.raises(ValueError, match="RGB"):
+        AtariFrameData(frames=np.zeros((2, 210, 160), np.uint8), actions=np.zeros(2, np.int64))

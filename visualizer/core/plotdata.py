@@ -707,8 +707,8 @@ class ClipData:
 @dataclass
 class EnvironmentData:
     """A reinforcement-learning environment's frames to animate (Sutton and Barto, *Reinforcement Learning*;
-    Buduma, *Fundamentals of Deep Learning* ch. 13).  The base of :class:`CartPoleData` and
-    :class:`GridWorldData`; the one view of kind ``"environment"`` draws either.
+    Buduma, *Fundamentals of Deep Learning* ch. 13).  The base of :class:`CartPoleData`,
+    :class:`GridWorldData` and :class:`AtariFrameData`; the one view of kind ``"environment"`` draws each.
 
     episode: the episode number the frames belong to (0-based); step: the first frame's time step in it;
     episode_return: the return so far at the last frame; fps: playback speed of the frames in frames per
@@ -758,6 +758,56 @@ class CartPoleData(EnvironmentData):
             q = ["", ""] if self.q_values is None else [float(v) for v in self.q_values[t]]
             rows.append([self.episode, self.step + t, *(float(v) for v in st), int(self.actions[t]), *q])
         return ["episode", "step", "x", "x_dot", "theta", "theta_dot", "action", "q_left", "q_right"], rows
+
+
+@dataclass
+class AtariFrameData(EnvironmentData):
+    """Atari screens (the Arcade Learning Environment, Bellemare et al. 2013, through ``ale-py`` and gymnasium) as
+    the agent saw them, with the Q-values of its actions (Mnih et al. 2015).
+
+    frames: (T, 210, 160, 3) uint8 RGB screens, one per agent step (the last of the frames skipped), kept short
+    (a few dozen at most); actions: (T,) int index into ``action_names`` of the action taken at each frame (-1:
+    none yet); q_values: optional (T, A) float32 Q(s, a) of every action at each frame; action_names: the game's
+    A action meanings (``env.unwrapped.get_action_meanings()``, e.g. NOOP, FIRE, RIGHT); returns: optional (T,)
+    float64 unclipped return collected before each frame (else ``episode_return`` stands for all); game: its
+    name.
+    The CSV holds one row per frame (episode, step, action, Q-values), not the pixels.
+    Raises ValueError when a shape does not fit."""
+
+    frames: np.ndarray = field(default_factory=lambda: np.zeros((0, 210, 160, 3), dtype=np.uint8))
+    actions: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    q_values: np.ndarray | None = None
+    action_names: tuple[str, ...] = ()
+    returns: np.ndarray | None = None
+    game: str = ""
+
+    def __post_init__(self) -> None:
+        f = np.asarray(self.frames)
+        if f.ndim != 4 or f.shape[3] != 3:
+            raise ValueError(f"frames must be (T, H, W, 3) RGB, got {f.shape}")
+        if np.shape(self.actions) != (f.shape[0],):
+            raise ValueError(f"actions must be ({f.shape[0]},), got {np.shape(self.actions)}")
+        self.action_names = tuple(str(a) for a in self.action_names)
+        if self.q_values is not None and np.shape(self.q_values) != (f.shape[0], len(self.action_names)):
+            raise ValueError(f"q_values must be ({f.shape[0]}, {len(self.action_names)}): one per frame and "
+                             f"action, got {np.shape(self.q_values)}")
+        if self.returns is not None and np.shape(self.returns) != (f.shape[0],):
+            raise ValueError(f"returns must be ({f.shape[0]},), got {np.shape(self.returns)}")
+
+    def table(self) -> Table:
+        """The CSV: one row per frame: episode, step, the return before it, the action taken (index and name), Q of
+        every action."""
+        rows = []
+        n = len(self.action_names)
+        for t in range(len(self.actions)):
+            a = int(self.actions[t])
+            name = self.action_names[a] if 0 <= a < n else ""
+            q = [""] * n if self.q_values is None else [
+                float(v) if np.isfinite(v) else "" for v in np.asarray(self.q_values[t], dtype=np.float64)]
+            ret = "" if self.returns is None or not np.isfinite(self.returns[t]) else float(self.returns[t])
+            rows.append([self.episode, self.step + t, ret, a, name, *q])
+        return (["episode", "step", "return_before", "action", "action_name",
+                 *(f"q_{name}" for name in self.action_names)], rows)
 
 
 GRID_CELLS = ("empty", "wall", "goal", "pit", "start")

@@ -91,3 +91,72 @@ class ReplayBuffer:
         for name in self.FIELDS:
             getattr(self, name)[...] = checked[prefix + name]
         self.pointer, self.size = (int(v) for v in checked[prefix + "pointer_size"])
+
+
+class FrameReplayBuffer:
+    """Transitions of frame stacks (Atari, Mnih et al. 2015), kept in bytes: each slot holds the stack s
+    (frames, H, W) uint8 and only the newest frame of s' (H, W) uint8, since a frame stack moves on by one
+    frame per step (s' = s[1:] + the new frame; gymnasium's ``FrameStackObservation`` pads an episode's start
+    with its first frame, so this holds from the first step).  That is 5 frames per transition instead of 8:
+    100,000 transitions of 4 x 84 x 84 take 3.5 GB (s and s' both stored: 5.6 GB).
+
+    states: (capacity, frames, H, W) uint8; next_frames: (capacity, H, W) uint8; actions: (capacity,) int64;
+    rewards: (capacity,) float32 (the lesson stores them clipped to their sign); dones: (capacity,) float32,
+    1.0 where s' is terminal.  The arrays are allocated with ``np.zeros``, so the operating system commits a
+    page only when a transition is written there.  Not saved in checkpoints (see the run that uses it).
+    Raises ValueError for a capacity, frame count or frame shape below 1."""
+
+    def __init__(self, capacity: int, frames: int = 4, height: int = 84, width: int = 84) -> None:
+        if min(capacity, frames, height, width) < 1:
+            raise ValueError(f"capacity, frames, height and width must be at least 1, got "
+                             f"{capacity}, {frames}, {height}, {width}")
+        self.capacity, self.frames = int(capacity), int(frames)
+        self.frame_shape = (int(height), int(width))
+        self.states = np.zeros((self.capacity, self.frames, *self.frame_shape), dtype=np.uint8)
+        self.next_frames = np.zeros((self.capacity, *self.frame_shape), dtype=np.uint8)
+        self.actions = np.zeros(self.capacity, dtype=np.int64)
+        self.rewards = np.zeros(self.capacity, dtype=np.float32)
+        self.dones = np.zeros(self.capacity, dtype=np.float32)
+        self.pointer = 0
+        self.size = 0
+
+    def __len__(self) -> int:
+        return self.size
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the ring arrays once every slot is written."""
+        return sum(a.nbytes for a in (self.states, self.next_frames, self.actions, self.rewards, self.dones))
+
+    def add(self, state: np.ndarray, action: int, reward: float, next_state: np.ndarray, done: bool) -> None:
+        """Store one transition (state, next_state: (frames, H, W) uint8 stacks with next_state[:-1] equal to
+        state[1:]) at ``pointer``, keeping only next_state's newest frame; then advance the pointer."""
+        i = self.pointer
+        self.states[i] = state
+        self.next_frames[i] = next_state[-1]
+        self.actions[i] = action
+        self.rewards[i] = reward
+        self.dones[i] = float(done)
+        self.pointer = (i + 1) % self.capacity
+        self.size = min(self.size + 1, self.capacity)
+
+    def sample(self, batch: int, rng: np.random.Generator,
+               out: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+        """``batch`` transitions drawn uniformly with replacement: states, next_states (B, frames, H, W) uint8,
+        actions (B,) int64, rewards (B,) float32, dones (B,) float32.  ``out``: arrays of those shapes and dtypes
+        to write into (e.g. pinned host memory for the copy to a GPU); returned filled.  Raises ValueError when
+        the buffer is empty."""
+        if self.size == 0:
+            raise ValueError("cannot sample from an empty replay buffer")
+        idx = rng.integers(0, self.size, size=batch)
+        if out is None:
+            out = {"states": np.empty((batch, self.frames, *self.frame_shape), np.uint8),
+                   "next_states": np.empty((batch, self.frames, *self.frame_shape), np.uint8),
+                   "actions": np.empty(batch, np.int64), "rewards": np.empty(batch, np.float32),
+                   "dones": np.empty(batch, np.float32)}
+        np.take(self.states, idx, axis=0, out=out["states"])
+        out["next_states"][:, :-1] = out["states"][:, 1:]                  # s' = s[1:] + the new frame
+        np.take(self.next_frames, idx, axis=0, out=out["next_states"][:, -1])
+        for name in ("actions", "rewards", "dones"):
+            np.take(getattr(self, name), idx, out=out[name])
+        return out

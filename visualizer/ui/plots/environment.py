@@ -13,6 +13,8 @@ One view draws both subclasses, each in a scene of its own (built when the first
   left) and the agent as a yellow dot moving along ``agent``.  When ``data.editable``, a left click on a cell
   emits ``paramRequested("grid_edit", "row,col")`` (:meth:`EnvironmentView.click_cell` does the same for tests
   and narrative steps).
+- :class:`AtariFrameData`: the game's RGB screen as an image (square pixels, aspect kept), and beside it the
+  Q-value of every action as a horizontal bar labelled with the action's name (the greedy one coloured).
 
 The frames of a data object play once at ``data.fps`` and the last one is held; a new data object replaces
 the queue (it starts at its first frame).  The playback timer runs only while the view is shown; a tick sets a
@@ -30,7 +32,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsPolygonItem, QGraphicsRectItem, QLabel, QWidget
 
-from visualizer.core.plotdata import GRID_ACTIONS, GRID_CELLS, CartPoleData, EnvironmentData, GridWorldData, PlotSpec
+from visualizer.core.plotdata import (GRID_ACTIONS, GRID_CELLS, AtariFrameData, CartPoleData, EnvironmentData,
+                                      GridWorldData, PlotSpec)
 from visualizer.ui import theme
 from visualizer.ui.plots.annotated_image import CaptionItem, arrow_pairs, wrap_text
 from visualizer.ui.plots.aspect_box import AspectFit
@@ -395,10 +398,100 @@ class GridScene:
             self.view.click_cell(*cell)
 
 
+class AtariScene:
+    """An Atari screen with one horizontal Q-value bar per action (the greedy one coloured) and the caption."""
+
+    def __init__(self, view: "EnvironmentView") -> None:
+        colors = theme.current()
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground(colors.background)
+        lay = self.graphics.ci
+        lay.layout.setContentsMargins(2, 6, 2, 2)
+        self.top = lay.addLayout(row=0, col=0)
+        self.box = self.top.addViewBox(row=0, col=0, lockAspect=True, invertY=True, enableMenu=False)
+        self.box.setMouseEnabled(False, False)
+        self.fit = AspectFit(self.top, self.box)
+        self.screen = pg.ImageItem(axisOrder="row-major")
+        self.box.addItem(self.screen)
+        self.qplot = self.top.addPlot(row=0, col=1)
+        view._quiet_plot_item(self.qplot)
+        self.qplot.setMouseEnabled(False, False)
+        self.qplot.showGrid(x=True, y=False, alpha=0.15)
+        self.qplot.setLabel("bottom", "Q(s, a)")
+        self.qplot.invertY(True)                       # the first action on top
+        self.qplot.setMaximumWidth(190)
+        self.qplot.setMinimumWidth(130)
+        self.qbars = pg.BarGraphItem(x0=[], y=[], height=0.6, width=[], brushes=[])
+        self.qplot.addItem(self.qbars)
+        self.caption = CaptionItem("", size="9pt", color=colors.text)
+        lay.addItem(self.caption, row=1, col=0)
+        self._shape: tuple[int, int] | None = None
+        self._rect_due = False
+        self._names: tuple[str, ...] | None = None
+
+    def set_data(self, data: AtariFrameData) -> None:
+        """The parts that stay while the frames play: the screen's size, the action names, the Q axis."""
+        h, w = np.shape(data.frames)[1:3]
+        if (h, w) != self._shape:
+            self._shape = (h, w)
+            self._rect_due = True                 # set after the first image of this size (setRect scales it)
+            self.box.setRange(QRectF(0, 0, w, h), padding=0.0)
+            self.fit.set_ratio(w / h)
+        names = tuple(data.action_names)
+        if names != self._names:
+            self._names = names
+            self.qplot.getAxis("left").setTicks([[(i, n) for i, n in enumerate(names)]])
+            self.qplot.setYRange(-0.6, len(names) - 0.4, padding=0)
+        shown = data.q_values is not None and len(names) > 0
+        self.qplot.setVisible(shown)
+        if shown:
+            q = np.asarray(data.q_values, dtype=np.float64)
+            finite = q[np.isfinite(q)]
+            lo = min(0.0, float(finite.min())) if finite.size else 0.0
+            hi = max(0.0, float(finite.max())) if finite.size else 1.0
+            self.qplot.setXRange(lo, hi if hi > lo else lo + 1.0, padding=0.05)
+
+    def picture_box(self) -> pg.ViewBox:
+        """The view box of the screen (its width wraps the caption)."""
+        return self.box
+
+    @staticmethod
+    def frame_count(data: AtariFrameData) -> int:
+        return int(np.shape(data.frames)[0])
+
+    def show_frame(self, data: AtariFrameData, t: int) -> str:
+        """Draw frame ``t``; returns the line of text above the picture."""
+        n = self.frame_count(data)
+        if n:
+            self.screen.setImage(np.asarray(data.frames[t]), autoLevels=False, levels=(0, 255))
+            if self._rect_due:
+                self._rect_due = False
+                h, w = self._shape
+                self.screen.setRect(QRectF(0, 0, w, h))
+        names = tuple(data.action_names)
+        if n and self.qplot.isVisible():
+            q = np.asarray(data.q_values[t], dtype=np.float64)
+            finite = np.isfinite(q)
+            q0 = np.where(finite, q, 0.0)
+            greedy = int(np.nanargmax(np.where(finite, q, -np.inf))) if finite.any() else -1
+            brushes = [Q_GREEDY_COLOR if a == greedy else Q_OTHER_COLOR for a in range(len(q))]
+            self.qbars.setOpts(x0=np.minimum(q0, 0.0), y=np.arange(len(q)), width=np.abs(q0), height=0.6,
+                               brushes=brushes)
+        ret = data.episode_return
+        if n and data.returns is not None and math.isfinite(float(data.returns[t])):
+            ret = float(data.returns[t])
+        game = f"{data.game}  ·  " if data.game else ""
+        text = f"{game}episode {data.episode}  ·  step {data.step + t}  ·  return {ret:g}"
+        action = int(data.actions[t]) if n else -1
+        if 0 <= action < len(names):
+            text += f"  ·  {names[action]}"
+        return text
+
+
 class EnvironmentView(FramePlayback, PlotView):
-    """An :class:`EnvironmentData` (:class:`CartPoleData` or :class:`GridWorldData`), animated once at its fps
-    with the last frame held.  ``scene`` is the scene on show, ``index`` the frame drawn, ``timer`` the
-    playback timer; :meth:`show_frame` draws one frame; :meth:`click_cell` edits a grid cell."""
+    """An :class:`EnvironmentData` (:class:`CartPoleData`, :class:`GridWorldData` or :class:`AtariFrameData`),
+    animated once at its fps with the last frame held.  ``scene`` is the scene on show, ``index`` the frame drawn,
+    ``timer`` the playback timer; :meth:`show_frame` draws one frame; :meth:`click_cell` edits a grid cell."""
 
     data_type = EnvironmentData
 
@@ -409,7 +502,7 @@ class EnvironmentView(FramePlayback, PlotView):
         self.info.setStyleSheet("background: palette(base); color: palette(text);")   # the plots' paper
         self._layout.addWidget(self.info)
         self._layout.setSpacing(0)
-        self.scene: CartPoleScene | GridScene | None = None
+        self.scene: CartPoleScene | GridScene | AtariScene | None = None
         self.graphics: pg.GraphicsLayoutWidget | None = None
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.advance)
@@ -420,14 +513,16 @@ class EnvironmentView(FramePlayback, PlotView):
         font.setPointSizeF(9.0)
         self._metrics = QFontMetricsF(font)
 
-    def _scene_for(self, data: EnvironmentData) -> CartPoleScene | GridScene:
+    def _scene_for(self, data: EnvironmentData) -> CartPoleScene | GridScene | AtariScene:
         if isinstance(data, CartPoleData):
             cls = CartPoleScene
         elif isinstance(data, GridWorldData):
             cls = GridScene
+        elif isinstance(data, AtariFrameData):
+            cls = AtariScene
         else:
             raise TypeError(f"plot '{self.spec.id}': {type(data).__name__} has no picture of its own; hand the "
-                            "view a CartPoleData or a GridWorldData")
+                            "view a CartPoleData, a GridWorldData or an AtariFrameData")
         if not isinstance(self.scene, cls):
             if self.graphics is not None:
                 self._layout.removeWidget(self.graphics)
@@ -507,6 +602,9 @@ class EnvironmentView(FramePlayback, PlotView):
         if isinstance(self.scene, GridScene) and self.scene.shape is not None:
             h, w = self.scene.shape
             self.scene.box.setRange(QRectF(0, 0, w, h), padding=0.01)
+        elif isinstance(self.scene, AtariScene) and self.scene._shape is not None:
+            h, w = self.scene._shape
+            self.scene.box.setRange(QRectF(0, 0, w, h), padding=0.0)
         elif isinstance(self.scene, CartPoleScene):
             self.scene._geometry = None
             if self._data is not None:
