@@ -170,3 +170,14 @@ def test_legend_names_spell_the_fields_acronyms():
     assert series_label("val_oks_ap50") == "val OKS AP50"
     assert series_label("val_loss@torch") == "val loss (torch twin)"
     assert series_label("mapping_loss") == "mapping loss"          # only whole words
+
+
+def test_a_series_with_one_point_is_drawn_as_a_dot_until_it_has_a_line(qtbot):
+    view = shown(qtbot, LOSS)
+    view.set_data(CurvesData({"train_loss": (np.array([1.0, 2.0]), np.array([0.5, 0.4])),
+                              "val_loss": (np.array([2.0]), np.array([0.45]))}))
+    assert view.curves["val_loss"].opts["symbol"] == "o"          # the first validation: one point, a dot
+    assert view.curves["train_loss"].opts["symbol"] is None
+    view.set_data(CurvesData({"train_loss": (np.array([1.0, 2.0, 3.0]), np.array([0.5, 0.4, 0.3])),
+                              "val_loss": (np.array([2.0, 4.0]), np.array([0.45, 0.41]))}))
+    assert view.curves["val_loss"].opts["symbol"] is None          # a line now: no dot

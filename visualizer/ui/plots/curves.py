@@ -213,7 +213,22 @@ class CurvesView(PlotView):
         curve.series_index = i
         curve.dense = False
         curve.dense_from = 0
+        curve.dot = False
         return curve
+
+    @staticmethod
+    def _show_dot(curve: pg.PlotDataItem, alone: bool, i: int) -> None:
+        """A series with one point so far (the first episode's return, the first validation) has no line to
+        draw: show that point as a dot until a second one arrives."""
+        if alone != curve.dot:
+            curve.dot = alone
+            if alone:
+                curve.setSymbol("o")
+                curve.setSymbolSize(7)
+                curve.setSymbolPen(None)
+                curve.setSymbolBrush(series_color(i))
+            else:
+                curve.setSymbol(None)
 
     def _draw(self, data: CurvesData) -> None:
         x_lo, x_hi, y_lo, y_hi = math.inf, -math.inf, math.inf, -math.inf
@@ -236,6 +251,8 @@ class CurvesView(PlotView):
             if dense != curve.dense and "@" not in name:
                 curve.dense = dense
                 curve.setPen(self._pen(name, curve.series_index, dense))
+            if "@" not in name:
+                self._show_dot(curve, len(x) == 1, curve.series_index)
             curve.setData(x, y)
             if bool(len(x)) != curve.in_legend:          # the legend lists only series with data
                 curve.in_legend = bool(len(x))
