@@ -86,17 +86,21 @@ PLOTS = (
              tooltip="CartPole drawn from its state (cart position, pole angle): the agent pushes left or right; "
                      "the episode ends when the pole leans more than 12° or the cart leaves the track, or after "
                      "500 steps. Watch mode plays one episode in ten at real time. On the grid world: the "
-                     "cells coloured by V(s) = max_a Q(s, a), arrows for the greedy policy; click to edit."),
+                     "cells coloured by V(s) = max_a Q(s, a), arrows for the greedy policy; click to edit. On "
+                     "Atari: the game's screen (before the 84×84 grey frames the network sees) and a Q bar per "
+                     "action, the greedy one in blue."),
     PlotSpec("returns", "Episodic return", "curves", series=("episode_return", "return_mean_20"),
              x_label="step", y_label="return",
              tooltip="episode_return: the sum of rewards of each finished episode, at the step it ended. "
                      "return_mean_20: the mean over the last 20 episodes. CartPole pays +1 per step: 500 is a "
-                     "perfect episode."),
+                     "perfect episode. Atari: the game's own score (Pong: −21 to +21), not the clipped rewards "
+                     "the agent learns from. Earlier runs on another environment are not drawn here."),
     PlotSpec("q_episode", "Along the current episode: Q(s, a) or π(a|s)", "episode_curves",
              series=("Q(s, left)", "Q(s, right)"), x_label="time step in the episode", y_label="value",
              tooltip="DQN: the Q-value of each action at every state of the current episode (the agent picks "
                      "the higher one unless it explores). A good Q stays near 1/(1 − γ) while the pole is up and "
-                     "drops before it falls. REINFORCE: the policy's probability of each action."),
+                     "drops before it falls. REINFORCE: the policy's probability of each action. Atari: one "
+                     "curve per action of the game (the latest 1,000 steps of the episode)."),
     PlotSpec("td", "TD error and loss", "curves", series=("td_error", "loss", "policy_loss", "value_loss"),
              x_label="step", y_label="value",
              tooltip="DQN: td_error = mean |Q(s, a) − y| over the batch, loss = the Huber or squared loss of it. "
@@ -113,12 +117,13 @@ PLOTS = (
              y_label="angular velocity θ̇ (rad/s)",
              tooltip="Stored states (up to 2,000 drawn evenly from the buffer) by pole angle and angular "
                      "velocity, coloured by max_a Q(s, a) under the current network. Early: random actions, "
-                     "short episodes, wide spread. Later: the agent keeps the pole near upright."),
+                     "short episodes, wide spread. Later: the agent keeps the pole near upright. "
+                     "CartPole only: an Atari state is a stack of four screens, with no two axes to plot."),
     PlotSpec("value", "Value function over a slice", "image", x_label="pole angle θ (rad)",
              y_label="angular velocity θ̇ (rad/s)",
              tooltip="max_a Q(s, a) (DQN), V(s) (REINFORCE with a baseline) or π(right|s) (without one) on a grid "
                      "of pole angles and angular velocities, with the cart at rest in the middle (x = ẋ = 0). "
-                     "Dots: the states of the current episode."),
+                     "Dots: the states of the current episode. CartPole only."),
     PlotSpec("speed", "Steps per second", "curves", series=("steps_per_s",), x_label="step",
              y_label="environment steps/s",
              tooltip="Environment steps per second of wall-clock time, over windows of about half a second."),
