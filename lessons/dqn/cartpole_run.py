@@ -278,7 +278,8 @@ class CartpoleRun:
             q = self._values(self.ep_states[:1])
         names = ("Q(s, left)", "Q(s, right)") if self.method == "dqn" else ("π(left | s)", "π(right | s)")
         t = np.arange(len(q), dtype=np.float64)
-        return CurvesData({names[0]: (t, q[:, 0].astype(np.float64)), names[1]: (t, q[:, 1].astype(np.float64))})
+        return CurvesData({names[0]: (t, q[:, 0].astype(np.float64)), names[1]: (t, q[:, 1].astype(np.float64))},
+                          x_range=(0.0, float(self.max_steps)))     # the whole episode a learner hopes for
 
     def _replay_scatter(self) -> ScatterData | None:
         if self.replay is None or not len(self.replay):

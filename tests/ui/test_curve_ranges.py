@@ -181,3 +181,15 @@ def test_a_series_with_one_point_is_drawn_as_a_dot_until_it_has_a_line(qtbot):
     view.set_data(CurvesData({"train_loss": (np.array([1.0, 2.0, 3.0]), np.array([0.5, 0.4, 0.3])),
                               "val_loss": (np.array([2.0, 4.0]), np.array([0.45, 0.41]))}))
     assert view.curves["val_loss"].opts["symbol"] is None          # a line now: no dot
+
+
+def test_a_fixed_x_range_from_the_data_is_used_while_the_data_fits_it(qtbot):
+    view = shown(qtbot, LOSS)
+    x = np.arange(0.0, 30.0)
+    view.set_data(CurvesData({"train_loss": (x, np.exp(-x / 10))}, x_range=(0.0, 500.0)))
+    assert x_range(view) == [0.0, 500.0]
+    x = np.arange(0.0, 800.0)                               # data past the fixed range: the axis follows it again
+    view.set_data(CurvesData({"train_loss": (x, np.exp(-x / 10))}, x_range=(0.0, 500.0)))
+    assert x_range(view)[1] >= 800.0
+    view.set_data(CurvesData({"train_loss": (x[:40], np.exp(-x[:40] / 10))}, x_range=(0.0, 500.0)))
+    assert x_range(view) == [0.0, 500.0]

@@ -246,10 +246,13 @@ class NetworkData:
 @dataclass
 class CurvesData:
     """Series over training steps, as drawn by a ``curves`` plot: series name -> (steps (N,), values (N,)),
-    plus markers (step, text) for live hyperparameter changes."""
+    plus markers (step, text) for live hyperparameter changes.  x_range: a fixed x axis (low, high) where the
+    data's extent is known beforehand (a CartPole episode lasts at most 500 steps), None: the axis follows the
+    data."""
 
     series: dict[str, tuple[np.ndarray, np.ndarray]]
     markers: list[tuple[int, str]] = field(default_factory=list)
+    x_range: tuple[float, float] | None = None
 
     def table(self) -> Table:
         """One row per step that any series has; empty cells where a series has no value there."""

@@ -78,13 +78,39 @@ def _pairs(series: tuple[str, ...]) -> int:
     return sum(1 for s in series if s.partition("_")[0] in ("val", "test") and f"train_{s.partition('_')[2]}" in series)
 
 
+class RoundRange:
+    """A y range that includes 0 and ends at round numbers (:func:`nice_ceil` of the largest magnitude above and
+    below 0), changing only when the data leaves it or reaches less than ``fill`` of its height: for curves
+    that are redrawn whole from each snapshot (the Q-values of the current episode), whose span jumps from one
+    episode to the next while their scale changes slowly."""
+
+    def __init__(self, fill: float = 0.4) -> None:
+        self.fill = fill
+        self.range: tuple[float, float] | None = None
+
+    def update(self, lo: float, hi: float) -> tuple[float, float] | None:
+        """New (low, high) if the range must change for data in [lo, hi], else None."""
+        lo, hi = min(lo, 0.0), max(hi, 0.0)
+        if self.range is not None:
+            a, b = self.range
+            if a <= lo and hi <= b and (hi - lo) >= self.fill * (b - a):
+                return None
+        top = nice_ceil(hi * 1.02) if hi > 0 else 0.0
+        bottom = -nice_ceil(-lo * 1.02) if lo < 0 else 0.0
+        if top == bottom:                                  # all zeros
+            top = 1.0
+        self.range = (bottom, top)
+        return self.range
+
+
 class StickyRange:
     """An axis range that follows the data but changes only when the data leaves it or fills less
     than half of it, so axis labels and grid are re-laid out a few times per run instead of at every
     redraw (pyqtgraph's auto-range would move them 30 times a second while training)."""
 
-    def __init__(self, margin: float = 0.06) -> None:
+    def __init__(self, margin: float = 0.06, fill: float = 0.5) -> None:
         self.margin = margin
+        self.fill = fill                # the range shrinks when the data spans less than this share of it
         self.range: tuple[float, float] | None = None
 
     def update(self, lo: float, hi: float) -> tuple[float, float] | None:
@@ -95,7 +121,7 @@ class StickyRange:
             lo, hi = lo - span / 2, hi + span / 2
         if self.range is not None:
             a, b = self.range
-            if a <= lo and hi <= b and span >= 0.5 * (b - a):
+            if a <= lo and hi <= b and span >= self.fill * (b - a):
                 return None
         self.range = (lo - self.margin * span, hi + self.margin * span)
         return self.range
@@ -126,6 +152,12 @@ class CurvesView(PlotView):
     mouse leaves the plot area."""
 
     data_type = CurvesData
+    # The x axis shrinks when the data reaches less than x_fill of it, the y axis when the data spans less than
+    # y_fill of it: a new run's short curves get a compact axis, yet axes are re-laid out (a few ms each) only
+    # a few times per run.
+    x_fill = 0.4
+    y_fill = 0.5
+    y_from_zero = False             # True: the y axis includes 0 and ends at round numbers (RoundRange)
     clearRunsRequested = Signal()
     runsDialogRequested = Signal()
     hovered = Signal(object)
@@ -162,7 +194,8 @@ class CurvesView(PlotView):
         self.markers: list[pg.InfiniteLine] = []
         self._marker_keys: list[tuple[int, str]] = []
         self._x_high: float | None = None
-        self._y_range = StickyRange()
+        self._y_range = RoundRange(self.y_fill) if self.y_from_zero else StickyRange(fill=self.y_fill)
+        self._x_fixed: tuple[float, float] | None = None          # CurvesData.x_range last applied
         self.manual_zoom = False
         self._setting_range = False
         self.plot_item.getViewBox().sigRangeChangedManually.connect(self._on_manual_zoom)
@@ -251,6 +284,9 @@ class CurvesView(PlotView):
             if dense != curve.dense and "@" not in name:
                 curve.dense = dense
                 curve.setPen(self._pen(name, curve.series_index, dense))
+                # A dense or jagged 1 px curve drawn without antialiasing costs about a tenth (a noisy episode
+                # return over 400 episodes: 2 ms a paint antialiased), and looks the same at that density.
+                curve.opts["antialias"] = curve.curve.opts["antialias"] = not dense
             if "@" not in name:
                 self._show_dot(curve, len(x) == 1, curve.series_index)
             curve.setData(x, y)
@@ -268,7 +304,7 @@ class CurvesView(PlotView):
         if x_hi < x_lo and self._previous_bounds is not None:     # no current data yet: the earlier runs
             x_lo, x_hi, y_lo, y_hi = self._previous_bounds
         if x_hi >= x_lo and not self.manual_zoom:
-            self._update_ranges(x_lo, x_hi, y_lo, y_hi)
+            self._update_ranges(x_lo, x_hi, y_lo, y_hi, data.x_range)
 
     def _previous_y_bounds(self, x_high: float) -> tuple[float, float]:
         """The lowest and highest value of the earlier runs at steps <= x_high (cached per x_high)."""
@@ -281,12 +317,20 @@ class CurvesView(PlotView):
             self._previous_y = (x_high, (lo, hi))
         return self._previous_y[1]
 
-    def _update_ranges(self, x_lo: float, x_hi: float, y_lo: float, y_hi: float) -> None:
+    def _update_ranges(self, x_lo: float, x_hi: float, y_lo: float, y_hi: float,
+                       x_fixed: tuple[float, float] | None = None) -> None:
         self._setting_range = True
         try:
-            if self._x_high is None or x_hi > self._x_high or x_hi < 0.4 * self._x_high:
-                self._x_high = nice_ceil(max(x_hi * 1.05, x_lo + 1))
-                self.plot_item.setXRange(min(0.0, x_lo), self._x_high, padding=0)
+            if x_fixed is not None and x_lo >= x_fixed[0] and x_hi <= x_fixed[1]:
+                if x_fixed != self._x_fixed:
+                    self._x_fixed, self._x_high = x_fixed, float(x_fixed[1])
+                    self.plot_item.setXRange(*x_fixed, padding=0)
+            else:
+                if self._x_fixed is not None:                # the data left its fixed range (or dropped it)
+                    self._x_fixed = self._x_high = None
+                if self._x_high is None or x_hi > self._x_high or x_hi < self.x_fill * self._x_high:
+                    self._x_high = nice_ceil(max(x_hi * 1.05, x_lo + 1))
+                    self.plot_item.setXRange(min(0.0, x_lo), self._x_high, padding=0)
             p_lo, p_hi = self._previous_y_bounds(self._x_high)
             y_lo, y_hi = min(y_lo, p_lo), max(y_hi, p_hi)
             if self.spec.log_y and y_hi - y_lo > LOG_DECADES:
@@ -549,6 +593,7 @@ class CurvesView(PlotView):
         """Go back to the automatic ranges."""
         self.manual_zoom = False
         self._x_high = None
+        self._x_fixed = None
         self._y_range.range = None
         if self.has_data:
             self._draw(self.data)
