@@ -30,8 +30,8 @@ import numpy as np
 import torch
 
 from lessons.dqn.animation import ClipWatcher
-from lessons.dqn.cartpole_run import (LOG_COLUMNS, SPEED_MIN_STEPS, SPEED_WINDOW, DivergenceWatch, _check_log,
-                                      episode_table)
+from lessons.dqn.cartpole_run import (LOG_COLUMNS, SPEED_MIN_STEPS, SPEED_WINDOW, DivergenceWatch, TrainerRun,
+                                      _check_log, episode_table)
 from visualizer.core.checkpoint import check_state
 from visualizer.core.errors import LessonConfigError
 from visualizer.core.plotdata import AtariFrameData, CurvesData, PlotData
@@ -69,7 +69,7 @@ def make_env(game: str):
     return env, tuple(env.unwrapped.get_action_meanings())
 
 
-class AtariRun:
+class AtariRun(TrainerRun):
     """DQN on ``hp["atari_game"]``.  hp: the lesson's Hyperparameters; context: its LessonContext.  Raises
     LessonConfigError for REINFORCE, for the CPU without ``DLVIS_ATARI_ON_CPU=1``, for CUDA without a GPU and
     when ale-py or OpenCV is missing."""
@@ -208,24 +208,6 @@ class AtariRun:
     def _losses(self, batch, step: int) -> dict:
         return dqn_losses(self.net, self.target, batch, float(self.hp["gamma"]), bool(self.hp["double_dqn"]),
                           bool(self.hp["huber"]))
-
-    # ---- the session's calls -----------------------------------------------------------------------------
-    @property
-    def metrics_on_device(self) -> bool:
-        return self.trainer.device_type != "cpu"
-
-    def flush(self) -> dict[str, float]:
-        return self.trainer.flush() | self.window.flush()
-
-    def evaluate(self) -> dict[str, float]:
-        return {}
-
-    def set_live(self, name: str, value: Any) -> bool:
-        """Apply a live setting the run itself holds; True if handled (the lesson stores every value in hp)."""
-        if name in self.trainer.hyper_names:
-            self.trainer.set_hyper(**{name: value})
-            return True
-        return False
 
     # ---- pictures ----------------------------------------------------------------------------------------
     def pictures(self, ids) -> dict[str, PlotData]:

@@ -42,7 +42,33 @@ FPS = 50.0                   # CartPole's τ = 0.02 s: 50 frames/s is real time
 LOG_COLUMNS = ("episode", "return", "length", "epsilon", "env_steps", "seconds")
 
 
-class CartpoleRun:
+class TrainerRun:
+    """What a network-trained run (CartPole, Atari) answers alike to the session: its TorchTrainer ``trainer``
+    keeps the losses (on the device under CUDA, read at a flush) and its MetricWindow ``window`` the episode
+    metrics."""
+
+    trainer: Any
+    window: MetricWindow
+
+    @property
+    def metrics_on_device(self) -> bool:
+        return self.trainer.device_type != "cpu"
+
+    def flush(self) -> dict[str, float]:
+        return self.trainer.flush() | self.window.flush()
+
+    def evaluate(self) -> dict[str, float]:
+        return {}
+
+    def set_live(self, name: str, value: Any) -> bool:
+        """Apply a live setting the run itself holds; True if handled (the lesson stores every value in hp)."""
+        if name in self.trainer.hyper_names:
+            self.trainer.set_hyper(**{name: value})
+            return True
+        return False
+
+
+class CartpoleRun(TrainerRun):
     """DQN or REINFORCE on CartPole-v1.  hp: the lesson's Hyperparameters; context: its LessonContext.
     Raises LessonConfigError for CUDA without a GPU."""
 
@@ -218,24 +244,6 @@ class CartpoleRun:
         if self.value_net is not None:
             metrics["value_loss"] = out["value_loss"]
         return metrics
-
-    # ---- the session's calls -----------------------------------------------------------------------------
-    @property
-    def metrics_on_device(self) -> bool:
-        return self.trainer.device_type != "cpu"
-
-    def flush(self) -> dict[str, float]:
-        return self.trainer.flush() | self.window.flush()
-
-    def evaluate(self) -> dict[str, float]:
-        return {}
-
-    def set_live(self, name: str, value: Any) -> bool:
-        """Apply a live setting the run itself holds; True if handled (the lesson stores every value in hp)."""
-        if name in self.trainer.hyper_names:
-            self.trainer.set_hyper(**{name: value})
-            return True
-        return False
 
     # ---- pictures ----------------------------------------------------------------------------------------
     def pictures(self, ids) -> dict[str, PlotData]:
