@@ -193,3 +193,16 @@ def test_a_fixed_x_range_from_the_data_is_used_while_the_data_fits_it(qtbot):
     assert x_range(view)[1] >= 800.0
     view.set_data(CurvesData({"train_loss": (x[:40], np.exp(-x[:40] / 10))}, x_range=(0.0, 500.0)))
     assert x_range(view) == [0.0, 500.0]
+
+
+def test_solid_curves_are_drawn_as_segments_and_dashed_ones_as_one_polyline(qtbot):
+    """A 2 px antialiased polyline of a jagged curve is stroked as one outline (tens of ms at 100 points);
+    segments cost ~1 ms.  A dashed validation curve keeps the polyline so its dashes run on."""
+    view = shown(qtbot, LOSS)
+    x = np.arange(50.0)
+    view.set_data(CurvesData({"train_loss": (x, np.sin(x)), "val_loss": (x[::10], np.cos(x[::10]))}))
+    assert view.curves["train_loss"].curve.opts["segmentedLineMode"] == "on"
+    assert view.curves["val_loss"].curve.opts["segmentedLineMode"] == "auto"
+    x = np.arange(600.0)                                       # dense: thin, solid, segments again
+    view.set_data(CurvesData({"train_loss": (x, np.sin(x)), "val_loss": (x, np.cos(x))}))
+    assert view.curves["val_loss"].dense and view.curves["val_loss"].curve.opts["segmentedLineMode"] == "on"

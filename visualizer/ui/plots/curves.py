@@ -239,6 +239,7 @@ class CurvesView(PlotView):
             curve.setZValue(-5)
         else:
             curve = self.plot_item.plot([], [], pen=self._pen(name, i, False))
+            self._segment(curve)
         curve.legend_label = series_label(name)
         curve.in_legend = False
         curve.setDownsampling(auto=True, method="peak")
@@ -248,6 +249,16 @@ class CurvesView(PlotView):
         curve.dense_from = 0
         curve.dot = False
         return curve
+
+    @staticmethod
+    def _segment(curve: pg.PlotDataItem) -> None:
+        """Draw a solid, opaque curve as separate line segments.  Qt strokes a 2 px antialiased polyline as one
+        outline, which for a jagged curve (a noisy loss, an episode return) costs about 40 ms at 100 points and
+        80 ms at 236 on the reference machine, against about 1-2 ms as segments; their overlapping ends do not
+        show with an opaque pen.  A dashed pen keeps the polyline, so its dash pattern runs on."""
+        pen = curve.opts["pen"]
+        solid = pen.style() == Qt.PenStyle.SolidLine and pen.color().alphaF() == 1.0
+        curve.curve.setSegmentedLineMode("on" if solid else "auto")
 
     @staticmethod
     def _show_dot(curve: pg.PlotDataItem, alone: bool, i: int) -> None:
@@ -284,6 +295,7 @@ class CurvesView(PlotView):
             if dense != curve.dense and "@" not in name:
                 curve.dense = dense
                 curve.setPen(self._pen(name, curve.series_index, dense))
+                self._segment(curve)
                 # A dense or jagged 1 px curve drawn without antialiasing costs about a tenth (a noisy episode
                 # return over 400 episodes: 2 ms a paint antialiased), and looks the same at that density.
                 curve.opts["antialias"] = curve.curve.opts["antialias"] = not dense
