@@ -206,3 +206,20 @@ def test_solid_curves_are_drawn_as_segments_and_dashed_ones_as_one_polyline(qtbo
     x = np.arange(600.0)                                       # dense: thin, solid, segments again
     view.set_data(CurvesData({"train_loss": (x, np.sin(x)), "val_loss": (x, np.cos(x))}))
     assert view.curves["val_loss"].dense and view.curves["val_loss"].curve.opts["segmentedLineMode"] == "on"
+
+
+def test_an_engine_twin_band_is_opaque_pale_and_drawn_as_plain_segments(qtbot):
+    from visualizer.ui import theme
+    from visualizer.ui.plots.curves import pale
+    import pyqtgraph as pg
+
+    view = shown(qtbot, LOSS)
+    x = np.arange(300.0)
+    view.set_data(CurvesData({"train_loss": (x, np.sin(x)), "train_loss@torch": (x, np.sin(x))}))
+    band = view.curves["train_loss@torch"]
+    pen = band.opts["pen"]
+    assert pen.color().alpha() == 255 and pen.widthF() == 6
+    assert band.curve.opts["segmentedLineMode"] == "on" and band.curve.opts["antialias"] is False
+    bg = pg.mkColor(theme.current().background)
+    c = pale("#ff0000", 90)                                  # red at 90/255 over the background
+    assert c.alpha() == 255 and c.red() == round(90 / 255 * 255 + (1 - 90 / 255) * bg.red())
