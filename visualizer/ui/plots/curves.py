@@ -256,6 +256,9 @@ class CurvesView(PlotView):
         curve.legend_label = series_label(name)
         curve.in_legend = False
         curve.setDownsampling(auto=True, method="peak")
+        # one min/max pair per pixel column ("peak" keeps the envelope): pyqtgraph's default thins only beyond
+        # 5 points per pixel, so a 3,000-point run on a 600 px plot was drawn point by point
+        curve.opts["autoDownsampleFactor"] = 1.0
         curve.setClipToView(True)
         curve.series_index = i
         curve.dense = False
