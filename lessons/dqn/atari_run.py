@@ -38,7 +38,7 @@ from visualizer.core.plotdata import AtariFrameData, CurvesData, PlotData
 from visualizer.core.trainer import MetricWindow
 from visualizer.data.replay import FrameReplayBuffer
 from visualizer.models.atari_dqn_torch import NatureQNetConfig, seeded_nature_qnet
-from visualizer.models.dqn_torch import dqn_losses, linear_epsilon, sync_target
+from visualizer.models.dqn_torch import dqn_losses, sync_target
 
 GAMES = {"pong": "ALE/Pong-v5", "breakout": "ALE/Breakout-v5"}
 ON_CPU_VARIABLE = "DLVIS_ATARI_ON_CPU"
@@ -131,11 +131,6 @@ class AtariRun(TrainerRun):
         if self.device.type == "cuda":
             x = x.pin_memory().to(self.device, non_blocking=True)
         return self.net(x)[0].float().cpu().numpy()
-
-    def epsilon(self) -> float:
-        hp = self.hp
-        return linear_epsilon(self.env_steps, float(hp["eps_start"]), float(hp["eps_end"]),
-                              int(hp["eps_decay_steps"]))
 
     def step(self, step: int) -> None:
         """One agent step (and, when due, one update on a replayed batch, and the target sync)."""

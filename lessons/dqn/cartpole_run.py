@@ -49,6 +49,14 @@ class TrainerRun:
 
     trainer: Any
     window: MetricWindow
+    hp: Any
+    env_steps: int
+
+    def epsilon(self) -> float:
+        """ε of the ε-greedy policy after ``env_steps`` steps: the linear schedule of the lesson's settings."""
+        hp = self.hp
+        return linear_epsilon(self.env_steps, float(hp["eps_start"]), float(hp["eps_end"]),
+                              int(hp["eps_decay_steps"]))
 
     @property
     def metrics_on_device(self) -> bool:
@@ -157,11 +165,6 @@ class CartpoleRun(TrainerRun):
         if self.method != "dqn":
             out = torch.softmax(out, dim=1)
         return out.cpu().numpy()
-
-    def epsilon(self) -> float:
-        hp = self.hp
-        return linear_epsilon(self.env_steps, float(hp["eps_start"]), float(hp["eps_end"]),
-                              int(hp["eps_decay_steps"]))
 
     def step(self, step: int) -> None:
         """One environment step (and, when due, one update)."""
