@@ -100,15 +100,21 @@ def value_levels(values: np.ndarray | None, cells: np.ndarray) -> tuple[float, f
     return (-m, m) if m > 0 else (-1.0, 1.0)
 
 
+def scene_canvas(background: str, top: int) -> tuple[pg.GraphicsLayoutWidget, pg.GraphicsLayout]:
+    """A scene's widget on the theme's ``background`` and its layout, with ``top`` px of margin above."""
+    graphics = pg.GraphicsLayoutWidget()
+    graphics.setBackground(background)
+    lay = graphics.ci
+    lay.layout.setContentsMargins(2, top, 2, 2)
+    return graphics, lay
+
+
 class CartPoleScene:
     """The cart-pole picture: track, limits, cart, pole, action arrow, Q-value bars and caption."""
 
     def __init__(self, view: "EnvironmentView") -> None:
         colors = theme.current()
-        self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.setBackground(colors.background)
-        lay = self.graphics.ci
-        lay.layout.setContentsMargins(2, 4, 2, 2)
+        self.graphics, lay = scene_canvas(colors.background, top=4)
         self.world = lay.addPlot(row=0, col=0)
         view._quiet_plot_item(self.world)
         self.world.showGrid(x=False, y=False)
@@ -250,10 +256,7 @@ class GridScene:
     def __init__(self, view: "EnvironmentView") -> None:
         self.view = view
         colors = theme.current()
-        self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.setBackground(colors.background)
-        lay = self.graphics.ci
-        lay.layout.setContentsMargins(2, 8, 2, 2)
+        self.graphics, lay = scene_canvas(colors.background, top=8)
         self.top = lay.addLayout(row=0, col=0)
         self.box = self.top.addViewBox(row=0, col=0, lockAspect=True, invertY=True, enableMenu=False)
         self.fit = AspectFit(self.top, self.box)
@@ -403,10 +406,7 @@ class AtariScene:
 
     def __init__(self, view: "EnvironmentView") -> None:
         colors = theme.current()
-        self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.setBackground(colors.background)
-        lay = self.graphics.ci
-        lay.layout.setContentsMargins(2, 6, 2, 2)
+        self.graphics, lay = scene_canvas(colors.background, top=6)
         self.top = lay.addLayout(row=0, col=0)
         self.box = self.top.addViewBox(row=0, col=0, lockAspect=True, invertY=True, enableMenu=False)
         self.box.setMouseEnabled(False, False)
