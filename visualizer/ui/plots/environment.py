@@ -100,6 +100,16 @@ def value_levels(values: np.ndarray | None, cells: np.ndarray) -> tuple[float, f
     return (-m, m) if m > 0 else (-1.0, 1.0)
 
 
+def bar_range(q_values) -> tuple[float, float]:
+    """The value axis (low, high) of Q bars: from 0 (or below, for negative Q) to the largest finite Q; NaN and
+    infinite values (a diverged run) are left out."""
+    q = np.asarray(q_values, dtype=np.float64)
+    finite = q[np.isfinite(q)]
+    lo = min(0.0, float(finite.min())) if finite.size else 0.0
+    hi = max(0.0, float(finite.max())) if finite.size else 1.0
+    return lo, (hi if hi > lo else lo + 1.0)
+
+
 def scene_canvas(background: str, top: int) -> tuple[pg.GraphicsLayoutWidget, pg.GraphicsLayout]:
     """A scene's widget on the theme's ``background`` and its layout, with ``top`` px of margin above."""
     graphics = pg.GraphicsLayoutWidget()
@@ -183,11 +193,7 @@ class CartPoleScene:
                 self.graphics.ci.removeItem(self.qplot)
             self.qplot.setVisible(shown)
         if shown:
-            q = np.asarray(data.q_values, dtype=np.float64)
-            finite = q[np.isfinite(q)]
-            lo = min(0.0, float(finite.min())) if finite.size else 0.0
-            hi = max(0.0, float(finite.max())) if finite.size else 1.0
-            self.qplot.setYRange(lo, hi if hi > lo else lo + 1.0, padding=0.05)
+            self.qplot.setYRange(*bar_range(data.q_values), padding=0.05)
 
     def picture_box(self) -> pg.ViewBox:
         """The view box of the picture (its width wraps the caption)."""
@@ -445,11 +451,7 @@ class AtariScene:
         shown = data.q_values is not None and len(names) > 0
         self.qplot.setVisible(shown)
         if shown:
-            q = np.asarray(data.q_values, dtype=np.float64)
-            finite = q[np.isfinite(q)]
-            lo = min(0.0, float(finite.min())) if finite.size else 0.0
-            hi = max(0.0, float(finite.max())) if finite.size else 1.0
-            self.qplot.setXRange(lo, hi if hi > lo else lo + 1.0, padding=0.05)
+            self.qplot.setXRange(*bar_range(data.q_values), padding=0.05)
 
     def picture_box(self) -> pg.ViewBox:
         """The view box of the screen (its width wraps the caption)."""
