@@ -245,20 +245,20 @@ class CurvesView(PlotView):
         return len(self.curves)
 
     def _make_curve(self, name: str, i: int) -> pg.PlotDataItem:
+        # one min/max pair per pixel column ("peak" keeps the envelope): pyqtgraph's default thins only beyond
+        # 5 points per pixel, so a 3,000-point run on a 600 px plot was drawn point by point
+        thin = dict(autoDownsampleFactor=1.0)
         if "@" in name:                 # an engine twin: a wide pale band under its series
-            curve = self.plot_item.plot([], [], pen=pg.mkPen(pale(series_color(i), 90), width=6))
-            curve.setZValue(-5)
             # a pale 6 px band needs no antialiasing; with it, ~1,200 segments cost ~10 ms a paint
-            curve.opts["antialias"] = curve.curve.opts["antialias"] = False
+            curve = self.plot_item.plot([], [], pen=pg.mkPen(pale(series_color(i), 90), width=6), antialias=False,
+                                        **thin)
+            curve.setZValue(-5)
         else:
-            curve = self.plot_item.plot([], [], pen=self._pen(name, i, False))
+            curve = self.plot_item.plot([], [], pen=self._pen(name, i, False), **thin)
         self._segment(curve)
         curve.legend_label = series_label(name)
         curve.in_legend = False
         curve.setDownsampling(auto=True, method="peak")
-        # one min/max pair per pixel column ("peak" keeps the envelope): pyqtgraph's default thins only beyond
-        # 5 points per pixel, so a 3,000-point run on a 600 px plot was drawn point by point
-        curve.opts["autoDownsampleFactor"] = 1.0
         curve.setClipToView(True)
         curve.series_index = i
         curve.dense = False
